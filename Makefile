@@ -1,0 +1,41 @@
+# Two commands matter: `make run` and `make test`. Both build .venv on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := .demo
+
+.PHONY: install run test lint typecheck unit bench clean system-deps
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# System packages the tests use for real (PostgreSQL); installed only when missing.
+system-deps:
+	@bash scripts/system-deps.sh
+
+run: install
+	$(BIN)/python scripts/demo.py --dir $(DEMO) --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install system-deps
+	$(BIN)/pytest
+
+test: install system-deps lint typecheck unit
+
+bench: install system-deps
+	$(BIN)/python benchmarks/ledger.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

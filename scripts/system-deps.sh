@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install the system packages the test suite uses for real, only when they are missing.
+# PostgreSQL: the tests start their own throw-away cluster with initdb/pg_ctl (see tests/pg.py).
+set -euo pipefail
+
+find_pg_bin() {
+  for d in /usr/lib/postgresql/*/bin; do
+    [ -x "$d/initdb" ] && { echo "$d"; return 0; }
+  done
+  command -v initdb >/dev/null 2>&1 && { dirname "$(command -v initdb)"; return 0; }
+  return 1
+}
+
+if ! find_pg_bin >/dev/null; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "system-deps: installing PostgreSQL (apt-get) for the ledger tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "system-deps: PostgreSQL server binaries (initdb) not found; install the 'postgresql' package" >&2
+    echo "system-deps: without them the PostgreSQL tests are skipped locally and fail in CI" >&2
+  fi
+fi

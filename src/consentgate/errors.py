@@ -1,0 +1,115 @@
+"""One exception tree for everything consentgate raises on purpose.
+
+::
+
+    ConsentgateError                 root; carries optional context (subject, purpose, event id)
+    ├── Refused                      an answer, not a crash: the data may not be used
+    │   └── ConsentViolation         a gate found a record it must not let through
+    ├── BadInput                     the caller must change something; the message says what
+    │   ├── PolicyError              the policy file is wrong (file, path inside it, problem)
+    │   ├── EventError               an event or a batch of events is wrong (line number, field)
+    │   ├── QueryError               a decision query is wrong
+    │   └── AuthError                missing, unknown or insufficient API key
+    └── StorageError                 the ledger could not be read or written
+        ├── TransientStorageError    retrying may help (locked database, lost connection)
+        ├── TerminalStorageError     retrying will not help (schema too new, disk full)
+        └── ChainBroken              the hash chain does not verify: evidence was altered
+
+Usage errors of the library itself (calling things in the wrong order) stay plain ``RuntimeError``s
+so they are never confused with a refused request or bad data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConsentgateError(Exception):
+    """Root of every error consentgate raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        subject: str | None = None,
+        purpose: str | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.subject = subject
+        self.purpose = purpose
+        self.event_id = event_id
+
+    def context(self) -> dict[str, Any]:
+        """The non-empty context fields, for logs and JSON error bodies."""
+        ctx = {"purpose": self.purpose, "event_id": self.event_id}
+        return {k: v for k, v in ctx.items() if v is not None}
+
+
+class Refused(ConsentgateError):
+    """The data may not be used; this is an answer, not a failure."""
+
+
+class ConsentViolation(Refused):
+    """A gate met a record whose subject may not be used for the purpose."""
+
+
+class BadInput(ConsentgateError):
+    """Input the caller must fix; the message says what to change."""
+
+
+class PolicyError(BadInput):
+    """A policy file is invalid. ``problems`` lists ``(location, message)`` pairs."""
+
+    def __init__(self, message: str, *, file: str | None = None, problems: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.file = file
+        self.problems = problems or []
+
+
+class EventError(BadInput):
+    """One or more events are invalid; nothing of the batch was stored.
+
+    ``problems`` lists ``(location, message)`` pairs where location is e.g. ``line 7: occurred_at``.
+    """
+
+    def __init__(self, message: str, *, problems: list[tuple[str, str]] | None = None, **ctx: Any):
+        super().__init__(message, **ctx)
+        self.problems = problems or []
+
+
+class QueryError(BadInput):
+    """A decision query is invalid."""
+
+
+class AuthError(BadInput):
+    """The request's credentials are missing, unknown or lack the needed scope."""
+
+    def __init__(self, message: str, *, status: int = 401):
+        super().__init__(message)
+        self.status = status
+
+
+class StorageError(ConsentgateError):
+    """The ledger could not be read or written."""
+
+    transient = False
+
+
+class TransientStorageError(StorageError):
+    """Retrying may help."""
+
+    transient = True
+
+
+class TerminalStorageError(StorageError):
+    """Retrying will not help."""
+
+
+class ChainBroken(StorageError):
+    """The ledger's hash chain does not verify; ``seq`` and ``event_id`` name the first bad event."""
+
+    def __init__(self, message: str, *, seq: int | None = None, event_id: str | None = None):
+        super().__init__(message, event_id=event_id)
+        self.seq = seq

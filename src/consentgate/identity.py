@@ -1,0 +1,96 @@
+"""Identifiers that belong to one person: cookie ids, device ids, email hashes, account ids.
+
+Links form an undirected graph; a person is a connected component. Linking a banner's cookie id to
+an account at login therefore makes the anonymous choice follow the person, and the reverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, insert, or_, select
+
+from consentgate.errors import BadInput
+from consentgate.ledger import schema as t
+
+ALIAS_KINDS = ("cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "other")
+_CHUNK = 400
+
+
+def link(engine: Engine, alias: str, subject: str, kind: str = "other") -> bool:
+    """Record that ``alias`` identifies the same person as ``subject``. Returns False if already linked."""
+    if kind not in ALIAS_KINDS:
+        raise BadInput(f"alias kind {kind!r} is not one of {', '.join(ALIAS_KINDS)}")
+    if not alias or not subject or len(alias) > 256 or len(subject) > 256:
+        raise BadInput("alias and subject must be non-empty identifiers of at most 256 characters")
+    if alias == subject:
+        raise BadInput("an identifier cannot be an alias of itself")
+    with engine.execution_options(ledger_write=True).begin() as conn:
+        existing = conn.execute(select(t.aliases.c.subject).where(t.aliases.c.alias == alias)).scalar_one_or_none()
+        if existing == subject:
+            return False
+        if existing is not None:
+            raise BadInput(
+                f"alias is already linked to another subject; one identifier belongs to one person "
+                f"(unlink is an admin repair: delete the row in 'aliases')",
+            )
+        conn.execute(
+            insert(t.aliases).values(
+                alias=alias, subject=subject, kind=kind, linked_at=datetime.now(UTC).isoformat()
+            )
+        )
+    return True
+
+
+def person(engine: Engine, subject: str) -> set[str]:
+    """Every identifier connected to ``subject`` (including itself)."""
+    return people(engine, [subject])[subject]
+
+
+def people(engine: Engine, subjects: Collection[str]) -> dict[str, set[str]]:
+    """Resolve many identifiers at once: each maps to its whole connected component."""
+    edges: dict[str, set[str]] = {}
+    frontier = set(subjects)
+    seen: set[str] = set()
+    with engine.connect() as conn:
+        while frontier:
+            batch = list(frontier - seen)
+            seen |= frontier
+            frontier = set()
+            for i in range(0, len(batch), _CHUNK):
+                part = batch[i : i + _CHUNK]
+                q = select(t.aliases.c.alias, t.aliases.c.subject).where(
+                    or_(t.aliases.c.alias.in_(part), t.aliases.c.subject.in_(part))
+                )
+                for alias, subj in conn.execute(q):
+                    edges.setdefault(alias, set()).add(subj)
+                    edges.setdefault(subj, set()).add(alias)
+                    for x in (alias, subj):
+                        if x not in seen:
+                            frontier.add(x)
+    wanted = set(subjects)
+    out: dict[str, set[str]] = {}
+    for s in wanted:
+        if s in out:
+            continue
+        comp = {s}
+        stack = [s]
+        while stack:
+            for nxt in edges.get(stack.pop(), ()):
+                if nxt not in comp:
+                    comp.add(nxt)
+                    stack.append(nxt)
+        for member in comp:
+            if member in wanted:
+                out[member] = comp
+    return out
+
+
+def aliases_of(engine: Engine, ids: Collection[str]) -> list[dict[str, str]]:
+    """The alias rows among these identifiers, for evidence."""
+    with engine.connect() as conn:
+        q = select(t.aliases).where(t.aliases.c.alias.in_(list(ids)))
+        return [
+            {"alias": r.alias, "subject": r.subject, "kind": r.kind, "linked_at": r.linked_at} for r in conn.execute(q)
+        ]

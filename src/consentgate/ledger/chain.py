@@ -1,0 +1,58 @@
+"""The hash chain: each event's hash covers a canonical encoding of it and the previous hash.
+
+The subject is not hashed in the clear: the chain commits to ``sha256(salt ":" subject)`` with a
+random per-event salt. Erasure (GDPR Art. 17) can then drop the raw subject and its salt while every
+hash still verifies, and nobody can recover the identifier from what is left.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+GENESIS = "0" * 64
+CHAIN_FIELDS = (
+    "seq",
+    "event_id",
+    "subject_commit",
+    "action",
+    "purpose",
+    "notice_id",
+    "notice_version",
+    "wording_hash",
+    "region",
+    "locale",
+    "source",
+    "occurred_at",
+    "recorded_at",
+    "signals",
+)
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def commit_subject(subject: str, salt: str) -> str:
+    return hashlib.sha256(f"{salt}:{subject}".encode()).hexdigest()
+
+
+def canonical(record: Mapping[str, Any]) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the same bytes on every machine and database."""
+    body = {name: record.get(name) for name in CHAIN_FIELDS}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
+    h = hashlib.sha256(prev_hash.encode())
+    h.update(b"\n")
+    h.update(canonical(record))
+    return h.hexdigest()
+
+
+def wording_hash(text: str) -> str:
+    """sha256 of the exact wording shown, as UTF-8; the banner computes the same in the browser."""
+    return hashlib.sha256(text.encode()).hexdigest()

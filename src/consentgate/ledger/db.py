@@ -1,0 +1,91 @@
+"""Database engines and migrations for SQLite (default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from consentgate.errors import BadInput
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def normalise_url(url: str) -> str:
+    """Accept a plain file path, ``sqlite:///…`` or ``postgresql://…`` (driven by psycopg 3)."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser()}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    full = normalise_url(url)
+    try:
+        parsed = make_url(full)
+    except ArgumentError:
+        raise BadInput(f"--db {url!r} is not a database URL; use a file path or postgresql://…") from None
+    if parsed.get_backend_name() == "sqlite":
+        db = parsed.database
+        if db and db != ":memory:":
+            Path(db).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(full, connect_args={"check_same_thread": False, "timeout": 30})
+        _tune_sqlite(engine)
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(full, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    raise BadInput(f"--db {url!r}: only SQLite and PostgreSQL are supported")
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    """WAL for concurrent readers, synchronous=FULL so a commit is on disk before we acknowledge it,
+    and explicit BEGIN so SQLAlchemy (not the sqlite3 module) decides when transactions start."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front so the chain head they read is the one they extend.
+        mode = "IMMEDIATE" if conn.get_execution_options().get("ledger_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (a no-op when it is current)."""
+    cfg = _alembic_config()
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return
+    with engine.execution_options(ledger_write=True).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    cfg = _alembic_config()
+    with engine.execution_options(ledger_write=True).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)

@@ -1,0 +1,249 @@
+"""Turn raw event input (API bodies, JSONL lines, CLI flags) into validated events.
+
+Every problem is collected with where it is, so one pass tells the caller everything to fix, and
+nothing is stored unless the whole batch is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from consentgate.errors import EventError
+from consentgate.ledger.chain import wording_hash
+from consentgate.ledger.events import PURPOSE_ACTIONS, Action, NewEvent, NoticeText
+from consentgate.policy.models import ISO_REGION, Policy
+
+LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
+SOURCE = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
+MAX_SUBJECT = 256
+MAX_SIGNALS_BYTES = 4096
+# Devices' clocks drift; a timestamp further ahead than this is a bug or a forgery.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass
+class Intake:
+    """Validated events and the wording they reference, ready for :meth:`Ledger.append`."""
+
+    events: list[NewEvent] = field(default_factory=list)
+    texts: dict[str, NoticeText] = field(default_factory=dict)
+
+
+def parse_time(value: Any, name: str) -> datetime:
+    """ISO 8601 with a zone (``Z`` or ``+02:00``); anything else is an error that says so."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{name} {value!r} is not an ISO 8601 time such as 2026-05-01T12:00:00Z") from None
+    else:
+        raise ValueError(f"{name} must be an ISO 8601 string, got {type(value).__name__}")
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"{name} {value!r} has no time zone; add Z or an offset such as +02:00")
+    return dt
+
+
+def validate_event(
+    policy: Policy,
+    raw: Mapping[str, Any],
+    *,
+    now: datetime,
+    default_source: str,
+    allow_future: bool = False,
+    require_notice_for_grant: bool = False,
+) -> tuple[list[NewEvent], list[NoticeText], list[tuple[str, str]]]:
+    """Validate one input event. Returns per-purpose events, their wordings, and problems."""
+    problems: list[tuple[str, str]] = []
+
+    def bad(where: str, msg: str) -> None:
+        problems.append((where, msg))
+
+    if not isinstance(raw, Mapping):
+        return [], [], [("event", "must be a JSON object with subject, action, occurred_at, …")]
+
+    subject = raw.get("subject")
+    if not isinstance(subject, str) or not subject.strip():
+        bad("subject", "is required: the person's id, cookie id or account id")
+    elif len(subject) > MAX_SUBJECT:
+        bad("subject", f"is longer than {MAX_SUBJECT} characters")
+
+    action: Action | None = None
+    try:
+        action = Action(raw.get("action"))
+    except ValueError:
+        bad("action", f"{raw.get('action')!r} is not one of {', '.join(a.value for a in Action)}")
+
+    purposes = raw.get("purposes")
+    if purposes is None and raw.get("purpose") is not None:
+        purposes = [raw["purpose"]]
+    if purposes is None:
+        purposes = []
+    if isinstance(purposes, str):
+        purposes = [purposes]
+    if not isinstance(purposes, list) or not all(isinstance(p, str) for p in purposes):
+        bad("purposes", "must be a list of purpose ids")
+        purposes = []
+    for p in purposes:
+        if policy.purpose(p) is None:
+            bad("purposes", f"unknown purpose {p!r}; the policy declares: {', '.join(x.id for x in policy.purposes)}")
+    if action in PURPOSE_ACTIONS and not purposes:
+        bad("purposes", f"a {action.value} event needs at least one purpose")
+    if len(set(purposes)) != len(purposes):
+        bad("purposes", "lists a purpose twice")
+
+    occurred_at = None
+    try:
+        occurred_at = parse_time(raw.get("occurred_at"), "occurred_at") if raw.get("occurred_at") is not None else None
+        if occurred_at is None:
+            bad("occurred_at", "is required: when the person acted, e.g. 2026-05-01T12:00:00+02:00")
+        elif not allow_future and occurred_at - now > MAX_CLOCK_SKEW:
+            bad("occurred_at", f"{raw.get('occurred_at')} is in the future; check the sender's clock")
+    except ValueError as exc:
+        bad("occurred_at", str(exc))
+    recorded_at = None
+    if raw.get("recorded_at") is not None:
+        try:
+            recorded_at = parse_time(raw["recorded_at"], "recorded_at")
+        except ValueError as exc:
+            bad("recorded_at", str(exc))
+
+    region = raw.get("region")
+    if region is not None:
+        if not isinstance(region, str) or not ISO_REGION.match(region.strip().upper()):
+            bad("region", f"{region!r} is not an ISO 3166 code such as DE or US-CA")
+            region = None
+        else:
+            region = region.strip().upper()
+    locale = raw.get("locale")
+    if locale is not None and (not isinstance(locale, str) or not LOCALE.match(locale)):
+        bad("locale", f"{locale!r} is not a language tag such as en or de-AT")
+        locale = None
+    source = raw.get("source") or default_source
+    if not isinstance(source, str) or not SOURCE.match(source):
+        bad("source", f"{source!r} must be a short lowercase word such as banner, toggle, api, import")
+        source = default_source
+
+    signals = raw.get("signals") or {}
+    if not isinstance(signals, Mapping):
+        bad("signals", "must be an object, e.g. {\"gpc\": true}")
+        signals = {}
+    elif len(str(signals)) > MAX_SIGNALS_BYTES:
+        bad("signals", f"is larger than {MAX_SIGNALS_BYTES} bytes")
+    signals = dict(signals)
+    if action is Action.GPC:
+        # The event itself says the request carried GPC; an explicit false is kept as such.
+        gpc = signals.setdefault("gpc", True)
+        if not isinstance(gpc, bool):
+            bad("signals.gpc", "must be true or false")
+
+    notice_id = raw.get("notice_id")
+    version = raw.get("notice_version")
+    if version is not None and not isinstance(version, (int, str)) or isinstance(version, bool):
+        bad("notice_version", "must be a version label such as 2")
+        version = None
+    version_label = None if version is None else str(version)
+    if notice_id is None and version_label is not None and purposes:
+        notices = {policy.purpose(p).notice for p in purposes if policy.purpose(p)}  # type: ignore[union-attr]
+        if len(notices) == 1:
+            notice_id = notices.pop()
+    if notice_id is not None:
+        if not isinstance(notice_id, str) or policy.notice(notice_id) is None:
+            known = ", ".join(n.id for n in policy.notices)
+            bad("notice_id", f"unknown notice {notice_id!r}; the policy declares: {known}")
+            notice_id = None
+        elif version_label is None:
+            bad("notice_version", f"is required with notice_id {notice_id!r}: which version did the person see?")
+        elif policy.notice_version(notice_id, version_label) is None:
+            known = ", ".join(v.label for v in policy.versions_of(notice_id))
+            bad("notice_version", f"notice {notice_id!r} has no version {version_label!r} (known: {known})")
+        if notice_id is not None and require_notice_for_grant:
+            notice = policy.notice(notice_id)
+            outside = [p for p in purposes if notice is not None and p not in notice.purposes]
+            if outside:
+                # Consent must be specific: a notice can only collect choices for the purposes it names.
+                bad("notice_id", f"notice {notice_id!r} does not cover purpose(s) {', '.join(outside)}")
+    elif require_notice_for_grant and action is Action.GRANT:
+        bad("notice_version", "a grant needs the notice version the person saw (notice_id defaults to the purpose's)")
+
+    given_hash = raw.get("wording_hash")
+    texts: list[NoticeText] = []
+    w_hash = None
+    if notice_id and version_label and policy.notice_version(notice_id, version_label) is not None:
+        nv = policy.notice_version(notice_id, version_label)
+        assert nv is not None
+        if given_hash is not None:
+            match = next(((loc, txt) for loc, txt in nv.text.items() if wording_hash(txt) == given_hash), None)
+            if match is None:
+                bad(
+                    "wording_hash",
+                    f"does not match any wording of {notice_id} v{version_label}; "
+                    "the text shown must be the policy's text for that version",
+                )
+            else:
+                texts.append(NoticeText(notice_id, version_label, match[0], match[1], given_hash))
+                w_hash = given_hash
+        else:
+            resolved = policy.wording(notice_id, version_label, locale)
+            assert resolved is not None
+            w_hash = wording_hash(resolved[1])
+            texts.append(NoticeText(notice_id, version_label, resolved[0], resolved[1], w_hash))
+    elif given_hash is not None and not problems:
+        bad("wording_hash", "needs notice_id and notice_version")
+
+    if problems or action is None or occurred_at is None or not isinstance(subject, str):
+        return [], [], problems
+
+    common: dict[str, Any] = {
+        "subject": subject,
+        "action": action,
+        "occurred_at": occurred_at,
+        "notice_id": notice_id,
+        "notice_version": version_label,
+        "wording_hash": w_hash,
+        "region": region,
+        "locale": locale,
+        "source": source,
+        "signals": signals,
+        "recorded_at": recorded_at,
+    }
+    if action in PURPOSE_ACTIONS:
+        return [NewEvent(purpose=p, **common) for p in purposes], texts, []
+    return [NewEvent(purpose=None, **common)], texts, []
+
+
+def validate_batch(
+    policy: Policy,
+    raws: Iterable[tuple[str, Any]],
+    *,
+    now: datetime,
+    default_source: str,
+    allow_future: bool = False,
+    require_notice_for_grant: bool = False,
+) -> Intake:
+    """Validate many events (``(location, raw)`` pairs); raise one EventError listing every problem."""
+    intake = Intake()
+    problems: list[tuple[str, str]] = []
+    for where, raw in raws:
+        evs, texts, errs = validate_event(
+            policy,
+            raw,
+            now=now,
+            default_source=default_source,
+            allow_future=allow_future,
+            require_notice_for_grant=require_notice_for_grant,
+        )
+        problems.extend((f"{where}: {field_}" if where else field_, msg) for field_, msg in errs)
+        intake.events.extend(evs)
+        for nt in texts:
+            intake.texts[nt.text_hash] = nt
+    if problems:
+        shown = "\n".join(f"  {w}: {m}" for w, m in problems[:50])
+        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise EventError(f"{len(problems)} problem(s); nothing was stored:\n{shown}{more}", problems=problems)
+    return intake

@@ -1,0 +1,74 @@
+"""Tables of the ledger database. Alembic migrations create them; this module names them."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_id", String(40), nullable=False, unique=True),
+    Column("subject", String(256), nullable=True),  # NULL once erased; the chain keeps the commitment
+    Column("subject_salt", String(64), nullable=True),
+    Column("subject_commit", String(64), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("purpose", String(128), nullable=True),
+    Column("notice_id", String(128), nullable=True),
+    Column("notice_version", String(64), nullable=True),
+    Column("wording_hash", String(64), nullable=True),
+    Column("region", String(8), nullable=True),
+    Column("locale", String(35), nullable=True),
+    Column("source", String(32), nullable=False),
+    Column("occurred_at", String(40), nullable=False),
+    Column("occurred_us", BigInteger, nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("recorded_us", BigInteger, nullable=False),
+    Column("signals", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_events_subject", "subject"),
+    Index("ix_events_purpose_occurred", "purpose", "occurred_us"),
+)
+
+ledger_head = Table(
+    "ledger_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+notice_texts = Table(
+    "notice_texts",
+    metadata,
+    Column("text_hash", String(64), primary_key=True),
+    Column("notice_id", String(128), nullable=False),
+    Column("notice_version", String(64), nullable=False),
+    Column("locale", String(35), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("first_recorded_at", String(40), nullable=False),
+)
+
+aliases = Table(
+    "aliases",
+    metadata,
+    Column("alias", String(256), primary_key=True),
+    Column("subject", String(256), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("linked_at", String(40), nullable=False),
+    Index("ix_aliases_subject", "subject"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scope", String(16), nullable=False),
+    Column("label", String(200), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
+)

@@ -1,0 +1,345 @@
+"""The policy file's shape: what is allowed, for which purpose, where, and under which wording.
+
+Every key DESIGN.md names is a contract. Models are frozen so a loaded policy can be shared between
+threads and handed to the pure decision function without defensive copies.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import cached_property
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ISO_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
+IDENT = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
+DEFAULT_REGION = "*"
+
+
+class Basis(StrEnum):
+    """Lawful bases a purpose can rest on in a region (GDPR Art. 6, US opt-out laws)."""
+
+    CONSENT = "consent"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    OPT_OUT = "opt_out"
+    CONTRACT = "contract"
+    NOT_ALLOWED = "not_allowed"
+
+
+class PurposeKind(StrEnum):
+    AI_TRAINING = "ai_training"
+    FINE_TUNING = "fine_tuning"
+    ANALYTICS = "analytics"
+    PERSONALISATION = "personalisation"
+    MARKETING = "marketing"
+    SECURITY = "security"
+    NECESSARY = "necessary"
+
+
+AI_KINDS = frozenset({PurposeKind.AI_TRAINING, PurposeKind.FINE_TUNING})
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("needs a time zone, e.g. 2026-01-01T00:00:00Z")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organization(_Model):
+    name: str = Field(description="Legal name of the controller.")
+    contact: str | None = Field(default=None, description="Where people send privacy questions.")
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Web(_Model):
+    origins: list[str] = Field(
+        default_factory=list, description="Origins allowed to embed the banner and call the API (CORS)."
+    )
+    default_locale: str = Field(default="en", description="Locale used when the visitor's is not offered.")
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Region(_Model):
+    countries: list[str] = Field(
+        min_length=1, description="ISO 3166-1 countries (DE) or ISO 3166-2 subdivisions (US-CA)."
+    )
+    honour_gpc: bool = Field(
+        default=False, description="Treat Global Privacy Control as an opt-out here (US opt-out laws)."
+    )
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @field_validator("countries")
+    @classmethod
+    def _iso_codes(cls, codes: list[str]) -> list[str]:
+        out = []
+        for code in codes:
+            up = code.strip().upper()
+            if not ISO_REGION.match(up):
+                raise ValueError(f"{code!r} is not an ISO 3166 code such as DE or US-CA")
+            out.append(up)
+        return out
+
+
+class Purpose(_Model):
+    id: str = Field(pattern=IDENT, description="Stable identifier used in events and gates.")
+    title: str = Field(description="Short title people see.")
+    kind: PurposeKind
+    notice: str | None = Field(default=None, description="Id of the notice consent is collected under.")
+    max_age_days: int | None = Field(default=None, gt=0, description="Consent older than this expires.")
+    basis: dict[str, Basis] = Field(
+        min_length=1, description='Region id → lawful basis; "*" is the default for every other region.'
+    )
+    description: str | None = None
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @property
+    def is_ai(self) -> bool:
+        return self.kind in AI_KINDS
+
+
+class NoticeVersion(_Model):
+    version: int | str = Field(description="Version label; order follows effective_from.")
+    effective_from: AwareDatetime
+    reconsent: bool = Field(default=False, description="Material change: earlier consent no longer counts.")
+    text: dict[str, str] = Field(min_length=1, description="Exact wording per locale (BCP 47).")
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @field_validator("text")
+    @classmethod
+    def _non_empty_text(cls, text: dict[str, str]) -> dict[str, str]:
+        for locale, wording in text.items():
+            if not wording.strip():
+                raise ValueError(f"wording for locale {locale!r} is empty")
+        return text
+
+    @property
+    def label(self) -> str:
+        return str(self.version)
+
+
+class Notice(_Model):
+    id: str = Field(pattern=IDENT)
+    purposes: list[str] = Field(min_length=1)
+    versions: list[NoticeVersion] = Field(min_length=1)
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="after")
+    def _unique_versions(self) -> Notice:
+        seen: set[str] = set()
+        for v in self.versions:
+            if v.label in seen:
+                raise ValueError(f"version {v.label} appears twice")
+            seen.add(v.label)
+        return self
+
+
+class Vendor(_Model):
+    id: str = Field(pattern=IDENT)
+    name: str | None = None
+    purposes: list[str] = Field(default_factory=list)
+    self_training: bool = Field(default=False, description="The vendor trains its own models on the data.")
+    self_training_approved: bool = Field(
+        default=False, description="The organisation recorded its decision to allow a self-training vendor."
+    )
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Source(_Model):
+    id: str = Field(pattern=IDENT)
+    kind: str
+    categories: list[str] = Field(default_factory=list)
+    purposes: list[str] = Field(default_factory=list)
+    retention_days: int | None = Field(default=None, gt=0)
+    personal: bool | None = Field(default=None, description="Whether records hold personal data.")
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Policy(_Model):
+    """A validated policy. Build it with :func:`consentgate.load_policy`, not directly."""
+
+    version: Literal[1] = 1
+    organization: Organization
+    web: Web = Field(default_factory=Web)
+    regions: dict[str, Region] = Field(default_factory=dict)
+    purposes: list[Purpose] = Field(min_length=1)
+    notices: list[Notice] = Field(default_factory=list)
+    vendors: list[Vendor] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Policy:
+        purpose_ids = [p.id for p in self.purposes]
+        _unique("purposes", purpose_ids)
+        notice_ids = {n.id for n in self.notices}
+        _unique("notices", [n.id for n in self.notices])
+        _unique("vendors", [v.id for v in self.vendors])
+        _unique("sources", [s.id for s in self.sources])
+        known_regions = set(self.regions) | {DEFAULT_REGION}
+        for i, p in enumerate(self.purposes):
+            for region in p.basis:
+                if region not in known_regions:
+                    raise ValueError(
+                        f"purposes[{i}] ({p.id}).basis names region {region!r}, which is not under "
+                        f"'regions' (known: {', '.join(sorted(known_regions))})"
+                    )
+            if p.notice is not None and p.notice not in notice_ids:
+                raise ValueError(f"purposes[{i}] ({p.id}).notice {p.notice!r} is not a notice id")
+            if Basis.CONSENT in p.basis.values() and p.notice is None:
+                raise ValueError(
+                    f"purposes[{i}] ({p.id}) rests on consent somewhere but names no notice; "
+                    "consent must be collected under a notice"
+                )
+        pset = set(purpose_ids)
+        for i, n in enumerate(self.notices):
+            for pid in n.purposes:
+                if pid not in pset:
+                    raise ValueError(f"notices[{i}] ({n.id}).purposes names unknown purpose {pid!r}")
+        for i, v in enumerate(self.vendors):
+            for pid in v.purposes:
+                if pid not in pset:
+                    raise ValueError(f"vendors[{i}] ({v.id}).purposes names unknown purpose {pid!r}")
+        for i, s in enumerate(self.sources):
+            for pid in s.purposes:
+                if pid not in pset:
+                    raise ValueError(f"sources[{i}] ({s.id}).purposes names unknown purpose {pid!r}")
+        seen_codes: dict[str, str] = {}
+        for rid, region in self.regions.items():
+            for code in region.countries:
+                if code in seen_codes:
+                    raise ValueError(f"regions: {code} is in both {seen_codes[code]} and {rid}")
+                seen_codes[code] = rid
+        return self
+
+    # -- lookups -----------------------------------------------------------------------------------
+
+    @cached_property
+    def _index(self) -> _Index:
+        return _Index(self)
+
+    def purpose(self, purpose_id: str) -> Purpose | None:
+        return self._index.purposes.get(purpose_id)
+
+    def notice(self, notice_id: str) -> Notice | None:
+        return self._index.notices.get(notice_id)
+
+    def region_group(self, code: str | None) -> str:
+        """Map an ISO code (DE, US-CA) to its region id; subdivisions fall back to their country.
+
+        A region id itself is accepted too, so ``--region EU`` works. Unknown codes map to "*".
+        """
+        if not code:
+            return DEFAULT_REGION
+        up = code.strip().upper()
+        idx = self._index
+        if up in idx.region_of_code:
+            return idx.region_of_code[up]
+        if "-" in up and up.split("-", 1)[0] in idx.region_of_code:
+            return idx.region_of_code[up.split("-", 1)[0]]
+        if code in self.regions:
+            return code
+        return DEFAULT_REGION
+
+    def honours_gpc(self, group: str) -> bool:
+        return group in self._index.honours_gpc
+
+    def basis_for(self, purpose: Purpose, group: str) -> Basis | None:
+        return purpose.basis.get(group, purpose.basis.get(DEFAULT_REGION))
+
+    def versions_of(self, notice_id: str) -> list[NoticeVersion]:
+        """A notice's versions, oldest first by effective_from."""
+        return self._index.versions.get(notice_id, [])
+
+    def version_rank(self, notice_id: str, version: str | int) -> int | None:
+        return self._index.rank.get((notice_id, str(version)))
+
+    def notice_version(self, notice_id: str, version: str | int) -> NoticeVersion | None:
+        rank = self.version_rank(notice_id, version)
+        return None if rank is None else self._index.versions[notice_id][rank]
+
+    def reconsent_floor(self, notice_id: str, at_us: int) -> int:
+        """Rank of the newest material version in force at ``at_us``, or -1 when there is none."""
+        floor = -1
+        for effective_us, rank in self._index.reconsent_points.get(notice_id, ()):
+            if effective_us <= at_us:
+                floor = max(floor, rank)
+        return floor
+
+    def current_version(self, notice_id: str, at: datetime) -> NoticeVersion | None:
+        """The newest version with effective_from <= at (what a person would be shown then)."""
+        found = None
+        for v in self.versions_of(notice_id):
+            if v.effective_from <= at:
+                found = v
+        return found
+
+    def wording(self, notice_id: str, version: str | int, locale: str | None) -> tuple[str, str] | None:
+        """``(locale used, exact text)`` for a notice version: exact locale, then its language,
+        then the site default, then English, then the first locale the version offers."""
+        nv = self.notice_version(notice_id, version)
+        if nv is None:
+            return None
+        candidates = []
+        if locale:
+            candidates += [locale, locale.replace("_", "-").split("-")[0]]
+        candidates += [self.web.default_locale, "en"]
+        lowered = {k.lower(): k for k in nv.text}
+        for cand in candidates:
+            key = lowered.get(cand.lower())
+            if key is not None:
+                return key, nv.text[key]
+        first = next(iter(nv.text))
+        return first, nv.text[first]
+
+
+class _Index:
+    """Lookups the hot paths need, built once per policy."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.purposes = {p.id: p for p in policy.purposes}
+        self.notices = {n.id: n for n in policy.notices}
+        self.region_of_code: dict[str, str] = {}
+        for rid, region in policy.regions.items():
+            for code in region.countries:
+                self.region_of_code[code] = rid
+        self.honours_gpc = {rid for rid, r in policy.regions.items() if r.honour_gpc}
+        # Versions ordered by effective_from (stable, so equal times keep file order).
+        self.versions: dict[str, list[NoticeVersion]] = {
+            n.id: sorted(n.versions, key=lambda v: v.effective_from) for n in policy.notices
+        }
+        self.rank: dict[tuple[str, str], int] = {}
+        self.reconsent_points: dict[str, list[tuple[int, int]]] = {}
+        for nid, versions in self.versions.items():
+            points = []
+            for rank, v in enumerate(versions):
+                self.rank[(nid, v.label)] = rank
+                if v.reconsent:
+                    points.append((to_micros(v.effective_from), rank))
+            self.reconsent_points[nid] = points
+
+
+def to_micros(value: datetime) -> int:
+    """UTC microseconds since the epoch: one integer order for timestamps in any offset."""
+    delta = value - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+_EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
+
+
+def _unique(where: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise ValueError(f"{where}: id {i!r} appears twice")
+        seen.add(i)

@@ -1,0 +1,153 @@
+"""The consent service: record choices, decide, and show evidence — what the API and CLI share.
+
+It wires the pure parts (policy, intake validation, ``decide``) to the stores (ledger, aliases). The
+HTTP app and the CLI are thin shells around it, so both behave the same by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from consentgate import identity
+from consentgate.decide import Decision, Query, Timeline, decide_timeline
+from consentgate.errors import QueryError
+from consentgate.ledger.events import EVENT_STATE, ConsentEvent
+from consentgate.ledger.intake import validate_batch
+from consentgate.ledger.store import Ledger, iso
+from consentgate.policy.models import Policy
+
+EVIDENCE_SCHEMA = "consentgate-evidence/1"
+
+
+@dataclass
+class ConsentService:
+    policy: Policy
+    ledger: Ledger
+
+    # -- capture -----------------------------------------------------------------------------------
+
+    def record(
+        self,
+        raws: Iterable[tuple[str, Any]],
+        *,
+        source: str = "api",
+        allow_future: bool = False,
+        strict: bool = True,
+    ) -> list[ConsentEvent]:
+        """Validate every event first, then store all of them in one transaction, or none."""
+        intake = validate_batch(
+            self.policy,
+            raws,
+            now=datetime.now(UTC),
+            default_source=source,
+            allow_future=allow_future,
+            require_notice_for_grant=strict,
+        )
+        return self.ledger.append(intake.events, intake.texts.values())
+
+    def link(self, alias: str, subject: str, kind: str = "other") -> bool:
+        return identity.link(self.ledger.engine, alias, subject, kind)
+
+    # -- decisions ---------------------------------------------------------------------------------
+
+    def decide(
+        self, subject: str, purpose: str, at: datetime | None = None, region: str | None = None
+    ) -> Decision:
+        return self.decide_many([Query(subject, purpose, at or datetime.now(UTC), region)])[0]
+
+    def decide_many(self, queries: Sequence[Query]) -> list[Decision]:
+        """Batch decisions: one alias resolution and one event read for all subjects."""
+        for q in queries:
+            if self.policy.purpose(q.purpose) is None:
+                known = ", ".join(p.id for p in self.policy.purposes)
+                raise QueryError(f"unknown purpose {q.purpose!r}; the policy declares: {known}", purpose=q.purpose)
+        subjects = {q.subject for q in queries}
+        persons = identity.people(self.ledger.engine, subjects)
+        all_ids = set().union(*persons.values()) if persons else set()
+        by_id: dict[str, list[ConsentEvent]] = {}
+        for ev in self.ledger.events_of(all_ids):
+            by_id.setdefault(ev.subject, []).append(ev)
+        timelines: dict[frozenset[str], Timeline] = {}
+        out = []
+        for q in queries:
+            ids = frozenset(persons.get(q.subject, {q.subject}))
+            tl = timelines.get(ids)
+            if tl is None:
+                tl = timelines[ids] = Timeline(ev for i in ids for ev in by_id.get(i, ()))
+            out.append(decide_timeline(self.policy, tl, q.purpose, q.at, q.region))
+        return out
+
+    def state(self, subject: str, at: datetime | None = None, region: str | None = None) -> dict[str, Decision]:
+        when = at or datetime.now(UTC)
+        purposes = [p.id for p in self.policy.purposes]
+        decisions = self.decide_many([Query(subject, p, when, region) for p in purposes])
+        return dict(zip(purposes, decisions, strict=True))
+
+    # -- evidence ----------------------------------------------------------------------------------
+
+    def history(self, subject: str) -> list[ConsentEvent]:
+        ids = identity.person(self.ledger.engine, subject)
+        return sorted(self.ledger.events_of(ids), key=lambda e: e.order_key)
+
+    def evidence(self, subject: str, at: datetime | None = None) -> dict[str, Any]:
+        """Everything needed to prove what this person chose: ISO/IEC TS 27560 field names where they map."""
+        ids = identity.person(self.ledger.engine, subject)
+        events = sorted(self.ledger.events_of(ids), key=lambda e: e.order_key)
+        texts = self.ledger.texts({e.wording_hash for e in events if e.wording_hash})
+        intact, problem = self.ledger.verify_events(sorted(events, key=lambda e: e.seq))
+        head_seq, head_hash = self.ledger.head()
+        org = self.policy.organization
+        rows = []
+        for e in events:
+            purpose = self.policy.purpose(e.purpose) if e.purpose else None
+            nt = texts.get(e.wording_hash or "")
+            rows.append(
+                {
+                    "event_id": e.event_id,
+                    "seq": e.seq,
+                    "pii_principal_id": e.subject,
+                    "action": e.action.value,
+                    "event_state": EVENT_STATE[e.action],
+                    "purpose": e.purpose,
+                    "purpose_title": purpose.title if purpose else None,
+                    "event_time": e.occurred_at.isoformat(),
+                    "recorded_at": e.recorded_at.isoformat(),
+                    "region": e.region,
+                    "language": e.locale,
+                    "collection_method": e.source,
+                    "withdrawal": e.action.value in ("withdraw", "object", "opt_out", "deny"),
+                    "privacy_notice": None
+                    if e.notice_id is None
+                    else {
+                        "id": e.notice_id,
+                        "version": e.notice_version,
+                        "locale": nt.locale if nt else None,
+                        "text": nt.text if nt else None,
+                        "text_sha256": e.wording_hash,
+                    },
+                    "signals": dict(e.signals),
+                    "prev_hash": e.prev_hash,
+                    "hash": e.hash,
+                }
+            )
+        current = self.state(subject, at)
+        return {
+            "schema_version": EVIDENCE_SCHEMA,
+            "generated_at": iso(datetime.now(UTC)),
+            "pii_principal_id": subject,
+            "identifiers": sorted(ids),
+            "aliases": identity.aliases_of(self.ledger.engine, ids),
+            "pii_controllers": [{"party_name": org.name, "party_contact": org.contact}],
+            "withdrawal_method": "the banner's settings link, the privacy center, or POST /v1/consents",
+            "events": rows,
+            "current": {p: d.to_json() for p, d in current.items()},
+            "chain": {
+                "intact": intact,
+                "checked_events": len(events),
+                "problem": problem,
+                "head": {"seq": head_seq, "hash": head_hash},
+            },
+        }
