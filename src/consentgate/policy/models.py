@@ -93,13 +93,13 @@ class Region(_Model):
 class Purpose(_Model):
     id: str = Field(pattern=IDENT, description="Stable identifier used in events and gates.")
     title: str = Field(description="Short title people see.")
-    kind: PurposeKind
+    kind: PurposeKind = Field(description="What sort of processing; ai_training and fine_tuning feed models.")
     notice: str | None = Field(default=None, description="Id of the notice consent is collected under.")
     max_age_days: int | None = Field(default=None, gt=0, description="Consent older than this expires.")
     basis: dict[str, Basis] = Field(
         min_length=1, description='Region id → lawful basis; "*" is the default for every other region.'
     )
-    description: str | None = None
+    description: str | None = Field(default=None, description="Longer explanation for the privacy center.")
     model_config = ConfigDict(extra="allow", frozen=True)
 
     @property
@@ -109,7 +109,7 @@ class Purpose(_Model):
 
 class NoticeVersion(_Model):
     version: int | str = Field(description="Version label; order follows effective_from.")
-    effective_from: AwareDatetime
+    effective_from: AwareDatetime = Field(description="When this wording starts being shown (with zone).")
     reconsent: bool = Field(default=False, description="Material change: earlier consent no longer counts.")
     text: dict[str, str] = Field(min_length=1, description="Exact wording per locale (BCP 47).")
     model_config = ConfigDict(extra="allow", frozen=True)
@@ -128,9 +128,9 @@ class NoticeVersion(_Model):
 
 
 class Notice(_Model):
-    id: str = Field(pattern=IDENT)
-    purposes: list[str] = Field(min_length=1)
-    versions: list[NoticeVersion] = Field(min_length=1)
+    id: str = Field(pattern=IDENT, description="Stable identifier events refer to as notice_id.")
+    purposes: list[str] = Field(min_length=1, description="Purpose ids this notice asks about.")
+    versions: list[NoticeVersion] = Field(min_length=1, description="Every wording ever shown, never edited.")
     model_config = ConfigDict(extra="allow", frozen=True)
 
     @model_validator(mode="after")
@@ -144,9 +144,9 @@ class Notice(_Model):
 
 
 class Vendor(_Model):
-    id: str = Field(pattern=IDENT)
-    name: str | None = None
-    purposes: list[str] = Field(default_factory=list)
+    id: str = Field(pattern=IDENT, description="Stable identifier used by the export guard.")
+    name: str | None = Field(default=None, description="Name shown to people.")
+    purposes: list[str] = Field(default_factory=list, description="Purposes the vendor may receive data for.")
     self_training: bool = Field(default=False, description="The vendor trains its own models on the data.")
     self_training_approved: bool = Field(
         default=False, description="The organisation recorded its decision to allow a self-training vendor."
@@ -155,11 +155,11 @@ class Vendor(_Model):
 
 
 class Source(_Model):
-    id: str = Field(pattern=IDENT)
-    kind: str
-    categories: list[str] = Field(default_factory=list)
-    purposes: list[str] = Field(default_factory=list)
-    retention_days: int | None = Field(default=None, gt=0)
+    id: str = Field(pattern=IDENT, description="Stable identifier of the system or dataset.")
+    kind: str = Field(description="What it is: chat_transcripts, event_log, free_text, …")
+    categories: list[str] = Field(default_factory=list, description="Data categories it holds (user.content, …).")
+    purposes: list[str] = Field(default_factory=list, description="Purposes its data may feed.")
+    retention_days: int | None = Field(default=None, gt=0, description="How long records are kept.")
     personal: bool | None = Field(default=None, description="Whether records hold personal data.")
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -167,14 +167,14 @@ class Source(_Model):
 class Policy(_Model):
     """A validated policy. Build it with :func:`consentgate.load_policy`, not directly."""
 
-    version: Literal[1] = 1
-    organization: Organization
-    web: Web = Field(default_factory=Web)
-    regions: dict[str, Region] = Field(default_factory=dict)
-    purposes: list[Purpose] = Field(min_length=1)
-    notices: list[Notice] = Field(default_factory=list)
-    vendors: list[Vendor] = Field(default_factory=list)
-    sources: list[Source] = Field(default_factory=list)
+    version: Literal[1] = Field(default=1, description="Format version of this file.")
+    organization: Organization = Field(description="The controller: who decides why data is processed.")
+    web: Web = Field(default_factory=Web, description="Web settings: allowed origins, default locale.")
+    regions: dict[str, Region] = Field(default_factory=dict, description="Region id → countries and GPC rule.")
+    purposes: list[Purpose] = Field(min_length=1, description="Every purpose data may be used for.")
+    notices: list[Notice] = Field(default_factory=list, description="Versioned wording consent is asked with.")
+    vendors: list[Vendor] = Field(default_factory=list, description="Who receives data, for which purposes.")
+    sources: list[Source] = Field(default_factory=list, description="Systems whose data can feed AI.")
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @model_validator(mode="after")
