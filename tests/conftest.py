@@ -33,7 +33,7 @@ def example_policy() -> Policy:
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:
     if pg_bin_dir() is None:
-        msg = "PostgreSQL server binaries not found (install the 'postgresql' package or run `make system-deps`)"
+        msg = "PostgreSQL server binaries not found (install 'postgresql' or run `make system-deps`)"
         if IN_CI:
             pytest.fail(f"{msg}; PostgreSQL tests must not be skipped in CI")
         pytest.skip(f"!!! SKIPPING POSTGRESQL TESTS: {msg}")
@@ -48,7 +48,9 @@ def pg_cluster() -> Iterator[PgCluster]:
 def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
     """A fresh, empty schema per test, selected through the connection's search_path."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_cluster.url.replace("postgresql://", "postgresql://", 1), autocommit=True) as conn:
+    with psycopg.connect(
+        pg_cluster.url.replace("postgresql://", "postgresql://", 1), autocommit=True
+    ) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     yield f"{pg_cluster.url}?options=-csearch_path%3D{schema}"
     with psycopg.connect(pg_cluster.url, autocommit=True) as conn:

@@ -7,6 +7,7 @@ as the ``postgres`` system user (PostgreSQL refuses to run as root).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -36,7 +37,9 @@ class PgCluster:
     def __init__(self) -> None:
         bindir = pg_bin_dir()
         if bindir is None:
-            raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found; run `make system-deps`")
+            raise RuntimeError(
+                "PostgreSQL server binaries (initdb, pg_ctl) not found; run `make system-deps`"
+            )
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="consentgate-pg-"))
         self.data = self.root / "data"
@@ -55,8 +58,8 @@ class PgCluster:
         return subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
 
     def start(self) -> PgCluster:
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                  "--no-sync")  # fmt: skip
+        initdb = str(self.bindir / "initdb")
+        self._run(initdb, "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
         opts = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c max_connections=200 -c shared_buffers=64MB"
@@ -73,8 +76,6 @@ class PgCluster:
         raise RuntimeError(f"PostgreSQL did not start; log: {(self.root / 'log').read_text()[-2000:]}")
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)

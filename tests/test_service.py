@@ -75,7 +75,9 @@ def test_batch_decisions_keep_order_and_match_single(service: ConsentService) ->
     queries = [Query(f"s{i}", p, AT, r) for i in range(10) for p in ("train_support_chatbot", "security")
                for r in (None, "US-CA")]  # fmt: skip
     batch = service.decide_many(queries)
-    assert [d.allowed for d in batch] == [service.decide(q.subject, q.purpose, q.at, q.region).allowed for q in queries]
+    assert [d.allowed for d in batch] == [
+        service.decide(q.subject, q.purpose, q.at, q.region).allowed for q in queries
+    ]
     with pytest.raises(QueryError):
         service.decide_many([Query("s0", "unknown_purpose", AT)])
 
@@ -83,7 +85,8 @@ def test_batch_decisions_keep_order_and_match_single(service: ConsentService) ->
 def test_state_covers_every_purpose(service: ConsentService, example_policy: Policy) -> None:
     state = service.state("nobody", AT, "DE")
     assert set(state) == {p.id for p in example_policy.purposes}
-    assert state["service_delivery"].allowed and state["service_delivery"].basis == "contract"
+    assert state["service_delivery"].allowed
+    assert state["service_delivery"].basis == "contract"
     assert not state["train_support_chatbot"].allowed
 
 
@@ -96,7 +99,9 @@ def test_evidence_holds_exact_wording_zones_and_chain_check(service: ConsentServ
     grant = ev["events"][0]
     assert grant["event_time"] == "2026-07-01T10:00:00+02:00"
     assert grant["privacy_notice"]["version"] == "2"
-    assert grant["privacy_notice"]["text"].startswith("Utiliser mes conversations avec le support, pièces jointes")
+    assert grant["privacy_notice"]["text"].startswith(
+        "Utiliser mes conversations avec le support, pièces jointes"
+    )
     assert ev["events"][1]["event_time"].endswith("-04:00")
     assert ev["events"][1]["withdrawal"] is True
     assert ev["chain"]["intact"] is True

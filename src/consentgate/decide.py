@@ -14,23 +14,34 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from consentgate.errors import QueryError
-from consentgate.ledger.events import NEGATIVE_ACTIONS, PURPOSE_ACTIONS, Action, ConsentEvent
-from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, to_micros
+from consentgate.ledger.events import PURPOSE_ACTIONS, Action, ConsentEvent
+from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose, to_micros
 
 _DAY_US = 86_400 * 1_000_000
+_ORDER = attrgetter("occurred_us", "recorded_us", "seq")
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """The answer, with the event that decided it (``evidence_event``) when one did."""
+class Decision(NamedTuple):
+    """The answer, with the event that decided it (``evidence_event``) when one did.
+
+    ``reason`` is formatted on first use from ``why`` (a template and its arguments): formatting
+    timestamps costs more than deciding, and batch callers often never read it.
+    """
 
     allowed: bool
     basis: str | None
     region: str
-    reason: str
+    why: tuple[Any, ...]
     evidence_event: str | None = None
+
+    @property
+    def reason(self) -> str:
+        template, *args = self.why
+        return str(template).format(*(_iso(a) if isinstance(a, ConsentEvent) else a for a in args))
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -51,50 +62,43 @@ class Query:
 
 
 class Timeline:
-    """One person's events indexed for point-in-time questions; build once, ask many times.
+    """One person's events in (occurred_at, recorded_at, seq) order, for point-in-time questions.
 
-    Every lookup is a binary search over ``occurred_at`` so a batch of decisions costs a few
-    bisections each, whatever order the events were recorded in.
+    Build once, ask many times. A question bisects to the events that happened by ``at`` and walks
+    them once from the newest; people have few events, so this beats building indexes per purpose
+    (measured: benchmarks/ledger.py).
     """
 
-    __slots__ = ("_erase", "_gpc", "_gpc_us", "_region", "_region_us", "_signals")
+    __slots__ = ("_events", "_occurred")
 
     def __init__(self, events: Iterable[ConsentEvent]) -> None:
-        ordered = sorted(events, key=lambda e: e.order_key)
-        self._erase = [e for e in ordered if e.action is Action.ERASE]
-        self._gpc = [e for e in ordered if e.gpc_on]
-        self._gpc_us = [e.occurred_us for e in self._gpc]
-        with_region = [e for e in ordered if e.region]
-        self._region = [e.region for e in with_region]
-        self._region_us = [e.occurred_us for e in with_region]
-        signals: dict[str, tuple[list[int], list[ConsentEvent]]] = {}
-        for e in ordered:
-            if e.action in PURPOSE_ACTIONS and e.purpose is not None:
-                us, evs = signals.setdefault(e.purpose, ([], []))
-                us.append(e.occurred_us)
-                evs.append(e)
-        self._signals = signals
+        self._events = sorted(events, key=_ORDER)
+        self._occurred = [e.occurred_us for e in self._events]
 
-    def first_erase(self, at_us: int) -> ConsentEvent | None:
-        for e in self._erase:
-            if e.occurred_us <= at_us:
-                return e
-        return None
+    def __len__(self) -> int:
+        return len(self._events)
 
-    def region_at(self, at_us: int) -> str | None:
-        i = bisect_right(self._region_us, at_us)
-        return self._region[i - 1] if i else None
-
-    def latest_signal(self, purpose: str, at_us: int) -> ConsentEvent | None:
-        found = self._signals.get(purpose)
-        if found is None:
-            return None
-        i = bisect_right(found[0], at_us)
-        return found[1][i - 1] if i else None
-
-    def latest_gpc(self, at_us: int) -> ConsentEvent | None:
-        i = bisect_right(self._gpc_us, at_us)
-        return self._gpc[i - 1] if i else None
+    def scan(
+        self, purpose: str, at_us: int
+    ) -> tuple[ConsentEvent | None, str | None, ConsentEvent | None, ConsentEvent | None]:
+        """``(first erase, latest region, latest signal for purpose, latest GPC-on)`` as of ``at_us``."""
+        events = self._events
+        i = bisect_right(self._occurred, at_us)
+        erase = signal = gpc = None
+        region = None
+        while i:
+            i -= 1
+            e = events[i]
+            if region is None and e.region:
+                region = e.region
+            action = e.action
+            if action is Action.ERASE:
+                erase = e  # keep walking: the first erasure is the evidence
+            elif signal is None and e.purpose == purpose and action in PURPOSE_ACTIONS:
+                signal = e
+            elif gpc is None and action is Action.GPC and e.signals.get("gpc") is True:
+                gpc = e
+        return erase, region, signal, gpc
 
 
 def decide(
@@ -111,99 +115,118 @@ def decide(
 
 
 def decide_timeline(
-    policy: Policy, timeline: Timeline, purpose_id: str, at: datetime, region: str | None = None
+    policy: Policy,
+    timeline: Timeline,
+    purpose_id: str,
+    at: datetime,
+    region: str | None = None,
+    *,
+    at_us: int | None = None,
 ) -> Decision:
+    """Decide from a prepared timeline; ``at_us`` lets batch callers convert ``at`` once."""
     purpose = policy.purpose(purpose_id)
     if purpose is None:
         known = ", ".join(p.id for p in policy.purposes)
         raise QueryError(f"unknown purpose {purpose_id!r}; the policy declares: {known}", purpose=purpose_id)
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise QueryError("'at' needs a time zone, e.g. 2026-05-01T12:00:00Z", purpose=purpose_id)
-    at_us = to_micros(at)
+    if at_us is None:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise QueryError("'at' needs a time zone, e.g. 2026-05-01T12:00:00Z", purpose=purpose_id)
+        at_us = to_micros(at)
+    erased, last_region, signal, gpc = timeline.scan(purpose_id, at_us)
 
     # Rule 1: the query's region, else the region of the latest event that carries one.
-    code = region or timeline.region_at(at_us)
+    code = region or last_region
     group = policy.region_group(code)
     basis = policy.basis_for(purpose, group)
-    where = group if group != DEFAULT_REGION else f"{code or 'unknown region'} (default)"
 
     # Rule 2: erasure ends every use.
-    erased = timeline.first_erase(at_us)
     if erased is not None:
-        return Decision(
-            False, basis.value if basis else None, group,
-            f"erasure requested at {_iso(erased)}; no purpose may use this person's data", erased.event_id,
-        )  # fmt: skip
+        b = basis.value if basis else None
+        return Decision(False, b, group, (_ERASED, erased), erased.event_id)
     if basis is None:
-        return Decision(False, None, group, f"the policy gives {purpose_id} no lawful basis in {where}")
+        return Decision(False, None, group, (_NO_BASIS, purpose_id, _where(group, code)))
     # Rule 3.
     if basis is Basis.NOT_ALLOWED:
-        return Decision(False, basis.value, group, f"{purpose_id} is not allowed in {where}")
+        return Decision(False, basis.value, group, (_NOT_ALLOWED, purpose_id, _where(group, code)))
     if basis is Basis.CONTRACT:
-        return Decision(True, basis.value, group, f"{purpose_id} is needed for the contract in {where}")
+        return Decision(True, basis.value, group, (_CONTRACT, purpose_id, _where(group, code)))
 
     # Rule 4: the latest signal wins; GPC counts only under opt_out where the region honours it.
-    signal = timeline.latest_signal(purpose_id, at_us)
-    if basis is Basis.OPT_OUT and policy.honours_gpc(group):
-        gpc = timeline.latest_gpc(at_us)
-        if gpc is not None and (signal is None or gpc.order_key > signal.order_key):
-            signal = gpc
+    if (
+        gpc is not None
+        and basis is Basis.OPT_OUT
+        and policy.honours_gpc(group)
+        and (signal is None or _ORDER(gpc) > _ORDER(signal))
+    ):
+        signal = gpc
 
     if basis is Basis.CONSENT:
-        return _consent(policy, purpose_id, group, signal, at_us)
+        return _consent(policy, purpose, group, signal, at_us)
     # Rule 6: legitimate_interest and opt_out.
     if signal is None:
-        return Decision(True, basis.value, group, f"{basis.value} in {where}; no objection recorded")
-    if signal.action in NEGATIVE_ACTIONS or signal.action is Action.GPC:
-        how = "Global Privacy Control" if signal.action is Action.GPC else signal.action.value
+        return Decision(True, basis.value, group, (_NO_OBJECTION, basis.value, _where(group, code)))
+    if signal.action is Action.GRANT:
         return Decision(
-            False, basis.value, group, f"{basis.value} in {where}; {how} at {_iso(signal)}", signal.event_id
+            True, basis.value, group, (_GRANTED, basis.value, _where(group, code), signal), signal.event_id
         )
-    return Decision(True, basis.value, group, f"{basis.value} in {where}; granted at {_iso(signal)}", signal.event_id)
+    how = "Global Privacy Control" if signal.action is Action.GPC else signal.action.value
+    return Decision(
+        False, basis.value, group, (_OBJECTED, basis.value, _where(group, code), how, signal), signal.event_id
+    )
 
 
-def _consent(policy: Policy, purpose_id: str, group: str, signal: ConsentEvent | None, at_us: int) -> Decision:
+_ERASED = "erasure requested at {}; no purpose may use this person's data"
+_NO_BASIS = "the policy gives {} no lawful basis in {}"
+_NOT_ALLOWED = "{} is not allowed in {}"
+_CONTRACT = "{} is needed for the contract in {}"
+_NO_OBJECTION = "{} in {}; no objection recorded"
+_GRANTED = "{} in {}; granted at {}"
+_OBJECTED = "{} in {}; {} at {}"
+_NO_CONSENT = "consent needed and none recorded"
+_NEGATIVE = "consent {}: {} at {}"
+_OTHER_NOTICE = "grant at {} was made under notice {!r}, not {!r}"
+_UNKNOWN_VERSION = "grant at {} names notice version {!r}, unknown to the policy"
+_RECONSENT = "consent given to {} v{}, but v{} (effective {}) changed it materially; ask again"
+_EXPIRED = "consent given at {} expired after {} days"
+_CONSENTED = "consent given at {} under {} v{}"
+
+
+def _where(group: str, code: str | None) -> str:
+    return group if group != DEFAULT_REGION else f"{code or 'unknown region'} (default)"
+
+
+def _consent(
+    policy: Policy, purpose: Purpose, group: str, signal: ConsentEvent | None, at_us: int
+) -> Decision:
     """Rule 5: a current grant under the purpose's notice, fresh enough, after any material change."""
-    purpose = policy.purpose(purpose_id)
-    assert purpose is not None
-    basis = Basis.CONSENT.value
+    basis = "consent"
     if signal is None:
-        return Decision(False, basis, group, "consent needed and none recorded")
+        return Decision(False, basis, group, (_NO_CONSENT,))
     if signal.action is not Action.GRANT:
-        return Decision(False, basis, group, f"consent {signal.action.value} at {_iso(signal)}", signal.event_id)
+        how = "refused" if signal.action is Action.DENY else signal.action.value
+        return Decision(False, basis, group, (_NEGATIVE, how, signal.action.value, signal), signal.event_id)
     notice_id = purpose.notice
     if notice_id is None or signal.notice_id != notice_id:
         return Decision(
-            False, basis, group,
-            f"grant at {_iso(signal)} was made under notice {signal.notice_id!r}, not {notice_id!r}",
-            signal.event_id,
-        )  # fmt: skip
-    rank = policy.version_rank(notice_id, signal.notice_version) if signal.notice_version is not None else None
+            False, basis, group, (_OTHER_NOTICE, signal, signal.notice_id, notice_id), signal.event_id
+        )
+    rank = (
+        policy.version_rank(notice_id, signal.notice_version) if signal.notice_version is not None else None
+    )
     if rank is None:
         return Decision(
-            False, basis, group,
-            f"grant at {_iso(signal)} names notice version {signal.notice_version!r}, unknown to the policy",
-            signal.event_id,
-        )  # fmt: skip
+            False, basis, group, (_UNKNOWN_VERSION, signal, signal.notice_version), signal.event_id
+        )
     floor = policy.reconsent_floor(notice_id, at_us)
     if rank < floor:
         needed = policy.versions_of(notice_id)[floor]
-        return Decision(
-            False, basis, group,
-            f"consent given to {notice_id} v{signal.notice_version}, but v{needed.label} "
-            f"(effective {needed.effective_from.isoformat()}) changed it materially; ask again",
-            signal.event_id,
-        )  # fmt: skip
+        why = (_RECONSENT, notice_id, signal.notice_version, needed.label, needed.effective_from.isoformat())
+        return Decision(False, basis, group, why, signal.event_id)
     if purpose.max_age_days is not None and at_us - signal.occurred_us > purpose.max_age_days * _DAY_US:
-        return Decision(
-            False, basis, group,
-            f"consent given at {_iso(signal)} expired after {purpose.max_age_days} days",
-            signal.event_id,
-        )  # fmt: skip
+        return Decision(False, basis, group, (_EXPIRED, signal, purpose.max_age_days), signal.event_id)
     return Decision(
-        True, basis, group, f"consent given at {_iso(signal)} under {notice_id} v{signal.notice_version}",
-        signal.event_id,
-    )  # fmt: skip
+        True, basis, group, (_CONSENTED, signal, notice_id, signal.notice_version), signal.event_id
+    )
 
 
 def decide_batch(
@@ -213,13 +236,24 @@ def decide_batch(
 ) -> list[Decision]:
     """Many decisions; each subject's timeline is built once. Answers keep the queries' order."""
     timelines: dict[str, Timeline] = {}
+    cache: dict[datetime, int] = {}
     out = []
     for q in queries:
         tl = timelines.get(q.subject)
         if tl is None:
             tl = timelines[q.subject] = Timeline(events_by_subject.get(q.subject, ()))
-        out.append(decide_timeline(policy, tl, q.purpose, q.at, q.region))
+        out.append(decide_timeline(policy, tl, q.purpose, q.at, q.region, at_us=at_micros(q.at, cache)))
     return out
+
+
+def at_micros(at: datetime, cache: dict[datetime, int]) -> int:
+    """``at`` in UTC microseconds, checked once per distinct value (batches usually share one)."""
+    found = cache.get(at)
+    if found is None:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise QueryError("'at' needs a time zone, e.g. 2026-05-01T12:00:00Z")
+        found = cache[at] = to_micros(at)
+    return found
 
 
 def _iso(event: ConsentEvent) -> str:

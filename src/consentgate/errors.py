@@ -62,7 +62,9 @@ class BadInput(ConsentgateError):
 class PolicyError(BadInput):
     """A policy file is invalid. ``problems`` lists ``(location, message)`` pairs."""
 
-    def __init__(self, message: str, *, file: str | None = None, problems: list[tuple[str, str]] | None = None):
+    def __init__(
+        self, message: str, *, file: str | None = None, problems: list[tuple[str, str]] | None = None
+    ):
         super().__init__(message)
         self.file = file
         self.problems = problems or []

@@ -27,13 +27,15 @@ def link(engine: Engine, alias: str, subject: str, kind: str = "other") -> bool:
     if alias == subject:
         raise BadInput("an identifier cannot be an alias of itself")
     with engine.execution_options(ledger_write=True).begin() as conn:
-        existing = conn.execute(select(t.aliases.c.subject).where(t.aliases.c.alias == alias)).scalar_one_or_none()
+        existing = conn.execute(
+            select(t.aliases.c.subject).where(t.aliases.c.alias == alias)
+        ).scalar_one_or_none()
         if existing == subject:
             return False
         if existing is not None:
             raise BadInput(
-                f"alias is already linked to another subject; one identifier belongs to one person "
-                f"(unlink is an admin repair: delete the row in 'aliases')",
+                "alias is already linked to another subject; one identifier belongs to one person "
+                "(unlink is an admin repair: delete the row in 'aliases')",
             )
         conn.execute(
             insert(t.aliases).values(
@@ -92,5 +94,6 @@ def aliases_of(engine: Engine, ids: Collection[str]) -> list[dict[str, str]]:
     with engine.connect() as conn:
         q = select(t.aliases).where(t.aliases.c.alias.in_(list(ids)))
         return [
-            {"alias": r.alias, "subject": r.subject, "kind": r.kind, "linked_at": r.linked_at} for r in conn.execute(q)
+            {"alias": r.alias, "subject": r.subject, "kind": r.kind, "linked_at": r.linked_at}
+            for r in conn.execute(q)
         ]

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consentgate import identity
-from consentgate.decide import Decision, Query, Timeline, decide_timeline
+from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline
 from consentgate.errors import QueryError
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
 from consentgate.ledger.intake import validate_batch
@@ -63,7 +63,9 @@ class ConsentService:
         for q in queries:
             if self.policy.purpose(q.purpose) is None:
                 known = ", ".join(p.id for p in self.policy.purposes)
-                raise QueryError(f"unknown purpose {q.purpose!r}; the policy declares: {known}", purpose=q.purpose)
+                raise QueryError(
+                    f"unknown purpose {q.purpose!r}; the policy declares: {known}", purpose=q.purpose
+                )
         subjects = {q.subject for q in queries}
         persons = identity.people(self.ledger.engine, subjects)
         all_ids = set().union(*persons.values()) if persons else set()
@@ -71,16 +73,21 @@ class ConsentService:
         for ev in self.ledger.events_of(all_ids):
             by_id.setdefault(ev.subject, []).append(ev)
         timelines: dict[frozenset[str], Timeline] = {}
+        cache: dict[datetime, int] = {}
         out = []
         for q in queries:
             ids = frozenset(persons.get(q.subject, {q.subject}))
             tl = timelines.get(ids)
             if tl is None:
                 tl = timelines[ids] = Timeline(ev for i in ids for ev in by_id.get(i, ()))
-            out.append(decide_timeline(self.policy, tl, q.purpose, q.at, q.region))
+            out.append(
+                decide_timeline(self.policy, tl, q.purpose, q.at, q.region, at_us=at_micros(q.at, cache))
+            )
         return out
 
-    def state(self, subject: str, at: datetime | None = None, region: str | None = None) -> dict[str, Decision]:
+    def state(
+        self, subject: str, at: datetime | None = None, region: str | None = None
+    ) -> dict[str, Decision]:
         when = at or datetime.now(UTC)
         purposes = [p.id for p in self.policy.purposes]
         decisions = self.decide_many([Query(subject, p, when, region) for p in purposes])

@@ -53,14 +53,16 @@ def test_given_wording_hash_must_match_a_wording_of_that_version(example_policy:
     nv = example_policy.notice_version("ai-training", "2")
     assert nv is not None
     good = wording_hash(nv.text["fr"])
-    events, texts, problems = validate_event(
+    _, texts, problems = validate_event(
         example_policy, _grant(wording_hash=good), now=NOW, default_source="api"
     )
     assert problems == []
     assert texts[0].locale == "fr"
     old = example_policy.notice_version("ai-training", "1")
     assert old is not None
-    assert _problems(example_policy, _grant(wording_hash=wording_hash(old.text["en"])))[0][0] == "wording_hash"
+    assert (
+        _problems(example_policy, _grant(wording_hash=wording_hash(old.text["en"])))[0][0] == "wording_hash"
+    )
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import text
 
 from consentgate.ledger.chain import GENESIS, wording_hash
@@ -35,7 +35,7 @@ def test_append_assigns_a_contiguous_chain(ledger: Ledger) -> None:
     stored = ledger.append(_events(5))
     assert [e.seq for e in stored] == [1, 2, 3, 4, 5]
     assert stored[0].prev_hash == GENESIS
-    for before, after in zip(stored, stored[1:], strict=False):
+    for before, after in itertools.pairwise(stored):
         assert after.prev_hash == before.hash
     assert ledger.head() == (5, stored[-1].hash)
     more = ledger.append(_events(2, subject="subj-2"))
@@ -49,7 +49,9 @@ def test_round_trip_keeps_the_zone_and_signals(ledger: Ledger) -> None:
     tz = datetime(2026, 3, 1, 14, 30, tzinfo=UTC).astimezone(
         __import__("datetime").timezone(timedelta(hours=5, minutes=30))
     )
-    ledger.append([NewEvent(subject="s", action=Action.GPC, occurred_at=tz, signals={"gpc": True}, region="US-CA")])
+    ledger.append(
+        [NewEvent(subject="s", action=Action.GPC, occurred_at=tz, signals={"gpc": True}, region="US-CA")]
+    )
     (ev,) = ledger.events_of(["s"])
     assert ev.occurred_at.utcoffset() == timedelta(hours=5, minutes=30)
     assert ev.occurred_at == tz

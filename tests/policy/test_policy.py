@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from consentgate.errors import PolicyError
-from consentgate.policy.load import _PolicyYamlLoader
 from consentgate.policy import Basis, Policy, load_policy, parse_policy_text
 from consentgate.policy.load import _PolicyYamlLoader
 from consentgate.policy.schema import policy_json_schema, render, shipped
@@ -117,10 +116,12 @@ def test_missing_file_says_how_to_create_one(tmp_path: Path) -> None:
 
 
 def test_shipped_json_schema_is_current_and_accepts_the_example(example_policy_path: Path) -> None:
-    assert shipped() == render(), "refresh it: consentgate policy schema > src/consentgate/policy/policy.schema.json"
+    assert shipped() == render(), (
+        "refresh it: consentgate policy schema > src/consentgate/policy/policy.schema.json"
+    )
     schema = policy_json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    data = yaml.load(example_policy_path.read_text(), Loader=_PolicyYamlLoader)  # noqa: S506
+    data = yaml.load(example_policy_path.read_text(), Loader=_PolicyYamlLoader)
     # Round-trip through JSON so YAML-native datetimes become the strings editors see.
     jsonschema.validate(json.loads(json.dumps(data, default=str)), schema)
 

@@ -41,7 +41,9 @@ def parse_time(value: Any, name: str) -> datetime:
         try:
             dt = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"{name} {value!r} is not an ISO 8601 time such as 2026-05-01T12:00:00Z") from None
+            raise ValueError(
+                f"{name} {value!r} is not an ISO 8601 time such as 2026-05-01T12:00:00Z"
+            ) from None
     else:
         raise ValueError(f"{name} must be an ISO 8601 string, got {type(value).__name__}")
     if dt.tzinfo is None or dt.utcoffset() is None:
@@ -75,7 +77,7 @@ def validate_event(
 
     action: Action | None = None
     try:
-        action = Action(raw.get("action"))
+        action = Action(str(raw.get("action")))
     except ValueError:
         bad("action", f"{raw.get('action')!r} is not one of {', '.join(a.value for a in Action)}")
 
@@ -91,7 +93,10 @@ def validate_event(
         purposes = []
     for p in purposes:
         if policy.purpose(p) is None:
-            bad("purposes", f"unknown purpose {p!r}; the policy declares: {', '.join(x.id for x in policy.purposes)}")
+            bad(
+                "purposes",
+                f"unknown purpose {p!r}; the policy declares: {', '.join(x.id for x in policy.purposes)}",
+            )
     if action in PURPOSE_ACTIONS and not purposes:
         bad("purposes", f"a {action.value} event needs at least one purpose")
     if len(set(purposes)) != len(purposes):
@@ -99,7 +104,9 @@ def validate_event(
 
     occurred_at = None
     try:
-        occurred_at = parse_time(raw.get("occurred_at"), "occurred_at") if raw.get("occurred_at") is not None else None
+        occurred_at = (
+            parse_time(raw.get("occurred_at"), "occurred_at") if raw.get("occurred_at") is not None else None
+        )
         if occurred_at is None:
             bad("occurred_at", "is required: when the person acted, e.g. 2026-05-01T12:00:00+02:00")
         elif not allow_future and occurred_at - now > MAX_CLOCK_SKEW:
@@ -131,7 +138,7 @@ def validate_event(
 
     signals = raw.get("signals") or {}
     if not isinstance(signals, Mapping):
-        bad("signals", "must be an object, e.g. {\"gpc\": true}")
+        bad("signals", 'must be an object, e.g. {"gpc": true}')
         signals = {}
     elif len(str(signals)) > MAX_SIGNALS_BYTES:
         bad("signals", f"is larger than {MAX_SIGNALS_BYTES} bytes")
@@ -144,7 +151,7 @@ def validate_event(
 
     notice_id = raw.get("notice_id")
     version = raw.get("notice_version")
-    if version is not None and not isinstance(version, (int, str)) or isinstance(version, bool):
+    if (version is not None and not isinstance(version, (int, str))) or isinstance(version, bool):
         bad("notice_version", "must be a version label such as 2")
         version = None
     version_label = None if version is None else str(version)
@@ -158,7 +165,10 @@ def validate_event(
             bad("notice_id", f"unknown notice {notice_id!r}; the policy declares: {known}")
             notice_id = None
         elif version_label is None:
-            bad("notice_version", f"is required with notice_id {notice_id!r}: which version did the person see?")
+            bad(
+                "notice_version",
+                f"is required with notice_id {notice_id!r}: which version did the person see?",
+            )
         elif policy.notice_version(notice_id, version_label) is None:
             known = ", ".join(v.label for v in policy.versions_of(notice_id))
             bad("notice_version", f"notice {notice_id!r} has no version {version_label!r} (known: {known})")
@@ -169,7 +179,10 @@ def validate_event(
                 # Consent must be specific: a notice can only collect choices for the purposes it names.
                 bad("notice_id", f"notice {notice_id!r} does not cover purpose(s) {', '.join(outside)}")
     elif require_notice_for_grant and action is Action.GRANT:
-        bad("notice_version", "a grant needs the notice version the person saw (notice_id defaults to the purpose's)")
+        bad(
+            "notice_version",
+            "a grant needs the notice version the person saw (notice_id defaults to the purpose's)",
+        )
 
     given_hash = raw.get("wording_hash")
     texts: list[NoticeText] = []
@@ -178,7 +191,9 @@ def validate_event(
         nv = policy.notice_version(notice_id, version_label)
         assert nv is not None
         if given_hash is not None:
-            match = next(((loc, txt) for loc, txt in nv.text.items() if wording_hash(txt) == given_hash), None)
+            match = next(
+                ((loc, txt) for loc, txt in nv.text.items() if wording_hash(txt) == given_hash), None
+            )
             if match is None:
                 bad(
                     "wording_hash",

@@ -144,7 +144,9 @@ class Ledger:
         if not wanted:
             return
         have = set(
-            conn.execute(select(t.notice_texts.c.text_hash).where(t.notice_texts.c.text_hash.in_(wanted))).scalars()
+            conn.execute(
+                select(t.notice_texts.c.text_hash).where(t.notice_texts.c.text_hash.in_(wanted))
+            ).scalars()
         )
         missing = [nt for h, nt in wanted.items() if h not in have]
         if missing:
@@ -279,7 +281,9 @@ class Ledger:
         with self.engine.connect() as conn:
             for r in conn.execute(select(t.notice_texts.c.text_hash, t.notice_texts.c.text)):
                 if wording_hash(r.text) != r.text_hash:
-                    return f"stored wording {r.text_hash[:12]}… was altered (its text no longer has that hash)"
+                    return (
+                        f"stored wording {r.text_hash[:12]}… was altered (its text no longer has that hash)"
+                    )
         return None
 
 
@@ -290,12 +294,18 @@ def _check_row(row: Any, expected_seq: int, prev: str) -> str | None:
             f"event(s) {expected_seq}..{row['seq'] - 1} were deleted"
         )
     if row["prev_hash"] != prev:
-        return "its prev_hash does not match the previous event's hash: events were deleted, reordered or rewritten"
+        return (
+            "its prev_hash does not match the previous event's hash: "
+            "events were deleted, reordered or rewritten"
+        )
     record = dict(row)
     record["signals"] = json.loads(row["signals"])
     if event_hash(prev, record) != row["hash"]:
         return "its content no longer matches its hash: the row was altered"
-    if row["subject"] is not None and commit_subject(row["subject"], row["subject_salt"] or "") != row["subject_commit"]:
+    if (
+        row["subject"] is not None
+        and commit_subject(row["subject"], row["subject_salt"] or "") != row["subject_commit"]
+    ):
         return "its subject was altered (it no longer matches the chained commitment)"
     return None
 

@@ -22,15 +22,26 @@ class _PolicyYamlLoader(yaml.SafeLoader):
 
 
 _PolicyYamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 for _first in "tTfF":
-    _PolicyYamlLoader.yaml_implicit_resolvers.setdefault(_first, []).insert(0, ("tag:yaml.org,2002:bool", _BOOL))
-_PolicyYamlLoader.add_constructor(
-    "tag:yaml.org,2002:bool", lambda loader, node: loader.construct_scalar(node).lower() == "true"
-)
+    _PolicyYamlLoader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+        0, ("tag:yaml.org,2002:bool", _BOOL)
+    )
+
+
+def _construct_bool(loader: yaml.SafeLoader, node: yaml.Node) -> bool:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node)).lower() == "true"
+
+
+_PolicyYamlLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -82,9 +93,9 @@ def _dates_to_midnight_utc(data: Any) -> None:
         if not isinstance(notice, dict):
             continue
         for version in notice.get("versions") or []:
-            if isinstance(version, dict) and isinstance(version.get("effective_from"), str):
-                if _DATE_ONLY.match(version["effective_from"].strip()):
-                    version["effective_from"] = version["effective_from"].strip() + "T00:00:00Z"
+            value = version.get("effective_from") if isinstance(version, dict) else None
+            if isinstance(value, str) and _DATE_ONLY.match(value.strip()):
+                version["effective_from"] = value.strip() + "T00:00:00Z"
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:

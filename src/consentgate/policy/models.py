@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from functools import cached_property
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -157,7 +157,9 @@ class Vendor(_Model):
 class Source(_Model):
     id: str = Field(pattern=IDENT, description="Stable identifier of the system or dataset.")
     kind: str = Field(description="What it is: chat_transcripts, event_log, free_text, …")
-    categories: list[str] = Field(default_factory=list, description="Data categories it holds (user.content, …).")
+    categories: list[str] = Field(
+        default_factory=list, description="Data categories it holds (user.content, …)."
+    )
     purposes: list[str] = Field(default_factory=list, description="Purposes its data may feed.")
     retention_days: int | None = Field(default=None, gt=0, description="How long records are kept.")
     personal: bool | None = Field(default=None, description="Whether records hold personal data.")
@@ -170,9 +172,13 @@ class Policy(_Model):
     version: Literal[1] = Field(default=1, description="Format version of this file.")
     organization: Organization = Field(description="The controller: who decides why data is processed.")
     web: Web = Field(default_factory=Web, description="Web settings: allowed origins, default locale.")
-    regions: dict[str, Region] = Field(default_factory=dict, description="Region id → countries and GPC rule.")
+    regions: dict[str, Region] = Field(
+        default_factory=dict, description="Region id → countries and GPC rule."
+    )
     purposes: list[Purpose] = Field(min_length=1, description="Every purpose data may be used for.")
-    notices: list[Notice] = Field(default_factory=list, description="Versioned wording consent is asked with.")
+    notices: list[Notice] = Field(
+        default_factory=list, description="Versioned wording consent is asked with."
+    )
     vendors: list[Vendor] = Field(default_factory=list, description="Who receives data, for which purposes.")
     sources: list[Source] = Field(default_factory=list, description="Systems whose data can feed AI.")
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -214,8 +220,8 @@ class Policy(_Model):
                 if pid not in pset:
                     raise ValueError(f"sources[{i}] ({s.id}).purposes names unknown purpose {pid!r}")
         seen_codes: dict[str, str] = {}
-        for rid, region in self.regions.items():
-            for code in region.countries:
+        for rid, reg in self.regions.items():
+            for code in reg.countries:
                 if code in seen_codes:
                     raise ValueError(f"regions: {code} is in both {seen_codes[code]} and {rid}")
                 seen_codes[code] = rid
@@ -240,6 +246,16 @@ class Policy(_Model):
         """
         if not code:
             return DEFAULT_REGION
+        idx = self._index
+        cached = idx.group_cache.get(code)
+        if cached is not None:
+            return cached
+        group = self._region_group(code)
+        if len(idx.group_cache) < 10_000:
+            idx.group_cache[code] = group
+        return group
+
+    def _region_group(self, code: str) -> str:
         up = code.strip().upper()
         idx = self._index
         if up in idx.region_of_code:
@@ -312,6 +328,7 @@ class _Index:
         for rid, region in policy.regions.items():
             for code in region.countries:
                 self.region_of_code[code] = rid
+        self.group_cache: dict[str, str] = {}
         self.honours_gpc = {rid for rid, r in policy.regions.items() if r.honour_gpc}
         # Versions ordered by effective_from (stable, so equal times keep file order).
         self.versions: dict[str, list[NoticeVersion]] = {

@@ -1,0 +1,58 @@
+"""consentgate: may this person's data be used for this purpose, now — and can we prove it?
+
+The curated public API. Everything else is an implementation detail that may move.
+"""
+
+from consentgate.decide import Decision, Query, Timeline, decide, decide_batch
+from consentgate.errors import (
+    AuthError,
+    BadInput,
+    ChainBroken,
+    ConsentgateError,
+    ConsentViolation,
+    EventError,
+    PolicyError,
+    QueryError,
+    Refused,
+    StorageError,
+    TerminalStorageError,
+    TransientStorageError,
+)
+from consentgate.ledger.events import Action, ConsentEvent, NewEvent
+from consentgate.ledger.store import Ledger, VerifyReport
+from consentgate.policy import Basis, Policy, Purpose, load_policy, parse_policy_text
+from consentgate.service import ConsentService
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "AuthError",
+    "BadInput",
+    "Basis",
+    "ChainBroken",
+    "ConsentEvent",
+    "ConsentService",
+    "ConsentViolation",
+    "ConsentgateError",
+    "Decision",
+    "EventError",
+    "Ledger",
+    "NewEvent",
+    "Policy",
+    "PolicyError",
+    "Purpose",
+    "Query",
+    "QueryError",
+    "Refused",
+    "StorageError",
+    "TerminalStorageError",
+    "Timeline",
+    "TransientStorageError",
+    "VerifyReport",
+    "__version__",
+    "decide",
+    "decide_batch",
+    "load_policy",
+    "parse_policy_text",
+]

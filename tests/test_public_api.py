@@ -1,0 +1,26 @@
+"""The public surface is deliberate: adding or removing a name is a visible change."""
+
+import consentgate
+
+
+def test_public_names_are_pinned() -> None:
+    expected = ["Action", "AuthError", "BadInput", "Basis", "ChainBroken", "ConsentEvent", "ConsentService", "ConsentViolation", "ConsentgateError", "Decision", "EventError", "Ledger", "NewEvent", "Policy", "PolicyError", "Purpose", "Query", "QueryError", "Refused", "StorageError", "TerminalStorageError", "Timeline", "TransientStorageError", "VerifyReport", "__version__", "decide", "decide_batch", "load_policy", "parse_policy_text"]
+    assert sorted(consentgate.__all__) == sorted(expected)
+    for name in consentgate.__all__:
+        assert hasattr(consentgate, name), name
+
+
+def test_decide_module_does_no_io() -> None:
+    """decide.py must stay pure: no database, network, file or clock imports."""
+    import ast
+    import inspect
+
+    import consentgate.decide as mod
+
+    tree = ast.parse(inspect.getsource(mod))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    forbidden = {"sqlalchemy", "os", "socket", "httpx", "pathlib", "time", "consentgate.ledger.store"}
+    assert not (imported & forbidden)
+    assert "now(" not in inspect.getsource(mod)
