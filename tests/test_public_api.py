@@ -4,7 +4,37 @@ import consentgate
 
 
 def test_public_names_are_pinned() -> None:
-    expected = ["Action", "AuthError", "BadInput", "Basis", "ChainBroken", "ConsentEvent", "ConsentService", "ConsentViolation", "ConsentgateError", "Decision", "EventError", "Ledger", "NewEvent", "Policy", "PolicyError", "Purpose", "Query", "QueryError", "Refused", "StorageError", "TerminalStorageError", "Timeline", "TransientStorageError", "VerifyReport", "__version__", "decide", "decide_batch", "load_policy", "parse_policy_text"]
+    expected = [
+        "Action",
+        "AuthError",
+        "BadInput",
+        "Basis",
+        "ChainBroken",
+        "ConsentEvent",
+        "ConsentService",
+        "ConsentViolation",
+        "ConsentgateError",
+        "Decision",
+        "EventError",
+        "Ledger",
+        "NewEvent",
+        "Policy",
+        "PolicyError",
+        "Purpose",
+        "Query",
+        "QueryError",
+        "Refused",
+        "StorageError",
+        "TerminalStorageError",
+        "Timeline",
+        "TransientStorageError",
+        "VerifyReport",
+        "__version__",
+        "decide",
+        "decide_batch",
+        "load_policy",
+        "parse_policy_text",
+    ]
     assert sorted(consentgate.__all__) == sorted(expected)
     for name in consentgate.__all__:
         assert hasattr(consentgate, name), name
