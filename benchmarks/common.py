@@ -1,0 +1,94 @@
+"""Shared helpers for the benchmark scripts: synthetic histories, timing, a throw-away PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # so `tests.pg` (the throw-away cluster) is importable
+
+AI = ["train_support_chatbot", "finetune_recommender"]
+REGIONS = ["DE", "FR", "GB", "US-CA", "US-TX", "US-NY", "BR", "JP", "IN"]
+T0 = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def synthetic_submissions(n_subjects: int, per_subject: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Consent submissions as the banner sends them: several purposes, one notice version each."""
+    rnd = random.Random(seed)
+    out = []
+    for i in range(n_subjects):
+        region = rnd.choice(REGIONS)
+        for j in range(per_subject):
+            when = T0 + timedelta(days=rnd.randint(0, 300), seconds=rnd.randint(0, 86_399))
+            allow = rnd.random() < 0.7
+            out.append(
+                {
+                    "subject": f"visitor-{i:07d}",
+                    "occurred_at": when.isoformat(),
+                    "region": region,
+                    "locale": "en",
+                    "source": "banner",
+                    "choices": [
+                        {
+                            "purpose": p,
+                            "action": "grant" if allow else ("withdraw" if j else "deny"),
+                            "notice_id": "ai-training",
+                            "notice_version": 2 if when.month >= 6 else 1,
+                        }
+                        for p in AI
+                    ],
+                }
+            )
+    return out
+
+
+def submission_events(sub: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The raw per-purpose events a submission becomes (what the API does)."""
+    base = {k: v for k, v in sub.items() if k != "choices"}
+    return [
+        ("", {**base, "action": c["action"], "purposes": [c["purpose"]], "notice_id": c["notice_id"],
+              "notice_version": c["notice_version"]})
+        for c in sub["choices"]
+    ]  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def timed(fn: Callable[[], Any], repeat: int = 5) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+@contextmanager
+def postgres() -> Iterator[str | None]:
+    """A throw-away PostgreSQL cluster (tests/pg.py), or None when the server binaries are missing."""
+    from tests.pg import PgCluster, pg_bin_dir
+
+    if pg_bin_dir() is None:
+        print("!! PostgreSQL binaries not found: skipping the PostgreSQL figures", file=sys.stderr)
+        yield None
+        return
+    cluster = PgCluster().start()
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
