@@ -20,3 +20,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port the HTTP service listens on.")
     max_body_bytes: int = Field(default=1_000_000, description="Largest request body the API accepts.")
     max_batch: int = Field(default=10_000, description="Most queries or submissions in one batch request.")
+    key_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds the HTTP service remembers an API key lookup; a revoked key works this long.",
+    )

@@ -1,0 +1,68 @@
+"""The HTTP service: ``create_app`` wires settings, the consent service and the routers.
+
+Everything a request needs hangs off ``app.state`` (see :mod:`consentgate.server.deps`), so several
+apps — one per test, say — can live in one process without sharing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from consentgate.ledger.store import Ledger
+from consentgate.policy import load_policy
+from consentgate.server.auth import KeyCache
+from consentgate.server.bodyguard import BodyGuard
+from consentgate.server.deps import ServerState
+from consentgate.server.errors import install_error_handlers
+from consentgate.server.routers import consents, decisions, health, subjects
+from consentgate.service import ConsentService
+from consentgate.settings import Settings
+
+DESCRIPTION = """\
+Consent for AI-training use of data: record people's choices, decide whether their data may be used
+for a purpose, and prove it.
+
+Send an API key as `Authorization: Bearer KEY`. Scopes: **collect** may only submit choices
+(`POST /v1/consents`, `POST /v1/consents/batch`); **read** may read decisions, state and evidence;
+**admin** may do everything. Every error has the shape
+`{"error": {"code", "message", "problems": [{"at", "message"}]}}`, and invalid input stores nothing.
+"""
+
+
+def _version() -> str:
+    try:
+        return version("consentgate")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0"
+
+
+def create_app(settings: Settings | None = None, *, service: ConsentService | None = None) -> FastAPI:
+    """Build the app. Without ``service`` it loads ``settings.policy`` and opens ``settings.db``,
+    and closes that ledger when the app shuts down; a passed-in service stays the caller's to close."""
+    settings = settings or Settings()
+    owned = service is None
+    if service is None:
+        policy = load_policy(settings.policy)
+        service = ConsentService(policy, Ledger.open(settings.db))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            service.ledger.close()
+
+    app = FastAPI(title="consentgate", version=_version(), description=DESCRIPTION, lifespan=lifespan)
+    app.state.consentgate = ServerState(
+        settings=settings,
+        service=service,
+        keys=KeyCache(service.ledger.engine, ttl=settings.key_cache_seconds),
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    for router in (consents.router, decisions.router, subjects.router, health.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,151 @@
+"""Reject oversized, malformed and pathologically nested bodies before any endpoint sees them.
+
+It runs outside FastAPI's routing so that these answers use the common error shape and name the
+problem (FastAPI would say only "There was an error parsing the body"), and so that a body larger than
+``max_body_bytes`` is refused from its Content-Length, or as soon as the streamed bytes pass the limit,
+without buffering the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from consentgate.server.errors import error_response
+
+# Our deepest legitimate body is a batch of submissions with signals: about six levels.
+MAX_JSON_DEPTH = 32
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# text/plain is accepted as JSON: navigator.sendBeacon and other CORS "simple requests" can only
+# send that type without a preflight, and banners record choices as the page unloads.
+_JSON_TYPES = ("application/json", "text/plain")
+
+
+class BodyGuard:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length", "").strip()
+        if length.isdigit() and int(length) > self.max_body_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        if scope["method"] not in _BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+
+        if body:
+            declared = headers.get("content-type")
+            media = (declared or "application/json").split(";")[0].strip().lower()
+            if not (media in _JSON_TYPES or media.endswith("+json")):
+                response = error_response(
+                    415,
+                    "unsupported_media_type",
+                    f"the body must be JSON; send Content-Type: application/json, not {media}",
+                )
+                await response(scope, receive, send)
+                return
+            problem = check_json(body)
+            if problem is not None:
+                code, text = problem
+                await error_response(400, code, text)(scope, receive, send)
+                return
+            if declared is None or media == "text/plain":
+                scope = _as_json(scope)
+
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        text = f"the body is larger than {self.max_body_bytes} bytes; split it into smaller requests"
+        await error_response(413, "body_too_large", text, headers={"Connection": "close"})(
+            scope, receive, send
+        )
+
+
+def check_json(body: bytes) -> tuple[str, str] | None:
+    """``(code, message)`` when the body is not UTF-8 JSON of sane depth, else None."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (
+            "invalid_encoding",
+            f"the body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start}); "
+            "encode JSON as UTF-8",
+        )
+    try:
+        value = json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        return (
+            "invalid_json",
+            f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+        )
+    except ValueError as exc:
+        return "invalid_json", f"the body is not valid JSON: {exc}"
+    except RecursionError:
+        return "json_too_deep", f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+    # Fewer brackets than the limit cannot nest deeper than it: skip the walk for ordinary bodies.
+    if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
+        return "json_too_deep", f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+    return None
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number; send a number or null")
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    if not isinstance(value, dict | list):
+        return False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
+def _as_json(scope: Scope) -> Scope:
+    # FastAPI parses only JSON content types; say so for the text/plain bodies accepted above.
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+    headers.append((b"content-type", b"application/json"))
+    return {**scope, "headers": headers}
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -1,0 +1,37 @@
+"""What every request needs from the app, reached through ``app.state`` instead of module globals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, cast
+
+from fastapi import Depends, Request
+
+from consentgate.service import ConsentService
+from consentgate.settings import Settings
+
+if TYPE_CHECKING:
+    from consentgate.server.auth import KeyCache
+
+
+@dataclass(frozen=True)
+class ServerState:
+    settings: Settings
+    service: ConsentService
+    keys: KeyCache
+
+
+def server_state(request: Request) -> ServerState:
+    return cast(ServerState, request.app.state.consentgate)
+
+
+async def _service(request: Request) -> ConsentService:
+    return server_state(request).service
+
+
+async def _settings(request: Request) -> Settings:
+    return server_state(request).settings
+
+
+Service = Annotated[ConsentService, Depends(_service)]
+AppSettings = Annotated[Settings, Depends(_settings)]

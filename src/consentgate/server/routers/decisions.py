@@ -1,0 +1,51 @@
+"""Decisions: may this person's data be used for this purpose, at this time, here?"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from consentgate.decide import Query as DecisionRequest
+from consentgate.server.auth import READ
+from consentgate.server.checks import answered, check_queries
+from consentgate.server.deps import AppSettings, Service
+from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
+from consentgate.server.schemas.common import Subject, ZonedTime
+from consentgate.server.schemas.decisions import AnsweredDecision, DecisionBatch, DecisionList, QueryRegion
+
+router = APIRouter(
+    prefix="/v1/decisions", tags=["decisions"], dependencies=[Depends(READ)], responses=COMMON_RESPONSES
+)
+
+
+@router.get("", summary="Decide one (subject, purpose, at, region)")
+def decide(
+    service: Service,
+    subject: Annotated[Subject, Query()],
+    purpose: Annotated[str, Query(min_length=1, max_length=128, description="A purpose id from the policy.")],
+    at: Annotated[ZonedTime | None, Query(description="ISO 8601 with a time zone; defaults to now.")] = None,
+    region: Annotated[QueryRegion | None, Query()] = None,
+) -> AnsweredDecision:
+    when = at or datetime.now(UTC)
+    check_queries(service.policy, [("", purpose, region)])
+    decision = service.decide(subject, purpose, when, region)
+    return answered(subject, purpose, when, decision)
+
+
+@router.post("/batch", summary="Decide many queries; answers keep their order")
+def decide_batch(body: DecisionBatch, service: Service, settings: AppSettings) -> DecisionList:
+    """One alias resolution and one ledger read for all subjects, however many queries."""
+    if len(body.queries) > settings.max_batch:
+        message = f"{len(body.queries)} queries; send at most {settings.max_batch} per request"
+        raise RequestProblems("invalid_request", message, [("queries", message)])
+    now = datetime.now(UTC)
+    check_queries(
+        service.policy, [(f"queries[{i}].", q.purpose, q.region) for i, q in enumerate(body.queries)]
+    )
+    asked = [DecisionRequest(q.subject, q.purpose, q.at or now, q.region) for q in body.queries]
+    answers = service.decide_many(asked)
+    return DecisionList(
+        decisions=[answered(q.subject, q.purpose, q.at, d) for q, d in zip(asked, answers, strict=True)]
+    )

@@ -1,0 +1,151 @@
+"""Every endpoint against every kind of key: none, collect, read, admin, revoked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, get_args
+
+import httpx
+import pytest
+
+from consentgate.apikeys import Scope, create_key, revoke_key
+from consentgate.identity import ALIAS_KINDS
+from consentgate.server import create_app
+from consentgate.server.auth import KeyCache
+from consentgate.server.schemas.subjects import AliasKind
+from consentgate.service import ConsentService
+from consentgate.settings import Settings
+
+from .conftest import ago, bearer
+
+pytestmark = pytest.mark.anyio
+
+SUBMISSION = {
+    "subject": "user-1@example.com",
+    "occurred_at": ago(minutes=5),
+    "choices": [{"purpose": "marketing", "action": "grant", "notice_version": 1}],
+}
+ENDPOINTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "submit": ("POST", "/v1/consents", {"json": SUBMISSION}),
+    "submit batch": ("POST", "/v1/consents/batch", {"json": {"submissions": [SUBMISSION]}}),
+    "decide": ("GET", "/v1/decisions", {"params": {"subject": "user-1@example.com", "purpose": "marketing"}}),
+    "decide batch": (
+        "POST",
+        "/v1/decisions/batch",
+        {"json": {"queries": [{"subject": "user-1@example.com", "purpose": "marketing"}]}},
+    ),
+    "state": ("GET", "/v1/subjects/user-1@example.com/state", {}),
+    "evidence": ("GET", "/v1/subjects/user-1@example.com/evidence", {}),
+    "link alias": ("POST", "/v1/subjects/user-1@example.com/aliases", {"json": {"alias": "cookie-1"}}),
+    "health": ("GET", "/healthz", {}),
+    "openapi": ("GET", "/openapi.json", {}),
+}
+#                  none  collect read admin revoked
+MATRIX = {
+    "submit":       (401, 201,    403, 201,  401),
+    "submit batch": (401, 201,    403, 201,  401),
+    "decide":       (401, 403,    200, 200,  401),
+    "decide batch": (401, 403,    200, 200,  401),
+    "state":        (401, 403,    200, 200,  401),
+    "evidence":     (401, 403,    200, 200,  401),
+    "link alias":   (401, 403,    403, 201,  401),
+    "health":       (200, 200,    200, 200,  200),
+    "openapi":      (200, 200,    200, 200,  200),
+}  # fmt: skip
+WHO = ("none", "collect", "read", "admin", "revoked")
+CELLS = [(endpoint, who, MATRIX[endpoint][i]) for endpoint in MATRIX for i, who in enumerate(WHO)]
+
+
+@pytest.mark.parametrize(("endpoint", "who", "expected"), CELLS, ids=[f"{e}-{w}" for e, w, _ in CELLS])
+async def test_scope_matrix(
+    client: httpx.AsyncClient, keys: dict[str, str], endpoint: str, who: str, expected: int
+) -> None:
+    method, url, kwargs = ENDPOINTS[endpoint]
+    headers = {} if who == "none" else bearer(keys[who])
+    response = await client.request(method, url, headers=headers, **kwargs)
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.json()["error"]["code"] == {401: "unauthorized", 403: "forbidden"}[expected]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Basic dXNlcjpwYXNz", "Bearer", "Bearer    ", "cg_admin_without_scheme", "Bearer not-a-key"],
+)
+async def test_malformed_or_unknown_credentials_are_401(client: httpx.AsyncClient, header: str) -> None:
+    response = await client.get("/v1/subjects/u/state", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+async def test_scheme_is_case_insensitive(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
+    response = await client.get("/v1/subjects/u/state", headers={"Authorization": f"bearer {keys['read']}"})
+    assert response.status_code == 200
+
+
+async def test_forbidden_names_the_scope_needed(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
+    response = await client.post("/v1/consents", json=SUBMISSION, headers=bearer(keys["read"]))
+    message = response.json()["error"]["message"]
+    assert "read key" in message
+    assert "collect or admin" in message
+
+
+async def test_a_rejected_request_stores_nothing(
+    client: httpx.AsyncClient, keys: dict[str, str], service: ConsentService
+) -> None:
+    for headers in ({}, bearer(keys["read"]), bearer(keys["revoked"])):
+        await client.post("/v1/consents", json=SUBMISSION, headers=headers)
+    assert service.ledger.count() == 0
+
+
+def test_key_cache_remembers_lookups_until_ttl(service: ConsentService) -> None:
+    now = [1000.0]
+    cache = KeyCache(service.ledger.engine, ttl=5.0, clock=lambda: now[0])
+    key_id, key = create_key(service.ledger.engine, "read")
+    assert cache.lookup(key) is Scope.READ
+    revoke_key(service.ledger.engine, key_id)
+    # Within the TTL the cached answer stands: that is the documented price of not querying per request.
+    now[0] += 4.9
+    assert cache.cached(key) == (True, Scope.READ)
+    now[0] += 0.2
+    assert cache.cached(key) == (False, None)
+    assert cache.lookup(key) is None
+
+
+def test_key_cache_remembers_unknown_keys_and_stays_bounded(service: ConsentService) -> None:
+    cache = KeyCache(service.ledger.engine, ttl=60.0, max_entries=3)
+    for i in range(10):
+        assert cache.lookup(f"guess-{i}") is None
+        assert cache.cached(f"guess-{i}") == (True, None)
+    assert len(cache._entries) <= 3
+
+
+def test_key_cache_with_zero_ttl_always_asks_the_database(service: ConsentService) -> None:
+    cache = KeyCache(service.ledger.engine, ttl=0)
+    key_id, key = create_key(service.ledger.engine, "admin")
+    assert cache.lookup(key) is Scope.ADMIN
+    revoke_key(service.ledger.engine, key_id)
+    assert cache.lookup(key) is None
+
+
+async def test_the_app_honours_key_cache_seconds(
+    tmp_path: Path, example_policy_path: Path, service: ConsentService
+) -> None:
+    key_id, key = create_key(service.ledger.engine, "read")
+    url, auth = "/v1/subjects/u/state", bearer(key)
+
+    def client_with(ttl: float) -> httpx.AsyncClient:
+        settings = Settings(db=str(tmp_path / "x.db"), policy=example_policy_path, key_cache_seconds=ttl)
+        app = create_app(settings, service=service)
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+    async with client_with(0) as uncached, client_with(60) as cached:
+        assert (await uncached.get(url, headers=auth)).status_code == 200
+        assert (await cached.get(url, headers=auth)).status_code == 200
+        revoke_key(service.ledger.engine, key_id)
+        assert (await uncached.get(url, headers=auth)).status_code == 401
+        assert (await cached.get(url, headers=auth)).status_code == 200  # until the TTL runs out
+
+
+def test_alias_kinds_match_identity() -> None:
+    assert set(get_args(AliasKind)) == set(ALIAS_KINDS)

@@ -1,0 +1,93 @@
+"""A few checks through a real uvicorn process: real sockets, real HTTP parsing, settings from env."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from consentgate.apikeys import create_key
+from consentgate.ledger.store import Ledger
+
+from .conftest import ago, bearer
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path, example_policy_path: Path) -> Iterator[tuple[str, str]]:
+    """``(base url, admin key)`` of ``uvicorn --factory consentgate.server.app:create_app``."""
+    db = str(tmp_path / "ledger.db")
+    with Ledger.open(db) as ledger:
+        _, key = create_key(ledger.engine, "admin")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "CONSENTGATE_DB": db,
+        "CONSENTGATE_POLICY": str(example_policy_path),
+        "CONSENTGATE_MAX_BODY_BYTES": "2000",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "consentgate.server.app:create_app",
+        "--port",
+        str(port),
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = proc.stdout.read().decode() if proc.stdout else ""
+                pytest.fail(f"the server did not start:\n{output}")
+            time.sleep(0.05)
+        yield base, key
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def test_real_server_records_decides_and_refuses(server: tuple[str, str]) -> None:
+    base, key = server
+    with httpx.Client(base_url=base, headers=bearer(key), timeout=10) as c:
+        body = {
+            "subject": "u@example.com",
+            "occurred_at": ago(minutes=1),
+            "choices": [{"purpose": "security", "action": "object"}],
+        }
+        assert c.post("/v1/consents", json=body).status_code == 201
+        decision = c.get("/v1/decisions", params={"subject": "u@example.com", "purpose": "security"}).json()
+        assert decision["allowed"] is False
+
+        too_big = c.post("/v1/consents", content=b" " * 2001, headers={"Content-Type": "application/json"})
+        assert too_big.status_code == 413
+        assert too_big.json()["error"]["code"] == "body_too_large"
+
+        broken = c.post(
+            "/v1/consents", content=b'{"subject": "\xff"}', headers={"Content-Type": "application/json"}
+        )
+        assert broken.status_code == 400
+        assert broken.json()["error"]["code"] == "invalid_encoding"
+        assert c.get("/healthz").json()["ledger"]["seq"] == 1
