@@ -115,7 +115,9 @@ def ev(
     """One event; recorded_at defaults to occurred_at, seq to a fresh increasing number."""
     action = Action(action)
     occurred_at = t(occurred) if isinstance(occurred, str) else occurred
-    recorded_at = occurred_at if recorded is None else (t(recorded) if isinstance(recorded, str) else recorded)
+    recorded_at = (
+        occurred_at if recorded is None else (t(recorded) if isinstance(recorded, str) else recorded)
+    )
     n = next(_seq) if seq is None else seq
     if action is Action.GRANT and notice_id is None and purpose is not None:
         notice_id = POLICY.purpose(purpose).notice
@@ -136,7 +138,9 @@ def ev(
     )
 
 
-def grant(occurred: str | datetime, purpose: str = "train_model", version: str = "1", **kw: object) -> ConsentEvent:
+def grant(
+    occurred: str | datetime, purpose: str = "train_model", version: str = "1", **kw: object
+) -> ConsentEvent:
     return ev(Action.GRANT, occurred, purpose, notice_version=version, **kw)  # type: ignore[arg-type]
 
 
@@ -145,7 +149,10 @@ def gpc(occurred: str | datetime, on: bool = True, **kw: object) -> ConsentEvent
 
 
 def ask(
-    events: list[ConsentEvent], purpose: str = "train_model", at: str | datetime = "2026-03-15T12:00:00Z", region=None
+    events: list[ConsentEvent],
+    purpose: str = "train_model",
+    at: str | datetime = "2026-03-15T12:00:00Z",
+    region=None,
 ) -> Decision:
     when = t(at) if isinstance(at, str) else at
     return decide(POLICY, events, SUBJECT, purpose, when, region)
@@ -169,7 +176,14 @@ def test_event_occurring_exactly_at_at_counts() -> None:
 def test_late_recorded_withdrawal_counts_for_times_after_it_occurred() -> None:
     # The withdrawal happened on 5 March but only reached the server on 20 March.
     g = grant("2026-03-01T00:00:00Z", recorded="2026-03-01T00:00:00Z", seq=1, event_id="g")
-    w = ev("withdraw", "2026-03-05T00:00:00Z", "train_model", recorded="2026-03-20T00:00:00Z", seq=2, event_id="w")
+    w = ev(
+        "withdraw",
+        "2026-03-05T00:00:00Z",
+        "train_model",
+        recorded="2026-03-20T00:00:00Z",
+        seq=2,
+        event_id="w",
+    )
     # Asked on 10 March, after the fact became known: the withdrawal counts (it occurred before at).
     decision = ask([g, w], at="2026-03-10T00:00:00Z", region="DE")
     assert decision.allowed is False
@@ -179,7 +193,14 @@ def test_late_recorded_withdrawal_counts_for_times_after_it_occurred() -> None:
 
 def test_late_recorded_grant_does_not_beat_a_later_occurring_withdrawal() -> None:
     # The grant has the larger recorded_at and seq, but it occurred first: the withdrawal is latest.
-    w = ev("withdraw", "2026-03-05T00:00:00Z", "train_model", recorded="2026-03-05T00:00:00Z", seq=1, event_id="w")
+    w = ev(
+        "withdraw",
+        "2026-03-05T00:00:00Z",
+        "train_model",
+        recorded="2026-03-05T00:00:00Z",
+        seq=1,
+        event_id="w",
+    )
     g = grant("2026-03-01T00:00:00Z", recorded="2026-03-20T00:00:00Z", seq=2, event_id="g")
     decision = ask([w, g], at="2026-03-25T00:00:00Z", region="DE")
     assert decision.allowed is False
@@ -216,8 +237,22 @@ def test_region_defaults_to_latest_event_carrying_a_region() -> None:
 
 
 def test_region_from_events_uses_occurred_at_not_recording_order() -> None:
-    fr = ev("grant", "2026-03-02T00:00:00Z", "ads_measurement", region="FR", recorded="2026-03-02T00:00:00Z", seq=1)
-    ca = ev("grant", "2026-03-01T00:00:00Z", "ads_measurement", region="US-CA", recorded="2026-03-09T00:00:00Z", seq=2)
+    fr = ev(
+        "grant",
+        "2026-03-02T00:00:00Z",
+        "ads_measurement",
+        region="FR",
+        recorded="2026-03-02T00:00:00Z",
+        seq=1,
+    )
+    ca = ev(
+        "grant",
+        "2026-03-01T00:00:00Z",
+        "ads_measurement",
+        region="US-CA",
+        recorded="2026-03-09T00:00:00Z",
+        seq=2,
+    )
     assert ask([fr, ca], "ads_measurement").region == "EU"
 
 
@@ -342,13 +377,19 @@ def test_contract_allowed_with_no_events() -> None:
 
 
 def test_latest_signal_wins_grant_then_withdraw() -> None:
-    events = [grant("2026-03-01T00:00:00Z"), ev("withdraw", "2026-03-02T00:00:00Z", "train_model", event_id="w")]
+    events = [
+        grant("2026-03-01T00:00:00Z"),
+        ev("withdraw", "2026-03-02T00:00:00Z", "train_model", event_id="w"),
+    ]
     decision = ask(events, region="DE")
     assert (decision.allowed, decision.evidence_event) == (False, "w")
 
 
 def test_latest_signal_wins_withdraw_then_grant() -> None:
-    events = [ev("withdraw", "2026-03-01T00:00:00Z", "train_model"), grant("2026-03-02T00:00:00Z", event_id="g")]
+    events = [
+        ev("withdraw", "2026-03-01T00:00:00Z", "train_model"),
+        grant("2026-03-02T00:00:00Z", event_id="g"),
+    ]
     decision = ask(events, region="DE")
     assert (decision.allowed, decision.evidence_event) == (True, "g")
 
@@ -358,7 +399,9 @@ def test_tie_on_occurred_at_broken_by_recorded_at(later: str) -> None:
     same = "2026-03-01T00:00:00Z"
     early, late = "2026-03-01T00:00:01Z", "2026-03-01T00:00:02Z"
     # seq deliberately runs against recorded_at, so only recorded_at can explain the outcome
-    g = grant(same, recorded=late if later == "grant" else early, seq=1 if later == "grant" else 2, event_id="g")
+    g = grant(
+        same, recorded=late if later == "grant" else early, seq=1 if later == "grant" else 2, event_id="g"
+    )
     d = ev(
         "deny", same, "train_model", recorded=late if later == "deny" else early,
         seq=1 if later == "deny" else 2, event_id="d",
@@ -444,13 +487,19 @@ def test_gpc_false_is_ignored() -> None:
 
 
 def test_gpc_false_does_not_undo_an_earlier_gpc_true() -> None:
-    events = [gpc("2026-03-01T00:00:00Z", event_id="on"), gpc("2026-03-02T00:00:00Z", on=False, event_id="off")]
+    events = [
+        gpc("2026-03-01T00:00:00Z", event_id="on"),
+        gpc("2026-03-02T00:00:00Z", on=False, event_id="off"),
+    ]
     decision = ask(events, region="US-CA")
     assert (decision.allowed, decision.evidence_event) == (False, "on")
 
 
 def test_gpc_false_does_not_undo_an_opt_out() -> None:
-    events = [ev("opt_out", "2026-03-01T00:00:00Z", "train_model", event_id="o"), gpc("2026-03-02T00:00:00Z", on=False)]
+    events = [
+        ev("opt_out", "2026-03-01T00:00:00Z", "train_model", event_id="o"),
+        gpc("2026-03-02T00:00:00Z", on=False),
+    ]
     decision = ask(events, region="US-CA")
     assert (decision.allowed, decision.evidence_event) == (False, "o")
 
@@ -491,7 +540,10 @@ def test_consent_grant_under_the_notice_is_allowed() -> None:
 
 @pytest.mark.parametrize("action", ["deny", "withdraw", "object", "opt_out"])
 def test_consent_latest_negative_signal_denies(action: str) -> None:
-    events = [grant("2026-03-01T00:00:00Z"), ev(action, "2026-03-02T00:00:00Z", "train_model", event_id="neg")]
+    events = [
+        grant("2026-03-01T00:00:00Z"),
+        ev(action, "2026-03-02T00:00:00Z", "train_model", event_id="neg"),
+    ]
     decision = ask(events, region="DE")
     assert (decision.allowed, decision.evidence_event) == (False, "neg")
 
@@ -626,7 +678,10 @@ def test_negative_signal_denies_under_li_and_opt_out(action: str, purpose: str, 
 
 @pytest.mark.parametrize(("purpose", "region"), [("fraud_checks", "DE"), ("train_model", "US-CA")])
 def test_grant_after_objection_restores_li_and_opt_out(purpose: str, region: str) -> None:
-    events = [ev("object", "2026-03-01T00:00:00Z", purpose), grant("2026-03-02T00:00:00Z", purpose, event_id="g")]
+    events = [
+        ev("object", "2026-03-01T00:00:00Z", purpose),
+        grant("2026-03-02T00:00:00Z", purpose, event_id="g"),
+    ]
     decision = ask(events, purpose, region=region)
     assert (decision.allowed, decision.evidence_event) == (True, "g")
 
@@ -739,7 +794,9 @@ def test_decide_batch_keeps_query_order() -> None:
 def test_decide_batch_equals_decide_one_by_one() -> None:
     events, queries = _batch_fixture()
     answers = decide_batch(POLICY, events, queries)
-    one_by_one = [decide(POLICY, events.get(q.subject, []), q.subject, q.purpose, q.at, q.region) for q in queries]
+    one_by_one = [
+        decide(POLICY, events.get(q.subject, []), q.subject, q.purpose, q.at, q.region) for q in queries
+    ]
     assert answers == one_by_one
 
 
