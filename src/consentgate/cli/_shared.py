@@ -1,0 +1,140 @@
+"""What every command shares: the settings built once per invocation, lazily opened stores, output.
+
+The root callback builds one :class:`CliEnv` and puts it on the Click context; commands fetch it
+with :func:`env_of`. Nothing here is a module-level global, so tests can run many invocations in one
+process with different databases and policies.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from consentgate.errors import BadInput, QueryError
+from consentgate.ledger.db import normalise_url
+from consentgate.ledger.events import ConsentEvent
+from consentgate.ledger.intake import parse_time
+from consentgate.ledger.store import Ledger
+from consentgate.policy import Policy, load_policy
+from consentgate.service import ConsentService
+from consentgate.settings import Settings
+
+
+def make_consoles() -> tuple[Console, Console]:
+    """stdout for answers (what scripts capture), stderr for notes, progress and errors.
+
+    ``soft_wrap`` keeps long lines (ids, hashes, file paths) whole instead of breaking them at the
+    console width, so output stays greppable when piped.
+    """
+    return Console(soft_wrap=True, highlight=False), Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+@dataclass
+class CliEnv:
+    """One invocation's settings and the stores it opened, closed when the command ends."""
+
+    settings: Settings
+    out: Console
+    err: Console
+    _ledger: Ledger | None = field(default=None, repr=False)
+    _policy: Policy | None = field(default=None, repr=False)
+
+    def policy(self) -> Policy:
+        if self._policy is None:
+            self._policy = load_policy(self.settings.policy)
+        return self._policy
+
+    def ledger(self, *, must_exist: bool = False) -> Ledger:
+        """Open (and migrate) the ledger. Readers pass ``must_exist`` so a mistyped ``--db`` path is an
+        error instead of a freshly created empty ledger that "verifies" with zero events."""
+        if self._ledger is None:
+            if must_exist:
+                missing = missing_sqlite_file(self.settings.db)
+                if missing is not None:
+                    raise BadInput(
+                        f"ledger {missing} does not exist; create one with `consentgate init DIR` "
+                        "or pass --db PATH (env CONSENTGATE_DB)"
+                    )
+            self._ledger = Ledger.open(self.settings.db)
+        return self._ledger
+
+    def service(self, *, must_exist: bool = False) -> ConsentService:
+        # Load the policy first: a broken policy should be reported before a database is touched.
+        policy = self.policy()
+        return ConsentService(policy, self.ledger(must_exist=must_exist))
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+    # -- output ------------------------------------------------------------------------------------
+
+    def note(self, message: str, style: str = "dim") -> None:
+        """A remark for the person at the terminal; on stderr so it never pollutes captured output."""
+        self.err.print(Text(message, style=style))
+
+    def emit_json(self, value: Any, *, indent: int | None = 2) -> None:
+        """Plain JSON on stdout: no Rich markup, highlighting or wrapping, so ``jq`` can read it."""
+        sys.stdout.write(json.dumps(value, indent=indent, ensure_ascii=False, default=str) + "\n")
+
+
+def env_of(ctx: typer.Context) -> CliEnv:
+    """The invocation's environment, wherever in the command tree ``ctx`` is."""
+    found = ctx.find_object(CliEnv)
+    if found is None:  # pragma: no cover - only when a command is invoked without the root app
+        raise RuntimeError("consentgate commands must run under the root app's callback")
+    return found
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file a URL points at when that file does not exist yet; None otherwise."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        return None  # Ledger.open reports a bad URL with its own message
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
+def parse_at(value: str | None, option: str = "--at") -> datetime:
+    """An ISO 8601 time with a zone, or now (UTC) when the option was not given."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        return parse_time(value, option)
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+
+
+def event_json(e: ConsentEvent) -> dict[str, Any]:
+    """An event as JSON: the stored fields, times with their zones."""
+    return {
+        "event_id": e.event_id,
+        "seq": e.seq,
+        "subject": e.subject,
+        "action": e.action.value,
+        "purpose": e.purpose,
+        "notice_id": e.notice_id,
+        "notice_version": e.notice_version,
+        "wording_hash": e.wording_hash,
+        "region": e.region,
+        "locale": e.locale,
+        "source": e.source,
+        "occurred_at": e.occurred_at.isoformat(),
+        "recorded_at": e.recorded_at.isoformat(),
+        "signals": dict(e.signals),
+        "hash": e.hash,
+    }

@@ -1,0 +1,155 @@
+"""What the ledger holds about one person: ``history`` (their events) and ``evidence`` (the proof)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from consentgate.cli._shared import env_of, event_json, parse_at
+
+
+def history(
+    ctx: typer.Context,
+    subject: Annotated[
+        str,
+        typer.Option(
+            metavar="SUBJECT",
+            help="The person, any of their linked identifiers works, e.g. `--subject user-42`.",
+        ),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the events as a JSON list, e.g. for `jq '.[].action'`.")
+    ] = False,
+) -> None:
+    """List a person's events in decision order (when they acted, then when it was recorded).
+
+    Example:
+
+        consentgate history --subject user-42
+    """
+    env = env_of(ctx)
+    events = env.service(must_exist=True).history(subject)
+    if as_json:
+        env.emit_json([event_json(e) for e in events])
+        return
+    if not events:
+        env.note(f"no events for {subject}")
+        return
+    table = Table(title=f"history of {subject} ({len(events)} events)", title_justify="left")
+    for column in (
+        "seq",
+        "occurred at",
+        "action",
+        "purpose",
+        "notice",
+        "region",
+        "locale",
+        "source",
+        "event id",
+    ):
+        table.add_column(column, overflow="fold")
+    for e in events:
+        notice = f"{e.notice_id} v{e.notice_version}" if e.notice_id else ""
+        style = "green" if e.action.value == "grant" else "red"
+        table.add_row(
+            str(e.seq),
+            e.occurred_at.isoformat(),
+            Text(e.action.value, style=style),
+            e.purpose or "(all)",
+            notice,
+            e.region or "",
+            e.locale or "",
+            e.source,
+            e.event_id,
+        )
+    env.out.print(table)
+
+
+def evidence(
+    ctx: typer.Context,
+    subject: Annotated[
+        str,
+        typer.Option(metavar="SUBJECT", help="The person to prove choices for, e.g. `--subject user-42`."),
+    ],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            metavar="ISO_TIME",
+            help="Time the 'current' decisions are for (default now), e.g. `--at 2026-07-01T00:00:00Z`.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the full evidence record (ISO/IEC TS 27560 field names), "
+            "e.g. to answer an access request.",
+        ),
+    ] = False,
+) -> None:
+    """Show the evidence of what a person chose: every event with the exact wording shown, the
+    current decision per purpose, and whether the hash chain of those events is intact.
+
+    Example:
+
+        consentgate evidence --subject user-42 --json > evidence-user-42.json
+    """
+    env = env_of(ctx)
+    when = parse_at(at) if at is not None else None
+    record = env.service(must_exist=True).evidence(subject, when)
+    if as_json:
+        env.emit_json(record)
+        return
+    _print_summary(ctx, record)
+
+
+def _print_summary(ctx: typer.Context, record: dict[str, Any]) -> None:
+    env = env_of(ctx)
+    out = env.out
+    out.print(Text(f"evidence for {record['pii_principal_id']}", style="bold"))
+    ids = ", ".join(record["identifiers"])
+    out.print(f"identifiers: {ids}")
+    controllers = record["pii_controllers"]
+    if controllers:
+        first = controllers[0]
+        out.print(f"controller: {first['party_name']} ({first.get('party_contact') or 'no contact'})")
+    chain = record["chain"]
+    if chain["intact"]:
+        out.print(Text(f"hash chain: intact for these {chain['checked_events']} events", style="green"))
+    else:
+        out.print(Text(f"hash chain: BROKEN — {chain['problem']}", style="bold red"))
+    out.print(f"ledger head: seq {chain['head']['seq']}, {chain['head']['hash']}")
+
+    events = record["events"]
+    out.print(Text(f"\n{len(events)} event(s):", style="bold"))
+    for ev in events:
+        what = ev["action"] + (f" {ev['purpose']}" if ev["purpose"] else "")
+        where = ", ".join(x for x in (ev["region"], ev["language"], ev["collection_method"]) if x)
+        out.print(f"  {ev['event_time']}  {what}  ({where})  event {ev['event_id']}")
+        notice = ev["privacy_notice"]
+        if notice:
+            out.print(f"    notice {notice['id']} v{notice['version']} [{notice['locale']}]: ", end="")
+            out.print(Text(f"“{notice['text']}”", style="italic"))
+
+    table = Table(title="current decisions", title_justify="left")
+    for column in ("purpose", "allowed", "basis", "region", "reason"):
+        table.add_column(column, overflow="fold")
+    for pid, d in record["current"].items():
+        table.add_row(
+            pid,
+            Text("yes" if d["allowed"] else "no", style="green" if d["allowed"] else "red"),
+            d["basis"] or "",
+            d["region"],
+            d["reason"],
+        )
+    out.print()
+    out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("history")(history)
+    app.command("evidence")(evidence)
