@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from common import ROOT, median, percentile, postgres, submission_events, synthetic_submissions, timed
+
 from consentgate import apikeys
 from consentgate.decide import Query, decide_batch
 from consentgate.ledger.store import Ledger
@@ -71,7 +71,7 @@ def bench_inprocess(url: str, n_subjects: int, results: dict[str, Any]) -> None:
     subjects = [f"visitor-{i:07d}" for i in range(n_subjects)]
     queries = [Query(subjects[i % len(subjects)], "train_support_chatbot", AT, None) for i in range(10_000)]
     events_by = {}
-    for ev in ledger.events_of(set(q.subject for q in queries)):
+    for ev in ledger.events_of({q.subject for q in queries}):
         events_by.setdefault(ev.subject, []).append(ev)
     pure = timed(lambda: decide_batch(policy, events_by, queries), repeat=7)
     results["decide_batch_pure_per_s"] = round(len(queries) / median(pure))
@@ -89,7 +89,9 @@ def bench_inprocess(url: str, n_subjects: int, results: dict[str, Any]) -> None:
     results["decide_single_p50_ms"] = round(percentile(lat, 0.50) * 1000, 3)
     results["decide_single_p99_ms"] = round(percentile(lat, 0.99) * 1000, 3)
     results["decide_single_per_s"] = round(single_rate)
-    results["decide_batch_vs_single_ratio"] = round(results["decide_batch_10k_with_db_per_s"] / single_rate, 1)
+    results["decide_batch_vs_single_ratio"] = round(
+        results["decide_batch_10k_with_db_per_s"] / single_rate, 1
+    )
     ledger.close()
 
 
@@ -116,7 +118,9 @@ def bench_api(url: str, n_subjects: int, seconds: float, results: dict[str, Any]
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
-            raise RuntimeError(f"server did not start: {server.stderr.read().decode() if server.stderr else ''}")
+            raise RuntimeError(
+                f"server did not start: {server.stderr.read().decode() if server.stderr else ''}"
+            )
         subs = synthetic_submissions(n_subjects, 3, seed=11)
 
         # Baseline: one submission (2 events) per request, one client.
@@ -142,9 +146,7 @@ def bench_api(url: str, n_subjects: int, seconds: float, results: dict[str, Any]
                 t0 = time.perf_counter()
                 r = c.post("/v1/consents/batch", json={"submissions": chunk})
                 r.raise_for_status()
-                n = sum(len(x["events"]) for x in r.json()["results"]) if "results" in r.json() else len(
-                    r.json()["events"]
-                )
+                n = int(r.json()["events_recorded"])
                 with lock:
                     acked.append(n)
                     lat.append(time.perf_counter() - t0)
@@ -165,7 +167,10 @@ def bench_api(url: str, n_subjects: int, seconds: float, results: dict[str, Any]
             lat = []
             for i in range(500):
                 t0 = time.perf_counter()
-                r = c.get("/v1/decisions", params={"subject": f"visitor-{i:07d}", "purpose": "train_support_chatbot"})
+                r = c.get(
+                    "/v1/decisions",
+                    params={"subject": f"visitor-{i:07d}", "purpose": "train_support_chatbot"},
+                )
                 r.raise_for_status()
                 lat.append(time.perf_counter() - t0)
             results["api_decision_p50_ms"] = round(percentile(lat, 0.5) * 1000, 2)

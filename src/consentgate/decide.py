@@ -169,7 +169,7 @@ def decide_timeline(
         return Decision(
             True, basis.value, group, (_GRANTED, basis.value, _where(group, code), signal), signal.event_id
         )
-    how = "Global Privacy Control" if signal.action is Action.GPC else signal.action.value
+    how = _PAST[signal.action]
     return Decision(
         False, basis.value, group, (_OBJECTED, basis.value, _where(group, code), how, signal), signal.event_id
     )
@@ -182,8 +182,15 @@ _CONTRACT = "{} is needed for the contract in {}"
 _NO_OBJECTION = "{} in {}; no objection recorded"
 _GRANTED = "{} in {}; granted at {}"
 _OBJECTED = "{} in {}; {} at {}"
+_PAST = {
+    Action.DENY: "refused",
+    Action.WITHDRAW: "withdrawn",
+    Action.OBJECT: "objected to",
+    Action.OPT_OUT: "opted out",
+    Action.GPC: "opted out by Global Privacy Control",
+}
 _NO_CONSENT = "consent needed and none recorded"
-_NEGATIVE = "consent {}: {} at {}"
+_NEGATIVE = "consent {} at {}"
 _OTHER_NOTICE = "grant at {} was made under notice {!r}, not {!r}"
 _UNKNOWN_VERSION = "grant at {} names notice version {!r}, unknown to the policy"
 _RECONSENT = "consent given to {} v{}, but v{} (effective {}) changed it materially; ask again"
@@ -203,8 +210,7 @@ def _consent(
     if signal is None:
         return Decision(False, basis, group, (_NO_CONSENT,))
     if signal.action is not Action.GRANT:
-        how = "refused" if signal.action is Action.DENY else signal.action.value
-        return Decision(False, basis, group, (_NEGATIVE, how, signal.action.value, signal), signal.event_id)
+        return Decision(False, basis, group, (_NEGATIVE, _PAST[signal.action], signal), signal.event_id)
     notice_id = purpose.notice
     if notice_id is None or signal.notice_id != notice_id:
         return Decision(

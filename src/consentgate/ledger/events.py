@@ -61,12 +61,15 @@ class ConsentEvent:
     event_id: str = ""
     prev_hash: str = ""
     hash: str = ""
-    occurred_us: int = field(init=False, compare=False)
-    recorded_us: int = field(init=False, compare=False)
+    occurred_us: int = field(default=-1, compare=False, repr=False)
+    recorded_us: int = field(default=-1, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "occurred_us", to_micros(self.occurred_at))
-        object.__setattr__(self, "recorded_us", to_micros(self.recorded_at))
+        # Stores pass the UTC microseconds they already hold; everyone else gets them computed.
+        if self.occurred_us == -1:
+            object.__setattr__(self, "occurred_us", to_micros(self.occurred_at))
+        if self.recorded_us == -1:
+            object.__setattr__(self, "recorded_us", to_micros(self.recorded_at))
 
     @property
     def order_key(self) -> tuple[int, int, int]:

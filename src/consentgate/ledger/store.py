@@ -336,9 +336,32 @@ def _to_event(row: dict[str, Any]) -> ConsentEvent:
 
 
 def _row_event(row: Any) -> ConsentEvent:
-    d = dict(row)
-    d["signals"] = json.loads(d["signals"])
-    return _to_event(d)
+    """A stored row as an event; the hot path of every decision that reads the ledger."""
+    subject = row["subject"]
+    signals = row["signals"]
+    return ConsentEvent(
+        subject if subject is not None else f"erased:{row['subject_commit'][:16]}",
+        _ACTIONS[row["action"]],
+        datetime.fromisoformat(row["occurred_at"]),
+        datetime.fromisoformat(row["recorded_at"]),
+        row["purpose"],
+        row["notice_id"],
+        row["notice_version"],
+        row["wording_hash"],
+        row["region"],
+        row["locale"],
+        row["source"],
+        {} if signals == "{}" else json.loads(signals),
+        row["seq"],
+        row["event_id"],
+        row["prev_hash"],
+        row["hash"],
+        row["occurred_us"],
+        row["recorded_us"],
+    )
+
+
+_ACTIONS = {a.value: a for a in Action}
 
 
 def _storage_error(exc: SQLAlchemyError, doing: str) -> Exception:
