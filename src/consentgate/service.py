@@ -15,6 +15,7 @@ from consentgate import identity
 from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline
 from consentgate.errors import QueryError
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
+from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.intake import validate_batch
 from consentgate.ledger.store import Ledger, iso
 from consentgate.policy.models import Policy
@@ -24,8 +25,12 @@ EVIDENCE_SCHEMA = "consentgate-evidence/1"
 
 @dataclass
 class ConsentService:
+    """``committer``: when set (the HTTP service sets one), appends from concurrent callers share
+    durable transactions; see :mod:`consentgate.ledger.groupcommit`."""
+
     policy: Policy
     ledger: Ledger
+    committer: GroupCommitter | None = None
 
     # -- capture -----------------------------------------------------------------------------------
 
@@ -46,6 +51,8 @@ class ConsentService:
             allow_future=allow_future,
             require_notice_for_grant=strict,
         )
+        if self.committer is not None:
+            return self.committer.append(intake.events, intake.texts.values())
         return self.ledger.append(intake.events, intake.texts.values())
 
     def link(self, alias: str, subject: str, kind: str = "other") -> bool:

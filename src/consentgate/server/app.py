@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import FastAPI
 
+from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.server.auth import KeyCache
@@ -49,9 +50,17 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         policy = load_policy(settings.policy)
         service = ConsentService(policy, Ledger.open(settings.db))
 
+    # Concurrent submissions share durable commits (consentgate.ledger.groupcommit).
+    own_committer = service.committer is None
+    if own_committer:
+        service.committer = GroupCommitter(service.ledger)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        if own_committer and service.committer is not None:
+            service.committer.close()
+            service.committer = None
         if owned:
             service.ledger.close()
 
