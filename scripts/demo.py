@@ -24,6 +24,7 @@ from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from consentgate.token_secrets import load_keyring
 
 POLICY_NAME = "policy.yaml"
 DB_NAME = "consentgate.db"
@@ -105,14 +106,16 @@ def seed(service: ConsentService) -> int:
     return len(service.record(raws, source="demo"))
 
 
-def print_guide(base: str, directory: Path, keys: dict[str, dict[str, str]], seeded: int, total: int) -> None:
+def print_guide(
+    base: str, directory: Path, keys: dict[str, dict[str, str]], seeded: int, total: int, visitor: str
+) -> None:
     db = shlex.quote(str(directory / DB_NAME))
     pol = shlex.quote(str(directory / POLICY_NAME))
     admin = keys["admin"]["key"]
     collect = keys["collect"]["key"]
     cli = f".venv/bin/consentgate --db {db} --policy {pol}"
     body = json.dumps(
-        {"subject": "demo-erin", "region": "DE", "locale": "en", "source": "banner", "notice_version": 1,
+        {"subject": visitor, "region": "DE", "locale": "en", "source": "banner", "notice_version": 1,
          "choices": [{"purpose": "product_analytics", "action": "grant"}]}
     )  # fmt: skip
     auth = f"-H 'Authorization: Bearer {admin}'"
@@ -132,8 +135,12 @@ try the API:
   curl -s {auth} '{base}/v1/decisions?subject=demo-anna&purpose=train_support_chatbot'
   curl -s {auth} {base}/v1/subjects/demo-bruno/state
   curl -s {auth} {base}/v1/subjects/demo-anna/evidence
+  # a collect key records only for visitor ids the server issued (POST /v1/visitors); this is one:
   curl -s -X POST -H 'Authorization: Bearer {collect}' -H 'Content-Type: application/json' \\
        -d '{body}' {base}/v1/consents
+  # a subject token lets one person's browser read their own choices (docs/security.md):
+  curl -s -H "X-Consentgate-Subject-Token: $({cli} tokens issue --subject demo-bruno)" \\
+       {base}/v1/subjects/demo-bruno/state
 
 try the CLI:
   {cli} decide --subject demo-anna --purpose train_support_chatbot --json
@@ -168,18 +175,27 @@ def main(argv: list[str] | None = None) -> int:
             keys = ensure_keys(ledger, directory / KEYS_NAME)
             seeded = seed(service)
             total = ledger.count()
+            visitor = load_keyring(ledger.engine, settings.token_secret).new_visitor_id()
     except ConsentgateError as exc:
         print(f"demo setup failed: {exc.message}", file=sys.stderr)
         return 1
 
-    print_guide(f"http://{args.host}:{args.port}", directory, keys, seeded, total)
+    print_guide(f"http://{args.host}:{args.port}", directory, keys, seeded, total, visitor)
     if args.no_serve:
         return 0
     import uvicorn
 
     from consentgate.server.app import create_app
+    from consentgate.server.logs import log_config
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port)
+    # JSON request logs without addresses or subject ids, instead of uvicorn's access log.
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        access_log=False,
+        log_config=log_config(settings.log_level),
+    )
     return 0
 
 

@@ -13,6 +13,7 @@ def test_public_names_are_pinned() -> None:
         "ConsentEvent",
         "ConsentService",
         "ConsentViolation",
+        "ConsentgateClient",
         "ConsentgateError",
         "Decision",
         "EventError",
@@ -32,6 +33,7 @@ def test_public_names_are_pinned() -> None:
         "__version__",
         "decide",
         "decide_batch",
+        "issue_subject_token",
         "load_policy",
         "parse_policy_text",
     ]

@@ -3,6 +3,7 @@
 The curated public API. Everything else is an implementation detail that may move.
 """
 
+from consentgate.client import ConsentgateClient, issue_subject_token
 from consentgate.decide import Decision, Query, Timeline, decide, decide_batch
 from consentgate.errors import (
     AuthError,
@@ -34,6 +35,7 @@ __all__ = [
     "ConsentEvent",
     "ConsentService",
     "ConsentViolation",
+    "ConsentgateClient",
     "ConsentgateError",
     "Decision",
     "EventError",
@@ -53,6 +55,7 @@ __all__ = [
     "__version__",
     "decide",
     "decide_batch",
+    "issue_subject_token",
     "load_policy",
     "parse_policy_text",
 ]

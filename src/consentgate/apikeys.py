@@ -1,7 +1,9 @@
 """API keys with scopes, stored only as sha256 hashes.
 
-Scopes: ``collect`` may only submit choices (it is public: it sits in every page with the banner);
-``read`` may read decisions, state and evidence; ``admin`` may do everything.
+Scopes: ``collect`` may get anonymous visitor ids and submit choices for them (it is public: it sits
+in every page with the banner); ``read`` may read decisions, state and evidence; ``admin`` may do
+everything. Subject tokens (:mod:`consentgate.tokens`) let a browser act for one person; the full
+matrix is in docs/security.md.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@
     │   ├── PolicyError              the policy file is wrong (file, path inside it, problem)
     │   ├── EventError               an event or a batch of events is wrong (line number, field)
     │   ├── QueryError               a decision query is wrong
-    │   └── AuthError                missing, unknown or insufficient API key
+    │   └── AuthError                missing, unknown or insufficient API key or subject token
     └── StorageError                 the ledger could not be read or written
         ├── TransientStorageError    retrying may help (locked database, lost connection)
         ├── TerminalStorageError     retrying will not help (schema too new, disk full)
@@ -86,7 +86,8 @@ class QueryError(BadInput):
 
 
 class AuthError(BadInput):
-    """The request's credentials are missing, unknown or lack the needed scope."""
+    """The request's credentials are missing or invalid (``status`` 401: an unknown or revoked key, an
+    expired or altered subject token) or do not allow what was asked (403)."""
 
     def __init__(self, message: str, *, status: int = 401):
         super().__init__(message)

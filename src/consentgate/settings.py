@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DB = "consentgate.db"
@@ -24,4 +24,52 @@ class Settings(BaseSettings):
         default=5.0,
         ge=0,
         description="Seconds the HTTP service remembers an API key lookup; a revoked key works this long.",
+    )
+    group_commit: bool = Field(
+        default=True,
+        description="Let concurrent submissions share durable commits (turn off only to compare).",
+    )
+    token_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret(s) that sign subject tokens and visitor ids: at least 32 characters each, "
+        "several separated by commas to rotate (the first signs, all verify). Unset: one is generated "
+        "once and kept in the database, shared by every server on it.",
+    )
+
+    # -- abuse limits and privacy of the service itself (docs/api.md, "Privacy of the service") -------
+    rate_per_key: float = Field(
+        default=2000.0,
+        ge=0,
+        description="Requests per second one API key may make, per server process; 0 turns the limit off.",
+    )
+    rate_per_ip: float = Field(
+        default=1000.0,
+        ge=0,
+        description="Requests per second one client address (an IPv6 /64) may make, per server process; "
+        "0 turns the limit off.",
+    )
+    rate_burst_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds' worth of requests a key or address may send at once before its rate applies.",
+    )
+    country_header: str | None = Field(
+        default=None,
+        description="Request header with the client's ISO country code (e.g. CF-IPCountry). Trusted only "
+        "when set: set it only behind a proxy that always overwrites it.",
+    )
+    geoip_db: Path | None = Field(
+        default=None,
+        description="A MaxMind-format country database (e.g. GeoLite2-Country.mmdb) that reduces client "
+        "addresses to a country; needs `pip install 'consentgate[geo]'`.",
+    )
+    api_docs: bool = Field(
+        default=True,
+        description="Serve interactive API docs at /docs (Swagger UI, whose script and styles load from "
+        "cdn.jsdelivr.net); /openapi.json is always served.",
+    )
+    log_level: str = Field(
+        default="info",
+        pattern="^(?i:debug|info|warning|error|critical)$",
+        description="Level of the JSON log lines on stderr: debug, info, warning, error or critical.",
     )

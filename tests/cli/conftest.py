@@ -20,7 +20,13 @@ Invoke = Callable[..., Result]
 @pytest.fixture(autouse=True)
 def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own CONSENTGATE_* variables must not leak into the tests."""
-    for name in ("CONSENTGATE_DB", "CONSENTGATE_POLICY", "CONSENTGATE_HOST", "CONSENTGATE_PORT"):
+    for name in (
+        "CONSENTGATE_DB",
+        "CONSENTGATE_POLICY",
+        "CONSENTGATE_HOST",
+        "CONSENTGATE_PORT",
+        "CONSENTGATE_TOKEN_SECRET",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

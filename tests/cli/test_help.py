@@ -16,7 +16,7 @@ from consentgate.identity import ALIAS_KINDS
 EXPECTED = {
     "init", "serve", "record", "import-events", "link", "decide", "history", "evidence",
     "ledger verify", "ledger head", "keys create", "keys list", "keys revoke",
-    "policy check", "policy schema",
+    "tokens issue", "tokens verify", "policy check", "policy schema",
 }  # fmt: skip
 
 

@@ -73,13 +73,18 @@ def test_serve_runs_the_app_with_the_cli_settings(
             async with httpx.AsyncClient(transport=transport, base_url="http://cg.example.com") as client:
                 return (await client.get("/healthz")).status_code
 
-    def fake_run(asgi: FastAPI, *, host: str, port: int) -> None:
-        seen.update(host=host, port=port, health=asyncio.run(health(asgi)))
+    def fake_run(
+        asgi: FastAPI, *, host: str, port: int, access_log: bool, log_config: dict[str, Any]
+    ) -> None:
+        seen.update(host=host, port=port, health=asyncio.run(health(asgi)), access_log=access_log)
+        seen["access_logger"] = log_config["loggers"]["uvicorn.access"]
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
     result = cg("serve", "--port", "8123")
     assert result.exit_code == 0, result.output
-    assert seen == {"host": "127.0.0.1", "port": 8123, "health": 200}
+    # uvicorn's access log prints client addresses and raw paths: off, in favour of ours (JSON).
+    assert seen.pop("access_logger") == {"handlers": [], "level": "CRITICAL", "propagate": False}
+    assert seen == {"host": "127.0.0.1", "port": 8123, "health": 200, "access_log": False}
 
 
 def test_serve_reports_a_broken_policy_before_starting(cg: Invoke, policy_file: Path) -> None:

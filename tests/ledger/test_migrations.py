@@ -12,7 +12,13 @@ def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
     try:
         migrate(engine)
         tables = set(inspect(engine).get_table_names())
-        assert {"events", "ledger_head", "notice_texts", "aliases", "api_keys"} <= tables
+        assert {"events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets"} <= tables
+        downgrade(engine, "0001")  # one step down drops only what 0002 added
+        tables = set(inspect(engine).get_table_names())
+        assert "service_secrets" not in tables
+        assert {"events", "api_keys"} <= tables
+        migrate(engine)
+        assert "service_secrets" in set(inspect(engine).get_table_names())
         downgrade(engine, "base")
         assert not ({"events", "ledger_head"} & set(inspect(engine).get_table_names()))
         migrate(engine)

@@ -19,6 +19,7 @@ from consentgate.policy import Policy
 from consentgate.server import create_app
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from consentgate.tokens import TOKEN_HEADER, Keyring
 
 MAX_BODY = 64_000
 MAX_BATCH = 200
@@ -75,6 +76,19 @@ def keys(service: ConsentService) -> dict[str, str]:
 
 
 @pytest.fixture
+def keyring(app: FastAPI) -> Keyring:
+    """The app's token keyring: what signs its subject tokens and visitor ids."""
+    ring: Keyring = app.state.consentgate.tokens
+    return ring
+
+
+@pytest.fixture
+def visitor(keyring: Keyring) -> str:
+    """A visitor id the app issued: a collect key may record choices for it."""
+    return keyring.new_visitor_id()
+
+
+@pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
@@ -83,6 +97,10 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def subject_token(token: str) -> dict[str, str]:
+    return {TOKEN_HEADER: token}
 
 
 def ago(**delta: float) -> str:

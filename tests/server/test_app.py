@@ -72,6 +72,8 @@ async def test_openapi_documents_bodies_auth_and_the_error_shape(client: httpx.A
         ("/v1/subjects/{subject}/state", "get"),
         ("/v1/subjects/{subject}/evidence", "get"),
         ("/v1/subjects/{subject}/aliases", "post"),
+        ("/v1/visitors", "post"),
+        ("/v1/tokens", "post"),
         ("/healthz", "get"),
     ]:
         assert method in paths[path], path
@@ -92,5 +94,15 @@ async def test_openapi_documents_bodies_auth_and_the_error_shape(client: httpx.A
         "scheme": "bearer",
         "description": "An API key from `consentgate keys create --scope collect|read|admin`.",
     }
-    assert consents["security"] == [{"ApiKey": []}]
+    assert doc["components"]["securitySchemes"]["SubjectToken"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Consentgate-Subject-Token",
+        "description": doc["components"]["securitySchemes"]["SubjectToken"]["description"],
+    }
+    # Either credential may do for a subject's own choices; admin endpoints take API keys only.
+    assert consents["security"] == [{"ApiKey": []}, {"SubjectToken": []}]
+    assert paths["/v1/subjects/{subject}/state"]["get"]["security"] == [{"ApiKey": []}, {"SubjectToken": []}]
+    assert paths["/v1/subjects/{subject}/aliases"]["post"]["security"] == [{"ApiKey": []}]
+    assert paths["/v1/tokens"]["post"]["security"] == [{"ApiKey": []}]
     assert "security" not in paths["/healthz"]["get"]

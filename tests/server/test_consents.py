@@ -40,12 +40,17 @@ async def post(client: httpx.AsyncClient, key: str, body: Any, url: str = "/v1/c
 
 
 async def test_one_event_per_purpose_with_notice_version_and_wording_hash(
-    client: httpx.AsyncClient, keys: dict[str, str], service: ConsentService, example_policy: Policy
+    client: httpx.AsyncClient,
+    keys: dict[str, str],
+    service: ConsentService,
+    example_policy: Policy,
+    visitor: str,
 ) -> None:
-    response = await post(client, keys["collect"], banner_submission())
+    # The banner's flow: a collect key recording for the visitor id the server issued.
+    response = await post(client, keys["collect"], banner_submission(visitor))
     assert response.status_code == 201, response.text
     receipt = response.json()
-    stored = service.history("user-1@example.com")
+    stored = service.history(visitor)
 
     assert [e["purpose"] for e in receipt["events"]] == [
         "train_support_chatbot",
@@ -92,7 +97,7 @@ async def test_given_wording_hash_is_checked_and_kept(
         "wording_hash": french,
         "choices": [{"purpose": "train_support_chatbot", "action": "grant"}],
     }
-    assert (await post(client, keys["collect"], body)).status_code == 201
+    assert (await post(client, keys["admin"], body)).status_code == 201
     (event,) = service.history("user-2@example.com")
     assert event.wording_hash == french
 
@@ -107,13 +112,13 @@ async def test_occurred_at_keeps_its_zone_and_defaults_to_the_server_clock(
         "occurred_at": offset,
         "choices": [{"purpose": "security", "action": "object"}],
     }
-    assert (await post(client, keys["collect"], body)).status_code == 201
+    assert (await post(client, keys["admin"], body)).status_code == 201
     (event,) = service.history("a@example.com")
     assert event.occurred_at.isoformat() == offset
 
     before = datetime.now(UTC)
     body = {"subject": "b@example.com", "choices": [{"purpose": "security", "action": "object"}]}
-    assert (await post(client, keys["collect"], body)).status_code == 201
+    assert (await post(client, keys["admin"], body)).status_code == 201
     (event,) = service.history("b@example.com")
     assert before <= event.occurred_at <= datetime.now(UTC)
     assert event.source == "api"
@@ -136,7 +141,7 @@ async def test_subject_level_actions(
     action: Action,
     signals: dict[str, Any],
 ) -> None:
-    response = await post(client, keys["collect"], body)
+    response = await post(client, keys["admin"], body)
     assert response.status_code == 201, response.text
     (sent,) = response.json()["events"]
     assert sent["purpose"] is None
@@ -146,16 +151,17 @@ async def test_subject_level_actions(
 
 
 async def test_gpc_from_a_banner_opts_out_where_the_law_says_so(
-    client: httpx.AsyncClient, keys: dict[str, str]
+    client: httpx.AsyncClient, keys: dict[str, str], visitor: str
 ) -> None:
-    await post(
+    sent = await post(
         client,
         keys["collect"],
-        {"subject": "c-2", "region": "US-CA", "action": "gpc", "occurred_at": ago(minutes=1)},
+        {"subject": visitor, "region": "US-CA", "action": "gpc", "occurred_at": ago(minutes=1)},
     )
+    assert sent.status_code == 201, sent.text
     answer = await client.get(
         "/v1/decisions",
-        params={"subject": "c-2", "purpose": "train_support_chatbot"},
+        params={"subject": visitor, "purpose": "train_support_chatbot"},
         headers=bearer(keys["read"]),
     )
     assert answer.json()["allowed"] is False
@@ -331,8 +337,9 @@ async def test_bad_input_says_where_and_stores_nothing(
     status: int,
     code: str,
     at: str,
+    visitor: str,
 ) -> None:
-    body = {"subject": "user-9@example.com", **patch}
+    body = {"subject": visitor, **patch}
     error = assert_error(await post(client, keys["collect"], body), status, code)
     assert at in [p["at"] for p in error["problems"]], error
     assert service.ledger.count() == 0
@@ -346,15 +353,15 @@ async def test_a_shared_field_is_reported_once_at_the_top_level(
         "occurred_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
         "choices": [{"purpose": p, "action": "deny"} for p in ("marketing", "security", "personalisation")],
     }
-    error = assert_error(await post(client, keys["collect"], body), 422, "invalid_event")
+    error = assert_error(await post(client, keys["admin"], body), 422, "invalid_event")
     assert [p["at"] for p in error["problems"]] == ["occurred_at"]
     assert "future" in error["message"]
 
 
 async def test_one_bad_choice_rejects_the_whole_submission(
-    client: httpx.AsyncClient, keys: dict[str, str], service: ConsentService
+    client: httpx.AsyncClient, keys: dict[str, str], service: ConsentService, visitor: str
 ) -> None:
-    body = banner_submission()
+    body = banner_submission(visitor)
     body["choices"].append({"purpose": "marketing", "action": "grant", "notice_version": 3})
     error = assert_error(await post(client, keys["collect"], body), 422, "invalid_event")
     assert [p["at"] for p in error["problems"]] == ["choices[3].notice_version"]
@@ -366,7 +373,7 @@ async def test_batch_stores_every_submission_and_groups_the_receipt(
 ) -> None:
     submissions = [banner_submission(f"user-{i}@example.com") for i in range(5)]
     submissions.append({"subject": "user-0@example.com", "action": "gpc"})
-    response = await post(client, keys["collect"], {"submissions": submissions}, "/v1/consents/batch")
+    response = await post(client, keys["admin"], {"submissions": submissions}, "/v1/consents/batch")
     assert response.status_code == 201, response.text
     receipt = response.json()
     assert receipt["events_recorded"] == 16 == service.ledger.count()
@@ -383,12 +390,12 @@ async def test_batch_is_all_or_nothing(
     submissions = [banner_submission(f"user-{i}@example.com") for i in range(5)]
     submissions[3]["choices"][1]["purpose"] = "sell_to_brokers"
     submissions[4]["occurred_at"] = "2026-05-01"
-    response = await post(client, keys["collect"], {"submissions": submissions}, "/v1/consents/batch")
+    response = await post(client, keys["admin"], {"submissions": submissions}, "/v1/consents/batch")
     error = assert_error(response, 422, "invalid_request")
     assert [p["at"] for p in error["problems"]] == ["submissions[4].occurred_at"]
 
     submissions[4]["occurred_at"] = ago(minutes=1)
-    response = await post(client, keys["collect"], {"submissions": submissions}, "/v1/consents/batch")
+    response = await post(client, keys["admin"], {"submissions": submissions}, "/v1/consents/batch")
     error = assert_error(response, 422, "invalid_event")
     assert [p["at"] for p in error["problems"]] == ["submissions[3].choices[1].purpose"]
     assert service.ledger.count() == 0
@@ -422,9 +429,9 @@ async def test_batch_size_is_limited(
 
 
 async def test_text_plain_bodies_are_read_as_json_for_beacons(
-    client: httpx.AsyncClient, keys: dict[str, str], service: ConsentService
+    client: httpx.AsyncClient, keys: dict[str, str], service: ConsentService, visitor: str
 ) -> None:
-    body = b'{"subject": "beacon-1", "choices": [{"purpose": "security", "action": "object"}]}'
+    body = b'{"subject": "%s", "choices": [{"purpose": "security", "action": "object"}]}' % visitor.encode()
     headers = {**bearer(keys["collect"]), "Content-Type": "text/plain;charset=UTF-8"}
     response = await client.post("/v1/consents", content=body, headers=headers)
     assert response.status_code == 201, response.text

@@ -36,7 +36,7 @@ async def recorded(client: httpx.AsyncClient, keys: dict[str, str]) -> dict[str,
             },
         ]
     }
-    response = await client.post("/v1/consents/batch", json=body, headers=bearer(keys["collect"]))
+    response = await client.post("/v1/consents/batch", json=body, headers=bearer(keys["admin"]))
     assert response.status_code == 201, response.text
     return {
         "grant": response.json()["submissions"][0]["events"][0],
@@ -222,7 +222,7 @@ async def test_evidence_includes_the_exact_wording_and_an_intact_chain(
 
 async def test_subject_ids_may_contain_slashes(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
     body = {"subject": "tenant/7/user/1", "choices": [{"purpose": "security", "action": "object"}]}
-    assert (await client.post("/v1/consents", json=body, headers=bearer(keys["collect"]))).status_code == 201
+    assert (await client.post("/v1/consents", json=body, headers=bearer(keys["admin"]))).status_code == 201
     for path in ("/v1/subjects/tenant/7/user/1/evidence", "/v1/subjects/tenant%2F7%2Fuser%2F1/evidence"):
         response = await client.get(path, headers=bearer(keys["read"]))
         assert response.json()["pii_principal_id"] == "tenant/7/user/1"

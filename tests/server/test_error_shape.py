@@ -159,7 +159,7 @@ async def test_terminal_storage_failure_is_500_without_retry(
         raise TerminalStorageError("could not append to the ledger: disk is full")
 
     monkeypatch.setattr(service, "record", fail)
-    response = await client.post("/v1/consents", json=GRANT, headers=bearer(keys["collect"]))
+    response = await client.post("/v1/consents", json=GRANT, headers=bearer(keys["admin"]))
     error = assert_error(response, 500, "storage_failed")
     assert "disk is full" in error["message"]
     assert "retry-after" not in response.headers

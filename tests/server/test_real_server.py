@@ -15,6 +15,8 @@ import pytest
 
 from consentgate.apikeys import create_key
 from consentgate.ledger.store import Ledger
+from consentgate.token_secrets import load_keyring
+from consentgate.tokens import TOKEN_HEADER
 
 from .conftest import ago, bearer
 
@@ -91,3 +93,18 @@ def test_real_server_records_decides_and_refuses(server: tuple[str, str]) -> Non
         assert broken.status_code == 400
         assert broken.json()["error"]["code"] == "invalid_encoding"
         assert c.get("/healthz").json()["ledger"]["seq"] == 1
+
+
+def test_a_token_minted_by_another_process_on_the_same_database_works(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    """The server generated the token secret into the ledger; a CLI or backend process on the same
+    database signs with it, and the server accepts the token over a real socket."""
+    base, _ = server
+    with Ledger.open(str(tmp_path / "ledger.db")) as ledger:
+        token = load_keyring(ledger.engine, None).issue("u@example.com", 60)
+    with httpx.Client(base_url=base, timeout=10) as c:
+        ok = c.get("/v1/subjects/u@example.com/state", headers={TOKEN_HEADER: token})
+        assert ok.status_code == 200, ok.text
+        other = c.get("/v1/subjects/someone-else@example.com/state", headers={TOKEN_HEADER: token})
+        assert other.status_code == 403

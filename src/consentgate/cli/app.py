@@ -17,7 +17,18 @@ from rich.console import Console
 from rich.text import Text
 from typer.core import TyperGroup
 
-from consentgate.cli import decisions, events, keys, ledger, policy, setup, subjects
+from consentgate.cli import (
+    classify,
+    decisions,
+    events,
+    keys,
+    ledger,
+    pipeline,
+    policy,
+    setup,
+    subjects,
+    tokens,
+)
 from consentgate.cli._shared import CliEnv, make_consoles
 from consentgate.errors import BadInput, ConsentgateError
 from consentgate.settings import DEFAULT_DB, DEFAULT_POLICY, Settings
@@ -132,7 +143,7 @@ def root(
     ctx.call_on_close(env.close)
 
 
-for _module in (setup, events, decisions, subjects, ledger, keys, policy):
+for _module in (setup, events, decisions, subjects, ledger, keys, tokens, policy, pipeline, classify):
     _module.register(app)
 
 

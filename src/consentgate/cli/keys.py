@@ -13,7 +13,8 @@ from consentgate.errors import BadInput
 
 keys_app = typer.Typer(
     help="API keys for the HTTP service (clients send `Authorization: Bearer KEY`).\n\n"
-    "Scopes: `collect` may only submit choices (it is public: it sits in every page with the banner); "
+    "Scopes: `collect` may get visitor ids and submit choices for them (it is public: it sits in every "
+    "page with the banner; a subject token lets it act for a logged-in person, see `tokens issue`); "
     "`read` may read decisions, state and evidence; `admin` may do everything.\n\n"
     "Example:\n\n    consentgate keys create --scope collect --label www-banner",
     no_args_is_help=True,

@@ -72,3 +72,16 @@ api_keys = Table(
     Column("created_at", String(40), nullable=False),
     Column("revoked_at", String(40), nullable=True),
 )
+
+# Secrets the service generated for itself (the subject-token secret when CONSENTGATE_TOKEN_SECRET is
+# not set), so every process sharing the database signs and verifies alike. ``generation`` orders them
+# for rotation; the primary key lets two processes racing to create the first one agree on a winner.
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("purpose", String(32), primary_key=True),
+    Column("generation", Integer, primary_key=True, autoincrement=False),
+    Column("kid", String(16), nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.store import Ledger
@@ -19,17 +19,23 @@ from consentgate.server.auth import KeyCache
 from consentgate.server.bodyguard import BodyGuard
 from consentgate.server.deps import ServerState
 from consentgate.server.errors import install_error_handlers
-from consentgate.server.routers import consents, decisions, health, subjects
+from consentgate.server.logs import ensure_logging
+from consentgate.server.perimeter import install_perimeter
+from consentgate.server.queryguard import reject_unknown_query
+from consentgate.server.routers import access, consents, decisions, health, subjects
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from consentgate.token_secrets import load_keyring
 
 DESCRIPTION = """\
 Consent for AI-training use of data: record people's choices, decide whether their data may be used
 for a purpose, and prove it.
 
-Send an API key as `Authorization: Bearer KEY`. Scopes: **collect** may only submit choices
-(`POST /v1/consents`, `POST /v1/consents/batch`); **read** may read decisions, state and evidence;
-**admin** may do everything. Every error has the shape
+Send an API key as `Authorization: Bearer KEY`. Scopes: **collect** may get anonymous visitor ids
+(`POST /v1/visitors`) and submit choices for them; **read** may read decisions, state and evidence;
+**admin** may do everything. A **subject token** (`X-Consentgate-Subject-Token`, minted by the site's
+backend) lets a browser read and change the choices of the one subject it binds. The full matrix is in
+docs/security.md. Every error has the shape
 `{"error": {"code", "message", "problems": [{"at", "message"}]}}`, and invalid input stores nothing.
 """
 
@@ -51,12 +57,13 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         service = ConsentService(policy, Ledger.open(settings.db))
 
     # Concurrent submissions share durable commits (consentgate.ledger.groupcommit).
-    own_committer = service.committer is None
+    own_committer = service.committer is None and settings.group_commit
     if own_committer:
         service.committer = GroupCommitter(service.ledger)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ensure_logging(settings.log_level)
         yield
         if own_committer and service.committer is not None:
             service.committer.close()
@@ -64,14 +71,26 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         if owned:
             service.ledger.close()
 
-    app = FastAPI(title="consentgate", version=_version(), description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="consentgate",
+        version=_version(),
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # /docs is added by install_perimeter, with a CSP for what it loads; no ReDoc, no OAuth2 page.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        dependencies=[Depends(reject_unknown_query)],
+    )
     app.state.consentgate = ServerState(
         settings=settings,
         service=service,
         keys=KeyCache(service.ledger.engine, ttl=settings.key_cache_seconds),
+        tokens=load_keyring(service.ledger.engine, settings.token_secret),
     )
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
-    for router in (consents.router, decisions.router, subjects.router, health.router):
+    install_perimeter(app, settings, service.policy)
+    for router in (consents.router, decisions.router, subjects.router, access.router, health.router):
         app.include_router(router)
     return app

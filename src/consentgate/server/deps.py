@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from consentgate.tokens import Keyring
 
 if TYPE_CHECKING:
     from consentgate.server.auth import KeyCache
@@ -19,6 +20,7 @@ class ServerState:
     settings: Settings
     service: ConsentService
     keys: KeyCache
+    tokens: Keyring  # signs and verifies subject tokens and visitor ids (consentgate.tokens)
 
 
 def server_state(request: Request) -> ServerState:
@@ -33,5 +35,10 @@ async def _settings(request: Request) -> Settings:
     return server_state(request).settings
 
 
+async def _tokens(request: Request) -> Keyring:
+    return server_state(request).tokens
+
+
 Service = Annotated[ConsentService, Depends(_service)]
 AppSettings = Annotated[Settings, Depends(_settings)]
+Tokens = Annotated[Keyring, Depends(_tokens)]

@@ -10,12 +10,16 @@
 
 =====  ==========================================================================================
 400    ``invalid_json``, ``invalid_encoding``, ``json_too_deep``
-401    ``unauthorized`` (no key, unknown key, revoked key) — with ``WWW-Authenticate: Bearer``
-403    ``forbidden`` (the key's scope does not allow this endpoint)
+401    ``unauthorized`` (no credentials, unknown or revoked key, expired, altered or foreign subject
+       token) — with ``WWW-Authenticate: Bearer``
+403    ``forbidden`` (the key's scope does not allow this endpoint, or the credentials may not act
+       for this subject; ``problems`` then names each refused subject), ``origin_not_allowed`` (a
+       CORS preflight from a site the policy does not list under ``web.origins``)
 404    ``not_found``          405 ``method_not_allowed``       413 ``body_too_large``
 415    ``unsupported_media_type``
 422    ``invalid_request`` (body or parameters do not fit the schema), ``invalid_event``,
        ``invalid_query``, ``invalid_input``
+429    ``rate_limited`` (too many requests from this key or address; ``Retry-After`` says when to retry)
 500    ``storage_failed`` (retrying will not help), ``internal_error`` (a bug; no details leak)
 503    ``storage_unavailable`` (retry after ``Retry-After`` seconds)
 =====  ==========================================================================================
@@ -63,14 +67,30 @@ def _doc(description: str) -> dict[str, Any]:
     return {"model": ErrorBody, "description": description}
 
 
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Whole seconds to wait before retrying.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
 # For routers' ``responses=``: documents the shape in /openapi.json instead of FastAPI's default 422.
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _doc("Malformed JSON or not UTF-8"),
-    401: _doc("No API key, or an unknown or revoked one"),
-    403: _doc("The key's scope does not allow this"),
+    401: _doc("No credentials, an unknown or revoked API key, or an expired or altered subject token"),
+    403: _doc("The key's scope, or the subject token, does not allow this (for this subject)"),
+    404: _doc("No such resource (for example a path that cannot name a subject)"),
     413: _doc("Body larger than max_body_bytes"),
+    415: _doc("A body that is not JSON"),
     422: _doc("Input that does not fit; the problems say where and what to fix"),
-    503: _doc("Storage temporarily unavailable; retry after Retry-After seconds"),
+    429: {
+        **_doc("Too many requests from this API key or client address; retry after Retry-After seconds"),
+        "headers": RETRY_AFTER_HEADER,
+    },
+    503: {
+        **_doc("Storage temporarily unavailable; retry after Retry-After seconds"),
+        "headers": RETRY_AFTER_HEADER,
+    },
 }
 
 

@@ -1,12 +1,21 @@
-"""Capture: record what people chose. Collect keys may call only these two endpoints."""
+"""Capture: record what people chose.
+
+Who may record for whom (``consentgate.server.auth``): an admin key for anyone; a subject token for
+its own subject; a collect key alone only for visitor ids this server issued. Every submission of a
+batch is checked, and one refused subject refuses the whole batch, before anything is validated or
+stored.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, status
 
-from consentgate.server.auth import SUBMIT
-from consentgate.server.deps import AppSettings, Service
+from consentgate.server.auth import SUBMIT, Caller, authorize
+from consentgate.server.deps import AppSettings, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
+from consentgate.server.geo import ClientCountry
 from consentgate.server.schemas.consents import (
     BatchReceipt,
     Receipt,
@@ -16,26 +25,34 @@ from consentgate.server.schemas.consents import (
 )
 from consentgate.server.submissions import plan, receipt, record
 
-router = APIRouter(
-    prefix="/v1/consents", tags=["consents"], dependencies=[Depends(SUBMIT)], responses=COMMON_RESPONSES
-)
+router = APIRouter(prefix="/v1/consents", tags=["consents"], responses=COMMON_RESPONSES)
+Submitter = Annotated[Caller, Depends(SUBMIT)]
 
 
 # Plain ``def`` endpoints: FastAPI runs them in its threadpool, so the blocking SQLite/PostgreSQL
 # commit never stalls the event loop.
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record one person's choices")
-def submit(body: Submission, service: Service) -> Receipt:
+def submit(
+    body: Submission, service: Service, caller: Submitter, tokens: Tokens, country: ClientCountry
+) -> Receipt:
     """Store one event per choice (or one subject-level event), all or none.
 
     Per-choice notice fields override the top-level ones; ``occurred_at`` defaults to the server's
-    clock. The events are durable when this answers.
+    clock; ``region`` defaults to the client's country where the server is set up to resolve it
+    (docs/api.md). The events are durable when this answers. With a collect key the subject must be
+    a visitor id from ``POST /v1/visitors``, or the request must carry a subject token for it.
     """
+    authorize(caller, [("subject", body.subject)], write=True, keyring=tokens)
+    if body.region is None and country is not None:  # the client's country, never its address
+        body = body.model_copy(update={"region": country})
     events = record(service, plan([body], batch=False))
     return Receipt(events=[receipt(e) for e in events], recorded_at=events[0].recorded_at)
 
 
 @router.post("/batch", status_code=status.HTTP_201_CREATED, summary="Record many submissions at once")
-def submit_batch(body: SubmissionBatch, service: Service, settings: AppSettings) -> BatchReceipt:
+def submit_batch(
+    body: SubmissionBatch, service: Service, settings: AppSettings, caller: Submitter, tokens: Tokens
+) -> BatchReceipt:
     """Store every submission in one transaction, or none of them if any is invalid.
 
     One commit for the whole batch is what lets SQLite take thousands of durable events per second.
@@ -43,6 +60,8 @@ def submit_batch(body: SubmissionBatch, service: Service, settings: AppSettings)
     if len(body.submissions) > settings.max_batch:
         message = f"{len(body.submissions)} submissions; send at most {settings.max_batch} per request"
         raise RequestProblems("invalid_request", message, [("submissions", message)])
+    subjects = [(f"submissions[{i}].subject", s.subject) for i, s in enumerate(body.submissions)]
+    authorize(caller, subjects, write=True, keyring=tokens)
     planned = plan(body.submissions, batch=True)
     events = record(service, planned)
     grouped: list[SubmissionReceipt] = [SubmissionReceipt(events=[]) for _ in body.submissions]

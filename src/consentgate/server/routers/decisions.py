@@ -1,4 +1,8 @@
-"""Decisions: may this person's data be used for this purpose, at this time, here?"""
+"""Decisions: may this person's data be used for this purpose, at this time, here?
+
+A read or admin key may ask about anyone; a subject token only about its own subject (the banner
+asking "may I load this tag for this visitor?" is reading that visitor's state).
+"""
 
 from __future__ import annotations
 
@@ -8,26 +12,28 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from consentgate.decide import Query as DecisionRequest
-from consentgate.server.auth import READ
+from consentgate.server.auth import READ, Caller, authorize
 from consentgate.server.checks import answered, check_queries
-from consentgate.server.deps import AppSettings, Service
+from consentgate.server.deps import AppSettings, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
 from consentgate.server.schemas.common import Subject, ZonedTime
 from consentgate.server.schemas.decisions import AnsweredDecision, DecisionBatch, DecisionList, QueryRegion
 
-router = APIRouter(
-    prefix="/v1/decisions", tags=["decisions"], dependencies=[Depends(READ)], responses=COMMON_RESPONSES
-)
+router = APIRouter(prefix="/v1/decisions", tags=["decisions"], responses=COMMON_RESPONSES)
+Reader = Annotated[Caller, Depends(READ)]
 
 
 @router.get("", summary="Decide one (subject, purpose, at, region)")
 def decide(
     service: Service,
+    caller: Reader,
+    tokens: Tokens,
     subject: Annotated[Subject, Query()],
     purpose: Annotated[str, Query(min_length=1, max_length=128, description="A purpose id from the policy.")],
     at: Annotated[ZonedTime | None, Query(description="ISO 8601 with a time zone; defaults to now.")] = None,
     region: Annotated[QueryRegion | None, Query()] = None,
 ) -> AnsweredDecision:
+    authorize(caller, [("subject", subject)], write=False, keyring=tokens)
     when = at or datetime.now(UTC)
     check_queries(service.policy, [("", purpose, region)])
     decision = service.decide(subject, purpose, when, region)
@@ -35,11 +41,15 @@ def decide(
 
 
 @router.post("/batch", summary="Decide many queries; answers keep their order")
-def decide_batch(body: DecisionBatch, service: Service, settings: AppSettings) -> DecisionList:
+def decide_batch(
+    body: DecisionBatch, service: Service, settings: AppSettings, caller: Reader, tokens: Tokens
+) -> DecisionList:
     """One alias resolution and one ledger read for all subjects, however many queries."""
     if len(body.queries) > settings.max_batch:
         message = f"{len(body.queries)} queries; send at most {settings.max_batch} per request"
         raise RequestProblems("invalid_request", message, [("queries", message)])
+    subjects = [(f"queries[{i}].subject", q.subject) for i, q in enumerate(body.queries)]
+    authorize(caller, subjects, write=False, keyring=tokens)
     now = datetime.now(UTC)
     check_queries(
         service.policy, [(f"queries[{i}].", q.purpose, q.region) for i, q in enumerate(body.queries)]

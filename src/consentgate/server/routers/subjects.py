@@ -1,6 +1,9 @@
 """One person: current state per purpose, the evidence of what they chose, and their identifiers.
 
 ``{subject}`` may contain slashes (percent-encoded or not): subject ids are the caller's, not ours.
+State and evidence need a read or admin key, or a subject token for exactly this subject (what the
+privacy center sends); linking identifiers needs an admin key, since a link merges two people's
+choices.
 """
 
 from __future__ import annotations
@@ -10,28 +13,39 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from consentgate.server.auth import ADMIN, READ
+from consentgate.server.auth import ADMIN, READ, Caller, authorize
 from consentgate.server.checks import check_queries, decision_out
-from consentgate.server.deps import Service
+from consentgate.server.deps import Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES
-from consentgate.server.schemas.common import ZonedTime
+from consentgate.server.schemas.common import IDENTIFIER_PATTERN, Identifier, ZonedTime
 from consentgate.server.schemas.decisions import QueryRegion, SubjectState
 from consentgate.server.schemas.subjects import AliasLink, AliasLinked
 
 router = APIRouter(prefix="/v1/subjects", tags=["subjects"], responses=COMMON_RESPONSES)
 
 SubjectId = Annotated[
-    str, Path(min_length=1, max_length=256, description="The person's identifier or an alias.")
+    Identifier,
+    Path(
+        min_length=1,
+        max_length=256,
+        description="The person's identifier or an alias.",
+        json_schema_extra={"pattern": IDENTIFIER_PATTERN},
+    ),
 ]
 At = Annotated[ZonedTime | None, Query(description="ISO 8601 with a time zone; defaults to now.")]
+Reader = Annotated[Caller, Depends(READ)]
 
 
-@router.get(
-    "/{subject:path}/state", dependencies=[Depends(READ)], summary="Every purpose's decision for one person"
-)
+@router.get("/{subject:path}/state", summary="Every purpose's decision for one person")
 def state(
-    service: Service, subject: SubjectId, at: At = None, region: Annotated[QueryRegion | None, Query()] = None
+    service: Service,
+    caller: Reader,
+    tokens: Tokens,
+    subject: SubjectId,
+    at: At = None,
+    region: Annotated[QueryRegion | None, Query()] = None,
 ) -> SubjectState:
+    authorize(caller, [("subject", subject)], write=False, keyring=tokens)
     when = at or datetime.now(UTC)
     if region is not None:
         check_queries(service.policy, [("", None, region)])
@@ -43,12 +57,14 @@ def state(
 
 @router.get(
     "/{subject:path}/evidence",
-    dependencies=[Depends(READ)],
     summary="Proof of what one person chose",
     response_description="Every event with the exact wording shown (ISO/IEC TS 27560 field names where "
     "they map), the current decisions, and a check that the events' hash chain is intact.",
 )
-def evidence(service: Service, subject: SubjectId, at: At = None) -> dict[str, Any]:
+def evidence(
+    service: Service, caller: Reader, tokens: Tokens, subject: SubjectId, at: At = None
+) -> dict[str, Any]:
+    authorize(caller, [("subject", subject)], write=False, keyring=tokens)
     return service.evidence(subject, at)
 
 
