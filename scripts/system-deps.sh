@@ -22,3 +22,17 @@ if ! find_pg_bin >/dev/null; then
     echo "system-deps: without them the PostgreSQL tests are skipped locally and fail in CI" >&2
   fi
 fi
+
+# Chromium: every test of something a person sees runs in Debian's Chromium, driven by Playwright
+# with executable_path=/usr/bin/chromium (Playwright's own browser download is not used).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "system-deps: installing Chromium (apt-get) for the browser tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  else
+    echo "system-deps: chromium not found; install Debian's 'chromium' package" >&2
+    echo "system-deps: without it the browser tests are skipped locally and fail in CI" >&2
+  fi
+fi
