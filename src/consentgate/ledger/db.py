@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -71,8 +71,18 @@ def _alembic_config() -> Config:
     return cfg
 
 
+# Key of the PostgreSQL advisory lock that lets one process at a time migrate a database.
+_MIGRATE_LOCK = 0x636F6E73656E74  # "consent"
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when it is current)."""
+    """Bring the schema to the newest revision (a no-op when it is current).
+
+    Safe when several processes start at once on an empty database (say, three servers behind a load
+    balancer): one migrates while the others wait, then they find the schema current. SQLite's
+    ``BEGIN IMMEDIATE`` and a PostgreSQL advisory lock held to the end of the transaction serialise
+    them, and the revision is read again under the lock.
+    """
     cfg = _alembic_config()
     head = ScriptDirectory.from_config(cfg).get_current_head()
     with engine.connect() as conn:
@@ -80,6 +90,10 @@ def migrate(engine: Engine) -> None:
     if current == head:
         return
     with engine.execution_options(ledger_write=True).begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return  # another process migrated while this one waited for the lock
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from consentgate.errors import TerminalStorageError
 from consentgate.ledger.events import ConsentEvent, NewEvent, NoticeText
 from consentgate.ledger.store import Ledger
 
@@ -81,10 +82,18 @@ class GroupCommitter:
             stored = self.ledger.append(
                 [e for j in jobs for e in j.events], [t for j in jobs for t in j.texts]
             )
-        except Exception:
-            # One job's failure must not fail its neighbours: retry each on its own.
+        except TerminalStorageError:
+            # Bad data in one job (an INSERT refused it, so nothing was committed) must not fail its
+            # neighbours: retry each on its own.
             for job in jobs:
                 self._commit_one(job)
+            return
+        except BaseException as exc:
+            # A lost connection or a locked database: the COMMIT may even have happened (the server
+            # flushed it and died before answering), and retrying job by job would then store every
+            # event twice. Each caller gets the error instead — unacknowledged, as in any crash.
+            for job in jobs:
+                job.done.set_exception(exc)
             return
         offset = 0
         for job in jobs:

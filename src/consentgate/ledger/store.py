@@ -96,11 +96,13 @@ class Ledger:
             return []
         try:
             with self._writer.begin() as conn:
-                self._store_texts(conn, texts)
                 q = select(t.ledger_head.c.seq, t.ledger_head.c.hash).where(t.ledger_head.c.id == 1)
                 if self.is_postgres:
                     q = q.with_for_update()
                 seq, prev = conn.execute(q).one()
+                # Under the head lock: two writers that both find a wording missing would otherwise
+                # both insert it, and the second would fail on the primary key.
+                self._store_texts(conn, texts)
                 now = utc_now()
                 rows, stored = [], []
                 for ev in new:

@@ -1,0 +1,323 @@
+"""Real consentgate server processes (and a real PostgreSQL) to start, kill and restart in tests.
+
+Used by the crash and multi-writer tests, and meant for the load benchmark too: nothing here imports
+pytest, and every failure is a ``RuntimeError`` carrying the end of the server's log.
+
+Two ways to launch a server, both the ones people use:
+
+* ``via="uvicorn"``: ``python -m uvicorn --factory consentgate.server.app:create_app --host 127.0.0.1
+  --port P`` with the settings in ``CONSENTGATE_DB`` / ``CONSENTGATE_POLICY``;
+* ``via="cli"``: ``consentgate --db URL --policy FILE serve --host 127.0.0.1 --port P``.
+
+``P`` is a free loopback port; a server is ready only when ``/healthz`` answers *and* the answering
+socket is the child's own (another process may take the port between choosing and binding it; then
+another port is tried). Not ``uvicorn --fd`` with a socket bound here: uvicorn wraps such a socket as
+AF_UNIX, so asyncio never sets TCP_NODELAY and every answer waits ~40 ms for a delayed ACK.
+
+Logs go to a file, never to a pipe nobody reads (a full pipe would stall the server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import httpx
+
+from tests.pg import PgCluster
+
+PYTHON = sys.executable
+CONSENTGATE = str(Path(sys.executable).with_name("consentgate"))
+Launch = Literal["uvicorn", "cli"]
+# Durability and contention are the point of these servers, not abuse limits: writers hammer them
+# with one key from one address, which the per-key and per-address rate limits would refuse.
+NO_RATE_LIMITS = {"CONSENTGATE_RATE_PER_KEY": "0", "CONSENTGATE_RATE_PER_IP": "0"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def client(base_url: str, key: str | None = None, *, timeout: float = 30.0) -> httpx.Client:
+    """An HTTP client for one server: loopback only, never through a proxy from the environment."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.Client(base_url=base_url, headers=headers, timeout=timeout, trust_env=False)
+
+
+def server_env(db: str, policy: Path | str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTGATE_")}
+    env.update(CONSENTGATE_DB=db, CONSENTGATE_POLICY=str(policy), PYTHONUNBUFFERED="1")
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class Server:
+    """One server process. ``kill()`` is SIGKILL: no shutdown hooks, no flushing, like a power cut
+    for the process (the operating system and the database keep what was already handed to them)."""
+
+    proc: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+    db: str
+    name: str = "server"
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def port(self) -> int:
+        return int(self.base_url.rsplit(":", 1)[1])
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=30)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Graceful stop (SIGTERM), then SIGKILL if it does not go in time."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return "(no log)"
+
+    def wait_ready(self, timeout: float = 90.0) -> Server:
+        """Until ``/healthz`` answers 200 (it reads the ledger head, so the database is reachable)."""
+        deadline = time.monotonic() + timeout
+        with client(self.base_url, timeout=2.0) as c:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"{self.name} exited with {self.proc.returncode} before it was ready; "
+                        f"log:\n{self.log_tail()}"
+                    )
+                try:
+                    # The port is chosen free, then bound by the child: make sure it is this child
+                    # that answers, not another process that took the port in between.
+                    if c.get("/healthz").status_code == 200 and self.port in listening_ports(self.pid):
+                        return self
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError(
+                        f"{self.name} not ready after {timeout:.0f} s; log:\n{self.log_tail()}"
+                    )
+                time.sleep(0.03)
+
+
+def spawn_server(
+    db: str,
+    policy: Path | str,
+    log_dir: Path,
+    *,
+    name: str = "server",
+    via: Launch = "uvicorn",
+    extra_env: Mapping[str, str] | None = None,
+) -> Server:
+    """Start a server process and return at once; call ``wait_ready()`` before sending it requests."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    env = server_env(db, policy, extra_env)
+    port = free_port()
+    if via == "uvicorn":
+        app = "consentgate.server.app:create_app"
+        cmd = [PYTHON, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1", "--port", str(port),
+               "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    else:
+        cmd = [CONSENTGATE, "--db", db, "--policy", str(policy), "serve", "--host", "127.0.0.1",
+               "--port", str(port)]  # fmt: skip
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return Server(proc, f"http://127.0.0.1:{port}", log_path, db, name)
+
+
+def start_server(
+    db: str,
+    policy: Path | str,
+    log_dir: Path,
+    *,
+    name: str = "server",
+    via: Launch = "uvicorn",
+    extra_env: Mapping[str, str] | None = None,
+    timeout: float = 90.0,
+) -> Server:
+    """Start a server and wait until it answers; try another port if someone took this one."""
+    for attempt in range(3):
+        server = spawn_server(db, policy, log_dir, name=name, via=via, extra_env=extra_env)
+        try:
+            return server.wait_ready(timeout)
+        except RuntimeError:
+            server.kill()
+            if attempt == 2 or "address already in use" not in server.log_tail().lower():
+                raise
+    raise AssertionError("unreachable")
+
+
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports a process listens on, from /proc (Linux)."""
+    inodes: set[str] = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as fh:
+            next(fh)
+            for line in fh:
+                parts = line.split()
+                if parts[3] == "0A" and parts[9] in inodes:  # 0A = LISTEN
+                    ports.add(int(parts[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def start_servers(
+    n: int,
+    db: str,
+    policy: Path | str,
+    log_dir: Path,
+    *,
+    timeout: float = 120.0,
+    prefix: str = "server",
+    extra_envs: Sequence[Mapping[str, str]] | None = None,
+) -> list[Server]:
+    """``n`` servers on one database, started at the same moment (they race to migrate it);
+    ``extra_envs`` gives each its own extra environment (settings)."""
+    envs = list(extra_envs or [{}] * n)
+    servers = [spawn_server(db, policy, log_dir, name=f"{prefix}-{i}", extra_env=envs[i]) for i in range(n)]
+    try:
+        for i, s in enumerate(servers):
+            try:
+                s.wait_ready(timeout)
+            except RuntimeError:
+                if "address already in use" not in s.log_tail().lower():
+                    raise
+                servers[i] = start_server(
+                    db, policy, log_dir, name=s.name, extra_env=envs[i], timeout=timeout
+                )
+    except BaseException:
+        kill_all(servers)
+        raise
+    return servers
+
+
+def kill_all(servers: Iterable[Server | None]) -> None:
+    """SIGKILL every server still running; for ``finally`` blocks, so it never raises."""
+    for s in servers:
+        if s is not None:
+            with contextlib.suppress(Exception):
+                s.kill()
+
+
+# -- PostgreSQL: crash it for real, restart it ------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                # The command name may contain spaces; the fields after its closing paren do not.
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry))
+    return out
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (killed, not yet reaped by its parent) is gone for our purposes.
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return False
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    try:
+        return int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def crash_postgres(cluster: PgCluster, timeout: float = 30.0) -> int:
+    """SIGKILL the postmaster and every backend at once — what an OOM kill or a power cut does to
+    the processes. Returns how many processes were killed. PostgreSQL must recover from its WAL."""
+    pid = postmaster_pid(cluster.data)
+    if pid is None or not _pid_alive(pid):
+        raise RuntimeError(f"no running postmaster for {cluster.data}")
+    victims = [pid, *_children(pid)]
+    for p in victims:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(p, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while any(_pid_alive(p) for p in victims):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL processes {victims} survived SIGKILL for {timeout:.0f} s")
+        time.sleep(0.02)
+    # The dead postmaster stays a zombie until its parent (often PID 1 of a container) reaps it, and
+    # while it does, PostgreSQL takes its stale lock files for a live server's. Give the reaper a few
+    # seconds; if it is slower, remove the lock files as an operator would once the processes are gone.
+    reap_deadline = time.monotonic() + 5
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < reap_deadline:
+        time.sleep(0.02)
+    if Path(f"/proc/{pid}").exists():
+        for lock in [cluster.data / "postmaster.pid", *cluster.root.glob(".s.PGSQL.*.lock")]:
+            lock.unlink(missing_ok=True)
+    return len(victims)
+
+
+def restart_postgres(cluster: PgCluster) -> None:
+    """Start a cluster again after a crash (it replays its WAL first) and wait until it accepts."""
+    opts = (
+        f"-p {cluster.port} -k {cluster.root} -c listen_addresses=127.0.0.1 "
+        "-c max_connections=200 -c shared_buffers=64MB"
+    )
+    log = cluster.root / "log"
+    cmd = [str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data), "-o", opts, "-l", str(log),
+           "-w", "-t", "120", "start"]  # fmt: skip
+    if cluster.user:
+        cmd = ["runuser", "-u", cluster.user, "--", *cmd]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+    if done.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        raise RuntimeError(f"pg_ctl start failed: {done.stdout}{done.stderr}\n{tail}")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", cluster.port), timeout=1):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("PostgreSQL did not accept connections after restart")
