@@ -13,6 +13,7 @@ from sqlalchemy import Engine, insert, or_, select
 
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
+from consentgate.ledger.intake import control_chars_problem
 
 ALIAS_KINDS = ("cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "other")
 _CHUNK = 400
@@ -26,6 +27,9 @@ def link(engine: Engine, alias: str, subject: str, kind: str = "other") -> bool:
         raise BadInput("alias and subject must be non-empty identifiers of at most 256 characters")
     if alias == subject:
         raise BadInput("an identifier cannot be an alias of itself")
+    for name, value in (("alias", alias), ("subject", subject)):
+        if (problem := control_chars_problem(value)) is not None:
+            raise BadInput(f"{name} {problem}")
     with engine.execution_options(ledger_write=True).begin() as conn:
         existing = conn.execute(
             select(t.aliases.c.subject).where(t.aliases.c.alias == alias)

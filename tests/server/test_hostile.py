@@ -125,7 +125,7 @@ RAW_CASES: list[tuple[str, bytes, int, str]] = [
         400,
         "json_too_deep",
     ),
-    ("deep array", b"[" * 100_000 + b"]" * 100_000, 413, "body_too_large"),
+    ("deep and oversized", b"[" * 100_000 + b"]" * 100_000, 413, "body_too_large"),
     ("invalid UTF-8", b'{"subject": "\xed\xa0\x80", "action": "erase"}', 400, "invalid_encoding"),
     ("overlong UTF-8", b'{"subject": "\xc0\xaf", "action": "erase"}', 400, "invalid_encoding"),
     ("lone surrogate in a string", b'{"subject": "\\ud800", "action": "erase"}', 400, "invalid_encoding"),

@@ -66,7 +66,7 @@ def _leaks(text: str, secrets: list[str]) -> list[str]:
 def _secrets(key: str, token: str) -> list[str]:
     payload = token.split(".")[1]
     return [SUBJECT, "zq-subject", ALIAS, CLIENT_V4, FORWARDED_V4, CLIENT_V6, "2001:db8:77", key,
-            key.split("_")[-1], token, payload, SECRET]  # fmt: skip
+            key.split("_", 3)[3], token, payload, SECRET]  # fmt: skip
 
 
 # -- in-process ---------------------------------------------------------------------------------------

@@ -120,9 +120,17 @@ def serve(
     import uvicorn
 
     from consentgate.server.app import create_app
+    from consentgate.server.logs import log_config
 
     env.note(f"serving on http://{settings.host}:{settings.port} (docs at /docs); Ctrl+C stops")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    # Our JSON logs instead of uvicorn's access log, which prints client addresses and raw paths.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=log_config(settings.log_level),
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -17,10 +17,15 @@ from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, NewEvent, NoticeText
 from consentgate.policy.models import ISO_REGION, Policy
 
-LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")
-SOURCE = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
+# Used with fullmatch: ``$`` alone also matches before a final newline, and "api\n" is not a source.
+LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
+SOURCE = re.compile(r"[a-z][a-z0-9_\-]{0,31}")
 MAX_SUBJECT = 256
 MAX_SIGNALS_BYTES = 4096
+# C0 controls and DEL, as a regex character range: no identifier may contain them, since such an id
+# cannot travel in a URL path (``/v1/subjects/{subject}/state``) and would forge lines in text logs.
+CONTROL_CHARS = "\\x00-\\x1f\\x7f"
+_CONTROL = re.compile(f"[{CONTROL_CHARS}]")
 # Devices' clocks drift; a timestamp further ahead than this is a bug or a forgery.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -31,6 +36,17 @@ class Intake:
 
     events: list[NewEvent] = field(default_factory=list)
     texts: dict[str, NoticeText] = field(default_factory=dict)
+
+
+def control_chars_problem(value: str) -> str | None:
+    """What is wrong with an identifier that contains control characters, or None."""
+    found = _CONTROL.search(value)
+    if found is None:
+        return None
+    return (
+        f"must not contain control characters (found {found.group()!r} at position {found.start()}); "
+        "newlines, tabs and NUL cannot be part of an id"
+    )
 
 
 def parse_time(value: Any, name: str) -> datetime:
@@ -74,6 +90,8 @@ def validate_event(
         bad("subject", "is required: the person's id, cookie id or account id")
     elif len(subject) > MAX_SUBJECT:
         bad("subject", f"is longer than {MAX_SUBJECT} characters")
+    elif (problem := control_chars_problem(subject)) is not None:
+        bad("subject", problem)
 
     action: Action | None = None
     try:
@@ -122,17 +140,22 @@ def validate_event(
 
     region = raw.get("region")
     if region is not None:
-        if not isinstance(region, str) or not ISO_REGION.match(region.strip().upper()):
+        # isascii: str.upper() maps some non-ASCII letters to ASCII ones (dotless i to "I").
+        if (
+            not isinstance(region, str)
+            or not region.isascii()
+            or not ISO_REGION.match(region.strip().upper())
+        ):
             bad("region", f"{region!r} is not an ISO 3166 code such as DE or US-CA")
             region = None
         else:
             region = region.strip().upper()
     locale = raw.get("locale")
-    if locale is not None and (not isinstance(locale, str) or not LOCALE.match(locale)):
+    if locale is not None and (not isinstance(locale, str) or not LOCALE.fullmatch(locale)):
         bad("locale", f"{locale!r} is not a language tag such as en or de-AT")
         locale = None
     source = raw.get("source") or default_source
-    if not isinstance(source, str) or not SOURCE.match(source):
+    if not isinstance(source, str) or not SOURCE.fullmatch(source):
         bad("source", f"{source!r} must be a short lowercase word such as banner, toggle, api, import")
         source = default_source
 

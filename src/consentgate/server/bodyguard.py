@@ -1,5 +1,10 @@
 """Reject oversized, malformed and pathologically nested bodies before any endpoint sees them.
 
+Also refused here, because no endpoint could store them faithfully: URLs whose percent-encoding is not
+UTF-8 (``%FF``: decoded they would silently become U+FFFD), JSON numbers beyond a float (``1e400`` is
+infinity, which JSON cannot write back), and lone UTF-16 surrogates (``"\\ud800"``), which are valid
+JSON escapes but not characters, and which no UTF-8 database column can hold.
+
 It runs outside FastAPI's routing so that these answers use the common error shape and name the
 problem (FastAPI would say only "There was an error parsing the body"), and so that a body larger than
 ``max_body_bytes`` is refused from its Content-Length, or as soon as the streamed bytes pass the limit,
@@ -9,7 +14,10 @@ without buffering the rest.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,6 +25,8 @@ from consentgate.server.errors import error_response
 
 # Our deepest legitimate body is a batch of submissions with signals: about six levels.
 MAX_JSON_DEPTH = 32
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # text/plain is accepted as JSON: navigator.sendBeacon and other CORS "simple requests" can only
 # send that type without a preflight, and banners record choices as the page unloads.
@@ -31,6 +41,10 @@ class BodyGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        bad_url = check_url(scope)
+        if bad_url is not None:
+            await error_response(400, "invalid_encoding", bad_url)(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         length = headers.get("content-length", "").strip()
@@ -74,7 +88,7 @@ class BodyGuard:
                 await error_response(400, code, text)(scope, receive, send)
                 return
             if declared is None or media == "text/plain":
-                scope = _as_json(scope)
+                _as_json(scope)
 
         await self.app(scope, _replay(body, receive), send)
 
@@ -96,7 +110,7 @@ def check_json(body: bytes) -> tuple[str, str] | None:
             "encode JSON as UTF-8",
         )
     try:
-        value = json.loads(text, parse_constant=_no_constants)
+        value = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
     except json.JSONDecodeError as exc:
         return (
             "invalid_json",
@@ -109,7 +123,52 @@ def check_json(body: bytes) -> tuple[str, str] | None:
     # Fewer brackets than the limit cannot nest deeper than it: skip the walk for ordinary bodies.
     if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
         return "json_too_deep", f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+    # Only bodies that escape a surrogate at all are walked; json pairs the valid ones up (emoji).
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        return (
+            "invalid_encoding",
+            "the JSON escapes a lone UTF-16 surrogate (such as \\ud800), which is not a character; "
+            "send valid Unicode text",
+        )
     return None
+
+
+def check_url(scope: Scope) -> str | None:
+    """What is wrong with a path or query string that does not percent-decode to UTF-8, or None."""
+    for name, raw in (("path", scope.get("raw_path")), ("query string", scope.get("query_string"))):
+        if not raw:
+            continue
+        decoded = unquote_to_bytes(bytes(raw).replace(b"+", b" "))
+        try:
+            decoded.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return (
+                f"the URL's {name} is not UTF-8 once percent-decoded (byte 0x{decoded[exc.start]:02x} "
+                f"at offset {exc.start}); percent-encode the UTF-8 bytes of each character"
+            )
+    return None
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {literal[:40]} is too large; JSON numbers must be finite")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                return True
+        elif isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _no_constants(name: str) -> Any:
@@ -131,11 +190,12 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def _as_json(scope: Scope) -> Scope:
+def _as_json(scope: Scope) -> None:
     # FastAPI parses only JSON content types; say so for the text/plain bodies accepted above.
+    # In place, not a copy: outer middleware (the access log) reads the route the router adds to it.
     headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
     headers.append((b"content-type", b"application/json"))
-    return {**scope, "headers": headers}
+    scope["headers"] = headers
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -25,7 +25,8 @@ def check_queries(policy: Policy, queries: Iterable[tuple[str, str | None, str |
             problems.append(
                 (f"{prefix}purpose", f"unknown purpose {purpose!r}; the policy declares: {known}")
             )
-        if region is not None and not (ISO_REGION.match(region.strip().upper()) or region in policy.regions):
+        iso = region is not None and region.isascii() and ISO_REGION.match(region.strip().upper())
+        if region is not None and not (iso or region in policy.regions):
             problems.append(
                 (
                     f"{prefix}region",

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
-from consentgate.ledger.intake import parse_time
+from consentgate.ledger.intake import CONTROL_CHARS, control_chars_problem, parse_time
 
 EXAMPLE_TIME = "2026-05-01T12:00:00+02:00"
 
@@ -37,13 +45,26 @@ VersionLabel = Annotated[
     WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string"}], "examples": [2]}),
 ]
 
+
+def _printable(value: str) -> str:
+    problem = control_chars_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+IDENTIFIER_PATTERN = f"^[^{CONTROL_CHARS}]+$"
+Identifier = Annotated[str, AfterValidator(_printable)]
+"""An id the caller chose (subject, alias): no control characters, so it fits in a URL path and a log."""
+
 Subject = Annotated[
-    str,
+    Identifier,
     Field(
         min_length=1,
         max_length=256,
         description="The person's identifier: an account id, a cookie id or another alias.",
         examples=["user-42@example.com"],
+        json_schema_extra={"pattern": IDENTIFIER_PATTERN},
     ),
 ]
 

@@ -6,18 +6,19 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from consentgate.server.schemas.common import StrictModel
+from consentgate.server.schemas.common import IDENTIFIER_PATTERN, Identifier, StrictModel
 
 # The same list as identity.ALIAS_KINDS; tests/server pin that they agree.
 AliasKind = Literal["cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "other"]
 
 
 class AliasLink(StrictModel):
-    alias: str = Field(
+    alias: Identifier = Field(
         min_length=1,
         max_length=256,
         description="Another identifier of the same person, e.g. the banner's cookie id after login.",
         examples=["cookie-7f3a"],
+        json_schema_extra={"pattern": IDENTIFIER_PATTERN},
     )
     kind: AliasKind = Field(default="other", description="What kind of identifier the alias is.")
 
