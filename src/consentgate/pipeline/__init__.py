@@ -1,0 +1,67 @@
+"""Gates for datasets: consent snapshots (Arrow) and filters per engine, with manifests.
+
+Needs the ``pipeline`` extra (``pip install 'consentgate[pipeline]'``; Spark: ``[spark]``)::
+
+    from consentgate.pipeline import build_snapshot, filter_files, filter_records
+
+    snap = build_snapshot(policy, ledger, "train_support_chatbot")
+    result = filter_records(table, snap, subject_column="user_id")   # same kind of data back
+    result.manifest.counts.kept
+
+See docs/pipeline.md for the semantics (unknown subjects, records without subject, suppression).
+"""
+
+from consentgate.pipeline.engines._guard import EngineMissing
+
+try:
+    import pyarrow  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise EngineMissing("pipeline", "pyarrow", "pipeline") from exc
+
+from consentgate.pipeline.core import (
+    REASONS,
+    Counts,
+    FilterOptions,
+    FilterPlan,
+    NoSubject,
+    Verdict,
+    make_plan,
+)
+from consentgate.pipeline.engines import DEFAULT_ENGINE, ENGINES
+from consentgate.pipeline.filter import FilterResult, filter_files, filter_records, input_files
+from consentgate.pipeline.manifest import Manifest
+from consentgate.pipeline.snapshot import (
+    SNAPSHOT_SCHEMA,
+    Snapshot,
+    SnapshotMeta,
+    build_snapshot,
+    policy_fingerprint,
+    snapshot_table,
+)
+from consentgate.pipeline.suppression import Suppression, SuppressionList
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "REASONS",
+    "SNAPSHOT_SCHEMA",
+    "Counts",
+    "EngineMissing",
+    "FilterOptions",
+    "FilterPlan",
+    "FilterResult",
+    "Manifest",
+    "NoSubject",
+    "Snapshot",
+    "SnapshotMeta",
+    "Suppression",
+    "SuppressionList",
+    "Verdict",
+    "build_snapshot",
+    "filter_files",
+    "filter_records",
+    "input_files",
+    "make_plan",
+    "policy_fingerprint",
+    "snapshot_table",
+]
