@@ -6,6 +6,10 @@ Two ways for a site's backend to vouch for a logged-in person (see docs/security
   call: :func:`issue_subject_token`;
 * it holds an admin key and asks the server: :meth:`ConsentgateClient.issue_token`.
 
+At collection (gate 1), :meth:`ConsentgateClient.stamp` adds ``do_not_train`` and
+``consent_version`` to each outgoing event or transcript message (see :mod:`consentgate.stamping`;
+:class:`SnapshotStamper` does the same from snapshot files, without the network).
+
 :class:`ConsentgateClient` speaks the API with an API key and/or a subject token and answers in the
 library's own types — a remote :meth:`~ConsentgateClient.decide` returns the same
 :class:`~consentgate.decide.Decision` as :meth:`ConsentService.decide` does locally — and turns the
@@ -17,7 +21,8 @@ connection failures → :class:`TransientStorageError` (retrying may help), othe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -36,9 +41,20 @@ from consentgate.errors import (
     TerminalStorageError,
     TransientStorageError,
 )
+from consentgate.stamping import UNKNOWN, Bounded, SnapshotStamper, Stamp, version_label
 from consentgate.tokens import DEFAULT_TTL, TOKEN_HEADER, issue_subject_token
 
-__all__ = ["ConsentgateClient", "IssuedToken", "Receipt", "issue_subject_token"]
+__all__ = [
+    "ConsentgateClient",
+    "IssuedToken",
+    "Receipt",
+    "SnapshotStamper",
+    "Stamp",
+    "issue_subject_token",
+]
+
+STAMP_TTL = 30.0  # seconds a stamp is reused: a withdrawal reaches new stamps within this
+UNREACHABLE_BACKOFF = 5.0  # after a failed call, stamps fail closed this long without calling again
 
 PurposeAction = Literal["grant", "deny", "withdraw", "object", "opt_out"]
 SubjectAction = Literal["gpc", "erase"]
@@ -67,7 +83,7 @@ class ConsentgateClient:
     ``api_key`` goes in ``Authorization: Bearer``; a ``subject_token`` given to a call goes in
     ``X-Consentgate-Subject-Token`` and lets that call act for its subject without a read or admin
     key. Pass ``http`` to bring your own :class:`httpx.Client` (proxies, retries, tests); it is then
-    yours to close.
+    yours to close. ``stamp_ttl`` is how long :meth:`stamp` reuses an answer (``clock`` measures it).
 
     ::
 
@@ -83,11 +99,18 @@ class ConsentgateClient:
         *,
         timeout: float = 10.0,
         http: httpx.Client | None = None,
+        stamp_ttl: float = STAMP_TTL,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._owned = http is None
         self._http = http if http is not None else httpx.Client(timeout=timeout)
+        self._clock = clock
+        self._stamps: Bounded[tuple[str, str], Stamp] = Bounded(100_000, stamp_ttl, clock)
+        # Event id → "notice@version" (or None): events never change, so these never expire.
+        self._versions: Bounded[str, str | None] = Bounded(100_000)
+        self._unreachable_until = float("-inf")
 
     def __repr__(self) -> str:  # never the key: reprs end up in logs and tracebacks
         return f"ConsentgateClient({self.base_url!r})"
@@ -131,6 +154,7 @@ class ConsentgateClient:
         }
         body.update({k: v for k, v in optional.items() if v is not None})
         answer = self._call("POST", "/v1/consents", json=body, subject_token=subject_token)
+        self.forget(subject)
         return Receipt(
             event_ids=tuple(e["event_id"] for e in answer["events"]),
             recorded_at=datetime.fromisoformat(answer["recorded_at"]),
@@ -169,6 +193,70 @@ class ConsentgateClient:
             subject_token=subject_token,
         )
         return {purpose: _decision(d) for purpose, d in answer["purposes"].items()}
+
+    # -- stamping (gate 1) -------------------------------------------------------------------------
+
+    def stamp(
+        self,
+        record: Mapping[str, Any],
+        subject: str,
+        purpose: str,
+        *,
+        subject_token: str | None = None,
+    ) -> dict[str, Any]:
+        """A copy of ``record`` with ``do_not_train`` (true unless ``subject`` is allowed for
+        ``purpose`` now) and ``consent_version`` (``"notice@version"`` of the deciding grant, or None).
+
+        Cheap enough for every chat message: an answer is reused for ``stamp_ttl`` seconds, and a
+        grant's notice version is looked up once per grant. When the service cannot be reached the
+        stamp fails closed (``do_not_train: true``) instead of raising; other errors (a bad key, an
+        unknown purpose) raise, because they will not go away by themselves.
+        """
+        return self.consent_stamp(subject, purpose, subject_token=subject_token).apply(record)
+
+    def consent_stamp(self, subject: str, purpose: str, *, subject_token: str | None = None) -> Stamp:
+        """The stamp itself (see :meth:`stamp`); ``degraded`` is true when it failed closed."""
+        hit, cached = self._stamps.get((subject, purpose))
+        if hit and cached is not None:
+            return cached
+        if self._clock() < self._unreachable_until:
+            return UNKNOWN
+        try:
+            decision = self.decide(subject, purpose, subject_token=subject_token)
+            version = self._version_of(subject, decision.evidence_event, subject_token)
+        except TransientStorageError:
+            self._unreachable_until = self._clock() + UNREACHABLE_BACKOFF
+            return UNKNOWN
+        stamp = Stamp(do_not_train=not decision.allowed, consent_version=version)
+        self._stamps.put((subject, purpose), stamp)
+        return stamp
+
+    def forget(self, subject: str | None = None) -> None:
+        """Drop cached stamps (of one subject, or all): the next :meth:`stamp` asks the service.
+        :meth:`record` does this for the subject it recorded."""
+        if subject is None:
+            self._stamps.drop()
+        else:
+            self._stamps.drop(lambda key: key[0] == subject)
+
+    def _version_of(self, subject: str, event_id: str | None, subject_token: str | None) -> str | None:
+        if event_id is None:
+            return None
+        hit, version = self._versions.get(event_id)
+        if hit:
+            return version
+        # The evidence lists the person's events with their notices; remember them all at once.
+        evidence = self._call(
+            "GET", f"/v1/subjects/{quote(subject, safe='')}/evidence", subject_token=subject_token
+        )
+        for ev in evidence.get("events", []):
+            notice = ev.get("privacy_notice")
+            label = None
+            if ev.get("action") == "grant" and notice is not None:
+                label = version_label(notice["id"], notice["version"])
+            self._versions.put(str(ev["event_id"]), label)
+        hit, version = self._versions.get(event_id)
+        return version if hit else None
 
     # -- credentials -------------------------------------------------------------------------------
 

@@ -52,7 +52,27 @@ class Refused(ConsentgateError):
 
 
 class ConsentViolation(Refused):
-    """A gate met a record whose subject may not be used for the purpose."""
+    """A gate met a record whose subject may not be used for the purpose.
+
+    ``reason`` is the gate's reason code (``not_allowed``, ``do_not_train``, ``suppressed``,
+    ``no_subject``), ``record`` the record's position in what the gate checked, and ``event_id`` the
+    ledger event that decided, when one did. The subject is on ``subject``, not in the message, so
+    logs carry no more than needed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        subject: str | None = None,
+        purpose: str | None = None,
+        event_id: str | None = None,
+        reason: str | None = None,
+        record: int | None = None,
+    ) -> None:
+        super().__init__(message, subject=subject, purpose=purpose, event_id=event_id)
+        self.reason = reason
+        self.record = record
 
 
 class BadInput(ConsentgateError):

@@ -12,17 +12,42 @@ def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
     try:
         migrate(engine)
         tables = set(inspect(engine).get_table_names())
-        assert {"events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets"} <= tables
+        assert {
+            "events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets", "runs",
+            "run_subjects",
+        } <= tables  # fmt: skip
+        downgrade(engine, "0002")  # one step down drops only what 0003 added
+        tables = set(inspect(engine).get_table_names())
+        assert not ({"runs", "run_subjects"} & tables)
+        assert "service_secrets" in tables
         downgrade(engine, "0001")  # one step down drops only what 0002 added
         tables = set(inspect(engine).get_table_names())
         assert "service_secrets" not in tables
         assert {"events", "api_keys"} <= tables
         migrate(engine)
-        assert "service_secrets" in set(inspect(engine).get_table_names())
+        assert {"service_secrets", "runs", "run_subjects"} <= set(inspect(engine).get_table_names())
         downgrade(engine, "base")
         assert not ({"events", "ledger_head"} & set(inspect(engine).get_table_names()))
         migrate(engine)
         migrate(engine)  # a no-op when current
         assert "events" in set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_the_runs_tables_match_their_declaration(ledger_url: str) -> None:
+    """schema.py names what migration 0003 creates: the same columns, types and keys."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from consentgate.ledger import schema
+
+    engine = make_engine(ledger_url)
+    try:
+        migrate(engine)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+        mine = [d for d in diff if "runs" in repr(d) or "run_subjects" in repr(d)]
+        assert mine == []
     finally:
         engine.dispose()

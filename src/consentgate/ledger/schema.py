@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -84,4 +84,35 @@ service_secrets = Table(
     Column("kid", String(16), nullable=False),
     Column("secret", String(128), nullable=False),
     Column("created_at", String(40), nullable=False),
+)
+
+# Training runs (the guard) and vendor exports, one row each: ``kind`` is "training" or "export", the
+# full manifest is JSON in ``manifest``; the other columns are what listings filter and sort by.
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("purpose", String(128), nullable=False),
+    Column("model", String(256), nullable=True),
+    Column("vendor", String(128), nullable=True),
+    Column("status", String(32), nullable=False),  # running, completed, stopped_by_violation, failed
+    Column("started_at", String(40), nullable=False),
+    Column("finished_at", String(40), nullable=True),
+    Column("head_seq_first", BigInteger, nullable=True),
+    Column("head_seq_last", BigInteger, nullable=True),
+    Column("records", BigInteger, nullable=False),
+    Column("subjects", BigInteger, nullable=False),
+    Column("subject_key_id", String(16), nullable=False),
+    Column("manifest", Text, nullable=False),
+    Index("ix_runs_kind_started", "kind", "started_at"),
+)
+
+# The identifiers each run used, as HMAC-SHA256 under a service secret (first 16 bytes, hex), never in
+# the clear: "which runs used S?" hashes S's identifiers and looks them up (pipeline/runs.py).
+run_subjects = Table(
+    "run_subjects",
+    metadata,
+    Column("subject_hash", String(32), primary_key=True),
+    Column("run_id", String(36), ForeignKey("runs.run_id"), primary_key=True),
 )

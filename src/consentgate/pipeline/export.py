@@ -1,0 +1,203 @@
+"""Gate 4, the vendor export guard: only to vendors the policy allows, filtered like gate 2, recorded.
+
+Before any data is read, the vendor must pass the policy (:func:`check_vendor`), else the export is
+refused with :class:`~consentgate.errors.Refused` naming the policy keys to change:
+
+1. the vendor is listed under ``vendors``;
+2. the purpose is among that vendor's ``purposes``;
+3. a vendor that trains its own models on the data (``self_training: true``) also has
+   ``self_training_approved: true`` — the organisation's recorded decision to allow it.
+
+Then the records go through the dataset filter (:func:`~consentgate.pipeline.filter.filter_files`,
+the same semantics on every engine), and the export is stored in the ledger database (``runs``,
+kind ``export``, with the vendor) together with keyed hashes of the identifiers it carried
+(:mod:`consentgate.pipeline.runs`), so a data-subject access report can list the vendors that
+received a person's data. Nothing is left behind unrecorded: if the record cannot be stored, the
+output is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+
+from consentgate.errors import QueryError, Refused
+from consentgate.ledger.store import Ledger
+from consentgate.pipeline.core import NoSubject, ProgressFn, no_progress
+from consentgate.pipeline.engines import DEFAULT_ENGINE
+from consentgate.pipeline.filter import filter_files
+from consentgate.pipeline.manifest import Manifest
+from consentgate.pipeline.runs import HASH_NAME, RunStore
+from consentgate.pipeline.snapshot import Snapshot, build_snapshot
+from consentgate.pipeline.suppression import SuppressionList
+from consentgate.policy.models import Policy, Source, Vendor
+
+EXPORT_FORMAT = "consentgate-export-manifest/1"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """The filter's manifest, the vendor it went to, and how many distinct identifiers it carried."""
+
+    manifest: Manifest
+    vendor: Vendor
+    subjects: int
+    subject_key_id: str
+
+    @property
+    def run_id(self) -> str:
+        return self.manifest.run_id
+
+    def to_json(self) -> dict[str, Any]:
+        body = self.manifest.to_json()
+        head = {
+            "format": EXPORT_FORMAT,
+            "kind": "export",
+            "run_id": body.pop("run_id"),
+            "purpose": body.pop("purpose"),
+            "vendor": {
+                "id": self.vendor.id,
+                "name": self.vendor.name,
+                "purposes": list(self.vendor.purposes),
+                "self_training": self.vendor.self_training,
+                "self_training_approved": self.vendor.self_training_approved,
+            },
+        }
+        del body["format"]
+        subjects = {"count": self.subjects, "stored_as": HASH_NAME, "key_id": self.subject_key_id}
+        return {**head, **body, "subjects": subjects}
+
+    def write(self, path: Path) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def check_vendor(policy: Policy, vendor_id: str, purpose: str) -> Vendor:
+    """The vendor, if the policy allows sending it data for ``purpose``; else :class:`Refused` saying
+    which policy key to change."""
+    if policy.purpose(purpose) is None:
+        known = ", ".join(p.id for p in policy.purposes)
+        raise QueryError(f"unknown purpose {purpose!r}; the policy declares: {known}", purpose=purpose)
+    index = next((i for i, v in enumerate(policy.vendors) if v.id == vendor_id), None)
+    if index is None:
+        known = ", ".join(v.id for v in policy.vendors) or "none"
+        raise Refused(
+            f"vendor {vendor_id!r} is not in the policy's `vendors` (it lists: {known}); to export to "
+            f"it, add `{{id: {vendor_id}, purposes: [{purpose}], self_training: false}}` under `vendors`",
+            purpose=purpose,
+        )
+    vendor = policy.vendors[index]
+    where = f"vendors[{index}] ({vendor.id})"
+    if purpose not in vendor.purposes:
+        listed = ", ".join(vendor.purposes) or "none"
+        raise Refused(
+            f"vendor {vendor.id!r} may not receive data for {purpose!r}: {where}.purposes lists {listed}; "
+            f"add {purpose} to {where}.purposes if the organisation allows it",
+            purpose=purpose,
+        )
+    if vendor.self_training and not vendor.self_training_approved:
+        raise Refused(
+            f"vendor {vendor.id!r} trains its own models on the data it receives ({where}.self_training: "
+            f"true) and the policy records no decision to allow that; set {where}.self_training_approved: "
+            "true once the organisation has decided to, or choose another vendor",
+            purpose=purpose,
+        )
+    return vendor
+
+
+def export_files(
+    policy: Policy,
+    ledger: Ledger,
+    vendor: str,
+    purpose: str,
+    input: Path | str,
+    output: Path,
+    *,
+    subject_column: str,
+    engine: str = DEFAULT_ENGINE,
+    snapshot: Snapshot | None = None,
+    at: datetime | None = None,
+    flag_column: str | None = None,
+    no_subject: NoSubject | str = NoSubject.AUTO,
+    source: Source | None = None,
+    suppression: SuppressionList | None = None,
+    manifest_path: Path | None = None,
+    progress: ProgressFn = no_progress,
+) -> ExportResult:
+    """Check the vendor, filter ``input`` into ``output`` for ``purpose``, and record the export."""
+    found = check_vendor(policy, vendor, purpose)
+    snap = snapshot if snapshot is not None else build_snapshot(policy, ledger, purpose, at)
+    manifest = filter_files(
+        input,
+        Path(output),
+        snap,
+        subject_column=subject_column,
+        engine=engine,
+        purpose=purpose,
+        flag_column=flag_column,
+        no_subject=no_subject,
+        source=source,
+        suppression=suppression,
+        progress=progress,
+    )
+    store = RunStore(ledger.engine)
+    try:
+        hashes: set[bytes] = set()
+        for ids in _output_subjects(Path(output), subject_column):
+            hashes |= store.hasher.many(ids)
+        result = ExportResult(manifest, found, len(hashes), store.hasher.key_id)
+        store.record(
+            run_id=manifest.run_id,
+            kind="export",
+            purpose=purpose,
+            vendor=found.id,
+            started_at=manifest.started_at,
+            finished_at=manifest.finished_at,
+            records=manifest.counts.kept,
+            hashes=hashes,
+            manifest=result.to_json(),
+            head_seq=int(manifest.snapshot["head_seq"]),
+        )
+    except BaseException:
+        _remove(Path(output))  # no export without its record
+        raise
+    if manifest_path is not None:
+        result.write(manifest_path)
+    return result
+
+
+def _output_subjects(output: Path, column: str) -> Iterator[list[str]]:
+    """Distinct non-empty subject ids of the written output (a file, or Spark's directory of parts)."""
+    if output.is_dir():
+        files = sorted(
+            str(p)
+            for p in output.rglob("*.parquet")
+            if not any(part.startswith((".", "_")) for part in p.relative_to(output).parts)
+        )
+    else:
+        files = [str(output)]
+    if not files:
+        return
+    for batch in pads.dataset(files, format="parquet").to_batches(columns=[column], batch_size=1 << 20):
+        col = batch.column(0)
+        if col.type != pa.string():
+            col = col.cast(pa.string())
+        yield [s for s in pc.unique(col).to_pylist() if s]
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)

@@ -1,0 +1,500 @@
+"""Gate 3, the training-run guard: every batch checked against the latest snapshot; a hard stop.
+
+::
+
+    import consentgate
+
+    with consentgate.TrainingRun("train_support_chatbot", model="support-bot-v7",
+                                 dataset="chats-2026-06/", subject_column="user_id") as run:
+        for batch in run.guard(loader):      # or: run.check(batch) before each step
+            train_step(batch)
+
+A record passes when the dataset filter would keep it (same rules, same order, same code:
+:mod:`consentgate.pipeline.core` and the Arrow engine's verdicts): its subject is allowed for the
+purpose, not under an erasure suppression, present (per the no-subject rule) and not flagged
+``do_not_train``. The first record that fails raises :class:`~consentgate.errors.ConsentViolation`
+naming the record (its position in the run, batch and row), the reason and the deciding event — and
+the run is over: it is never a silent drop, and every later ``check`` raises again.
+
+**Freshness.** Before a batch, when ``refresh_seconds`` (at most 30) have passed since the last
+refresh, or a decision in the snapshot has reached its ``valid_until`` (a consent expiring), the
+snapshot is brought up to date incrementally: only ledger events after its head are read
+(:func:`~consentgate.pipeline.snapshot.build_snapshot` with ``previous=``). A withdrawal recorded
+while the run is in progress therefore stops the run at its first batch after the next refresh —
+within 30 seconds of the withdrawal, plus the length of one batch.
+
+**Manifest.** On entry the run is stored as ``running`` in the ledger database; on exit (normal,
+stopped or failed) its manifest replaces it: purpose, model, dataset fingerprints, the snapshot
+heads used first and last, counts, and a digest of the subject ids seen in order. The identifiers it
+used are stored as keyed hashes (:mod:`consentgate.pipeline.runs`), flushed at every refresh so even
+a run that is killed leaves them behind; ``consentgate runs --subject S`` lists the runs that used S.
+Records of a batch that failed are not counted as used: the caller never received that batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from consentgate.errors import BadInput, ConsentViolation
+from consentgate.ledger.db import normalise_url
+from consentgate.ledger.store import Ledger
+from consentgate.pipeline.batches import columns_of
+from consentgate.pipeline.core import (
+    DEFAULT_FLAG_COLUMN,
+    KEY_COL,
+    VERDICT_COL,
+    FilterOptions,
+    FilterPlan,
+    NoSubject,
+    Verdict,
+    make_plan,
+)
+from consentgate.pipeline.engines import arrow as arrow_engine
+from consentgate.pipeline.manifest import fingerprint_files
+from consentgate.pipeline.runs import HASH_NAME, RunStore
+from consentgate.pipeline.snapshot import Snapshot, build_snapshot
+from consentgate.pipeline.suppression import SuppressionList
+from consentgate.policy import Policy, load_policy
+from consentgate.policy.models import Source
+from consentgate.settings import Settings
+
+MANIFEST_FORMAT = "consentgate-run-manifest/1"
+MAX_REFRESH_SECONDS = 30.0  # a withdrawal must stop a run within 60 s (issue #4): half of that, at most
+_B = TypeVar("_B")
+
+
+class TrainingRun:
+    """A training run that declares its purpose; each batch is checked before it is used.
+
+    ``policy``: a :class:`Policy` or a policy file (default: ``CONSENTGATE_POLICY``). ``ledger``: a
+    :class:`Ledger` (left open) or a database URL/path (opened and closed by the run; default
+    ``CONSENTGATE_DB``). ``dataset``: one name or path, or several; existing paths are fingerprinted.
+    ``snapshot``: an earlier snapshot (object or Parquet file) to bring up to date instead of building
+    one from the whole ledger. ``source``: the policy's source id, for the no-subject rule.
+    ``clock`` (monotonic seconds) and ``now`` (wall clock) are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        purpose: str,
+        model: str,
+        dataset: str | Path | Sequence[str | Path],
+        *,
+        policy: Policy | str | Path | None = None,
+        ledger: Ledger | str | None = None,
+        subject_column: str = "subject",
+        do_not_train_column: str | None = DEFAULT_FLAG_COLUMN,
+        refresh_seconds: float = MAX_REFRESH_SECONDS,
+        suppression: SuppressionList | None = None,
+        no_subject: NoSubject | str = NoSubject.AUTO,
+        source: str | None = None,
+        snapshot: Snapshot | str | Path | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        if not 0 <= refresh_seconds <= MAX_REFRESH_SECONDS:
+            raise BadInput(
+                f"refresh_seconds must be between 0 and {MAX_REFRESH_SECONDS:g} (a withdrawal must stop a "
+                f"run within 60 seconds), not {refresh_seconds}"
+            )
+        try:
+            self._no_subject = NoSubject(no_subject)
+        except ValueError:
+            raise BadInput(f"no_subject must be keep, drop or auto, not {no_subject!r}") from None
+        self.run_id = str(uuid.uuid4())
+        self.purpose = purpose
+        self.model = model
+        self.dataset = [dataset] if isinstance(dataset, str | Path) else list(dataset)
+        self.subject_column = subject_column
+        self.flag_column = do_not_train_column
+        self.refresh_seconds = refresh_seconds
+        self.suppression = suppression
+        self.status = "not_started"
+        self._policy_arg = policy
+        self._ledger_arg = ledger
+        self._source_id = source
+        self._snapshot_arg = snapshot
+        self._clock = clock
+        self._now = now or _utc_now
+        # Set on entry.
+        self._policy: Policy | None = None
+        self._ledger: Ledger | None = None
+        self._owns_ledger = False
+        self._store: RunStore | None = None
+        self._snapshot: Snapshot | None = None
+        self._first: Snapshot | None = None
+        self._options: FilterOptions | None = None
+        self._plan: FilterPlan | None = None
+        self._exceptions: dict[str, int] = {}
+        self._refreshed_at = 0.0
+        self._due: datetime | None = None
+        self._started_at: datetime | None = None
+        self._finished_at: datetime | None = None
+        self._datasets: list[dict[str, Any]] = []
+        # Progress.
+        self.batches = 0
+        self.records = 0
+        self.refreshes = 0
+        self._full_rebuilds: list[str] = []
+        self._seen: set[bytes] = set()
+        self._pending: set[bytes] = set()
+        self._digest = hashlib.sha256(b"consentgate-run-subjects/1\n")
+        self._violation: ConsentViolation | None = None
+        self._violation_json: dict[str, Any] | None = None
+        self._error: str | None = None
+
+    def __repr__(self) -> str:
+        return f"TrainingRun({self.purpose!r}, model={self.model!r}, run_id={self.run_id!r}, {self.status})"
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def __enter__(self) -> TrainingRun:
+        if self.status != "not_started":
+            raise RuntimeError("a TrainingRun is entered once; make a new one for another run")
+        self._policy, self._ledger, self._owns_ledger = self._open()
+        try:
+            source = self._source(self._policy)
+            self._options = FilterOptions(
+                subject_column=self.subject_column,
+                flag_column=self.flag_column or DEFAULT_FLAG_COLUMN,
+                flag_required=self.flag_column not in (None, DEFAULT_FLAG_COLUMN),
+                no_subject=self._no_subject,
+                source=source,
+            )
+            self._datasets = [_fingerprint(d) for d in self.dataset]
+            previous = self._snapshot_arg
+            if isinstance(previous, str | Path):
+                previous = Snapshot.read(Path(previous))
+            self._started_at = self._now()
+            snap = build_snapshot(self._policy, self._ledger, self.purpose, self._now(), previous=previous)
+            self._use(snap)
+            self._first = self._snapshot
+            self._store = RunStore(self._ledger.engine)
+            self.status = "running"
+            self._store.start(
+                run_id=self.run_id,
+                kind="training",
+                purpose=self.purpose,
+                model=self.model,
+                started_at=self._started_at,
+                head_seq=self._head_seq(),
+                manifest=self.manifest(),
+            )
+        except BaseException:
+            self.status = "failed"
+            self._close()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.status != "running":
+            return  # never entered, or already closed
+        if self._violation is not None:
+            self.status = "stopped_by_violation"
+        elif exc_type is None:
+            self.status = "completed"
+        else:
+            self.status = "failed"
+            self._error = exc_type.__name__  # not the message: it may quote data
+        self._finished_at = self._now()
+        try:
+            assert self._store is not None
+            self._flush()
+            self._store.finish(
+                self.run_id,
+                status=self.status,
+                finished_at=self._finished_at,
+                records=self.records,
+                subjects=len(self._seen),
+                manifest=self.manifest(),
+                head_seq=self._head_seq(),
+            )
+        finally:
+            self._close()
+
+    # -- checking ----------------------------------------------------------------------------------
+
+    def check(self, batch: _B) -> _B:
+        """Check every record of ``batch``; return it unchanged if all may be used, else raise
+        :class:`ConsentViolation` for the first that may not (and the run is stopped)."""
+        if self._violation is not None:
+            raise self._violation
+        if self.status != "running":
+            raise RuntimeError("use TrainingRun as a context manager: `with TrainingRun(...) as run:`")
+        if self._refresh_due():
+            self.refresh()
+        if isinstance(batch, Iterator):
+            raise BadInput("a batch must be a list of records, not a one-shot iterator (it would be used up)")
+        table, _ = columns_of(batch, self.subject_column, self.flag_column)
+        n = table.num_rows
+        if n == 0:
+            return batch
+        assert self._plan is not None
+        plan = self._plan.check_schema(table.schema)
+        subjects = _subjects(table, self.subject_column)
+        unique = [s for s in pc.unique(subjects).to_pylist() if s]
+        plan = self._batch_plan(plan, unique)
+        verdicts = arrow_engine.verdicts(table.combine_chunks(), plan)
+        bad = pc.index(pc.not_equal(verdicts, 0), True).as_py()
+        if bad is not None and bad >= 0:
+            self._stop(bad, int(verdicts[bad].as_py()), subjects[bad].as_py(), plan)
+        assert self._store is not None
+        fresh = self._store.hasher.many(unique) - self._seen
+        self._seen |= fresh
+        self._pending |= fresh
+        self._digest.update(("\0".join(s or "" for s in subjects.to_pylist()) + "\0").encode())
+        self.batches += 1
+        self.records += n
+        return batch
+
+    def guard(self, batches: Iterable[_B]) -> Iterator[_B]:
+        """Yield each batch after checking it: ``for batch in run.guard(loader): train_step(batch)``."""
+        for batch in batches:
+            yield self.check(batch)
+
+    def refresh(self) -> Snapshot:
+        """Bring the snapshot up to date now (reads only the ledger events after its head)."""
+        if self._snapshot is None or self._policy is None or self._ledger is None:
+            raise RuntimeError("the run has not started")
+        snap = build_snapshot(self._policy, self._ledger, self.purpose, self._now(), previous=self._snapshot)
+        self.refreshes += 1
+        if snap.meta.built != "incremental":
+            self._full_rebuilds.append(snap.meta.rebuild_reason or "full rebuild")
+        self._use(snap)
+        self._flush()
+        return snap
+
+    # -- what the run records ----------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot the next batch is checked against."""
+        return self._snapshot
+
+    def manifest(self) -> dict[str, Any]:
+        """The run's manifest as stored in the ledger database (and shown by ``consentgate runs``)."""
+        plan = self._plan
+        sup = self.suppression
+        hasher = self._store.hasher if self._store is not None else None
+        return {
+            "format": MANIFEST_FORMAT,
+            "kind": "training",
+            "run_id": self.run_id,
+            "purpose": self.purpose,
+            "model": self.model,
+            "dataset": self._datasets,
+            "status": self.status,
+            "started_at": None if self._started_at is None else self._started_at.isoformat(),
+            "finished_at": None if self._finished_at is None else self._finished_at.isoformat(),
+            "snapshot": {
+                "first": None if self._first is None else self._first.meta.head_json(),
+                "last": None if self._snapshot is None else self._snapshot.meta.head_json(),
+                "unknown_subjects": None
+                if self._snapshot is None
+                else {
+                    "allowed": self._snapshot.meta.default_allowed,
+                    "basis": self._snapshot.meta.default_basis,
+                    "reason": self._snapshot.meta.default_reason,
+                },
+                "refresh_seconds": self.refresh_seconds,
+                "refreshes": self.refreshes,
+                "full_rebuilds": self._full_rebuilds,
+            },
+            "settings": {
+                "subject_column": self.subject_column,
+                "flag_column": self.flag_column,
+                "no_subject": None if plan is None else plan.no_subject_rule,
+            },
+            "suppression": None if sup is None else {"entries": len(sup), "digest": sup.digest},
+            "counts": {"batches": self.batches, "records": self.records, "subjects": len(self._seen)},
+            "subjects": {
+                "stored_as": HASH_NAME,
+                "key_id": None if hasher is None else hasher.key_id,
+                "digest": "sha256:" + self._digest.hexdigest(),
+            },
+            "violation": self._violation_json,
+            "error": self._error,
+        }
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _open(self) -> tuple[Policy, Ledger, bool]:
+        """The policy and ledger given, or those the settings name (env ``CONSENTGATE_…``)."""
+        settings = Settings() if self._policy_arg is None or self._ledger_arg is None else None
+        given = self._policy_arg
+        if isinstance(given, Policy):
+            policy = given
+        else:
+            policy = load_policy(Path(given) if given is not None else _settings(settings).policy)
+        if isinstance(self._ledger_arg, Ledger):
+            return policy, self._ledger_arg, False
+        url = self._ledger_arg if self._ledger_arg is not None else _settings(settings).db
+        _must_exist(url)
+        return policy, Ledger.open(url), True
+
+    def _source(self, policy: Policy) -> Source | None:
+        if self._source_id is None:
+            return None
+        found = next((s for s in policy.sources if s.id == self._source_id), None)
+        if found is None:
+            known = ", ".join(s.id for s in policy.sources) or "none"
+            raise BadInput(f"unknown source {self._source_id!r}; the policy declares: {known}")
+        return found
+
+    def _use(self, snap: Snapshot) -> None:
+        """Check the next batches against ``snap``; rebuild the lookup only if decisions changed."""
+        unchanged = (
+            self._snapshot is not None
+            and snap.meta.built == "incremental"
+            and snap.meta.recomputed_persons == 0
+            and snap.meta.default_allowed == self._snapshot.meta.default_allowed
+        )
+        self._snapshot = snap
+        self._refreshed_at = self._clock()
+        due = pc.min(snap.table.column("valid_until")).as_py() if snap.table.num_rows else None
+        self._due = due
+        if unchanged and self._plan is not None:
+            self._plan = replace(self._plan, snapshot=snap.meta)
+            return
+        assert self._options is not None
+        self._plan = make_plan(snap, self._options, self.suppression)
+        exc = self._plan.exceptions
+        self._exceptions = dict(
+            zip(exc.column(KEY_COL).to_pylist(), exc.column(VERDICT_COL).to_pylist(), strict=True)
+        )
+
+    def _refresh_due(self) -> bool:
+        if self._clock() - self._refreshed_at >= self.refresh_seconds:
+            return True
+        return self._due is not None and self._now() >= self._due
+
+    def _batch_plan(self, plan: FilterPlan, unique: list[str]) -> FilterPlan:
+        """The plan narrowed to this batch's subjects: a lookup of a few ids instead of a join against
+        every exception (index_in against a million ids costs ~0.3 s per batch; this costs ~µs)."""
+        found = [(s, v) for s in unique if (v := self._exceptions.get(s)) is not None]
+        small = pa.table(
+            {
+                KEY_COL: pa.array([s for s, _ in found], pa.string()),
+                VERDICT_COL: pa.array([v for _, v in found], pa.int8()),
+            }
+        )
+        plan = replace(plan, exceptions=small)
+        if plan.needs_subject_scan:
+            assert plan.suppression is not None
+            plan = plan.with_suppressed(plan.suppression.matching(unique))
+        return plan
+
+    def _stop(self, row: int, code: int, subject: str | None, plan: FilterPlan) -> None:
+        assert self._store is not None
+        verdict = Verdict(code)
+        reason = verdict.name.lower()
+        detail, event = self._detail(verdict, subject, plan)
+        record = self.records + row
+        message = (
+            f"training run {self.run_id} ({self.purpose}, model {self.model}) stopped: record {record} "
+            f"(batch {self.batches}, row {row}) may not be used — {reason}: {detail}"
+        )
+        if event is not None:
+            message += f"; deciding event {event}"
+        self._violation = ConsentViolation(
+            message, subject=subject, purpose=self.purpose, event_id=event, reason=reason, record=record
+        )
+        self._violation_json = {
+            "record": record,
+            "batch": self.batches,
+            "row": row,
+            "reason": reason,
+            "detail": detail,
+            "evidence_event": event,
+            "subject_hash": None if not subject else self._store.hasher(subject).hex(),
+        }
+        raise self._violation
+
+    def _detail(self, verdict: Verdict, subject: str | None, plan: FilterPlan) -> tuple[str, str | None]:
+        assert self._snapshot is not None
+        if verdict is Verdict.SUPPRESSED:
+            return "the subject is under an erasure suppression", None
+        if verdict is Verdict.NO_SUBJECT:
+            return f"the record has no subject id and the no-subject rule is {plan.no_subject_rule}", None
+        if verdict is Verdict.DO_NOT_TRAIN:
+            return f"the record's {plan.flag_column!r} flag is true", None
+        table = self._snapshot.table
+        rows = table.filter(pc.equal(table.column("key"), subject)).to_pylist()
+        if rows:
+            return str(rows[0]["reason"]), rows[0]["evidence_event"]
+        return f"unknown to the ledger: {self._snapshot.meta.default_reason}", None
+
+    def _flush(self) -> None:
+        if self._pending and self._store is not None:
+            self._store.add_subjects(self.run_id, self._pending)
+            self._pending = set()
+
+    def _head_seq(self) -> int | None:
+        return None if self._snapshot is None else self._snapshot.meta.head_seq
+
+    def _close(self) -> None:
+        if self._owns_ledger and self._ledger is not None:
+            self._ledger.close()
+        self._owns_ledger = False
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _settings(settings: Settings | None) -> Settings:
+    assert settings is not None
+    return settings
+
+
+def _subjects(table: pa.Table, column: str) -> pa.Array:
+    col = table.column(column).combine_chunks()
+    return col if col.type == pa.string() else col.cast(pa.string())
+
+
+def _fingerprint(item: str | Path) -> dict[str, Any]:
+    """A dataset given by path is fingerprinted like the filter's input (path, size, mtime per file);
+    anything else (a URI, a registry name) is recorded as given."""
+    text = str(item)
+    path = Path(text)
+    if "://" in text or not path.exists():
+        return {"name": text, "fingerprint": None}
+    if path.is_file():
+        files = [path]
+    else:
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+        )
+    return {"name": text, "fingerprint": fingerprint_files(path, files), "files": len(files)}
+
+
+def _must_exist(url: str) -> None:
+    """A mistyped SQLite path would open a new, empty ledger: under an opt-out purpose everyone would
+    pass. Refuse instead."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        return  # Ledger.open reports a bad URL
+    db = parsed.database
+    if parsed.get_backend_name() == "sqlite" and db not in (None, "", ":memory:") and not Path(db).exists():
+        raise BadInput(f"ledger {parsed.database} does not exist; pass ledger= (or set CONSENTGATE_DB)")
