@@ -1,0 +1,323 @@
+"""Banner size and speed (issue 5): consentgate's banner against three open-source consent banners.
+
+The baselines are installed from npm in the same run (`npm install --prefix benchmarks/out/banner-npm`):
+vanilla-cookieconsent, Osano's cookieconsent and Klaro!, at pinned versions. For each banner:
+
+* **size**: gzip (level 9) of the JavaScript and CSS a site loads, each file compressed on its own as a
+  server would send it. consentgate's is what its server sends for the example policy (GPC, Consent
+  Mode v2 with the policy's region defaults, tag gating and blocking, region flows, records and the
+  AI-training toggle included; the interface strings of one locale come with the configuration).
+* **time to banner**: headless Chromium (Debian's, as in the tests) loads a small page with the banner
+  embedded as its documentation says; the time from navigation start until the banner is visible
+  (a rendered box with non-zero size and opacity) is taken in the page (`performance.now()`), over
+  several runs with a fresh browser context each (cold cache), interleaved; the median is reported.
+  consentgate's page is served cross-origin from the real server (uvicorn, SQLite) and includes its
+  configuration request; the others are configured in the page.
+
+Run: .venv/bin/python benchmarks/banner.py [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from common import ROOT
+from playwright.sync_api import Browser
+from playwright.sync_api import Error as PlaywrightError
+from tests.browser import launched
+
+from consentgate.apikeys import create_key
+from consentgate.ledger.store import Ledger
+from consentgate.policy import load_policy
+from consentgate.server.routers.web import compiled_banner
+from consentgate.web import asset
+
+OUT = ROOT / "benchmarks" / "out"
+NPM_DIR = OUT / "banner-npm"
+EXAMPLE_POLICY = ROOT / "src" / "consentgate" / "policy" / "example.yaml"
+BUDGET = 8192
+
+
+@dataclass
+class Banner:
+    name: str
+    package: str  # npm package@version ("" for consentgate)
+    js: list[str]  # paths under node_modules/<package name>/
+    css: list[str]
+    selector: str  # the element that is the visible banner
+    head: str = ""  # page <head> additions
+    body: str = ""  # page <body> additions
+    sizes: dict[str, int] = field(default_factory=dict)
+    times: list[float] = field(default_factory=list)
+
+    @property
+    def module(self) -> str:
+        return self.package.rsplit("@", 1)[0]
+
+
+CONTENT = "<main><h1>An article</h1>" + "<p>Some text to read while the banner loads.</p>" * 20 + "</main>"
+
+BASELINES = [
+    Banner(
+        "vanilla-cookieconsent",
+        "vanilla-cookieconsent@3.1.0",
+        ["dist/cookieconsent.umd.js"],
+        ["dist/cookieconsent.css"],
+        "#cc-main .cm",
+        head='<link rel="stylesheet" href="/node_modules/vanilla-cookieconsent/dist/cookieconsent.css">',
+        body='<script src="/node_modules/vanilla-cookieconsent/dist/cookieconsent.umd.js"></script>'
+        '<script src="/init/vanilla.js"></script>',
+    ),
+    Banner(
+        "Osano cookieconsent",
+        "cookieconsent@3.1.1",
+        ["build/cookieconsent.min.js"],
+        ["build/cookieconsent.min.css"],
+        ".cc-window",
+        head='<link rel="stylesheet" href="/node_modules/cookieconsent/build/cookieconsent.min.css">'
+        '<script src="/node_modules/cookieconsent/build/cookieconsent.min.js"></script>'
+        '<script src="/init/osano.js"></script>',
+    ),
+    Banner(
+        "Klaro!",
+        "klaro@0.7.22",
+        ["dist/klaro.js"],  # its styles are inside the script
+        [],
+        ".klaro .cookie-notice, .klaro .cookie-modal",
+        head='<script src="/init/klaro.js"></script>'
+        '<script defer src="/node_modules/klaro/dist/klaro.js" data-config="klaroConfig"></script>',
+    ),
+]
+
+# Each configured as its documentation shows, with the same two buttons and an analytics category.
+INIT = {
+    # hideFromBots: it hides itself from automated browsers (navigator.webdriver) unless told not to.
+    "vanilla.js": """CookieConsent.run({
+  hideFromBots: false,
+  categories: {necessary: {enabled: true, readOnly: true}, analytics: {}},
+  language: {default: 'en', translations: {en: {
+    consentModal: {title: 'Your privacy choices', description: 'We ask before we use your data.',
+      acceptAllBtn: 'Accept all', acceptNecessaryBtn: 'Reject all', showPreferencesBtn: 'Settings'},
+    preferencesModal: {title: 'Settings', acceptAllBtn: 'Accept all', acceptNecessaryBtn: 'Reject all',
+      savePreferencesBtn: 'Save choices', sections: [{title: 'Analytics', linkedCategory: 'analytics'}]}}}}
+});""",
+    "osano.js": """window.addEventListener('load', function () {
+  window.cookieconsent.initialise({type: 'opt-in', content: {
+    message: 'We ask before we use your data.', allow: 'Accept all', deny: 'Reject all', link: 'Settings'}});
+});""",
+    "klaro.js": """window.klaroConfig = {version: 1, elementID: 'klaro', lang: 'en', acceptAll: true,
+  translations: {en: {consentNotice: {description: 'We ask before we use your data.'},
+    purposes: {analytics: 'Analytics'}}},
+  services: [{name: 'analytics', title: 'Analytics', purposes: ['analytics']}]};""",
+}
+
+VISIBLE = """(() => {
+  const check = () => {
+    const el = document.querySelector(%s);
+    if (el) {
+      const r = el.getBoundingClientRect(), s = getComputedStyle(el);
+      if (r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && Number(s.opacity) > 0) {
+        window.__shown = performance.now();
+        return;
+      }
+    }
+    requestAnimationFrame(check);
+  };
+  requestAnimationFrame(check);
+})();"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def gz(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=9, mtime=0))
+
+
+def npm_install() -> Path:
+    if shutil.which("npm") is None:
+        sys.exit("npm is needed to install the baselines (Debian: apt-get install npm)")
+    NPM_DIR.mkdir(parents=True, exist_ok=True)
+    packages = [b.package for b in BASELINES]
+    print(f"npm install --prefix {NPM_DIR.relative_to(ROOT)} {' '.join(packages)}", flush=True)
+    subprocess.run(
+        ["npm", "install", "--prefix", str(NPM_DIR), "--no-save", "--no-audit", "--no-fund",
+         "--ignore-scripts", "--loglevel=error", *packages],
+        check=True,
+    )  # fmt: skip
+    return NPM_DIR / "node_modules"
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+
+def serve_static(root: Path) -> tuple[str, ThreadingHTTPServer]:
+    port = free_port()
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(_Quiet, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{port}", httpd
+
+
+def start_consentgate(folder: Path, site_origin: str) -> tuple[str, str, subprocess.Popen[bytes]]:
+    """The real server on the example policy, with the benchmark page's origin allowed (CORS)."""
+    text = EXAMPLE_POLICY.read_text(encoding="utf-8").replace(
+        'origins: ["https://www.example.com",', f'origins: ["{site_origin}", "https://www.example.com",', 1
+    )
+    policy = folder / "policy.yaml"
+    policy.write_text(text, encoding="utf-8")
+    db = str(folder / "ledger.db")
+    with Ledger.open(db) as ledger:
+        _, key = create_key(ledger.engine, "collect", "banner benchmark")
+    port = free_port()
+    env = {
+        **os.environ,
+        "CONSENTGATE_DB": db,
+        "CONSENTGATE_POLICY": str(policy),
+        "CONSENTGATE_LOG_LEVEL": "warning",
+        "CONSENTGATE_RATE_PER_IP": "0",
+        "CONSENTGATE_RATE_PER_KEY": "0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "consentgate.server.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return base, key, proc
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            sys.exit("consentgate did not start")
+        time.sleep(0.05)
+
+
+def page(banner: Banner) -> str:
+    return (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{banner.name}</title>{banner.head}"
+        f"</head><body>{CONTENT}{banner.body}</body></html>"
+    )
+
+
+def load_once(browser: Browser, banner: Banner, url: str) -> float:
+    """One cold page load (a fresh context: empty cache and cookies); ms until the banner is visible."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        context.add_init_script(VISIBLE % json.dumps(banner.selector))
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url)
+        try:
+            page.wait_for_function("() => window.__shown !== undefined", timeout=15_000)
+        except PlaywrightError:
+            sys.exit(f"{banner.name}: no banner within 15 s; page errors: {errors}")
+        return float(page.evaluate("window.__shown"))
+    finally:
+        context.close()
+
+
+def measure(banners: list[Banner], urls: dict[str, str], runs: int) -> None:
+    """Interleaved, so machine noise spreads over all banners; a first round warms up and is dropped."""
+    with launched() as browser:
+        for b in banners:
+            load_once(browser, b, urls[b.name])
+        for _ in range(runs):
+            for b in banners:
+                b.times.append(load_once(browser, b, urls[b.name]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=15, help="page loads per banner (median reported)")
+    args = parser.parse_args()
+
+    modules = npm_install()
+    policy = load_policy(EXAMPLE_POLICY)
+    ours = Banner("consentgate", "", [], [], "#consentgate-banner .cg-box")
+    js, css = compiled_banner(policy), asset("banner.css")
+    ours.sizes = {"banner.js": gz(js), "banner.css": gz(css)}
+    for b in BASELINES:
+        folder = modules / b.module
+        b.sizes = {name: gz((folder / name).read_bytes()) for name in (*b.js, *b.css)}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "node_modules").symlink_to(modules, target_is_directory=True)
+        (root / "init").mkdir()
+        for name, code in INIT.items():
+            (root / "init" / name).write_text(code, encoding="utf-8")
+        site, httpd = serve_static(root)
+        api, key, proc = start_consentgate(root, site)
+        try:
+            ours.head = f'<script src="{api}/banner.js" data-key="{key}"></script>'
+            banners = [ours, *BASELINES]
+            urls = {}
+            for i, b in enumerate(banners):
+                (root / f"page{i}.html").write_text(page(b), encoding="utf-8")
+                urls[b.name] = f"{site}/page{i}.html"
+            measure(banners, urls, args.runs)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            httpd.shutdown()
+
+    our_total = sum(ours.sizes.values())
+    print(f"\nsize: gzip -9 of each file a site loads (budget for consentgate: {BUDGET} B)")
+    print(f"{'banner':24} {'version':8} {'JS + CSS gzip':>14} {'vs consentgate':>15}  files")
+    results = []
+    for b in banners:
+        total = sum(b.sizes.values())
+        version = b.package.rsplit("@", 1)[1] if b.package else "this"
+        files = ", ".join(f"{n.rsplit('/', 1)[-1]} {s}" for n, s in b.sizes.items())
+        kb = f"{total:>9,} B ({total / 1000:4.1f} KB)"
+        print(f"{b.name:24} {version:8} {kb} {total / our_total:>6.2f}x  {files}")
+        results.append({"banner": b.name, "package": b.package, "gzip_bytes": total, "files": b.sizes,
+                        "time_to_banner_ms": b.times})  # fmt: skip
+    print(f"\ntime from navigation to banner visible, headless Chromium, {args.runs} cold loads each (ms)")
+    print(f"{'banner':24} {'median':>8} {'min':>8} {'max':>8}")
+    for b in banners:
+        print(f"{b.name:24} {statistics.median(b.times):8.1f} {min(b.times):8.1f} {max(b.times):8.1f}")
+    smaller = all(our_total < sum(b.sizes.values()) for b in BASELINES)
+    within = our_total <= BUDGET
+    print(
+        f"\nconsentgate: {our_total} B gzip; within the budget: {within}; smaller than all three: {smaller}"
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "banner.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return 0 if within and smaller else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The browser side: ``/banner.js`` and what it loads, the privacy center, translations, the demo site.
+
+=====================================  =================================================================
+``GET /banner.js``, ``/banner.css``    the banner (with the policy's Consent Mode defaults and blocked
+                                       hosts compiled in) and its styles; also defines
+                                       ``<consent-toggle>``
+``GET /v1/banner/config``              what one visitor is shown: purposes, basis in their region,
+                                       wording in force with its sha256, GPC, interface strings
+``GET /i18n/{locale}.json``            interface strings of one locale
+``GET /privacy-center`` (+ .js, .css)  a person's choices, history and evidence, with a subject token
+``GET /demo/``, ``POST /demo/session``  the demo site, only when ``Settings.demo_key`` is set
+=====================================  =================================================================
+
+None of these needs credentials: they serve public policy text and code. Recording still goes
+through ``POST /v1/consents`` with its rules (consentgate.server.auth). HTML pages get the strict
+Content-Security-Policy of consentgate.server.headers; nothing here needs an inline script.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import html
+import json
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException
+
+from consentgate.policy import Policy
+from consentgate.server.deps import AppSettings, Service, Tokens
+from consentgate.server.errors import COMMON_RESPONSES
+from consentgate.server.geo import ClientCountry
+from consentgate.server.routers.access import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE
+from consentgate.settings import Settings
+from consentgate.web import asset, i18n, trim_js
+from consentgate.web.config import BannerConfig, banner_config, boot_data
+
+router = APIRouter(tags=["web"])
+
+BOOT_MARKER = b"/*BOOT*/null"
+STATIC_MAX_AGE = 300  # /banner.js keeps one URL for ever, so caches may hold it only briefly
+DEMO_TOKEN_TTL = 3600
+_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".html": "text/html; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+_REGION_PATTERN = r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$"
+_CONFIG_RESPONSES: dict[int | str, dict[str, Any]] = {
+    k: v for k, v in COMMON_RESPONSES.items() if k in (400, 404, 422, 429, 503)
+}
+
+
+@router.get(
+    "/v1/banner/config",
+    summary="What the banner shows one visitor",
+    responses=_CONFIG_RESPONSES,
+)
+def config(
+    request: Request,
+    response: Response,
+    service: Service,
+    country: ClientCountry,
+    locale: Annotated[
+        str | None,
+        Query(
+            max_length=35,
+            pattern=i18n.LOCALE_PATTERN,
+            description="The visitor's language (BCP 47); defaults to Accept-Language, then the policy's.",
+            examples=["de-AT"],
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        Query(
+            max_length=6,
+            pattern=_REGION_PATTERN,
+            description="ISO 3166 code of the visitor's country or subdivision (the embed's data-region); "
+            "defaults to the country the server resolves (country_header, geoip_db), else the policy's "
+            'default ("*").',
+            examples=["US-CA"],
+        ),
+    ] = None,
+) -> BannerConfig:
+    """Purposes with their basis in the visitor's region, the notice wording in force (with the
+    sha256 the banner sends back), the flow (opt-in or notice with opt-out), Consent Mode types and
+    cookies per purpose, whether Global Privacy Control is honoured there, and the interface strings.
+
+    Public: it serves policy text. ``Sec-GPC: 1`` on this request is reported back as ``gpc.signal``.
+    """
+    # Sec-GPC: only the exact value "1" counts, from any one of several headers (w3c/gpc).
+    gpc = any(value.strip() == "1" for value in request.headers.getlist("sec-gpc"))
+    response.headers["Cache-Control"] = "no-store"
+    return banner_config(
+        service.policy,
+        region=region.upper() if region else country,
+        locale=locale,
+        accept_language=request.headers.get("accept-language"),
+        gpc_signal=gpc,
+        now=datetime.now(UTC),
+    )
+
+
+# -- static files -------------------------------------------------------------------------------------
+
+
+def _served(request: Request, body: bytes, name: str, *, cache_control: str | None = None) -> Response:
+    """A file with an ETag, answered 304 when the browser has it, gzipped when the browser takes gzip."""
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    suffix = name[name.rfind(".") :]
+    headers = {
+        "ETag": etag,
+        "Cache-Control": cache_control or f"public, max-age={STATIC_MAX_AGE}",
+        "Vary": "Accept-Encoding",
+    }
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", "") and suffix != ".html":
+        return Response(
+            _gzipped(body), media_type=_TYPES[suffix], headers={**headers, "Content-Encoding": "gzip"}
+        )
+    return Response(body, media_type=_TYPES[suffix], headers=headers)
+
+
+@cache
+def _gzipped(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=9, mtime=0)
+
+
+def compiled_banner(policy: Policy) -> bytes:
+    """banner.js with the policy's boot data in place of its marker (ASCII JSON: valid JavaScript)."""
+    code = trim_js(asset("banner.js"))
+    boot = json.dumps(boot_data(policy), separators=(",", ":"), ensure_ascii=True).encode()
+    return code.replace(BOOT_MARKER, boot, 1)
+
+
+@router.get("/banner.js", include_in_schema=False)
+def banner_js(request: Request, service: Service) -> Response:
+    # Compiled once per app: the policy of an app never changes.
+    body: bytes | None = getattr(request.app.state, "banner_js", None)
+    if body is None:
+        body = request.app.state.banner_js = compiled_banner(service.policy)
+    return _served(request, body, "banner.js")
+
+
+@router.get("/banner.css", include_in_schema=False)
+def banner_css(request: Request) -> Response:
+    return _served(request, asset("banner.css"), "banner.css")
+
+
+@router.get("/i18n/{name}", include_in_schema=False)
+def translations(request: Request, name: str) -> Response:
+    locale = name.removesuffix(".json")
+    if not name.endswith(".json") or locale not in i18n.available():
+        raise HTTPException(404)
+    return _served(request, asset("i18n", name), name)
+
+
+@router.get("/privacy-center", include_in_schema=False)
+def privacy_center(request: Request) -> Response:
+    return _served(request, asset("privacy-center.html"), "privacy-center.html", cache_control="no-cache")
+
+
+@router.get("/privacy-center.js", include_in_schema=False)
+def privacy_center_js(request: Request) -> Response:
+    return _served(request, asset("privacy-center.js"), "privacy-center.js")
+
+
+@router.get("/privacy-center.css", include_in_schema=False)
+def privacy_center_css(request: Request) -> Response:
+    return _served(request, asset("privacy-center.css"), "privacy-center.css")
+
+
+# -- the demo site (make run) -------------------------------------------------------------------------
+
+
+def _demo_key(settings: Settings) -> str:
+    key = settings.demo_key
+    if not key:
+        raise HTTPException(404)
+    return key
+
+
+@cache
+def _demo_files() -> frozenset[str]:
+    folder = files("consentgate.web") / "demo"
+    return frozenset(f.name for f in folder.iterdir() if f.name[f.name.rfind(".") :] in _TYPES)
+
+
+@router.get("/demo", include_in_schema=False)
+def demo_root(settings: AppSettings) -> Response:
+    _demo_key(settings)
+    return RedirectResponse("/demo/", status_code=307)
+
+
+@router.get("/demo/", include_in_schema=False)
+def demo_page(request: Request, settings: AppSettings) -> Response:
+    key = html.escape(_demo_key(settings), quote=True)
+    page = asset("demo", "index.html").replace(b"{{COLLECT_KEY}}", key.encode())
+    return _served(request, page, "index.html", cache_control="no-cache")
+
+
+@router.get("/demo/{name}", include_in_schema=False)
+def demo_file(request: Request, settings: AppSettings, name: str) -> Response:
+    _demo_key(settings)
+    if name not in _demo_files() or name == "index.html":
+        raise HTTPException(404)
+    return _served(request, asset("demo", name), name, cache_control="no-cache")
+
+
+@router.post("/demo/session", include_in_schema=False)
+def demo_session(
+    request: Request, response: Response, settings: AppSettings, tokens: Tokens
+) -> dict[str, str]:
+    """The demo's stand-in for a site's login: a subject token for the visitor id in this browser's
+    ``cg_vid`` cookie (a new one if it has none). A real site's backend mints the token for the account
+    it has just authenticated (docs/security.md); this shortcut exists only while the demo is on."""
+    _demo_key(settings)
+    current = request.cookies.get(VISITOR_COOKIE)
+    visitor = current if current is not None and tokens.is_visitor_id(current) else tokens.new_visitor_id()
+    response.set_cookie(
+        VISITOR_COOKIE,
+        visitor,
+        max_age=VISITOR_COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return {"token": tokens.issue(visitor, DEMO_TOKEN_TTL), "subject": visitor}

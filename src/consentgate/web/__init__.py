@@ -1,0 +1,35 @@
+"""What people see in a browser: the banner, the ``<consent-toggle>`` element, the privacy center.
+
+The files beside this module are served as they are (``banner.js``, ``banner.css``,
+``privacy-center.*``, ``i18n/*.json``, ``demo/*``); the Python here computes what the banner needs from
+the policy (:mod:`consentgate.web.config`) and picks the visitor's language (:mod:`consentgate.web.i18n`).
+docs/web.md is the guide.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+
+
+@cache
+def asset(*parts: str) -> bytes:
+    """A file shipped in this package, e.g. ``asset("banner.js")`` or ``asset("demo", "index.html")``."""
+    node = files("consentgate.web")
+    for part in parts:
+        node = node / part
+    return node.read_bytes()
+
+
+def trim_js(code: bytes) -> bytes:
+    """Script source as served: without the leading ``/* … */`` header, whole-line ``//`` comments and
+    indentation — about a sixth fewer bytes after gzip.
+
+    Deliberately this little: nothing inside a line changes, so no string, regular expression or
+    template can be touched (banner.js has no multi-line strings; tests/web/test_assets.py checks).
+    """
+    text = code.decode("utf-8")
+    if text.startswith("/*"):
+        text = text[text.index("*/") + 2 :]
+    lines = (line.strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")).encode("utf-8") + b"\n"

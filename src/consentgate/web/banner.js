@@ -1,0 +1,342 @@
+/* consentgate banner — docs/web.md. Embed: <script src="https://HOST/banner.js" data-key="COLLECT_KEY"></script>
+   One file, no dependencies, no inline code, no eval: it runs under a strict CSP that allows HOST for
+   scripts, styles and requests. Text from the policy is only ever set as text, never parsed as HTML. */
+((B) => {
+  'use strict';
+  const W = window, D = document, N = navigator, me = D.currentScript, ds = me.dataset;
+  const base = me.src.replace(/[^/]*$/, ''), mk = D.createElement.bind(D);
+  const TYPES = ['ad_storage', 'ad_user_data', 'ad_personalization', 'analytics_storage',
+    'functionality_storage', 'personalization_storage', 'security_storage'];
+  const ADS = TYPES.slice(0, 3), DAY = 864e5, dom = N.globalPrivacyControl === true;
+  const reg = (ds.region || '').toUpperCase();
+  let token = ds.subjectToken, cfg = null, P = {}, srv = null, vid = null, root = null, ret = null;
+  let listeners = [], texts = {}, last = '', live = false, store = read();
+  B = B || {cm: [{granted: ['security_storage']}], hosts: {}};
+
+  function read() {
+    try {
+      const s = JSON.parse(decodeURIComponent(D.cookie.match(/(?:^|;\s*)cg_consent=([^;]*)/)[1]));
+      if (s.c && s.n) return s;
+    } catch (e) { /* no choice yet */ }
+    return {c: {}, n: {}};
+  }
+  function write() {
+    D.cookie = 'cg_consent=' + encodeURIComponent(JSON.stringify(store)) + ';path=/;max-age=34128000;samesite=lax' +
+      (location.protocol == 'https:' ? ';secure' : '');
+  }
+
+  // Google Consent Mode v2 (specs/standards.md §3). The defaults run now, synchronously, so they come
+  // before any tag placed after this script: one per policy region (most specific wins), then the
+  // global fallback. GPC denies the ad types where the region honours it.
+  W.dataLayer = W.dataLayer || [];
+  const gtag = W.gtag = W.gtag || function () { W.dataLayer.push(arguments); };
+  const mode = (on) => { const o = {}; TYPES.forEach((t) => { o[t] = on(t) ? 'granted' : 'denied'; }); return o; };
+  const preset = (d) => mode((t) => d.granted.includes(t) && !(dom && d.gpc && ADS.includes(t)));
+  if (reg) {
+    const d = B.cm.find((d) => d.region && d.region.includes(reg)) ||
+      B.cm.find((d) => d.region && d.region.includes(reg.slice(0, 2))) || B.cm[B.cm.length - 1];
+    gtag('consent', 'default', Object.assign(preset(d), {wait_for_update: 500}));
+  } else {
+    B.cm.forEach((d) => gtag('consent', 'default', Object.assign(preset(d), d.region ? {region: d.region} : {}, {wait_for_update: 500})));
+  }
+  if (store.m) { gtag('consent', 'update', store.m); last = JSON.stringify(store.m); }
+  // Opt-in switches of the embed: data-ads-data-redaction, data-url-passthrough (Consent Mode features).
+  if ('adsDataRedaction' in ds) gtag('set', 'ads_data_redaction', true);
+  if ('urlPassthrough' in ds) gtag('set', 'url_passthrough', true);
+
+  const gpcOn = () => (dom || cfg.gpc.signal) && cfg.gpc.honoured;
+  const fresh = (p, s) => !p.max_age_days || Date.now() - s[1] < p.max_age_days * DAY;
+  function allowed(id) {
+    const p = P[id], s = store.c[id];
+    if (!cfg) return !!(s && s[0]);
+    if (!p) return false;
+    if (srv && srv[id] != null) return srv[id];
+    if (p.basis == 'contract') return true;
+    if (s && p.ask) {
+      if (!s[0]) return false;
+      if (fresh(p, s) && cfg.notices[p.notice].accepts.includes(s[2])) return true;
+    }
+    return p.basis != 'consent' && !(p.basis == 'opt_out' && gpcOn());
+  }
+  const consentMode = (on) => mode((t) => t == 'security_storage' || !(gpcOn() && ADS.includes(t)) &&
+    ((ps) => ps.length > 0 && ps.every((p) => on(p.id)))(cfg.purposes.filter((p) => p.consent_mode.includes(t))));
+  const state = () => ({
+    ready: !!cfg, region: cfg && cfg.region, gpc: !!cfg && gpcOn(),
+    allowed: cfg ? Object.fromEntries(cfg.purposes.map((p) => [p.id, allowed(p.id)])) : {},
+    do_not_train: !!cfg && cfg.purposes.every((p) => !p.ai || !allowed(p.id)),
+  });
+
+  // Tag gating: <script type="text/plain" data-consent="PURPOSE" src|data-src> and [data-consent][data-src].
+  function gate() {
+    D.querySelectorAll('script[type="text/plain"][data-consent],[data-consent][data-src]').forEach((el) => {
+      if (!el.dataset.consent.trim().split(/\s+/).every(allowed)) return;
+      if (el.tagName != 'SCRIPT') { el.src = el.dataset.src; el.removeAttribute('data-src'); return; }
+      const s = mk('script');
+      for (const a of el.attributes) if (a.name != 'type' && a.name != 'data-src') s.setAttribute(a.name, a.value);
+      if (el.dataset.src) s.src = el.dataset.src;
+      s.type = el.dataset.type || 'text/javascript';
+      s.nonce = el.nonce;
+      s.async = el.hasAttribute('async'); // keep document order, as the page meant
+      s.text = el.text;
+      el.replaceWith(s);
+    });
+  }
+  // Automatic blocking: scripts from a purpose's hosts wait, however they arrive — parsed after this
+  // script (seen by the observer before they run) or created by other scripts (createElement).
+  function hold(s) {
+    let host;
+    if (!s.src || s.type == 'text/plain') return;
+    try { host = new URL(s.src, location.href).hostname; } catch (e) { return; }
+    for (const id in B.hosts) {
+      if (B.hosts[id].some((x) => host == x || host.endsWith('.' + x)) && !allowed(id)) {
+        if (s.type) s.dataset.type = s.type;
+        s.type = 'text/plain';
+        s.dataset.consent = id;
+        return;
+      }
+    }
+  }
+  D.createElement = function (tag, o) {
+    const el = mk(tag, o);
+    if (String(tag).toLowerCase() == 'script') {
+      const src = Object.getOwnPropertyDescriptor(HTMLScriptElement.prototype, 'src'), set = el.setAttribute;
+      Object.defineProperty(el, 'src', {get: () => src.get.call(el), set: (v) => { src.set.call(el, v); hold(el); }});
+      el.setAttribute = (n, v) => { set.call(el, n, v); if (String(n).toLowerCase() == 'src') hold(el); };
+    }
+    return el;
+  };
+  new MutationObserver((ms) => {
+    ms.forEach((m) => m.addedNodes.forEach((n) => { if (n.tagName == 'SCRIPT') hold(n); }));
+    if (live) gate();
+  }).observe(D.documentElement, {childList: true, subtree: true});
+
+  function wipe(res) {
+    const rx = res.map((r) => new RegExp(r));
+    D.cookie.split(';').forEach((c) => {
+      const n = c.split('=')[0].trim();
+      if (!rx.some((r) => r.test(n))) return;
+      for (let h = location.hostname; h; h = h.slice(h.indexOf('.') + 1 || h.length)) {
+        D.cookie = n + '=;path=/;max-age=0;domain=' + h;
+      }
+      D.cookie = n + '=;path=/;max-age=0';
+    });
+  }
+
+  function apply() {
+    const m = consentMode(allowed), js = JSON.stringify(m);
+    if (js != last) { gtag('consent', 'update', m); last = js; }
+    cfg.purposes.forEach((p) => { if (!allowed(p.id)) wipe(p.cookies); });
+    gate();
+    D.querySelectorAll('consent-toggle input').forEach((i) => { i.checked = allowed(i.closest('consent-toggle').getAttribute('purpose')); });
+    const st = state();
+    listeners.forEach((f) => { try { f(st); } catch (e) { console.error(e); } });
+  }
+
+  // Records: every choice goes to POST /v1/consents with the notice, its version and the sha256 of the
+  // exact text shown, under the server-issued visitor id (cookie cg_vid) or a subject token's subject.
+  const subject = (t) => JSON.parse(new TextDecoder().decode(Uint8Array.from(
+    atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)))).sub;
+  const json = (r) => (r.ok ? r.json() : Promise.reject(new Error('consentgate: HTTP ' + r.status)));
+  const headers = () => {
+    const h = {'Content-Type': 'application/json'};
+    if (ds.key) h.Authorization = 'Bearer ' + ds.key;
+    if (token) h['X-Consentgate-Subject-Token'] = token;
+    return h;
+  };
+  const visitor = () => vid || (vid = fetch(base + 'v1/visitors', {method: 'POST', headers: headers(), credentials: 'include'})
+    .then(json).then((j) => j.visitor_id, (e) => { vid = null; throw e; }));
+  async function post(body) {
+    body.subject = token ? subject(token) : await visitor();
+    if (cfg.region) body.region = cfg.region;
+    body.locale = cfg.locale;
+    return json(await fetch(base + 'v1/consents', {method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'include'}));
+  }
+  async function sha(t) {
+    try {
+      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(t))),
+        (x) => (x + 256).toString(16).slice(1)).join('');
+    } catch (e) { return null; } // no WebCrypto outside secure contexts: the server's hash of the same text
+  }
+  async function record(map, source) {
+    const choices = [], now = Date.now();
+    for (const id in map) {
+      const p = P[id], s = store.c[id];
+      if (!p || !p.ask) throw new Error('consentgate: no choice to make for ' + id);
+      const n = cfg.notices[p.notice];
+      choices.push({
+        purpose: id, notice_id: p.notice, notice_version: n.version,
+        action: map[id] ? 'grant' : p.basis == 'consent' ? (s && s[0] ? 'withdraw' : 'deny') : p.basis == 'opt_out' ? 'opt_out' : 'object',
+        wording_hash: (await sha(texts[p.notice] || n.text)) || n.wording_hash,
+      });
+    }
+    const after = (id) => (id in map ? map[id] : allowed(id));
+    if (choices.length) await post({choices, source, signals: {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))}});
+    for (const id in map) {
+      const v = cfg.notices[P[id].notice].version;
+      store.c[id] = [map[id] ? 1 : 0, now, v];
+      store.n[P[id].notice] = v;
+      if (srv) srv[id] = map[id];
+    }
+    store.m = consentMode(allowed);
+    write();
+    apply();
+  }
+  async function sync() { // a signed-in subject: what the ledger says wins over this browser's cookie
+    if (!token) return;
+    const st = await json(await fetch(base + 'v1/subjects/' + encodeURIComponent(subject(token)) + '/state' +
+      (cfg.region ? '?region=' + cfg.region : ''), {headers: headers()}));
+    srv = {};
+    for (const id in st.purposes) if (st.purposes[id].evidence_event) srv[id] = st.purposes[id].allowed;
+  }
+
+  // The banner: opt-in (a dialog) where any purpose rests on consent, else a notice with opt-out.
+  const el = (tag, a, ...kids) => {
+    const e = mk(tag);
+    for (const k in a) if (a[k] != null) (k == 'text' ? (e.textContent = a[k]) : e.setAttribute(k, a[k]));
+    e.append(...kids.filter((k) => k));
+    return e;
+  };
+  const S = (k) => cfg.strings[k];
+  const asked = () => cfg.purposes.filter((p) => p.ask);
+  const due = () => asked().some((p) => store.n[p.notice] != cfg.notices[p.notice].version ||
+    (p.basis == 'consent' && !((s) => s && (!s[0] || fresh(p, s)))(store.c[p.id])));
+  const button = (act, k, cls) => el('button', {type: 'button', class: cls || 'cg-btn', 'data-consentgate-action': act, text: S(k)});
+
+  function render(settings) {
+    close();
+    ret = D.activeElement;
+    const modal = cfg.flow == 'opt_in' || settings, ps = asked(), ids = [...new Set(ps.map((p) => p.notice))];
+    const block = (nid) => el('div', {class: 'cg-notice'},
+      el('p', {class: 'cg-text', 'data-notice': nid, dir: 'auto', text: (texts[nid] = cfg.notices[nid].text)}),
+      el('div', {class: 'cg-rows'}, ...ps.filter((p) => p.notice == nid).map((p) => el('div', {class: 'cg-row'},
+        el('label', {for: 'cg-' + p.id, dir: 'auto'}, el('strong', {text: p.title}), p.description && el('small', {text: p.description})),
+        el('input', {type: 'checkbox', role: 'switch', class: 'cg-sw', id: 'cg-' + p.id, 'data-purpose': p.id, checked: allowed(p.id) ? '' : null})))));
+    const isAi = (nid) => ps.some((p) => p.notice == nid && p.ai), ai = ids.filter(isAi), other = ids.filter((n) => !isAi(n));
+    const fixed = cfg.purposes.filter((p) => !p.ask && allowed(p.id)).map((p) => p.title);
+    root = el('div', {
+      id: 'consentgate-banner', class: 'cg cg-' + cfg.flow + (settings ? ' cg-s' : ''), role: modal ? 'dialog' : 'region',
+      'aria-modal': modal ? 'true' : null, 'aria-labelledby': 'cg-title', lang: cfg.locale, dir: cfg.dir, tabindex: '-1',
+    }, el('div', {class: 'cg-box'},
+      el('h2', {id: 'cg-title', text: S('title')}),
+      el('p', {text: S(cfg.flow == 'opt_out' ? 'intro_opt_out' : 'intro_opt_in')}),
+      gpcOn() && el('p', {class: 'cg-gpc', role: 'status', text: S('gpc_honoured')}),
+      ai.length > 0 && el('div', {class: 'cg-ai'}, el('h3', {text: S('ai_section')}), el('p', {class: 'cg-hint', text: S('ai_hint')}), ...ai.map(block)),
+      other.length > 0 && el('div', null, ai.length > 0 && el('h3', {text: S('other_section')}), ...other.map(block)),
+      fixed.length > 0 && el('p', {class: 'cg-fixed', text: S('always_on') + ': ' + fixed.join(', ')}),
+      el('p', {class: 'cg-err', role: 'alert', hidden: ''}),
+      el('div', {class: 'cg-btns'}, button('accept-all', 'accept_all'), button('reject-all', 'reject_all'), button('save', 'save'),
+        button('settings', 'settings', 'cg-link'), (settings ? !due() : cfg.flow == 'opt_out') && button('close', 'close', 'cg-link')),
+      el('a', {class: 'cg-pc', href: base + 'privacy-center' + (token ? '#token=' + token : ''), target: '_blank', rel: 'noopener', text: S('privacy_center')})));
+    root.addEventListener('click', click);
+    root.addEventListener('keydown', key);
+    D.body.append(root);
+    if (modal) root.focus();
+  }
+  function close() {
+    if (!root) return;
+    root.remove();
+    root = null;
+    if (ret && ret.focus && D.contains(ret)) ret.focus();
+  }
+  async function click(e) {
+    const b = e.target.closest('[data-consentgate-action]'), act = b && b.dataset.consentgateAction;
+    if (!act) return;
+    if (act == 'settings') { root.classList.add('cg-s'); root.querySelector('.cg-sw').focus(); return; }
+    const ps = asked(), map = {}, seen = () => ps.forEach((p) => { store.n[p.notice] = cfg.notices[p.notice].version; });
+    if (act == 'close') { seen(); write(); close(); return; }
+    ps.forEach((p) => {
+      const on = act == 'accept-all' || (act == 'save' && D.getElementById('cg-' + p.id).checked), s = store.c[p.id];
+      if (act != 'save' || !s || !!s[0] != on || !fresh(p, s)) map[p.id] = on;
+    });
+    const bs = root.querySelectorAll('button');
+    bs.forEach((x) => { x.disabled = true; });
+    try {
+      await record(map, 'banner');
+      seen();
+      write();
+      close();
+    } catch (err) {
+      const m = root.querySelector('.cg-err');
+      m.textContent = S('error');
+      m.hidden = false;
+      bs.forEach((x) => { x.disabled = false; });
+      console.error(err);
+    }
+  }
+  function key(e) {
+    if (e.key == 'Escape') {
+      if (!due()) close(); // reopened after a choice: leaving changes nothing
+      else if (root.classList.contains('cg-s')) { root.classList.remove('cg-s'); root.querySelector('[data-consentgate-action=settings]').focus(); }
+    }
+    if (e.key != 'Tab' || !root.getAttribute('aria-modal')) return;
+    const f = [...root.querySelectorAll('button,input,a')].filter((x) => x.offsetParent), a = D.activeElement;
+    if (e.shiftKey ? a == f[0] || a == root : a == f[f.length - 1]) {
+      e.preventDefault();
+      f[e.shiftKey ? f.length - 1 : 0].focus();
+    }
+  }
+
+  // Start: styles and configuration load in parallel; nothing is recorded until the visitor acts,
+  // except Global Privacy Control, recorded once as a gpc event (DESIGN.md) and honoured on every view.
+  const css = el('link', {rel: 'stylesheet', href: base + 'banner.css'});
+  const styled = new Promise((r) => { css.onload = css.onerror = r; });
+  D.head.append(css);
+  const q = new URLSearchParams(), lang = ds.locale || N.language;
+  if (lang) q.set('locale', lang);
+  if (reg) q.set('region', reg);
+  const loaded = new Promise((r) => (D.readyState == 'loading' ? D.addEventListener('DOMContentLoaded', r) : r()));
+  const ready = fetch(base + 'v1/banner/config?' + q).then(json).then(async (c) => {
+    cfg = c;
+    c.purposes.forEach((p) => { P[p.id] = p; });
+    await sync().catch(console.error);
+    if ((dom || c.gpc.signal) && !store.g) {
+      post({action: 'gpc', source: 'banner', signals: {gpc: true, via: dom ? 'dom' : 'header'}})
+        .then(() => { store.g = 1; write(); }, console.error);
+    }
+    await loaded;
+    live = true;
+    apply();
+    if (due()) { await styled; render(false); }
+    return state();
+  });
+  ready.catch(console.error);
+
+  W.consentgate = {
+    allowed,
+    state,
+    ready,
+    show: () => ready.then(() => render(true)),
+    onChange(f) { listeners.push(f); if (cfg) f(state()); },
+    set: (id, on, source) => ready.then(() => record({[id]: !!on}, source || 'api')),
+    identify(t) { token = t; return ready.then(sync).then(apply); },
+  };
+  D.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest('[data-consentgate-show]')) { e.preventDefault(); W.consentgate.show(); }
+  });
+
+  // <consent-toggle purpose="…" [subject-token="…"]>: one purpose, its notice's wording, same records.
+  if (W.customElements) {
+    customElements.define('consent-toggle', class extends HTMLElement {
+      connectedCallback() {
+        if (this.firstChild) return;
+        const id = this.getAttribute('purpose'), t = this.getAttribute('subject-token');
+        const i = el('input', {type: 'checkbox', role: 'switch', class: 'cg-sw', disabled: ''}), span = el('span');
+        this.append(el('label', {class: 'cg-toggle'}, i, span));
+        if (t) token = t;
+        ready.then(async () => {
+          if (t) await sync();
+          const p = P[id];
+          if (!p || !p.ask) { this.hidden = true; return; }
+          span.textContent = texts[p.notice] = cfg.notices[p.notice].text;
+          i.checked = allowed(id);
+          i.disabled = false;
+          i.addEventListener('change', () => {
+            i.disabled = true;
+            record({[id]: i.checked}, 'toggle').catch((e) => { i.checked = !i.checked; console.error(e); })
+              .finally(() => { i.disabled = false; });
+          });
+        });
+      }
+    });
+  }
+})(/*BOOT*/null);

@@ -1,0 +1,164 @@
+/* consentgate privacy center (docs/web.md): a signed-in person's choices per purpose, their history,
+   their evidence, and where to file requests. The site links here with its subject token in the URL
+   fragment (/privacy-center#token=…): fragments never reach a server or a Referer, and the page drops
+   it from the address bar at once and keeps it for this tab only. No inline code; policy text is only
+   ever set as text. */
+(() => {
+  'use strict';
+  const D = document, $ = (s) => D.querySelector(s);
+  const found = location.hash.match(/token=([^&]+)/);
+  if (found) {
+    sessionStorage.setItem('cg_token', decodeURIComponent(found[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const token = sessionStorage.getItem('cg_token');
+  const params = new URLSearchParams(location.search);
+  let cfg = null, evidence = null;
+  const S = (k) => cfg.strings[k];
+
+  const el = (tag, a, ...kids) => {
+    const e = D.createElement(tag);
+    for (const k in a) if (a[k] != null) (k == 'text' ? (e.textContent = a[k]) : e.setAttribute(k, a[k]));
+    e.append(...kids.filter((k) => k));
+    return e;
+  };
+  const json = (r) => (r.ok ? r.json() : Promise.reject(new Error('HTTP ' + r.status)));
+  const subject = (t) => JSON.parse(new TextDecoder().decode(Uint8Array.from(
+    atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)))).sub;
+  const api = async (path, body) => json(await fetch(path, {
+    method: body ? 'POST' : 'GET',
+    headers: {'X-Consentgate-Subject-Token': token, 'Content-Type': 'application/json'},
+    body: body && JSON.stringify(body),
+  }));
+  async function sha(text) {
+    try {
+      return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))),
+        (x) => (x + 256).toString(16).slice(1)).join('');
+    } catch (e) { return null; }
+  }
+  const person = () => 'v1/subjects/' + encodeURIComponent(subject(token));
+
+  async function main() {
+    const q = new URLSearchParams();
+    const lang = params.get('locale') || navigator.language;
+    if (lang) q.set('locale', lang);
+    if (params.get('region')) q.set('region', params.get('region'));
+    cfg = await json(await fetch('v1/banner/config?' + q));
+    const html = D.documentElement;
+    html.lang = cfg.locale;
+    html.dir = cfg.dir;
+    D.title = S('pc_title') + ' — ' + cfg.organization.name;
+    $('#pc-org').textContent = cfg.organization.name;
+    $('#pc-title').textContent = S('pc_title');
+    $('#pc-intro').textContent = S('pc_intro');
+    if ((navigator.globalPrivacyControl === true || cfg.gpc.signal) && cfg.gpc.honoured) {
+      $('#pc-gpc').textContent = S('gpc_honoured');
+      $('#pc-gpc').hidden = false;
+    }
+    requests();
+    if (!token) {
+      $('#pc-signin').textContent = S('pc_signin');
+      $('#pc-signin').hidden = false;
+      return;
+    }
+    $('#pc-choices-h').textContent = S('pc_choices');
+    $('#pc-history-h').textContent = S('pc_history');
+    for (const k of ['when', 'purpose', 'choice', 'version']) $('#pc-h-' + k).textContent = S('pc_' + k);
+    $('#pc-download').textContent = S('pc_download');
+    $('#pc-download').addEventListener('click', download);
+    $('#pc-choices').hidden = false;
+    $('#pc-history').hidden = false;
+    await refresh();
+  }
+
+  async function refresh(focusId) {
+    const region = cfg.region ? '?region=' + encodeURIComponent(cfg.region) : '';
+    const [state, ev] = await Promise.all([api(person() + '/state' + region), api(person() + '/evidence')]);
+    evidence = ev;
+    showChoices(state);
+    showHistory(ev);
+    if (focusId) D.getElementById(focusId).focus();
+  }
+
+  // Per notice, its exact wording, then a switch per purpose; AI-training purposes first, on their own.
+  function showChoices(state) {
+    const list = $('#pc-list'), ps = cfg.purposes;
+    const ids = [...new Set(ps.filter((p) => p.ask).map((p) => p.notice))];
+    const isAi = (nid) => ps.some((p) => p.notice == nid && p.ai);
+    const block = (nid) => el('div', {class: 'pc-notice'},
+      el('p', {class: 'cg-text', 'data-notice': nid, dir: 'auto', text: cfg.notices[nid].text}),
+      ...ps.filter((p) => p.ask && p.notice == nid).map((p) => row(p, state.purposes[p.id])));
+    list.replaceChildren(
+      ...ids.filter(isAi).length ? [el('h3', {text: S('ai_section')}), el('p', {class: 'pc-hint', text: S('ai_hint')}), ...ids.filter(isAi).map(block)] : [],
+      ...ids.some((n) => !isAi(n)) ? [el('h3', {text: S('other_section')}), ...ids.filter((n) => !isAi(n)).map(block)] : [],
+      ...ps.filter((p) => !p.ask).map((p) => el('div', {class: 'pc-row pc-fixed'},
+        el('div', null, el('strong', {text: p.title}), el('small', {text: S('basis_' + p.basis) || ''})),
+        el('span', {text: state.purposes[p.id] && state.purposes[p.id].allowed ? S('always_on') : S('pc_not_allowed')}))));
+  }
+  function row(p, decision) {
+    const id = 'pc-' + p.id, on = !!(decision && decision.allowed);
+    const input = el('input', {type: 'checkbox', role: 'switch', class: 'cg-sw', id, 'data-purpose': p.id, checked: on ? '' : null});
+    input.addEventListener('change', () => change(p, input));
+    return el('div', {class: 'pc-row'},
+      el('label', {for: id}, el('strong', {text: p.title}), p.description && el('small', {text: p.description}),
+        el('small', {text: S('basis_' + p.basis) + ' · ' + (on ? S('pc_allowed') : S('pc_not_allowed'))})),
+      input);
+  }
+  async function change(p, input) {
+    const on = input.checked, n = cfg.notices[p.notice];
+    input.disabled = true;
+    $('#pc-status').textContent = '';
+    try {
+      const action = on ? 'grant' : p.basis == 'consent' ? 'withdraw' : p.basis == 'opt_out' ? 'opt_out' : 'object';
+      await api('v1/consents', {
+        subject: subject(token), locale: cfg.locale, source: 'privacy_center',
+        ...(cfg.region ? {region: cfg.region} : {}),
+        choices: [{purpose: p.id, action, notice_id: p.notice, notice_version: n.version,
+          wording_hash: (await sha(D.querySelector('[data-notice="' + p.notice + '"]').textContent)) || n.wording_hash}],
+      });
+      $('#pc-status').textContent = S('pc_saved');
+      await refresh(input.id);
+    } catch (e) {
+      input.checked = !on;
+      input.disabled = false;
+      $('#pc-status').textContent = S('error');
+    }
+  }
+
+  function showHistory(ev) {
+    const titles = Object.fromEntries(cfg.purposes.map((p) => [p.id, p.title]));
+    const rows = ev.events.slice().reverse().map((e) => el('tr', null,
+      el('td', null, el('time', {datetime: e.event_time, text: new Date(e.event_time).toLocaleString(cfg.locale)})),
+      el('td', {text: e.purpose ? titles[e.purpose] || e.purpose_title || e.purpose : '—'}),
+      el('td', {text: S('act_' + e.action) || e.action}),
+      el('td', {text: e.privacy_notice ? e.privacy_notice.id + ' v' + e.privacy_notice.version : '—'})));
+    $('#pc-events').replaceChildren(...(rows.length ? rows : [el('tr', null, el('td', {colspan: '4', text: S('pc_empty')}))]));
+  }
+
+  function download() {
+    const url = URL.createObjectURL(new Blob([JSON.stringify(evidence, null, 2)], {type: 'application/json'}));
+    const a = el('a', {href: url, download: 'consentgate-evidence-' + new Date().toISOString().slice(0, 10) + '.json'});
+    D.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  }
+
+  function requests() {
+    $('#pc-requests-h').textContent = S('pc_requests');
+    const contact = cfg.organization.contact;
+    const link = (kind, k) => {
+      const href = cfg.requests_url ? cfg.requests_url + (cfg.requests_url.includes('?') ? '&' : '?') + 'kind=' + kind
+        : /^https?:\/\//.test(contact) ? contact
+        : contact ? 'mailto:' + contact + '?subject=' + encodeURIComponent(S(k)) : null;
+      return href && el('li', null, el('a', {href, 'data-request': kind, text: S(k)}));
+    };
+    $('#pc-request-links').replaceChildren(...[link('access', 'pc_req_access'), link('erase', 'pc_req_erase'), link('object', 'pc_req_object')].filter((x) => x));
+  }
+
+  main().catch((e) => {
+    console.error(e);
+    const s = $('#pc-status') || $('#pc-intro');
+    if (cfg) { $('#pc-choices').hidden = false; s.textContent = S('error'); }
+  }).finally(() => { $('main').removeAttribute('aria-busy'); D.body.classList.add('pc-ready'); });
+})();

@@ -1,0 +1,67 @@
+"""The interface in at least every official EU language, right to left where the script is."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib.resources import files
+
+import pytest
+
+from consentgate.web import i18n
+
+EU_LANGUAGES = {"bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
+                "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv"}  # fmt: skip
+KEYS = list(json.loads((files("consentgate.web") / "i18n" / "en.json").read_text(encoding="utf-8")))
+MARKUP = re.compile(r"<[a-zA-Z/!]")
+
+
+def test_every_official_eu_language_and_a_right_to_left_one_are_offered() -> None:
+    offered = set(i18n.available())
+    assert offered >= EU_LANGUAGES
+    assert len(offered) >= 24
+    assert {loc for loc in offered if i18n.direction(loc) == "rtl"} >= {"ar", "he"}
+
+
+@pytest.mark.parametrize("locale", i18n.available())
+def test_every_locale_file_has_every_key(locale: str) -> None:
+    strings = i18n.strings(locale)
+    assert list(strings) == KEYS, "same keys, same order as en.json"
+    for key, text in strings.items():
+        assert isinstance(text, str)
+        assert text.strip() == text
+        assert text, f"{locale}.{key} is empty"
+        assert not MARKUP.search(text), f"{locale}.{key} looks like markup; strings are shown as text"
+    if locale != "en":
+        # A file copied from English and never translated would pass the key check; buttons tell.
+        english = i18n.strings("en")
+        assert (strings["accept_all"], strings["reject_all"]) != (
+            english["accept_all"],
+            english["reject_all"],
+        )
+
+
+def test_buttons_read_accept_all_and_reject_all_in_english() -> None:
+    strings = i18n.strings("en")
+    assert (strings["accept_all"], strings["reject_all"]) == ("Accept all", "Reject all")  # DESIGN.md
+
+
+@pytest.mark.parametrize(
+    ("requested", "accept_language", "expected"),
+    [
+        ("de-AT", None, "de"),
+        ("pt_BR", None, "pt"),
+        ("GA", None, "ga"),
+        (None, "fr-CH;q=0.9, he;q=1", "he"),
+        (None, "xx, nl;q=0.5", "nl"),
+        ("zz", "q=bogus, *;q=0.1", "en"),
+        ("<script>", None, "en"),
+        (None, None, "en"),
+    ],
+)
+def test_locale_negotiation(requested: str | None, accept_language: str | None, expected: str) -> None:
+    assert i18n.negotiate(requested, accept_language, "en") == expected
+
+
+def test_the_policy_default_locale_is_the_fallback() -> None:
+    assert i18n.negotiate("zz", None, "sv") == "sv"
