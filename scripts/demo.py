@@ -124,6 +124,7 @@ def print_guide(
         f"""
 consentgate demo — {directory}/ ({total} events in the ledger{news})
 
+  demo site     {base}/demo/        (banner, gated tags, chat toggle, privacy center)
   API docs      {base}/docs
   health        {base}/healthz
   admin key     {admin}
@@ -173,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         with Ledger.open(settings.db) as ledger:
             service = ConsentService(load_policy(settings.policy), ledger)
             keys = ensure_keys(ledger, directory / KEYS_NAME)
+            # The demo site at /demo embeds the banner with the demo's collect key.
+            settings = settings.model_copy(update={"demo_key": keys["collect"]["key"]})
             seeded = seed(service)
             total = ledger.count()
             visitor = load_keyring(ledger.engine, settings.token_secret).new_visitor_id()

@@ -28,6 +28,7 @@ def test_public_names_are_pinned() -> None:
         "StorageError",
         "TerminalStorageError",
         "Timeline",
+        "TrainingRun",
         "TransientStorageError",
         "VerifyReport",
         "__version__",
@@ -40,6 +41,20 @@ def test_public_names_are_pinned() -> None:
     assert sorted(consentgate.__all__) == sorted(expected)
     for name in consentgate.__all__:
         assert hasattr(consentgate, name), name
+
+
+def test_importing_consentgate_needs_no_pipeline_extra() -> None:
+    """TrainingRun is exported lazily: a backend that only records choices needs no pyarrow."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, consentgate; "
+        "assert 'pyarrow' not in sys.modules, 'pyarrow imported'; "
+        "assert consentgate.TrainingRun.__name__ == 'TrainingRun'; "
+        "assert 'pyarrow' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_decide_module_does_no_io() -> None:

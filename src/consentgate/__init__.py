@@ -3,6 +3,8 @@
 The curated public API. Everything else is an implementation detail that may move.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from consentgate.client import ConsentgateClient, issue_subject_token
 from consentgate.decide import Decision, Query, Timeline, decide, decide_batch
 from consentgate.errors import (
@@ -23,6 +25,9 @@ from consentgate.ledger.events import Action, ConsentEvent, NewEvent
 from consentgate.ledger.store import Ledger, VerifyReport
 from consentgate.policy import Basis, Policy, Purpose, load_policy, parse_policy_text
 from consentgate.service import ConsentService
+
+if TYPE_CHECKING:
+    from consentgate.pipeline.guard import TrainingRun
 
 __version__ = "0.1.0"
 
@@ -50,6 +55,7 @@ __all__ = [
     "StorageError",
     "TerminalStorageError",
     "Timeline",
+    "TrainingRun",
     "TransientStorageError",
     "VerifyReport",
     "__version__",
@@ -59,3 +65,13 @@ __all__ = [
     "load_policy",
     "parse_policy_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``TrainingRun`` needs the pipeline extra (pyarrow): imported on first use, so that
+    ``import consentgate`` works without it."""
+    if name == "TrainingRun":
+        from consentgate.pipeline.guard import TrainingRun
+
+        return TrainingRun
+    raise AttributeError(f"module 'consentgate' has no attribute {name!r}")

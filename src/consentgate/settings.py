@@ -68,8 +68,30 @@ class Settings(BaseSettings):
         description="Serve interactive API docs at /docs (Swagger UI, whose script and styles load from "
         "cdn.jsdelivr.net); /openapi.json is always served.",
     )
+    demo_key: str | None = Field(
+        default=None,
+        description="Collect key embedded in the demo site at /demo; setting it turns the demo site on "
+        "(`make run` does). Leave it unset in production.",
+    )
     log_level: str = Field(
         default="info",
         pattern="^(?i:debug|info|warning|error|critical)$",
         description="Level of the JSON log lines on stderr: debug, info, warning, error or critical.",
+    )
+
+    # -- website scanner (docs/scanner.md) ----------------------------------------------------------
+    scan_file: Path | None = Field(
+        default=None,
+        description="The latest `consentgate scan` result (scan.json); /v1/declaration serves the cookie "
+        "declaration built from it.",
+    )
+    cookie_database: Path | None = Field(
+        default=None,
+        description="An Open Cookie Database CSV to categorise cookies with. Unset: the copy "
+        "`consentgate cookies update` downloaded, else the one bundled with consentgate.",
+    )
+    cookie_database_url: str = Field(
+        default="https://raw.githubusercontent.com/jkwakman/Open-Cookie-Database/master/"
+        "open-cookie-database.csv",
+        description="Where `consentgate cookies update` downloads the Open Cookie Database from.",
     )

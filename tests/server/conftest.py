@@ -50,11 +50,14 @@ def service(example_policy: Policy, tmp_path: Path, migrated_db: Path) -> Iterat
 
 @pytest.fixture
 def settings(tmp_path: Path, example_policy_path: Path) -> Settings:
+    scan = tmp_path / "scan.json"  # a website scan with nothing found, for GET /v1/declaration
+    scan.write_text('{"schema": "consentgate.scan/1", "cookies": [], "storage": []}')
     return Settings(
         db=str(tmp_path / "ledger.db"),
         policy=example_policy_path,
         max_body_bytes=MAX_BODY,
         max_batch=MAX_BATCH,
+        scan_file=scan,
     )
 
 

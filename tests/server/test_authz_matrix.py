@@ -67,7 +67,11 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
                                           (401, 201, 201, 201, 401, 401, 403, 403, 201, 401),
     ("health", "GET /healthz"):
                                           (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("banner configuration", "GET /v1/banner/config"):
+                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("OpenAPI document", "GET /openapi.json"):
+                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("cookie declaration", "GET /v1/declaration"):
                                           (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
 }  # fmt: skip
 CELLS = [
@@ -113,8 +117,12 @@ def request_for(action: str, subject: str) -> tuple[str, str, dict[str, Any]]:
         return "POST", "/v1/visitors", {}
     if action == "health":
         return "GET", "/healthz", {}
+    if action == "banner configuration":
+        return "GET", "/v1/banner/config", {"params": {"region": "DE"}}
     if action == "OpenAPI document":
         return "GET", "/openapi.json", {}
+    if action == "cookie declaration":
+        return "GET", "/v1/declaration", {}
     raise AssertionError(f"no request for {action!r}")
 
 

@@ -21,10 +21,12 @@ from consentgate.cli import (
     classify,
     decisions,
     events,
+    gates,
     keys,
     ledger,
     pipeline,
     policy,
+    scan,
     setup,
     subjects,
     tokens,
@@ -143,7 +145,20 @@ def root(
     ctx.call_on_close(env.close)
 
 
-for _module in (setup, events, decisions, subjects, ledger, keys, tokens, policy, pipeline, classify):
+for _module in (
+    setup,
+    events,
+    decisions,
+    subjects,
+    ledger,
+    keys,
+    tokens,
+    policy,
+    pipeline,
+    gates,
+    classify,
+    scan,
+):
     _module.register(app)
 
 

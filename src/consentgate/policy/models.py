@@ -61,12 +61,83 @@ class Organization(_Model):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+class TrackingCategory(StrEnum):
+    """What a cookie, storage key or third-party host is for (the website scanner's categories)."""
+
+    NECESSARY = "necessary"
+    SECURITY = "security"
+    ANALYTICS = "analytics"
+    MARKETING = "marketing"
+    PERSONALISATION = "personalisation"
+
+
+class CookieCategoryRule(_Model):
+    name: str | None = Field(default=None, description="Exact cookie or storage key name, e.g. session_id.")
+    pattern: str | None = Field(
+        default=None, description="Glob pattern over names instead of an exact name, e.g. _pk_id.*"
+    )
+    category: TrackingCategory = Field(description="What the cookie is for; overrides the cookie database.")
+    description: str | None = Field(default=None, description="What it does, for the cookie declaration.")
+
+    @model_validator(mode="after")
+    def _one_of_name_or_pattern(self) -> CookieCategoryRule:
+        if (self.name is None) == (self.pattern is None):
+            raise ValueError("give exactly one of 'name' or 'pattern'")
+        return self
+
+
+class TrackerHostRule(_Model):
+    host: str = Field(min_length=1, description="A host; its subdomains match too, e.g. stats.example.net.")
+    category: TrackingCategory = Field(description="What requests to the host are for.")
+    vendor: str | None = Field(default=None, description="Who runs it, shown in reports.")
+
+
+ConsentModeType = Literal[
+    "ad_storage",
+    "ad_user_data",
+    "ad_personalization",
+    "analytics_storage",
+    "functionality_storage",
+    "personalization_storage",
+    "security_storage",
+]
+"""Google Consent Mode v2 consent types (specs/standards.md §3)."""
+
+
 class Web(_Model):
     origins: list[str] = Field(
         default_factory=list, description="Origins allowed to embed the banner and call the API (CORS)."
     )
     default_locale: str = Field(default="en", description="Locale used when the visitor's is not offered.")
+    cookies: list[CookieCategoryRule] = Field(
+        default_factory=list,
+        description="Website scanner: categories for cookies and storage keys, ahead of the cookie database.",
+    )
+    trackers: list[TrackerHostRule] = Field(
+        default_factory=list,
+        description="Website scanner: categories for third-party hosts, ahead of the built-in tracker list.",
+    )
+    consent_mode: dict[str, list[ConsentModeType]] = Field(
+        default_factory=dict,
+        description="Banner: purpose id → the Google Consent Mode v2 types granted while the purpose is "
+        "allowed; purposes not listed map by kind (marketing → ad_storage, ad_user_data, "
+        "ad_personalization; analytics → analytics_storage; personalisation → functionality_storage, "
+        "personalization_storage).",
+    )
+    requests_url: str | None = Field(
+        default=None,
+        description="Privacy center: the page where people file data-subject requests (linked with "
+        "?kind=access|erase|object); without it, the links write to organization.contact.",
+    )
     model_config = ConfigDict(extra="allow", frozen=True)
+
+    @field_validator("requests_url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        # It becomes a link people click: only a web address, never javascript: or data:.
+        if url is not None and not re.match(r"^https?://[^\s]+$", url):
+            raise ValueError(f"{url!r} is not an http(s) address such as https://www.example.com/privacy")
+        return url
 
 
 class Region(_Model):
@@ -219,6 +290,9 @@ class Policy(_Model):
             for pid in s.purposes:
                 if pid not in pset:
                     raise ValueError(f"sources[{i}] ({s.id}).purposes names unknown purpose {pid!r}")
+        for pid in self.web.consent_mode:
+            if pid not in pset:
+                raise ValueError(f"web.consent_mode names unknown purpose {pid!r}")
         seen_codes: dict[str, str] = {}
         for rid, reg in self.regions.items():
             for code in reg.countries:

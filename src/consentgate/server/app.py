@@ -22,7 +22,8 @@ from consentgate.server.errors import install_error_handlers
 from consentgate.server.logs import ensure_logging
 from consentgate.server.perimeter import install_perimeter
 from consentgate.server.queryguard import reject_unknown_query
-from consentgate.server.routers import access, consents, decisions, health, subjects
+from consentgate.server.routers import access, consents, decisions, health, subjects, web
+from consentgate.server.routers import declaration as declaration_router
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
 from consentgate.token_secrets import load_keyring
@@ -91,6 +92,14 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
     install_perimeter(app, settings, service.policy)
-    for router in (consents.router, decisions.router, subjects.router, access.router, health.router):
+    for router in (
+        consents.router,
+        decisions.router,
+        subjects.router,
+        access.router,
+        health.router,
+        web.router,
+    ):
         app.include_router(router)
+    app.include_router(declaration_router.router)  # the website scanner's cookie declaration
     return app
