@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from consentgate.errors import BadInput
 
@@ -53,9 +56,10 @@ def _tune_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        # busy_timeout first: switching a new file to WAL needs a lock another process may hold.
         cur.execute("PRAGMA busy_timeout=30000")
+        retry_locked(lambda: cur.execute("PRAGMA journal_mode=WAL"))
+        cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -63,6 +67,25 @@ def _tune_sqlite(engine: Engine) -> None:
         # Writers take the write lock up front so the chain head they read is the one they extend.
         mode = "IMMEDIATE" if conn.get_execution_options().get("ledger_write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def retry_locked(action: Callable[[], Any], attempts: int = 60) -> Any:
+    """Run ``action``, retrying while SQLite reports the file locked.
+
+    SQLite skips the busy handler where waiting could deadlock (a journal-mode change, a lock
+    upgrade), so several processes opening a new ledger at once can see "database is locked" even
+    with a busy timeout; the lock is gone milliseconds later.
+    """
+    delay = 0.01
+    for attempt in range(attempts):
+        try:
+            return action()
+        except (sqlite3.OperationalError, OperationalError) as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    return None
 
 
 def _alembic_config() -> Config:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from consentgate.errors import TerminalStorageError, TransientStorageError
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, new_salt, wording_hash
-from consentgate.ledger.db import make_engine, migrate
+from consentgate.ledger.db import make_engine, migrate, retry_locked
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit for IN (...) lists
@@ -69,7 +69,10 @@ class Ledger:
         engine = make_engine(url)
         try:
             if migrate_schema:
-                migrate(engine)
+                if engine.dialect.name == "sqlite":
+                    retry_locked(lambda: migrate(engine))
+                else:
+                    migrate(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise _storage_error(exc, "open the ledger") from exc
