@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -72,3 +75,41 @@ def ledger(ledger_url: str) -> Iterator[Ledger]:
         yield led
     finally:
         led.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local[2] Spark for the whole test session (pipeline filters, redaction): no UI, loopback
+    only, two shuffle partitions. Spark starts slowly, so every package shares this one."""
+    problem = None
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        problem = "pyspark is not installed (pip install 'consentgate[spark]')"
+    if problem is None and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        problem = "no Java runtime (Spark needs Java 17+)"
+    if problem is not None:
+        if IN_CI:
+            pytest.fail(f"{problem}; Spark tests must not be skipped in CI")
+        pytest.skip(f"!!! SKIPPING SPARK TESTS: {problem}")
+    # The redaction UDF runs in Spark's Python workers: they must be this interpreter (with consentgate
+    # and pandas installed), not whatever `python3` is on the PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    active = SparkSession.getActiveSession()
+    session = active or (
+        SparkSession.builder.master("local[2]")
+        .appName("consentgate-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        if active is None:
+            session.stop()

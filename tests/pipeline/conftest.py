@@ -4,7 +4,6 @@ every rule, and one Spark session for the whole test session (Spark takes second
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,38 +106,3 @@ def records() -> pa.Table:
 def populated(service: ConsentService) -> ConsentService:
     populate(service)
     return service
-
-
-# -- Spark -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[Any]:
-    """One local[2] Spark for the session: no UI, loopback only, two shuffle partitions."""
-    problem = None
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        problem = "pyspark is not installed (pip install 'consentgate[spark]')"
-    if problem is None and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        problem = "no Java runtime (Spark needs Java 17+)"
-    if problem is not None:
-        if IN_CI:
-            pytest.fail(f"{problem}; Spark tests must not be skipped in CI")
-        pytest.skip(f"!!! SKIPPING SPARK TESTS: {problem}")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("consentgate-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        session.stop()
