@@ -9,7 +9,10 @@
     │   ├── PolicyError              the policy file is wrong (file, path inside it, problem)
     │   ├── EventError               an event or a batch of events is wrong (line number, field)
     │   ├── QueryError               a decision query is wrong
-    │   └── AuthError                missing, unknown or insufficient API key or subject token
+    │   ├── AuthError                missing, unknown or insufficient API key or subject token
+    │   ├── NotFound                 no such request, or nothing held about a subject
+    │   └── Conflict                 clashes with what is stored (a duplicate request, a wrong step)
+    ├── Incomplete                   work started and not finished; what is done stays, a retry goes on
     └── StorageError                 the ledger could not be read or written
         ├── TransientStorageError    retrying may help (locked database, lost connection)
         ├── TerminalStorageError     retrying will not help (schema too new, disk full)
@@ -112,6 +115,25 @@ class AuthError(BadInput):
     def __init__(self, message: str, *, status: int = 401):
         super().__init__(message)
         self.status = status
+
+
+class NotFound(BadInput):
+    """Something asked for does not exist: an unknown request id, or a subject consentgate holds
+    nothing about."""
+
+
+class Conflict(BadInput):
+    """The call clashes with what is stored: a second open request of the same kind for one person,
+    or a status change the request's lifecycle does not allow."""
+
+
+class Incomplete(ConsentgateError):
+    """Work was started and not finished (an erasure source could not be reached). What was done
+    stays done; running the same step again continues. ``problems`` lists ``(where, what)``."""
+
+    def __init__(self, message: str, *, problems: list[tuple[str, str]] | None = None, **ctx: Any):
+        super().__init__(message, **ctx)
+        self.problems = problems or []
 
 
 class StorageError(ConsentgateError):

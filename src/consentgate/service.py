@@ -6,14 +6,15 @@ HTTP app and the CLI are thin shells around it, so both behave the same by const
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from consentgate import identity
 from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline
 from consentgate.errors import QueryError
+from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
 from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.intake import validate_batch
@@ -31,6 +32,7 @@ class ConsentService:
     policy: Policy
     ledger: Ledger
     committer: GroupCommitter | None = None
+    _erasure_key: ErasureKey | None = field(default=None, init=False, repr=False)
 
     # -- capture -----------------------------------------------------------------------------------
 
@@ -74,7 +76,7 @@ class ConsentService:
                     f"unknown purpose {q.purpose!r}; the policy declares: {known}", purpose=q.purpose
                 )
         subjects = {q.subject for q in queries}
-        persons = identity.people(self.ledger.engine, subjects)
+        persons = self.people(subjects)
         all_ids = set().union(*persons.values()) if persons else set()
         by_id: dict[str, list[ConsentEvent]] = {}
         for ev in self.ledger.events_of(all_ids):
@@ -102,13 +104,40 @@ class ConsentService:
 
     # -- evidence ----------------------------------------------------------------------------------
 
+    # -- identity ----------------------------------------------------------------------------------
+
+    @property
+    def erasure_key(self) -> ErasureKey:
+        if self._erasure_key is None:
+            self._erasure_key = ErasureKey.of(self.ledger.engine)
+        return self._erasure_key
+
+    def people(self, subjects: Collection[str]) -> dict[str, set[str]]:
+        """Each identifier → every identifier of its person, including what an erasure left of them.
+
+        An erased person's ids live on only as pseudonyms (:mod:`consentgate.ledger.erasure`); an
+        identifier on the suppression list therefore also resolves to its pseudonym's group, so the
+        erase event keeps denying every purpose — whatever is recorded under the raw id later.
+        """
+        persons = identity.people(self.ledger.engine, subjects)
+        hit = suppressed_identifiers(self.ledger.engine, self.erasure_key, subjects)
+        if hit:
+            key = self.erasure_key
+            pseudo = identity.people(self.ledger.engine, {key.pseudonym(i) for i in hit})
+            for i in hit:
+                persons[i] = persons.get(i, {i}) | pseudo[key.pseudonym(i)]
+        return persons
+
+    def person(self, subject: str) -> set[str]:
+        return self.people([subject])[subject]
+
     def history(self, subject: str) -> list[ConsentEvent]:
-        ids = identity.person(self.ledger.engine, subject)
+        ids = self.person(subject)
         return sorted(self.ledger.events_of(ids), key=lambda e: e.order_key)
 
     def evidence(self, subject: str, at: datetime | None = None) -> dict[str, Any]:
         """Everything needed to prove what this person chose: ISO/IEC TS 27560 field names where they map."""
-        ids = identity.person(self.ledger.engine, subject)
+        ids = self.person(subject)
         events = sorted(self.ledger.events_of(ids), key=lambda e: e.order_key)
         texts = self.ledger.texts({e.wording_hash for e in events if e.wording_hash})
         intact, problem = self.ledger.verify_events(sorted(events, key=lambda e: e.seq))

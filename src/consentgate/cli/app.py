@@ -26,6 +26,7 @@ from consentgate.cli import (
     ledger,
     pipeline,
     policy,
+    requests,
     scan,
     setup,
     subjects,
@@ -158,6 +159,7 @@ for _module in (
     gates,
     classify,
     scan,
+    requests,
 ):
     _module.register(app)
 

@@ -14,12 +14,12 @@ import typer
 from rich.text import Text
 
 from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
-from consentgate.cli._shared import CliEnv, env_of, parse_at
+from consentgate.cli._shared import CliEnv, env_of, missing_sqlite_file, parse_at
 from consentgate.errors import BadInput
 
 if TYPE_CHECKING:
     from consentgate.pipeline import Manifest, Snapshot
-    from consentgate.pipeline.suppression import Suppression
+    from consentgate.pipeline.suppression import Suppression, SuppressionList
 
 
 class EngineName(StrEnum):
@@ -212,6 +212,7 @@ def filter_(
             --input chats/ --output clean.parquet --manifest run.json
     """
     from consentgate.pipeline import Snapshot, build_snapshot, filter_files, input_files
+    from consentgate.pipeline.suppression import ledger_suppression
 
     env = env_of(ctx)
     src = None
@@ -220,13 +221,22 @@ def filter_(
         if src is None:
             known = ", ".join(s.id for s in env.policy().sources) or "none"
             raise BadInput(f"unknown source {source!r}; the policy declares: {known}")
+    sup: SuppressionList | None = _suppression(suppression, suppression_key_file)
     if snapshot_file is not None:
         if at is not None:
             raise typer.BadParameter("--at decides from the ledger; a --snapshot already has its time")
         snap = Snapshot.read(snapshot_file)
+        if missing_sqlite_file(env.settings.db) is None:
+            sup = ledger_suppression(env.ledger().engine, sup)
+        elif sup is None:
+            raise BadInput(
+                f"ledger {env.settings.db} does not exist, and its erasure suppressions must be checked: "
+                "pass --db PATH (env CONSENTGATE_DB), or, where the ledger cannot be reached, "
+                "--suppression FILE with --suppression-key-file"
+            )
     else:
         snap = build_snapshot(env.policy(), env.ledger(must_exist=True), purpose, parse_at(at))
-    sup = _suppression(suppression, suppression_key_file)
+        sup = ledger_suppression(env.ledger().engine, sup)
     _, files = input_files(input)
     big = sum(f.stat().st_size for f in files) >= BIG_FILE_BYTES
     with make_progress(env.err, enabled=big) as progress:

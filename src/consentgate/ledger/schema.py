@@ -116,3 +116,51 @@ run_subjects = Table(
     Column("subject_hash", String(32), primary_key=True),
     Column("run_id", String(36), ForeignKey("runs.run_id"), primary_key=True),
 )
+
+# Erasure suppression: HMAC-SHA256 (hex) of every identifier of every erased person, under the
+# database's erasure key (ledger/erasure.py). Gates hash the identifiers in their data and look them up.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("request_id", String(40), nullable=True),
+    Column("added_at", String(40), nullable=False),
+)
+
+# Data-subject requests (requests/). ``subject`` becomes the erasure pseudonym when the person is
+# erased. ``open_key`` is "kind:subject" while the request is open and NULL once it is closed, so the
+# unique index refuses a second open request of the same kind for one person, across processes.
+requests = Table(
+    "requests",
+    metadata,
+    Column("request_id", String(40), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("purposes", Text, nullable=False),  # JSON list; empty means the kind's default
+    Column("status", String(16), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("due_on", String(10), nullable=False),
+    Column("extended_due_on", String(10), nullable=True),
+    Column("extension_reason", Text, nullable=True),
+    Column("verified_by", String(64), nullable=True),
+    Column("closed_at", String(40), nullable=True),
+    Column("reason", Text, nullable=True),  # rejection reason, or why the last attempt failed
+    Column("attempts", Integer, nullable=False),
+    Column("outcome", Text, nullable=False),  # JSON object
+    Column("open_key", String(300), nullable=True, unique=True),
+    Index("ix_requests_subject", "subject"),
+    Index("ix_requests_status_due", "status", "due_on"),
+)
+
+# Every status change of a request, in order: who did what, when, and why.
+request_log = Table(
+    "request_log",
+    metadata,
+    Column("request_id", String(40), ForeignKey("requests.request_id"), primary_key=True),
+    Column("step", Integer, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("note", Text, nullable=True),
+)

@@ -307,10 +307,9 @@ def _check_row(row: Any, expected_seq: int, prev: str) -> str | None:
     record["signals"] = json.loads(row["signals"])
     if event_hash(prev, record) != row["hash"]:
         return "its content no longer matches its hash: the row was altered"
-    if (
-        row["subject"] is not None
-        and commit_subject(row["subject"], row["subject_salt"] or "") != row["subject_commit"]
-    ):
+    subject, salt = row["subject"], row["subject_salt"]
+    erased = subject is None or (salt is None and subject.startswith("erased:"))
+    if not erased and commit_subject(subject, salt or "") != row["subject_commit"]:
         return "its subject was altered (it no longer matches the chained commitment)"
     return None
 

@@ -39,7 +39,7 @@ from consentgate.pipeline.filter import filter_files
 from consentgate.pipeline.manifest import Manifest
 from consentgate.pipeline.runs import HASH_NAME, RunStore
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
-from consentgate.pipeline.suppression import SuppressionList
+from consentgate.pipeline.suppression import SuppressionList, ledger_suppression
 from consentgate.policy.models import Policy, Source, Vendor
 
 EXPORT_FORMAT = "consentgate-export-manifest/1"
@@ -148,7 +148,7 @@ def export_files(
         flag_column=flag_column,
         no_subject=no_subject,
         source=source,
-        suppression=suppression,
+        suppression=ledger_suppression(ledger.engine, suppression),
         progress=progress,
     )
     store = RunStore(ledger.engine)

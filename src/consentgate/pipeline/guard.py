@@ -66,7 +66,7 @@ from consentgate.pipeline.engines import arrow as arrow_engine
 from consentgate.pipeline.manifest import fingerprint_files
 from consentgate.pipeline.runs import HASH_NAME, RunStore
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
-from consentgate.pipeline.suppression import SuppressionList
+from consentgate.pipeline.suppression import SuppressionList, ledger_suppression
 from consentgate.policy import Policy, load_policy
 from consentgate.policy.models import Source
 from consentgate.settings import Settings
@@ -166,6 +166,8 @@ class TrainingRun:
             raise RuntimeError("a TrainingRun is entered once; make a new one for another run")
         self._policy, self._ledger, self._owns_ledger = self._open()
         try:
+            # The ledger's erasure suppressions always apply, on top of any list given.
+            self.suppression = ledger_suppression(self._ledger.engine, self.suppression)
             source = self._source(self._policy)
             self._options = FilterOptions(
                 subject_column=self.subject_column,
@@ -274,6 +276,9 @@ class TrainingRun:
         """Bring the snapshot up to date now (reads only the ledger events after its head)."""
         if self._snapshot is None or self._policy is None or self._ledger is None:
             raise RuntimeError("the run has not started")
+        refresh_list = getattr(self.suppression, "refresh", None)
+        if refresh_list is not None:
+            refresh_list()  # an erasure since the last refresh stops the run at its next batch
         snap = build_snapshot(self._policy, self._ledger, self.purpose, self._now(), previous=self._snapshot)
         self.refreshes += 1
         if snap.meta.built != "incremental":

@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,11 +31,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, desc, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from consentgate import identity
 from consentgate.errors import BadInput, StorageError, TerminalStorageError, TransientStorageError
 from consentgate.ledger import schema as t
+from consentgate.ledger.secrets import service_secret
 
 RunKind = Literal["training", "export"]
 RUN_KINDS: tuple[RunKind, ...] = ("training", "export")
@@ -279,38 +279,7 @@ def _insert_hashes(conn: Connection, run_id: str, hashes: Collection[bytes]) -> 
 
 
 def _load_key(engine: Engine) -> bytes:
-    found = _stored_key(engine)
-    if found is None:
-        # Generation 1 is the primary key: of two processes racing here exactly one insert succeeds,
-        # and both then read the winner's key.
-        secret = secrets.token_urlsafe(32)
-        try:
-            with engine.execution_options(ledger_write=True).begin() as conn:
-                conn.execute(
-                    insert(t.service_secrets).values(
-                        purpose=KEY_PURPOSE,
-                        generation=1,
-                        kid=SubjectHasher(secret.encode()).key_id,
-                        secret=secret,
-                        created_at=datetime.now(UTC).isoformat(),
-                    )
-                )
-        except IntegrityError:
-            pass
-        except SQLAlchemyError as exc:
-            raise _storage_error(exc, "create the run-subject key") from exc
-        found = _stored_key(engine)
-    if found is None:  # pragma: no cover - the insert above or a racing one must have landed
-        raise TerminalStorageError("could not create the run-subject key")
-    return found
-
-
-def _stored_key(engine: Engine) -> bytes | None:
-    s = t.service_secrets
-    q = select(s.c.secret).where(s.c.purpose == KEY_PURPOSE).order_by(s.c.generation)
-    with _storage("read the run-subject key"), engine.connect() as conn:
-        secret = conn.execute(q.limit(1)).scalar()
-    return None if secret is None else str(secret).encode()
+    return service_secret(engine, KEY_PURPOSE, lambda s: SubjectHasher(s.encode()).key_id).encode()
 
 
 def _record(m: Any) -> RunRecord:

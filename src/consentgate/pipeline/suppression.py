@@ -10,8 +10,10 @@ reversed, and without the key not even guessed from a list of likely emails.
 Every engine checks it the same way: the engine lists the distinct subject ids of its input, this
 module hashes them, and the matches become ``suppressed`` verdicts in the filter plan.
 
-For now a list lives in a JSON file (``consentgate-suppression/1``); the erasure workflow will keep it
-in the ledger database and hand the filter the same :class:`SuppressionList`.
+Erasure requests (:mod:`consentgate.requests`) keep the list in the ledger database
+(:class:`LedgerSuppression`); every gate that opens the ledger enforces it without being asked. A list
+can also live in a JSON file (``consentgate-suppression/1``, :class:`Suppression`) for filtering
+where the ledger cannot be reached; :func:`combine` enforces several at once.
 """
 
 from __future__ import annotations
@@ -22,9 +24,12 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from consentgate.errors import BadInput
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 SUPPRESSION_FORMAT = "consentgate-suppression/1"
 
@@ -126,3 +131,107 @@ class Suppression:
 def key_id(key: bytes) -> str:
     """A short public name for a key, so a list and a key can be checked to belong together."""
     return hashlib.sha256(b"consentgate-suppression-key:" + key).hexdigest()[:16]
+
+
+class LedgerSuppression:
+    """The suppression list of the ledger database (filled by erasure requests).
+
+    It is read whole when made and on :meth:`refresh` — it holds one hash per identifier of each
+    erased person, so it is small — and identifiers are hashed here, in the process: matching a
+    dataset's millions of distinct ids costs no database round trips.
+    """
+
+    __slots__ = ("_engine", "_hashes", "_key", "key_id")
+
+    def __init__(self, engine: Engine) -> None:
+        from consentgate.ledger.erasure import ErasureKey
+
+        self._engine = engine
+        self._key = ErasureKey.of(engine)
+        self.key_id = self._key.key_id
+        self._hashes: frozenset[bytes] = frozenset()
+        self.refresh()
+
+    def refresh(self) -> bool:
+        """Re-read the list; True when it changed."""
+        from sqlalchemy import select
+
+        from consentgate.ledger import schema as t
+
+        with self._engine.connect() as conn:
+            found = frozenset(
+                bytes.fromhex(h) for h in conn.execute(select(t.suppressions.c.id_hash)).scalars()
+            )
+        changed = found != self._hashes
+        self._hashes = found
+        return changed
+
+    def __len__(self) -> int:
+        return len(self._hashes)
+
+    def __contains__(self, identifier: object) -> bool:
+        return isinstance(identifier, str) and self._key.digest(identifier) in self._hashes
+
+    def matching(self, identifiers: Iterable[str]) -> set[str]:
+        if not self._hashes:
+            return set()
+        digest, hashes = self._key.digest, self._hashes
+        return {i for i in identifiers if digest(i) in hashes}
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        for item in sorted(self._hashes):
+            h.update(item)
+        return h.hexdigest()
+
+
+class Combined:
+    """Several suppression lists enforced together (the ledger's and a file's)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: SuppressionList) -> None:
+        self.parts = parts
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def matching(self, identifiers: Iterable[str]) -> set[str]:
+        ids = list(identifiers)
+        out: set[str] = set()
+        for p in self.parts:
+            out |= p.matching(ids)
+        return out
+
+    def refresh(self) -> bool:
+        changed = False
+        for p in self.parts:
+            refresh = getattr(p, "refresh", None)
+            if refresh is not None:
+                changed = bool(refresh()) or changed
+        return changed
+
+    @property
+    def digest(self) -> str:
+        # Empty lists add nothing: a run against the ledger's empty list and a file's list records the
+        # file's digest, so runs stay comparable before and after the first erasure anywhere.
+        parts = [p for p in self.parts if len(p)] or list(self.parts[:1])
+        if len(parts) == 1:
+            return parts[0].digest
+        return hashlib.sha256("".join(p.digest for p in parts).encode()).hexdigest()
+
+
+def combine(*lists: SuppressionList | None) -> SuppressionList | None:
+    """One list enforcing all the given ones (None when none is given)."""
+    present = [x for x in lists if x is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else Combined(*present)
+
+
+def ledger_suppression(engine: Engine, extra: SuppressionList | None = None) -> SuppressionList:
+    """The ledger's list, plus ``extra`` when given: what every gate that opens the ledger enforces."""
+    found = combine(LedgerSuppression(engine), extra)
+    assert found is not None
+    return found

@@ -225,6 +225,62 @@ class Vendor(_Model):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+class StoreType(StrEnum):
+    PARQUET = "parquet"
+    DUCKDB = "duckdb"
+    SQL = "sql"
+
+
+class OnErase(StrEnum):
+    DELETE = "delete"
+    ANONYMISE = "anonymise"
+
+
+SQL_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$"
+
+
+class SourceStore(_Model):
+    """Where a source's records live, so an erasure can reach them (docs/requests.md)."""
+
+    type: StoreType = Field(description="parquet (a file or a directory of files), duckdb or sql.")
+    path: str | None = Field(
+        default=None,
+        description="parquet: the file or directory; duckdb: the database file. Relative to the policy file.",
+    )
+    url: str | None = Field(
+        default=None,
+        description="sql: a SQLAlchemy database URL; ${NAME} is read from the environment when used.",
+    )
+    table: str | None = Field(
+        default=None, pattern=SQL_NAME, description="duckdb and sql: the table (optionally schema.table)."
+    )
+    subject_columns: list[Annotated[str, Field(pattern=SQL_NAME)]] = Field(
+        default_factory=lambda: ["subject"],
+        min_length=1,
+        description="Columns holding a person's identifiers (subject id or any alias).",
+    )
+    on_erase: OnErase = Field(
+        default=OnErase.DELETE,
+        description="delete the person's records, or anonymise them (identifier and listed columns "
+        "set to null).",
+    )
+    anonymise_columns: list[Annotated[str, Field(pattern=SQL_NAME)]] = Field(
+        default_factory=list, description="With on_erase: anonymise, the other columns to set to null."
+    )
+
+    @model_validator(mode="after")
+    def _complete(self) -> SourceStore:
+        if self.type is StoreType.PARQUET and not self.path:
+            raise ValueError("a parquet store needs 'path' (a file or a directory of .parquet files)")
+        if self.type is StoreType.DUCKDB and not (self.path and self.table):
+            raise ValueError("a duckdb store needs 'path' (the database file) and 'table'")
+        if self.type is StoreType.SQL and not (self.url and self.table):
+            raise ValueError("a sql store needs 'url' (e.g. postgresql://…) and 'table'")
+        if self.anonymise_columns and self.on_erase is not OnErase.ANONYMISE:
+            raise ValueError("'anonymise_columns' only applies with on_erase: anonymise")
+        return self
+
+
 class Source(_Model):
     id: str = Field(pattern=IDENT, description="Stable identifier of the system or dataset.")
     kind: str = Field(description="What it is: chat_transcripts, event_log, free_text, …")
@@ -234,6 +290,9 @@ class Source(_Model):
     purposes: list[str] = Field(default_factory=list, description="Purposes its data may feed.")
     retention_days: int | None = Field(default=None, gt=0, description="How long records are kept.")
     personal: bool | None = Field(default=None, description="Whether records hold personal data.")
+    store: SourceStore | None = Field(
+        default=None, description="Where its records live, for erasure requests (parquet, duckdb, sql)."
+    )
     model_config = ConfigDict(extra="allow", frozen=True)
 
 

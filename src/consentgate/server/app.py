@@ -24,6 +24,7 @@ from consentgate.server.perimeter import install_perimeter
 from consentgate.server.queryguard import reject_unknown_query
 from consentgate.server.routers import access, consents, decisions, health, subjects, web
 from consentgate.server.routers import declaration as declaration_router
+from consentgate.server.routers import requests as requests_router
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
 from consentgate.token_secrets import load_keyring
@@ -101,5 +102,6 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         web.router,
     ):
         app.include_router(router)
+    app.include_router(requests_router.router)  # data-subject requests and access reports
     app.include_router(declaration_router.router)  # the website scanner's cookie declaration
     return app

@@ -15,13 +15,15 @@
 403    ``forbidden`` (the key's scope does not allow this endpoint, or the credentials may not act
        for this subject; ``problems`` then names each refused subject), ``origin_not_allowed`` (a
        CORS preflight from a site the policy does not list under ``web.origins``)
-404    ``not_found``          405 ``method_not_allowed``       413 ``body_too_large``
+404    ``not_found``          405 ``method_not_allowed``       409 ``conflict``
+413    ``body_too_large``
 415    ``unsupported_media_type``
 422    ``invalid_request`` (body or parameters do not fit the schema), ``invalid_event``,
        ``invalid_query``, ``invalid_input``
 429    ``rate_limited`` (too many requests from this key or address; ``Retry-After`` says when to retry)
 500    ``storage_failed`` (retrying will not help), ``internal_error`` (a bug; no details leak)
-503    ``storage_unavailable`` (retry after ``Retry-After`` seconds)
+503    ``storage_unavailable`` (retry after ``Retry-After`` seconds), ``incomplete`` (an erasure
+       reached only some sources; what was done stays done, and a retry continues)
 =====  ==========================================================================================
 """
 
@@ -38,7 +40,16 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from consentgate.errors import AuthError, BadInput, EventError, QueryError, StorageError
+from consentgate.errors import (
+    AuthError,
+    BadInput,
+    Conflict,
+    EventError,
+    Incomplete,
+    NotFound,
+    QueryError,
+    StorageError,
+)
 from consentgate.server.validation import rewrite_validation_errors
 
 RETRY_AFTER_SECONDS = 1
@@ -145,8 +156,14 @@ async def _consentgate_error(_: Request, exc: Exception) -> JSONResponse:
         return error_response(
             422, "invalid_query", exc.message, [("purpose" if exc.purpose else "query", exc.message)]
         )
+    if isinstance(exc, NotFound):
+        return error_response(404, "not_found", exc.message)
+    if isinstance(exc, Conflict):
+        return error_response(409, "conflict", exc.message)
     if isinstance(exc, BadInput):
         return error_response(422, "invalid_input", exc.message)
+    if isinstance(exc, Incomplete):
+        return error_response(503, "incomplete", exc.message, exc.problems, headers={"Retry-After": "60"})
     if isinstance(exc, StorageError):
         return _storage(exc.message, transient=exc.transient)
     return _internal()
@@ -208,6 +225,7 @@ def _internal() -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BadInput, _consentgate_error)
     app.add_exception_handler(StorageError, _consentgate_error)
+    app.add_exception_handler(Incomplete, _consentgate_error)
     app.add_exception_handler(SQLAlchemyError, _sqlalchemy_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

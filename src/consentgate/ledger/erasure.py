@@ -1,0 +1,143 @@
+"""Erasure in the ledger database: the erasure key, the suppression list, and pseudonymised ids.
+
+When a person is erased (GDPR Art. 17) the ledger must still prove that their request was honoured,
+but must stop holding their identifiers. Each identifier ``x`` of the person (their subject id and
+every linked alias) is replaced, in ``events``, ``aliases`` and ``requests``, by its *pseudonym*
+``erased:`` + ``HMAC-SHA256(key, x)`` (hex), and each event's subject salt is dropped. The chain
+commits to a salted commitment of the subject, not the subject, so it still verifies; the salt is
+gone, so the commitment can no longer be tied to the identifier.
+
+The same keyed hash goes into ``suppressions``, which every pipeline gate checks, so a copy of the
+person's data that is re-ingested later never comes back. And it lets the service still answer for
+the person: asked about ``x``, it finds ``x``'s hash on the list and reads the events filed under
+the pseudonym — the erase event among them, which denies every purpose.
+
+The key is a service secret generated once into ``service_secrets`` (purpose ``erasure``), so every
+process hashes alike. Without it the hashes cannot be tested against a list of likely emails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from consentgate.ledger import schema as t
+from consentgate.ledger.secrets import service_secret
+
+KEY_PURPOSE = "erasure"
+PREFIX = "erased:"
+_CHUNK = 400
+
+
+class ErasureKey:
+    """``identifier → HMAC-SHA256(key, identifier)``; the key never leaves the process."""
+
+    __slots__ = ("_key", "key_id")
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self.key_id = key_id(key)
+
+    @classmethod
+    def of(cls, engine: Engine) -> ErasureKey:
+        """The database's erasure key, generated on first use."""
+        return cls(service_secret(engine, KEY_PURPOSE, lambda s: key_id(s.encode())).encode())
+
+    def digest(self, identifier: str) -> bytes:
+        return hmac.digest(self._key, identifier.encode("utf-8"), "sha256")
+
+    def hash(self, identifier: str) -> str:
+        return self.digest(identifier).hex()
+
+    def pseudonym(self, identifier: str) -> str:
+        """What the ledger holds instead of an erased identifier."""
+        return PREFIX + self.hash(identifier)
+
+    def __repr__(self) -> str:  # never the key
+        return f"ErasureKey(key_id={self.key_id!r})"
+
+
+def key_id(key: bytes) -> str:
+    """A short public name for a key, so a list and a key can be checked to belong together."""
+    return hashlib.sha256(b"consentgate-suppression-key:" + key).hexdigest()[:16]
+
+
+def is_pseudonym(identifier: str) -> bool:
+    return identifier.startswith(PREFIX)
+
+
+# -- the suppression list ---------------------------------------------------------------------------
+
+
+def suppress(conn: Connection, hashes: Iterable[str], *, request_id: str | None, at: datetime) -> int:
+    """Add keyed hashes to the list (those already on it stay as they are); returns how many were new."""
+    added = 0
+    have = suppressed(conn, list(hashes))
+    for h in sorted(set(hashes) - have):
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(t.suppressions).values(id_hash=h, request_id=request_id, added_at=at.isoformat())
+                )
+            added += 1
+        except IntegrityError:
+            pass  # added by a concurrent erasure of the same person
+    return added
+
+
+def suppressed(conn: Connection, hashes: Collection[str]) -> set[str]:
+    """The hashes among ``hashes`` that are on the list."""
+    found: set[str] = set()
+    items = list(hashes)
+    col = t.suppressions.c.id_hash
+    for i in range(0, len(items), _CHUNK):
+        found.update(conn.execute(select(col).where(col.in_(items[i : i + _CHUNK]))).scalars())
+    return found
+
+
+def suppressed_identifiers(engine: Engine, key: ErasureKey, identifiers: Iterable[str]) -> set[str]:
+    """The identifiers whose keyed hash is on the suppression list."""
+    by_hash: dict[str, list[str]] = {}
+    for i in identifiers:
+        by_hash.setdefault(key.hash(i), []).append(i)
+    if not by_hash:
+        return set()
+    with engine.connect() as conn:
+        hits = suppressed(conn, by_hash)
+    return {i for h in hits for i in by_hash[h]}
+
+
+# -- pseudonymising the ledger ----------------------------------------------------------------------
+
+
+def pseudonymise(conn: Connection, key: ErasureKey, identifiers: Collection[str]) -> dict[str, int]:
+    """Replace these identifiers by their pseudonyms in events, aliases and requests; drop the salts.
+
+    Runs in the caller's transaction, so either every table changes or none does. Idempotent:
+    identifiers already replaced are simply not found again.
+    """
+    counts = {"events": 0, "aliases": 0, "requests": 0}
+    ev, al, rq = t.events, t.aliases, t.requests
+    for ident in sorted(identifiers):
+        if is_pseudonym(ident):
+            continue
+        p = key.pseudonym(ident)
+        counts["events"] += conn.execute(
+            update(ev).where(ev.c.subject == ident).values(subject=p, subject_salt=None)
+        ).rowcount
+        counts["aliases"] += conn.execute(update(al).where(al.c.alias == ident).values(alias=p)).rowcount
+        conn.execute(update(al).where(al.c.subject == ident).values(subject=p))
+        open_key = case((rq.c.open_key.is_(None), None), else_=rq.c.kind + ":" + p)
+        counts["requests"] += conn.execute(
+            update(rq).where(rq.c.subject == ident).values(subject=p, open_key=open_key)
+        ).rowcount
+    return counts
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

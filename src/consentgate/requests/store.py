@@ -1,0 +1,203 @@
+"""Requests and their status log in the ledger database.
+
+Every status change is a conditional update (``WHERE status = <the status it was read in>``) plus a
+log row, in one transaction: two operators completing the same request at once cannot both win, and
+the log holds exactly the changes that happened.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from consentgate.errors import Conflict, NotFound, StorageError, TerminalStorageError, TransientStorageError
+from consentgate.ledger import schema as t
+from consentgate.requests.models import OPEN, DataRequest, LogEntry, RequestKind, Status, dump
+
+_R, _L = t.requests, t.request_log
+
+
+def new_request_id() -> str:
+    """``req-`` and 16 hex digits: short enough to read out on the phone, too many to guess."""
+    return "req-" + secrets.token_hex(8)
+
+
+class RequestStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._writer = engine.execution_options(ledger_write=True)
+
+    def add(self, req: DataRequest, *, actor: str, note: str | None = None) -> None:
+        """Store a new request with its first log entries (one per status it passed through)."""
+        row = {
+            "request_id": req.request_id,
+            "kind": req.kind.value,
+            "subject": req.subject,
+            "purposes": dump(list(req.purposes)),
+            "status": req.status.value,
+            "channel": req.channel,
+            "received_at": req.received_at.isoformat(),
+            "due_on": req.due_on.isoformat(),
+            "extended_due_on": None,
+            "extension_reason": None,
+            "verified_by": req.verified_by,
+            "closed_at": None,
+            "reason": None,
+            "attempts": 0,
+            "outcome": dump(req.outcome),
+            "open_key": f"{req.kind.value}:{req.subject}",
+        }
+        steps = [Status.RECEIVED] + ([Status.VERIFIED] if req.status is Status.VERIFIED else [])
+        try:
+            with _storage("store the request"), self._writer.begin() as conn:
+                conn.execute(insert(_R).values(**row))
+                for i, status in enumerate(steps, start=1):
+                    conn.execute(
+                        insert(_L).values(
+                            request_id=req.request_id,
+                            step=i,
+                            at=req.received_at.isoformat(),
+                            status=status.value,
+                            actor=actor if status is Status.RECEIVED else (req.verified_by or actor),
+                            note=note if status is Status.RECEIVED else None,
+                        )
+                    )
+        except IntegrityError:
+            existing = self.open_request(req.kind, req.subject)
+            if existing is None:  # pragma: no cover - the id collided (2^64) or a race just closed it
+                raise Conflict("the request could not be stored; file it again") from None
+            raise Conflict(
+                f"{existing.request_id} is already an open {req.kind.value} request for this person "
+                f"(status {existing.status.value}, due {existing.due.isoformat()}); follow that one "
+                f"(`consentgate requests show {existing.request_id}`) instead of filing another"
+            ) from None
+
+    def open_request(self, kind: RequestKind, subject: str) -> DataRequest | None:
+        with _storage("read requests"), self.engine.connect() as conn:
+            row = conn.execute(select(_R).where(_R.c.open_key == f"{kind.value}:{subject}")).first()
+            return None if row is None else _request(conn, row._mapping)
+
+    def get(self, request_id: str) -> DataRequest:
+        with _storage("read the request"), self.engine.connect() as conn:
+            row = conn.execute(select(_R).where(_R.c.request_id == request_id)).first()
+            if row is None:
+                raise NotFound(
+                    f"no request {request_id!r}; `consentgate requests list` shows the requests there are"
+                )
+            return _request(conn, row._mapping)
+
+    def find(
+        self,
+        *,
+        status: Sequence[Status] = (),
+        kind: RequestKind | None = None,
+        subjects: Sequence[str] = (),
+        due_before: date | None = None,
+    ) -> list[DataRequest]:
+        q = select(_R)
+        if status:
+            q = q.where(_R.c.status.in_([s.value for s in status]))
+        if kind is not None:
+            q = q.where(_R.c.kind == kind.value)
+        if subjects:
+            q = q.where(_R.c.subject.in_(list(subjects)))
+        if due_before is not None:
+            due = func.coalesce(_R.c.extended_due_on, _R.c.due_on)
+            q = q.where(due < due_before.isoformat())
+        q = q.order_by(_R.c.received_at, _R.c.request_id)
+        with _storage("read requests"), self.engine.connect() as conn:
+            return [_request(conn, r._mapping) for r in conn.execute(q)]
+
+    def change(
+        self,
+        req: DataRequest,
+        to: Status,
+        *,
+        actor: str,
+        at: datetime,
+        note: str | None = None,
+        **values: Any,
+    ) -> DataRequest:
+        """Move ``req`` from the status it was read in to ``to``; Conflict if someone moved it first."""
+        values = {k: (dump(v) if k == "outcome" else v) for k, v in values.items()}
+        values["status"] = to.value
+        if to not in OPEN:
+            values["open_key"] = None
+            values.setdefault("closed_at", at.isoformat())
+        with _storage("update the request"), self._writer.begin() as conn:
+            changed = conn.execute(
+                update(_R)
+                .where(_R.c.request_id == req.request_id, _R.c.status == req.status.value)
+                .values(**values)
+            ).rowcount
+            if changed != 1:
+                raise Conflict(
+                    f"{req.request_id} changed while this step ran (someone else moved it on); "
+                    "look at it again with `consentgate requests show`"
+                )
+            _log(conn, req.request_id, to, actor=actor, at=at, note=note)
+        return self.get(req.request_id)
+
+
+def _log(
+    conn: Connection, request_id: str, status: Status, *, actor: str, at: datetime, note: str | None
+) -> None:
+    last = conn.execute(select(func.max(_L.c.step)).where(_L.c.request_id == request_id)).scalar() or 0
+    conn.execute(
+        insert(_L).values(
+            request_id=request_id,
+            step=last + 1,
+            at=at.isoformat(),
+            status=status.value,
+            actor=actor,
+            note=note,
+        )
+    )
+
+
+def _request(conn: Connection, m: Any) -> DataRequest:
+    log = tuple(
+        LogEntry(r.step, datetime.fromisoformat(r.at), Status(r.status), r.actor, r.note)
+        for r in conn.execute(select(_L).where(_L.c.request_id == m["request_id"]).order_by(_L.c.step))
+    )
+    return DataRequest(
+        request_id=m["request_id"],
+        kind=RequestKind(m["kind"]),
+        subject=m["subject"],
+        purposes=tuple(json.loads(m["purposes"])),
+        status=Status(m["status"]),
+        channel=m["channel"],
+        received_at=datetime.fromisoformat(m["received_at"]),
+        due_on=date.fromisoformat(m["due_on"]),
+        extended_due_on=None if m["extended_due_on"] is None else date.fromisoformat(m["extended_due_on"]),
+        extension_reason=m["extension_reason"],
+        verified_by=m["verified_by"],
+        closed_at=None if m["closed_at"] is None else datetime.fromisoformat(m["closed_at"]),
+        reason=m["reason"],
+        attempts=m["attempts"],
+        outcome=json.loads(m["outcome"]),
+        log=log,
+    )
+
+
+@contextmanager
+def _storage(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        if isinstance(exc, IntegrityError):
+            raise
+        text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+        err: StorageError = (
+            TransientStorageError(f"could not {doing}: {text}")
+            if isinstance(exc, OperationalError)
+            else TerminalStorageError(f"could not {doing}: {text}")
+        )
+        raise err from exc
