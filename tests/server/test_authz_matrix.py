@@ -18,6 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from consentgate.requests import RequestDesk
 from consentgate.service import ConsentService
 from consentgate.tokens import Keyring
 
@@ -73,6 +74,24 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
                                           (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("cookie declaration", "GET /v1/declaration"):
                                           (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+    ("file a data-subject request", "POST /v1/requests"):
+                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 401),
+    ("list requests", "GET /v1/requests"):
+                                          (401, 403, 403, 403, 401, 401, 403, 200, 200, 401),
+    ("read a request", "GET /v1/requests/{request_id}"):
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+    ("read a person's requests", "GET /v1/subjects/{subject}/requests"):
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+    ("read the access report", "GET /v1/subjects/{subject}/report"):
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+    ("verify a request", "POST /v1/requests/{request_id}/verify"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 401),
+    ("extend a request", "POST /v1/requests/{request_id}/extend"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 401),
+    ("reject a request", "POST /v1/requests/{request_id}/reject"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 401),
+    ("complete a request", "POST /v1/requests/{request_id}/complete"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 401),
 }  # fmt: skip
 CELLS = [
     (action, endpoint, credential, statuses[i])
@@ -90,8 +109,9 @@ def _grant(subject: str) -> dict[str, Any]:
     }
 
 
-def request_for(action: str, subject: str) -> tuple[str, str, dict[str, Any]]:
-    """``(method, url, httpx keyword arguments)`` performing ``action`` on ``subject``."""
+def request_for(action: str, subject: str, request_id: str = "") -> tuple[str, str, dict[str, Any]]:
+    """``(method, url, httpx keyword arguments)`` performing ``action`` on ``subject`` (and on the
+    data-subject request ``request_id``, for the actions on one request)."""
     if action in ("submit a choice for a visitor id", "submit a choice for another subject"):
         return "POST", "/v1/consents", {"json": _grant(subject)}
     if action == "submit a batch for another subject":
@@ -123,6 +143,23 @@ def request_for(action: str, subject: str) -> tuple[str, str, dict[str, Any]]:
         return "GET", "/openapi.json", {}
     if action == "cookie declaration":
         return "GET", "/v1/declaration", {}
+    if action == "file a data-subject request":
+        return "POST", "/v1/requests", {"json": {"kind": "erase", "subject": subject}}
+    if action == "list requests":
+        return "GET", "/v1/requests", {}
+    if action == "read a request":
+        return "GET", f"/v1/requests/{request_id}", {}
+    if action == "read a person's requests":
+        return "GET", f"/v1/subjects/{subject}/requests", {}
+    if action == "read the access report":
+        return "GET", f"/v1/subjects/{subject}/report", {}
+    if action == "verify a request":
+        return "POST", f"/v1/requests/{request_id}/verify", {"json": {"method": "email link"}}
+    if action in ("extend a request", "reject a request"):
+        verb = action.split()[0]
+        return "POST", f"/v1/requests/{request_id}/{verb}", {"json": {"reason": "complex request"}}
+    if action == "complete a request":
+        return "POST", f"/v1/requests/{request_id}/complete", {}
     raise AssertionError(f"no request for {action!r}")
 
 
@@ -176,8 +213,17 @@ async def test_cell(
     expected: int,
 ) -> None:
     subject = keyring.new_visitor_id() if action == "submit a choice for a visitor id" else SUBJECT
-    method, url, kwargs = request_for(action, subject)
-    assert f"{method} {url}".split("?")[0] == endpoint.replace("{subject}", subject)
+    request_id = ""
+    if "request" in endpoint or "report" in endpoint:
+        # Requests are only filed for people consentgate knows; the actions on one request need one.
+        service.record([("", {"subject": subject, "action": "object", "purposes": ["marketing"],
+                              "occurred_at": ago(minutes=9)})])  # fmt: skip
+        if "{request_id}" in endpoint:
+            verified = None if action == "verify a request" else "operator"
+            request_id = RequestDesk(service).file("erase", subject, verified_by=verified).request_id
+    method, url, kwargs = request_for(action, subject, request_id)
+    want = endpoint.replace("{subject}", subject).replace("{request_id}", request_id)
+    assert f"{method} {url}".split("?")[0] == want
     response = await client.request(
         method, url, headers=headers_for(credential, subject, keys, keyring), **kwargs
     )

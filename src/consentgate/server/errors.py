@@ -29,7 +29,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -199,6 +201,28 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", summarise(problems, stored=True), problems)
 
 
+def _methods_of(request: Request) -> set[str]:
+    """Every method the OpenAPI document lists for the request's path."""
+    methods: set[str] = set()
+    for path, item in request.app.openapi().get("paths", {}).items():
+        if _template(path).fullmatch(request.url.path):
+            methods |= {m.upper() for m in item if m.lower() in _HTTP_METHODS}
+    return methods
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+@lru_cache(maxsize=256)
+def _template(path: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", path)
+    return re.compile(
+        "".join(
+            (".+" if p.endswith(":path}") else "[^/]+") if p.startswith("{") else re.escape(p) for p in parts
+        )
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers or {})
@@ -207,6 +231,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             404, "not_found", f"no such resource: {request.url.path}; see /openapi.json", headers=headers
         )
     if exc.status_code == 405:
+        # Starlette's Allow names only the first route on the path; a path served by several routes
+        # (GET and POST /v1/requests) must list the methods of all of them.
+        methods = _methods_of(request)
+        if methods:
+            headers.pop("allow", None)
+            headers["Allow"] = ", ".join(sorted(methods))
         allowed = headers.get("Allow") or headers.get("allow") or "see /openapi.json"
         message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
         return error_response(405, "method_not_allowed", message, headers=headers)

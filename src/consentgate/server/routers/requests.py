@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from consentgate.apikeys import Scope
-from consentgate.errors import AuthError, NotFound
+from consentgate.errors import AuthError
 from consentgate.ledger.erasure import is_pseudonym
 from consentgate.requests import RequestDesk, RequestKind, Status, access_report, report_html
 from consentgate.requests.models import CHOICE_ACTIONS
@@ -164,8 +164,10 @@ def get_request(
                 and service.erasure_key.pseudonym(caller.token.subject) == req.subject
             )
         )
-        if not mine:  # the same answer as for an unknown id: a token must not reveal others' requests
-            raise NotFound(f"no request {request_id!r} for the subject of this token")
+        if not mine:  # ids are 64 random bits, so a 403 reveals nothing a guess could use
+            raise AuthError(
+                f"the subject token is for another person than the one {request_id} is about", status=403
+            )
     return req.to_json(today=desk.today())
 
 
