@@ -11,9 +11,12 @@ from consentgate.errors import (
     AuthError,
     BadInput,
     ChainBroken,
+    Conflict,
     ConsentgateError,
     ConsentViolation,
     EventError,
+    Incomplete,
+    NotFound,
     PolicyError,
     QueryError,
     Refused,
@@ -28,6 +31,7 @@ from consentgate.service import ConsentService
 
 if TYPE_CHECKING:
     from consentgate.pipeline.guard import TrainingRun
+    from consentgate.requests import RequestDesk
 
 __version__ = "0.1.0"
 
@@ -37,6 +41,7 @@ __all__ = [
     "BadInput",
     "Basis",
     "ChainBroken",
+    "Conflict",
     "ConsentEvent",
     "ConsentService",
     "ConsentViolation",
@@ -44,14 +49,17 @@ __all__ = [
     "ConsentgateError",
     "Decision",
     "EventError",
+    "Incomplete",
     "Ledger",
     "NewEvent",
+    "NotFound",
     "Policy",
     "PolicyError",
     "Purpose",
     "Query",
     "QueryError",
     "Refused",
+    "RequestDesk",
     "StorageError",
     "TerminalStorageError",
     "Timeline",
@@ -68,10 +76,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """``TrainingRun`` needs the pipeline extra (pyarrow): imported on first use, so that
-    ``import consentgate`` works without it."""
+    """``TrainingRun`` and ``RequestDesk`` need the pipeline extra (pyarrow): imported on first use,
+    so that ``import consentgate`` works without it."""
     if name == "TrainingRun":
         from consentgate.pipeline.guard import TrainingRun
 
         return TrainingRun
+    if name == "RequestDesk":
+        from consentgate.requests import RequestDesk
+
+        return RequestDesk
     raise AttributeError(f"module 'consentgate' has no attribute {name!r}")

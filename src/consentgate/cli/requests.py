@@ -84,7 +84,7 @@ def file_(
             "--purpose",
             metavar="PURPOSE",
             help="For object, withdraw and opt_out: a purpose it covers (repeat it); "
-            "none means every AI purpose.",
+            "none means every AI purpose; e.g. `--purpose marketing`.",
             show_default=False,
         ),
     ] = None,
@@ -97,7 +97,11 @@ def file_(
     ] = "operator (cli)",
     unverified: Annotated[
         bool,
-        typer.Option("--unverified", help="File it as received: identity still to be checked (`verify`)."),
+        typer.Option(
+            "--unverified",
+            help="File it as received, identity still to be checked (`requests verify`), "
+            "e.g. for a request by email.",
+        ),
     ] = False,
     channel: Annotated[
         str, typer.Option(metavar="WORD", help="How it arrived, e.g. `--channel email`.")
@@ -139,10 +143,14 @@ def list_(
     ] = None,
     kind: Annotated[RequestKind | None, typer.Option(help="Only this kind, e.g. `--kind erase`.")] = None,
     subject: Annotated[
-        str | None, typer.Option(metavar="ID", help="Only this person's requests.", show_default=False)
+        str | None,
+        typer.Option(
+            metavar="ID", help="Only this person's requests, e.g. `--subject user-42`.", show_default=False
+        ),
     ] = None,
     overdue: Annotated[
-        bool, typer.Option("--overdue", help="Only open requests past their due date.")
+        bool,
+        typer.Option("--overdue", help="Only open requests past their due date, e.g. for a daily check."),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -254,7 +262,8 @@ def complete(
         str | None,
         typer.Option(
             metavar="ID",
-            help="The person's identifier, needed only for a request filed after they were erased.",
+            help="The person's identifier, needed only for a request filed after they were erased, "
+            "e.g. `--subject user-42`.",
             show_default=False,
         ),
     ] = None,
@@ -262,7 +271,8 @@ def complete(
         Path | None,
         typer.Option(
             metavar="FILE",
-            help="access: also write the report here (`.html` for the readable page, else JSON).",
+            help="access: also write the report here (`.html` for the readable page, else JSON), "
+            "e.g. `--out report.html`.",
             show_default=False,
         ),
     ] = None,
@@ -305,11 +315,13 @@ def report(
     out: Annotated[
         Path | None,
         typer.Option(
-            metavar="FILE", help="Write here instead of stdout (`.html` for the page).", show_default=False
+            metavar="FILE",
+            help="Write here instead of stdout (`.html` for the page), e.g. `--out user-42.html`.",
+            show_default=False,
         ),
     ] = None,
     html: Annotated[
-        bool, typer.Option("--html", help="Print the readable HTML page instead of JSON.")
+        bool, typer.Option("--html", help="Print the readable HTML page instead of JSON, e.g. to mail it.")
     ] = False,
 ) -> None:
     """Print a person's access report (consent history, purposes, sources, training runs, vendors).
