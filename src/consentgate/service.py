@@ -120,9 +120,12 @@ class ConsentService:
         erase event keeps denying every purpose — whatever is recorded under the raw id later.
         """
         persons = identity.people(self.ledger.engine, subjects)
-        hit = suppressed_identifiers(self.ledger.engine, self.erasure_key, subjects)
-        if hit:
-            key = self.erasure_key
+        if self._erasure_key is None:
+            # None until the first erasure anywhere made the key; looked up again until then.
+            self._erasure_key = ErasureKey.find(self.ledger.engine)
+        key = self._erasure_key
+        hit = suppressed_identifiers(self.ledger.engine, key, subjects) if key is not None else set()
+        if key is not None and hit:
             pseudo = identity.people(self.ledger.engine, {key.pseudonym(i) for i in hit})
             for i in hit:
                 persons[i] = persons.get(i, {i}) | pseudo[key.pseudonym(i)]

@@ -207,3 +207,17 @@ def test_the_access_report_after_erasure_lists_the_erasure(desk: RequestDesk) ->
     assert {e["action"] for e in report["consent_history"]} == {"grant", "erase"}
     assert all(not p["allowed"] for p in report["purposes"])
     assert report["chain"]["intact"]
+
+
+def test_readers_of_a_ledger_that_never_erased_write_nothing(desk: RequestDesk) -> None:
+    """Decisions and gates only read: the erasure key is made by the first erasure, not by them."""
+    svc = desk.service
+    assert svc.decide("ann", "train_chat").allowed
+    assert len(LedgerSuppression(svc.ledger.engine)) == 0
+    with svc.ledger.engine.connect() as conn:
+        purposes = set(conn.execute(select(t.service_secrets.c.purpose)).scalars())
+    assert "erasure" not in purposes
+    desk.complete(desk.file("erase", "bob", verified_by="operator").request_id)
+    with svc.ledger.engine.connect() as conn:
+        assert "erasure" in set(conn.execute(select(t.service_secrets.c.purpose)).scalars())
+    assert not svc.decide("bob", "train_chat").allowed  # the service finds the key made since

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from consentgate.ledger import schema as t
-from consentgate.ledger.secrets import service_secret
+from consentgate.ledger.secrets import service_secret, stored_secret
 
 KEY_PURPOSE = "erasure"
 PREFIX = "erased:"
@@ -47,6 +47,13 @@ class ErasureKey:
     def of(cls, engine: Engine) -> ErasureKey:
         """The database's erasure key, generated on first use."""
         return cls(service_secret(engine, KEY_PURPOSE, lambda s: key_id(s.encode())).encode())
+
+    @classmethod
+    def find(cls, engine: Engine) -> ErasureKey | None:
+        """The database's erasure key if one was made (by the first erasure), without making one:
+        readers — decisions, filters — then need no write access to a database that never erased."""
+        secret = stored_secret(engine, KEY_PURPOSE)
+        return None if secret is None else cls(secret.encode())
 
     def digest(self, identifier: str) -> bytes:
         return hmac.digest(self._key, identifier.encode("utf-8"), "sha256")

@@ -21,7 +21,7 @@ from consentgate.ledger import schema as t
 def service_secret(engine: Engine, purpose: str, kid_of: Callable[[str], str]) -> str:
     """The database's secret for ``purpose``, generated on first use (never rotated); ``kid_of``
     names a secret publicly (a short hash), so records made with it can say which key they used."""
-    found = _stored(engine, purpose)
+    found = stored_secret(engine, purpose)
     if found is not None:
         return found
     secret = secrets.token_urlsafe(32)
@@ -40,13 +40,14 @@ def service_secret(engine: Engine, purpose: str, kid_of: Callable[[str], str]) -
         pass  # another process created it first; read theirs
     except SQLAlchemyError as exc:
         raise TransientStorageError(f"could not create the {purpose} key: {exc}") from exc
-    found = _stored(engine, purpose)
+    found = stored_secret(engine, purpose)
     if found is None:  # pragma: no cover - the insert above or a racing one must have landed
         raise TerminalStorageError(f"could not create the {purpose} key")
     return found
 
 
-def _stored(engine: Engine, purpose: str) -> str | None:
+def stored_secret(engine: Engine, purpose: str) -> str | None:
+    """The secret for ``purpose`` if one exists; never creates one."""
     s = t.service_secrets
     q = select(s.c.secret).where(s.c.purpose == purpose).order_by(s.c.generation).limit(1)
     try:

@@ -26,10 +26,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, TerminalStorageError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from consentgate.ledger.erasure import ErasureKey
 
 SUPPRESSION_FORMAT = "consentgate-suppression/1"
 
@@ -141,27 +143,36 @@ class LedgerSuppression:
     dataset's millions of distinct ids costs no database round trips.
     """
 
-    __slots__ = ("_engine", "_hashes", "_key", "key_id")
+    __slots__ = ("_engine", "_hashes", "_key")
 
     def __init__(self, engine: Engine) -> None:
-        from consentgate.ledger.erasure import ErasureKey
-
         self._engine = engine
-        self._key = ErasureKey.of(engine)
-        self.key_id = self._key.key_id
+        self._key: ErasureKey | None = None
         self._hashes: frozenset[bytes] = frozenset()
         self.refresh()
+
+    @property
+    def key_id(self) -> str | None:
+        return None if self._key is None else self._key.key_id
 
     def refresh(self) -> bool:
         """Re-read the list; True when it changed."""
         from sqlalchemy import select
 
         from consentgate.ledger import schema as t
+        from consentgate.ledger.erasure import ErasureKey
 
         with self._engine.connect() as conn:
             found = frozenset(
                 bytes.fromhex(h) for h in conn.execute(select(t.suppressions.c.id_hash)).scalars()
             )
+        if found and self._key is None:
+            self._key = ErasureKey.find(self._engine)  # the erasure that filled the list made it
+            if self._key is None:
+                raise TerminalStorageError(
+                    "the suppression list has entries but the database has no erasure key "
+                    "(service_secrets, purpose 'erasure'); it cannot be matched — restore the key"
+                )
         changed = found != self._hashes
         self._hashes = found
         return changed
@@ -170,10 +181,10 @@ class LedgerSuppression:
         return len(self._hashes)
 
     def __contains__(self, identifier: object) -> bool:
-        return isinstance(identifier, str) and self._key.digest(identifier) in self._hashes
+        return bool(self.matching([identifier])) if isinstance(identifier, str) else False
 
     def matching(self, identifiers: Iterable[str]) -> set[str]:
-        if not self._hashes:
+        if not self._hashes or self._key is None:
             return set()
         digest, hashes = self._key.digest, self._hashes
         return {i for i in identifiers if digest(i) in hashes}
