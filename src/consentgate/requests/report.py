@@ -142,6 +142,23 @@ def access_report(desk: RequestDesk, subject: str, *, now: datetime | None = Non
     }
 
 
+def _when(value: str | None) -> str | None:
+    """``2026-07-01T10:00:00.123+02:00`` → ``2026-07-01 10:00 (UTC+02:00)``: minutes and the zone."""
+    if not value:
+        return value
+    try:
+        d = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = d.strftime("%z")
+    zone = "UTC" if offset in ("", "+0000") else f"UTC{offset[:3]}:{offset[3:]}"
+    return f"{d:%Y-%m-%d %H:%M} ({zone})"
+
+
+def _words(value: str | None) -> str | None:
+    return None if value is None else value.replace("_", " ")
+
+
 def report_html(report: dict[str, Any]) -> str:
     """The report as one self-contained, readable page (no scripts, no outside resources)."""
     e = html.escape
@@ -162,8 +179,8 @@ def report_html(report: dict[str, Any]) -> str:
         ["when", "choice", "purpose", "wording shown", "version", "region", "via"],
         [
             [
-                ev["event_time"],
-                ev["action"],
+                _when(ev["event_time"]),
+                _words(ev["action"]),
                 ev["purpose_title"] or ev["purpose"] or "all purposes",
                 (ev["privacy_notice"] or {}).get("text"),
                 (ev["privacy_notice"] or {}).get("version"),
@@ -210,7 +227,7 @@ def report_html(report: dict[str, Any]) -> str:
             [
                 r["model"],
                 r["purpose"],
-                f"{r['started_at']} to {r['finished_at'] or 'running'}",
+                f"{_when(r['started_at'])} to {_when(r['finished_at']) or 'running'}",
                 r["status"],
                 r["model_status"],
             ]
@@ -220,21 +237,28 @@ def report_html(report: dict[str, Any]) -> str:
     )
     vendors = table(
         ["vendor", "purpose", "sent", "status"],
-        [[v["vendor"], v["purpose"], v["exported_at"], v["status"]] for v in report["vendors"]],
+        [[v["vendor"], v["purpose"], _when(v["exported_at"]), v["status"]] for v in report["vendors"]],
         "No vendor received your data.",
     )
     requests = table(
         ["request", "kind", "status", "received", "due", "closed"],
         [
-            [r["request_id"], r["kind"], r["status"], r["received_at"], r["due"], r["closed_at"]]
+            [
+                r["request_id"],
+                _words(r["kind"]),
+                _words(r["status"]),
+                _when(r["received_at"]),
+                r["due"],
+                _when(r["closed_at"]),
+            ]
             for r in report["requests"]
         ],
         "No requests.",
     )
     limits = "".join(f"<li>{e(x)}</li>" for x in report["limits"])
     erased_note = (
-        f"<p class='erased'>Your data was erased on {e(erased['at'])}. What remains below is the "
-        "record that proves it.</p>"
+        f"<p class='erased'>Your data was erased on {e(_when(erased['at']) or '')}. "
+        "What remains below is the record that proves it.</p>"
         if erased
         else ""
     )
@@ -253,7 +277,7 @@ th {{ background: #f3f3f3; }}
 .empty {{ color: #555; }}
 </style></head><body>
 <h1>Your data at {e(ctrl["name"])}</h1>
-<p>Report for <b>{e(report["subject"])}</b>, generated {e(report["generated_at"])}.
+<p>Report for <b>{e(report["subject"])}</b>, generated {e(_when(report["generated_at"]) or "")}.
 Questions: {e(ctrl["contact"] or ctrl["name"])}.</p>
 {erased_note}
 <h2>Your choices</h2>{history}
