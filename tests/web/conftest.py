@@ -39,6 +39,8 @@ from consentgate.apikeys import create_key
 from consentgate.ledger.events import ConsentEvent
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
+from consentgate.requests import DataRequest, RequestDesk
+from consentgate.service import ConsentService
 from tests.browser import browser as browser
 from tests.browser import new_context
 from tests.conftest import EXAMPLE_POLICY
@@ -82,6 +84,11 @@ class Server:
         with Ledger.open(self.db, migrate_schema=False) as ledger:
             found = ledger.events_of({subject}) if subject is not None else list(ledger.iter_events())
         return sorted(found, key=lambda e: e.seq)
+
+    def requests(self, subject: str) -> list[DataRequest]:
+        """The subject's data-subject requests, oldest first, as the server's RequestDesk sees them."""
+        with Ledger.open(self.db, migrate_schema=False) as ledger:
+            return RequestDesk(ConsentService(self.policy, ledger)).requests_of(subject)
 
     def wait_events(self, subject: str, count: int, timeout: float = 5.0) -> list[ConsentEvent]:
         """The subject's events once there are at least ``count`` (for fire-and-forget requests)."""

@@ -14,6 +14,7 @@ EU_LANGUAGES = {"bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga"
                 "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv"}  # fmt: skip
 KEYS = list(json.loads((files("consentgate.web") / "i18n" / "en.json").read_text(encoding="utf-8")))
 MARKUP = re.compile(r"<[a-zA-Z/!]")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def test_every_official_eu_language_and_a_right_to_left_one_are_offered() -> None:
@@ -39,6 +40,28 @@ def test_every_locale_file_has_every_key(locale: str) -> None:
             english["accept_all"],
             english["reject_all"],
         )
+
+
+@pytest.mark.parametrize("locale", i18n.available())
+def test_placeholders_match_english(locale: str) -> None:
+    # "{id}" and "{date}" are filled in by the privacy center: a translation that drops or renames one
+    # would show a message without the request's reference or due date.
+    english = i18n.strings("en")
+    for key, text in i18n.strings(locale).items():
+        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(english[key])), (
+            f"{locale}.{key} must keep the placeholders of en.{key}"
+        )
+
+
+def test_request_strings_are_translated() -> None:
+    # The privacy center's request section, like the buttons, must not be an untranslated copy.
+    english = i18n.strings("en")
+    keys = [k for k in KEYS if k.startswith(("pc_erase", "pc_object", "pc_access", "pc_req_"))]
+    assert len(keys) >= 10
+    for locale in i18n.available():
+        if locale != "en":
+            same = [k for k in keys if i18n.strings(locale)[k] == english[k]]
+            assert not same, f"{locale} keeps English text for {same}"
 
 
 def test_buttons_read_accept_all_and_reject_all_in_english() -> None:
