@@ -124,7 +124,12 @@ class NotFound(BadInput):
 
 class Conflict(BadInput):
     """The call clashes with what is stored: a second open request of the same kind for one person,
-    or a status change the request's lifecycle does not allow."""
+    or a status change the request's lifecycle does not allow. ``problems`` lists ``(where, what)``,
+    e.g. ``("request_id", "req-…")`` naming the open request a duplicate clashes with."""
+
+    def __init__(self, message: str, *, problems: list[tuple[str, str]] | None = None, **ctx: Any):
+        super().__init__(message, **ctx)
+        self.problems = problems or []
 
 
 class Incomplete(ConsentgateError):

@@ -70,7 +70,9 @@ async def test_erasure_waits_for_an_operator_then_the_token_still_finds_its_requ
     assert r.json()["status"] == "verified"
     # A second one while the first is open: 409, naming the first.
     dup = await client.post("/v1/requests", json={"kind": "erase", "subject": ANN}, headers=token)
-    assert rid in assert_error(dup, 409, "conflict")["message"]
+    clash = assert_error(dup, 409, "conflict")
+    assert rid in clash["message"]
+    assert clash["problems"][0] == {"at": "request_id", "message": rid}
     # The operator carries it out.
     done = await client.post(f"/v1/requests/{rid}/complete", headers=bearer(keys["admin"]))
     assert done.status_code == 200, done.text

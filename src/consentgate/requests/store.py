@@ -76,7 +76,8 @@ class RequestStore:
             raise Conflict(
                 f"{existing.request_id} is already an open {req.kind.value} request for this person "
                 f"(status {existing.status.value}, due {existing.due.isoformat()}); follow that one "
-                f"(`consentgate requests show {existing.request_id}`) instead of filing another"
+                f"(`consentgate requests show {existing.request_id}`) instead of filing another",
+                problems=[("request_id", existing.request_id), ("due", existing.due.isoformat())],
             ) from None
 
     def open_request(self, kind: RequestKind, subject: str) -> DataRequest | None:

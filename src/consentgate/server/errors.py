@@ -161,7 +161,7 @@ async def _consentgate_error(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, NotFound):
         return error_response(404, "not_found", exc.message)
     if isinstance(exc, Conflict):
-        return error_response(409, "conflict", exc.message)
+        return error_response(409, "conflict", exc.message, exc.problems)
     if isinstance(exc, BadInput):
         return error_response(422, "invalid_input", exc.message)
     if isinstance(exc, Incomplete):

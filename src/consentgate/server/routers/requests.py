@@ -199,7 +199,7 @@ def report(
     authorize(caller, [("subject", subject)], write=False, keyring=tokens)
     body = access_report(_desk(request, service), subject)
     if format == "html":
-        name = "access-report-" + datetime.now(UTC).strftime("%Y%m%d") + ".html"
+        name = "access-report-" + datetime.now(UTC).strftime("%Y-%m-%d") + ".html"
         return HTMLResponse(report_html(body), headers={"Content-Disposition": f'inline; filename="{name}"'})
     return body
 
