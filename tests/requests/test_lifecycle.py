@@ -154,3 +154,16 @@ def test_a_retried_choice_request_does_not_record_twice(desk: RequestDesk) -> No
     again = desk._choices(req, "bob")
     assert first["events"] == again["events"]
     assert len([e for e in desk.service.history("bob") if e.signals.get("request_id")]) == 2
+
+
+def test_two_operators_cannot_carry_out_one_request_at_once(desk: RequestDesk) -> None:
+    req = desk.file("erase", "bob", verified_by="operator")
+    # Both read it as verified; the first moves it on, the second finds it changed.
+    desk.store.change(req, Status.IN_PROGRESS, actor="op-1", at=desk.now(), attempts=1)
+    with pytest.raises(Conflict, match="changed while this step ran"):
+        desk.store.change(req, Status.IN_PROGRESS, actor="op-2", at=desk.now(), attempts=1)
+    running = desk.get(req.request_id)
+    desk.store.change(running, Status.IN_PROGRESS, actor="op-1", at=desk.now(), attempts=2)
+    with pytest.raises(Conflict, match="changed while this step ran"):
+        desk.store.change(running, Status.IN_PROGRESS, actor="op-2", at=desk.now(), attempts=2)
+    assert [e.actor for e in desk.get(req.request_id).log][-2:] == ["op-1", "op-1"]

@@ -135,7 +135,11 @@ class RequestStore:
         with _storage("update the request"), self._writer.begin() as conn:
             changed = conn.execute(
                 update(_R)
-                .where(_R.c.request_id == req.request_id, _R.c.status == req.status.value)
+                .where(
+                    _R.c.request_id == req.request_id,
+                    _R.c.status == req.status.value,
+                    _R.c.attempts == req.attempts,  # two retries of one request cannot both run
+                )
                 .values(**values)
             ).rowcount
             if changed != 1:
