@@ -29,6 +29,13 @@ class Settings(BaseSettings):
         default=True,
         description="Let concurrent submissions share durable commits (turn off only to compare).",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="HTTP server processes (`consentgate serve`). More use more cores: worth it for reads, "
+        "and for writes on PostgreSQL; on SQLite one process writes at a time, so extra writers mostly "
+        'wait for its lock (docs/benchmarks.md, "Load over HTTP").',
+    )
     token_secret: SecretStr | None = Field(
         default=None,
         description="Secret(s) that sign subject tokens and visitor ids: at least 32 characters each, "

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -104,6 +105,16 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Server processes (default 1, env CONSENTGATE_WORKERS), e.g. `--workers 2`; see "
+            "docs/benchmarks.md before raising it on SQLite.",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs) with uvicorn.
 
@@ -113,24 +124,41 @@ def serve(
     """
     env = env_of(ctx)
     settings = env.settings.model_copy(
-        update={"host": host or env.settings.host, "port": port or env.settings.port}
+        update={
+            "host": host or env.settings.host,
+            "port": port or env.settings.port,
+            "workers": workers or env.settings.workers,
+        }
     )
     load_policy(settings.policy)  # report a broken policy here, before uvicorn starts logging
     # Imported here: the server pulls in FastAPI, which the other commands never need.
     import uvicorn
 
-    from consentgate.server.app import create_app
     from consentgate.server.logs import log_config
+    from consentgate.server.process import serving_app
 
-    env.note(f"serving on http://{settings.host}:{settings.port} (docs at /docs); Ctrl+C stops")
-    # Our JSON logs instead of uvicorn's access log, which prints client addresses and raw paths.
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=log_config(settings.log_level),
+    env.note(
+        f"serving on http://{settings.host}:{settings.port} (docs at /docs)"
+        + (f" with {settings.workers} processes" if settings.workers > 1 else "")
+        + "; Ctrl+C stops"
     )
+    # Our JSON logs instead of uvicorn's access log, which prints client addresses and raw paths.
+    # The event loop and HTTP parser are uvicorn's "auto": uvloop and httptools (dependencies of
+    # consentgate) where they install, asyncio and h11 elsewhere.
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "access_log": False,
+        "log_config": log_config(settings.log_level),
+    }
+    if settings.workers == 1:
+        uvicorn.run(serving_app(settings), **options)
+        return
+    # Each worker process builds its own app (its own connections, key cache and group committer)
+    # from the environment, so the settings given as options travel there.
+    os.environ["CONSENTGATE_DB"] = settings.db
+    os.environ["CONSENTGATE_POLICY"] = str(settings.policy)
+    uvicorn.run("consentgate.server.process:serving_app", factory=True, workers=settings.workers, **options)
 
 
 def register(app: typer.Typer) -> None:

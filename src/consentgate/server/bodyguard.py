@@ -46,7 +46,7 @@ class BodyGuard:
         if bad_url is not None:
             await error_response(400, "invalid_encoding", bad_url)(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _body_headers(scope)
         length = headers.get("content-length", "").strip()
         if length.isdigit() and int(length) > self.max_body_bytes:
             await self._too_large(scope, receive, send)
@@ -138,7 +138,10 @@ def check_url(scope: Scope) -> str | None:
     for name, raw in (("path", scope.get("raw_path")), ("query string", scope.get("query_string"))):
         if not raw:
             continue
-        decoded = unquote_to_bytes(bytes(raw).replace(b"+", b" "))
+        raw = bytes(raw)
+        if b"%" not in raw and raw.isascii():  # nothing escaped, and ASCII is UTF-8
+            continue
+        decoded = unquote_to_bytes(raw.replace(b"+", b" "))
         try:
             decoded.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -147,6 +150,19 @@ def check_url(scope: Scope) -> str | None:
                 f"at offset {exc.start}); percent-encode the UTF-8 bytes of each character"
             )
     return None
+
+
+_BODY_HEADERS = frozenset({b"content-length", b"content-type"})
+
+
+def _body_headers(scope: Scope) -> dict[str, str]:
+    """Content-Length and Content-Type, the last of each (as a dict of all headers would keep)."""
+    out: dict[str, str] = {}
+    for name, value in scope["headers"]:
+        lowered = name.lower()
+        if lowered in _BODY_HEADERS:
+            out[lowered.decode("latin-1")] = value.decode("latin-1")
+    return out
 
 
 def _finite(literal: str) -> float:

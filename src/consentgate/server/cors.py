@@ -39,14 +39,18 @@ class Cors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        origin = headers.get("origin")
-        asked_method = headers.get("access-control-request-method")
-        if scope["method"] == "OPTIONS" and origin is not None and asked_method is not None:
-            await self._preflight(origin, asked_method, headers.get("access-control-request-headers"))(
-                scope, receive, send
-            )
-            return
+        origin: str | None = None
+        for name, value in scope["headers"]:
+            if name.lower() == b"origin":
+                origin = value.decode("latin-1")  # the last one, as a dict of the headers would keep
+        if scope["method"] == "OPTIONS" and origin is not None:
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            asked_method = headers.get("access-control-request-method")
+            if asked_method is not None:
+                await self._preflight(origin, asked_method, headers.get("access-control-request-headers"))(
+                    scope, receive, send
+                )
+                return
         allowed = origin is not None and origin in self.origins
 
         async def send_with_cors(message: Message) -> None:

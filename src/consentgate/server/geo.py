@@ -106,7 +106,9 @@ def open_database(path: Path) -> _Reader:
     return reader
 
 
-def _client_country(request: Request) -> str | None:
+# async although it awaits nothing: FastAPI runs a plain ``def`` dependency in its threadpool, and that
+# hop cost more than the lookup (a header, or a memory-mapped database) on every submission.
+async def _client_country(request: Request) -> str | None:
     resolver: CountryResolver | None = getattr(request.app.state, "country", None)
     if resolver is None or not resolver.enabled:
         return None

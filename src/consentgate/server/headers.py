@@ -50,9 +50,12 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                if headers.get("content-type", "").lower().startswith("text/html"):
+                raw = message.setdefault("headers", [])
+                names = {name.lower(): value for name, value in raw}
+                if b"x-content-type-options" not in names:
+                    message["headers"] = [*raw, (b"x-content-type-options", b"nosniff")]
+                if names.get(b"content-type", b"").lower().startswith(b"text/html"):
+                    headers = MutableHeaders(scope=message)
                     for name, value in HTML_HEADERS.items():
                         headers.setdefault(name, value)
             await send(message)

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
+import random
 import re
 import secrets
 import time
@@ -31,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from consentgate.server.ratelimit import address_bucket, bearer_value
 
 ACCESS_LOGGER = "consentgate.access"
+MAX_CACHED_CLIENTS = 10_000
 # Keys look like cg_<scope>_<key id>_<secret> (consentgate.apikeys); only the id is safe to show.
 _KEY_ID = re.compile(r"^cg_[a-z]+_([0-9a-f]{12})_")
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")  # {subject:path} → {subject}
@@ -117,6 +119,11 @@ class AccessLog:
         # Per process unless given: client hashes link requests of one run, not across restarts.
         self._secret = secret or secrets.token_bytes(32)
         self._templates: list[tuple[re.Pattern[str], str]] | None = None
+        # Per-request work done once: route templates by route path, client hashes by address
+        # (bounded; cleared when full), request ids from a generator seeded from the OS once.
+        self._route_paths: dict[str, str] = {}
+        self._client_hashes: dict[str, str] = {}
+        self._ids = random.Random(secrets.randbits(128))
 
     def route_template(self, scope: Scope) -> str | None:
         """The path template of the route that took (or was meant to take) the request, or None.
@@ -127,7 +134,10 @@ class AccessLog:
         route = scope.get("route")
         path = getattr(route, "path", None)
         if isinstance(path, str):
-            return _CONVERTOR.sub(r"{\1}", path)
+            template = self._route_paths.get(path)
+            if template is None:
+                template = self._route_paths[path] = _CONVERTOR.sub(r"{\1}", path)
+            return template
         if self._templates is None:
             openapi = getattr(scope.get("app"), "openapi", None)
             paths = openapi().get("paths", {}) if callable(openapi) else {}
@@ -137,15 +147,22 @@ class AccessLog:
     def client_hash(self, host: str | None) -> str | None:
         if not host:
             return None
-        digest = hmac.new(self._secret, address_bucket(host).encode(), hashlib.sha256)
-        return digest.hexdigest()[:16]
+        hashed = self._client_hashes.get(host)
+        if hashed is None:
+            digest = hmac.new(self._secret, address_bucket(host).encode(), hashlib.sha256)
+            hashed = digest.hexdigest()[:16]
+            if len(self._client_hashes) >= MAX_CACHED_CLIENTS:
+                self._client_hashes.clear()
+            self._client_hashes[host] = hashed
+        return hashed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        request_id = secrets.token_hex(8)
+        # Identifies a request in the logs and to its client; it needs to be unique, not secret.
+        request_id = f"{self._ids.getrandbits(64):016x}"
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -159,16 +176,21 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            client = scope.get("client")
-            fields = {
-                "event": "request",
-                "request_id": request_id,
-                "method": scope["method"],
-                "route": self.route_template(scope),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "key": key_id(bearer_value(scope)),
-                "client": self.client_hash(client[0] if client else None),
-            }
-            level = logging.ERROR if status >= 500 else logging.INFO
-            self.logger.log(level, "%s %s %s", fields["method"], fields["route"] or "-", status, extra=fields)
+            self._log(scope, request_id, status, started)
+
+    def _log(self, scope: Scope, request_id: str, status: int, started: float) -> None:
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if not self.logger.isEnabledFor(level):  # the fields below cost more than the check
+            return
+        client = scope.get("client")
+        fields = {
+            "event": "request",
+            "request_id": request_id,
+            "method": scope["method"],
+            "route": self.route_template(scope),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "key": key_id(bearer_value(scope)),
+            "client": self.client_hash(client[0] if client else None),
+        }
+        self.logger.log(level, "%s %s %s", fields["method"], fields["route"] or "-", status, extra=fields)
