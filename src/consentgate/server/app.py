@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         keys=KeyCache(service.ledger.engine, ttl=settings.key_cache_seconds),
         tokens=load_keyring(service.ledger.engine, settings.token_secret),
     )
+    # Made now (like the token secret) so decisions never look for it per request: with it known,
+    # each decision call checks the suppression list in one query (see ConsentService.people).
+    _ = service.erasure_key
     install_error_handlers(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
     install_perimeter(app, settings, service.policy)
