@@ -20,6 +20,31 @@ REGIONS = ["DE", "FR", "GB", "US-CA", "US-TX", "US-NY", "BR", "JP", "IN"]
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
+
+# The opt-out policy of the pipeline benchmarks (filter.py, snapshot.py): one AI purpose whose default
+# is allowed, so opted-out people are what a filter must drop.
+OPT_OUT_POLICY = """\
+version: 1
+organization: {name: Example Support Ltd, contact: privacy@example.com}
+regions:
+  US: {countries: [US], honour_gpc: true}
+purposes:
+  - id: train_ranker
+    title: Improve ranking models
+    kind: ai_training
+    notice: ai
+    basis: {"*": opt_out}
+notices:
+  - id: ai
+    purposes: [train_ranker]
+    versions:
+      - version: 1
+        effective_from: "2026-01-01T00:00:00Z"
+        text: {en: "Use my activity to improve rankings."}
+sources:
+  - {id: events, kind: event_log, purposes: [train_ranker], personal: true}
+"""
+
 def synthetic_submissions(n_subjects: int, per_subject: int, seed: int = 7) -> list[dict[str, Any]]:
     """Consent submissions as the banner sends them: several purposes, one notice version each."""
     rnd = random.Random(seed)

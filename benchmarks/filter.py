@@ -34,29 +34,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import ROOT
+from common import OPT_OUT_POLICY, ROOT
 
-POLICY = """\
-version: 1
-organization: {name: Example Support Ltd, contact: privacy@example.com}
-regions:
-  US: {countries: [US], honour_gpc: true}
-purposes:
-  - id: train_ranker
-    title: Improve ranking models
-    kind: ai_training
-    notice: ai
-    basis: {"*": opt_out}
-notices:
-  - id: ai
-    purposes: [train_ranker]
-    versions:
-      - version: 1
-        effective_from: "2026-01-01T00:00:00Z"
-        text: {en: "Use my activity to improve rankings."}
-sources:
-  - {id: events, kind: event_log, purposes: [train_ranker], personal: true}
-"""
+POLICY = OPT_OUT_POLICY
 PURPOSE = "train_ranker"
 # Contestants run by another interpreter (--pandas2-python: a venv with pandas 2.x).
 PYTHONS: dict[str, str] = {}
@@ -260,6 +240,11 @@ def run_child(name: str, work: Path, events: Path, out: Path) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _size_mb(path: Path) -> int:
+    files = path.rglob("*.parquet") if path.is_dir() else [path]
+    return round(sum(f.stat().st_size for f in files) / 2**20)
+
+
 def fingerprint(path: Path) -> tuple[int, int]:
     import duckdb
 
@@ -278,6 +263,9 @@ def race(names: list[str], work: Path, events: Path, repeat: int) -> dict[str, d
             out = work / f"out-{name}-{events.stem}.parquet"
             res = run_child(name, work, events, out)
             res["rows_checksum"] = fingerprint(out)
+            # Same compression for everyone (Snappy: DuckDB's, pandas' and now consentgate/Polars'
+            # default), so the output sizes should match too.
+            res["output_mb"] = _size_mb(out)
             runs[name].append(res)
             print(
                 f"  {events.stem:14s} {name:12s} {res['seconds']:7.2f} s  {res['peak_rss_mb']:6d} MB",
@@ -371,6 +359,11 @@ def main() -> None:
             ),
             "cg_polars_vs_floor_paired": _paired(big, "cg-polars", "floor"),
             "pandas_vs_cg_duckdb_paired": _paired(big, "pandas-isin", "cg-duckdb"),
+            "pandas_vs_cg_polars_paired": _paired(big, "pandas-isin", "cg-polars"),
+            "pandas_vs_cg_polars_cpu": round(
+                big["pandas-isin"]["median_cpu_s"] / big["cg-polars"]["median_cpu_s"], 2
+            ),
+            "pandas_vs_floor": round(big["pandas-isin"]["median_s"] / floor, 2),
         }
         if "pandas2-isin" in big:
             results["ratios"]["pandas2_vs_cg_duckdb_paired"] = _paired(big, "pandas2-isin", "cg-duckdb")
@@ -406,11 +399,12 @@ def _report(r: dict[str, Any]) -> None:
         ratio = s["median_s"] / floor
         cpu_ratio = s["median_cpu_s"] / floor_cpu
         print(f"{name:14s} {s['median_s']:9.2f} {s['min_s']:7.2f} {ratio:8.2f}x {s['median_cpu_s']:7.2f} "
-              f"{cpu_ratio:8.2f}x {s['peak_rss_mb']:6d} MB")  # fmt: skip
+              f"{cpu_ratio:8.2f}x {s['peak_rss_mb']:6d} MB  (output {s['output_mb']} MB)")  # fmt: skip
     q = r["ratios"]
     print(f"paired medians: cg-duckdb/floor {q['cg_duckdb_vs_floor_paired']}x, "
           f"cg-polars/floor {q['cg_polars_vs_floor_paired']}x, "
-          f"pandas/cg-duckdb {q['pandas_vs_cg_duckdb_paired']}x")  # fmt: skip
+          f"pandas/cg-duckdb {q['pandas_vs_cg_duckdb_paired']}x, "
+          f"pandas/cg-polars {q['pandas_vs_cg_polars_paired']}x")  # fmt: skip
     if "pandas2_vs_cg_duckdb_paired" in q:
         print(f"pandas 2 / cg-duckdb {q['pandas2_vs_cg_duckdb_paired']}x")
     if "filter_small" in r:

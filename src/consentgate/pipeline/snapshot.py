@@ -320,9 +320,40 @@ def _all_links(ledger: Ledger) -> list[tuple[str, str]]:
 
 
 class _Groups:
-    """Connected components of the alias graph (union-find); identifiers without links stand alone."""
+    """Connected components of the alias graph; identifiers without links stand alone.
 
-    def __init__(self, links: Iterable[tuple[str, str]]) -> None:
+    ``canonical`` maps every linked identifier to its group's name (the group's smallest
+    identifier). The usual shape, every alias linked to a subject that is not itself an alias, is
+    grouped by subject in Arrow; anything else (chains, an identifier on both sides) by union-find.
+    """
+
+    def __init__(self, links: Sequence[tuple[str, str]]) -> None:
+        self._members: dict[str, list[str]] | None = None
+        self.canonical: dict[str, str] = self._stars(links)
+        if links and not self.canonical:
+            self.canonical = self._union_find(links)
+
+    @staticmethod
+    def _stars(links: Sequence[tuple[str, str]]) -> dict[str, str]:
+        """Groups when every alias appears once and no subject is an alias (else ``{}``)."""
+        if not links:
+            return {}
+        alias = pa.array([a for a, _ in links], pa.string())
+        subject = pa.array([b for _, b in links], pa.string())
+        if (
+            pc.count_distinct(alias).as_py() != len(alias)
+            or pc.any(pc.is_in(subject, value_set=alias)).as_py()
+        ):
+            return {}
+        pairs = pa.table(
+            {"node": pa.concat_arrays([alias, subject]), "group": pa.concat_arrays([subject, subject])}
+        )
+        low = pairs.group_by("group").aggregate([("node", "min")])
+        named = pairs.join(low, "group")
+        return dict(zip(named.column("node").to_pylist(), named.column("node_min").to_pylist(), strict=True))
+
+    @staticmethod
+    def _union_find(links: Sequence[tuple[str, str]]) -> dict[str, str]:
         parent: dict[str, str] = {}
 
         def find(x: str) -> str:
@@ -339,16 +370,25 @@ class _Groups:
             ra, rb = find(a), find(b)
             if ra != rb:
                 parent[max(ra, rb)] = min(ra, rb)
-        self.members: dict[str, list[str]] = defaultdict(list)
+        members: dict[str, list[str]] = defaultdict(list)
         for x in parent:
-            self.members[find(x)].append(x)
+            members[find(x)].append(x)
         # The smallest identifier names the group (the root above is not always the smallest).
-        self.canonical: dict[str, str] = {}
-        for ms in self.members.values():
+        canonical: dict[str, str] = {}
+        for ms in members.values():
             low = min(ms)
             for m in ms:
-                self.canonical[m] = low
-        self.members = defaultdict(list, {min(ms): ms for ms in self.members.values()})
+                canonical[m] = low
+        return canonical
+
+    @property
+    def members(self) -> dict[str, list[str]]:
+        """Group name → its identifiers (built on first use: a no-change refresh never needs it)."""
+        if self._members is None:
+            self._members = defaultdict(list)
+            for m, name in self.canonical.items():
+                self._members[name].append(m)
+        return self._members
 
     def person(self, identifier: str) -> str:
         return self.canonical.get(identifier, identifier)
@@ -406,19 +446,13 @@ def _update(ledger: Ledger, prev: Snapshot, ctx: _Context) -> Snapshot:
     }
     groups = _Groups(_all_links(ledger))
     old = prev.table
-    old_keys: list[str] = old.column("key").to_pylist()
-    old_person = dict(zip(old_keys, old.column("person").to_pylist(), strict=True))
-
     affected: set[str] = {groups.person(s) for s in touched}
     # Alias links added or removed: an identifier whose group name changed, or that is new.
     regrouped_old: set[str] = set()
-    for ident in set(groups.canonical) | set(old_keys):
-        was = old_person.get(ident)
-        now = groups.person(ident)
-        if was != now:
-            affected.add(now)
-            if was is not None:
-                regrouped_old.add(was)
+    for was, now in _regrouped(old, groups):
+        affected.add(now)
+        if was is not None:
+            regrouped_old.add(was)
     # Decisions whose time is up (expiry, a material notice change, an event dated in the future).
     due = pc.less_equal(
         old.column("valid_until"),
@@ -430,6 +464,13 @@ def _update(ledger: Ledger, prev: Snapshot, ctx: _Context) -> Snapshot:
         # Everyone who shared a group with a regrouped identifier: a split changes them too.
         mates = old.filter(pc.is_in(old.column("person"), pa.array(sorted(regrouped_old), pa.string())))
         affected.update(groups.person(k) for k in mates.column("key").to_pylist())
+
+    if not affected:
+        # Nothing to re-decide: the previous rows are the snapshot (no copy, no re-sort).
+        # The rows are the previous snapshot's, so are its person count.
+        table = old if _is_sorted(old) else _sorted(old)
+        meta = _meta(ctx, head, table, prev.meta.persons, built="incremental", recomputed_persons=0)
+        return Snapshot(table, meta)
 
     ids = sorted({i for p in affected for i in groups.ids_of(p)})
     by_id: dict[str, list[ConsentEvent]] = defaultdict(list)
@@ -451,9 +492,52 @@ def _update(ledger: Ledger, prev: Snapshot, ctx: _Context) -> Snapshot:
     drop = pa.array(ids, pa.string())
     kept = old.filter(pc.invert(pc.is_in(old.column("key"), value_set=drop)))
     table = _sorted(pa.concat_tables([kept, rows.table()]))
-    persons = int(pc.count_distinct(table.column("person")).as_py()) if table.num_rows else 0
-    meta = _meta(ctx, head, table, persons, built="incremental", recomputed_persons=rows.persons)
+    meta = _meta(ctx, head, table, _persons(table), built="incremental", recomputed_persons=rows.persons)
     return Snapshot(table, meta)
+
+
+def _regrouped(old: pa.Table, groups: _Groups) -> Iterator[tuple[str | None, str]]:
+    """``(old person or None if it had no row, person now)`` for every identifier whose person
+    differs between the previous snapshot and the current alias links.
+
+    Vectorised: an identifier without a link is its own person, so among the rows whose key has no
+    link only those with ``person != key`` changed (they lost their link); only identifiers that do
+    appear in links are compared one by one with their old row (found by hash lookup in Arrow).
+    """
+    keys, persons = old.column("key"), old.column("person")
+    linked_ids = list(groups.canonical)
+    linked = pa.array(linked_ids, pa.string())
+    now = pa.array([groups.canonical[i] for i in linked_ids], pa.string())
+    # Each old row's position among the linked identifiers (null: the identifier has no link now).
+    at = pc.index_in(keys, value_set=linked)
+    in_links = pc.is_valid(at)
+    # Rows whose identifier has no link now: their person must be the identifier itself.
+    lone = old.filter(pc.and_(pc.invert(in_links), pc.not_equal(keys, persons)))
+    for key, was in zip(lone.column("key").to_pylist(), lone.column("person").to_pylist(), strict=True):
+        yield was, key
+    if not linked_ids:
+        return
+    # Rows of linked identifiers: their old person against their group now.
+    rows = old.select(["key", "person"]).filter(in_links).append_column("now", pc.take(now, pc.drop_null(at)))
+    moved = rows.filter(pc.not_equal(rows.column("person"), rows.column("now")))
+    yield from zip(moved.column("person").to_pylist(), moved.column("now").to_pylist(), strict=True)
+    if rows.num_rows < len(linked_ids):
+        # Linked identifiers without a row: new to the snapshot.
+        new = pc.invert(pc.is_in(linked, value_set=rows.column("key")))
+        for name in now.filter(new).to_pylist():
+            yield None, name
+
+
+def _is_sorted(table: pa.Table) -> bool:
+    """Whether the rows are sorted by key (strictly: keys are unique), as every snapshot built here is."""
+    if table.num_rows < 2:
+        return True
+    keys = table.column("key")
+    return bool(pc.all(pc.less(keys.slice(0, len(keys) - 1), keys.slice(1))).as_py())
+
+
+def _persons(table: pa.Table) -> int:
+    return int(pc.count_distinct(table.column("person")).as_py()) if table.num_rows else 0
 
 
 def _sorted(table: pa.Table) -> pa.Table:

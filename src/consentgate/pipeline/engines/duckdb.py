@@ -98,6 +98,9 @@ def filter_sql(con: Any, source: str, plan: FilterPlan) -> Any:
 def filter_files(paths: Sequence[Path], output: Path, plan: FilterPlan, progress: ProgressFn) -> Counts:
     con = duckdb.connect()
     try:
+        # Row order is not kept anyway (the join runs in parallel); without this DuckDB would also
+        # re-sequence row groups before writing, and a thread that falls behind holds up the rest.
+        con.execute("SET preserve_insertion_order = false")
         con.register("consentgate_keys_arrow", plan.join_keys())
         con.register("consentgate_exceptions_arrow", plan.exceptions)
         con.execute("CREATE TEMP TABLE consentgate_keys AS SELECT * FROM consentgate_keys_arrow")

@@ -71,7 +71,8 @@ def filter_files(paths: Sequence[Path], output: Path, plan: FilterPlan, progress
     scan = _scan(paths)
     total = int(scan.select(pl.len()).collect().item())
     progress(0, total)
-    _kept(scan, plan).sink_parquet(output)
+    # Snappy, like DuckDB's and pandas' default: about a third less CPU than Polars' default zstd.
+    _kept(scan, plan).sink_parquet(output, compression="snappy")
     kept = pq.read_metadata(output).num_rows
     side = _rare_counts(scan, plan)
     progress(total, total)

@@ -1,0 +1,203 @@
+"""Snapshot refresh benchmark (issue 4): what keeping a large snapshot fresh costs.
+
+Builds a SQLite ledger with ``--subjects`` opted-out subjects (one event each) and ``--aliases``
+cookie ids linked to some of them (one identifier per alias row in the snapshot), then times, in one
+process and interleaved, ``--repeat`` times:
+
+- ``full``: a full build (the baseline: what a refresh would cost without ``previous=``);
+- ``refresh-none``: an incremental refresh when nothing changed (the training-run guard does this
+  every ``refresh_seconds``);
+- ``refresh-1k``: an incremental refresh after 1,000 new events (each repetition adds its own);
+- ``refresh-link``: an incremental refresh after one new alias link between two existing subjects.
+
+Each refresh starts from the same previous snapshot and is checked to equal a full rebuild.
+``--baseline-rev REV`` also times ``snapshot.py`` as it was at git revision REV (loaded from
+``git show``), so a before/after of a change is measured in the same run.
+
+Run: .venv/bin/python benchmarks/snapshot.py                 (1M identifiers; a few minutes)
+     .venv/bin/python benchmarks/snapshot.py --subjects 90000 --aliases 10000   (quick)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from common import OPT_OUT_POLICY, ROOT
+
+POLICY = OPT_OUT_POLICY
+PURPOSE = "train_ranker"
+AT = datetime(2026, 9, 1, tzinfo=UTC)
+
+
+def build_ledger(work: Path, n_subjects: int, n_aliases: int) -> Any:
+    from sqlalchemy import insert
+
+    from consentgate.ledger import schema as t
+    from consentgate.ledger.events import Action, NewEvent
+    from consentgate.ledger.store import Ledger
+
+    ledger = Ledger.open(str(work / "ledger.db"))
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    for start in range(0, n_subjects, 20_000):
+        ledger.append(
+            [
+                NewEvent(
+                    f"user-{i:08d}", Action.OPT_OUT, t0 + timedelta(seconds=i), purpose=PURPOSE, region="US"
+                )
+                for i in range(start, min(start + 20_000, n_subjects))
+            ]
+        )
+    # Cookie ids linked to every k-th subject (what identity.link writes, in bulk).
+    step = max(1, n_subjects // max(1, n_aliases))
+    now = datetime.now(UTC).isoformat()
+    rows = [
+        {
+            "alias": f"cookie-{j:08d}",
+            "subject": f"user-{j * step % n_subjects:08d}",
+            "kind": "cookie_id",
+            "linked_at": now,
+        }
+        for j in range(n_aliases)
+    ]
+    with ledger.engine.begin() as conn:
+        for start in range(0, len(rows), 50_000):
+            conn.execute(insert(t.aliases), rows[start : start + 50_000])
+    return ledger
+
+
+def load_rev(rev: str) -> ModuleType:
+    """snapshot.py as it was at git revision ``rev``, as a module of its own."""
+    src = subprocess.run(
+        ["git", "show", f"{rev}:src/consentgate/pipeline/snapshot.py"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    path = Path(tempfile.mkdtemp(prefix="cg-snapshot-rev-")) / "snapshot_rev.py"
+    path.write_text(src)
+    spec = importlib.util.spec_from_file_location("consentgate_snapshot_rev", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--subjects", type=int, default=900_000)
+    ap.add_argument("--aliases", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--baseline-rev", help="also time snapshot.py as of this git revision (e.g. HEAD)")
+    ap.add_argument("--workdir", type=Path)
+    args = ap.parse_args()
+
+    from sqlalchemy import insert
+
+    from consentgate.ledger import schema as t
+    from consentgate.ledger.events import Action, NewEvent
+    from consentgate.pipeline import snapshot as current
+    from consentgate.policy import load_policy
+
+    versions: dict[str, ModuleType] = {"new": current}
+    if args.baseline_rev:
+        versions["rev"] = load_rev(args.baseline_rev)
+    with tempfile.TemporaryDirectory(prefix="cg-snapshot-bench-", dir=args.workdir) as tmp:
+        work = Path(tmp)
+        (work / "policy.yaml").write_text(POLICY)
+        policy = load_policy(work / "policy.yaml")
+        t_setup, ledger = timed(lambda: build_ledger(work, args.subjects, args.aliases))
+        prev = current.build_snapshot(policy, ledger, PURPOSE, AT)
+        results: dict[str, Any] = {
+            "command": " ".join(["python", "benchmarks/snapshot.py", *sys.argv[1:]]),
+            "cpus": os.cpu_count(),
+            "subjects": args.subjects,
+            "aliases": args.aliases,
+            "identifiers": len(prev),
+            "ledger_setup_s": round(t_setup, 1),
+        }
+        print(f"ledger: {args.subjects:,} subjects, {args.aliases:,} aliases, {len(prev):,} snapshot rows "
+              f"(set up in {t_setup:.0f} s)", flush=True)  # fmt: skip
+        runs: dict[str, list[float]] = {}
+        later = AT - timedelta(days=1)
+        for r in range(args.repeat):
+            for tag, mod in versions.items():
+                full_s, full = timed(lambda m=mod: m.build_snapshot(policy, ledger, PURPOSE, AT))
+                runs.setdefault(f"{tag}:full", []).append(full_s)
+                none_s, same = timed(
+                    lambda m=mod, p=prev: m.build_snapshot(policy, ledger, PURPOSE, AT, previous=p)
+                )
+                assert same.meta.built == "incremental"
+                assert same.meta.recomputed_persons == 0
+                assert same.table.equals(prev.table), "a no-change refresh must equal the previous snapshot"
+                runs.setdefault(f"{tag}:refresh-none", []).append(none_s)
+            print(f"  rep {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in runs.items()), flush=True)
+        # Changes (they accumulate in the ledger, so they come after the no-change timings).
+        for r in range(args.repeat):
+            late = [f"late-{r}-{i:05d}" for i in range(1000)]
+            ledger.append([NewEvent(s, Action.OPT_OUT, later, purpose=PURPOSE, region="US") for s in late])
+            link = {"alias": f"user-{r + 1:08d}", "subject": f"user-{args.subjects - 1 - r:08d}"}
+            with ledger.engine.begin() as conn:
+                conn.execute(
+                    insert(t.aliases).values(
+                        **link, kind="account_id", linked_at=datetime.now(UTC).isoformat()
+                    )
+                )
+            full = current.build_snapshot(policy, ledger, PURPOSE, AT)
+            for tag, mod in versions.items():
+                s, inc = timed(
+                    lambda m=mod, p=prev: m.build_snapshot(policy, ledger, PURPOSE, AT, previous=p)
+                )
+                assert inc.meta.built == "incremental"
+                assert inc.table.equals(full.table), "an incremental refresh must equal a full rebuild"
+                runs.setdefault(f"{tag}:refresh-1k+link", []).append(s)
+            prev = full
+            print(f"  changes rep {r + 1}: " + ", ".join(
+                f"{k} {v[-1]:.2f} s" for k, v in runs.items() if k.endswith("link")), flush=True)  # fmt: skip
+        ledger.close()
+    med = {k: statistics.median(v) for k, v in runs.items()}
+    results["seconds"] = {
+        k: {"median": round(med[k], 3), "runs": [round(x, 3) for x in v]} for k, v in runs.items()
+    }
+    results["full_vs_refresh_none"] = round(med["new:full"] / med["new:refresh-none"], 1)
+    if "rev:refresh-none" in med:
+        results["refresh_none_rev_vs_new"] = round(med["rev:refresh-none"] / med["new:refresh-none"], 1)
+    results["peak_rss_mb"] = _peak_rss_mb()
+    print(f"\n{'timing':22s} {'median s':>9s}")
+    for k, v in results["seconds"].items():
+        print(f"{k:22s} {v['median']:9.3f}")
+    print(f"peak RSS {results['peak_rss_mb']} MB")
+    out = ROOT / "benchmarks" / "out" / "snapshot.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+def _peak_rss_mb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    main()
