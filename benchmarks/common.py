@@ -20,7 +20,6 @@ REGIONS = ["DE", "FR", "GB", "US-CA", "US-TX", "US-NY", "BR", "JP", "IN"]
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
-
 # The opt-out policy of the pipeline benchmarks (filter.py, snapshot.py): one AI purpose whose default
 # is allowed, so opted-out people are what a filter must drop.
 OPT_OUT_POLICY = """\
@@ -44,6 +43,7 @@ notices:
 sources:
   - {id: events, kind: event_log, purposes: [train_ranker], personal: true}
 """
+
 
 def synthetic_submissions(n_subjects: int, per_subject: int, seed: int = 7) -> list[dict[str, Any]]:
     """Consent submissions as the banner sends them: several purposes, one notice version each."""
