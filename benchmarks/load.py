@@ -252,7 +252,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, db: str, *, group_commit: bool, workers: int = 1) -> None:
+    def __init__(self, db: str, *, group_commit: bool, workers: int = 1, src: str | None = None) -> None:
         self.port = _free_port()
         env = dict(
             os.environ,
@@ -263,6 +263,8 @@ class Server:
             # this machine serves, so they cost their bookkeeping but refuse nothing.
             CONSENTGATE_LOG_LEVEL="warning",
         )
+        if src:  # serve another copy of the code (``--before``): it comes first on the import path
+            env["PYTHONPATH"] = src
         # `consentgate serve`, as deployed: uvloop and httptools when installed, our JSON logging.
         serve = "from consentgate.cli import main; main()"
         self.proc = subprocess.Popen(
@@ -360,7 +362,7 @@ def _phase(
     return result
 
 
-def run(db_url: str, args: argparse.Namespace, group_commit: bool) -> dict[str, Any]:
+def run(db_url: str, args: argparse.Namespace, group_commit: bool, src: str | None = None) -> dict[str, Any]:
     from consentgate import apikeys
     from consentgate.ledger.store import Ledger
 
@@ -368,7 +370,7 @@ def run(db_url: str, args: argparse.Namespace, group_commit: bool) -> dict[str, 
         _, key = apikeys.create_key(ledger.engine, "admin", "load benchmark")
     # Other work on the machine moves these figures a lot: each run says how busy it was.
     out: dict[str, Any] = {"load_average": round(os.getloadavg()[0], 2)}
-    server = Server(db_url, group_commit=group_commit, workers=args.workers)
+    server = Server(db_url, group_commit=group_commit, workers=args.workers, src=src)
     first = random.randrange(10**3) * 10**7
     common = {"processes": args.processes}
     try:
@@ -465,6 +467,12 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs of each server, interleaved; figures are their medians"
     )
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    ap.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also serve the code in SRC (a copy of src/ from before a change), group commit on, "
+        "interleaved with the others: before/after figures from the same minutes",
+    )
     args = ap.parse_args()
     report: dict[str, Any] = {
         "events_per_submission": EVENTS_PER_SUBMISSION,
@@ -473,13 +481,18 @@ def main() -> None:
         "cpus": os.cpu_count(),
         "load_average_before": os.getloadavg(),
     }
-    configs = {"group_commit": True, "baseline_one_commit_per_request": False}
+    configs: dict[str, tuple[bool, str | None]] = {
+        "group_commit": (True, None),
+        "baseline_one_commit_per_request": (False, None),
+    }
+    if args.before:
+        configs["group_commit_before"] = (True, str(Path(args.before).resolve()))
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
             runs: dict[str, list[dict[str, Any]]] = {label: [] for label in configs}
             for i in range(args.repeat):  # interleaved, so a noisy minute hits both alike
-                for label, on in configs.items():
-                    runs[label].append(run(str(Path(tmp) / f"{label}-{i}.db"), args, on))
+                for label, (on, src) in configs.items():
+                    runs[label].append(run(str(Path(tmp) / f"{label}-{i}.db"), args, on, src))
             report["sqlite"] = _compare(runs)
     if args.db in ("postgresql", "both"):
         with postgres() as url:
@@ -489,11 +502,11 @@ def main() -> None:
                 base = url.rsplit("/", 1)[0]
                 runs = {label: [] for label in configs}
                 for i in range(args.repeat):
-                    for label, on in configs.items():
-                        name = f"{label[0]}{i}"
+                    for k, (label, (on, src)) in enumerate(configs.items()):
+                        name = f"{label[0]}{k}_{i}"
                         with psycopg.connect(url, autocommit=True) as conn:
                             conn.execute(f"CREATE DATABASE {name}")
-                        runs[label].append(run(f"{base}/{name}", args, on))
+                        runs[label].append(run(f"{base}/{name}", args, on, src))
                 report["postgresql"] = _compare(runs)
     report["load_average_after"] = os.getloadavg()
     lines: list[str] = [f"medians of {args.repeat} runs; load average before {report['load_average_before']}"]
@@ -513,6 +526,14 @@ def main() -> None:
                 f"{db}: saturation with group commit {g['events_per_s'] / max(1, b['events_per_s']):.2f}x "
                 f"the baseline's events/s; p99 {g['p99_ms']} ms vs {b['p99_ms']} ms"
             )
+            if "group_commit_before" in report[db]:
+                new = report[db]["group_commit"]["median"]["submit_fixed_rate"][0]
+                old = report[db]["group_commit_before"]["median"]["submit_fixed_rate"][0]
+                cpu = "server_cpu_ms_per_request"
+                lines.append(
+                    f"{db}: at the fixed rate, server CPU per submission {new[cpu]} ms vs {old[cpu]} ms "
+                    f"before; p99 {new['p99_ms']} ms vs {old['p99_ms']} ms"
+                )
     print("\n".join(lines))
     out = ROOT / "benchmarks" / "out"
     out.mkdir(exist_ok=True)

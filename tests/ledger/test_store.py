@@ -6,8 +6,10 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
+from consentgate.errors import TerminalStorageError
 from consentgate.ledger.chain import GENESIS, wording_hash
 from consentgate.ledger.events import Action, NewEvent, NoticeText
 from consentgate.ledger.store import Ledger
@@ -160,3 +162,33 @@ def test_reopening_does_not_migrate_again_and_keeps_data(ledger_url: str) -> Non
         assert second.count() == 2
         assert second.verify().ok
         assert json.dumps(second.verify().to_json())
+
+
+def test_a_failed_append_stores_nothing_and_the_next_one_works(ledger: Ledger) -> None:
+    """A row in the way of the next seq makes the append fail as a whole: no events, no wording, the
+    head unmoved, a terminal error (retrying the same write cannot help); the connection goes back
+    to the pool usable, and once the obstacle is gone the ledger carries on."""
+    first = ledger.append(_events(2))
+    with ledger.engine.begin() as conn:  # a rogue row at seq 3, the head left at 2
+        conn.execute(
+            text(
+                "INSERT INTO events (seq, event_id, subject, subject_salt, subject_commit, action, "
+                "source, occurred_at, occurred_us, recorded_at, recorded_us, signals, prev_hash, hash) "
+                "VALUES (3, 'rogue', 's', 'x', 'c', 'grant', 'api', 'a', 0, 'b', 0, '{}', 'p', 'h')"
+            )
+        )
+    wording = "A wording first seen in the failing append."
+    nt = NoticeText("ai-training", "9", "en", wording, wording_hash(wording))
+    with pytest.raises(TerminalStorageError, match="could not append to the ledger"):
+        ledger.append(_events(3, subject="subj-9"), [nt])
+    assert ledger.head() == (2, first[-1].hash)
+    assert ledger.events_of(["subj-9"]) == []
+    assert ledger.texts([nt.text_hash]) == {}
+    with ledger.engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE event_id = 'rogue'"))
+    for _ in range(3):  # every pooled connection still works
+        ledger.append(_events(1, subject="subj-10"), [nt])
+    assert ledger.texts([nt.text_hash]) == {nt.text_hash: nt}
+    report = ledger.verify()
+    assert report.ok, report
+    assert report.checked == 5

@@ -8,22 +8,51 @@ share one database and still produce one chain without forks or gaps.
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import uuid
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from consentgate.errors import TerminalStorageError, TransientStorageError
 from consentgate.ledger import schema as t
-from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, new_salt, wording_hash
+from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, wording_hash
 from consentgate.ledger.db import make_engine, migrate, retry_locked
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit for IN (...) lists
+_EVENT_COLUMNS = tuple(c.name for c in t.events.columns)
+_ROWS_PER_INSERT = _CHUNK // len(_EVENT_COLUMNS)  # one multi-row INSERT, under the same limit
+_KNOWN_TEXTS_MAX = 100_000
+
+
+class _AppendSQL:
+    """The append path's statements as driver SQL, in the driver's placeholder style."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.mark = "%s" if postgres else "?"  # psycopg / sqlite3
+        lock = " FOR UPDATE" if postgres else ""  # SQLite: BEGIN IMMEDIATE already holds the lock
+        self.head = f"SELECT seq, hash FROM ledger_head WHERE id = 1{lock}"
+        self.set_head = f"UPDATE ledger_head SET seq = {self.mark}, hash = {self.mark} WHERE id = 1"
+        self._row = "(" + ", ".join([self.mark] * len(_EVENT_COLUMNS)) + ")"
+        self._inserts: dict[int, str] = {}
+        text_columns = "text_hash, notice_id, notice_version, locale, text, first_recorded_at"
+        self.insert_text = f"INSERT INTO notice_texts ({text_columns}) VALUES ({', '.join([self.mark] * 6)})"
+
+    def known_texts(self, n: int) -> str:
+        return f"SELECT text_hash FROM notice_texts WHERE text_hash IN ({', '.join([self.mark] * n)})"
+
+    def insert(self, rows: int) -> str:
+        sql = self._inserts.get(rows)
+        if sql is None:
+            sql = f"INSERT INTO events ({', '.join(_EVENT_COLUMNS)}) VALUES " + ", ".join([self._row] * rows)
+            self._inserts[rows] = sql
+        return sql
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +92,11 @@ class Ledger:
         self.url = url
         self._writer = engine.execution_options(ledger_write=True)
         self.is_postgres = engine.dialect.name == "postgresql"
+        self._sql = _AppendSQL(self.is_postgres)
+        self._sqlite3 = engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite"
+        # Wordings this process has seen committed. Stored wordings are never deleted, so an append
+        # whose wordings are all here skips looking them up; any other still checks under the lock.
+        self._known_texts: set[str] = set()
 
     @classmethod
     def open(cls, url: str, *, migrate_schema: bool = True) -> Ledger:
@@ -94,82 +128,129 @@ class Ledger:
 
         The transaction commits (and SQLite/PostgreSQL flush it to disk) before this returns, so a
         caller may acknowledge the events as soon as it has the result.
+
+        The hot path of every submission (the group committer calls it once per shared transaction),
+        so it sends ready-made driver SQL — three statements between BEGIN and COMMIT, the same ones
+        SQLAlchemy would compile from :mod:`consentgate.ledger.schema` — and on SQLite goes straight
+        to the pooled ``sqlite3`` connection, skipping SQLAlchemy's per-statement machinery.
         """
         if not new:
             return []
-        try:
-            with self._writer.begin() as conn:
-                q = select(t.ledger_head.c.seq, t.ledger_head.c.hash).where(t.ledger_head.c.id == 1)
-                if self.is_postgres:
-                    q = q.with_for_update()
-                seq, prev = conn.execute(q).one()
-                # Under the head lock: two writers that both find a wording missing would otherwise
-                # both insert it, and the second would fail on the primary key.
-                self._store_texts(conn, texts)
-                now = utc_now()
-                rows, stored = [], []
-                for ev in new:
-                    seq += 1
-                    recorded = ev.recorded_at or now
-                    salt = new_salt()
-                    row: dict[str, Any] = {
-                        "seq": seq,
-                        "event_id": str(uuid.uuid4()),
-                        "subject": ev.subject,
-                        "subject_salt": salt,
-                        "subject_commit": commit_subject(ev.subject, salt),
-                        "action": ev.action.value,
-                        "purpose": ev.purpose,
-                        "notice_id": ev.notice_id,
-                        "notice_version": ev.notice_version,
-                        "wording_hash": ev.wording_hash,
-                        "region": ev.region,
-                        "locale": ev.locale,
-                        "source": ev.source,
-                        "occurred_at": ev.occurred_at.isoformat(),
-                        "recorded_at": iso(recorded),
-                        "signals": dict(ev.signals),
-                    }
-                    row["hash"] = event_hash(prev, row)
-                    row["prev_hash"] = prev
-                    prev = row["hash"]
-                    stored.append(_to_event(row))
-                    row["signals"] = _dump(row["signals"])
-                    row["occurred_us"] = stored[-1].occurred_us
-                    row["recorded_us"] = stored[-1].recorded_us
-                    rows.append(row)
-                conn.execute(insert(t.events), rows)
-                conn.execute(update(t.ledger_head).where(t.ledger_head.c.id == 1).values(seq=seq, hash=prev))
-        except SQLAlchemyError as exc:
-            raise _storage_error(exc, "append to the ledger") from exc
+        wanted = {nt.text_hash: nt for nt in texts}
+        # One getrandom() per append instead of two per event (salt and event id); each call
+        # releases the GIL, and on a busy server taking it back is a wait.
+        noise = os.urandom(32 * len(new))
+        if self._sqlite3:
+            stored = self._append_sqlite(new, wanted, noise)
+        else:
+            try:
+                with self._writer.begin() as conn:
+
+                    def execute(sql: str, params: Sequence[Any] | None = None) -> Any:
+                        return conn.exec_driver_sql(sql, tuple(params) if params is not None else None)
+
+                    stored = self._extend(execute, new, wanted, noise)
+            except SQLAlchemyError as exc:
+                raise _storage_error(exc, "append to the ledger") from exc
+        if wanted:  # committed: no need to look these up again (bounded, whatever callers send)
+            if len(self._known_texts) > _KNOWN_TEXTS_MAX:
+                self._known_texts.clear()
+            self._known_texts.update(wanted)
         return stored
 
-    def _store_texts(self, conn: Any, texts: Iterable[NoticeText]) -> None:
-        wanted = {nt.text_hash: nt for nt in texts}
-        if not wanted:
-            return
-        have = set(
-            conn.execute(
-                select(t.notice_texts.c.text_hash).where(t.notice_texts.c.text_hash.in_(wanted))
-            ).scalars()
-        )
-        missing = [nt for h, nt in wanted.items() if h not in have]
-        if missing:
-            now = iso(utc_now())
-            conn.execute(
-                insert(t.notice_texts),
-                [
-                    {
-                        "text_hash": nt.text_hash,
-                        "notice_id": nt.notice_id,
-                        "notice_version": nt.notice_version,
-                        "locale": nt.locale,
-                        "text": nt.text,
-                        "first_recorded_at": now,
-                    }
-                    for nt in missing
-                ],
-            )
+    def _append_sqlite(
+        self, new: Sequence[NewEvent], wanted: dict[str, NoticeText], noise: bytes
+    ) -> list[ConsentEvent]:
+        """One durable transaction on a pooled ``sqlite3`` connection (autocommit mode, WAL,
+        ``synchronous=FULL``: see :func:`consentgate.ledger.db.make_engine`)."""
+        try:
+            pooled = self.engine.raw_connection()
+        except SQLAlchemyError as exc:
+            raise _storage_error(exc, "append to the ledger") from exc
+        try:
+            db = cast(sqlite3.Connection, pooled.driver_connection)
+            # The write lock up front, as ledger.db's begin hook does for every ledger write, so the
+            # head read below is the one this transaction extends.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                stored = self._extend(db.execute, new, wanted, noise)
+                db.commit()  # COMMIT, flushed to disk (synchronous=FULL) before it returns
+            except BaseException:
+                try:
+                    db.rollback()
+                except sqlite3.Error:
+                    pooled.invalidate()  # in an unknown state: the pool must not hand it out again
+                raise
+        except sqlite3.Error as exc:
+            raise _sqlite_error(exc, "append to the ledger") from exc
+        finally:
+            pooled.close()  # back to the pool
+        return stored
+
+    def _extend(
+        self,
+        execute: Callable[..., Any],
+        new: Sequence[NewEvent],
+        wanted: dict[str, NoticeText],
+        noise: bytes,
+    ) -> list[ConsentEvent]:
+        """The body of an append's transaction: read the head, store the rows, move the head."""
+        sql = self._sql
+        seq, prev = execute(sql.head).fetchone()
+        # Under the head lock: two writers that both find a wording missing would otherwise both
+        # insert it, and the second would fail on the primary key.
+        if wanted.keys() - self._known_texts:
+            self._store_texts(execute, wanted)
+        now = utc_now()
+        rows: list[tuple[Any, ...]] = []
+        stored: list[ConsentEvent] = []
+        for i, ev in enumerate(new):
+            seq += 1
+            recorded = ev.recorded_at or now
+            salt = noise[32 * i : 32 * i + 16].hex()  # as chain.new_salt(): 16 random bytes
+            row: dict[str, Any] = {
+                "seq": seq,
+                "event_id": str(uuid.UUID(bytes=noise[32 * i + 16 : 32 * i + 32], version=4)),  # uuid4()
+                "subject": ev.subject,
+                "subject_salt": salt,
+                "subject_commit": commit_subject(ev.subject, salt),
+                "action": ev.action.value,
+                "purpose": ev.purpose,
+                "notice_id": ev.notice_id,
+                "notice_version": ev.notice_version,
+                "wording_hash": ev.wording_hash,
+                "region": ev.region,
+                "locale": ev.locale,
+                "source": ev.source,
+                "occurred_at": ev.occurred_at.isoformat(),
+                "recorded_at": iso(recorded),
+                "signals": dict(ev.signals),
+            }
+            row["hash"] = event_hash(prev, row)
+            row["prev_hash"] = prev
+            prev = row["hash"]
+            event = _to_event(row)
+            stored.append(event)
+            row["signals"] = _dump(row["signals"])
+            row["occurred_us"] = event.occurred_us
+            row["recorded_us"] = event.recorded_us
+            rows.append(tuple(row[c] for c in _EVENT_COLUMNS))
+        for i in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[i : i + _ROWS_PER_INSERT]
+            execute(sql.insert(len(chunk)), [v for r in chunk for v in r])
+        execute(sql.set_head, (seq, prev))
+        return stored
+
+    def _store_texts(self, execute: Callable[..., Any], wanted: dict[str, NoticeText]) -> None:
+        hashes = list(wanted)
+        have = {r[0] for r in execute(self._sql.known_texts(len(hashes)), hashes).fetchall()}
+        now = iso(utc_now())
+        for h, nt in wanted.items():
+            if h not in have:
+                execute(
+                    self._sql.insert_text,
+                    (nt.text_hash, nt.notice_id, nt.notice_version, nt.locale, nt.text, now),
+                )
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -366,6 +447,14 @@ def _row_event(row: Any) -> ConsentEvent:
 
 
 _ACTIONS = {a.value: a for a in Action}
+
+
+def _sqlite_error(exc: sqlite3.Error, doing: str) -> Exception:
+    """What ``_storage_error`` says of the same error raised through SQLAlchemy."""
+    text = str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, sqlite3.OperationalError):
+        return TransientStorageError(f"could not {doing}: {text}")
+    return TerminalStorageError(f"could not {doing}: {text}")
 
 
 def _storage_error(exc: SQLAlchemyError, doing: str) -> Exception:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi.concurrency import run_in_threadpool
+
 from consentgate.errors import EventError
 from consentgate.ledger.events import ConsentEvent
 from consentgate.server.errors import RequestProblems, summarise
@@ -99,6 +101,16 @@ def record(service: ConsentService, planned: Plan) -> list[ConsentEvent]:
     except EventError as exc:
         problems = planned.relocate(exc.problems)
         raise RequestProblems("invalid_event", summarise(problems), problems) from None
+
+
+async def record_async(service: ConsentService, planned: Plan) -> list[ConsentEvent]:
+    """``record`` for an ``async`` endpoint: the blocking part (intake and the durable commit, which
+    waits for the group committer) runs in the threadpool; the rest of the request stays on the loop.
+
+    ``ConsentService.record`` is the one way events are validated and stored (tests replace it to
+    simulate storage failures), so it is called as it is rather than taken apart here.
+    """
+    return await run_in_threadpool(record, service, planned)
 
 
 def receipt(event: ConsentEvent) -> RecordedEvent:

@@ -23,16 +23,17 @@ from consentgate.server.schemas.consents import (
     SubmissionBatch,
     SubmissionReceipt,
 )
-from consentgate.server.submissions import plan, receipt, record
+from consentgate.server.submissions import plan, receipt, record, record_async
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"], responses=COMMON_RESPONSES)
 Submitter = Annotated[Caller, Depends(SUBMIT)]
 
 
-# Plain ``def`` endpoints: FastAPI runs them in its threadpool, so the blocking SQLite/PostgreSQL
-# commit never stalls the event loop.
+# The hot path (every banner click): ``async``, so only the blocking part (intake and the durable
+# commit, ``record_async``) goes to FastAPI's threadpool; a plain ``def`` endpoint would go there
+# twice, once to run and once more to validate its response.
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record one person's choices")
-def submit(
+async def submit(
     body: Submission, service: Service, caller: Submitter, tokens: Tokens, country: ClientCountry
 ) -> Receipt:
     """Store one event per choice (or one subject-level event), all or none.
@@ -45,10 +46,12 @@ def submit(
     authorize(caller, [("subject", body.subject)], write=True, keyring=tokens)
     if body.region is None and country is not None:  # the client's country, never its address
         body = body.model_copy(update={"region": country})
-    events = record(service, plan([body], batch=False))
+    events = await record_async(service, plan([body], batch=False))
     return Receipt(events=[receipt(e) for e in events], recorded_at=events[0].recorded_at)
 
 
+# Plain ``def``: FastAPI runs it in its threadpool, so validating and committing a large batch never
+# stalls the event loop.
 @router.post("/batch", status_code=status.HTTP_201_CREATED, summary="Record many submissions at once")
 def submit_batch(
     body: SubmissionBatch, service: Service, settings: AppSettings, caller: Submitter, tokens: Tokens
