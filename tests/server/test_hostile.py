@@ -277,3 +277,15 @@ async def test_decision_queries_for_unknown_purposes_are_422(
         headers=read,
     )
     assert [p["at"] for p in assert_error(batch, 422, "invalid_query")["problems"]] == ["queries[1].purpose"]
+
+
+async def test_a_parameter_that_takes_one_value_may_not_come_twice(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    """``?region=DE&region=US-CA`` must not quietly mean the last one; list parameters may repeat."""
+    read = bearer(keys["read"])
+    twice = await client.get("/v1/subjects/u-1/state?region=DE&region=US-CA", headers=read)
+    body = assert_error(twice, 422, "invalid_request")
+    assert body["problems"] == [{"at": "region", "message": "takes one value but was given 2; send it once"}]
+    listed = await client.get("/v1/requests?status=received&status=verified", headers=read)
+    assert listed.status_code == 200, listed.text
