@@ -127,7 +127,8 @@ def test_changing_any_claim_breaks_the_signature() -> None:
     "mangle",
     [
         lambda t: t[:-2],  # a shortened signature
-        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # also the last char's unused bits
+        lambda t: t[:-5] + ("A" if t[-5] != "A" else "B") + t[-4:],
         lambda t: t + ".extra",
         lambda t: t.replace("cgst1.", "cgst2.", 1),
         lambda t: t.split(".")[0] + "." + t.split(".")[2],
@@ -140,6 +141,7 @@ def test_changing_any_claim_breaks_the_signature() -> None:
     ],
     ids=[
         "short-mac",
+        "flipped-mac-last-char",
         "flipped-mac",
         "extra-part",
         "other-version",
@@ -292,3 +294,16 @@ def test_signatures_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatc
     source = inspect.getsource(tokens)
     assert "== mac" not in source
     assert "mac ==" not in source
+
+
+def test_a_non_canonical_encoding_of_a_valid_mac_is_refused() -> None:
+    """The last base64url character of a 32-byte MAC carries 2 unused bits (zero when canonical);
+    decoders ignore them, so without a canonical check four strings would verify as one token."""
+    ring = Keyring([SECRET])
+    token = ring.issue("u", now=NOW)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    value = alphabet.index(token[-1])
+    assert value % 4 == 0
+    assert ring.verify(token, now=NOW).subject == "u"
+    for spare in (1, 2, 3):
+        refused(ring, token[:-1] + alphabet[value + spare])

@@ -71,7 +71,12 @@ def _b64(data: bytes) -> str:
 def _unb64(text: str) -> bytes:
     if not text or "=" in text:
         raise ValueError("not unpadded base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # Canonical only: the last character's unused low bits are ignored by the decoder, so several
+    # strings decode to one MAC; accepting them would let a token be altered and still verify.
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def key_id(secret: str) -> str:
