@@ -17,7 +17,7 @@ Disallow: /private/
 Disallow: /*.pdf$
 Allow: /private/public
 Disallow: /tmp
-Allow: /tmp
+Allow: /drafts
 
 Sitemap: https://www.example.com/sitemap_index.xml
 """
@@ -27,7 +27,7 @@ Sitemap: https://www.example.com/sitemap_index.xml
     ("path", "allowed"),
     [
         ("/", True), ("/private/", False), ("/private/x", False), ("/private/public/page", True),
-        ("/doc.pdf", False), ("/doc.pdf?x=1", True), ("/tmp/x", True), ("/other", True),
+        ("/doc.pdf", False), ("/doc.pdf?x=1", True), ("/drafts/x", True), ("/other", True),
     ],
 )  # fmt: skip
 def test_longest_match_wins_and_allow_wins_ties(path: str, allowed: bool) -> None:
