@@ -167,3 +167,17 @@ def test_two_operators_cannot_carry_out_one_request_at_once(desk: RequestDesk) -
     with pytest.raises(Conflict, match="changed while this step ran"):
         desk.store.change(running, Status.IN_PROGRESS, actor="op-2", at=desk.now(), attempts=2)
     assert [e.actor for e in desk.get(req.request_id).log][-2:] == ["op-1", "op-1"]
+
+
+def test_the_report_handed_over_is_the_one_whose_digest_is_recorded(desk: RequestDesk) -> None:
+    import hashlib
+    import json
+
+    handed: list[dict[str, object]] = []
+    done = desk.complete(
+        desk.file("access", "ann", verified_by="operator").request_id, on_report=handed.append
+    )
+    (report,) = handed
+    digest = hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()
+    assert done.outcome["report_sha256"] == digest
+    assert done.outcome["report_generated_at"] == report["generated_at"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -37,6 +37,10 @@ RequestId = Annotated[
     typer.Argument(metavar="ID", help="The request's id, e.g. `req-3f9a1c2b7d4e5f60`.", show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout, e.g. for `jq`.")]
+ReasonOpt = Annotated[
+    str,
+    typer.Option(metavar="TEXT", help="Why, as the person will be told, e.g. `--reason 'many sources'`."),
+]
 
 
 def _desk(env: CliEnv) -> RequestDesk:
@@ -218,10 +222,7 @@ def verify(
 def extend(
     ctx: typer.Context,
     request_id: RequestId,
-    reason: Annotated[
-        str,
-        typer.Option(metavar="TEXT", help="Why, as the person will be told, e.g. `--reason 'many sources'`."),
-    ],
+    reason: ReasonOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """Extend the due date by two further months (once, within the first month, with a reason).
@@ -238,10 +239,7 @@ def extend(
 def reject(
     ctx: typer.Context,
     request_id: RequestId,
-    reason: Annotated[
-        str,
-        typer.Option(metavar="TEXT", help="Why, as the person will be told, e.g. `--reason 'not verified'`."),
-    ],
+    reason: ReasonOpt,
     as_json: JsonOpt = False,
 ) -> None:
     """Reject a request, with the reason the person will be told.
@@ -293,13 +291,14 @@ def complete(
 
     env = env_of(ctx)
     desk = _desk(env)
+    written: list[dict[str, Any]] = []
     try:
-        req = desk.complete(request_id, actor="cli", subject=subject)
+        req = desk.complete(request_id, actor="cli", subject=subject, on_report=written.append)
     except Incomplete as exc:
         report_error("Incomplete", exc.message)
         raise typer.Exit(EXIT_INCOMPLETE) from None
-    if out is not None and req.kind is RequestKind.ACCESS:
-        _write_report(desk, subject or req.subject, out)
+    if out is not None and written:
+        out.write_text(_render(written[0], html=_is_html(out)), encoding="utf-8")
     _show(env, req, as_json)
 
 
@@ -330,29 +329,28 @@ def report(
 
         consentgate requests report --subject user-42 --out user-42.html
     """
+    from consentgate.requests import access_report
+
     env = env_of(ctx)
-    desk = _desk(env)
+    body = access_report(_desk(env), subject)
     if out is not None:
-        _write_report(desk, subject, out)
+        out.write_text(_render(body, html=_is_html(out)), encoding="utf-8")
         env.note(f"wrote {out}")
-        return
-    from consentgate.requests import access_report, report_html
-
-    body = access_report(desk, subject)
-    if html:
-        typer.echo(report_html(body), nl=False)
     else:
-        env.emit_json(body)
+        typer.echo(_render(body, html=html), nl=False)
 
 
-def _write_report(desk: RequestDesk, subject: str, out: Path) -> None:
+def _is_html(path: Path) -> bool:
+    return path.suffix.lower() in (".html", ".htm")
+
+
+def _render(report: dict[str, Any], *, html: bool) -> str:
+    """The report as the page, or as JSON (plain, indented: what `jq` and an archive want)."""
     import json
 
-    from consentgate.requests import access_report, report_html
+    from consentgate.requests import report_html
 
-    body = access_report(desk, subject)
-    text = report_html(body) if out.suffix.lower() in (".html", ".htm") else json.dumps(body, indent=2) + "\n"
-    out.write_text(text, encoding="utf-8")
+    return report_html(report) if html else json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
 def register(app: typer.Typer) -> None:

@@ -252,13 +252,19 @@ class RequestDesk:
     # -- carrying out ------------------------------------------------------------------------------
 
     def complete(
-        self, request_id: str, *, actor: str = "operator", subject: str | None = None
+        self,
+        request_id: str,
+        *,
+        actor: str = "operator",
+        subject: str | None = None,
+        on_report: Callable[[dict[str, Any]], None] | None = None,
     ) -> DataRequest:
         """Carry out what the request asks and record the outcome.
 
         ``subject``: the person's identifier, needed only when the request was filed after they were
         erased (the request then holds a pseudonym, and the raw identifier is needed to find their
-        records)."""
+        records). ``on_report``: for an access request, receives the report whose digest the outcome
+        records (to hand it over as it was, rather than a second one built later)."""
         req = self.store.get(request_id)
         if req.status is Status.RECEIVED:
             raise Conflict(
@@ -279,7 +285,7 @@ class RequestDesk:
             attempts=req.attempts + 1,
         )
         if req.kind is RequestKind.ACCESS:
-            outcome = self._access(raw)
+            outcome = self._access(raw, on_report)
         elif req.kind is RequestKind.ERASE:
             outcome = self._erase(req, raw, actor=actor)
         else:
@@ -302,10 +308,12 @@ class RequestDesk:
             raise BadInput(f"--subject {given!r} is not the subject of {req.request_id}")
         return given
 
-    def _access(self, subject: str) -> dict[str, Any]:
+    def _access(self, subject: str, on_report: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
         from consentgate.requests.report import access_report
 
         report = access_report(self, subject)
+        if on_report is not None:
+            on_report(report)
         digest = hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()
         return {
             "report_sha256": digest,
