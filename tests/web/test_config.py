@@ -287,7 +287,9 @@ def test_policy_web_keys_are_checked() -> None:
     bad_purpose = text.replace(
         "  default_locale: en\n", "  default_locale: en\n  consent_mode: {nope: [ad_storage]}\n"
     )
-    with pytest.raises(PolicyError, match=r"web\.consent_mode names unknown purpose 'nope'"):
+    with pytest.raises(
+        PolicyError, match=r"web\.consent_mode\.nope \(line \d+, column \d+\): 'nope' is not a purpose id"
+    ):
         parse_policy_text(bad_purpose)
     bad_type = text.replace(
         "  default_locale: en\n", "  default_locale: en\n  consent_mode: {marketing: [ads]}\n"

@@ -40,11 +40,9 @@ CATEGORY_OF: dict[EntityType, str] = {
 
 
 def source_location(source: Source, policy_dir: Path) -> Path | None:
-    extra = source.model_extra or {}
-    raw = extra.get("location") or extra.get("path")
-    if not raw:
+    if not source.location:
         return None
-    p = Path(str(raw))
+    p = Path(source.location)
     return p if p.is_absolute() else policy_dir / p
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +12,9 @@ from rich.text import Text
 
 from consentgate.cli._shared import env_of
 from consentgate.policy import Policy
+from consentgate.policy.lint import banner_locales, policy_warnings
+from consentgate.policy.load import position
+from consentgate.policy.schema import render
 
 policy_app = typer.Typer(
     help="Validate the policy and publish its schema.\n\n"
@@ -22,25 +24,18 @@ policy_app = typer.Typer(
 )
 
 
+EXIT_STRICT = 3  # policy check --strict: the policy loads but has warnings (1 stays "invalid", 2 "usage")
+
+
 def summary(policy: Policy, now: datetime) -> dict[str, Any]:
-    """What a reviewer wants to see at a glance, plus things that deserve a second look."""
+    """What a reviewer wants to see at a glance; warnings come from :func:`policy_warnings`."""
     notes: list[str] = []
     for v in policy.vendors:
         if v.self_training and not v.self_training_approved:
+            # Not a warning: the export guard refuses such a vendor, which is the safe outcome.
             notes.append(
                 f"vendor {v.id} trains its own models (self_training: true) and no decision to allow it is "
                 "recorded (self_training_approved); exports to it will be refused"
-            )
-    for n in policy.notices:
-        if policy.current_version(n.id, now) is None:
-            notes.append(
-                f"notice {n.id} has no version in force yet; grants under it cannot be recorded today"
-            )
-    noticed = {p for n in policy.notices for p in n.purposes}
-    for p in policy.purposes:
-        if p.notice is not None and p.id not in noticed:
-            notes.append(
-                f"purpose {p.id} names notice {p.notice} but that notice does not list it under purposes"
             )
     return {
         "organization": policy.organization.name,
@@ -67,10 +62,20 @@ def summary(policy: Policy, now: datetime) -> dict[str, Any]:
             }
             for n in policy.notices
         ],
+        "banner_locales": banner_locales(policy),
         "vendors": [v.id for v in policy.vendors],
         "sources": [s.id for s in policy.sources],
         "notes": notes,
     }
+
+
+def located_warnings(policy: Policy, text: str, now: datetime) -> list[dict[str, Any]]:
+    """The policy's warnings with the YAML line and column each points at."""
+    out = []
+    for w in policy_warnings(policy, now=now):
+        line, column = position(text, w.loc)
+        out.append({"code": w.code, "path": w.path, "line": line, "column": column, "message": w.message})
+    return out
 
 
 @policy_app.command("check")
@@ -79,21 +84,39 @@ def check(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON, e.g. for a CI step that diffs it.")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Treat warnings as errors: exit 3 if there is any (for CI)."),
+    ] = False,
 ) -> None:
-    """Validate the policy file and summarise it; exit 1 with file, place and problem if it is invalid.
+    """Validate the policy file, summarise it and warn about what is legal but probably wrong.
+
+    Exit 0: valid (warnings, if any, are printed); 1: invalid, with file, line and problem;
+    3: valid but with warnings under `--strict`.
 
     Example:
 
-        consentgate --policy policy.yaml policy check
+        consentgate --policy policy.yaml policy check --strict
     """
     env = env_of(ctx)
     policy = env.policy()
-    info = summary(policy, datetime.now(UTC))
+    now = datetime.now(UTC)
+    info = summary(policy, now)
+    file = env.settings.policy
+    warnings = located_warnings(policy, Path(file).read_text(encoding="utf-8"), now)
+    failed = strict and bool(warnings)
     if as_json:
-        env.emit_json({"file": str(env.settings.policy), "valid": True, **info})
+        env.emit_json({"file": str(file), "valid": True, "strict": strict, **info, "warnings": warnings})
+        if failed:
+            raise typer.Exit(EXIT_STRICT)
         return
     out = env.out
-    out.print(Text(f"{env.settings.policy}: valid policy for {info['organization']}", style="green"))
+    count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+    if failed:
+        out.print(Text(f"{file}: loads, but --strict fails it on {count}", style="red"))
+    else:
+        with_warnings = f", with {count}" if warnings else ""
+        out.print(Text(f"{file}: valid policy for {info['organization']}{with_warnings}", style="green"))
     regions = ", ".join(f"{rid}{' (GPC)' if r['honour_gpc'] else ''}" for rid, r in info["regions"].items())
     out.print(f"regions: {regions}" if regions else 'regions: none (every code uses the "*" basis)')
     table = Table(title="purposes", title_justify="left")
@@ -104,15 +127,22 @@ def check(
         table.add_row(p["id"], p["kind"], p["notice"] or "", str(p["max_age_days"] or ""), basis)
     out.print(table)
     for n in info["notices"]:
+        current = f"v{n['current']}" if n["current"] is not None else "none yet"
         out.print(
-            f"notice {n['id']}: versions {', '.join(n['versions'])}, in force now: v{n['current']}, "
+            f"notice {n['id']}: versions {', '.join(n['versions'])}, in force now: {current}, "
             f"locales {', '.join(n['locales'])}"
         )
+    out.print(f"banner locales: {', '.join(info['banner_locales'])}")
     out.print(
         f"vendors: {', '.join(info['vendors']) or 'none'}; sources: {', '.join(info['sources']) or 'none'}"
     )
     for note in info["notes"]:
         out.print(Text(f"note: {note}", style="yellow"))
+    for w in warnings:
+        where = f"{w['path']} (line {w['line']}, column {w['column']})" if w["line"] else w["path"]
+        out.print(Text(f"warning [{w['code']}]: {where}: {w['message']}", style="yellow"))
+    if failed:
+        raise typer.Exit(EXIT_STRICT)
 
 
 @policy_app.command("schema")
@@ -133,7 +163,7 @@ def schema(
 
         consentgate policy schema --out policy.schema.json
     """
-    text = json.dumps(Policy.model_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = render()
     if out_file is None:
         typer.echo(text, nl=False)
     else:

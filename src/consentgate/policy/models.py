@@ -52,13 +52,14 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class _Model(BaseModel):
+    # Closed: a misspelt key (honor_gpc, max_age_dayz) must be an error, never a silently ignored
+    # setting that leaves GPC off or consent without expiry.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Organization(_Model):
     name: str = Field(description="Legal name of the controller.")
     contact: str | None = Field(default=None, description="Where people send privacy questions.")
-    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class TrackingCategory(StrEnum):
@@ -129,7 +130,6 @@ class Web(_Model):
         description="Privacy center: the page where people file data-subject requests (linked with "
         "?kind=access|erase|object); without it, the links write to organization.contact.",
     )
-    model_config = ConfigDict(extra="allow", frozen=True)
 
     @field_validator("requests_url")
     @classmethod
@@ -147,7 +147,6 @@ class Region(_Model):
     honour_gpc: bool = Field(
         default=False, description="Treat Global Privacy Control as an opt-out here (US opt-out laws)."
     )
-    model_config = ConfigDict(extra="allow", frozen=True)
 
     @field_validator("countries")
     @classmethod
@@ -171,7 +170,6 @@ class Purpose(_Model):
         min_length=1, description='Region id → lawful basis; "*" is the default for every other region.'
     )
     description: str | None = Field(default=None, description="Longer explanation for the privacy center.")
-    model_config = ConfigDict(extra="allow", frozen=True)
 
     @property
     def is_ai(self) -> bool:
@@ -183,7 +181,6 @@ class NoticeVersion(_Model):
     effective_from: AwareDatetime = Field(description="When this wording starts being shown (with zone).")
     reconsent: bool = Field(default=False, description="Material change: earlier consent no longer counts.")
     text: dict[str, str] = Field(min_length=1, description="Exact wording per locale (BCP 47).")
-    model_config = ConfigDict(extra="allow", frozen=True)
 
     @field_validator("text")
     @classmethod
@@ -202,16 +199,6 @@ class Notice(_Model):
     id: str = Field(pattern=IDENT, description="Stable identifier events refer to as notice_id.")
     purposes: list[str] = Field(min_length=1, description="Purpose ids this notice asks about.")
     versions: list[NoticeVersion] = Field(min_length=1, description="Every wording ever shown, never edited.")
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    @model_validator(mode="after")
-    def _unique_versions(self) -> Notice:
-        seen: set[str] = set()
-        for v in self.versions:
-            if v.label in seen:
-                raise ValueError(f"version {v.label} appears twice")
-            seen.add(v.label)
-        return self
 
 
 class Vendor(_Model):
@@ -222,7 +209,6 @@ class Vendor(_Model):
     self_training_approved: bool = Field(
         default=False, description="The organisation recorded its decision to allow a self-training vendor."
     )
-    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class StoreType(StrEnum):
@@ -293,7 +279,10 @@ class Source(_Model):
     store: SourceStore | None = Field(
         default=None, description="Where its records live, for erasure requests (parquet, duckdb, sql)."
     )
-    model_config = ConfigDict(extra="allow", frozen=True)
+    location: str | None = Field(
+        default=None,
+        description="A file of its records for `consentgate datamap` to classify (relative to the policy).",
+    )
 
 
 class Policy(_Model):
@@ -315,49 +304,9 @@ class Policy(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Policy:
-        purpose_ids = [p.id for p in self.purposes]
-        _unique("purposes", purpose_ids)
-        notice_ids = {n.id for n in self.notices}
-        _unique("notices", [n.id for n in self.notices])
-        _unique("vendors", [v.id for v in self.vendors])
-        _unique("sources", [s.id for s in self.sources])
-        known_regions = set(self.regions) | {DEFAULT_REGION}
-        for i, p in enumerate(self.purposes):
-            for region in p.basis:
-                if region not in known_regions:
-                    raise ValueError(
-                        f"purposes[{i}] ({p.id}).basis names region {region!r}, which is not under "
-                        f"'regions' (known: {', '.join(sorted(known_regions))})"
-                    )
-            if p.notice is not None and p.notice not in notice_ids:
-                raise ValueError(f"purposes[{i}] ({p.id}).notice {p.notice!r} is not a notice id")
-            if Basis.CONSENT in p.basis.values() and p.notice is None:
-                raise ValueError(
-                    f"purposes[{i}] ({p.id}) rests on consent somewhere but names no notice; "
-                    "consent must be collected under a notice"
-                )
-        pset = set(purpose_ids)
-        for i, n in enumerate(self.notices):
-            for pid in n.purposes:
-                if pid not in pset:
-                    raise ValueError(f"notices[{i}] ({n.id}).purposes names unknown purpose {pid!r}")
-        for i, v in enumerate(self.vendors):
-            for pid in v.purposes:
-                if pid not in pset:
-                    raise ValueError(f"vendors[{i}] ({v.id}).purposes names unknown purpose {pid!r}")
-        for i, s in enumerate(self.sources):
-            for pid in s.purposes:
-                if pid not in pset:
-                    raise ValueError(f"sources[{i}] ({s.id}).purposes names unknown purpose {pid!r}")
-        for pid in self.web.consent_mode:
-            if pid not in pset:
-                raise ValueError(f"web.consent_mode names unknown purpose {pid!r}")
-        seen_codes: dict[str, str] = {}
-        for rid, reg in self.regions.items():
-            for code in reg.countries:
-                if code in seen_codes:
-                    raise ValueError(f"regions: {code} is in both {seen_codes[code]} and {rid}")
-                seen_codes[code] = rid
+        from consentgate.policy.references import check_references  # it reads these models
+
+        check_references(self)
         return self
 
     # -- lookups -----------------------------------------------------------------------------------
@@ -485,11 +434,3 @@ def to_micros(value: datetime) -> int:
 
 
 _EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
-
-
-def _unique(where: str, ids: list[str]) -> None:
-    seen: set[str] = set()
-    for i in ids:
-        if i in seen:
-            raise ValueError(f"{where}: id {i!r} appears twice")
-        seen.add(i)
