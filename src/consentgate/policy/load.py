@@ -141,11 +141,14 @@ def _all_errors(data: dict[str, Any], exc: ValidationError) -> list[ErrorDetails
     if not unknown:
         return errors
     trimmed = copy.deepcopy(data)
-    for loc in unknown:
-        parent: Any = trimmed
-        for part in loc[:-1]:
-            parent = parent[part]
-        del parent[loc[-1]]
+    try:
+        for loc in unknown:
+            parent: Any = trimmed
+            for part in loc[:-1]:
+                parent = parent[part]
+            del parent[loc[-1]]
+    except (KeyError, IndexError, TypeError):  # a location pydantic built differently: report what we have
+        return errors
     try:
         Policy.model_validate(trimmed)
     except ValidationError as again:
