@@ -86,7 +86,7 @@ def check(
     ] = False,
     strict: Annotated[
         bool,
-        typer.Option("--strict", help="Treat warnings as errors: exit 3 if there is any (for CI)."),
+        typer.Option("--strict", help="Treat warnings as errors: exit 3 if there is any, e.g. in a CI step."),
     ] = False,
 ) -> None:
     """Validate the policy file, summarise it and warn about what is legal but probably wrong.
