@@ -127,10 +127,7 @@ def decide_timeline(
     at_us: int | None = None,
 ) -> Decision:
     """Decide from a prepared timeline; ``at_us`` lets batch callers convert ``at`` once."""
-    purpose = policy.purpose(purpose_id)
-    if purpose is None:
-        known = ", ".join(p.id for p in policy.purposes)
-        raise QueryError(f"unknown purpose {purpose_id!r}; the policy declares: {known}", purpose=purpose_id)
+    purpose = policy.require_purpose(purpose_id)
     if at_us is None:
         if at.tzinfo is None or at.utcoffset() is None:
             raise QueryError("'at' needs a time zone, e.g. 2026-05-01T12:00:00Z", purpose=purpose_id)

@@ -13,7 +13,6 @@ from typing import Any
 
 from consentgate import identity
 from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline
-from consentgate.errors import QueryError
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
 from consentgate.ledger.groupcommit import GroupCommitter
@@ -43,8 +42,15 @@ class ConsentService:
         source: str = "api",
         allow_future: bool = False,
         strict: bool = True,
+        erasure: bool = False,
     ) -> list[ConsentEvent]:
-        """Validate every event first, then store all of them in one transaction, or none."""
+        """Validate every event first, then store all of them in one transaction, or none.
+
+        ``strict`` are the rules of live capture (the API, ``record``): a grant names the notice
+        version the person saw, and ``erase`` is refused, since only the requests flow, which passes
+        ``erasure=True``, suppresses the person and reaches their data. ``strict=False`` is for
+        historical imports (docs/ledger.md).
+        """
         intake = validate_batch(
             self.policy,
             raws,
@@ -52,6 +58,7 @@ class ConsentService:
             default_source=source,
             allow_future=allow_future,
             require_notice_for_grant=strict,
+            allow_erase=erasure or not strict,
         )
         if self.committer is not None:
             return self.committer.append(intake.events, intake.texts.values())
@@ -69,12 +76,13 @@ class ConsentService:
 
     def decide_many(self, queries: Sequence[Query]) -> list[Decision]:
         """Batch decisions: one alias resolution and one event read for all subjects."""
+        checked: set[str] = set()
         for q in queries:
-            if self.policy.purpose(q.purpose) is None:
-                known = ", ".join(p.id for p in self.policy.purposes)
-                raise QueryError(
-                    f"unknown purpose {q.purpose!r}; the policy declares: {known}", purpose=q.purpose
-                )
+            self.policy.require_purpose(q.purpose)
+            if q.region is not None and q.region not in checked:
+                # The one region rule, once per distinct value (a dotless "it" must not pass as IT).
+                self.policy.query_region(q.region)
+                checked.add(q.region)
         subjects = {q.subject for q in queries}
         persons = self.people(subjects)
         all_ids = set().union(*persons.values()) if persons else set()

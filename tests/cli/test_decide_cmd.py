@@ -17,7 +17,7 @@ CONTRACT_KEYS = {"allowed", "basis", "region", "reason", "evidence_event"}
 def seeded(cg: Invoke) -> str:
     """user-1 granted AI training in Germany; returns the grant's event id."""
     result = cg(
-        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI,
+        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI, "--notice-version", "1",
         "--region", "DE", "--occurred-at", "2026-03-01T10:00:00+01:00",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -120,7 +120,19 @@ def test_batch_answers_in_input_order(cg: Invoke, seeded: str, tmp_path: Path) -
 def test_batch_matches_single_decisions(cg: Invoke, seeded: str, tmp_path: Path) -> None:
     subjects = [f"s{i % 7}" for i in range(40)] + ["user-1"]
     for s in {"s1", "s3"}:
-        cg("record", "--subject", s, "--action", "grant", "--purpose", AI, "--region", "IE")
+        cg(
+            "record",
+            "--subject",
+            s,
+            "--action",
+            "grant",
+            "--purpose",
+            AI,
+            "--notice-version",
+            "2",
+            "--region",
+            "IE",
+        )
     at = "2026-12-01T00:00:00Z"
     path = write_jsonl(tmp_path / "q.jsonl", [{"subject": s, "purpose": AI, "at": at} for s in subjects])
     batch = json_lines(cg("decide", "--batch", str(path), "--json").stdout)

@@ -40,7 +40,18 @@ def test_installed_command_end_to_end(tmp_path: Path) -> None:
 
     assert _run("init", str(tmp_path / "c"), env=env).returncode == 0
     recorded = _run(
-        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI, "--region", "DE", env=env
+        "record",
+        "--subject",
+        "user-1",
+        "--action",
+        "grant",
+        "--purpose",
+        AI,
+        "--notice-version",
+        "2",
+        "--region",
+        "DE",
+        env=env,
     )
     assert recorded.returncode == 0, recorded.stderr
     decided = _run("decide", "--subject", "user-1", "--purpose", AI, "--json", env=env)
@@ -75,7 +86,17 @@ def test_same_commands_on_postgresql_and_sqlite(ledger_url: str, policy_file: Pa
         return result.stdout
 
     event_id = cg(
-        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI, "--region", "DE"
+        "record",
+        "--subject",
+        "user-1",
+        "--action",
+        "grant",
+        "--purpose",
+        AI,
+        "--notice-version",
+        "2",
+        "--region",
+        "DE",
     ).strip()
     assert (
         json.loads(cg("decide", "--subject", "user-1", "--purpose", AI, "--json"))["evidence_event"]

@@ -22,6 +22,8 @@ def person(cg: Invoke) -> list[str]:
             "grant",
             "--purpose",
             AI,
+            "--notice-version",
+            "2",
             "--locale",
             "fr",
             "--occurred-at",

@@ -143,11 +143,8 @@ class RequestDesk:
             if purposes:
                 raise BadInput(f"a {kind.value} request covers the whole person; give no purposes")
             return []
-        policy = self.service.policy
-        unknown = [p for p in purposes if policy.purpose(p) is None]
-        if unknown:
-            known = ", ".join(p.id for p in policy.purposes)
-            raise BadInput(f"unknown purpose(s) {', '.join(unknown)}; the policy declares: {known}")
+        for p in purposes:
+            self.service.policy.require_purpose(p)
         return sorted(set(purposes))
 
     def ai_purposes(self) -> list[str]:
@@ -374,9 +371,8 @@ class RequestDesk:
                 "source": req.channel,
                 "signals": {"request_id": req.request_id},
             }
-            outcome["erase_event"] = self.service.record([(req.request_id, raw)], source=req.channel)[
-                0
-            ].event_id
+            stored = self.service.record([(req.request_id, raw)], source=req.channel, erasure=True)
+            outcome["erase_event"] = stored[0].event_id
         # 2. Suppression: every gate drops these identifiers, whatever copy of the data they come in.
         with self.engine.execution_options(ledger_write=True).begin() as conn:
             added = suppress(conn, {key.hash(i) for i in ids}, request_id=req.request_id, at=self.now())
