@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from consentgate.ledger.chain import wording_hash
-from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose, PurposeKind
+from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose, PurposeKind, region_code
 from consentgate.web import i18n
 
 CONSENT_MODE_TYPES = (
@@ -205,7 +205,7 @@ def banner_config(
     flow: Flow = "opt_in" if any(p.basis is Basis.CONSENT for p in asked) else "opt_out" if asked else "none"
     org = policy.organization
     return BannerConfig(
-        region=region.upper() if region else None,
+        region=region_code(region),
         group=group,
         locale=ui,
         dir="rtl" if i18n.direction(ui) == "rtl" else "ltr",

@@ -23,6 +23,7 @@ from consentgate.ledger.intake import (
     parse_time,
     version_label,
 )
+from consentgate.policy.models import region_code, region_problem
 
 EXAMPLE_TIME = "2026-05-01T12:00:00+02:00"
 
@@ -109,3 +110,14 @@ class StrictModel(BaseModel):
     """Unknown fields are errors: a misspelt ``notice_verison`` must not silently record no version."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _iso_region(value: str) -> str:
+    code = region_code(value)
+    if code is None:
+        raise ValueError(region_problem(value))
+    return code
+
+
+IsoRegion = Annotated[str, AfterValidator(_iso_region)]
+"""An ISO 3166 code checked by the one region rule and returned in canonical form (``us-ca`` → ``US-CA``)."""
