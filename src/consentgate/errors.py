@@ -11,6 +11,7 @@
     │   ├── QueryError               a decision query is wrong
     │   ├── AuthError                missing, unknown or insufficient API key or subject token
     │   ├── NotFound                 no such request, or nothing held about a subject
+    │   │   └── UnknownSubject       the ledger knows nothing under this identifier (CLI exit 5)
     │   └── Conflict                 clashes with what is stored (a duplicate request, a wrong step)
     ├── Incomplete                   work started and not finished; what is done stays, a retry goes on
     └── StorageError                 the ledger could not be read or written
@@ -120,6 +121,14 @@ class AuthError(BadInput):
 class NotFound(BadInput):
     """Something asked for does not exist: an unknown request id, or a subject consentgate holds
     nothing about."""
+
+
+class UnknownSubject(NotFound):
+    """The ledger holds nothing under an identifier: no event, no link, no erasure.
+
+    Kept apart from other errors so an answer about nobody ("0 events, intact") can never pass for an
+    answer about someone: the CLI exits with its own code (5) for it.
+    """
 
 
 class Conflict(BadInput):

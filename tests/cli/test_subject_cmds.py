@@ -56,13 +56,6 @@ def test_history_table(cg: Invoke, person: list[str]) -> None:
     assert "ai-training v2" in result.stdout
 
 
-def test_history_of_nobody(cg: Invoke) -> None:
-    result = cg("history", "--subject", "nobody")
-    assert result.exit_code == 0
-    assert "no events" in result.stderr
-    assert json.loads(cg("history", "--subject", "nobody", "--json").stdout) == []
-
-
 def test_evidence_json_contains_the_exact_wording(
     cg: Invoke, person: list[str], example_policy: Policy
 ) -> None:

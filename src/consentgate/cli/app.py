@@ -1,7 +1,8 @@
 """The root of the ``consentgate`` command: global options, error reporting, command groups.
 
 Every ``ConsentgateError`` becomes one message on stderr and exit code 1: the errors already say what
-to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2.
+to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2. An identifier
+the ledger knows nothing about exits 5, so a script can tell "nobody" from an answer.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ from consentgate.cli import (
     tokens,
 )
 from consentgate.cli._shared import CliEnv, make_consoles
-from consentgate.errors import BadInput, ConsentgateError
+from consentgate.errors import BadInput, ConsentgateError, UnknownSubject
 from consentgate.settings import DEFAULT_DB, DEFAULT_POLICY, Settings
 
 EXIT_ERROR = 1
+# 2 is Click's usage error; 3 a denial or a failed gate (decide --exit-code, scan diff); 4 an erasure
+# that could not reach every source (requests complete).
+EXIT_UNKNOWN_SUBJECT = 5
 
 
 class _ReportingGroup(TyperGroup):
@@ -52,7 +56,8 @@ class _ReportingGroup(TyperGroup):
             return super().invoke(ctx)
         except ConsentgateError as exc:
             report_error(type(exc).__name__, exc.message)
-            raise typer.Exit(EXIT_ERROR) from None
+            code = EXIT_UNKNOWN_SUBJECT if isinstance(exc, UnknownSubject) else EXIT_ERROR
+            raise typer.Exit(code) from None
         except OSError as exc:
             # A closed pipe (`… | head`) is Click's to handle quietly; other OS errors (permissions, a
             # full disk, a missing directory for --out) are the environment's, not bugs: no traceback.

@@ -193,7 +193,7 @@ def validate_event(
         if occurred_at is None:
             bad("occurred_at", "is required: when the person acted, e.g. 2026-05-01T12:00:00+02:00")
         elif not allow_future and occurred_at - now > MAX_CLOCK_SKEW:
-            bad("occurred_at", f"{raw.get('occurred_at')} is in the future; check the sender's clock")
+            bad("occurred_at", f"{occurred_at.isoformat()} is in the future; check the sender's clock")
     except ValueError as exc:
         bad("occurred_at", str(exc))
     recorded_at = None
