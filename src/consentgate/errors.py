@@ -28,6 +28,11 @@ from __future__ import annotations
 from typing import Any
 
 
+def shown(value: object) -> str:
+    """A value as a message quotes it: ``'DE'``, or words for a missing one (never ``None``)."""
+    return "none given" if value is None else repr(value)
+
+
 class ConsentgateError(Exception):
     """Root of every error consentgate raises on purpose."""
 

@@ -173,3 +173,18 @@ def test_batch_bad_lines_are_reported_with_numbers(cg: Invoke, tmp_path: Path) -
     ):
         assert text in err, err
     assert "line 1" not in err
+
+
+def test_a_region_that_only_upper_cases_to_a_code_is_refused(cg: Invoke, seeded: str, tmp_path: Path) -> None:
+    # "\u0131t".upper() == "IT": the CLI's copy of the region rule lacked the ASCII guard.
+    dotless = "\u0131t"
+    single = cg("decide", "--subject", "user-1", "--purpose", AI, "--region", dotless)
+    assert single.exit_code == 1
+    assert f"--region {dotless!r} is not an ISO 3166 code such as DE or US-CA" in single.stderr
+    path = write_jsonl(tmp_path / "q.jsonl", [{"subject": "user-1", "purpose": AI, "region": dotless}])
+    batch = cg("decide", "--batch", str(path), "--json")
+    assert batch.exit_code == 1
+    assert f"line 1: region: {dotless!r} is not an ISO 3166 code" in batch.stderr
+    assert batch.stdout == ""
+    policy_region = cg("decide", "--subject", "user-1", "--purpose", AI, "--region", "EU", "--json")
+    assert json.loads(policy_region.stdout)["region"] == "EU"

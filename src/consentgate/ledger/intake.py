@@ -158,7 +158,12 @@ def validate_event(
     try:
         action = Action(str(raw.get("action")))
     except ValueError:
-        bad("action", f"{raw.get('action')!r} is not one of {', '.join(a.value for a in Action)}")
+        actions = ", ".join(a.value for a in Action)
+        given = raw.get("action")
+        bad(
+            "action",
+            f"is required: one of {actions}" if given is None else f"{given!r} is not one of {actions}",
+        )
     if action is Action.ERASE and not allow_erase:
         bad("action", ERASE_BY_REQUEST)
 

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from consentgate.decide import Decision, Timeline, at_micros, decide_timeline
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, shown
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS
 from consentgate.ledger.events import Action, ConsentEvent
@@ -92,7 +92,7 @@ class SnapshotMeta:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> SnapshotMeta:
         if raw.get("format") != SNAPSHOT_FORMAT:
-            raise BadInput(f"not a consentgate snapshot (format {raw.get('format')!r})")
+            raise BadInput(f"not a consentgate snapshot (format {shown(raw.get('format'))})")
         body = {k: v for k, v in raw.items() if k != "format" and k in cls.__dataclass_fields__}
         body["at"] = datetime.fromisoformat(body["at"])
         body["created_at"] = datetime.fromisoformat(body["created_at"])
