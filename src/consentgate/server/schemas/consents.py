@@ -1,8 +1,11 @@
 """Bodies of ``POST /v1/consents`` and ``POST /v1/consents/batch``.
 
 A submission is what one person did at one moment: either *choices* (one per purpose, each stored as
-its own event) or one *subject-level action* (``gpc``, ``erase``) that concerns every purpose. The two
-are mutually exclusive so one submission is one kind of fact; send both kinds in a batch.
+its own event) or one *subject-level action* (``gpc``) that concerns every purpose. The two are
+mutually exclusive so one submission is one kind of fact; send both kinds in a batch.
+
+``erase`` stays in the schema so that intake, not the schema, refuses it: the answer is then the same
+``invalid_event`` that ``consentgate record --action erase`` gives, naming ``POST /v1/requests``.
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ class Submission(StrictModel):
         if self.choices is None and self.action is None:
             raise ValueError(
                 "needs choices (a list of {purpose, action or allowed}) "
-                "or a subject-level action (gpc or erase)"
+                "or the subject-level action gpc"
             )
         if self.choices is not None and self.action is not None:
             raise ValueError(
