@@ -471,6 +471,15 @@ class Policy(_Model):
                 floor = max(floor, rank)
         return floor
 
+    def accepted_versions(self, notice_id: str, at: datetime) -> list[NoticeVersion]:
+        """The versions in force at ``at`` whose grant still counts as consent then: from the newest
+        material change (``reconsent: true``) on. The rule ``decide`` applies, for the banner to
+        know which stored choices it need not ask again."""
+        at_us = to_micros(at)
+        versions = self.versions_of(notice_id)
+        floor = max(self.reconsent_floor(notice_id, at_us), 0)
+        return [v for v in versions[floor:] if to_micros(v.effective_from) <= at_us]
+
     def current_version(self, notice_id: str, at: datetime) -> NoticeVersion | None:
         """The newest version with effective_from <= at (what a person would be shown then)."""
         found = None

@@ -139,8 +139,7 @@ class Submission(StrictModel):
     def _choices_or_action(self) -> Submission:
         if self.choices is None and self.action is None:
             raise ValueError(
-                "needs choices (a list of {purpose, action or allowed}) "
-                "or the subject-level action gpc"
+                "needs choices (a list of {purpose, action or allowed}) or the subject-level action gpc"
             )
         if self.choices is not None and self.action is not None:
             raise ValueError(
