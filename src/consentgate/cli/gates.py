@@ -16,7 +16,7 @@ from rich.text import Text
 from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
 from consentgate.cli._shared import CliEnv, env_of, parse_at
 from consentgate.cli.pipeline import AtOpt, EngineName, NoSubjectChoice, PurposeOpt, _suppression
-from consentgate.errors import BadInput, Refused, UnknownSubject
+from consentgate.errors import Refused, UnknownSubject
 from consentgate.service import ledger_knows, unknown_subject_message
 
 if TYPE_CHECKING:
@@ -216,10 +216,7 @@ def export(
         raise Refused(f"{exc.message} (policy: {env.settings.policy})", purpose=purpose) from None
     src = None
     if source is not None:
-        src = next((s for s in policy.sources if s.id == source), None)
-        if src is None:
-            known = ", ".join(s.id for s in policy.sources) or "none"
-            raise BadInput(f"unknown source {source!r}; the policy declares: {known}")
+        src = policy.require_source(source)
     ledger = env.ledger(must_exist=True)
     if snapshot_file is not None:
         if at is not None:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from consentgate.errors import QueryError
+from consentgate.errors import BadInput, QueryError
 
 ISO_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 IDENT = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
@@ -400,6 +400,14 @@ class Policy(_Model):
             known = ", ".join(p.id for p in self.purposes)
             shown = purpose_id if isinstance(purpose_id, str) else str(purpose_id)
             raise QueryError(f"unknown purpose {shown!r}; the policy declares: {known}", purpose=shown)
+        return found
+
+    def require_source(self, source_id: str) -> Source:
+        """The source, or a :class:`BadInput` naming the ones the policy declares (the gates' check)."""
+        found = next((s for s in self.sources if s.id == source_id), None)
+        if found is None:
+            known = ", ".join(s.id for s in self.sources) or "none"
+            raise BadInput(f"unknown source {source_id!r}; the policy declares: {known}")
         return found
 
     def query_region(self, value: object) -> str:
