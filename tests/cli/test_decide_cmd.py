@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Invoke, json_lines, write_jsonl
+from .conftest import Invoke, grant_args, json_lines, write_jsonl
 
 AI = "train_support_chatbot"
 CONTRACT_KEYS = {"allowed", "basis", "region", "reason", "evidence_event"}
@@ -120,19 +120,7 @@ def test_batch_answers_in_input_order(cg: Invoke, seeded: str, tmp_path: Path) -
 def test_batch_matches_single_decisions(cg: Invoke, seeded: str, tmp_path: Path) -> None:
     subjects = [f"s{i % 7}" for i in range(40)] + ["user-1"]
     for s in {"s1", "s3"}:
-        cg(
-            "record",
-            "--subject",
-            s,
-            "--action",
-            "grant",
-            "--purpose",
-            AI,
-            "--notice-version",
-            "2",
-            "--region",
-            "IE",
-        )
+        cg(*grant_args(s, "--region", "IE"))
     at = "2026-12-01T00:00:00Z"
     path = write_jsonl(tmp_path / "q.jsonl", [{"subject": s, "purpose": AI, "at": at} for s in subjects])
     batch = json_lines(cg("decide", "--batch", str(path), "--json").stdout)

@@ -58,12 +58,13 @@ IDENTIFIER_PATTERN = f"^[^{CONTROL_CHARS}]+$"
 Identifier = Annotated[str, AfterValidator(_printable)]
 """An id the caller chose (subject, alias): no control characters, so it fits in a URL path and a log."""
 
+_SUBJECT = "The person's identifier: an account id, a cookie id or another alias."
 Subject = Annotated[
     Identifier,
     Field(
         min_length=1,
         max_length=256,
-        description="The person's identifier: an account id, a cookie id or another alias.",
+        description=_SUBJECT,
         examples=["user-42@example.com"],
         json_schema_extra={"pattern": IDENTIFIER_PATTERN},
     ),
@@ -75,7 +76,7 @@ Subject = Annotated[
 EventSubject = Annotated[
     str,
     Field(
-        description="The person's identifier: an account id, a cookie id or another alias.",
+        description=_SUBJECT,
         examples=["user-42@example.com"],
         json_schema_extra={"minLength": 1, "maxLength": MAX_SUBJECT, "pattern": IDENTIFIER_PATTERN},
     ),
