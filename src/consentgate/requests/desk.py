@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from consentgate import identity
-from consentgate.errors import BadInput, Conflict, Incomplete, NotFound
+from consentgate.errors import BadInput, Conflict, Incomplete, NotFound, QueryError
 from consentgate.ledger import schema as t
 from consentgate.ledger.erasure import is_pseudonym, pseudonymise, suppress, suppressed_identifiers
 from consentgate.ledger.intake import control_chars_problem
@@ -144,7 +144,10 @@ class RequestDesk:
                 raise BadInput(f"a {kind.value} request covers the whole person; give no purposes")
             return []
         for p in purposes:
-            self.service.policy.require_purpose(p)
+            try:
+                self.service.policy.require_purpose(p)
+            except QueryError as exc:  # the request's input, not a decision query: invalid_input
+                raise BadInput(exc.message, purpose=p) from None
         return sorted(set(purposes))
 
     def ai_purposes(self) -> list[str]:
