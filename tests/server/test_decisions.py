@@ -237,19 +237,24 @@ async def test_an_unknown_subject_is_said_to_be_unknown_and_nothing_is_called_in
         assert (await client.get(path, headers=bearer(keys["read"]))).json()["known"] is True
 
 
-async def test_a_grant_without_locale_says_the_language_was_not_recorded(
-    client: httpx.AsyncClient, keys: dict[str, str], example_policy: Policy
-) -> None:
+async def _granted_evidence(client: httpx.AsyncClient, keys: dict[str, str], **extra: Any) -> dict[str, Any]:
+    """A grant of AI training under notice version 2 for ann@example.com, and the one event's evidence."""
     body = {
         "subject": "ann@example.com",
         "notice_version": 2,
         "choices": [{"purpose": "train_support_chatbot", "action": "grant"}],
+        **extra,
     }
     assert (await client.post("/v1/consents", json=body, headers=bearer(keys["admin"]))).status_code == 201
-    evidence = (
-        await client.get("/v1/subjects/ann@example.com/evidence", headers=bearer(keys["read"]))
-    ).json()
-    (event,) = evidence["events"]
+    url = "/v1/subjects/ann@example.com/evidence"
+    (event,) = (await client.get(url, headers=bearer(keys["read"]))).json()["events"]
+    return dict(event)
+
+
+async def test_a_grant_without_locale_says_the_language_was_not_recorded(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    event = await _granted_evidence(client, keys)
     assert (event["language"], event["language_recorded"]) == (None, False)
     assert event["privacy_notice"]["note"].startswith("language not recorded")
 
@@ -257,19 +262,12 @@ async def test_a_grant_without_locale_says_the_language_was_not_recorded(
 async def test_a_wording_hash_records_the_language_it_proves(
     client: httpx.AsyncClient, keys: dict[str, str], example_policy: Policy
 ) -> None:
-    body = {
-        "subject": "bea@example.com",
-        "notice_version": 2,
-        "wording_hash": hash_of(example_policy, "ai-training", "2", "fr"),
-        "choices": [{"purpose": "train_support_chatbot", "action": "grant"}],
-    }
-    assert (await client.post("/v1/consents", json=body, headers=bearer(keys["admin"]))).status_code == 201
-    evidence = (
-        await client.get("/v1/subjects/bea@example.com/evidence", headers=bearer(keys["read"]))
-    ).json()
-    (event,) = evidence["events"]
+    event = await _granted_evidence(
+        client, keys, wording_hash=hash_of(example_policy, "ai-training", "2", "fr")
+    )
     assert (event["language"], event["language_recorded"]) == ("fr", True)
     assert event["privacy_notice"]["locale"] == "fr"
+    assert "note" not in event["privacy_notice"]
 
 
 async def test_a_region_that_only_upper_cases_to_a_code_is_refused(
