@@ -57,6 +57,7 @@ CASES = {
     "deny without version": Case("deny", (AI,), region="US-CA"),
     "gpc": Case("gpc", region="US-CA"),
     "grant without version": Case("grant", (AI,), region="DE", expect=frozenset({"notice version"})),
+    "grant for a purpose without notice": Case("grant", ("security",), "1", expect=frozenset({"no notice"})),
     "unknown version": Case("grant", (AI,), "9", expect=frozenset({"has no version '9'"})),
     "dotless i region": Case("deny", (AI,), region=DOTLESS_IT, expect=frozenset({"ISO 3166"})),
     "country name": Case("deny", (AI,), region="Germany", expect=frozenset({"ISO 3166"})),

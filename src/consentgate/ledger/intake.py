@@ -267,7 +267,15 @@ def validate_event(
                 # Consent must be specific: a notice can only collect choices for the purposes it names.
                 bad("notice_id", f"notice {notice_id!r} does not cover purpose(s) {', '.join(outside)}")
     elif require_notice_for_grant and action is Action.GRANT:
-        bad("notice_version", GRANT_NEEDS_NOTICE)
+        unasked = [p for p in purposes if (found := policy.purpose(p)) is not None and found.notice is None]
+        if unasked:
+            # No version would help: the policy collects no consent for these purposes.
+            bad(
+                "purposes",
+                f"{', '.join(unasked)} has no notice in the policy, so no grant can be made for it",
+            )
+        else:
+            bad("notice_version", GRANT_NEEDS_NOTICE)
 
     given_hash = raw.get("wording_hash")
     texts: list[NoticeText] = []
