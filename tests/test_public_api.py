@@ -34,6 +34,7 @@ def test_public_names_are_pinned() -> None:
         "Timeline",
         "TrainingRun",
         "TransientStorageError",
+        "UnknownSubject",
         "VerifyReport",
         "__version__",
         "decide",

@@ -23,6 +23,7 @@ from consentgate.errors import (
     StorageError,
     TerminalStorageError,
     TransientStorageError,
+    UnknownSubject,
 )
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent
 from consentgate.ledger.store import Ledger, VerifyReport
@@ -65,6 +66,7 @@ __all__ = [
     "Timeline",
     "TrainingRun",
     "TransientStorageError",
+    "UnknownSubject",
     "VerifyReport",
     "__version__",
     "decide",

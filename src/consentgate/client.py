@@ -57,7 +57,8 @@ STAMP_TTL = 30.0  # seconds a stamp is reused: a withdrawal reaches new stamps w
 UNREACHABLE_BACKOFF = 5.0  # after a failed call, stamps fail closed this long without calling again
 
 PurposeAction = Literal["grant", "deny", "withdraw", "object", "opt_out"]
-SubjectAction = Literal["gpc", "erase"]
+# No "erase": the server refuses it on /v1/consents; erasure is a data-subject request (/v1/requests).
+SubjectAction = Literal["gpc"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +134,8 @@ class ConsentgateClient:
         subject_token: str | None = None,
     ) -> Receipt:
         """Record one person's choices — purpose → ``True``/``False`` (a toggle) or an action such as
-        ``"withdraw"`` — or one subject-level ``action`` (``"gpc"``, ``"erase"``). All or nothing."""
+        ``"withdraw"`` — or the subject-level ``action`` ``"gpc"``. All or nothing. A grant needs
+        ``notice_version``, the version the person saw, or the server refuses it (422)."""
         body: dict[str, Any] = {"subject": subject, "source": source}
         if choices is not None:
             body["choices"] = [

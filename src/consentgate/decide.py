@@ -127,10 +127,7 @@ def decide_timeline(
     at_us: int | None = None,
 ) -> Decision:
     """Decide from a prepared timeline; ``at_us`` lets batch callers convert ``at`` once."""
-    purpose = policy.purpose(purpose_id)
-    if purpose is None:
-        known = ", ".join(p.id for p in policy.purposes)
-        raise QueryError(f"unknown purpose {purpose_id!r}; the policy declares: {known}", purpose=purpose_id)
+    purpose = policy.require_purpose(purpose_id)
     if at_us is None:
         if at.tzinfo is None or at.utcoffset() is None:
             raise QueryError("'at' needs a time zone, e.g. 2026-05-01T12:00:00Z", purpose=purpose_id)
@@ -195,7 +192,11 @@ _PAST = {
 _NO_CONSENT = "consent needed and none recorded"
 _NEGATIVE = "consent {} at {}"
 _OTHER_NOTICE = "grant at {} was made under notice {!r}, not {!r}"
+# Reasons are read by people: a missing field is said in words, never shown as "None".
+_NO_NOTICE = "grant at {} names no notice; consent counts only under {!r}"
+_PURPOSE_NO_NOTICE = "{} rests on consent but the policy names no notice to collect it under"
 _UNKNOWN_VERSION = "grant at {} names notice version {!r}, unknown to the policy"
+_NO_VERSION = "grant at {} names no version of notice {!r}, so what the person saw is unknown"
 _RECONSENT = "consent given to {} v{}, but v{} (effective {}) changed it materially; ask again"
 _EXPIRED = "consent given at {} expired after {} days"
 _CONSENTED = "consent given at {} under {} v{}"
@@ -215,13 +216,17 @@ def _consent(
     if signal.action is not Action.GRANT:
         return Decision(False, basis, group, (_NEGATIVE, _PAST[signal.action], signal), signal.event_id)
     notice_id = purpose.notice
-    if notice_id is None or signal.notice_id != notice_id:
+    if notice_id is None:
+        return Decision(False, basis, group, (_PURPOSE_NO_NOTICE, purpose.id), signal.event_id)
+    if signal.notice_id is None:
+        return Decision(False, basis, group, (_NO_NOTICE, signal, notice_id), signal.event_id)
+    if signal.notice_id != notice_id:
         return Decision(
             False, basis, group, (_OTHER_NOTICE, signal, signal.notice_id, notice_id), signal.event_id
         )
-    rank = (
-        policy.version_rank(notice_id, signal.notice_version) if signal.notice_version is not None else None
-    )
+    if signal.notice_version is None:
+        return Decision(False, basis, group, (_NO_VERSION, signal, notice_id), signal.event_id)
+    rank = policy.version_rank(notice_id, signal.notice_version)
     if rank is None:
         return Decision(
             False, basis, group, (_UNKNOWN_VERSION, signal, signal.notice_version), signal.event_id

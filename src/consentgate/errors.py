@@ -11,6 +11,7 @@
     │   ├── QueryError               a decision query is wrong
     │   ├── AuthError                missing, unknown or insufficient API key or subject token
     │   ├── NotFound                 no such request, or nothing held about a subject
+    │   │   └── UnknownSubject       the ledger knows nothing under this identifier (CLI exit 5)
     │   └── Conflict                 clashes with what is stored (a duplicate request, a wrong step)
     ├── Incomplete                   work started and not finished; what is done stays, a retry goes on
     └── StorageError                 the ledger could not be read or written
@@ -25,6 +26,11 @@ so they are never confused with a refused request or bad data.
 from __future__ import annotations
 
 from typing import Any
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: ``'DE'``, or words for a missing one (never ``None``)."""
+    return "none given" if value is None else repr(value)
 
 
 class ConsentgateError(Exception):
@@ -120,6 +126,14 @@ class AuthError(BadInput):
 class NotFound(BadInput):
     """Something asked for does not exist: an unknown request id, or a subject consentgate holds
     nothing about."""
+
+
+class UnknownSubject(NotFound):
+    """The ledger holds nothing under an identifier: no event, no link, no erasure.
+
+    Kept apart from other errors so an answer about nobody ("0 events, intact") can never pass for an
+    answer about someone: the CLI exits with its own code (5) for it.
+    """
 
 
 class Conflict(BadInput):

@@ -13,7 +13,7 @@ from typing import Any
 
 from consentgate import identity
 from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline
-from consentgate.errors import QueryError
+from consentgate.errors import UnknownSubject
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
 from consentgate.ledger.groupcommit import GroupCommitter
@@ -22,6 +22,35 @@ from consentgate.ledger.store import Ledger, iso
 from consentgate.policy.models import Policy
 
 EVIDENCE_SCHEMA = "consentgate-evidence/1"
+
+
+def unknown_subject_message(subject: str, *, also: str = "") -> str:
+    """The one way to say that consentgate has nothing under an identifier, and what to check."""
+    return (
+        f"the ledger knows nothing about {subject!r}: no events, no linked identifiers, no erasure{also}. "
+        "Check the identifier; if it is another id of a known person, link it first (`consentgate link`)"
+    )
+
+
+def ledger_knows(ledger: Ledger, subject: str) -> bool:
+    """Whether the ledger holds anything under this identifier: an event (its own or a linked
+    identifier's), a link, or an erasure. Needs no policy, so ``runs`` can ask it too."""
+    ids = identity.person(ledger.engine, subject)
+    if len(ids) > 1:
+        return True
+    key = ErasureKey.find(ledger.engine)
+    if key is not None and suppressed_identifiers(ledger.engine, key, [subject]):
+        return True
+    return bool(ledger.events_of(ids))
+
+
+def language_note(locale: str) -> str:
+    """Evidence for an event recorded without a locale: the stored wording is the policy's default,
+    which the person may never have read."""
+    return (
+        f"language not recorded: this is the policy's {locale!r} wording of that version; "
+        "the person may have been shown another language"
+    )
 
 
 @dataclass
@@ -43,8 +72,15 @@ class ConsentService:
         source: str = "api",
         allow_future: bool = False,
         strict: bool = True,
+        erasure: bool = False,
     ) -> list[ConsentEvent]:
-        """Validate every event first, then store all of them in one transaction, or none."""
+        """Validate every event first, then store all of them in one transaction, or none.
+
+        ``strict`` are the rules of live capture (the API, ``record``): a grant names the notice
+        version the person saw, and ``erase`` is refused, since only the requests flow, which passes
+        ``erasure=True``, suppresses the person and reaches their data. ``strict=False`` is for
+        historical imports (docs/ledger.md).
+        """
         intake = validate_batch(
             self.policy,
             raws,
@@ -52,6 +88,7 @@ class ConsentService:
             default_source=source,
             allow_future=allow_future,
             require_notice_for_grant=strict,
+            allow_erase=erasure or not strict,
         )
         if self.committer is not None:
             return self.committer.append(intake.events, intake.texts.values())
@@ -69,12 +106,13 @@ class ConsentService:
 
     def decide_many(self, queries: Sequence[Query]) -> list[Decision]:
         """Batch decisions: one alias resolution and one event read for all subjects."""
+        checked: set[str] = set()
         for q in queries:
-            if self.policy.purpose(q.purpose) is None:
-                known = ", ".join(p.id for p in self.policy.purposes)
-                raise QueryError(
-                    f"unknown purpose {q.purpose!r}; the policy declares: {known}", purpose=q.purpose
-                )
+            self.policy.require_purpose(q.purpose)
+            if q.region is not None and q.region not in checked:
+                # The one region rule, once per distinct value (a dotless "it" must not pass as IT).
+                self.policy.query_region(q.region)
+                checked.add(q.region)
         subjects = {q.subject for q in queries}
         persons = self.people(subjects)
         all_ids = set().union(*persons.values()) if persons else set()
@@ -134,6 +172,14 @@ class ConsentService:
     def person(self, subject: str) -> set[str]:
         return self.people([subject])[subject]
 
+    def knows(self, subject: str) -> bool:
+        return ledger_knows(self.ledger, subject)
+
+    def require_known(self, subject: str) -> None:
+        """Raise :class:`UnknownSubject` for an identifier :meth:`knows` says nothing about."""
+        if not self.knows(subject):
+            raise UnknownSubject(unknown_subject_message(subject), subject=subject)
+
     def history(self, subject: str) -> list[ConsentEvent]:
         ids = self.person(subject)
         return sorted(self.ledger.events_of(ids), key=lambda e: e.order_key)
@@ -150,6 +196,17 @@ class ConsentService:
         for e in events:
             purpose = self.policy.purpose(e.purpose) if e.purpose else None
             nt = texts.get(e.wording_hash or "")
+            notice: dict[str, Any] | None = None
+            if e.notice_id is not None:
+                notice = {
+                    "id": e.notice_id,
+                    "version": e.notice_version,
+                    "locale": nt.locale if nt else None,
+                    "text": nt.text if nt else None,
+                    "text_sha256": e.wording_hash,
+                }
+                if e.locale is None and nt is not None:
+                    notice["note"] = language_note(nt.locale)
             rows.append(
                 {
                     "event_id": e.event_id,
@@ -163,17 +220,10 @@ class ConsentService:
                     "recorded_at": e.recorded_at.isoformat(),
                     "region": e.region,
                     "language": e.locale,
+                    "language_recorded": e.locale is not None,
                     "collection_method": e.source,
                     "withdrawal": e.action.value in ("withdraw", "object", "opt_out", "deny"),
-                    "privacy_notice": None
-                    if e.notice_id is None
-                    else {
-                        "id": e.notice_id,
-                        "version": e.notice_version,
-                        "locale": nt.locale if nt else None,
-                        "text": nt.text if nt else None,
-                        "text_sha256": e.wording_hash,
-                    },
+                    "privacy_notice": notice,
                     "signals": dict(e.signals),
                     "prev_hash": e.prev_hash,
                     "hash": e.hash,
@@ -184,6 +234,9 @@ class ConsentService:
             "schema_version": EVIDENCE_SCHEMA,
             "generated_at": iso(datetime.now(UTC)),
             "pii_principal_id": subject,
+            # False: the ledger holds nothing under this identifier; the decisions below are then the
+            # policy's defaults for a stranger, not a record of anything the person chose.
+            "known": bool(events) or len(ids) > 1,
             "identifiers": sorted(ids),
             "aliases": identity.aliases_of(self.ledger.engine, ids),
             "pii_controllers": [{"party_name": org.name, "party_contact": org.contact}],
@@ -191,7 +244,8 @@ class ConsentService:
             "events": rows,
             "current": {p: d.to_json() for p, d in current.items()},
             "chain": {
-                "intact": intact,
+                # null when there is nothing to check: "intact for 0 events" would assure nothing.
+                "intact": intact if events else None,
                 "checked_events": len(events),
                 "problem": problem,
                 "head": {"seq": head_seq, "hash": head_hash},

@@ -61,6 +61,14 @@ def cg(runner: CliRunner, db_file: Path, policy_file: Path) -> Invoke:
     return invoke
 
 
+def grant_args(subject: str, *extra: str, version: str = "2") -> list[str]:
+    """``record`` arguments for a grant of AI training under the example policy's notice ``version``."""
+    return [
+        "record", "--subject", subject, "--action", "grant", "--purpose", "train_support_chatbot",
+        "--notice-version", version, *extra,
+    ]  # fmt: skip
+
+
 def count_events(db_file: Path) -> int:
     with Ledger.open(str(db_file)) as ledger:
         return ledger.count()

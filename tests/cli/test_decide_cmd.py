@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Invoke, json_lines, write_jsonl
+from .conftest import Invoke, grant_args, json_lines, write_jsonl
 
 AI = "train_support_chatbot"
 CONTRACT_KEYS = {"allowed", "basis", "region", "reason", "evidence_event"}
@@ -17,7 +17,7 @@ CONTRACT_KEYS = {"allowed", "basis", "region", "reason", "evidence_event"}
 def seeded(cg: Invoke) -> str:
     """user-1 granted AI training in Germany; returns the grant's event id."""
     result = cg(
-        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI,
+        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI, "--notice-version", "1",
         "--region", "DE", "--occurred-at", "2026-03-01T10:00:00+01:00",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -120,7 +120,7 @@ def test_batch_answers_in_input_order(cg: Invoke, seeded: str, tmp_path: Path) -
 def test_batch_matches_single_decisions(cg: Invoke, seeded: str, tmp_path: Path) -> None:
     subjects = [f"s{i % 7}" for i in range(40)] + ["user-1"]
     for s in {"s1", "s3"}:
-        cg("record", "--subject", s, "--action", "grant", "--purpose", AI, "--region", "IE")
+        cg(*grant_args(s, "--region", "IE"))
     at = "2026-12-01T00:00:00Z"
     path = write_jsonl(tmp_path / "q.jsonl", [{"subject": s, "purpose": AI, "at": at} for s in subjects])
     batch = json_lines(cg("decide", "--batch", str(path), "--json").stdout)
@@ -161,3 +161,18 @@ def test_batch_bad_lines_are_reported_with_numbers(cg: Invoke, tmp_path: Path) -
     ):
         assert text in err, err
     assert "line 1" not in err
+
+
+def test_a_region_that_only_upper_cases_to_a_code_is_refused(cg: Invoke, seeded: str, tmp_path: Path) -> None:
+    # "\u0131t".upper() == "IT": the CLI's copy of the region rule lacked the ASCII guard.
+    dotless = "\u0131t"
+    single = cg("decide", "--subject", "user-1", "--purpose", AI, "--region", dotless)
+    assert single.exit_code == 1
+    assert f"--region {dotless!r} is not an ISO 3166 code such as DE or US-CA" in single.stderr
+    path = write_jsonl(tmp_path / "q.jsonl", [{"subject": "user-1", "purpose": AI, "region": dotless}])
+    batch = cg("decide", "--batch", str(path), "--json")
+    assert batch.exit_code == 1
+    assert f"line 1: region: {dotless!r} is not an ISO 3166 code" in batch.stderr
+    assert batch.stdout == ""
+    policy_region = cg("decide", "--subject", "user-1", "--purpose", AI, "--region", "EU", "--json")
+    assert json.loads(policy_region.stdout)["region"] == "EU"

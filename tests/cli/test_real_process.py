@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from consentgate.cli import app
 
-from .conftest import write_jsonl
+from .conftest import grant_args, write_jsonl
 
 CONSENTGATE = Path(sys.executable).with_name("consentgate")
 AI = "train_support_chatbot"
@@ -39,9 +39,7 @@ def test_installed_command_end_to_end(tmp_path: Path) -> None:
     )
 
     assert _run("init", str(tmp_path / "c"), env=env).returncode == 0
-    recorded = _run(
-        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI, "--region", "DE", env=env
-    )
+    recorded = _run(*grant_args("user-1", "--region", "DE"), env=env)
     assert recorded.returncode == 0, recorded.stderr
     decided = _run("decide", "--subject", "user-1", "--purpose", AI, "--json", env=env)
     assert decided.returncode == 0, decided.stderr
@@ -74,9 +72,7 @@ def test_same_commands_on_postgresql_and_sqlite(ledger_url: str, policy_file: Pa
         assert result.exit_code == 0, result.output
         return result.stdout
 
-    event_id = cg(
-        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI, "--region", "DE"
-    ).strip()
+    event_id = cg(*grant_args("user-1", "--region", "DE")).strip()
     assert (
         json.loads(cg("decide", "--subject", "user-1", "--purpose", AI, "--json"))["evidence_event"]
         == event_id

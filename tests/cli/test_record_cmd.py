@@ -12,50 +12,75 @@ from .conftest import Invoke, count_events
 AI = "train_support_chatbot"
 
 
-def test_grant_without_version_uses_the_notice_in_force_and_says_so(cg: Invoke, db_file: Path) -> None:
+def test_grant_without_version_is_refused_as_the_api_refuses_it(cg: Invoke, db_file: Path) -> None:
+    # It used to be recorded "using ai-training v1": a version the person may never have seen.
     result = cg(
         "record", "--subject", "user-1", "--action", "grant", "--purpose", AI,
         "--region", "DE", "--locale", "de", "--occurred-at", "2026-03-01T10:00:00+01:00",
     )  # fmt: skip
+    assert result.exit_code == 1
+    assert "--notice-version: a grant needs the notice version the person saw" in result.stderr
+    assert "using" not in result.stderr
+    assert count_events(db_file) == 0
+
+
+def test_grant_keeps_the_version_and_locale_given(cg: Invoke, db_file: Path) -> None:
+    result = cg(
+        "record", "--subject", "user-1", "--action", "grant", "--purpose", AI, "--notice-version", "1",
+        "--region", "de", "--locale", "de", "--occurred-at", "2026-03-01T10:00:00+01:00",
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "using ai-training v1" in result.stderr
     (event_id,) = result.stdout.split()
     with Ledger.open(str(db_file)) as ledger:
         stored = ledger.event(event_id)
     assert stored is not None
     assert (stored.notice_id, stored.notice_version, stored.locale) == ("ai-training", "1", "de")
-    assert stored.source == "cli"
-
-    later = cg("record", "--subject", "user-1", "--action", "grant", "--purpose", AI,
-               "--occurred-at", "2026-07-01T00:00:00Z")  # fmt: skip
-    assert "using ai-training v2" in later.stderr
+    assert (stored.region, stored.source) == ("DE", "cli")
 
 
 def test_grant_is_allowed_afterwards(cg: Invoke) -> None:
-    cg("record", "--subject", "user-2", "--action", "grant", "--purpose", AI, "--region", "FR")
+    recorded = cg(
+        "record", "--subject", "user-2", "--action", "grant", "--purpose", AI, "--notice-version", "2",
+        "--region", "FR",
+    )  # fmt: skip
+    assert recorded.exit_code == 0, recorded.output
     decision = json.loads(cg("decide", "--subject", "user-2", "--purpose", AI, "--json").stdout)
     assert decision["allowed"] is True
 
 
-def test_purposes_under_two_notices_become_events_under_each(cg: Invoke) -> None:
+def test_purposes_under_two_notices_take_each_ones_version(cg: Invoke) -> None:
+    # As the API plans choices: each purpose is its own event, its notice the purpose's own.
     result = cg(
         "record", "--subject", "user-3", "--action", "grant", "--purpose", AI,
-        "--purpose", "product_analytics", "--json",
+        "--purpose", "product_analytics", "--notice-version", "1", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
-    assert len(body["event_ids"]) == 2
-    notices = {e["purpose"]: e["notice_id"] for e in body["events"]}
-    assert notices == {AI: "ai-training", "product_analytics": "cookies"}
+    notices = {e["purpose"]: (e["notice_id"], e["notice_version"]) for e in body["events"]}
+    assert notices == {AI: ("ai-training", "1"), "product_analytics": ("cookies", "1")}
 
 
-def test_explicit_version_across_notices_is_ambiguous(cg: Invoke, db_file: Path) -> None:
+def test_a_purpose_twice_is_refused(cg: Invoke, db_file: Path) -> None:
     result = cg(
-        "record", "--subject", "user-3", "--action", "grant", "--purpose", AI,
-        "--purpose", "product_analytics", "--notice-version", "1",
+        "record", "--subject", "u", "--action", "deny", "--purpose", AI, "--purpose", AI,
     )  # fmt: skip
     assert result.exit_code == 1
-    assert "--notice-id" in result.stderr
+    assert f"lists purpose {AI!r} twice" in result.stderr
+    assert count_events(db_file) == 0
+
+
+def test_erase_points_to_an_erasure_request(cg: Invoke, db_file: Path) -> None:
+    result = cg("record", "--subject", "u", "--action", "erase")
+    assert result.exit_code == 1
+    assert "consentgate requests file --kind erase" in result.stderr
+    assert count_events(db_file) == 0
+
+
+def test_a_region_that_only_upper_cases_to_a_code_is_refused(cg: Invoke, db_file: Path) -> None:
+    # A dotless i (U+0131) upper-cases to "I": "\u0131t".upper() == "IT".
+    result = cg("record", "--subject", "u", "--action", "deny", "--purpose", AI, "--region", "\u0131t")
+    assert result.exit_code == 1
+    assert "--region: '\u0131t' is not an ISO 3166 code such as DE or US-CA" in result.stderr
     assert count_events(db_file) == 0
 
 
@@ -100,7 +125,8 @@ def test_gpc_flag_is_stored_as_a_signal(cg: Invoke) -> None:
 
 
 def test_link_makes_an_anonymous_choice_count_for_the_account(cg: Invoke) -> None:
-    cg("record", "--subject", "cookie-9f2c", "--action", "grant", "--purpose", AI, "--region", "DE")
+    cg("record", "--subject", "cookie-9f2c", "--action", "grant", "--purpose", AI, "--notice-version", "2",
+       "--region", "DE")  # fmt: skip
     before = json.loads(cg("decide", "--subject", "acct-7", "--purpose", AI, "--json").stdout)
     assert before["allowed"] is False
     linked = cg("link", "--alias", "cookie-9f2c", "--subject", "acct-7", "--kind", "cookie_id")

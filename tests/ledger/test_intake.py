@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consentgate.errors import EventError
 from consentgate.ledger.chain import wording_hash
@@ -138,3 +140,29 @@ def test_batch_lists_every_problem_with_its_line_and_returns_nothing(example_pol
 def test_timestamps_keep_their_offset(example_policy: Policy) -> None:
     events, _, _ = validate_event(example_policy, _grant(), now=NOW, default_source="api")
     assert events[0].occurred_at.utcoffset() == timedelta(hours=2)
+
+
+_FIELD_VALUES: dict[str, list[Any]] = {
+    "subject": [None, "", "  ", "u\n1", "u" * 300, 7, "visitor-1"],
+    "action": [None, "", "grnat", 3, "grant", "deny", "gpc", "erase"],
+    "purposes": [None, [], "train_support_chatbot", ["nope"], [None], ["marketing", "marketing"], 5],
+    "notice_id": [None, "nope", 4, "ai-training", "cookies"],
+    "notice_version": [None, True, "", 9, "9", 2, [1]],
+    "region": [None, "Germany", "\u0131t", 5, "", "de"],
+    "locale": [None, "", "english!", 3, "de-AT"],
+    "source": [None, "", "Support Desk", 1, "banner"],
+    "occurred_at": [None, "", "yesterday", "2026-05-01T12:00:00", "2099-01-01T00:00:00Z", 5],
+    "recorded_at": [None, "soon", 7],
+    "signals": [None, [], "gpc", {"gpc": "yes"}],
+    "wording_hash": [None, "0" * 64, 12],
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={k: st.sampled_from(v) for k, v in _FIELD_VALUES.items()}))
+def test_no_problem_ever_shows_none(example_policy: Policy, raw: dict[str, Any]) -> None:
+    # Messages are read by people: a missing field is said in words ("is required"), never "None".
+    for strict in (False, True):
+        kw = {"require_notice_for_grant": strict, "allow_erase": not strict}
+        for where, message in _problems(example_policy, raw, **kw):
+            assert "None" not in message, (where, message)

@@ -175,9 +175,11 @@ def test_runs_prints_a_table(cli_db: Path) -> None:
     assert "model-r1" in out
     assert "example-llm-host" in out
     assert "7→9" in out
+    # An identifier neither the ledger nor any run knows: exit 5, not "no run used it" (true of any typo).
     code, out, err = cg(cli_db, "runs", "--subject", "nobody@example.com")
-    assert code == 0
-    assert "no run or export used data of nobody@example.com" in err
+    assert code == 5
+    assert "knows nothing about 'nobody@example.com'" in err
+    assert out == ""
 
 
 def test_runs_needs_an_existing_ledger(tmp_path: Path) -> None:

@@ -129,9 +129,8 @@ async def test_occurred_at_keeps_its_zone_and_defaults_to_the_server_clock(
     [
         ({"subject": "c-1", "region": "US-CA", "action": "gpc"}, Action.GPC, {"gpc": True}),
         ({"subject": "c-1", "action": "gpc", "signals": {"gpc": False}}, Action.GPC, {"gpc": False}),
-        ({"subject": "c-1", "action": "erase"}, Action.ERASE, {}),
     ],
-    ids=["gpc", "gpc-false", "erase"],
+    ids=["gpc", "gpc-false"],
 )
 async def test_subject_level_actions(
     client: httpx.AsyncClient,
@@ -148,6 +147,23 @@ async def test_subject_level_actions(
     assert sent["action"] == action.value
     (event,) = service.history("c-1")
     assert (event.action, event.purpose, dict(event.signals)) == (action, None, signals)
+
+
+@pytest.mark.parametrize("url", ["/v1/consents", "/v1/consents/batch"])
+async def test_erase_is_refused_and_points_to_an_erasure_request(
+    client: httpx.AsyncClient, keys: dict[str, str], service: ConsentService, url: str
+) -> None:
+    # It used to answer 201 and only append an event: nothing suppressed, no source touched.
+    body: dict[str, Any] = {"subject": "c-1", "region": "DE", "action": "erase"}
+    response = await post(
+        client, keys["admin"], {"submissions": [body]} if url.endswith("batch") else body, url
+    )
+    error = assert_error(response, 422, "invalid_event")
+    assert "POST /v1/requests" in error["message"]
+    assert [p["at"] for p in error["problems"]] == [
+        "submissions[0].action" if url.endswith("batch") else "action"
+    ]
+    assert service.history("c-1") == []
 
 
 async def test_gpc_from_a_banner_opts_out_where_the_law_says_so(

@@ -220,6 +220,71 @@ async def test_evidence_includes_the_exact_wording_and_an_intact_chain(
     assert evidence["current"]["train_support_chatbot"]["allowed"] is True
 
 
+async def test_an_unknown_subject_is_said_to_be_unknown_and_nothing_is_called_intact(
+    client: httpx.AsyncClient, keys: dict[str, str], recorded: dict[str, Any]
+) -> None:
+    # It used to answer "intact" for 0 events, as if something had been verified.
+    evidence = await client.get("/v1/subjects/nobody@example.com/evidence", headers=bearer(keys["read"]))
+    assert evidence.status_code == 200
+    body = evidence.json()
+    assert body["known"] is False
+    assert body["events"] == []
+    assert body["chain"]["intact"] is None
+    assert body["chain"]["checked_events"] == 0
+    state = await client.get("/v1/subjects/nobody@example.com/state", headers=bearer(keys["read"]))
+    assert state.json()["known"] is False
+    for path in ("/v1/subjects/user-1@example.com/evidence", "/v1/subjects/user-1@example.com/state"):
+        assert (await client.get(path, headers=bearer(keys["read"]))).json()["known"] is True
+
+
+async def _granted_evidence(client: httpx.AsyncClient, keys: dict[str, str], **extra: Any) -> dict[str, Any]:
+    """A grant of AI training under notice version 2 for ann@example.com, and the one event's evidence."""
+    body = {
+        "subject": "ann@example.com",
+        "notice_version": 2,
+        "choices": [{"purpose": "train_support_chatbot", "action": "grant"}],
+        **extra,
+    }
+    assert (await client.post("/v1/consents", json=body, headers=bearer(keys["admin"]))).status_code == 201
+    url = "/v1/subjects/ann@example.com/evidence"
+    (event,) = (await client.get(url, headers=bearer(keys["read"]))).json()["events"]
+    return dict(event)
+
+
+async def test_a_grant_without_locale_says_the_language_was_not_recorded(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    event = await _granted_evidence(client, keys)
+    assert (event["language"], event["language_recorded"]) == (None, False)
+    assert event["privacy_notice"]["note"].startswith("language not recorded")
+
+
+async def test_a_wording_hash_records_the_language_it_proves(
+    client: httpx.AsyncClient, keys: dict[str, str], example_policy: Policy
+) -> None:
+    event = await _granted_evidence(
+        client, keys, wording_hash=hash_of(example_policy, "ai-training", "2", "fr")
+    )
+    assert (event["language"], event["language_recorded"]) == ("fr", True)
+    assert event["privacy_notice"]["locale"] == "fr"
+    assert "note" not in event["privacy_notice"]
+
+
+async def test_a_region_that_only_upper_cases_to_a_code_is_refused(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
+    dotless = "\u0131t"  # "\u0131t".upper() == "IT"
+    params = {"subject": "u", "purpose": "train_support_chatbot", "region": dotless}
+    decision = await client.get("/v1/decisions", params=params, headers=bearer(keys["read"]))
+    error = assert_error(decision, 422, "invalid_query")
+    assert "is not an ISO 3166 code" in error["message"]
+    banner = await client.get("/v1/banner/config", params={"region": dotless})
+    error = assert_error(banner, 422, "invalid_request")
+    assert error["problems"] == [
+        {"at": "region", "message": f"{dotless!r} is not an ISO 3166 code such as DE or US-CA"}
+    ]
+
+
 async def test_subject_ids_may_contain_slashes(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
     body = {"subject": "tenant/7/user/1", "choices": [{"purpose": "security", "action": "object"}]}
     assert (await client.post("/v1/consents", json=body, headers=bearer(keys["admin"]))).status_code == 201

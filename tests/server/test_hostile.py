@@ -84,14 +84,15 @@ EVENT_CASES: list[tuple[str, Callable[[], Body], str, str]] = [
         "occurred_at",
     ),
     ("year 9999", lambda: {"occurred_at": "9999-12-31T23:59:59+00:00"}, "invalid_event", "occurred_at"),
+    # A submission's subject is checked by intake, as `consentgate record` checks it (same words).
     (
         "subject with a newline",
         lambda: {"subject": "victim\nINFO forged log line"},
-        "invalid_request",
+        "invalid_event",
         "subject",
     ),
-    ("subject with NUL", lambda: {"subject": "a\x00b"}, "invalid_request", "subject"),
-    ("overlong subject", lambda: {"subject": "s" * 257}, "invalid_request", "subject"),
+    ("subject with NUL", lambda: {"subject": "a\x00b"}, "invalid_event", "subject"),
+    ("overlong subject", lambda: {"subject": "s" * 257}, "invalid_event", "subject"),
 ]
 
 
@@ -176,7 +177,7 @@ async def test_hostile_bodies_are_refused_and_store_nothing(
 async def test_surrogate_pairs_are_fine(
     client: httpx.AsyncClient, keys: dict[str, str], service: ConsentService, seeded: tuple[int, str]
 ) -> None:
-    body = b'{"subject": "emoji-\\ud83d\\ude00", "action": "erase"}'  # what json.dumps sends for U+1F600
+    body = b'{"subject": "emoji-\\ud83d\\ude00", "action": "gpc"}'  # what json.dumps sends for U+1F600
     response = await client.post("/v1/consents", content=body, headers=bearer(keys["admin"]))
     assert response.status_code == 201, response.text
     assert [e.subject for e in service.history("emoji-\U0001f600")] == ["emoji-\U0001f600"]

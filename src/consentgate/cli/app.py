@@ -1,7 +1,8 @@
 """The root of the ``consentgate`` command: global options, error reporting, command groups.
 
 Every ``ConsentgateError`` becomes one message on stderr and exit code 1: the errors already say what
-to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2.
+to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2. An identifier
+the ledger knows nothing about exits 5, so a script can tell "nobody" from an answer.
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ from consentgate.cli import (
     tokens,
 )
 from consentgate.cli._shared import CliEnv, make_consoles
-from consentgate.errors import BadInput, ConsentgateError
+from consentgate.errors import BadInput, ConsentgateError, UnknownSubject
 from consentgate.settings import DEFAULT_DB, DEFAULT_POLICY, Settings
 
 EXIT_ERROR = 1
+# 2 is Click's usage error; 3 a denial or a failed gate (decide --exit-code, scan diff); 4 an erasure
+# that could not reach every source (requests complete).
+EXIT_UNKNOWN_SUBJECT = 5
 
 
 class _ReportingGroup(TyperGroup):
@@ -52,7 +56,8 @@ class _ReportingGroup(TyperGroup):
             return super().invoke(ctx)
         except ConsentgateError as exc:
             report_error(type(exc).__name__, exc.message)
-            raise typer.Exit(EXIT_ERROR) from None
+            code = EXIT_UNKNOWN_SUBJECT if isinstance(exc, UnknownSubject) else EXIT_ERROR
+            raise typer.Exit(code) from None
         except OSError as exc:
             # A closed pipe (`… | head`) is Click's to handle quietly; other OS errors (permissions, a
             # full disk, a missing directory for --out) are the environment's, not bugs: no traceback.
@@ -79,7 +84,8 @@ app = typer.Typer(
         "Consent for AI training data: record provable choices in an append-only ledger, decide whether "
         "a person's data may be used for a purpose, and prove it.\n\n"
         "Start with `consentgate init .`, then for example:\n\n"
-        "    consentgate record --subject user-42 --action grant --purpose train_support_chatbot\n\n"
+        "    consentgate record --subject user-42 --action grant --purpose train_support_chatbot "
+        "--notice-version 2\n\n"
         "    consentgate decide --subject user-42 --purpose train_support_chatbot --json\n\n"
         "Every command takes `--db` and `--policy` (or env CONSENTGATE_DB, CONSENTGATE_POLICY); "
         "`consentgate COMMAND --help` shows its options and an example."

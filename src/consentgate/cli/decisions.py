@@ -16,7 +16,6 @@ from consentgate.decide import Decision, Query
 from consentgate.errors import QueryError
 from consentgate.ledger.intake import parse_time
 from consentgate.policy import Policy
-from consentgate.policy.models import ISO_REGION
 from consentgate.service import ConsentService
 
 EXIT_DENIED = 3
@@ -108,10 +107,8 @@ def decide(
                 "--subject and --purpose are required (or --batch FILE)",
                 param_hint="--subject/--purpose",
             )
-        if region is not None and not _region_ok(env.policy(), region):
-            raise QueryError(
-                f"--region {region!r} is not an ISO 3166 code such as DE or US-CA, nor a region id"
-            )
+        if region is not None:
+            _region_option(env.policy(), region)
         when = parse_at(at)
         decision = env.service(must_exist=True).decide(subject, purpose, when, region)
         if as_json:
@@ -148,7 +145,6 @@ def parse_queries(
     queries: list[Query] = []
     ids: list[Any] = []
     problems: list[tuple[str, str]] = []
-    known = ", ".join(p.id for p in policy.purposes)
     for number, raw in rows:
         where = f"line {number}"
         if not isinstance(raw, dict):
@@ -161,10 +157,11 @@ def parse_queries(
         purpose = raw.get("purpose")
         if not isinstance(purpose, str) or not purpose:
             problems.append((f"{where}: purpose", "is required: a purpose id from the policy"))
-        elif policy.purpose(purpose) is None:
-            problems.append(
-                (f"{where}: purpose", f"unknown purpose {purpose!r}; the policy declares: {known}")
-            )
+        else:
+            try:
+                policy.require_purpose(purpose)
+            except QueryError as exc:
+                problems.append((f"{where}: purpose", exc.message))
         at = default_at
         if raw.get("at") is not None:
             try:
@@ -172,8 +169,11 @@ def parse_queries(
             except ValueError as exc:
                 problems.append((f"{where}: at", str(exc)))
         region = raw.get("region", default_region)
-        if region is not None and (not isinstance(region, str) or not _region_ok(policy, region)):
-            problems.append((f"{where}: region", f"{region!r} is not an ISO 3166 code such as DE or US-CA"))
+        if region is not None:
+            try:
+                policy.query_region(region)
+            except QueryError as exc:
+                problems.append((f"{where}: region", exc.message))
         unknown = sorted(set(raw) - {"subject", "purpose", "at", "region", "id"})
         if unknown:
             problems.append(
@@ -185,14 +185,17 @@ def parse_queries(
     return queries, ids, problems
 
 
-def _region_ok(policy: Policy, region: str) -> bool:
-    return bool(ISO_REGION.match(region.strip().upper())) or region in policy.regions
+def _region_option(policy: Policy, region: str) -> None:
+    try:
+        policy.query_region(region)
+    except QueryError as exc:
+        raise QueryError(f"--region {exc.message}") from None
 
 
 def _decide_batch(env: CliEnv, path: str, at: str | None, region: str | None, as_json: bool) -> bool:
     service = env.service(must_exist=True)
-    if region is not None and not _region_ok(service.policy, region):
-        raise QueryError(f"--region {region!r} is not an ISO 3166 code such as DE or US-CA, nor a region id")
+    if region is not None:
+        _region_option(service.policy, region)
     parsed = read_jsonl(path, env.err, what="queries")
     queries, ids, problems = parse_queries(service.policy, parsed.rows, parse_at(at), region)
     problems = sorted(parsed.problems + problems, key=lambda p: line_number(p[0]))

@@ -10,11 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from consentgate.cli._jsonl import format_problems, line_number, make_progress, read_jsonl
-from consentgate.cli._shared import CliEnv, env_of, event_json
-from consentgate.errors import BadInput, EventError
+from consentgate.cli._shared import env_of, event_json
+from consentgate.errors import EventError
 from consentgate.ledger.events import Action
-from consentgate.ledger.intake import parse_time, validate_batch
-from consentgate.policy import Policy
+from consentgate.ledger.intake import purpose_twice, repeated, validate_batch
 
 # -- record ----------------------------------------------------------------------------------------
 
@@ -31,7 +30,8 @@ def record(
         Action,
         typer.Option(
             help="What the person did, e.g. `--action grant`. grant/deny/withdraw/object/opt_out need "
-            "`--purpose`; gpc and erase apply to the whole person."
+            "`--purpose`; gpc applies to the whole person. erase is refused: file an erasure request "
+            "(`consentgate requests file --kind erase`)."
         ),
     ],
     purposes: Annotated[
@@ -48,8 +48,8 @@ def record(
         str | None,
         typer.Option(
             metavar="VERSION",
-            help="Version of the notice the person saw, e.g. `--notice-version 2`. For a grant it "
-            "defaults to the version in force at --occurred-at (and says so).",
+            help="Version of the notice the person saw, e.g. `--notice-version 2`; a grant needs it "
+            "(as the API does): consent counts only for wording the person was shown.",
             show_default=False,
         ),
     ] = None,
@@ -75,7 +75,7 @@ def record(
         typer.Option(
             metavar="LOCALE",
             help="Language the notice was shown in (selects the wording kept as evidence), "
-            "e.g. `--locale de`.",
+            "e.g. `--locale de`; without it the evidence says the language was not recorded.",
             show_default=False,
         ),
     ] = None,
@@ -110,11 +110,13 @@ def record(
 ) -> None:
     """Record one choice a person made; prints the stored event ids (one per purpose).
 
-    Validated like API input; the wording of the notice version is kept with the events as evidence.
+    Validated exactly like `POST /v1/consents`: the same events are accepted and refused, with the
+    same messages. The wording of the notice version is kept with the events as evidence.
 
     Example:
 
-        consentgate record --subject user-42 --action grant --purpose train_support_chatbot --region DE
+        consentgate record --subject user-42 --action grant --purpose train_support_chatbot \
+          --notice-version 1 --region DE --locale en
 
         consentgate record --subject user-42 --action withdraw --purpose train_support_chatbot
     """
@@ -124,7 +126,6 @@ def record(
     raw: dict[str, Any] = {
         "subject": subject,
         "action": action.value,
-        "purposes": list(purposes or []),
         "occurred_at": when,
         "region": region,
         "locale": locale,
@@ -134,9 +135,14 @@ def record(
     }
     if gpc is not None:
         raw["signals"] = {"gpc": gpc}
-    raws = _with_notice_versions(env, service.policy, raw) if action is Action.GRANT else [raw]
+    # One raw event per purpose, as the API plans its choices: each purpose's notice is then inferred
+    # on its own, so the two accept and refuse the same events.
+    if twice := repeated(purposes or ()):
+        problems = [("--purpose", purpose_twice(twice))]
+        raise EventError(f"1 problem; nothing was stored:\n{format_problems(problems)}", problems=problems)
+    raws = [{**raw, "purposes": [p]} for p in purposes] if purposes else [{**raw, "purposes": []}]
     try:
-        stored = service.record([("", r) for r in raws], source=source, strict=False)
+        stored = service.record([("", r) for r in raws], source=source, strict=True)
     except EventError as exc:
         raise _in_flag_terms(exc) from None
     if as_json:
@@ -164,58 +170,11 @@ _FLAG_OF = {
 
 
 def _in_flag_terms(exc: EventError) -> EventError:
-    problems = [(_FLAG_OF.get(where, where), msg) for where, msg in exc.problems]
+    # dict.fromkeys: each purpose is its own event, and a shared option's problem comes once per purpose.
+    problems = list(dict.fromkeys((_FLAG_OF.get(where, where), msg) for where, msg in exc.problems))
     return EventError(
         f"{len(problems)} problem(s); nothing was stored:\n{format_problems(problems)}", problems=problems
     )
-
-
-def _with_notice_versions(env: CliEnv, policy: Policy, raw: dict[str, Any]) -> list[dict[str, Any]]:
-    """Fill in the notice and version a grant was made under, one event per notice.
-
-    Consent is valid only under the purpose's notice (DESIGN.md rule 5); a grant from the CLI without
-    a version would otherwise never count. The version a person would have seen is the newest one in
-    force when they acted. Purposes under different notices become separate events.
-    """
-    purposes: list[str] = raw["purposes"]
-    notice_id: str | None = raw["notice_id"]
-    version: str | None = raw["notice_version"]
-    by_notice: dict[str | None, list[str]] = {}
-    for pid in purposes:
-        purpose = policy.purpose(pid)
-        if purpose is None:
-            return [raw]  # intake names the unknown purpose and lists the known ones
-        by_notice.setdefault(notice_id or purpose.notice, []).append(pid)
-    if version is not None:
-        if notice_id is None and len(by_notice) > 1:
-            listed = ", ".join(f"{n} ({', '.join(ps)})" for n, ps in by_notice.items())
-            raise BadInput(
-                f"--notice-version {version} is ambiguous: the purposes are under different notices "
-                f"({listed}); give --notice-id, or record each notice's purposes separately"
-            )
-        return [raw]
-    try:
-        at = parse_time(raw["occurred_at"], "occurred_at")
-    except ValueError:
-        return [raw]  # intake reports the bad timestamp with the rest
-    out: list[dict[str, Any]] = []
-    for nid, pids in by_notice.items():
-        part = {**raw, "purposes": pids}
-        if nid is not None and policy.notice(nid) is not None:
-            current = policy.current_version(nid, at)
-            if current is None:
-                raise BadInput(
-                    f"no version of notice {nid!r} was in force at {raw['occurred_at']}; "
-                    "pass --notice-version with the version the person saw"
-                )
-            part["notice_id"] = nid
-            part["notice_version"] = current.label
-            env.note(
-                f"--notice-version not given: using {nid} v{current.label}, in force at {raw['occurred_at']}",
-                style="yellow",
-            )
-        out.append(part)
-    return out
 
 
 # -- import-events ---------------------------------------------------------------------------------

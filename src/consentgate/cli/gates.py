@@ -16,7 +16,8 @@ from rich.text import Text
 from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
 from consentgate.cli._shared import CliEnv, env_of, parse_at
 from consentgate.cli.pipeline import AtOpt, EngineName, NoSubjectChoice, PurposeOpt, _suppression
-from consentgate.errors import BadInput, Refused
+from consentgate.errors import Refused, UnknownSubject
+from consentgate.service import ledger_knows, unknown_subject_message
 
 if TYPE_CHECKING:
     from consentgate.pipeline.export import ExportResult
@@ -57,6 +58,7 @@ def runs(
 
     With --subject, only those that used that person's data: the subject and every identifier linked to
     it are looked up (runs store keyed hashes of the identifiers they used, never the identifiers).
+    Exits 5 when neither the ledger nor any run knows the identifier.
 
     Example:
 
@@ -75,6 +77,12 @@ def runs(
             _print_runs(env, found, "runs and exports" if kind is None else f"{kind_value} runs")
         return
     ids, found = store.used_by(subject, kind=kind_value)
+    if not found and not store.used(ids) and not ledger_knows(env.ledger(must_exist=True), subject):
+        # "No run used it" would be true of any typo; say that the identifier itself is unknown.
+        raise UnknownSubject(
+            unknown_subject_message(subject, also=", and no run or export used data under it"),
+            subject=subject,
+        )
     if as_json:
         env.emit_json({"subject": subject, "identifiers": len(ids), "runs": [r.to_json() for r in found]})
         return
@@ -208,10 +216,7 @@ def export(
         raise Refused(f"{exc.message} (policy: {env.settings.policy})", purpose=purpose) from None
     src = None
     if source is not None:
-        src = next((s for s in policy.sources if s.id == source), None)
-        if src is None:
-            known = ", ".join(s.id for s in policy.sources) or "none"
-            raise BadInput(f"unknown source {source!r}; the policy declares: {known}")
+        src = policy.require_source(source)
     ledger = env.ledger(must_exist=True)
     if snapshot_file is not None:
         if at is not None:

@@ -217,10 +217,7 @@ def filter_(
     env = env_of(ctx)
     src = None
     if source is not None:
-        src = next((s for s in env.policy().sources if s.id == source), None)
-        if src is None:
-            known = ", ".join(s.id for s in env.policy().sources) or "none"
-            raise BadInput(f"unknown source {source!r}; the policy declares: {known}")
+        src = env.policy().require_source(source)
     sup: SuppressionList | None = _suppression(suppression, suppression_key_file)
     if snapshot_file is not None:
         if at is not None:

@@ -78,7 +78,8 @@ def init(
         f"  export CONSENTGATE_DB={d} CONSENTGATE_POLICY={p}\n"
         "  consentgate policy check                     # edit the policy, then validate it\n"
         "  consentgate keys create --scope admin        # an API key for the HTTP service\n"
-        "  consentgate record --subject user-42 --action grant --purpose train_support_chatbot\n"
+        "  consentgate record --subject user-42 --action grant --purpose train_support_chatbot "
+        "--notice-version 2\n"
         "  consentgate decide --subject user-42 --purpose train_support_chatbot\n"
         "  consentgate serve                            # http://127.0.0.1:8000/docs"
     )

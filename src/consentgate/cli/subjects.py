@@ -9,6 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from consentgate.cli._shared import env_of, event_json, parse_at
+from consentgate.errors import UnknownSubject
+from consentgate.service import unknown_subject_message
 
 
 def history(
@@ -26,17 +28,21 @@ def history(
 ) -> None:
     """List a person's events in decision order (when they acted, then when it was recorded).
 
+    Exits 5 when the ledger knows nothing about the identifier (no events, links or erasure).
+
     Example:
 
         consentgate history --subject user-42
     """
     env = env_of(ctx)
-    events = env.service(must_exist=True).history(subject)
+    service = env.service(must_exist=True)
+    service.require_known(subject)
+    events = service.history(subject)
     if as_json:
         env.emit_json([event_json(e) for e in events])
         return
-    if not events:
-        env.note(f"no events for {subject}")
+    if not events:  # known through a link alone
+        env.note(f"no events for {subject} or the identifiers linked to it")
         return
     table = Table(title=f"history of {subject} ({len(events)} events)", title_justify="left")
     for column in (
@@ -94,13 +100,19 @@ def evidence(
     """Show the evidence of what a person chose: every event with the exact wording shown, the
     current decision per purpose, and whether the hash chain of those events is intact.
 
+    Exits 5 when the ledger knows nothing about the identifier (no events, links or erasure): there
+    is then nothing to prove, and the policy's defaults are not a record of a choice.
+
     Example:
 
         consentgate evidence --subject user-42 --json > evidence-user-42.json
     """
     env = env_of(ctx)
     when = parse_at(at) if at is not None else None
-    record = env.service(must_exist=True).evidence(subject, when)
+    service = env.service(must_exist=True)
+    record = service.evidence(subject, when)
+    if not record["known"]:
+        raise UnknownSubject(unknown_subject_message(subject), subject=subject)
     if as_json:
         env.emit_json(record)
         return
@@ -118,8 +130,11 @@ def _print_summary(ctx: typer.Context, record: dict[str, Any]) -> None:
         first = controllers[0]
         out.print(f"controller: {first['party_name']} ({first.get('party_contact') or 'no contact'})")
     chain = record["chain"]
-    if chain["intact"]:
-        out.print(Text(f"hash chain: intact for these {chain['checked_events']} events", style="green"))
+    if chain["intact"] is None:
+        out.print("hash chain: nothing to verify (no events under these identifiers)")
+    elif chain["intact"]:
+        n = chain["checked_events"]
+        out.print(Text(f"hash chain: intact for these {n} event{'' if n == 1 else 's'}", style="green"))
     else:
         out.print(Text(f"hash chain: BROKEN — {chain['problem']}", style="bold red"))
     out.print(f"ledger head: seq {chain['head']['seq']}, {chain['head']['hash']}")
@@ -132,7 +147,14 @@ def _print_summary(ctx: typer.Context, record: dict[str, Any]) -> None:
         out.print(f"  {ev['event_time']}  {what}  ({where})  event {ev['event_id']}")
         notice = ev["privacy_notice"]
         if notice:
-            out.print(f"    notice {notice['id']} v{notice['version']} [{notice['locale']}]: ", end="")
+            out.print(f"    notice {notice['id']} v{notice['version']}", end="")
+            if notice["text"] is None:  # the wording is not in the ledger (an import without it)
+                out.print(": wording not stored")
+                continue
+            shown = notice["locale"]
+            if not ev["language_recorded"]:  # never present a default wording as the one read
+                shown = f"language not recorded; the policy's {shown} wording"
+            out.print(Text(f" [{shown}]: "), end="")  # Text: Rich would read [de] as markup
             out.print(Text(f"“{notice['text']}”", style="italic"))
 
     table = Table(title="current decisions", title_justify="left")

@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from consentgate.errors import EventError
+from consentgate.errors import EventError, QueryError
 from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, NewEvent, NoticeText
-from consentgate.policy.models import ISO_REGION, Policy
+from consentgate.policy.models import Policy, region_code, region_problem
 
 # Used with fullmatch: ``$`` alone also matches before a final newline, and "api\n" is not a source.
 LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
 SOURCE = re.compile(r"[a-z][a-z0-9_\-]{0,31}")
 MAX_SUBJECT = 256
+MAX_LOCALE = 35  # RFC 5646 §4.4.1: 35 characters hold every tag a registry can produce
 MAX_SIGNALS_BYTES = 4096
 # C0 controls and DEL, as a regex character range: no identifier may contain them, since such an id
 # cannot travel in a URL path (``/v1/subjects/{subject}/state``) and would forge lines in text logs.
@@ -49,6 +50,64 @@ def control_chars_problem(value: str) -> str | None:
     )
 
 
+# An erase event denies every purpose for good; recorded on its own it would suppress nothing, touch no
+# source and leave the identifier in clear text. The requests flow does all three (docs/requests.md).
+ERASE_BY_REQUEST = (
+    "erasure is a data-subject request, not a consent event: file it with POST /v1/requests "
+    '({"kind": "erase", "subject": …}) or `consentgate requests file --kind erase --subject …`, '
+    "which records the erasure, suppresses the person in every gate and deletes them from every source"
+)
+GRANT_NEEDS_NOTICE = "a grant needs the notice version the person saw (notice_id defaults to the purpose's)"
+
+
+def repeated(purposes: Iterable[str]) -> str | None:
+    """The first purpose that appears twice, or None."""
+    seen: set[str] = set()
+    for p in purposes:
+        if p in seen:
+            return p
+        seen.add(p)
+    return None
+
+
+def purpose_twice(purpose: str) -> str:
+    """One choice per purpose: two in one submission would leave which one holds to the order."""
+    return f"lists purpose {purpose!r} twice; keep one"
+
+
+def subject_problem(value: object) -> str | None:
+    """What is wrong with a subject identifier, or None: one rule for the API, the CLI and imports."""
+    if not isinstance(value, str) or not value.strip():
+        return "is required: the person's id, cookie id or account id"
+    if len(value) > MAX_SUBJECT:
+        return f"is longer than {MAX_SUBJECT} characters"
+    return control_chars_problem(value)
+
+
+def locale_problem(value: object) -> str | None:
+    """What is wrong with a language tag (BCP 47 shape, at most 35 characters), or None."""
+    if not isinstance(value, str) or len(value) > MAX_LOCALE or not LOCALE.fullmatch(value):
+        return f"{value!r} is not a language tag such as en or de-AT"
+    return None
+
+
+def source_problem(value: object) -> str | None:
+    """What is wrong with a source name (``banner``, ``support_desk``), or None."""
+    if not isinstance(value, str) or not SOURCE.fullmatch(value):
+        return f"{value!r} must be a short lowercase word such as banner, toggle, api, import"
+    return None
+
+
+def version_label(value: object) -> str:
+    """A notice version label (``2`` or ``"2"``) as stored; ValueError saying so otherwise.
+
+    JSON ``true`` would pass as the integer 1 in a lax parser; a version label is never a boolean.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
+        raise ValueError(f'must be a notice version label such as 2 or "2", got {value!r}')
+    return str(value).strip()
+
+
 def parse_time(value: Any, name: str) -> datetime:
     """ISO 8601 with a zone (``Z`` or ``+02:00``); anything else is an error that says so."""
     if isinstance(value, datetime):
@@ -75,8 +134,14 @@ def validate_event(
     default_source: str,
     allow_future: bool = False,
     require_notice_for_grant: bool = False,
+    allow_erase: bool = True,
 ) -> tuple[list[NewEvent], list[NoticeText], list[tuple[str, str]]]:
-    """Validate one input event. Returns per-purpose events, their wordings, and problems."""
+    """Validate one input event. Returns per-purpose events, their wordings, and problems.
+
+    The defaults are the rules for historical data (``import-events``): a grant without a notice is
+    kept (it never counts as consent), and so is an ``erase``. Live capture (the API, ``record``)
+    passes ``require_notice_for_grant=True, allow_erase=False``.
+    """
     problems: list[tuple[str, str]] = []
 
     def bad(where: str, msg: str) -> None:
@@ -86,18 +151,21 @@ def validate_event(
         return [], [], [("event", "must be a JSON object with subject, action, occurred_at, …")]
 
     subject = raw.get("subject")
-    if not isinstance(subject, str) or not subject.strip():
-        bad("subject", "is required: the person's id, cookie id or account id")
-    elif len(subject) > MAX_SUBJECT:
-        bad("subject", f"is longer than {MAX_SUBJECT} characters")
-    elif (problem := control_chars_problem(subject)) is not None:
+    if (problem := subject_problem(subject)) is not None:
         bad("subject", problem)
 
     action: Action | None = None
     try:
         action = Action(str(raw.get("action")))
     except ValueError:
-        bad("action", f"{raw.get('action')!r} is not one of {', '.join(a.value for a in Action)}")
+        actions = ", ".join(a.value for a in Action)
+        given = raw.get("action")
+        bad(
+            "action",
+            f"is required: one of {actions}" if given is None else f"{given!r} is not one of {actions}",
+        )
+    if action is Action.ERASE and not allow_erase:
+        bad("action", ERASE_BY_REQUEST)
 
     purposes = raw.get("purposes")
     if purposes is None and raw.get("purpose") is not None:
@@ -110,15 +178,17 @@ def validate_event(
         bad("purposes", "must be a list of purpose ids")
         purposes = []
     for p in purposes:
-        if policy.purpose(p) is None:
-            bad(
-                "purposes",
-                f"unknown purpose {p!r}; the policy declares: {', '.join(x.id for x in policy.purposes)}",
-            )
+        try:
+            policy.require_purpose(p)
+        except QueryError as exc:
+            bad("purposes", exc.message)
     if action in PURPOSE_ACTIONS and not purposes:
         bad("purposes", f"a {action.value} event needs at least one purpose")
-    if len(set(purposes)) != len(purposes):
-        bad("purposes", "lists a purpose twice")
+    elif action is not None and action not in PURPOSE_ACTIONS and purposes and require_notice_for_grant:
+        # Live capture only: historical files may carry purposes on such lines, and always did.
+        bad("purposes", f"a {action.value} event applies to the whole person; give no purposes")
+    if twice := repeated(purposes):
+        bad("purposes", purpose_twice(twice))
 
     occurred_at = None
     try:
@@ -128,7 +198,7 @@ def validate_event(
         if occurred_at is None:
             bad("occurred_at", "is required: when the person acted, e.g. 2026-05-01T12:00:00+02:00")
         elif not allow_future and occurred_at - now > MAX_CLOCK_SKEW:
-            bad("occurred_at", f"{raw.get('occurred_at')} is in the future; check the sender's clock")
+            bad("occurred_at", f"{occurred_at.isoformat()} is in the future; check the sender's clock")
     except ValueError as exc:
         bad("occurred_at", str(exc))
     recorded_at = None
@@ -140,23 +210,17 @@ def validate_event(
 
     region = raw.get("region")
     if region is not None:
-        # isascii: str.upper() maps some non-ASCII letters to ASCII ones (dotless i to "I").
-        if (
-            not isinstance(region, str)
-            or not region.isascii()
-            or not ISO_REGION.match(region.strip().upper())
-        ):
-            bad("region", f"{region!r} is not an ISO 3166 code such as DE or US-CA")
-            region = None
-        else:
-            region = region.strip().upper()
+        code = region_code(region)
+        if code is None:
+            bad("region", region_problem(region))
+        region = code
     locale = raw.get("locale")
-    if locale is not None and (not isinstance(locale, str) or not LOCALE.fullmatch(locale)):
-        bad("locale", f"{locale!r} is not a language tag such as en or de-AT")
+    if locale is not None and (problem := locale_problem(locale)) is not None:
+        bad("locale", problem)
         locale = None
     source = raw.get("source") or default_source
-    if not isinstance(source, str) or not SOURCE.fullmatch(source):
-        bad("source", f"{source!r} must be a short lowercase word such as banner, toggle, api, import")
+    if (problem := source_problem(source)) is not None:
+        bad("source", problem)
         source = default_source
 
     signals = raw.get("signals") or {}
@@ -173,12 +237,13 @@ def validate_event(
             bad("signals.gpc", "must be true or false")
 
     notice_id = raw.get("notice_id")
-    version = raw.get("notice_version")
-    if (version is not None and not isinstance(version, (int, str))) or isinstance(version, bool):
-        bad("notice_version", "must be a version label such as 2")
-        version = None
-    version_label = None if version is None else str(version)
-    if notice_id is None and version_label is not None and purposes:
+    label = None
+    if raw.get("notice_version") is not None:
+        try:
+            label = version_label(raw["notice_version"])
+        except ValueError as exc:
+            bad("notice_version", str(exc))
+    if notice_id is None and label is not None and purposes:
         notices = {policy.purpose(p).notice for p in purposes if policy.purpose(p)}  # type: ignore[union-attr]
         if len(notices) == 1:
             notice_id = notices.pop()
@@ -187,14 +252,14 @@ def validate_event(
             known = ", ".join(n.id for n in policy.notices)
             bad("notice_id", f"unknown notice {notice_id!r}; the policy declares: {known}")
             notice_id = None
-        elif version_label is None:
+        elif label is None:
             bad(
                 "notice_version",
                 f"is required with notice_id {notice_id!r}: which version did the person see?",
             )
-        elif policy.notice_version(notice_id, version_label) is None:
+        elif policy.notice_version(notice_id, label) is None:
             known = ", ".join(v.label for v in policy.versions_of(notice_id))
-            bad("notice_version", f"notice {notice_id!r} has no version {version_label!r} (known: {known})")
+            bad("notice_version", f"notice {notice_id!r} has no version {label!r} (known: {known})")
         if notice_id is not None and require_notice_for_grant:
             notice = policy.notice(notice_id)
             outside = [p for p in purposes if notice is not None and p not in notice.purposes]
@@ -202,16 +267,21 @@ def validate_event(
                 # Consent must be specific: a notice can only collect choices for the purposes it names.
                 bad("notice_id", f"notice {notice_id!r} does not cover purpose(s) {', '.join(outside)}")
     elif require_notice_for_grant and action is Action.GRANT:
-        bad(
-            "notice_version",
-            "a grant needs the notice version the person saw (notice_id defaults to the purpose's)",
-        )
+        unasked = [p for p in purposes if (found := policy.purpose(p)) is not None and found.notice is None]
+        if unasked:
+            # No version would help: the policy collects no consent for these purposes.
+            bad(
+                "purposes",
+                f"{', '.join(unasked)} has no notice in the policy, so no grant can be made for it",
+            )
+        else:
+            bad("notice_version", GRANT_NEEDS_NOTICE)
 
     given_hash = raw.get("wording_hash")
     texts: list[NoticeText] = []
     w_hash = None
-    if notice_id and version_label and policy.notice_version(notice_id, version_label) is not None:
-        nv = policy.notice_version(notice_id, version_label)
+    if notice_id and label and policy.notice_version(notice_id, label) is not None:
+        nv = policy.notice_version(notice_id, label)
         assert nv is not None
         if given_hash is not None:
             match = next(
@@ -220,17 +290,19 @@ def validate_event(
             if match is None:
                 bad(
                     "wording_hash",
-                    f"does not match any wording of {notice_id} v{version_label}; "
+                    f"does not match any wording of {notice_id} v{label}; "
                     "the text shown must be the policy's text for that version",
                 )
             else:
-                texts.append(NoticeText(notice_id, version_label, match[0], match[1], given_hash))
+                texts.append(NoticeText(notice_id, label, match[0], match[1], given_hash))
                 w_hash = given_hash
+                # The hash proves which wording was shown, and so its language.
+                locale = locale or match[0]
         else:
-            resolved = policy.wording(notice_id, version_label, locale)
+            resolved = policy.wording(notice_id, label, locale)
             assert resolved is not None
             w_hash = wording_hash(resolved[1])
-            texts.append(NoticeText(notice_id, version_label, resolved[0], resolved[1], w_hash))
+            texts.append(NoticeText(notice_id, label, resolved[0], resolved[1], w_hash))
     elif given_hash is not None and not problems:
         bad("wording_hash", "needs notice_id and notice_version")
 
@@ -242,7 +314,7 @@ def validate_event(
         "action": action,
         "occurred_at": occurred_at,
         "notice_id": notice_id,
-        "notice_version": version_label,
+        "notice_version": label,
         "wording_hash": w_hash,
         "region": region,
         "locale": locale,
@@ -263,6 +335,7 @@ def validate_batch(
     default_source: str,
     allow_future: bool = False,
     require_notice_for_grant: bool = False,
+    allow_erase: bool = True,
 ) -> Intake:
     """Validate many events (``(location, raw)`` pairs); raise one EventError listing every problem."""
     intake = Intake()
@@ -275,6 +348,7 @@ def validate_batch(
             default_source=default_source,
             allow_future=allow_future,
             require_notice_for_grant=require_notice_for_grant,
+            allow_erase=allow_erase,
         )
         problems.extend((f"{where}: {field_}" if where else field_, msg) for field_, msg in errs)
         intake.events.extend(evs)

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
-from consentgate.errors import QueryError, Refused
+from consentgate.errors import Refused
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline.core import NoSubject, ProgressFn, no_progress
 from consentgate.pipeline.engines import DEFAULT_ENGINE
@@ -86,9 +86,7 @@ class ExportResult:
 def check_vendor(policy: Policy, vendor_id: str, purpose: str) -> Vendor:
     """The vendor, if the policy allows sending it data for ``purpose``; else :class:`Refused` saying
     which policy key to change."""
-    if policy.purpose(purpose) is None:
-        known = ", ".join(p.id for p in policy.purposes)
-        raise QueryError(f"unknown purpose {purpose!r}; the policy declares: {known}", purpose=purpose)
+    policy.require_purpose(purpose)
     index = next((i for i, v in enumerate(policy.vendors) if v.id == vendor_id), None)
     if index is None:
         known = ", ".join(v.id for v in policy.vendors) or "none"

@@ -358,11 +358,7 @@ class TrainingRun:
     def _source(self, policy: Policy) -> Source | None:
         if self._source_id is None:
             return None
-        found = next((s for s in policy.sources if s.id == self._source_id), None)
-        if found is None:
-            known = ", ".join(s.id for s in policy.sources) or "none"
-            raise BadInput(f"unknown source {self._source_id!r}; the policy declares: {known}")
-        return found
+        return policy.require_source(self._source_id)
 
     def _use(self, snap: Snapshot) -> None:
         """Check the next batches against ``snap``; rebuild the lookup only if decisions changed."""

@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from sqlalchemy import select
 
 from consentgate.decide import Decision, Timeline, at_micros, decide_timeline
-from consentgate.errors import BadInput, QueryError
+from consentgate.errors import BadInput, shown
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS
 from consentgate.ledger.events import Action, ConsentEvent
@@ -92,7 +92,7 @@ class SnapshotMeta:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> SnapshotMeta:
         if raw.get("format") != SNAPSHOT_FORMAT:
-            raise BadInput(f"not a consentgate snapshot (format {raw.get('format')!r})")
+            raise BadInput(f"not a consentgate snapshot (format {shown(raw.get('format'))})")
         body = {k: v for k, v in raw.items() if k != "format" and k in cls.__dataclass_fields__}
         body["at"] = datetime.fromisoformat(body["at"])
         body["created_at"] = datetime.fromisoformat(body["created_at"])
@@ -182,10 +182,7 @@ def build_snapshot(
     ``meta.rebuild_reason``).
     """
     when = at or datetime.now(UTC)
-    purpose_obj = policy.purpose(purpose)
-    if purpose_obj is None:
-        known = ", ".join(p.id for p in policy.purposes)
-        raise QueryError(f"unknown purpose {purpose!r}; the policy declares: {known}", purpose=purpose)
+    purpose_obj = policy.require_purpose(purpose)
     at_us = at_micros(when, {})
     ctx = _Context(policy, purpose_obj, when, at_us, policy_fingerprint(policy))
     if previous is not None:

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from consentgate.errors import BadInput, TerminalStorageError
+from consentgate.errors import BadInput, TerminalStorageError, shown
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -115,12 +115,12 @@ class Suppression:
         if not isinstance(raw, dict) or raw.get("format") != SUPPRESSION_FORMAT:
             raise BadInput(f"{path}: not a suppression list (expected format {SUPPRESSION_FORMAT!r})")
         if raw.get("algorithm") != "hmac-sha256":
-            raise BadInput(f"{path}: unsupported algorithm {raw.get('algorithm')!r}")
+            raise BadInput(f"{path}: unsupported algorithm {shown(raw.get('algorithm'))}")
         made = cls(key)
         if raw.get("key_id") != made.key_id:
             # A wrong key would match nothing and silently let erased people through.
             raise BadInput(
-                f"{path}: the list was made with key {raw.get('key_id')!r}, but the key given is "
+                f"{path}: the list was made with key {shown(raw.get('key_id'))}, but the key given is "
                 f"{made.key_id!r}; set CONSENTGATE_SUPPRESSION_KEY to the key the list was made with"
             )
         try:

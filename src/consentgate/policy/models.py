@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from consentgate.errors import BadInput, QueryError
+
 ISO_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 IDENT = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
 DEFAULT_REGION = "*"
@@ -40,6 +42,24 @@ class PurposeKind(StrEnum):
 
 
 AI_KINDS = frozenset({PurposeKind.AI_TRAINING, PurposeKind.FINE_TUNING})
+
+
+def region_code(value: object) -> str | None:
+    """The canonical (upper-case) form of an ISO 3166 code such as ``de`` or ``US-CA``, or None.
+
+    The one region rule: events, queries, the banner and the policy's own ``countries`` all use it.
+    ASCII only, because ``str.upper()`` maps some other letters to ASCII ones: a dotless i (U+0131) becomes
+    ``I``, so a dotless "it" would otherwise pass as Italy.
+    """
+    if not isinstance(value, str) or not value.isascii():
+        return None
+    code = value.strip().upper()
+    return code if ISO_REGION.match(code) else None
+
+
+def region_problem(value: object) -> str:
+    """What is wrong with a value :func:`region_code` refused, in the words every caller shows."""
+    return f"{value!r} is not an ISO 3166 code such as DE or US-CA"
 
 
 def _aware(value: datetime) -> datetime:
@@ -153,9 +173,9 @@ class Region(_Model):
     def _iso_codes(cls, codes: list[str]) -> list[str]:
         out = []
         for code in codes:
-            up = code.strip().upper()
-            if not ISO_REGION.match(up):
-                raise ValueError(f"{code!r} is not an ISO 3166 code such as DE or US-CA")
+            up = region_code(code)
+            if up is None:
+                raise ValueError(region_problem(code))
             out.append(up)
         return out
 
@@ -318,6 +338,41 @@ class Policy(_Model):
     def purpose(self, purpose_id: str) -> Purpose | None:
         return self._index.purposes.get(purpose_id)
 
+    def require_purpose(self, purpose_id: object) -> Purpose:
+        """The purpose, or a :class:`QueryError` naming the ones the policy declares.
+
+        The one purpose check: intake, decisions, gates, exports and requests all call it, so a
+        mistyped purpose reads the same wherever it was typed.
+        """
+        found = self._index.purposes.get(purpose_id) if isinstance(purpose_id, str) else None
+        if found is None:
+            known = ", ".join(p.id for p in self.purposes)
+            shown = purpose_id if isinstance(purpose_id, str) else str(purpose_id)
+            raise QueryError(f"unknown purpose {shown!r}; the policy declares: {known}", purpose=shown)
+        return found
+
+    def require_source(self, source_id: str) -> Source:
+        """The source, or a :class:`BadInput` naming the ones the policy declares (the gates' check)."""
+        found = next((s for s in self.sources if s.id == source_id), None)
+        if found is None:
+            known = ", ".join(s.id for s in self.sources) or "none"
+            raise BadInput(f"unknown source {source_id!r}; the policy declares: {known}")
+        return found
+
+    def query_region(self, value: object) -> str:
+        """A region to decide for: an ISO 3166 code (canonical form) or one of the policy's region ids.
+
+        A :class:`QueryError` otherwise: an unrecognised value would silently fall back to the "*"
+        basis and answer a question nobody asked.
+        """
+        if isinstance(value, str) and value in self.regions:
+            return value
+        code = region_code(value)
+        if code is None:
+            regions = ", ".join(self.regions) or "none declared"
+            raise QueryError(f"{region_problem(value)}, nor a region of the policy ({regions})")
+        return code
+
     def notice(self, notice_id: str) -> Notice | None:
         return self._index.notices.get(notice_id)
 
@@ -372,6 +427,15 @@ class Policy(_Model):
             if effective_us <= at_us:
                 floor = max(floor, rank)
         return floor
+
+    def accepted_versions(self, notice_id: str, at: datetime) -> list[NoticeVersion]:
+        """The versions in force at ``at`` whose grant still counts as consent then: from the newest
+        material change (``reconsent: true``) on. The rule ``decide`` applies, for the banner to
+        know which stored choices it need not ask again."""
+        at_us = to_micros(at)
+        versions = self.versions_of(notice_id)
+        floor = max(self.reconsent_floor(notice_id, at_us), 0)
+        return [v for v in versions[floor:] if to_micros(v.effective_from) <= at_us]
 
     def current_version(self, notice_id: str, at: datetime) -> NoticeVersion | None:
         """The newest version with effective_from <= at (what a person would be shown then)."""

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from consentgate import identity
-from consentgate.errors import BadInput, Conflict, Incomplete, NotFound
+from consentgate.errors import BadInput, Conflict, Incomplete, NotFound, QueryError
 from consentgate.ledger import schema as t
 from consentgate.ledger.erasure import is_pseudonym, pseudonymise, suppress, suppressed_identifiers
 from consentgate.ledger.intake import control_chars_problem
@@ -143,11 +143,11 @@ class RequestDesk:
             if purposes:
                 raise BadInput(f"a {kind.value} request covers the whole person; give no purposes")
             return []
-        policy = self.service.policy
-        unknown = [p for p in purposes if policy.purpose(p) is None]
-        if unknown:
-            known = ", ".join(p.id for p in policy.purposes)
-            raise BadInput(f"unknown purpose(s) {', '.join(unknown)}; the policy declares: {known}")
+        for p in purposes:
+            try:
+                self.service.policy.require_purpose(p)
+            except QueryError as exc:  # the request's input, not a decision query: invalid_input
+                raise BadInput(exc.message, purpose=p) from None
         return sorted(set(purposes))
 
     def ai_purposes(self) -> list[str]:
@@ -374,9 +374,8 @@ class RequestDesk:
                 "source": req.channel,
                 "signals": {"request_id": req.request_id},
             }
-            outcome["erase_event"] = self.service.record([(req.request_id, raw)], source=req.channel)[
-                0
-            ].event_id
+            stored = self.service.record([(req.request_id, raw)], source=req.channel, erasure=True)
+            outcome["erase_event"] = stored[0].event_id
         # 2. Suppression: every gate drops these identifiers, whatever copy of the data they come in.
         with self.engine.execution_options(ledger_write=True).begin() as conn:
             added = suppress(conn, {key.hash(i) for i in ids}, request_id=req.request_id, at=self.now())

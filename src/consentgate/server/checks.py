@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from consentgate.decide import Decision
-from consentgate.policy.models import ISO_REGION, Policy
+from consentgate.errors import QueryError
+from consentgate.policy.models import Policy
 from consentgate.server.errors import RequestProblems, summarise
 from consentgate.server.schemas.decisions import AnsweredDecision, DecisionOut
 
@@ -18,21 +19,17 @@ def check_queries(policy: Policy, queries: Iterable[tuple[str, str | None, str |
     and an unknown region would silently fall back to the policy's default basis.
     """
     problems: list[tuple[str, str]] = []
-    known = ", ".join(p.id for p in policy.purposes)
-    regions = ", ".join(policy.regions)
     for prefix, purpose, region in queries:
-        if purpose is not None and policy.purpose(purpose) is None:
-            problems.append(
-                (f"{prefix}purpose", f"unknown purpose {purpose!r}; the policy declares: {known}")
-            )
-        iso = region is not None and region.isascii() and ISO_REGION.match(region.strip().upper())
-        if region is not None and not (iso or region in policy.regions):
-            problems.append(
-                (
-                    f"{prefix}region",
-                    f"{region!r} is not an ISO 3166 code such as DE or US-CA, nor a region ({regions})",
-                )
-            )
+        try:
+            if purpose is not None:
+                policy.require_purpose(purpose)
+        except QueryError as exc:
+            problems.append((f"{prefix}purpose", exc.message))
+        try:
+            if region is not None:
+                policy.query_region(region)
+        except QueryError as exc:
+            problems.append((f"{prefix}region", exc.message))
     if problems:
         raise RequestProblems("invalid_query", summarise(problems, stored=True), problems)
 

@@ -17,7 +17,6 @@ itself is used for the lookup and dropped; it is never stored or logged.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -25,8 +24,8 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 
 from consentgate.errors import BadInput
+from consentgate.policy.models import region_code
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 # Codes proxies and databases use for "not a country": unknown, Tor, anonymous proxy, satellite, …
 NOT_COUNTRIES = frozenset({"XX", "ZZ", "T1", "A1", "A2", "O1", "AP", "EU"})
 
@@ -38,11 +37,8 @@ class _Reader(Protocol):
 
 
 def _country_code(value: object) -> str | None:
-    # ASCII only: str.upper() turns some other letters into ASCII ones (a dotless i into "I").
-    if not isinstance(value, str) or not value.isascii():
-        return None
-    code = value.strip().upper()
-    if not _COUNTRY.match(code) or code in NOT_COUNTRIES:
+    code = region_code(value)  # the one region rule; a country has no subdivision part
+    if code is None or "-" in code or code in NOT_COUNTRIES:
         return None
     return code
 

@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from consentgate.ledger.chain import wording_hash
-from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose, PurposeKind
+from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose, PurposeKind, region_code
 from consentgate.web import i18n
 
 CONSENT_MODE_TYPES = (
@@ -153,12 +153,6 @@ def blocked_hosts(policy: Policy, purpose: Purpose) -> list[str]:
     return sorted({t.host.lower() for t in policy.web.trackers if t.category.value == purpose.kind.value})
 
 
-def accepted_versions(policy: Policy, notice_id: str, at: datetime) -> list[str]:
-    versions = [v for v in policy.versions_of(notice_id) if v.effective_from <= at]
-    floor = max((i for i, v in enumerate(versions) if v.reconsent), default=0)
-    return [v.label for v in versions[floor:]]
-
-
 def banner_config(
     policy: Policy,
     *,
@@ -205,7 +199,7 @@ def banner_config(
     flow: Flow = "opt_in" if any(p.basis is Basis.CONSENT for p in asked) else "opt_out" if asked else "none"
     org = policy.organization
     return BannerConfig(
-        region=region.upper() if region else None,
+        region=region_code(region),
         group=group,
         locale=ui,
         dir="rtl" if i18n.direction(ui) == "rtl" else "ltr",
@@ -235,7 +229,7 @@ def _wording(policy: Policy, notice_id: str, locale: str, now: datetime) -> Noti
         locale=used,
         text=text,
         wording_hash=wording_hash(text),
-        accepts=accepted_versions(policy, notice_id, now),
+        accepts=[v.label for v in policy.accepted_versions(notice_id, now)],
     )
 
 

@@ -51,7 +51,11 @@ def state(
         check_queries(service.policy, [("", None, region)])
     decisions = service.state(subject, when, region)
     return SubjectState(
-        subject=subject, at=when, region=region, purposes={p: decision_out(d) for p, d in decisions.items()}
+        subject=subject,
+        at=when,
+        region=region,
+        known=service.knows(subject),
+        purposes={p: decision_out(d) for p, d in decisions.items()},
     )
 
 
@@ -59,7 +63,9 @@ def state(
     "/{subject:path}/evidence",
     summary="Proof of what one person chose",
     response_description="Every event with the exact wording shown (ISO/IEC TS 27560 field names where "
-    "they map), the current decisions, and a check that the events' hash chain is intact.",
+    "they map), the current decisions, and a check that the events' hash chain is intact. For an "
+    "identifier the ledger knows nothing about: 200 with `known: false` and `chain.intact: null` "
+    "(nothing was verified).",
 )
 def evidence(
     service: Service, caller: Reader, tokens: Tokens, subject: SubjectId, at: At = None

@@ -36,6 +36,7 @@ from consentgate.server.deps import AppSettings, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES
 from consentgate.server.geo import ClientCountry
 from consentgate.server.routers.access import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE
+from consentgate.server.schemas.common import IsoRegion
 from consentgate.settings import Settings
 from consentgate.web import asset, i18n, trim_js
 from consentgate.web.config import BannerConfig, banner_config, boot_data
@@ -52,7 +53,6 @@ _TYPES = {
     ".html": "text/html; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-_REGION_PATTERN = r"^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$"
 _CONFIG_RESPONSES: dict[int | str, dict[str, Any]] = {
     k: v for k, v in COMMON_RESPONSES.items() if k in (400, 404, 422, 429, 503)
 }
@@ -78,10 +78,8 @@ def config(
         ),
     ] = None,
     region: Annotated[
-        str | None,
+        IsoRegion | None,
         Query(
-            max_length=6,
-            pattern=_REGION_PATTERN,
             description="ISO 3166 code of the visitor's country or subdivision (the embed's data-region); "
             "defaults to the country the server resolves (country_header, geoip_db), else the policy's "
             'default ("*").',
@@ -100,7 +98,7 @@ def config(
     response.headers["Cache-Control"] = "no-store"
     return banner_config(
         service.policy,
-        region=region.upper() if region else country,
+        region=region or country,
         locale=locale,
         accept_language=request.headers.get("accept-language"),
         gpc_signal=gpc,

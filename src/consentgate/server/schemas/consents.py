@@ -1,8 +1,11 @@
 """Bodies of ``POST /v1/consents`` and ``POST /v1/consents/batch``.
 
 A submission is what one person did at one moment: either *choices* (one per purpose, each stored as
-its own event) or one *subject-level action* (``gpc``, ``erase``) that concerns every purpose. The two
-are mutually exclusive so one submission is one kind of fact; send both kinds in a batch.
+its own event) or one *subject-level action* (``gpc``) that concerns every purpose. The two are
+mutually exclusive so one submission is one kind of fact; send both kinds in a batch.
+
+``erase`` stays in the schema so that intake, not the schema, refuses it: the answer is then the same
+``invalid_event`` that ``consentgate record --action erase`` gives, naming ``POST /v1/requests``.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from consentgate.ledger.intake import purpose_twice, repeated
 from consentgate.server.schemas.common import (
     EXAMPLE_TIME,
+    EventSubject,
+    Locale,
     Region,
+    Source,
     StrictModel,
-    Subject,
     VersionLabel,
     ZonedTime,
 )
@@ -32,7 +38,9 @@ _WORDING_HASH = "sha256 (hex) of the exact wording shown; checked against the po
 class Choice(StrictModel):
     """The person's choice for one purpose; give ``action``, or ``allowed`` for a simple toggle."""
 
-    purpose: str = Field(min_length=1, max_length=128, description="A purpose id from the policy.")
+    purpose: str = Field(
+        description="A purpose id from the policy.", json_schema_extra={"minLength": 1, "maxLength": 128}
+    )
     action: PurposeAction | None = Field(
         default=None,
         description="What the person did: grant, deny, withdraw, object or opt_out.",
@@ -78,19 +86,13 @@ class Choice(StrictModel):
 class Submission(StrictModel):
     """One person's choices at one moment, or one subject-level action."""
 
-    subject: Subject
+    subject: EventSubject
     occurred_at: ZonedTime | None = Field(
         default=None, description="When the person acted, with a time zone. Defaults to the server's clock."
     )
     region: Region | None = None
-    locale: str | None = Field(
-        default=None, max_length=35, description="Language of the wording shown (BCP 47).", examples=["de-AT"]
-    )
-    source: str = Field(
-        default="api",
-        max_length=32,
-        description="Where the choice was made: banner, toggle, form, privacy_center, api, import, …",
-    )
+    locale: Locale | None = None
+    source: Source = "api"
     signals: dict[str, Any] | None = Field(
         default=None,
         description='Extra facts about the request, e.g. {"gpc": true} or {"do_not_train": true}.',
@@ -108,7 +110,8 @@ class Submission(StrictModel):
         default=None,
         description=(
             "A subject-level event instead of choices: gpc (the request carried Global Privacy Control; "
-            "signals.gpc defaults to true) or erase (an erasure request)."
+            "signals.gpc defaults to true). erase is refused with 422: erasure is a data-subject "
+            "request (POST /v1/requests), which also suppresses the person and reaches their data."
         ),
     )
 
@@ -136,18 +139,14 @@ class Submission(StrictModel):
     def _choices_or_action(self) -> Submission:
         if self.choices is None and self.action is None:
             raise ValueError(
-                "needs choices (a list of {purpose, action or allowed}) "
-                "or a subject-level action (gpc or erase)"
+                "needs choices (a list of {purpose, action or allowed}) or the subject-level action gpc"
             )
         if self.choices is not None and self.action is not None:
             raise ValueError(
                 "give choices or a subject-level action, not both; send two submissions in a batch"
             )
-        seen: set[str] = set()
-        for choice in self.choices or ():
-            if choice.purpose in seen:
-                raise ValueError(f"purpose {choice.purpose!r} appears in two choices; keep one")
-            seen.add(choice.purpose)
+        if twice := repeated(c.purpose for c in self.choices or ()):
+            raise ValueError(purpose_twice(twice))
         return self
 
 

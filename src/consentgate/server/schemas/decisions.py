@@ -62,4 +62,8 @@ class SubjectState(BaseModel):
     subject: str
     at: datetime
     region: str | None = Field(description="The region asked about, or null for each purpose's default.")
+    known: bool = Field(
+        description="False when the ledger holds nothing under this identifier (no event, link or "
+        "erasure): the decisions are then the policy's defaults for someone who never chose."
+    )
     purposes: dict[str, DecisionOut] = Field(description="Every purpose of the policy, by id.")
