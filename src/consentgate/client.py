@@ -133,7 +133,9 @@ class ConsentgateClient:
         subject_token: str | None = None,
     ) -> Receipt:
         """Record one person's choices — purpose → ``True``/``False`` (a toggle) or an action such as
-        ``"withdraw"`` — or one subject-level ``action`` (``"gpc"``, ``"erase"``). All or nothing."""
+        ``"withdraw"`` — or one subject-level ``action`` (``"gpc"``, ``"erase"``). All or nothing.
+        ``signals`` takes only the closed list of docs/api.md (``gpc``, ``do_not_train``, …): the
+        service refuses anything else, since it would sit under the chain hash beyond erasure."""
         body: dict[str, Any] = {"subject": subject, "source": source}
         if choices is not None:
             body["choices"] = [
