@@ -16,10 +16,12 @@ Anything else is refused with the key and the allowed ones named, so a sender le
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+
+from consentgate.ledger.events import ConsentEvent
 
 ConsentModeState = Literal["granted", "denied"]
 REQUEST_ID_PATTERN = r"^req-[0-9a-f]{16}$"
@@ -107,6 +109,14 @@ def parse_signals(raw: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         return Signals.model_validate(dict(raw)).to_json(), []
     except ValidationError as exc:
         return {}, [_problem(err) for err in exc.errors()]
+
+
+def outside_schema(events: Iterable[ConsentEvent]) -> Iterator[tuple[ConsentEvent, list[str]]]:
+    """Stored events whose signals do not fit the schema (ledgers written before it was closed), each
+    with the names of its signals — never their values, which may be the personal data in question."""
+    for event in events:
+        if event.signals and parse_signals(event.signals)[1]:
+            yield event, sorted(str(k) for k in event.signals)
 
 
 def _problem(err: Mapping[str, Any]) -> tuple[str, str]:
