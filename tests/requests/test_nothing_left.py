@@ -257,6 +257,8 @@ async def test_after_erasure_no_file_wal_or_log_holds_the_id_email_or_ip(
             "choices": [{"purpose": "train_chat", "action": "grant"}],
         })  # fmt: skip
         assert late.status_code == 201, late.text
+    linked = await client.post(f"/v1/subjects/{RAW}/aliases", json={"alias": LATER, "kind": "cookie_id"})
+    assert linked.status_code == 201, linked.text
     shown = [
         (await client.get(f"/v1/requests/{rid}")).text,
         (await client.get(f"/v1/subjects/{RAW}/requests")).text,
@@ -264,8 +266,9 @@ async def test_after_erasure_no_file_wal_or_log_holds_the_id_email_or_ip(
     ]
     assert all(s not in text for s in SECRETS for text in shown), shown
     assert json.loads(shown[1])[0]["request_id"] == rid  # still found under the raw id
-    decision = await client.get("/v1/decisions", params={"subject": RAW, "purpose": "train_chat"})
-    assert decision.json()["allowed"] is False
+    for who in (RAW, LATER):
+        decision = await client.get("/v1/decisions", params={"subject": who, "purpose": "train_chat"})
+        assert decision.json()["allowed"] is False
 
     if not postgres:  # with the pool's connections still open: the erasure emptied the WAL itself
         assert storage["wal"] == "emptied", storage
