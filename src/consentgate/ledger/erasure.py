@@ -175,9 +175,12 @@ def purge_residue(engine: Engine) -> dict[str, Any]:
     (any later erasure, or ``sqlite3 DB 'PRAGMA wal_checkpoint(TRUNCATE)'``) finishes it.
 
     PostgreSQL: an UPDATE leaves the old row version as a dead tuple; ``VACUUM`` of the touched tables
-    removes them, so no query, ``pg_dump`` or replica can return them. The bytes of dead tuples may
-    remain in the data files' free space until it is reused, and the write-ahead log, its archive and
-    backups keep the old values until they rotate out — the operator's retention (docs/security.md).
+    (indexes included) removes them, so no query, ``pg_dump`` or replica can return them. It does not
+    block reads or appends; it reads the tables' indexes whole, so it costs more as the ledger grows.
+    PostgreSQL does not zero the space it frees in a table's pages: an old row's bytes can stay in the
+    data file until the page is reused (``VACUUM FULL``, which locks the table, rewrites it). The
+    write-ahead log, its archive and backups keep the old values until they rotate out. Both are the
+    operator's to manage (docs/security.md).
     """
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
@@ -191,11 +194,14 @@ def purge_residue(engine: Engine) -> dict[str, Any]:
         return {"engine": "sqlite", "wal": "emptied", "freed_pages": "zeroed (secure_delete)"}
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for table in _TOUCHED:  # VACUUM cannot run inside a transaction block
-            conn.exec_driver_sql(f"VACUUM {table}")
+            # INDEX_CLEANUP ON: PostgreSQL 14+ skips the indexes when few pages have dead rows (one
+            # person's, in a large ledger), which would leave the old ids in ix_events_subject.
+            conn.exec_driver_sql(f"VACUUM (INDEX_CLEANUP ON) {table}")
     return {
         "engine": engine.dialect.name,
         "vacuumed": list(_TOUCHED),
-        "remains": "old values in the write-ahead log, its archive and backups until they rotate out",
+        "remains": "old values in the tables' free space until reused or VACUUM FULL, and in the "
+        "write-ahead log, its archive and backups until they rotate out (docs/security.md)",
     }
 
 
