@@ -56,12 +56,11 @@ from consentgate.requests.models import (
     RequestKind,
     Status,
 )
-from consentgate.requests.scrub import contact_data_in, scrubber
+from consentgate.requests.scrub import scrubber, verified_by_method
 from consentgate.requests.store import RequestStore, new_request_id, scrub_requests
 from consentgate.service import ConsentService
 
 _WORD = re.compile(r"[a-z][a-z0-9_]{0,31}")
-VERIFIED_BY_MAX = 64  # the column's width
 
 
 def parse_kind(kind: str | RequestKind) -> RequestKind:
@@ -117,7 +116,7 @@ class RequestDesk:
                 f"channel {channel!r} must be a short lowercase word such as api, privacy_center, email"
             )
         if verified_by is not None:
-            verified_by = _check_verified_by(verified_by)
+            verified_by = verified_by_method(verified_by)
         wanted = self._purposes(k, purposes)
         where = self.locate(subject)
         if not where["known"]:
@@ -203,7 +202,7 @@ class RequestDesk:
         """The requester's identity was established by ``method`` (e.g. "subject_token", "email link")."""
         if not method.strip():
             raise BadInput("say how the identity was verified, e.g. --method 'signed-in account'")
-        method = _check_verified_by(method)
+        method = verified_by_method(method)
         req = self.store.get(request_id)
         self._step(req, Status.VERIFIED)
         return self.store.change(
@@ -495,21 +494,6 @@ def _check_subject(subject: str) -> None:
         raise BadInput(
             "'erased:…' identifiers are what an erasure leaves behind; file requests with the person's own id"
         )
-
-
-def _check_verified_by(method: str) -> str:
-    """``verified_by`` names how an identity was checked, never the contact data it was checked with:
-    it is shown wherever the request is, and stays after an erasure scrubs the notes."""
-    method = method.strip()
-    if len(method) > VERIFIED_BY_MAX:
-        raise BadInput(f"verified_by is longer than {VERIFIED_BY_MAX} characters; name the method briefly")
-    found = contact_data_in(method)
-    if found is not None:
-        raise BadInput(
-            f"verified_by holds {found}: say how the identity was checked (e.g. 'email link', "
-            "'support ticket 1234', 'signed-in account'), not the contact data it was checked with"
-        )
-    return method
 
 
 def _on_erase(service: ConsentService, source_id: str) -> str:

@@ -20,6 +20,9 @@ from typing import Any
 from consentgate.classify.findings import EntityType
 from consentgate.classify.redact import Mode, Redactor
 from consentgate.classify.scanner import Scanner
+from consentgate.errors import BadInput
+
+VERIFIED_BY_MAX = 64  # the column's width
 
 # What a verified_by may never hold: contact data and direct identifiers of a person.
 _CONTACT = frozenset({
@@ -91,6 +94,21 @@ def contact_data_in(text: str) -> str | None:
         if f.type in _CONTACT:
             return _WORDS[f.type]
     return None
+
+
+def verified_by_method(method: str) -> str:
+    """``method`` as ``verified_by`` stores it, or BadInput: it names how an identity was checked,
+    never the contact data it was checked with (it is shown wherever the request is)."""
+    method = method.strip()
+    if len(method) > VERIFIED_BY_MAX:
+        raise BadInput(f"verified_by is longer than {VERIFIED_BY_MAX} characters; name the method briefly")
+    found = contact_data_in(method)
+    if found is not None:
+        raise BadInput(
+            f"verified_by holds {found}: say how the identity was checked (e.g. 'email link', "
+            "'support ticket 1234', 'signed-in account'), not the contact data it was checked with"
+        )
+    return method
 
 
 def _overlaps(spans: list[tuple[int, int, str]], start: int, end: int) -> bool:
