@@ -165,7 +165,8 @@ def scrub_requests(conn: Connection, subjects: Collection[str], scrub: Callable[
         if values:
             conn.execute(update(_R).where(_R.c.request_id == row["request_id"]).values(**values))
             changed += len(values)
-        for entry in conn.execute(select(_L).where(_L.c.request_id == row["request_id"])).mappings():
+        log_rows = conn.execute(select(_L).where(_L.c.request_id == row["request_id"])).mappings().all()
+        for entry in log_rows:
             log = {c: scrub(entry[c]) for c in ("note", "actor") if entry[c]}
             log = {c: v for c, v in log.items() if v != entry[c]}
             if log:
