@@ -21,6 +21,7 @@ CPU they and the server used. The baseline in the same run is the same server wi
 (one durable transaction per request).
 
 Run: .venv/bin/python benchmarks/load.py [--seconds 8] [--rate 400] [--concurrency 32] [--db sqlite]
+[--erased N]
 """
 
 from __future__ import annotations
@@ -362,12 +363,24 @@ def _phase(
     return result
 
 
+def _seed_erasures(ledger: Any, n: int) -> None:
+    """An erasure key and ``n`` suppressed identifiers, as after ``n`` erasures: every append then
+    looks its subjects up on the list (ledger/store.py)."""
+    from consentgate.ledger.erasure import ErasureKey, suppress
+
+    key = ErasureKey.of(ledger.engine)
+    with ledger.engine.execution_options(ledger_write=True).begin() as conn:
+        suppress(conn, {key.hash(f"erased-{i}") for i in range(n)}, request_id=None, at=datetime.now(UTC))
+
+
 def run(db_url: str, args: argparse.Namespace, group_commit: bool, src: str | None = None) -> dict[str, Any]:
     from consentgate import apikeys
     from consentgate.ledger.store import Ledger
 
     with Ledger.open(db_url) as ledger:
         _, key = apikeys.create_key(ledger.engine, "admin", "load benchmark")
+        if args.erased:
+            _seed_erasures(ledger, args.erased)
     # Other work on the machine moves these figures a lot: each run says how busy it was.
     out: dict[str, Any] = {"load_average": round(os.getloadavg()[0], 2)}
     server = Server(db_url, group_commit=group_commit, workers=args.workers, src=src)
@@ -467,6 +480,13 @@ def main() -> None:
         "--repeat", type=int, default=3, help="runs of each server, interleaved; figures are their medians"
     )
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    ap.add_argument(
+        "--erased",
+        type=int,
+        default=0,
+        metavar="N",
+        help="start each ledger with N identifiers on the erasure suppression list (and its key)",
+    )
     ap.add_argument(
         "--before",
         metavar="SRC",

@@ -135,7 +135,9 @@ class ConsentgateClient:
     ) -> Receipt:
         """Record one person's choices — purpose → ``True``/``False`` (a toggle) or an action such as
         ``"withdraw"`` — or the subject-level ``action`` ``"gpc"``. All or nothing. A grant needs
-        ``notice_version``, the version the person saw, or the server refuses it (422)."""
+        ``notice_version``, the version the person saw, or the server refuses it (422). ``signals``
+        takes only the closed list of docs/api.md (``gpc``, ``do_not_train``, …): the service refuses
+        anything else, since it would sit under the chain hash beyond erasure."""
         body: dict[str, Any] = {"subject": subject, "source": source}
         if choices is not None:
             body["choices"] = [

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, insert, or_, select
 
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
+from consentgate.ledger.erasure import erased_in
 from consentgate.ledger.intake import control_chars_problem
 
 ALIAS_KINDS = ("cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "other")
@@ -31,6 +32,12 @@ def link(engine: Engine, alias: str, subject: str, kind: str = "other") -> bool:
         if (problem := control_chars_problem(value)) is not None:
             raise BadInput(f"{name} {problem}")
     with engine.execution_options(ledger_write=True).begin() as conn:
+        # An erased identifier is linked as its pseudonym, never stored again in the clear; the new
+        # identifier then joins the erased person, whose erase event denies every purpose.
+        erased = erased_in(conn, (alias, subject))
+        alias, subject = erased.get(alias, alias), erased.get(subject, subject)
+        if alias == subject:
+            return False
         existing = conn.execute(
             select(t.aliases.c.subject).where(t.aliases.c.alias == alias)
         ).scalar_one_or_none()

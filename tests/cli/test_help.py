@@ -15,7 +15,7 @@ from consentgate.identity import ALIAS_KINDS
 
 EXPECTED = {
     "init", "serve", "record", "import-events", "link", "decide", "history", "evidence",
-    "ledger verify", "ledger head", "keys create", "keys list", "keys revoke",
+    "ledger verify", "ledger head", "ledger signals", "keys create", "keys list", "keys revoke",
     "tokens issue", "tokens verify", "policy check", "policy schema", "snapshot", "filter", "runs",
     "export", "classify", "scan-text", "requests file", "requests list", "requests show",
     "requests complete",

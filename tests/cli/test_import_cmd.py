@@ -135,3 +135,12 @@ def test_missing_file(cg: Invoke, tmp_path: Path) -> None:
     result = cg("import-events", str(tmp_path / "nope.jsonl"))
     assert result.exit_code == 1
     assert "no such file" in result.stderr
+
+
+def test_free_form_signals_are_refused_with_the_allowed_keys(
+    cg: Invoke, tmp_path: Path, db_file: Path
+) -> None:
+    rows = [_event("a"), _event("b", signals={"gpc": True, "email": "b@example.com"})]
+    path = write_jsonl(tmp_path / "bad.jsonl", rows)
+    err = _assert_refused(cg, path, db_file, "line 2: signals", "'email' is not a signal")
+    assert "do_not_train" in err  # the allowed keys are listed

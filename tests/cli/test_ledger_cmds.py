@@ -104,3 +104,35 @@ def test_verify_does_not_create_a_missing_ledger(cg: Invoke, tmp_path: Path) -> 
     assert result.exit_code == 1
     assert "does not exist" in result.stderr
     assert not (tmp_path / "nope.db").exists()
+
+
+def test_signals_fit_the_schema(cg: Invoke, five: list[str]) -> None:
+    result = cg("ledger", "signals")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "signals fit the schema: 5 events"
+
+
+def test_signals_outside_the_schema_are_listed_by_name_never_by_value(cg: Invoke, db_file: Path) -> None:
+    """A ledger written before the schema was closed: events appended without intake's check."""
+    from datetime import UTC, datetime
+
+    from consentgate.ledger.events import Action, NewEvent
+    from consentgate.ledger.store import Ledger
+
+    when = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    signals = [{"gpc": True, "via": "dom"}, {"note": "from ann@example.com", "ip": "192.0.2.9"}, {}]
+    with Ledger.open(str(db_file)) as ledger:
+        stored = ledger.append(
+            [NewEvent(f"user-{i}", Action.GPC, when, signals=s) for i, s in enumerate(signals)]
+        )
+    result = cg("ledger", "signals")
+    assert result.exit_code == 1
+    assert result.stdout.strip() == f"seq 2 event {stored[1].event_id}: ip, note"
+    assert "1 of 3 events hold signals outside the schema" in result.stderr
+    assert "ann@example.com" not in result.output
+    assert "192.0.2.9" not in result.output
+    body = json.loads(cg("ledger", "signals", "--json").stdout)
+    assert body == {
+        "checked": 3,
+        "outside_schema": [{"seq": 2, "event_id": stored[1].event_id, "keys": ["ip", "note"]}],
+    }

@@ -166,3 +166,60 @@ def test_no_problem_ever_shows_none(example_policy: Policy, raw: dict[str, Any])
         kw = {"require_notice_for_grant": strict, "allow_erase": not strict}
         for where, message in _problems(example_policy, raw, **kw):
             assert "None" not in message, (where, message)
+
+
+# -- signals: a closed schema, since whatever is stored there is under the hash, out of erasure's reach
+
+
+@pytest.mark.parametrize(
+    "signals",
+    [
+        {"gpc": True, "via": "header"},
+        {"gpc": False, "via": "dom"},
+        {"do_not_train": True, "consent_mode": {"ad_storage": "denied", "analytics_storage": "granted"}},
+        {"request_id": "req-0123456789abcdef"},
+        {},
+        None,
+    ],
+)
+def test_signals_the_banner_gpc_and_requests_send_are_stored(
+    example_policy: Policy, signals: dict[str, Any] | None
+) -> None:
+    events, _, problems = validate_event(
+        example_policy, _grant(signals=signals), now=NOW, default_source="banner"
+    )
+    assert problems == []
+    assert dict(events[0].signals) == (signals or {})
+
+
+@pytest.mark.parametrize(
+    ("signals", "where", "words"),
+    [
+        ({"email": "ann@example.com"}, "signals", ["'email' is not a signal", "gpc", "request_id"]),
+        ({"gpc": True, "ip": "192.0.2.7", "note": "x"}, "signals", ["'ip', 'note' are not"]),
+        ({"gpc": "yes"}, "signals.gpc", ["boolean"]),
+        ({"via": "cookie"}, "signals.via", ["'dom' or 'header'"]),
+        ({"consent_mode": {"ad_storage": "maybe"}}, "signals.consent_mode.ad_storage", ["'granted' or"]),
+        ({"consent_mode": {"visitor": "192.0.2.7"}}, "signals.consent_mode", ["'visitor'", "ad_storage"]),
+        ({"request_id": "ann@example.com"}, "signals.request_id", ["req-0123456789abcdef"]),
+        ({"do_not_train": 1}, "signals.do_not_train", ["boolean"]),
+        ([1], "signals", ["object"]),
+    ],
+)
+def test_signals_outside_the_schema_are_refused_naming_the_key(
+    example_policy: Policy, signals: Any, where: str, words: list[str]
+) -> None:
+    problems = _problems(example_policy, _grant(signals=signals))
+    assert [w for w, _ in problems] == [where], problems
+    for word in words:
+        assert word in problems[0][1], problems
+    with pytest.raises(EventError, match="nothing was stored"):
+        validate_batch(example_policy, [("", _grant(signals=signals))], now=NOW, default_source="api")
+
+
+def test_gpc_event_defaults_signals_gpc_to_true_and_keeps_false(example_policy: Policy) -> None:
+    raw = {"subject": "v", "action": "gpc", "occurred_at": "2026-10-01T09:00:00Z"}
+    on, _, _ = validate_event(example_policy, raw, now=NOW, default_source="api")
+    off_raw = {**raw, "signals": {"gpc": False}}
+    off, _, _ = validate_event(example_policy, off_raw, now=NOW, default_source="api")
+    assert (dict(on[0].signals), dict(off[0].signals)) == ({"gpc": True}, {"gpc": False})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner, Result
 
+from consentgate.cli import app
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
 from consentgate.requests import RequestDesk
@@ -111,3 +113,24 @@ def desk(service: ConsentService, site: Path, clock: Clock) -> RequestDesk:
     service.record([grant("ann"), grant("bob"), grant("ann", "analytics")])
     service.link("c-ann", "ann", "cookie_id")
     return RequestDesk(service, base_dir=site, now=clock, backoff=0.0, sleep=lambda _: None)
+
+
+Invoke = Callable[..., Result]
+
+
+@pytest.fixture
+def cg(site: Path, ledger_url: str) -> Invoke:
+    """The CLI on the test's ledger and policy."""
+    runner = CliRunner(env={"COLUMNS": "240"})
+
+    def invoke(*args: str, input: str | None = None) -> Result:
+        return runner.invoke(
+            app, ["--db", ledger_url, "--policy", str(site / "policy.yaml"), *args], input=input
+        )
+
+    return invoke
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    return result

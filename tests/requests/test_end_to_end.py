@@ -16,26 +16,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner, Result
 
-from consentgate.cli import app
 from consentgate.errors import ConsentViolation
 from consentgate.pipeline.guard import TrainingRun
 
-
-@pytest.fixture
-def cg(site: Path, ledger_url: str):  # type: ignore[no-untyped-def]
-    runner = CliRunner(env={"COLUMNS": "240"})
-
-    def invoke(*args: str) -> Result:
-        return runner.invoke(app, ["--db", ledger_url, "--policy", str(site / "policy.yaml"), *args])
-
-    return invoke
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
+from .conftest import ok
 
 
 def train(site: Path, ledger_url: str, dataset: Path, model: str) -> TrainingRun:

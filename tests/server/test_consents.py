@@ -340,6 +340,20 @@ BAD_INPUT: list[tuple[str, dict[str, Any], int, str, str]] = [
         "invalid_request",
         "signals",
     ),
+    (
+        "free-form signals",
+        {"signals": {"email": "ann@example.com"}, "choices": [{"purpose": "security", "action": "object"}]},
+        422,
+        "invalid_request",
+        "signals",
+    ),
+    (
+        "consent mode value outside the enumeration",
+        {"signals": {"consent_mode": {"ad_storage": "ok"}}, "action": "gpc"},
+        422,
+        "invalid_request",
+        "signals.consent_mode.ad_storage",
+    ),
 ]
 
 

@@ -54,11 +54,12 @@ async def test_streamed_body_over_the_limit_without_content_length(
 
 async def test_body_just_under_the_limit_is_read(client: httpx.AsyncClient, keys: dict[str, str]) -> None:
     body = valid_body()
-    # The intake caps signals far below the body limit, so this one is refused as an event, not as a body.
+    # Read, then refused by the closed signals schema (no free-form "note"), not as a body.
     padded = valid_body(MAX_BODY - len(body) - 40)
     assert len(padded) <= MAX_BODY
     response = await client.post("/v1/consents", content=padded, headers=bearer(keys["admin"]))
-    assert_error(response, 422, "invalid_event")
+    error = assert_error(response, 422, "invalid_request")
+    assert "'note' is not a signal" in error["problems"][0]["message"]
 
 
 @pytest.mark.parametrize(

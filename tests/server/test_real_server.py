@@ -60,6 +60,7 @@ def server(tmp_path: Path, example_policy_path: Path) -> Iterator[tuple[str, str
             except httpx.TransportError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()  # reading a live server's output would wait for its end, forever
                 output = proc.stdout.read().decode() if proc.stdout else ""
                 pytest.fail(f"the server did not start:\n{output}")
             time.sleep(0.05)

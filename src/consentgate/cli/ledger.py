@@ -1,13 +1,17 @@
-"""``ledger verify`` and ``ledger head``: is the evidence intact, and what state is it in?"""
+"""``ledger verify``, ``ledger head`` and ``ledger signals``: is the evidence intact, what state is it
+in, and does it hold signals that no erasure can reach?"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
 from consentgate.cli._shared import env_of
+from consentgate.ledger.events import ConsentEvent
+from consentgate.ledger.signals import ALLOWED, outside_schema
 
 ledger_app = typer.Typer(
     help="Inspect the append-only, hash-chained ledger.\n\nExample:\n\n    consentgate ledger verify",
@@ -81,6 +85,58 @@ def head(
         env.emit_json({"seq": seq, "hash": digest, "events": ledger.count()})
     else:
         env.out.print(f"seq {seq} {digest}")
+
+
+@ledger_app.command("signals")
+def signals(
+    ctx: typer.Context,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='Print {"checked", "outside_schema": [{"seq", "event_id", "keys"}]}, e.g. for a records '
+            "of processing inventory.",
+        ),
+    ] = False,
+) -> None:
+    """List events whose stored signals fall outside the closed schema; exit 1 if there are any.
+
+    Ledgers written before the schema was closed may hold free-form signals (a note, an address).
+    They sit under the chain hash, so neither an edit nor an erasure can remove them: this names
+    them — sequence number, event id and the signal names, never their values — for your records.
+
+    Example:
+
+        consentgate ledger signals --json
+    """
+    env = env_of(ctx)
+    ledger = env.ledger(must_exist=True)
+    checked = 0
+
+    def counted() -> Iterator[ConsentEvent]:
+        nonlocal checked
+        for event in ledger.iter_events():
+            checked += 1
+            yield event
+
+    found = list(outside_schema(counted()))
+    if as_json:
+        rows = [{"seq": e.seq, "event_id": e.event_id, "keys": keys} for e, keys in found]
+        env.emit_json({"checked": checked, "outside_schema": rows})
+    elif not found:
+        env.out.print(Text(f"signals fit the schema: {checked} events", style="green"))
+    else:
+        for e, keys in found:
+            env.out.print(f"seq {e.seq} event {e.event_id}: {', '.join(keys)}")
+        env.err.print(
+            Text(
+                f"{len(found)} of {checked} events hold signals outside the schema (allowed: "
+                f"{', '.join(ALLOWED)}); they cannot be scrubbed, see docs/ledger.md",
+                style="bold yellow",
+            )
+        )
+    if found:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -60,6 +60,10 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA busy_timeout=30000")
         retry_locked(lambda: cur.execute("PRAGMA journal_mode=WAL"))
         cur.execute("PRAGMA synchronous=FULL")
+        # Deleted and overwritten content is zeroed, not left in free space: an erasure's old
+        # identifiers must not be readable from the file (requests/desk.py; costs writes that free
+        # space, which an append-only ledger rarely does).
+        cur.execute("PRAGMA secure_delete=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -107,6 +108,20 @@ def suppressed(conn: Connection, hashes: Collection[str]) -> set[str]:
     return found
 
 
+def erased_in(conn: Connection, identifiers: Iterable[str]) -> dict[str, str]:
+    """Identifier → pseudonym, for those of ``identifiers`` on the suppression list; read in the
+    caller's transaction, so what a writer stores matches the list as it commits."""
+    s = t.service_secrets
+    secret = conn.execute(
+        select(s.c.secret).where(s.c.purpose == KEY_PURPOSE).order_by(s.c.generation).limit(1)
+    ).scalar()
+    if secret is None:
+        return {}  # no erasure ever
+    key = ErasureKey(str(secret).encode())
+    by_hash = {key.hash(i): i for i in identifiers if not is_pseudonym(i)}
+    return {by_hash[h]: key.pseudonym(by_hash[h]) for h in suppressed(conn, by_hash)}
+
+
 def suppressed_identifiers(engine: Engine, key: ErasureKey, identifiers: Iterable[str]) -> set[str]:
     """The identifiers whose keyed hash is on the suppression list."""
     by_hash: dict[str, list[str]] = {}
@@ -144,6 +159,50 @@ def pseudonymise(conn: Connection, key: ErasureKey, identifiers: Collection[str]
             update(rq).where(rq.c.subject == ident).values(subject=p, open_key=open_key)
         ).rowcount
     return counts
+
+
+# Tables whose rows an erasure rewrites (ledger/erasure.py, requests/store.py).
+_TOUCHED = ("events", "aliases", "requests", "request_log")
+
+
+def purge_residue(engine: Engine) -> dict[str, Any]:
+    """Make the database drop the old values an erasure overwrote, as far as it can; say what's left.
+
+    SQLite: every connection runs with ``secure_delete`` (ledger/db.py), so overwritten and deleted
+    content is zeroed in the pages; the old pages still sit in the write-ahead log until a checkpoint
+    copies the new ones back and ``TRUNCATE`` empties it. A reader in another process holding an old
+    snapshot blocks that (after the busy timeout): then the outcome says so, and the next checkpoint
+    (any later erasure, or ``sqlite3 DB 'PRAGMA wal_checkpoint(TRUNCATE)'``) finishes it.
+
+    PostgreSQL: an UPDATE leaves the old row version as a dead tuple; ``VACUUM`` of the touched tables
+    (indexes included) removes them, so no query, ``pg_dump`` or replica can return them. It does not
+    block reads or appends; it reads the tables' indexes whole, so it costs more as the ledger grows.
+    PostgreSQL does not zero the space it frees in a table's pages: an old row's bytes can stay in the
+    data file until the page is reused (``VACUUM FULL``, which locks the table, rewrites it). The
+    write-ahead log, its archive and backups keep the old values until they rotate out. Both are the
+    operator's to manage (docs/security.md).
+    """
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        if busy:
+            return {
+                "engine": "sqlite",
+                "wal": "not emptied: another connection was reading; old values stay in the WAL "
+                "until the next checkpoint (PRAGMA wal_checkpoint(TRUNCATE))",
+            }
+        return {"engine": "sqlite", "wal": "emptied", "freed_pages": "zeroed (secure_delete)"}
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in _TOUCHED:  # VACUUM cannot run inside a transaction block
+            # INDEX_CLEANUP ON: PostgreSQL 14+ skips the indexes when few pages have dead rows (one
+            # person's, in a large ledger), which would leave the old ids in ix_events_subject.
+            conn.exec_driver_sql(f"VACUUM (INDEX_CLEANUP ON) {table}")
+    return {
+        "engine": engine.dialect.name,
+        "vacuumed": list(_TOUCHED),
+        "remains": "old values in the tables' free space until reused or VACUUM FULL, and in the "
+        "write-ahead log, its archive and backups until they rotate out (docs/security.md)",
+    }
 
 
 def now_utc() -> datetime:

@@ -15,6 +15,7 @@ from typing import Any
 from consentgate.errors import EventError, QueryError
 from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, NewEvent, NoticeText
+from consentgate.ledger.signals import parse_signals
 from consentgate.policy.models import Policy, region_code, region_problem
 
 # Used with fullmatch: ``$`` alone also matches before a final newline, and "api\n" is not a source.
@@ -22,7 +23,6 @@ LOCALE = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*")
 SOURCE = re.compile(r"[a-z][a-z0-9_\-]{0,31}")
 MAX_SUBJECT = 256
 MAX_LOCALE = 35  # RFC 5646 §4.4.1: 35 characters hold every tag a registry can produce
-MAX_SIGNALS_BYTES = 4096
 # C0 controls and DEL, as a regex character range: no identifier may contain them, since such an id
 # cannot travel in a URL path (``/v1/subjects/{subject}/state``) and would forge lines in text logs.
 CONTROL_CHARS = "\\x00-\\x1f\\x7f"
@@ -223,18 +223,12 @@ def validate_event(
         bad("source", problem)
         source = default_source
 
-    signals = raw.get("signals") or {}
-    if not isinstance(signals, Mapping):
-        bad("signals", 'must be an object, e.g. {"gpc": true}')
-        signals = {}
-    elif len(str(signals)) > MAX_SIGNALS_BYTES:
-        bad("signals", f"is larger than {MAX_SIGNALS_BYTES} bytes")
-    signals = dict(signals)
+    # A closed schema (ledger/signals.py): signals sit under the chain hash, out of erasure's reach.
+    signals, signal_problems = parse_signals(raw.get("signals"))
+    problems.extend(signal_problems)
     if action is Action.GPC:
         # The event itself says the request carried GPC; an explicit false is kept as such.
-        gpc = signals.setdefault("gpc", True)
-        if not isinstance(gpc, bool):
-            bad("signals.gpc", "must be true or false")
+        signals.setdefault("gpc", True)
 
     notice_id = raw.get("notice_id")
     label = None

@@ -12,7 +12,7 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -23,6 +23,7 @@ from consentgate.errors import TerminalStorageError, TransientStorageError
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, wording_hash
 from consentgate.ledger.db import make_engine, migrate, retry_locked
+from consentgate.ledger.erasure import KEY_PURPOSE, ErasureKey, is_pseudonym
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit for IN (...) lists
@@ -43,6 +44,13 @@ class _AppendSQL:
         self._inserts: dict[int, str] = {}
         text_columns = "text_hash, notice_id, notice_version, locale, text, first_recorded_at"
         self.insert_text = f"INSERT INTO notice_texts ({text_columns}) VALUES ({', '.join([self.mark] * 6)})"
+
+        self.erasure_key = (
+            f"SELECT secret FROM service_secrets WHERE purpose = '{KEY_PURPOSE}' ORDER BY generation LIMIT 1"
+        )
+
+    def suppressed(self, n: int) -> str:
+        return f"SELECT id_hash FROM suppressions WHERE id_hash IN ({', '.join([self.mark] * n)})"
 
     def known_texts(self, n: int) -> str:
         return f"SELECT text_hash FROM notice_texts WHERE text_hash IN ({', '.join([self.mark] * n)})"
@@ -94,6 +102,8 @@ class Ledger:
         self.is_postgres = engine.dialect.name == "postgresql"
         self._sql = _AppendSQL(self.is_postgres)
         self._sqlite3 = engine.dialect.name == "sqlite" and engine.dialect.driver == "pysqlite"
+        # Found by the first append after the first erasure, then kept: the key is never rotated.
+        self._erasure_key: ErasureKey | None = None
         # Wordings this process has seen committed. Stored wordings are never deleted, so an append
         # whose wordings are all here skips looking them up; any other still checks under the lock.
         self._known_texts: set[str] = set()
@@ -197,6 +207,7 @@ class Ledger:
         """The body of an append's transaction: read the head, store the rows, move the head."""
         sql = self._sql
         seq, prev = execute(sql.head).fetchone()
+        new = self._under_pseudonyms(execute, new)
         # Under the head lock: two writers that both find a wording missing would otherwise both
         # insert it, and the second would fail on the primary key.
         if wanted.keys() - self._known_texts:
@@ -240,6 +251,33 @@ class Ledger:
             execute(sql.insert(len(chunk)), [v for r in chunk for v in r])
         execute(sql.set_head, (seq, prev))
         return stored
+
+    def _under_pseudonyms(self, execute: Callable[..., Any], new: Sequence[NewEvent]) -> Sequence[NewEvent]:
+        """Events for an erased identifier, stored under its pseudonym instead.
+
+        An erased person's events, aliases and requests hold only the pseudonym; an event recorded
+        under the raw identifier later (an old cookie, a retried upload) would otherwise bring it back,
+        and ``snapshot`` would list it with a decision of its own. Under the pseudonym it joins the
+        erase event, so every decision stays denied with that event as evidence. Looked up here, under
+        the write lock, so an erasure committing meanwhile cannot slip between the look-up and the
+        insert: one indexed query per transaction (the group committer's, shared by many submissions).
+        A refusal instead would tell whoever holds a collect key that this person asked for erasure.
+        """
+        key = self._erasure_key
+        if key is None:
+            found = execute(self._sql.erasure_key).fetchone()
+            if found is None:
+                return new  # no erasure ever: nothing can be suppressed
+            key = self._erasure_key = ErasureKey(str(found[0]).encode())
+        by_hash = {key.hash(s): s for s in {ev.subject for ev in new} if not is_pseudonym(s)}
+        hashes = list(by_hash)
+        erased: set[str] = set()
+        for i in range(0, len(hashes), _CHUNK):
+            part = hashes[i : i + _CHUNK]
+            erased.update(by_hash[h] for (h,) in execute(self._sql.suppressed(len(part)), part).fetchall())
+        if not erased:
+            return new
+        return [replace(ev, subject=key.pseudonym(ev.subject)) if ev.subject in erased else ev for ev in new]
 
     def _store_texts(self, execute: Callable[..., Any], wanted: dict[str, NoticeText]) -> None:
         hashes = list(wanted)

@@ -37,7 +37,13 @@ from sqlalchemy import func, select
 from consentgate import identity
 from consentgate.errors import BadInput, Conflict, Incomplete, NotFound, QueryError
 from consentgate.ledger import schema as t
-from consentgate.ledger.erasure import is_pseudonym, pseudonymise, suppress, suppressed_identifiers
+from consentgate.ledger.erasure import (
+    is_pseudonym,
+    pseudonymise,
+    purge_residue,
+    suppress,
+    suppressed_identifiers,
+)
 from consentgate.ledger.intake import control_chars_problem
 from consentgate.pipeline.runs import RunRecord, RunStore
 from consentgate.requests.adapters import ErasureAdapter, adapters_for
@@ -50,7 +56,8 @@ from consentgate.requests.models import (
     RequestKind,
     Status,
 )
-from consentgate.requests.store import RequestStore, new_request_id
+from consentgate.requests.scrub import scrubber, verified_by_method
+from consentgate.requests.store import RequestStore, new_request_id, scrub_requests
 from consentgate.service import ConsentService
 
 _WORD = re.compile(r"[a-z][a-z0-9_]{0,31}")
@@ -108,6 +115,8 @@ class RequestDesk:
             raise BadInput(
                 f"channel {channel!r} must be a short lowercase word such as api, privacy_center, email"
             )
+        if verified_by is not None:
+            verified_by = verified_by_method(verified_by)
         wanted = self._purposes(k, purposes)
         where = self.locate(subject)
         if not where["known"]:
@@ -117,6 +126,8 @@ class RequestDesk:
                 "alias of a known person, link it first (`consentgate link`)"
             )
         stored_subject = self._stored_subject(subject)
+        if note and is_pseudonym(stored_subject):  # already erased: nothing of theirs is stored again
+            note = scrubber({subject: stored_subject})(note)
         received = self.now()
         req = DataRequest(
             request_id=new_request_id(),
@@ -191,10 +202,11 @@ class RequestDesk:
         """The requester's identity was established by ``method`` (e.g. "subject_token", "email link")."""
         if not method.strip():
             raise BadInput("say how the identity was verified, e.g. --method 'signed-in account'")
+        method = verified_by_method(method)
         req = self.store.get(request_id)
         self._step(req, Status.VERIFIED)
         return self.store.change(
-            req, Status.VERIFIED, actor=actor, at=self.now(), note=method, verified_by=method.strip()[:64]
+            req, Status.VERIFIED, actor=actor, at=self.now(), note=method, verified_by=method
         )
 
     def extend(self, request_id: str, *, reason: str, actor: str = "operator") -> DataRequest:
@@ -411,11 +423,16 @@ class RequestDesk:
         # 4. What was already trained on the data: the team decides about retraining or unlearning.
         runs = RunStore(self.engine).used(ids)
         outcome["affected_runs"] = [_run_note(r) for r in runs]
-        # 5. Last: the ledger forgets the identifiers (the chain still verifies).
+        # 5. Last: the ledger forgets the identifiers (the chain still verifies), and the person's
+        # requests their contact data, in the same transaction.
+        pseudonyms = {i: key.pseudonym(i) for i in ids}
         with self.engine.execution_options(ledger_write=True).begin() as conn:
+            scrubbed = scrub_requests(conn, {*pseudonyms, *pseudonyms.values()}, scrubber(pseudonyms))
             counts = pseudonymise(conn, key, ids)
-        outcome["ledger"] = {"pseudonymised": counts, "key_id": key.key_id}
+        outcome["ledger"] = {"pseudonymised": counts, "scrubbed_texts": scrubbed, "key_id": key.key_id}
         outcome["identifiers"] = len(ids)
+        # 6. What the database keeps of the old values outside its tables (free pages, the WAL).
+        outcome["storage"] = purge_residue(self.engine)
         return outcome
 
     def _with_retries(self, call: Callable[[], int]) -> int:

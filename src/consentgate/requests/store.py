@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from consentgate.errors import Conflict, NotFound, StorageError, TerminalStorageError, TransientStorageError
 from consentgate.ledger import schema as t
 from consentgate.requests.models import OPEN, DataRequest, LogEntry, RequestKind, Status, dump
+from consentgate.requests.scrub import scrub_json
 
 _R, _L = t.requests, t.request_log
 
@@ -149,6 +150,30 @@ class RequestStore:
                 )
             _log(conn, req.request_id, to, actor=actor, at=at, note=note)
         return self.get(req.request_id)
+
+
+def scrub_requests(conn: Connection, subjects: Collection[str], scrub: Callable[[str], str]) -> int:
+    """Scrub the free text of the requests filed for ``subjects`` and of their logs, in the caller's
+    transaction (the erasure's last step); returns how many texts changed."""
+    changed = 0
+    texts = ("reason", "extension_reason", "verified_by")
+    rows = conn.execute(select(_R).where(_R.c.subject.in_(sorted(subjects)))).mappings().all()
+    for row in rows:
+        values: dict[str, Any] = {c: scrub(row[c]) for c in texts if row[c]}
+        values["outcome"] = dump(scrub_json(json.loads(row["outcome"]), scrub))
+        values = {c: v for c, v in values.items() if v != row[c]}
+        if values:
+            conn.execute(update(_R).where(_R.c.request_id == row["request_id"]).values(**values))
+            changed += len(values)
+        log_rows = conn.execute(select(_L).where(_L.c.request_id == row["request_id"])).mappings().all()
+        for entry in log_rows:
+            log = {c: scrub(entry[c]) for c in ("note", "actor") if entry[c]}
+            log = {c: v for c, v in log.items() if v != entry[c]}
+            if log:
+                where = (_L.c.request_id == entry["request_id"]) & (_L.c.step == entry["step"])
+                conn.execute(update(_L).where(where).values(**log))
+                changed += len(log)
+    return changed
 
 
 def _log(

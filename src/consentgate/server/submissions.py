@@ -39,7 +39,7 @@ class Plan:
             "region": submission.region,
             "locale": submission.locale,
             "source": submission.source,
-            "signals": submission.signals,
+            "signals": None if submission.signals is None else submission.signals.to_json(),
         }
         shared = {name: f"{prefix}{name}" for name in (*_SHARED, *_NOTICE)}
         if submission.action is not None:

@@ -11,11 +11,12 @@ mutually exclusive so one submission is one kind of fact; send both kinds in a b
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from consentgate.ledger.intake import purpose_twice, repeated
+from consentgate.ledger.signals import Signals
 from consentgate.server.schemas.common import (
     EXAMPLE_TIME,
     EventSubject,
@@ -93,10 +94,13 @@ class Submission(StrictModel):
     region: Region | None = None
     locale: Locale | None = None
     source: Source = "api"
-    signals: dict[str, Any] | None = Field(
+    signals: Signals | None = Field(
         default=None,
-        description='Extra facts about the request, e.g. {"gpc": true} or {"do_not_train": true}.',
-        examples=[{"gpc": True}],
+        description=(
+            "Facts about the request, from a closed list: gpc, via, do_not_train, consent_mode, "
+            "request_id. Nothing free-form: signals are hashed into the ledger, where erasure cannot reach."
+        ),
+        examples=[{"gpc": True, "via": "header"}],
     )
     notice_id: str | None = Field(default=None, max_length=128, description=_NOTICE_ID)
     notice_version: VersionLabel | None = Field(default=None, description=_NOTICE_VERSION)

@@ -1,0 +1,129 @@
+"""What an event's ``signals`` may hold: a closed schema, nothing free-form.
+
+Signals are stored inside the hash chain, so whatever lands there can never be scrubbed without
+breaking the chain — an erasure (GDPR Art. 17) could not reach an e-mail address or an IP address
+someone put there. The schema therefore holds only what the decision function, the banner and the
+request desk need, each value enumerated or boolean:
+
+* ``gpc`` (bool) and ``via`` (``dom`` | ``header``): the request carried Global Privacy Control,
+  and how the banner saw it (``navigator.globalPrivacyControl`` or the ``Sec-GPC`` header);
+* ``do_not_train`` (bool): the banner's summary — no AI purpose is allowed after this choice;
+* ``consent_mode``: the Google Consent Mode v2 state the choice produced, type → granted | denied;
+* ``request_id``: the data-subject request an event carries out (``req-`` and 16 hex digits).
+
+Anything else is refused with the key and the allowed ones named, so a sender learns at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+
+from consentgate.ledger.events import ConsentEvent
+
+ConsentModeState = Literal["granted", "denied"]
+REQUEST_ID_PATTERN = r"^req-[0-9a-f]{16}$"
+
+
+def _closed(model: type[BaseModel], where: str, value: Any) -> Any:
+    """Refuse unknown keys with a message naming them and the allowed ones (pydantic's own says only
+    "extra inputs are not permitted", which does not tell the sender what to send instead)."""
+    if isinstance(value, Mapping):
+        unknown = sorted(str(k) for k in value if k not in model.model_fields)
+        if unknown:
+            allowed = ", ".join(model.model_fields)
+            raise ValueError(
+                f"{', '.join(repr(k) for k in unknown)} {'is' if len(unknown) == 1 else 'are'} not "
+                f"{where}; allowed: {allowed}"
+            )
+    return value
+
+
+class ConsentMode(BaseModel):
+    """Google Consent Mode v2: the seven storage types, each granted or denied."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ad_storage: ConsentModeState | None = None
+    ad_user_data: ConsentModeState | None = None
+    ad_personalization: ConsentModeState | None = None
+    analytics_storage: ConsentModeState | None = None
+    functionality_storage: ConsentModeState | None = None
+    personalization_storage: ConsentModeState | None = None
+    security_storage: ConsentModeState | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_types(cls, value: Any) -> Any:
+        return _closed(cls, "a Consent Mode v2 type", value)
+
+
+class Signals(BaseModel):
+    """Facts about the request an event came with; see the module docstring for why it is closed."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [{"gpc": True, "via": "header"}, {"do_not_train": True}]},
+    )
+
+    gpc: StrictBool | None = Field(default=None, description="The request carried Global Privacy Control.")
+    via: Literal["dom", "header"] | None = Field(
+        default=None, description="How GPC was seen: navigator.globalPrivacyControl (dom) or Sec-GPC."
+    )
+    do_not_train: StrictBool | None = Field(
+        default=None, description="True when no AI purpose is allowed after this choice."
+    )
+    consent_mode: ConsentMode | None = Field(
+        default=None, description="The Consent Mode v2 state the choice produced."
+    )
+    request_id: Annotated[str, Field(pattern=REQUEST_ID_PATTERN)] | None = Field(
+        default=None, description="The data-subject request this event carries out."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, value: Any) -> Any:
+        return _closed(cls, "a signal consentgate stores (signals hold no notes or identifiers)", value)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the ledger stores: only the keys given (null means not given)."""
+        return self.model_dump(exclude_none=True)
+
+
+ALLOWED = tuple(Signals.model_fields)
+
+
+def parse_signals(raw: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """``raw`` checked against the schema: the signals to store, or problems as ``(where, message)``
+    with ``where`` like ``signals.consent_mode.ad_storage``."""
+    if raw is None:
+        return {}, []
+    if isinstance(raw, Signals):
+        return raw.to_json(), []
+    if not isinstance(raw, Mapping):
+        return {}, [("signals", 'must be an object, e.g. {"gpc": true}')]
+    try:
+        return Signals.model_validate(dict(raw)).to_json(), []
+    except ValidationError as exc:
+        return {}, [_problem(err) for err in exc.errors()]
+
+
+def outside_schema(events: Iterable[ConsentEvent]) -> Iterator[tuple[ConsentEvent, list[str]]]:
+    """Stored events whose signals do not fit the schema (ledgers written before it was closed), each
+    with the names of its signals — never their values, which may be the personal data in question."""
+    for event in events:
+        if event.signals and parse_signals(event.signals)[1]:
+            yield event, sorted(str(k) for k in event.signals)
+
+
+def _problem(err: Mapping[str, Any]) -> tuple[str, str]:
+    where = ".".join(["signals", *(str(p) for p in err.get("loc", ()))])
+    msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+    if err.get("type") == "literal_error" or msg.startswith("Input should be"):
+        msg = msg.replace("Input should be", "must be", 1)
+    if err.get("type") == "string_pattern_mismatch":
+        msg = "must be a request id such as req-0123456789abcdef"
+    return where, msg
