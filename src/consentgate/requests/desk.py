@@ -379,7 +379,13 @@ class RequestDesk:
             ].event_id
         # 2. Suppression: every gate drops these identifiers, whatever copy of the data they come in.
         with self.engine.execution_options(ledger_write=True).begin() as conn:
-            added = suppress(conn, {key.hash(i) for i in ids}, request_id=req.request_id, at=self.now())
+            added = suppress(
+                conn,
+                {key.hash(i) for i in ids},
+                request_id=req.request_id,
+                at=self.now(),
+                signer=self.service.ledger.signer,
+            )
         outcome["suppressed_identifiers"] = outcome.get("suppressed_identifiers", 0) + added
         # 3. The sources.
         results: dict[str, Any] = dict(outcome.get("sources", {}))
@@ -414,7 +420,7 @@ class RequestDesk:
         outcome["affected_runs"] = [_run_note(r) for r in runs]
         # 5. Last: the ledger forgets the identifiers (the chain still verifies).
         with self.engine.execution_options(ledger_write=True).begin() as conn:
-            counts = pseudonymise(conn, key, ids)
+            counts = pseudonymise(conn, key, ids, self.service.ledger.signer)
         outcome["ledger"] = {"pseudonymised": counts, "key_id": key.key_id}
         outcome["identifiers"] = len(ids)
         return outcome
