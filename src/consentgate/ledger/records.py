@@ -155,7 +155,9 @@ def finish(execute: Execute, sql: ChainSQL, head: Head, signer: Signer | None) -
 Records = Sequence[tuple[str, Mapping[str, Any]]]
 
 
-def write_records(conn: Connection, signer: Signer | None, change: Callable[[int], Records]) -> None:
+def write_records(
+    conn: Connection, signer: Signer | None, change: Callable[[int], Records], *, seal: bool = False
+) -> None:
     """Run ``change`` under the head lock in the caller's (writing) transaction and chain the records
     it returns. ``change`` gets the seq its first record will have, and makes its side-table writes
     itself: reading what is there and writing happen under one lock, so concurrent writers queue."""
@@ -166,5 +168,5 @@ def write_records(conn: Connection, signer: Signer | None, change: Callable[[int
 
     head = read_head(execute, sql)
     items = change(head.records_seq + 1)
-    if items:
+    if items or seal:
         finish(execute, sql, add_records(execute, sql, head, items), signer)

@@ -24,7 +24,15 @@ from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, seal_message
 from consentgate.ledger.db import make_engine, migrate, retry_locked
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
-from consentgate.ledger.records import ChainSQL, Head, add_records, finish, read_head, text_record
+from consentgate.ledger.records import (
+    ChainSQL,
+    Head,
+    add_records,
+    finish,
+    read_head,
+    text_record,
+    write_records,
+)
 from consentgate.ledger.signing import PublicKeys, Signer
 from consentgate.ledger.verify import Checkpoint, Verification, VerifyReport, check_event_row
 
@@ -321,6 +329,17 @@ class Ledger:
         if keys is None and self.signer is not None:
             keys = self.signer.public_keys()
         return Verification(self, keys, resume, checkpoint).run()
+
+    def seal(self) -> None:
+        """Sign the current heads now (after ``init`` or a key rotation), so even an empty ledger, or
+        one last written under an older key, is sealed by this key."""
+        if self.signer is None:
+            raise BadInput("no ledger key to seal with; create one with `consentgate keys ledger`")
+        try:
+            with self._writer.begin() as conn:
+                write_records(conn, self.signer, lambda _seq: (), seal=True)
+        except SQLAlchemyError as exc:
+            raise _storage_error(exc, "seal the ledger") from exc
 
     def checkpoint(self) -> Checkpoint:
         """Both heads, signed with the ledger key: a file to publish or keep elsewhere."""
