@@ -328,8 +328,13 @@ class Verification:
     def _resume_refs(self, start: int, refs: dict[str, set[tuple[str, str]]]) -> None:
         e = t.events.c
         with self.engine.connect() as conn:
-            row = conn.execute(select(e.hash).where(e.seq == start)).first() if start else None
-            if start and (row is None or row[0] != self.resume[1]):  # type: ignore[index]
+            row = conn.execute(select(t.events).where(e.seq == start)).first() if start else None
+            # The resume point itself is re-hashed: its successor's link only vouches for its hash column.
+            if start and (
+                row is None
+                or row.hash != self.resume[1]  # type: ignore[index]
+                or check_event_row(row._mapping, start, row.prev_hash) is not None
+            ):
                 raise _Broken(
                     "events", f"event seq {start}, verified before, is no longer what it was", start
                 )
