@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 GENESIS = "0" * 64
+# Between the previous hash and the canonical JSON in every hash input (events and records alike).
+DELIMITER = b"\n"
 CHAIN_FIELDS = (
     "seq",
     "event_id",
@@ -48,7 +50,7 @@ def canonical(record: Mapping[str, Any]) -> bytes:
 
 def event_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
     h = hashlib.sha256(prev_hash.encode())
-    h.update(b"\n")
+    h.update(DELIMITER)
     h.update(canonical(record))
     return h.hexdigest()
 
@@ -74,7 +76,7 @@ def canonical_record(seq: int, kind: str, body: Mapping[str, Any]) -> bytes:
 
 def record_hash(prev_hash: str, seq: int, kind: str, body: Mapping[str, Any]) -> str:
     h = hashlib.sha256(prev_hash.encode())
-    h.update(b"\n")
+    h.update(DELIMITER)
     h.update(canonical_record(seq, kind, body))
     return h.hexdigest()
 
