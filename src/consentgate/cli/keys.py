@@ -131,7 +131,11 @@ def ledger_key(
         ),
     ] = None,
     rotate: Annotated[
-        bool, typer.Option("--rotate", help="Replace an existing key; its public key stays in the .pub file.")
+        bool,
+        typer.Option(
+            "--rotate",
+            help="Replace an existing key, e.g. yearly or after a leak; its public key stays in the .pub file.",
+        ),
     ] = False,
 ) -> None:
     """Create (or rotate) the ledger's Ed25519 key that seals every write.
