@@ -379,8 +379,18 @@ def run(db_url: str, args: argparse.Namespace, group_commit: bool, src: str | No
 
     # The code under test seals every commit with a ledger key; code from before a change has none.
     signer = None if src else create_key(Path(tempfile.mkdtemp(prefix="cg-load-key-")) / "ledger.key")
-    with Ledger.open(db_url) as ledger:
-        _, key = apikeys.create_key(ledger.engine, "admin", "load benchmark")
+    if src:  # the code from before makes its own ledger: a newer schema would be foreign to it
+        make = (
+            "import sys; from consentgate import apikeys; from consentgate.ledger.store import Ledger\n"
+            "with Ledger.open(sys.argv[1]) as ledger:\n"
+            "    print(apikeys.create_key(ledger.engine, 'admin', 'load benchmark')[1])"
+        )
+        env = dict(os.environ, PYTHONPATH=src)
+        made = subprocess.run([sys.executable, "-c", make, db_url], env=env, capture_output=True, text=True)
+        key = made.stdout.strip()
+    else:
+        with Ledger.open(db_url) as ledger:
+            _, key = apikeys.create_key(ledger.engine, "admin", "load benchmark")
     # Other work on the machine moves these figures a lot: each run says how busy it was.
     out: dict[str, Any] = {"load_average": round(os.getloadavg()[0], 2)}
     key_file = signer.path if signer else None

@@ -134,7 +134,8 @@ def ledger_key(
         bool,
         typer.Option(
             "--rotate",
-            help="Replace an existing key, e.g. yearly or after a leak; its public key stays in the .pub file.",
+            help="Replace an existing key, e.g. yearly or after a leak; its public key stays in the "
+            ".pub file.",
         ),
     ] = False,
 ) -> None:
