@@ -19,7 +19,7 @@ Memory grows with the number of aliases, suppression entries, erased events and 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -216,12 +216,12 @@ class Verification:
             )
         seq, h, rseq, rhash = head
         try:
-            side = self._records(rseq, rhash)
+            side, last_seal = self._records(rseq, rhash)
             refs = self._events(seq, h, side)
             self._texts(side, refs)
             self._aliases(side)
             self._suppressions(side)
-            signed, note = self._seals(head)
+            signed, note = self._signed(head, last_seal)
             self._checkpoint()
         except _Broken as b:
             return VerifyReport(
@@ -239,20 +239,23 @@ class Verification:
             row = conn.execute(select(h.seq, h.hash, h.records_seq, h.records_hash).where(h.id == 1)).first()
         return None if row is None else (int(row[0]), str(row[1]), int(row[2]), str(row[3]))
 
-    def _rows(self, table: Any, key: Any, after: int = 0) -> Iterator[Any]:
+    def _rows(self, table: Any, key: Any, after: Any = 0, where: Any = True) -> Iterator[Any]:
         last = after
         while True:
             with self.engine.connect() as conn:
-                q = select(table).where(key > last).order_by(key).limit(_CHUNK)
+                q = select(table).where(key > last, where).order_by(key).limit(_CHUNK)
                 rows = [r._mapping for r in conn.execute(q)]
             if not rows:
                 return
             yield from rows
             last = rows[-1][key.name]
 
-    def _records(self, head_seq: int, head_hash: str) -> _Side:
+    def _records(self, head_seq: int, head_hash: str) -> tuple[_Side, Any]:
+        """Walk the record chain (and every seal along it); returns what it commits to, and the last seal."""
         side = _Side({}, {}, {}, {}, {})
         expected, prev = 1, GENESIS
+        seals = _SealMerge(self._rows(t.ledger_seals, t.ledger_seals.c.id), "records", None)
+        seals.at(0, GENESIS)
         for row in self._rows(t.ledger_records, t.ledger_records.c.seq):
             seq = row["seq"]
             where = f"record {seq} ({row['kind']})"
@@ -276,13 +279,15 @@ class Verification:
                 raise _Broken("ledger_records", f"{where}: its content no longer matches its hash", seq)
             self._apply(side, seq, row["kind"], body)
             prev, expected = row["hash"], expected + 1
+            seals.at(seq, prev)
+        seals.end()
         if expected - 1 != head_seq or prev != head_hash:
             raise _Broken(
                 "ledger_head",
                 f"the ledger head records {head_seq} records ending in {head_hash[:12]}…, but the record "
                 f"chain ends after {expected - 1} in {prev[:12]}…: records were cut off or the head moved",
             )
-        return side
+        return side, seals.last
 
     @staticmethod
     def _apply(side: _Side, seq: int, kind: str, body: dict[str, Any]) -> None:
@@ -307,6 +312,12 @@ class Verification:
             self._resume_refs(start, refs)
         self.last = (start, prev)
         expected = start + 1
+        sc = t.ledger_seals.c
+        # Seals from the resume point on (older ones were checked by the verification it resumes).
+        seals = _SealMerge(
+            self._rows(t.ledger_seals, sc.id, where=sc.events_seq >= start), "events", self._sig
+        )
+        seals.at(start, prev)
         for row in self._rows(t.events, t.events.c.seq, start):
             problem = check_event_row(row, expected, prev) or check_subject(row, side.erased)
             if problem:
@@ -316,6 +327,8 @@ class Verification:
             prev, expected = row["hash"], expected + 1
             self.checked += 1
             self.last = (row["seq"], prev)
+            seals.at(row["seq"], prev)
+        seals.end()
         if expected - 1 != head_seq or prev != head_hash:
             raise _Broken(
                 "ledger_head",
@@ -348,7 +361,7 @@ class Verification:
 
     def _texts(self, side: _Side, refs: dict[str, set[tuple[str, str]]]) -> None:
         committed = dict(side.texts)
-        for row in self._rows(t.notice_texts, t.notice_texts.c.text_hash, ""):  # type: ignore[arg-type]
+        for row in self._rows(t.notice_texts, t.notice_texts.c.text_hash, ""):
             h = row["text_hash"]
             name = f"stored wording {h[:12]}… (notice_texts)"
             body = committed.pop(h, None)
@@ -383,7 +396,7 @@ class Verification:
 
     def _aliases(self, side: _Side) -> None:
         seen: set[int] = set()
-        for row in self._rows(t.aliases, t.aliases.c.alias, ""):  # type: ignore[arg-type]
+        for row in self._rows(t.aliases, t.aliases.c.alias, ""):
             rs = row["record_seq"]
             name = f"aliases row {row['alias']!r}"
             if rs is None or rs not in side.links or rs in seen:
@@ -402,7 +415,7 @@ class Verification:
 
     def _suppressions(self, side: _Side) -> None:
         committed = dict(side.suppressions)
-        for row in self._rows(t.suppressions, t.suppressions.c.id_hash, ""):  # type: ignore[arg-type]
+        for row in self._rows(t.suppressions, t.suppressions.c.id_hash, ""):
             name = f"suppressions row {row['id_hash'][:12]}…"
             want = committed.pop(row["id_hash"], None)
             if want is None:
@@ -416,41 +429,14 @@ class Verification:
                 f"suppressions row {h[:12]}… was deleted: an erased person is no longer suppressed",
             )
 
-    def _seals(self, head: tuple[int, str, int, str]) -> tuple[bool, str]:
-        """Every seal names heads really in the chains and verifies; returns (signed, note)."""
-        last: Any = None
-        after = self.resume[0] if self.resume else 0
-        e, r = t.events.c, t.ledger_records.c
-        with self.engine.connect() as conn:
-            for row in self._rows(t.ledger_seals, t.ledger_seals.c.id):
-                if last is not None and (
-                    row["events_seq"] < last["events_seq"] or row["records_seq"] < last["records_seq"]
-                ):
-                    raise _Broken(
-                        "ledger_seals",
-                        f"seal {row['id']} goes back in the chain: seals were reordered or altered",
-                    )
-                last = row
-                if row["events_seq"] < after:
-                    continue  # checked by the verification this one resumes
-                for col, seq_col, hash_col in (
-                    ("events", e.seq, e.hash),
-                    ("records", r.seq, r.hash),
-                ):
-                    n, want = row[f"{col}_seq"], row[f"{col}_hash"]
-                    have = GENESIS if n == 0 else conn.execute(select(hash_col).where(seq_col == n)).scalar()
-                    if have != want:
-                        raise _Broken(
-                            "ledger_seals",
-                            f"seal {row['id']} signed {col} seq {n} as {want[:12]}…, but the ledger "
-                            + (f"now has {have[:12]}…" if have else "ends before it")
-                            + ": it was rewritten or cut off",
-                            n,
-                        )
-                if self.keys is not None:
-                    problem = self.keys.verify(row["key_id"], row["signature"], _seal_bytes(row))
-                    if problem:
-                        raise _Broken("ledger_seals", f"seal {row['id']}: {problem}")
+    def _sig(self, seal: Any) -> None:
+        if self.keys is not None:
+            problem = self.keys.verify(seal["key_id"], seal["signature"], _seal_bytes(seal))
+            if problem:
+                raise _Broken("ledger_seals", f"seal {seal['id']}: {problem}")
+
+    def _signed(self, head: tuple[int, str, int, str], last: Any) -> tuple[bool, str]:
+        """Whether the last seal proves both heads; every seal was already held to the chains."""
         if last is None:
             return (
                 False,
@@ -489,6 +475,53 @@ class Verification:
                         f"seq {n} as {want[:12]}…, and the ledger {what}",
                         n,
                     )
+
+
+class _SealMerge:
+    """The seals in id order, matched against one chain's walk by seq in the same pass.
+
+    Both heads only grow, so seals in id order name non-decreasing seqs: one cursor suffices, with
+    no lookup per seal. ``at(seq, hash)`` is called for each entry the walk verified."""
+
+    def __init__(self, rows: Iterator[Any], chain_name: str, check: Callable[[Any], None] | None) -> None:
+        self.rows, self.chain, self.check = rows, chain_name, check
+        self.pending: Any = next(rows, None)
+        self.last: Any = None
+
+    def at(self, seq: int, digest: str) -> None:
+        while self.pending is not None and self.pending[f"{self.chain}_seq"] <= seq:
+            seal = self.pending
+            if self.last is not None and (
+                seal["events_seq"] < self.last["events_seq"] or seal["records_seq"] < self.last["records_seq"]
+            ):
+                raise _Broken(
+                    "ledger_seals", f"seal {seal['id']} goes back in the chain: seals were reordered"
+                )
+            n, want = seal[f"{self.chain}_seq"], seal[f"{self.chain}_hash"]
+            if n < seq:
+                raise _Broken("ledger_seals", f"seal {seal['id']} names {self.chain} seq {n} out of order")
+            if want != digest:
+                raise _Broken(
+                    "ledger_seals",
+                    f"seal {seal['id']} signed {self.chain} seq {n} as {want[:12]}…, but the ledger now has "
+                    f"{digest[:12]}… there: it was rewritten",
+                    n,
+                )
+            if self.check is not None:
+                self.check(seal)
+            self.last, self.pending = seal, next(self.rows, None)
+
+    def end(self) -> None:
+        """After the walk: a seal naming a seq beyond the chain's end means the end was cut off."""
+        seal = self.pending
+        if seal is not None:
+            n = seal[f"{self.chain}_seq"]
+            raise _Broken(
+                "ledger_seals",
+                f"seal {seal['id']} signed {self.chain} up to seq {n}, but the ledger ends before it: "
+                "it was cut off",
+                n,
+            )
 
 
 def _seal_bytes(row: Any) -> bytes:
