@@ -134,6 +134,11 @@ ATTACKS = [
     _a("head records_hash", "ledger_head", f"UPDATE ledger_head SET records_hash = '{'8' * 64}'"),
     _a("head row id", "ledger_head", "UPDATE ledger_head SET id = 2"),
     _a(
+        "second head row",
+        "ledger_head",
+        "INSERT INTO ledger_head SELECT 2, seq - 1, hash, records_seq, records_hash FROM ledger_head",
+    ),
+    _a(
         "last event cut off, head moved back",
         "ledger_seals",
         "DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events)",

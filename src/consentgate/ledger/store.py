@@ -255,7 +255,8 @@ class Ledger:
 
     def head(self) -> tuple[int, str]:
         with self.engine.connect() as conn:
-            seq, h = conn.execute(select(t.ledger_head.c.seq, t.ledger_head.c.hash)).one()
+            c = t.ledger_head.c
+            seq, h = conn.execute(select(c.seq, c.hash).where(c.id == 1)).one()
         return int(seq), str(h)
 
     def count(self) -> int:

@@ -212,8 +212,9 @@ class Verification:
         head = self._head()
         if head is None:
             return VerifyReport(
-                False, 0, 0, GENESIS, table="ledger_head", problem="the ledger_head row is missing"
-            )
+                False, 0, 0, GENESIS, table="ledger_head",
+                problem="the ledger_head table no longer holds exactly its one row (id 1)",
+            )  # fmt: skip
         seq, h, rseq, rhash = head
         try:
             side, last_seal = self._records(rseq, rhash)
@@ -236,8 +237,11 @@ class Verification:
     def _head(self) -> tuple[int, str, int, str] | None:
         h = t.ledger_head.c
         with self.engine.connect() as conn:
-            row = conn.execute(select(h.seq, h.hash, h.records_seq, h.records_hash).where(h.id == 1)).first()
-        return None if row is None else (int(row[0]), str(row[1]), int(row[2]), str(row[3]))
+            rows = conn.execute(select(h.id, h.seq, h.hash, h.records_seq, h.records_hash).limit(2)).all()
+        if len(rows) != 1 or rows[0][0] != 1:
+            return None
+        row = rows[0]
+        return int(row[1]), str(row[2]), int(row[3]), str(row[4])
 
     def _rows(self, table: Any, key: Any, after: Any = 0, where: Any = True) -> Iterator[Any]:
         last = after
