@@ -285,12 +285,7 @@ class Verification:
             prev, expected = row["hash"], expected + 1
             seals.at(seq, prev)
         seals.end()
-        if expected - 1 != head_seq or prev != head_hash:
-            raise _Broken(
-                "ledger_head",
-                f"the ledger head records {head_seq} records ending in {head_hash[:12]}…, but the record "
-                f"chain ends after {expected - 1} in {prev[:12]}…: records were cut off or the head moved",
-            )
+        _head_matches("records", head_seq, head_hash, expected - 1, prev)
         return side, seals.last
 
     @staticmethod
@@ -333,13 +328,7 @@ class Verification:
             self.last = (row["seq"], prev)
             seals.at(row["seq"], prev)
         seals.end()
-        if expected - 1 != head_seq or prev != head_hash:
-            raise _Broken(
-                "ledger_head",
-                f"the ledger head records {head_seq} events ending in {head_hash[:12]}…, but the chain "
-                f"ends after {expected - 1} events in {prev[:12]}…: events were deleted from the end",
-                expected,
-            )
+        _head_matches("events", head_seq, head_hash, expected - 1, prev)
         return refs
 
     def _resume_refs(self, start: int, refs: dict[str, set[tuple[str, str]]]) -> None:
@@ -481,6 +470,16 @@ class Verification:
                     )
 
 
+def _head_matches(chain: str, head_seq: int, head_hash: str, last_seq: int, last_hash: str) -> None:
+    if last_seq != head_seq or last_hash != head_hash:
+        raise _Broken(
+            "ledger_head",
+            f"the ledger head records {head_seq} {chain} ending in {head_hash[:12]}…, but the {chain} "
+            f"end after {last_seq} in {last_hash[:12]}…: {chain} were deleted from the end or the head moved",
+            last_seq + 1,
+        )
+
+
 class _SealMerge:
     """The seals in id order, matched against one chain's walk by seq in the same pass.
 
@@ -523,7 +522,7 @@ class _SealMerge:
             raise _Broken(
                 "ledger_seals",
                 f"seal {seal['id']} signed {self.chain} up to seq {n}, but the ledger ends before it: "
-                "it was cut off",
+                f"{self.chain} were deleted from the end",
                 n,
             )
 
