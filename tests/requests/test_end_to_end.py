@@ -20,12 +20,14 @@ from typer.testing import CliRunner, Result
 
 from consentgate.cli import app
 from consentgate.errors import ConsentViolation
+from consentgate.ledger.signing import Signer
 from consentgate.pipeline.guard import TrainingRun
 
 
 @pytest.fixture
-def cg(site: Path, ledger_url: str):  # type: ignore[no-untyped-def]
-    runner = CliRunner(env={"COLUMNS": "240"})
+def cg(site: Path, ledger_url: str, ledger_signer: Signer):  # type: ignore[no-untyped-def]
+    # Every command seals what it writes with the fixture's key, so `ledger verify` can say "intact".
+    runner = CliRunner(env={"COLUMNS": "240", "CONSENTGATE_LEDGER_KEY": str(ledger_signer.path)})
 
     def invoke(*args: str) -> Result:
         return runner.invoke(app, ["--db", ledger_url, "--policy", str(site / "policy.yaml"), *args])
