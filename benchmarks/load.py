@@ -253,7 +253,15 @@ def _cpu_seconds(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, db: str, *, group_commit: bool, workers: int = 1, src: str | None = None) -> None:
+    def __init__(
+        self,
+        db: str,
+        *,
+        group_commit: bool,
+        workers: int = 1,
+        src: str | None = None,
+        key: Path | None = None,
+    ) -> None:
         self.port = _free_port()
         env = dict(
             os.environ,
@@ -266,6 +274,8 @@ class Server:
         )
         if src:  # serve another copy of the code (``--before``): it comes first on the import path
             env["PYTHONPATH"] = src
+        if key is not None:  # the ledger key: every commit is sealed (Ed25519), as deployed
+            env["CONSENTGATE_LEDGER_KEY"] = str(key)
         # `consentgate serve`, as deployed: uvloop and httptools when installed, our JSON logging.
         serve = "from consentgate.cli import main; main()"
         self.proc = subprocess.Popen(
@@ -375,15 +385,30 @@ def _seed_erasures(ledger: Any, n: int) -> None:
 
 def run(db_url: str, args: argparse.Namespace, group_commit: bool, src: str | None = None) -> dict[str, Any]:
     from consentgate import apikeys
+    from consentgate.ledger.signing import create_key
     from consentgate.ledger.store import Ledger
 
-    with Ledger.open(db_url) as ledger:
-        _, key = apikeys.create_key(ledger.engine, "admin", "load benchmark")
-        if args.erased:
+    # The code under test seals every commit with a ledger key; code from before a change has none.
+    signer = None if src else create_key(Path(tempfile.mkdtemp(prefix="cg-load-key-")) / "ledger.key")
+    if src:  # the code from before makes its own ledger: a newer schema would be foreign to it
+        make = (
+            "import sys; from consentgate import apikeys; from consentgate.ledger.store import Ledger\n"
+            "with Ledger.open(sys.argv[1]) as ledger:\n"
+            "    print(apikeys.create_key(ledger.engine, 'admin', 'load benchmark')[1])"
+        )
+        env = dict(os.environ, PYTHONPATH=src)
+        made = subprocess.run([sys.executable, "-c", make, db_url], env=env, capture_output=True, text=True)
+        key = made.stdout.strip()
+    else:
+        with Ledger.open(db_url) as ledger:
+            _, key = apikeys.create_key(ledger.engine, "admin", "load benchmark")
+    if args.erased and not src:
+        with Ledger.open(db_url) as ledger:
             _seed_erasures(ledger, args.erased)
     # Other work on the machine moves these figures a lot: each run says how busy it was.
     out: dict[str, Any] = {"load_average": round(os.getloadavg()[0], 2)}
-    server = Server(db_url, group_commit=group_commit, workers=args.workers, src=src)
+    key_file = signer.path if signer else None
+    server = Server(db_url, group_commit=group_commit, workers=args.workers, src=src, key=key_file)
     first = random.randrange(10**3) * 10**7
     common = {"processes": args.processes}
     try:
@@ -409,8 +434,10 @@ def run(db_url: str, args: argparse.Namespace, group_commit: bool, src: str | No
         )  # fmt: skip
     finally:
         server.stop()
-    with Ledger.open(db_url) as ledger:
-        out["ledger_verified"] = ledger.verify().ok
+    with Ledger.open(db_url, signer=signer) as ledger:
+        report = ledger.verify()
+        out["ledger_verified"] = report.ok
+        out["ledger_signed"] = report.signed
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from consentgate.ledger.signing import Signer, create_key
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
 
@@ -71,6 +72,22 @@ def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def ledger(ledger_url: str) -> Iterator[Ledger]:
     led = Ledger.open(ledger_url)
+    try:
+        yield led
+    finally:
+        led.close()
+
+
+@pytest.fixture
+def ledger_signer(tmp_path: Path) -> Signer:
+    """A fresh ledger key in a file (as `consentgate keys ledger` makes one), outside the database."""
+    return create_key(tmp_path / "keys" / "ledger.key")
+
+
+@pytest.fixture
+def signed_ledger(ledger_url: str, ledger_signer: Signer) -> Iterator[Ledger]:
+    """A ledger on SQLite and on PostgreSQL that seals every write with ``ledger_signer``."""
+    led = Ledger.open(ledger_url, signer=ledger_signer)
     try:
         yield led
     finally:

@@ -26,7 +26,8 @@ from consentgate.errors import (
     UnknownSubject,
 )
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent
-from consentgate.ledger.store import Ledger, VerifyReport
+from consentgate.ledger.store import Ledger
+from consentgate.ledger.verify import VerifyReport
 from consentgate.policy import Basis, Policy, Purpose, load_policy, parse_policy_text
 from consentgate.service import ConsentService
 

@@ -13,15 +13,24 @@ from sqlalchemy import Engine, insert, or_, select
 
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
+from consentgate.ledger.chain import alias_commit, new_salt
 from consentgate.ledger.erasure import erased_in
 from consentgate.ledger.intake import control_chars_problem
+from consentgate.ledger.records import Records, write_records
+from consentgate.ledger.signing import Signer
 
 ALIAS_KINDS = ("cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "other")
 _CHUNK = 400
 
 
-def link(engine: Engine, alias: str, subject: str, kind: str = "other") -> bool:
-    """Record that ``alias`` identifies the same person as ``subject``. Returns False if already linked."""
+def link(
+    engine: Engine, alias: str, subject: str, kind: str = "other", *, signer: Signer | None = None
+) -> bool:
+    """Record that ``alias`` identifies the same person as ``subject``. Returns False if already linked.
+
+    Links change decisions (a person's choices follow every linked identifier), so each one is also
+    a ``link`` record in the ledger's record chain, sealed with ``signer``: a row added to
+    ``aliases`` behind the service's back fails ``ledger verify``."""
     if kind not in ALIAS_KINDS:
         raise BadInput(f"alias kind {kind!r} is not one of {', '.join(ALIAS_KINDS)}")
     if not alias or not subject or len(alias) > 256 or len(subject) > 256:
@@ -31,29 +40,38 @@ def link(engine: Engine, alias: str, subject: str, kind: str = "other") -> bool:
     for name, value in (("alias", alias), ("subject", subject)):
         if (problem := control_chars_problem(value)) is not None:
             raise BadInput(f"{name} {problem}")
-    with engine.execution_options(ledger_write=True).begin() as conn:
+    created = False
+
+    def change(seq: int) -> Records:
+        nonlocal created, alias, subject
         # An erased identifier is linked as its pseudonym, never stored again in the clear; the new
         # identifier then joins the erased person, whose erase event denies every purpose.
         erased = erased_in(conn, (alias, subject))
         alias, subject = erased.get(alias, alias), erased.get(subject, subject)
         if alias == subject:
-            return False
+            return ()
         existing = conn.execute(
             select(t.aliases.c.subject).where(t.aliases.c.alias == alias)
         ).scalar_one_or_none()
         if existing == subject:
-            return False
+            return ()
         if existing is not None:
             raise BadInput(
                 "alias is already linked to another subject; one identifier belongs to one person "
-                "(unlink is an admin repair: delete the row in 'aliases')",
+                "(linking is for good: a wrong link is repaired by erasing the identifier)",
             )
+        salt, linked_at = new_salt(), datetime.now(UTC).isoformat()
         conn.execute(
             insert(t.aliases).values(
-                alias=alias, subject=subject, kind=kind, linked_at=datetime.now(UTC).isoformat()
+                alias=alias, subject=subject, kind=kind, linked_at=linked_at, salt=salt, record_seq=seq
             )
         )
-    return True
+        created = True
+        return [("link", {"row": alias_commit(salt, alias, subject, kind, linked_at)})]
+
+    with engine.execution_options(ledger_write=True).begin() as conn:
+        write_records(conn, signer, change)
+    return created
 
 
 def person(engine: Engine, subject: str) -> set[str]:

@@ -95,7 +95,7 @@ class ConsentService:
         return self.ledger.append(intake.events, intake.texts.values())
 
     def link(self, alias: str, subject: str, kind: str = "other") -> bool:
-        return identity.link(self.ledger.engine, alias, subject, kind)
+        return identity.link(self.ledger.engine, alias, subject, kind, signer=self.ledger.signer)
 
     # -- decisions ---------------------------------------------------------------------------------
 

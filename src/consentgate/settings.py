@@ -16,6 +16,12 @@ class Settings(BaseSettings):
 
     db: str = Field(default=DEFAULT_DB, description="Ledger database: a SQLite file path or postgresql://…")
     policy: Path = Field(default=Path(DEFAULT_POLICY), description="The policy YAML file.")
+    ledger_key: Path | None = Field(
+        default=None,
+        description="The ledger's Ed25519 private key file (PEM), which seals every write; never stored "
+        "in the database. Unset: ledger.key beside a SQLite ledger if there is one, else writes are "
+        "unsigned (`ledger verify` then exits 3). Create one with `consentgate keys ledger`.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the HTTP service binds to.")
     port: int = Field(default=8000, description="Port the HTTP service listens on.")
     max_body_bytes: int = Field(default=1_000_000, description="Largest request body the API accepts.")

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from consentgate.cli import app
+from consentgate.ledger.signing import KEY_FILE_NAME, create_key
 from consentgate.ledger.store import Ledger
 
 Invoke = Callable[..., Result]
@@ -26,6 +27,7 @@ def _no_ambient_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         "CONSENTGATE_HOST",
         "CONSENTGATE_PORT",
         "CONSENTGATE_TOKEN_SECRET",
+        "CONSENTGATE_LEDGER_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -39,8 +41,10 @@ def policy_file(tmp_path: Path, example_policy_path: Path) -> Path:
 
 @pytest.fixture
 def db_file(tmp_path: Path) -> Path:
+    """A ledger with its key beside it (ledger.key, as `init` makes), so commands seal what they write."""
     path = tmp_path / "consentgate.db"
-    Ledger.open(str(path)).close()
+    with Ledger.open(str(path), signer=create_key(tmp_path / KEY_FILE_NAME)) as ledger:
+        ledger.seal()
     return path
 
 

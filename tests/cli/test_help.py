@@ -15,7 +15,8 @@ from consentgate.identity import ALIAS_KINDS
 
 EXPECTED = {
     "init", "serve", "record", "import-events", "link", "decide", "history", "evidence",
-    "ledger verify", "ledger head", "ledger signals", "keys create", "keys list", "keys revoke",
+    "ledger verify", "ledger head", "ledger checkpoint", "ledger signals", "keys create", "keys list",
+    "keys revoke", "keys ledger",
     "tokens issue", "tokens verify", "policy check", "policy schema", "snapshot", "filter", "runs",
     "export", "classify", "scan-text", "requests file", "requests list", "requests show",
     "requests complete",

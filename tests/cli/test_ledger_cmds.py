@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Invoke
+from .conftest import Invoke, count_events
 
 AI = "train_support_chatbot"
 
@@ -136,3 +136,89 @@ def test_signals_outside_the_schema_are_listed_by_name_never_by_value(cg: Invoke
         "checked": 3,
         "outside_schema": [{"seq": 2, "event_id": stored[1].event_id, "keys": ["ip", "note"]}],
     }
+
+
+# -- signatures, checkpoints, exit codes (docs/cli.md) ----------------------------------------------
+
+
+def test_verify_with_the_auditors_public_key(cg: Invoke, five: list[str], db_file: Path) -> None:
+    result = cg("ledger", "verify", "--public-key", str(db_file.parent / "ledger.pub"))
+    assert result.exit_code == 0, result.output
+    assert "signed: the head is sealed by key" in result.stdout
+
+
+def test_an_unsigned_ledger_exits_3_not_0(cg: Invoke, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "nokey"
+    elsewhere.mkdir()
+    db = str(elsewhere / "plain.db")  # no ledger.key beside it: nothing seals the writes
+    assert cg("record", "--subject", "user-1", "--action", "deny", "--purpose", AI, db=db).exit_code == 0
+    result = cg("ledger", "verify", db=db)
+    assert result.exit_code == 3
+    assert "hashes intact" in result.stderr
+    assert "UNSIGNED" in result.stderr
+    assert "ledger intact" not in result.output
+    body = json.loads(cg("ledger", "verify", "--json", db=db).stdout)
+    assert body["ok"] is True
+    assert body["intact"] is False
+
+
+def test_a_forged_append_without_the_key_exits_3(cg: Invoke, five: list[str], db_file: Path) -> None:
+    (db_file.parent / "ledger.key").rename(db_file.parent / "stolen.key")  # the attacker lacks the key
+    assert (
+        cg(
+            "record", "--subject", "user-9", "--action", "grant", "--purpose", AI, "--notice-version", "1"
+        ).exit_code
+        == 0
+    )
+    result = cg("ledger", "verify", "--public-key", str(db_file.parent / "ledger.pub"))
+    assert result.exit_code == 3
+    assert "UNSIGNED TAIL" in result.stderr
+
+
+def test_checkpoint_then_cut_off_end_fails_with_the_checkpoint(
+    cg: Invoke, five: list[str], db_file: Path
+) -> None:
+    cp = db_file.parent / "head.json"
+    made = cg("ledger", "checkpoint", "--out", str(cp))
+    assert made.exit_code == 0, made.output
+    assert json.loads(cp.read_text())["events"]["seq"] == 5
+    _sql(
+        db_file,
+        "DELETE FROM ledger_seals WHERE id = (SELECT MAX(id) FROM ledger_seals)",
+        "DELETE FROM events WHERE seq = 5",
+        "UPDATE ledger_head SET seq = 4, hash = (SELECT hash FROM events WHERE seq = 4)",
+    )
+    assert cg("ledger", "verify").exit_code == 0  # undetectable without the checkpoint (docs/ledger.md)
+    result = cg("ledger", "verify", "--checkpoint", str(cp))
+    assert result.exit_code == 1
+    assert "no longer extends the checkpoint" in result.stderr
+
+
+def test_checkpoint_needs_a_key(cg: Invoke, tmp_path: Path) -> None:
+    (tmp_path / "x").mkdir()
+    db = str(tmp_path / "x" / "n.db")
+    assert cg("record", "--subject", "user-1", "--action", "deny", "--purpose", AI, db=db).exit_code == 0
+    result = cg("ledger", "checkpoint", "--out", str(tmp_path / "cp.json"), db=db)
+    assert result.exit_code == 1
+    assert "no ledger key" in result.stderr
+
+
+def test_record_refuses_to_append_onto_a_tampered_head(cg: Invoke, five: list[str], db_file: Path) -> None:
+    _sql(db_file, "UPDATE events SET action = 'grant' WHERE seq = 5")
+    result = cg("record", "--subject", "user-7", "--action", "deny", "--purpose", AI)
+    assert result.exit_code == 1
+    assert "refusing to append" in result.stderr
+    assert count_events(db_file) == 5
+
+
+def test_keys_ledger_rotates_and_old_seals_keep_verifying(cg: Invoke, five: list[str], db_file: Path) -> None:
+    again = cg("keys", "ledger")
+    assert again.exit_code == 1
+    assert "--rotate" in again.stderr
+    rotated = cg("keys", "ledger", "--rotate")
+    assert rotated.exit_code == 0, rotated.output
+    pub = (db_file.parent / "ledger.pub").read_text()
+    assert pub.count("BEGIN PUBLIC KEY") == 2
+    assert cg("record", "--subject", "user-8", "--action", "deny", "--purpose", AI).exit_code == 0
+    result = cg("ledger", "verify", "--public-key", str(db_file.parent / "ledger.pub"))
+    assert result.exit_code == 0, result.output

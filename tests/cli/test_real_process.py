@@ -11,6 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from consentgate.cli import app
+from consentgate.ledger.signing import Signer
 
 from .conftest import grant_args, write_jsonl
 
@@ -64,8 +65,10 @@ def test_help_of_the_installed_command() -> None:
     assert "import-events" in result.stdout
 
 
-def test_same_commands_on_postgresql_and_sqlite(ledger_url: str, policy_file: Path) -> None:
-    runner = CliRunner()
+def test_same_commands_on_postgresql_and_sqlite(
+    ledger_url: str, policy_file: Path, ledger_signer: Signer
+) -> None:
+    runner = CliRunner(env={"CONSENTGATE_LEDGER_KEY": str(ledger_signer.path)})
 
     def cg(*args: str) -> str:
         result = runner.invoke(app, ["--db", ledger_url, "--policy", str(policy_file), *args])

@@ -20,11 +20,13 @@ Logs go to a file, never to a pipe nobody reads (a full pipe would stall the ser
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ from typing import Literal
 
 import httpx
 
+from consentgate.ledger.signing import create_key
 from tests.pg import PgCluster
 
 PYTHON = sys.executable
@@ -58,8 +61,18 @@ def client(base_url: str, key: str | None = None, *, timeout: float = 30.0) -> h
 def server_env(db: str, policy: Path | str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTGATE_")}
     env.update(CONSENTGATE_DB=db, CONSENTGATE_POLICY=str(policy), PYTHONUNBUFFERED="1")
+    env.update(CONSENTGATE_LEDGER_KEY=str(ledger_key_for(db)))  # servers seal as deployed; verify exits 0
     env.update(extra or {})
     return env
+
+
+def ledger_key_for(db: str) -> Path:
+    """One ledger key per database, made on first use, so servers and CLI runs on it sign alike."""
+    name = hashlib.sha256(db.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / "consentgate-test-keys" / f"{name}.key"
+    if not path.exists():
+        create_key(path)
+    return path
 
 
 @dataclass

@@ -14,8 +14,13 @@ def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
         tables = set(inspect(engine).get_table_names())
         assert {
             "events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets", "runs",
-            "run_subjects", "suppressions", "requests", "request_log",
+            "run_subjects", "suppressions", "requests", "request_log", "ledger_records", "ledger_seals",
         } <= tables  # fmt: skip
+        downgrade(engine, "0004")  # one step down drops only what 0005 added
+        tables = set(inspect(engine).get_table_names())
+        assert not ({"ledger_records", "ledger_seals"} & tables)
+        assert "salt" not in {c["name"] for c in inspect(engine).get_columns("aliases")}
+        assert "suppressions" in tables
         downgrade(engine, "0003")  # one step down drops only what 0004 added
         tables = set(inspect(engine).get_table_names())
         assert not ({"suppressions", "requests", "request_log"} & tables)
@@ -51,7 +56,10 @@ def test_the_later_tables_match_their_declaration(ledger_url: str) -> None:
         migrate(engine)
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
-        names = ("runs", "run_subjects", "suppressions", "requests", "request_log")
+        names = (
+            "runs", "run_subjects", "suppressions", "requests", "request_log",
+            "ledger_records", "ledger_seals", "aliases", "ledger_head",
+        )  # fmt: skip
         mine = [d for d in diff if any(f"'{n}'" in repr(d) for n in names)]
         assert mine == []
     finally:

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from consentgate.cli import app
+from consentgate.ledger.signing import Signer
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
 from consentgate.requests import RequestDesk
@@ -119,9 +120,10 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture
-def cg(site: Path, ledger_url: str) -> Invoke:
-    """The CLI on the test's ledger and policy."""
-    runner = CliRunner(env={"COLUMNS": "240"})
+def cg(site: Path, ledger_url: str, ledger_signer: Signer) -> Invoke:
+    """The CLI on the test's ledger and policy; every command seals what it writes with the fixture's
+    key, so `ledger verify` can say "intact"."""
+    runner = CliRunner(env={"COLUMNS": "240", "CONSENTGATE_LEDGER_KEY": str(ledger_signer.path)})
 
     def invoke(*args: str, input: str | None = None) -> Result:
         return runner.invoke(

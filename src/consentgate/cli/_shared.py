@@ -24,6 +24,7 @@ from consentgate.errors import BadInput, QueryError
 from consentgate.ledger.db import normalise_url
 from consentgate.ledger.events import ConsentEvent
 from consentgate.ledger.intake import parse_time
+from consentgate.ledger.signing import find_signer
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
 from consentgate.service import ConsentService
@@ -65,7 +66,8 @@ class CliEnv:
                         f"ledger {missing} does not exist; create one with `consentgate init DIR` "
                         "or pass --db PATH (env CONSENTGATE_DB)"
                     )
-            self._ledger = Ledger.open(self.settings.db)
+            signer = find_signer(self.settings.ledger_key, self.settings.db)
+            self._ledger = Ledger.open(self.settings.db, signer=signer)
         return self._ledger
 
     def service(self, *, must_exist: bool = False) -> ConsentService:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from consentgate.apikeys import Scope, create_key, list_keys, revoke_key
-from consentgate.cli._shared import env_of
+from consentgate.cli._shared import env_of, missing_sqlite_file
 from consentgate.errors import BadInput
+from consentgate.ledger import signing
+from consentgate.ledger.store import Ledger
 
 keys_app = typer.Typer(
     help="API keys for the HTTP service (clients send `Authorization: Bearer KEY`).\n\n"
@@ -112,6 +115,56 @@ def revoke(
     if not revoke_key(env.ledger(must_exist=True).engine, key_id):
         raise BadInput(f"no active key with id {key_id!r}; see `consentgate keys list`")
     env.out.print(f"revoked key {key_id}")
+
+
+@keys_app.command("ledger")
+def ledger_key(
+    ctx: typer.Context,
+    key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            metavar="FILE",
+            help="Where the private key goes, e.g. `--key-file /etc/consentgate/ledger.key` "
+            "(default: CONSENTGATE_LEDGER_KEY, else ledger.key beside a SQLite ledger).",
+            show_default=False,
+        ),
+    ] = None,
+    rotate: Annotated[
+        bool,
+        typer.Option(
+            "--rotate",
+            help="Replace an existing key, e.g. yearly or after a leak; its public key stays in the "
+            ".pub file.",
+        ),
+    ] = False,
+) -> None:
+    """Create (or rotate) the ledger's Ed25519 key that seals every write.
+
+    The private key (mode 0600) must not live in the database or be readable by those who administer
+    it; the public key is appended to FILE with `.pub`: give that file to auditors for
+    `ledger verify --public-key`. After a rotation it still verifies seals made with older keys.
+
+    Example:
+
+        consentgate keys ledger --key-file /etc/consentgate/ledger.key
+    """
+    env = env_of(ctx)
+    configured = env.settings.ledger_key or signing.default_key_path(env.settings.db)
+    path = key_file or configured
+    if path is None:
+        raise BadInput("where should the key go? pass --key-file FILE (PostgreSQL ledgers have no default)")
+    signer = signing.create_key(path, rotate=rotate)
+    if path == configured and not missing_sqlite_file(env.settings.db):
+        # The ledger this key serves: seal it now, so its head is signed by the new key at once.
+        with Ledger.open(env.settings.db, signer=signer) as ledger:
+            ledger.seal()
+    env.out.print(
+        f"{'rotated' if rotate else 'created'} ledger key {signer.key_id}: private {path}, "
+        f"public {path.with_suffix('.pub')}"
+    )
+    if path != configured:
+        env.note(f"point the service at it: export CONSENTGATE_LEDGER_KEY={path}", style="yellow")
 
 
 def register(app: typer.Typer) -> None:

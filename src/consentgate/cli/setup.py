@@ -12,6 +12,7 @@ import typer
 
 from consentgate.cli._shared import env_of
 from consentgate.errors import BadInput
+from consentgate.ledger.signing import KEY_FILE_NAME, Signer, create_key
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 
@@ -64,13 +65,23 @@ def init(
     policy_path.write_text(text, encoding="utf-8")
     policy = load_policy(policy_path)  # the shipped example must itself be valid; fail loudly if not
     existed = db_path.exists()
-    with Ledger.open(str(db_path)) as ledger:
+    key_path = directory / KEY_FILE_NAME
+    made_key = not key_path.exists()
+    signer = create_key(key_path) if made_key else Signer.load(key_path)
+    with Ledger.open(str(db_path), signer=signer) as ledger:
         count = ledger.count()
+        if made_key:
+            ledger.seal()  # from here on the head is always signed, even while the ledger is empty
     env.out.print(f"wrote {policy_path} ({len(policy.purposes)} purposes, {len(policy.notices)} notices)")
     if existed:
         env.out.print(f"kept the existing ledger {db_path} ({count} events)")
     else:
         env.out.print(f"created the ledger {db_path}")
+    if made_key:
+        env.out.print(
+            f"created the ledger key {key_path} (seals every write; move it off the database host for real "
+            f"protection) and its public key {key_path.with_suffix('.pub')} for auditors"
+        )
     d = shlex.quote(str(db_path))
     p = shlex.quote(str(policy_path))
     env.out.print(

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 GENESIS = "0" * 64
+# Between the previous hash and the canonical JSON in every hash input (events and records alike).
+DELIMITER = b"\n"
 CHAIN_FIELDS = (
     "seq",
     "event_id",
@@ -48,7 +50,7 @@ def canonical(record: Mapping[str, Any]) -> bytes:
 
 def event_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
     h = hashlib.sha256(prev_hash.encode())
-    h.update(b"\n")
+    h.update(DELIMITER)
     h.update(canonical(record))
     return h.hexdigest()
 
@@ -56,3 +58,47 @@ def event_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
 def wording_hash(text: str) -> str:
     """sha256 of the exact wording shown, as UTF-8; the banner computes the same in the browser."""
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+# -- the record chain: what the tables beside ``events`` hold -------------------------------------
+# Aliases, suppression entries and erasure pseudonyms change decisions, so each write to them is a
+# *record* in a second hash chain (table ``ledger_records``), built exactly like the event chain:
+# ``hash = sha256(prev_hash "\n" canonical_json({"seq", "kind", "body"}))``.
+
+RECORD_FIELDS = ("seq", "kind", "body")
+
+
+def canonical_record(seq: int, kind: str, body: Mapping[str, Any]) -> bytes:
+    return json.dumps(
+        {"seq": seq, "kind": kind, "body": body}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def record_hash(prev_hash: str, seq: int, kind: str, body: Mapping[str, Any]) -> str:
+    h = hashlib.sha256(prev_hash.encode())
+    h.update(DELIMITER)
+    h.update(canonical_record(seq, kind, body))
+    return h.hexdigest()
+
+
+def alias_commit(salt: str, alias: str, subject: str, kind: str, linked_at: str) -> str:
+    """What a ``link`` record holds of an ``aliases`` row: salted like the event subject, so once
+    erasure drops the salt nobody can test the record against a list of likely identifiers."""
+    row = json.dumps([alias, subject, kind, linked_at], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{salt}:{row}".encode()).hexdigest()
+
+
+# -- seals: a signed statement of both heads ------------------------------------------------------
+
+
+def seal_message(
+    events_seq: int, events_hash: str, records_seq: int, records_hash: str, signed_at: str
+) -> bytes:
+    """The exact bytes a seal or checkpoint signs (Ed25519): both chain heads and when."""
+    body = {
+        "format": "consentgate-seal/1",
+        "events": {"seq": events_seq, "hash": events_hash},
+        "records": {"seq": records_seq, "hash": records_hash},
+        "signed_at": signed_at,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -24,11 +24,13 @@ from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, case, insert, or_, select, update
 
 from consentgate.ledger import schema as t
+from consentgate.ledger.chain import alias_commit
+from consentgate.ledger.records import Records, write_records
 from consentgate.ledger.secrets import service_secret, stored_secret
+from consentgate.ledger.signing import Signer
 
 KEY_PURPOSE = "erasure"
 PREFIX = "erased:"
@@ -82,20 +84,30 @@ def is_pseudonym(identifier: str) -> bool:
 # -- the suppression list ---------------------------------------------------------------------------
 
 
-def suppress(conn: Connection, hashes: Iterable[str], *, request_id: str | None, at: datetime) -> int:
-    """Add keyed hashes to the list (those already on it stay as they are); returns how many were new."""
-    added = 0
-    have = suppressed(conn, list(hashes))
-    for h in sorted(set(hashes) - have):
-        try:
-            with conn.begin_nested():
-                conn.execute(
-                    insert(t.suppressions).values(id_hash=h, request_id=request_id, added_at=at.isoformat())
-                )
-            added += 1
-        except IntegrityError:
-            pass  # added by a concurrent erasure of the same person
-    return added
+def suppress(
+    conn: Connection,
+    hashes: Iterable[str],
+    *,
+    request_id: str | None,
+    at: datetime,
+    signer: Signer | None = None,
+) -> int:
+    """Add keyed hashes to the list (those already on it stay as they are); returns how many were new.
+
+    The new rows are committed by a ``suppress`` record in the ledger's record chain, so deleting one
+    (which would let an erased person's data back into training) fails ``ledger verify``."""
+    wanted = set(hashes)
+    added: list[list[str | None]] = []
+
+    def change(_seq: int) -> Records:
+        for h in sorted(wanted - suppressed(conn, wanted)):
+            row = {"id_hash": h, "request_id": request_id, "added_at": at.isoformat()}
+            conn.execute(insert(t.suppressions).values(**row))
+            added.append([h, request_id, row["added_at"]])
+        return [("suppress", {"rows": added})] if added else ()
+
+    write_records(conn, signer, change)
+    return len(added)
 
 
 def suppressed(conn: Connection, hashes: Collection[str]) -> set[str]:
@@ -137,27 +149,48 @@ def suppressed_identifiers(engine: Engine, key: ErasureKey, identifiers: Iterabl
 # -- pseudonymising the ledger ----------------------------------------------------------------------
 
 
-def pseudonymise(conn: Connection, key: ErasureKey, identifiers: Collection[str]) -> dict[str, int]:
+def pseudonymise(
+    conn: Connection, key: ErasureKey, identifiers: Collection[str], signer: Signer | None = None
+) -> dict[str, int]:
     """Replace these identifiers by their pseudonyms in events, aliases and requests; drop the salts.
 
     Runs in the caller's transaction, so either every table changes or none does. Idempotent:
-    identifiers already replaced are simply not found again.
+    identifiers already replaced are simply not found again. A ``pseudonymise`` record names each
+    event and alias row changed and what it now holds, so verify can tell this erasure from an
+    attacker who drops a salt to move an event off its person.
     """
     counts = {"events": 0, "aliases": 0, "requests": 0}
     ev, al, rq = t.events, t.aliases, t.requests
-    for ident in sorted(identifiers):
-        if is_pseudonym(ident):
-            continue
-        p = key.pseudonym(ident)
-        counts["events"] += conn.execute(
-            update(ev).where(ev.c.subject == ident).values(subject=p, subject_salt=None)
-        ).rowcount
-        counts["aliases"] += conn.execute(update(al).where(al.c.alias == ident).values(alias=p)).rowcount
-        conn.execute(update(al).where(al.c.subject == ident).values(subject=p))
-        open_key = case((rq.c.open_key.is_(None), None), else_=rq.c.kind + ":" + p)
-        counts["requests"] += conn.execute(
-            update(rq).where(rq.c.subject == ident).values(subject=p, open_key=open_key)
-        ).rowcount
+    ids = sorted(i for i in identifiers if not is_pseudonym(i))
+
+    def change(_seq: int) -> Records:
+        events: list[list[object]] = []
+        links: list[list[object]] = []
+        for ident in ids:
+            p = key.pseudonym(ident)
+            seqs = list(conn.execute(select(ev.c.seq).where(ev.c.subject == ident)).scalars())
+            for i in range(0, len(seqs), _CHUNK):
+                part = seqs[i : i + _CHUNK]
+                conn.execute(update(ev).where(ev.c.seq.in_(part)).values(subject=p, subject_salt=None))
+            events.extend([s, p] for s in seqs)
+            counts["events"] += len(seqs)
+            open_key = case((rq.c.open_key.is_(None), None), else_=rq.c.kind + ":" + p)
+            counts["requests"] += conn.execute(
+                update(rq).where(rq.c.subject == ident).values(subject=p, open_key=open_key)
+            ).rowcount
+        rows = conn.execute(select(al).where(or_(al.c.alias.in_(ids), al.c.subject.in_(ids)))).all()
+        for r in rows:
+            alias = key.pseudonym(r.alias) if r.alias in ids else r.alias
+            subject = key.pseudonym(r.subject) if r.subject in ids else r.subject
+            conn.execute(
+                update(al).where(al.c.alias == r.alias).values(alias=alias, subject=subject, salt=None)
+            )
+            links.append([r.record_seq, alias_commit("", alias, subject, r.kind, r.linked_at)])
+            counts["aliases"] += r.alias in ids
+        return [("pseudonymise", {"events": events, "aliases": links})] if events or links else ()
+
+    if ids:
+        write_records(conn, signer, change)
     return counts
 
 

@@ -39,6 +39,9 @@ ledger_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    # Head of the record chain (ledger_records), moved under the same row lock (migration 0005).
+    Column("records_seq", BigInteger, nullable=False, server_default="0"),
+    Column("records_hash", String(64), nullable=False, server_default="0" * 64),
 )
 
 notice_texts = Table(
@@ -59,7 +62,36 @@ aliases = Table(
     Column("subject", String(256), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("linked_at", String(40), nullable=False),
+    # The record chain commits to each row (chain.alias_commit); erasure drops the salt (0005).
+    Column("salt", String(64), nullable=True),
+    Column("record_seq", BigInteger, nullable=True),
     Index("ix_aliases_subject", "subject"),
+)
+
+# The record chain (ledger/records.py): every write to notice_texts, aliases, suppressions and every
+# erasure pseudonymisation of events, hash-chained like events so verify can hold the tables to it.
+ledger_records = Table(
+    "ledger_records",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+# Seals (ledger/signing.py): after every write, both heads signed with the ledger key (Ed25519).
+ledger_seals = Table(
+    "ledger_seals",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("events_seq", BigInteger, nullable=False),
+    Column("events_hash", String(64), nullable=False),
+    Column("records_seq", BigInteger, nullable=False),
+    Column("records_hash", String(64), nullable=False),
+    Column("signed_at", String(40), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("signature", String(100), nullable=False),
 )
 
 api_keys = Table(

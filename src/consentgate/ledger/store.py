@@ -12,19 +12,30 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from consentgate.errors import TerminalStorageError, TransientStorageError
+from consentgate.errors import BadInput, TerminalStorageError, TransientStorageError
 from consentgate.ledger import schema as t
-from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, wording_hash
+from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, seal_message
 from consentgate.ledger.db import make_engine, migrate, retry_locked
 from consentgate.ledger.erasure import KEY_PURPOSE, ErasureKey, is_pseudonym
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
+from consentgate.ledger.records import (
+    ChainSQL,
+    Head,
+    add_records,
+    finish,
+    read_head,
+    text_record,
+    write_records,
+)
+from consentgate.ledger.signing import PublicKeys, Signer
+from consentgate.ledger.verify import Checkpoint, Verification, VerifyReport, check_event_row
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit for IN (...) lists
 _EVENT_COLUMNS = tuple(c.name for c in t.events.columns)
@@ -32,14 +43,11 @@ _ROWS_PER_INSERT = _CHUNK // len(_EVENT_COLUMNS)  # one multi-row INSERT, under 
 _KNOWN_TEXTS_MAX = 100_000
 
 
-class _AppendSQL:
+class _AppendSQL(ChainSQL):
     """The append path's statements as driver SQL, in the driver's placeholder style."""
 
     def __init__(self, postgres: bool) -> None:
-        self.mark = "%s" if postgres else "?"  # psycopg / sqlite3
-        lock = " FOR UPDATE" if postgres else ""  # SQLite: BEGIN IMMEDIATE already holds the lock
-        self.head = f"SELECT seq, hash FROM ledger_head WHERE id = 1{lock}"
-        self.set_head = f"UPDATE ledger_head SET seq = {self.mark}, hash = {self.mark} WHERE id = 1"
+        super().__init__(postgres)
         self._row = "(" + ", ".join([self.mark] * len(_EVENT_COLUMNS)) + ")"
         self._inserts: dict[int, str] = {}
         text_columns = "text_hash, notice_id, notice_version, locale, text, first_recorded_at"
@@ -63,27 +71,6 @@ class _AppendSQL:
         return sql
 
 
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    ok: bool
-    checked: int
-    head_seq: int
-    head_hash: str
-    bad_seq: int | None = None
-    bad_event: str | None = None
-    problem: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "head": {"seq": self.head_seq, "hash": self.head_hash},
-            "first_bad": None
-            if self.ok
-            else {"seq": self.bad_seq, "event_id": self.bad_event, "problem": self.problem},
-        }
-
-
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -95,9 +82,12 @@ def iso(value: datetime) -> str:
 class Ledger:
     """Append-only, hash-chained consent events in SQLite or PostgreSQL."""
 
-    def __init__(self, engine: Engine, *, url: str = "") -> None:
+    def __init__(self, engine: Engine, *, url: str = "", signer: Signer | None = None) -> None:
         self.engine = engine
         self.url = url
+        # The ledger key (ledger/signing.py): every write seals both heads with it. None: writes are
+        # unsigned and `verify` says so instead of calling the ledger intact.
+        self.signer = signer
         self._writer = engine.execution_options(ledger_write=True)
         self.is_postgres = engine.dialect.name == "postgresql"
         self._sql = _AppendSQL(self.is_postgres)
@@ -109,7 +99,7 @@ class Ledger:
         self._known_texts: set[str] = set()
 
     @classmethod
-    def open(cls, url: str, *, migrate_schema: bool = True) -> Ledger:
+    def open(cls, url: str, *, migrate_schema: bool = True, signer: Signer | None = None) -> Ledger:
         engine = make_engine(url)
         try:
             if migrate_schema:
@@ -120,7 +110,7 @@ class Ledger:
         except SQLAlchemyError as exc:
             engine.dispose()
             raise _storage_error(exc, "open the ledger") from exc
-        return cls(engine, url=url)
+        return cls(engine, url=url, signer=signer)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -204,15 +194,17 @@ class Ledger:
         wanted: dict[str, NoticeText],
         noise: bytes,
     ) -> list[ConsentEvent]:
-        """The body of an append's transaction: read the head, store the rows, move the head."""
+        """The body of an append's transaction: read (and check) the head, store the rows, move the
+        head, seal it."""
         sql = self._sql
-        seq, prev = execute(sql.head).fetchone()
+        head = read_head(execute, sql)
+        seq, prev = head.seq, head.hash
+        now = utc_now()
         new = self._under_pseudonyms(execute, new)
         # Under the head lock: two writers that both find a wording missing would otherwise both
         # insert it, and the second would fail on the primary key.
         if wanted.keys() - self._known_texts:
-            self._store_texts(execute, wanted)
-        now = utc_now()
+            head = self._store_texts(execute, wanted, head, iso(now))
         rows: list[tuple[Any, ...]] = []
         stored: list[ConsentEvent] = []
         for i, ev in enumerate(new):
@@ -249,7 +241,7 @@ class Ledger:
         for i in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[i : i + _ROWS_PER_INSERT]
             execute(sql.insert(len(chunk)), [v for r in chunk for v in r])
-        execute(sql.set_head, (seq, prev))
+        finish(execute, sql, replace(head, seq=seq, hash=prev), self.signer)
         return stored
 
     def _under_pseudonyms(self, execute: Callable[..., Any], new: Sequence[NewEvent]) -> Sequence[NewEvent]:
@@ -279,22 +271,30 @@ class Ledger:
             return new
         return [replace(ev, subject=key.pseudonym(ev.subject)) if ev.subject in erased else ev for ev in new]
 
-    def _store_texts(self, execute: Callable[..., Any], wanted: dict[str, NoticeText]) -> None:
+    def _store_texts(
+        self, execute: Callable[..., Any], wanted: dict[str, NoticeText], head: Head, now: str
+    ) -> Head:
+        """Store wordings not yet held, each with a ``text`` record committing to its row."""
         hashes = list(wanted)
         have = {r[0] for r in execute(self._sql.known_texts(len(hashes)), hashes).fetchall()}
-        now = iso(utc_now())
+        records = []
         for h, nt in wanted.items():
             if h not in have:
                 execute(
                     self._sql.insert_text,
                     (nt.text_hash, nt.notice_id, nt.notice_version, nt.locale, nt.text, now),
                 )
+                records.append(
+                    ("text", text_record(nt.text_hash, nt.notice_id, nt.notice_version, nt.locale, now))
+                )
+        return add_records(execute, self._sql, head, records)
 
     # -- reading -----------------------------------------------------------------------------------
 
     def head(self) -> tuple[int, str]:
         with self.engine.connect() as conn:
-            seq, h = conn.execute(select(t.ledger_head.c.seq, t.ledger_head.c.hash)).one()
+            c = t.ledger_head.c
+            seq, h = conn.execute(select(c.seq, c.hash).where(c.id == 1)).one()
         return int(seq), str(h)
 
     def count(self) -> int:
@@ -351,27 +351,49 @@ class Ledger:
 
     # -- verification ------------------------------------------------------------------------------
 
-    def verify(self) -> VerifyReport:
-        """Walk the whole chain; report the first event that was altered, deleted or reordered."""
-        head_seq, head_hash = self.head()
-        expected_seq, prev, checked = 1, GENESIS, 0
-        for row in self._iter_rows(0, 5000):
-            problem = _check_row(row, expected_seq, prev)
-            if problem:
-                return VerifyReport(False, checked, head_seq, head_hash, row["seq"], row["event_id"], problem)
-            prev = row["hash"]
-            expected_seq += 1
-            checked += 1
-        if checked != head_seq or prev != head_hash:
-            return VerifyReport(
-                False, checked, head_seq, head_hash, checked + 1, None,
-                f"the ledger head records {head_seq} events ending in {head_hash[:12]}…, but the chain "
-                f"ends after {checked} events in {prev[:12]}…: events were deleted from the end",
-            )  # fmt: skip
-        bad_text = self._check_texts()
-        if bad_text:
-            return VerifyReport(False, checked, head_seq, head_hash, None, None, bad_text)
-        return VerifyReport(True, checked, head_seq, head_hash)
+    def verify(
+        self,
+        *,
+        keys: PublicKeys | None = None,
+        resume: tuple[int, str] | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> VerifyReport:
+        """Check both chains, the side tables and the seals; report the first thing altered.
+
+        Streams (bounded memory). ``keys``: the public keys to check seals with (default: those of
+        this ledger's own key, if it has one). ``resume``: a (seq, hash) an earlier report gave as
+        ``verified_seq``/``verified_hash``; events up to it are not walked again (everything else is).
+        ``checkpoint``: fail unless the ledger still extends it. See :mod:`consentgate.ledger.verify`.
+        """
+        if keys is None and self.signer is not None:
+            keys = self.signer.public_keys()
+        return Verification(self, keys, resume, checkpoint).run()
+
+    def seal(self) -> None:
+        """Sign the current heads now (after ``init`` or a key rotation), so even an empty ledger, or
+        one last written under an older key, is sealed by this key."""
+        if self.signer is None:
+            raise BadInput("no ledger key to seal with; create one with `consentgate keys ledger`")
+        try:
+            with self._writer.begin() as conn:
+                write_records(conn, self.signer, lambda _seq: (), seal=True)
+        except SQLAlchemyError as exc:
+            raise _storage_error(exc, "seal the ledger") from exc
+
+    def checkpoint(self) -> Checkpoint:
+        """Both heads, signed with the ledger key: a file to publish or keep elsewhere."""
+        if self.signer is None:
+            raise BadInput(
+                "no ledger key: a checkpoint must be signed; create one with `consentgate keys ledger` "
+                "or set CONSENTGATE_LEDGER_KEY"
+            )
+        h = t.ledger_head.c
+        with self.engine.connect() as conn:
+            row = conn.execute(select(h.seq, h.hash, h.records_seq, h.records_hash).where(h.id == 1)).one()
+        seq, digest, rseq, rhash = int(row[0]), str(row[1]), int(row[2]), str(row[3])
+        signed_at = iso(utc_now())
+        signature = self.signer.sign(seal_message(seq, digest, rseq, rhash, signed_at))
+        return Checkpoint(seq, digest, rseq, rhash, signed_at, self.signer.key_id, signature)
 
     def verify_events(self, events: Sequence[ConsentEvent]) -> tuple[bool, str | None]:
         """Check that these events are intact links of the chain (each, its predecessor and successor)."""
@@ -401,36 +423,18 @@ class Ledger:
                 return False, f"event seq {s + 1}, after seq {s}, is missing or does not link to it"
         return True, None
 
-    def _check_texts(self) -> str | None:
-        with self.engine.connect() as conn:
-            for r in conn.execute(select(t.notice_texts.c.text_hash, t.notice_texts.c.text)):
-                if wording_hash(r.text) != r.text_hash:
-                    return (
-                        f"stored wording {r.text_hash[:12]}… was altered (its text no longer has that hash)"
-                    )
-        return None
-
 
 def _check_row(row: Any, expected_seq: int, prev: str) -> str | None:
-    if row["seq"] != expected_seq:
-        return (
-            f"expected event seq {expected_seq} next but found seq {row['seq']}: "
-            f"event(s) {expected_seq}..{row['seq'] - 1} were deleted"
-        )
-    if row["prev_hash"] != prev:
-        return (
-            "its prev_hash does not match the previous event's hash: "
-            "events were deleted, reordered or rewritten"
-        )
-    record = dict(row)
-    record["signals"] = json.loads(row["signals"])
-    if event_hash(prev, record) != row["hash"]:
-        return "its content no longer matches its hash: the row was altered"
-    subject, salt = row["subject"], row["subject_salt"]
-    erased = subject is None or (salt is None and subject.startswith("erased:"))
-    if not erased and commit_subject(subject, salt or "") != row["subject_commit"]:
+    """An event row's own checks; a pseudonymised subject is held to its erasure record by ``verify``."""
+    problem = check_event_row(row, expected_seq, prev)
+    salt = row["subject_salt"]
+    if (
+        problem is None
+        and salt is not None
+        and commit_subject(row["subject"] or "", salt) != row["subject_commit"]
+    ):
         return "its subject was altered (it no longer matches the chained commitment)"
-    return None
+    return problem
 
 
 def _dump(signals: Any) -> str:

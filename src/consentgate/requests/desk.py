@@ -390,7 +390,13 @@ class RequestDesk:
             outcome["erase_event"] = stored[0].event_id
         # 2. Suppression: every gate drops these identifiers, whatever copy of the data they come in.
         with self.engine.execution_options(ledger_write=True).begin() as conn:
-            added = suppress(conn, {key.hash(i) for i in ids}, request_id=req.request_id, at=self.now())
+            added = suppress(
+                conn,
+                {key.hash(i) for i in ids},
+                request_id=req.request_id,
+                at=self.now(),
+                signer=self.service.ledger.signer,
+            )
         outcome["suppressed_identifiers"] = outcome.get("suppressed_identifiers", 0) + added
         # 3. The sources.
         results: dict[str, Any] = dict(outcome.get("sources", {}))
@@ -428,7 +434,7 @@ class RequestDesk:
         pseudonyms = {i: key.pseudonym(i) for i in ids}
         with self.engine.execution_options(ledger_write=True).begin() as conn:
             scrubbed = scrub_requests(conn, {*pseudonyms, *pseudonyms.values()}, scrubber(pseudonyms))
-            counts = pseudonymise(conn, key, ids)
+            counts = pseudonymise(conn, key, ids, self.service.ledger.signer)
         outcome["ledger"] = {"pseudonymised": counts, "scrubbed_texts": scrubbed, "key_id": key.key_id}
         outcome["identifiers"] = len(ids)
         # 6. What the database keeps of the old values outside its tables (free pages, the WAL).

@@ -13,6 +13,7 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import Depends, FastAPI
 
 from consentgate.ledger.groupcommit import GroupCommitter
+from consentgate.ledger.signing import find_signer
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.server.auth import KeyCache
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     owned = service is None
     if service is None:
         policy = load_policy(settings.policy)
-        service = ConsentService(policy, Ledger.open(settings.db))
+        signer = find_signer(settings.ledger_key, settings.db)
+        service = ConsentService(policy, Ledger.open(settings.db, signer=signer))
 
     # Concurrent submissions share durable commits (consentgate.ledger.groupcommit).
     own_committer = service.committer is None and settings.group_commit
