@@ -102,8 +102,8 @@ def changes(mutated_source: str) -> dict[str, str]:
     funcs: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
-            body = ast.unparse(node).splitlines()[1:]  # the body: the name differs on every copy
-            funcs[node.name] = "\n".join(body)
+            # The body only: the name differs on every copy.
+            funcs[node.name] = "\n".join(ast.unparse(stmt) for stmt in node.body)
     out: dict[str, str] = {}
     for name, body in funcs.items():
         base, _, tail = name.rpartition("__mutmut_")
