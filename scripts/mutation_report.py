@@ -102,8 +102,9 @@ def changes(mutated_source: str) -> dict[str, str]:
     funcs: dict[str, str] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and "__mutmut_" in node.name:
-            # The body only: the name differs on every copy.
-            funcs[node.name] = "\n".join(ast.unparse(stmt) for stmt in node.body)
+            # Parameters (defaults are mutated too) and body; not the name, which differs on every copy.
+            lines = [f"({ast.unparse(node.args)})", *(ast.unparse(stmt) for stmt in node.body)]
+            funcs[node.name] = "\n".join(lines)
     out: dict[str, str] = {}
     for name, body in funcs.items():
         base, _, tail = name.rpartition("__mutmut_")
@@ -115,14 +116,14 @@ def changes(mutated_source: str) -> dict[str, str]:
     return out
 
 
-def load_results(module: Module) -> tuple[dict[str, int | None], dict[str, str]]:
+def load_results(module: Module, mutants: Path) -> tuple[dict[str, int | None], dict[str, str]]:
     """``(exit code by mutant, change by mutant)`` for the mutants of a module."""
-    meta = MUTANTS / "src" / (module.path + ".meta")
+    meta = mutants / "src" / (module.path + ".meta")
     if not meta.exists():
         raise SystemExit(f"{meta}: no mutmut results; run `make mutation` (or `mutmut run`) first")
     codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
     prefix = module.path.removesuffix(".py").replace("/", ".")
-    source = (MUTANTS / "src" / module.path).read_text()
+    source = (mutants / "src" / module.path).read_text()
     diffs = {f"{prefix}.{name}": change for name, change in changes(source).items()}
     return {k: v for k, v in codes.items() if module.covers(k)}, diffs
 
@@ -139,14 +140,19 @@ def load_equivalent(path: Path) -> dict[str, dict[str, str]]:
 
 
 def report(
-    modules: Iterable[Module], equivalent: dict[str, dict[str, str]], threshold: float, verbose: bool
+    modules: Iterable[Module],
+    equivalent: dict[str, dict[str, str]],
+    *,
+    mutants: Path = MUTANTS,
+    threshold: float = 95.0,
+    verbose: bool = False,
 ) -> int:
     status = 0
     seen: set[str] = set()
     rows = []
     stale: list[str] = []
     for module in modules:
-        codes, diffs = load_results(module)
+        codes, diffs = load_results(module, mutants)
         s = Score()
         for key, code in sorted(codes.items()):
             s.mutants += 1
@@ -201,9 +207,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--threshold", type=float, default=95.0, help="minimum score per module, in percent")
     parser.add_argument("--equivalent", type=Path, default=EQUIVALENT, help="the reviewed equivalent mutants")
+    parser.add_argument("--mutants", type=Path, default=MUTANTS, help="mutmut's work folder")
     parser.add_argument("-v", "--verbose", action="store_true", help="list survivors of every module")
     args = parser.parse_args(argv)
-    return report(MODULES, load_equivalent(args.equivalent), args.threshold, args.verbose)
+    equivalent = load_equivalent(args.equivalent)
+    return report(MODULES, equivalent, mutants=args.mutants, threshold=args.threshold, verbose=args.verbose)
 
 
 if __name__ == "__main__":
