@@ -97,10 +97,14 @@ def problems(data: Any, **kw: Any) -> list[tuple[str, str]]:
 
 
 def refused(data: Any, field: str, pattern: str, **kw: Any) -> str:
-    """The one problem of ``field``; its message must match ``pattern`` (a regex, case-insensitive)."""
+    """The one problem of ``field``; all of its message must match ``pattern``.
+
+    Patterns name the key words at both ends and the values in between (``.*`` spans wording that
+    may change), so a message cut short, padded or lost is noticed and a rephrasing mostly is not.
+    """
     found = [m for f, m in problems(data, **kw) if f == field]
     assert len(found) == 1, problems(data, **kw)
-    assert re.search(pattern, found[0], re.IGNORECASE), found[0]
+    assert re.fullmatch(pattern, found[0]), found[0]
     return found[0]
 
 
@@ -184,14 +188,14 @@ def test_an_event_must_be_an_object(data: Any) -> None:
 
 @pytest.mark.parametrize("subject", [None, "", "   ", 42])
 def test_subject_is_required(subject: Any) -> None:
-    refused(raw(subject=subject), "subject", r"required")
+    refused(raw(subject=subject), "subject", r"is required\b.*\bid")
 
 
 def test_subject_of_exactly_the_limit_is_accepted_and_one_more_is_refused() -> None:
     assert MAX_SUBJECT == 256
     (event,) = accepted(raw(subject="s" * 256))
     assert event.subject == "s" * 256
-    refused(raw(subject="s" * 257), "subject", r"longer than 256")
+    refused(raw(subject="s" * 257), "subject", r"is longer than 256 characters")
 
 
 @pytest.mark.parametrize(
@@ -206,7 +210,11 @@ def test_subject_of_exactly_the_limit_is_accepted_and_one_more_is_refused() -> N
 def test_subject_with_control_characters_is_refused_with_where(
     subject: str, shown: str, position: int
 ) -> None:
-    msg = refused(raw(subject=subject), "subject", rf"control characters.*{shown}.*position {position}\b")
+    msg = refused(
+        raw(subject=subject),
+        "subject",
+        rf"must not contain control characters.*{shown}.*position {position}\b.*id",
+    )
     assert "newlines, tabs and NUL cannot be part of an id" in msg  # says why, for the person who sent it
 
 
@@ -219,9 +227,8 @@ def test_subject_with_a_space_or_non_ascii_letters_is_accepted() -> None:
 
 @pytest.mark.parametrize("action", ["maybe", None, "GRANT"])
 def test_unknown_action_lists_the_actions(action: Any) -> None:
-    msg = refused(raw(action=action), "action", r"is not one of")
-    assert repr(action) in msg
-    assert ", ".join(a.value for a in Action) in msg
+    actions = ", ".join(a.value for a in Action)
+    refused(raw(action=action), "action", re.escape(f"{action!r} is not one of {actions}"))
 
 
 @pytest.mark.parametrize("purposes", [5, {"tune": True}, ["tune", 5], [None]])
@@ -232,7 +239,7 @@ def test_purposes_must_be_a_list_of_ids(purposes: Any) -> None:
 
 def test_unknown_purpose_names_it_and_lists_the_declared_ones() -> None:
     refused(
-        raw(purposes=["tune", "mine_crypto"]), "purposes", r"unknown purpose 'mine_crypto'.*tune, chat, ads"
+        raw(purposes=["tune", "mine_crypto"]), "purposes", r"unknown purpose 'mine_crypto'.*: tune, chat, ads"
     )
 
 
@@ -241,12 +248,12 @@ def test_a_purpose_action_needs_a_purpose(action: str) -> None:
     refused(
         raw(action=action, purposes=[], notice_id=..., notice_version=...),
         "purposes",
-        rf"{action}.*at least one",
+        rf"a {action} event needs at least one purpose",
     )
 
 
 def test_a_purpose_listed_twice_is_refused() -> None:
-    refused(raw(purposes=["tune", "chat", "tune"]), "purposes", r"twice")
+    refused(raw(purposes=["tune", "chat", "tune"]), "purposes", r"lists a purpose twice")
 
 
 # --- occurred_at and recorded_at ------------------------------------------------------------------
@@ -256,15 +263,15 @@ def test_clock_skew_of_exactly_the_limit_is_accepted_and_a_microsecond_more_is_r
     assert timedelta(minutes=5) == MAX_CLOCK_SKEW
     edge = NOW + MAX_CLOCK_SKEW
     assert accepted(raw(occurred_at=edge.isoformat()))[0].occurred_at == edge
-    msg = refused(raw(occurred_at=(edge + US).isoformat()), "occurred_at", r"future")
-    assert (edge + US).isoformat() in msg
+    past_edge = re.escape((edge + US).isoformat())
+    refused(raw(occurred_at=(edge + US).isoformat()), "occurred_at", rf"{past_edge} is in the future.*clock")
     # Imports of histories may carry any date.
     assert accepted(raw(occurred_at=(edge + US).isoformat()), allow_future=True)[0].occurred_at == edge + US
 
 
 def test_the_clock_skew_is_measured_against_the_injected_now() -> None:
     later = NOW + timedelta(days=400)
-    refused(raw(occurred_at=later.isoformat()), "occurred_at", r"future")
+    refused(raw(occurred_at=later.isoformat()), "occurred_at", r".* is in the future.*clock")
     events, _, found = validate_event(
         POLICY, raw(occurred_at=later.isoformat()), now=later, default_source="x"
     )
@@ -275,10 +282,10 @@ def test_the_clock_skew_is_measured_against_the_injected_now() -> None:
 @pytest.mark.parametrize(
     ("value", "pattern"),
     [
-        (None, r"required"),
-        ("yesterday", r"'yesterday'.*ISO 8601"),
-        ("2026-10-01T09:00:00", r"no time zone"),
-        (1_780_000_000, r"ISO 8601 string, got int"),
+        (None, r"is required: when the person acted.*\+02:00"),
+        ("yesterday", r"occurred_at 'yesterday' is not an ISO 8601 time.*Z"),
+        ("2026-10-01T09:00:00", r"occurred_at '2026-10-01T09:00:00' has no time zone.*\+02:00"),
+        (1_780_000_000, r"occurred_at must be an ISO 8601 string, got int"),
     ],
 )
 def test_occurred_at_must_be_a_zoned_iso_time(value: Any, pattern: str) -> None:
@@ -296,7 +303,11 @@ class _NoOffset(tzinfo):
 
 
 def test_a_datetime_whose_zone_has_no_offset_is_refused() -> None:
-    refused(raw(occurred_at=datetime(2026, 10, 1, 9, tzinfo=_NoOffset())), "occurred_at", r"no time zone")
+    refused(
+        raw(occurred_at=datetime(2026, 10, 1, 9, tzinfo=_NoOffset())),
+        "occurred_at",
+        r"occurred_at .* has no time zone.*",
+    )
 
 
 def test_occurred_at_may_have_surrounding_spaces() -> None:
@@ -307,7 +318,10 @@ def test_occurred_at_may_have_surrounding_spaces() -> None:
 
 @pytest.mark.parametrize(
     ("value", "pattern"),
-    [("soon", r"recorded_at 'soon'.*ISO 8601"), ("2026-10-01T09:00:00", r"recorded_at.*no time zone")],
+    [
+        ("soon", r"recorded_at 'soon' is not an ISO 8601 time.*Z"),
+        ("2026-10-01T09:00:00", r"recorded_at '2026-10-01T09:00:00' has no time zone.*\+02:00"),
+    ],
 )
 def test_a_supplied_recorded_at_is_validated(value: str, pattern: str) -> None:
     refused(raw(recorded_at=value), "recorded_at", pattern)
@@ -339,8 +353,7 @@ def test_region_is_normalised(region: str | None, stored: str | None) -> None:
     ],
 )
 def test_region_must_be_an_ascii_iso_code(region: Any) -> None:
-    msg = refused(raw(region=region), "region", r"ISO 3166")
-    assert repr(region) in msg
+    refused(raw(region=region), "region", rf"{re.escape(repr(region))} is not an ISO 3166 code.*US-CA")
 
 
 @pytest.mark.parametrize("locale", ["en", "de-AT", "pt_BR", "zh-Hant-TW"])
@@ -350,8 +363,7 @@ def test_locales_accepted(locale: str) -> None:
 
 @pytest.mark.parametrize("locale", ["english!", "e", "en\n", 7, "en-"])
 def test_locales_refused(locale: Any) -> None:
-    msg = refused(raw(locale=locale), "locale", r"language tag")
-    assert repr(locale) in msg
+    refused(raw(locale=locale), "locale", rf"{re.escape(repr(locale))} is not a language tag.*de-AT")
 
 
 def test_source_defaults_to_the_callers_and_is_kept_when_valid() -> None:
@@ -362,13 +374,14 @@ def test_source_defaults_to_the_callers_and_is_kept_when_valid() -> None:
 
 def test_source_of_32_characters_is_accepted_and_33_refused() -> None:
     assert accepted(raw(source="s" * 32))[0].source == "s" * 32
-    refused(raw(source="s" * 33), "source", r"short lowercase word")
+    refused(raw(source="s" * 33), "source", r"'s{33}' must be a short lowercase word.*import")
 
 
 @pytest.mark.parametrize("source", ["Banner", "api\n", "1api", 5, "-x"])
 def test_sources_refused(source: Any) -> None:
-    msg = refused(raw(source=source), "source", r"short lowercase word")
-    assert repr(source) in msg
+    refused(
+        raw(source=source), "source", rf"{re.escape(repr(source))} must be a short lowercase word.*import"
+    )
 
 
 # --- signals ------------------------------------------------------------------------------------------
@@ -386,19 +399,19 @@ def test_signals_of_exactly_the_size_limit_are_accepted_and_one_byte_more_refuse
     assert MAX_SIGNALS_BYTES == 4096
     at_limit = _signals_of_size(MAX_SIGNALS_BYTES)
     assert accepted(raw(signals=at_limit))[0].signals == at_limit
-    refused(raw(signals=_signals_of_size(MAX_SIGNALS_BYTES + 1)), "signals", r"larger than 4096 bytes")
+    refused(raw(signals=_signals_of_size(MAX_SIGNALS_BYTES + 1)), "signals", r"is larger than 4096 bytes")
 
 
 @pytest.mark.parametrize("signals", [[1], "gpc", 5])
 def test_signals_must_be_an_object(signals: Any) -> None:
-    refused(raw(signals=signals), "signals", r"must be an object")
+    refused(raw(signals=signals), "signals", r'must be an object.*\{"gpc": true\}')
 
 
 def test_gpc_keeps_an_explicit_false_and_refuses_a_non_boolean() -> None:
     gpc = {"subject": "v", "action": "gpc", "occurred_at": "2026-10-01T09:00:00Z"}
     assert accepted(dict(gpc, signals={"gpc": False}))[0].signals == {"gpc": False}
-    refused(dict(gpc, signals={"gpc": "yes"}), "signals.gpc", r"true or false")
-    refused(dict(gpc, signals={"gpc": 1}), "signals.gpc", r"true or false")
+    refused(dict(gpc, signals={"gpc": "yes"}), "signals.gpc", r"must be true or false")
+    refused(dict(gpc, signals={"gpc": 1}), "signals.gpc", r"must be true or false")
 
 
 def test_signals_of_other_actions_get_no_gpc_added() -> None:
@@ -410,7 +423,7 @@ def test_signals_of_other_actions_get_no_gpc_added() -> None:
 
 @pytest.mark.parametrize("version", [True, False, 2.0, [1], {"v": 1}])
 def test_notice_version_must_be_a_label(version: Any) -> None:
-    refused(raw(notice_id=..., notice_version=version), "notice_version", r"version label")
+    refused(raw(notice_id=..., notice_version=version), "notice_version", r"must be a version label.*2")
 
 
 @pytest.mark.parametrize("version", [2, "2"])
@@ -434,17 +447,18 @@ def test_a_version_for_purposes_of_different_notices_names_no_notice() -> None:
 
 
 def test_notice_id_without_version_asks_which_version() -> None:
-    refused(raw(notice_version=...), "notice_version", r"required with notice_id 'ai'")
+    refused(raw(notice_version=...), "notice_version", r"is required with notice_id 'ai'.*\?")
 
 
 @pytest.mark.parametrize("notice", ["nope", 5])
 def test_unknown_notice_lists_the_declared_ones(notice: Any) -> None:
-    msg = refused(raw(notice_id=notice), "notice_id", r"unknown notice.*ai, ads-notice")
-    assert repr(notice) in msg
+    refused(
+        raw(notice_id=notice), "notice_id", rf"unknown notice {re.escape(repr(notice))}.*: ai, ads-notice"
+    )
 
 
 def test_unknown_version_lists_the_known_ones() -> None:
-    refused(raw(notice_version=9), "notice_version", r"'ai' has no version '9' \(known: 1, 2\)")
+    refused(raw(notice_version=9), "notice_version", r"notice 'ai' has no version '9' \(known: 1, 2\)")
 
 
 # --- strict mode: the notice must cover the purposes, and a grant needs one -----------------------
@@ -452,14 +466,14 @@ def test_unknown_version_lists_the_known_ones() -> None:
 
 def test_strict_mode_refuses_a_notice_that_does_not_cover_every_purpose() -> None:
     data = raw(purposes=["tune", "ads", "chat"])
-    refused(data, "notice_id", r"'ai' does not cover purpose\(s\) ads$", require_notice_for_grant=True)
+    refused(data, "notice_id", r"notice 'ai' does not cover purpose\(s\) ads", require_notice_for_grant=True)
     assert len(accepted(raw(purposes=["tune", "chat"]), require_notice_for_grant=True)) == 2
 
 
 def test_strict_mode_refuses_a_grant_without_a_notice_only() -> None:
     bare = raw(notice_id=..., notice_version=...)
     assert accepted(bare)[0].notice_id is None
-    refused(bare, "notice_version", r"grant needs the notice version", require_notice_for_grant=True)
+    refused(bare, "notice_version", r"a grant needs the notice version.*\)", require_notice_for_grant=True)
     assert accepted(dict(bare, action="withdraw"), require_notice_for_grant=True)[0].action is Action.WITHDRAW
 
 
@@ -478,7 +492,11 @@ def test_a_given_wording_hash_picks_the_locale_it_matches() -> None:
 
 
 def test_a_wording_hash_of_another_version_is_refused() -> None:
-    refused(raw(wording_hash=wording_hash("Use my chats and files.")), "wording_hash", r"ai v1")
+    refused(
+        raw(wording_hash=wording_hash("Use my chats and files.")),
+        "wording_hash",
+        r"does not match any wording of ai v1\b.*version",
+    )
 
 
 def test_a_wording_hash_without_a_notice_is_refused_not_dropped() -> None:
