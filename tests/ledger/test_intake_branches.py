@@ -49,6 +49,11 @@ purposes:
     kind: marketing
     notice: ads-notice
     basis: {"*": consent}
+  - id: promo
+    title: Send offers
+    kind: marketing
+    notice: ads-notice
+    basis: {"*": consent}
 notices:
   - id: ai
     purposes: [tune, chat]
@@ -61,7 +66,7 @@ notices:
         reconsent: true
         text: {en: "Use my chats and files."}
   - id: ads-notice
-    purposes: [ads]
+    purposes: [ads, promo]
     versions:
       - {version: 1, effective_from: 2026-01-01T00:00:00Z, text: {en: "Measure ads."}}
 """
@@ -239,7 +244,9 @@ def test_purposes_must_be_a_list_of_ids(purposes: Any) -> None:
 
 def test_unknown_purpose_names_it_and_lists_the_declared_ones() -> None:
     refused(
-        raw(purposes=["tune", "mine_crypto"]), "purposes", r"unknown purpose 'mine_crypto'.*: tune, chat, ads"
+        raw(purposes=["tune", "mine_crypto"]),
+        "purposes",
+        r"unknown purpose 'mine_crypto'.*: tune, chat, ads, promo",
     )
 
 
@@ -465,8 +472,13 @@ def test_unknown_version_lists_the_known_ones() -> None:
 
 
 def test_strict_mode_refuses_a_notice_that_does_not_cover_every_purpose() -> None:
-    data = raw(purposes=["tune", "ads", "chat"])
-    refused(data, "notice_id", r"notice 'ai' does not cover purpose\(s\) ads", require_notice_for_grant=True)
+    data = raw(purposes=["tune", "ads", "chat", "promo"])
+    refused(
+        data,
+        "notice_id",
+        r"notice 'ai' does not cover purpose\(s\) ads, promo",
+        require_notice_for_grant=True,
+    )
     assert len(accepted(raw(purposes=["tune", "chat"]), require_notice_for_grant=True)) == 2
 
 
@@ -486,8 +498,8 @@ def test_a_given_wording_hash_picks_the_locale_it_matches() -> None:
     )
     assert found == []
     assert events[0].wording_hash == wording_hash("Use my chats.")
-    assert [(t.locale, t.text, t.text_hash) for t in texts] == [
-        ("en", "Use my chats.", wording_hash("Use my chats."))
+    assert [(t.notice_id, t.notice_version, t.locale, t.text, t.text_hash) for t in texts] == [
+        ("ai", "1", "en", "Use my chats.", wording_hash("Use my chats."))
     ]
 
 
