@@ -146,6 +146,7 @@ def report(
     mutants: Path = MUTANTS,
     threshold: float = 95.0,
     verbose: bool = False,
+    stub: bool = False,
 ) -> int:
     status = 0
     seen: set[str] = set()
@@ -179,9 +180,15 @@ def report(
     for key in sorted(set(equivalent) - seen):
         stale.append(f"{key}: listed as equivalent but no such mutant exists (any more)")
 
-    print(
-        f"{'module':<24} {'mutants':>7} {'killed':>7} {'equiv.':>7} {'survived':>8} {'other':>6} {'score':>7}"
-    )
+    if stub:
+        for _, s, diffs in rows:
+            for key in s.survived:
+                # A TOML literal string: changes hold backslashes ("\n" in code) that must stay as they are.
+                quote = "'''"
+                print(f'\n[mutant."{key}"]\nwhy = ""\nchange = {quote}\n{diffs.get(key, "")}\n{quote}')
+        return status
+    heads = ("mutants", "killed", "equiv.", "survived", "other")
+    print(f"{'module':<24} " + " ".join(f"{h:>8}" for h in heads) + f" {'score':>8}")
     for module, s, _ in rows:
         print(
             f"{module.name:<24} {s.mutants:>8} {s.killed:>8} {s.equivalent:>8} {len(s.survived):>8} "
@@ -208,10 +215,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=95.0, help="minimum score per module, in percent")
     parser.add_argument("--equivalent", type=Path, default=EQUIVALENT, help="the reviewed equivalent mutants")
     parser.add_argument("--mutants", type=Path, default=MUTANTS, help="mutmut's work folder")
+    parser.add_argument(
+        "--stub", action="store_true", help="print entries to review for equivalent.toml, one per survivor"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list survivors of every module")
     args = parser.parse_args(argv)
     equivalent = load_equivalent(args.equivalent)
-    return report(MODULES, equivalent, mutants=args.mutants, threshold=args.threshold, verbose=args.verbose)
+    return report(
+        MODULES,
+        equivalent,
+        mutants=args.mutants,
+        threshold=args.threshold,
+        verbose=args.verbose,
+        stub=args.stub,
+    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ basis, or cites the wrong event is false assurance, so each case here pins the w
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import pytest
 
@@ -378,12 +378,27 @@ def test_unknown_purpose_lists_the_declared_ones() -> None:
     assert err.value.purpose == "mine_crypto"
 
 
-def test_naive_at_is_refused_on_every_entry_point() -> None:
-    naive = datetime(2026, 3, 20, 12)
-    with pytest.raises(QueryError, match=r"'at' needs a time zone, e\.g\. 2026-05-01T12:00:00Z"):
-        decide(POLICY, [], SUBJECT, "tune", naive)
-    with pytest.raises(QueryError, match="'at' needs a time zone"):
-        decide_batch(POLICY, {}, [Query(SUBJECT, "tune", naive)])
+class _NoOffset(tzinfo):
+    """A time zone that does not know its offset: as good as none."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+@pytest.mark.parametrize("at", [datetime(2026, 3, 20, 12), datetime(2026, 3, 20, 12, tzinfo=_NoOffset())])
+def test_an_at_without_offset_is_refused_on_every_entry_point(at: datetime) -> None:
+    with pytest.raises(QueryError) as one:
+        decide(POLICY, [], SUBJECT, "tune", at)
+    assert (one.value.message, one.value.purpose) == (
+        "'at' needs a time zone, e.g. 2026-05-01T12:00:00Z",
+        "tune",
+    )
+    with pytest.raises(QueryError) as many:
+        decide_batch(POLICY, {}, [Query(SUBJECT, "tune", AT), Query(SUBJECT, "tune", at)])
+    assert many.value.message == "'at' needs a time zone, e.g. 2026-05-01T12:00:00Z"
 
 
 def test_batch_answers_equal_single_decisions_on_every_field() -> None:
@@ -413,3 +428,26 @@ def test_a_timeline_is_reusable_and_sized() -> None:
     first = decide_timeline(POLICY, tl, "tune", AT, "DE")
     assert first == decide_timeline(POLICY, tl, "tune", AT, "DE")
     assert isinstance(first, Decision)
+
+
+def test_a_grant_without_version_never_matches_a_version_labelled_none() -> None:
+    odd = parse_policy_text(
+        """
+organization: {name: Example Odd Ltd, contact: privacy@example.com}
+purposes:
+  - {id: tune, title: Tune, kind: ai_training, notice: ai, basis: {"*": consent}}
+notices:
+  - id: ai
+    purposes: [tune]
+    versions:
+      - {version: "None", effective_from: 2026-01-01T00:00:00Z, text: {en: "v"}}
+"""
+    )
+    unversioned = grant("2026-03-01T00:00:00+00:00", version=None, event_id="g")
+    assert decide(odd, [unversioned], SUBJECT, "tune", AT).to_json() == expect(
+        False,
+        "consent",
+        "*",
+        "grant at 2026-03-01T00:00:00+00:00 names notice version None, unknown to the policy",
+        "g",
+    )
