@@ -409,6 +409,19 @@ def test_signals_of_exactly_the_size_limit_are_accepted_and_one_byte_more_refuse
     refused(raw(signals=_signals_of_size(MAX_SIGNALS_BYTES + 1)), "signals", r"is larger than 4096 bytes")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug, left to the closed signals schema under way in intake.py: the limit counts the "
+    "characters of Python's repr, not the bytes of the JSON the ledger stores",
+)
+def test_signals_are_measured_in_stored_bytes_not_characters() -> None:
+    # 2,100 two-byte characters: about 2,100 characters of repr, but more than 4,200 bytes stored.
+    problems_found = validate_event(
+        POLICY, raw(signals={"request_id": "é" * 2100}), now=NOW, default_source="api"
+    )[2]
+    assert [f for f, _ in problems_found] == ["signals"]
+
+
 @pytest.mark.parametrize("signals", [[1], "gpc", 5])
 def test_signals_must_be_an_object(signals: Any) -> None:
     refused(raw(signals=signals), "signals", r'must be an object.*\{"gpc": true\}')
