@@ -28,6 +28,12 @@ US = timedelta(microseconds=1)
 V2_EFFECTIVE = datetime(2026, 6, 1, tzinfo=UTC)  # tests/pipeline/policy.yaml: ai v2, reconsent: true
 
 
+def unlink(service: ConsentService, alias: str) -> None:
+    """Remove a link: the admin repair identity.py documents (there is no API for it)."""
+    with service.ledger.engine.begin() as conn:
+        conn.execute(delete(t.aliases).where(t.aliases.c.alias == alias))
+
+
 def rows(snap: Snapshot) -> dict[str, dict[str, object]]:
     return {r["key"]: r for r in snap.table.to_pylist()}
 
@@ -110,8 +116,7 @@ def test_removing_the_alias_that_carried_the_grant_re_decides_the_person(
     service.link("cookie-bea", "bea", "cookie_id")
     first = build_snapshot(policy, service.ledger, "train_chat", AT)
     assert {k: r["allowed"] for k, r in rows(first).items()} == {"bea": True, "cookie-bea": True}
-    with service.ledger.engine.begin() as conn:
-        conn.execute(delete(t.aliases).where(t.aliases.c.alias == "cookie-bea"))
+    unlink(service, "cookie-bea")
     inc = build_snapshot(policy, service.ledger, "train_chat", AT, previous=first)
     same(inc, build_snapshot(policy, service.ledger, "train_chat", AT))
     # bea has no events of her own: the person no longer exists in the ledger without the link.
@@ -126,8 +131,7 @@ def test_an_eventless_alias_that_sorts_first_does_not_hide_the_others(
     service.record([ev("zoe", "grant", "2026-06-10T09:00:00Z")], strict=False)
     service.link("a-cookie", "zoe", "cookie_id")
     first = build_snapshot(policy, service.ledger, "train_chat", AT)
-    with service.ledger.engine.begin() as conn:
-        conn.execute(delete(t.aliases).where(t.aliases.c.alias == "a-cookie"))
+    unlink(service, "a-cookie")
     service.record([ev("zoe", "withdraw", "2026-06-15T09:00:00Z")], strict=False)
     inc = build_snapshot(policy, service.ledger, "train_chat", AT, previous=first)
     same(inc, build_snapshot(policy, service.ledger, "train_chat", AT))
