@@ -83,13 +83,15 @@ TIMEOUT = {24, -24, 36, 152, 255}
 class Score:
     mutants: int = 0
     killed: int = 0
+    timeout: int = 0  # the tests ran 15 times longer than unmutated (an endless loop): noticed
     equivalent: int = 0
     survived: list[str] = field(default_factory=list)
-    other: list[str] = field(default_factory=list)  # no tests, timeout, suspicious, not checked
+    other: list[str] = field(default_factory=list)  # no test reached it, suspicious, not run
 
     @property
     def score(self) -> float:
-        return 100.0 * (self.killed + self.equivalent) / self.mutants if self.mutants else 100.0
+        noticed = self.killed + self.timeout + self.equivalent
+        return 100.0 * noticed / self.mutants if self.mutants else 100.0
 
 
 def changes(mutated_source: str) -> dict[str, str]:
@@ -172,6 +174,8 @@ def report(
                     s.equivalent += 1
             elif code in SURVIVED:
                 s.survived.append(key)
+            elif code in TIMEOUT:
+                s.timeout += 1
             else:
                 s.other.append(key)
         rows.append((module, s, diffs))
@@ -187,21 +191,19 @@ def report(
                 quote = "'''"
                 print(f'\n[mutant."{key}"]\nwhy = ""\nchange = {quote}\n{diffs.get(key, "")}\n{quote}')
         return status
-    heads = ("mutants", "killed", "equiv.", "survived", "other")
+    heads = ("mutants", "killed", "timeout", "equiv.", "survived", "other")
     print(f"{'module':<24} " + " ".join(f"{h:>8}" for h in heads) + f" {'score':>8}")
     for module, s, _ in rows:
-        print(
-            f"{module.name:<24} {s.mutants:>8} {s.killed:>8} {s.equivalent:>8} {len(s.survived):>8} "
-            f"{len(s.other):>8} {s.score:>7.1f}%"
-        )
-    print(f"score = (killed + reviewed equivalent) / mutants; threshold {threshold:g}% per module")
+        counts = (s.mutants, s.killed, s.timeout, s.equivalent, len(s.survived), len(s.other))
+        print(f"{module.name:<24} " + " ".join(f"{n:>8}" for n in counts) + f" {s.score:>7.1f}%")
+    print(f"score = (killed + timeout + reviewed equivalent) / mutants; threshold {threshold:g}% per module")
     for module, s, diffs in rows:
         if verbose or s.score < threshold:
             for key in s.survived:
                 change = diffs.get(key, "?").replace("\n", "\n    ")
                 print(f"  survived ({module.name}): {key}\n    {change}")
             for key in s.other:
-                print(f"  not killed (no tests, timeout or suspicious): {key}")
+                print(f"  not killed (no test reached it, suspicious or not run): {key}")
     if stale:
         status = 1
         print(f"\n{len(stale)} stale entr(ies) in {EQUIVALENT}:")
