@@ -130,6 +130,19 @@ def load_results(module: Module, mutants: Path) -> tuple[dict[str, int | None], 
     return {k: v for k, v in codes.items() if module.covers(k)}, diffs
 
 
+def carry_killed(module: Module, codes: dict[str, int | None], diffs: dict[str, str], folder: Path) -> None:
+    """Take the *killed* verdict of an earlier run for each mutant this run did not run.
+
+    Sound only when the earlier run mutated the same code (checked: the same change under the same
+    name) and the tests since then were only added to, never removed or weakened: a test that failed
+    on a mutant still fails. A survived verdict is never carried: new tests may kill it.
+    """
+    old_codes, old_diffs = load_results(module, folder)
+    for key, code in codes.items():
+        if code is None and old_codes.get(key) in KILLED | TIMEOUT and old_diffs.get(key) == diffs.get(key):
+            codes[key] = old_codes[key]
+
+
 def load_equivalent(path: Path) -> dict[str, dict[str, str]]:
     if not path.exists():
         return {}
@@ -149,13 +162,17 @@ def report(
     threshold: float = 95.0,
     verbose: bool = False,
     stub: bool = False,
+    earlier: Iterable[Path] = (),
 ) -> int:
     status = 0
+    earlier = list(earlier)
     seen: set[str] = set()
     rows = []
     stale: list[str] = []
     for module in modules:
         codes, diffs = load_results(module, mutants)
+        for folder in earlier:
+            carry_killed(module, codes, diffs, folder)
         s = Score()
         for key, code in sorted(codes.items()):
             s.mutants += 1
@@ -220,6 +237,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stub", action="store_true", help="print entries to review for equivalent.toml, one per survivor"
     )
+    parser.add_argument(
+        "--earlier",
+        type=Path,
+        action="append",
+        default=[],
+        help="an earlier run's mutants/ folder: its killed verdicts fill in mutants this run did not run "
+        "(only when the tests were only added to since)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list survivors of every module")
     args = parser.parse_args(argv)
     equivalent = load_equivalent(args.equivalent)
@@ -230,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         threshold=args.threshold,
         verbose=args.verbose,
         stub=args.stub,
+        earlier=args.earlier,
     )
 
 
