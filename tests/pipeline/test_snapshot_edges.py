@@ -18,10 +18,10 @@ from consentgate.errors import BadInput, QueryError
 from consentgate.ledger import schema as t
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import Snapshot, build_snapshot
-from consentgate.policy import Policy
+from consentgate.policy import Policy, parse_policy_text
 from consentgate.service import ConsentService
 
-from .conftest import AT, ev
+from .conftest import AT, POLICY, ev
 from .test_snapshot import agrees, same
 
 US = timedelta(microseconds=1)
@@ -167,6 +167,12 @@ def test_each_reason_for_a_full_rebuild_is_named(
 ) -> None:
     led = populated.ledger
     first = build_snapshot(policy, led, "train_chat", AT)
+    changed = parse_policy_text(POLICY.read_text().replace("max_age_days: 30", "max_age_days: 31"))
+    rebuilt = build_snapshot(changed, led, "train_chat", AT, previous=first)
+    assert (rebuilt.meta.built, rebuilt.meta.rebuild_reason) == (
+        "full",
+        "the policy changed since the previous snapshot",
+    )
     earlier = build_snapshot(policy, led, "train_chat", AT - US, previous=first)
     assert (earlier.meta.built, earlier.meta.rebuild_reason) == (
         "full",
