@@ -46,6 +46,10 @@ purposes:
     title: Measure ads
     kind: marketing
     basis: {EU: not_allowed, "*": opt_out}
+  - id: banned
+    title: Sell data
+    kind: marketing
+    basis: {"*": not_allowed}
   - id: account
     title: Run the account
     kind: necessary
@@ -376,7 +380,7 @@ def test_unknown_purpose_lists_the_declared_ones() -> None:
         decide(POLICY, [], SUBJECT, "mine_crypto", AT)
     assert (
         str(err.value)
-        == "unknown purpose 'mine_crypto'; the policy declares: tune, eu_only, fraud, ads, account"
+        == "unknown purpose 'mine_crypto'; the policy declares: tune, eu_only, fraud, ads, banned, account"
     )
     assert err.value.purpose == "mine_crypto"
 
@@ -453,4 +457,26 @@ notices:
         "*",
         "grant at 2026-03-01T00:00:00+00:00 names notice version None, unknown to the policy",
         "g",
+    )
+
+
+def test_the_default_region_names_the_code_asked_about_under_every_basis() -> None:
+    assert answer([], "banned", "JP") == expect(
+        False, "not_allowed", "*", "banned is not allowed in JP (default)"
+    )
+    granted = [ev("grant", "2026-03-03T00:00:00+00:00", "fraud", event_id="g")]
+    assert answer(granted, "fraud", "JP") == expect(
+        True,
+        "legitimate_interest",
+        "*",
+        "legitimate_interest in JP (default); granted at 2026-03-03T00:00:00+00:00",
+        "g",
+    )
+    objected = [ev("object", "2026-03-03T00:00:00+00:00", "fraud", event_id="o")]
+    assert answer(objected, "fraud", "JP") == expect(
+        False,
+        "legitimate_interest",
+        "*",
+        "legitimate_interest in JP (default); objected to at 2026-03-03T00:00:00+00:00",
+        "o",
     )
