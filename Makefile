@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := .demo
 
-.PHONY: install run test lint typecheck unit bench clean system-deps
+.PHONY: install run test lint typecheck unit bench mutation clean system-deps
 
 install: $(STAMP)
 
@@ -37,5 +37,14 @@ test: install system-deps lint typecheck unit
 bench: install system-deps
 	$(BIN)/python benchmarks/ledger.py
 
+# Mutation testing of the core (docs/testing.md); not part of `make test`: it takes tens of minutes.
+# mutmut is installed on demand (it brings a terminal UI and libcst, which `make test` never needs).
+# A fresh run each time: cached verdicts could outlive the tests that earned them.
+mutation: install
+	@$(BIN)/python -c 'import mutmut' 2>/dev/null || $(BIN)/python -m pip install --quiet 'mutmut>=3.8'
+	rm -rf mutants
+	nice -n 10 $(BIN)/mutmut run > mutation-run.log 2>&1 || (tail -c 2000 mutation-run.log; exit 1)
+	$(BIN)/python scripts/mutation_report.py
+
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache mutants mutation-run.log
