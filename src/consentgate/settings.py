@@ -43,6 +43,13 @@ class Settings(BaseSettings):
         "once and kept in the database, shared by every server on it.",
     )
 
+    chain_check_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between checks of the ledger's hash chain by the HTTP service (one also runs "
+        "at start-up); while it is broken, writes answer 503 ledger_broken (docs/security.md).",
+    )
+
     # -- abuse limits and privacy of the service itself (docs/api.md, "Privacy of the service") -------
     rate_per_key: float = Field(
         default=2000.0,

@@ -17,6 +17,7 @@ from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.server.auth import KeyCache
 from consentgate.server.bodyguard import BodyGuard
+from consentgate.server.chain import ChainMonitor
 from consentgate.server.deps import ServerState
 from consentgate.server.errors import install_error_handlers
 from consentgate.server.logs import ensure_logging
@@ -63,10 +64,14 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     if own_committer:
         service.committer = GroupCommitter(service.ledger)
 
+    chain = ChainMonitor(service.ledger, interval=settings.chain_check_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ensure_logging(settings.log_level)
+        chain.start()  # in the background: until it answers, writes wait (server/chain.py)
         yield
+        await chain.stop()
         if own_committer and service.committer is not None:
             service.committer.close()
             service.committer = None
@@ -89,6 +94,7 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         service=service,
         keys=KeyCache(service.ledger.engine, ttl=settings.key_cache_seconds),
         tokens=load_keyring(service.ledger.engine, settings.token_secret),
+        chain=chain,
     )
     # Made now (like the token secret) so decisions never look for it per request: with it known,
     # each decision call checks the suppression list in one query (see ConsentService.people).

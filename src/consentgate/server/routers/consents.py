@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from consentgate.server.auth import SUBMIT, Caller, authorize
-from consentgate.server.deps import AppSettings, Service, Tokens
+from consentgate.server.deps import AppSettings, IntactChain, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
 from consentgate.server.geo import ClientCountry
 from consentgate.server.schemas.consents import (
@@ -34,7 +34,12 @@ Submitter = Annotated[Caller, Depends(SUBMIT)]
 # twice, once to run and once more to validate its response.
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record one person's choices")
 async def submit(
-    body: Submission, service: Service, caller: Submitter, tokens: Tokens, country: ClientCountry
+    body: Submission,
+    service: Service,
+    caller: Submitter,
+    tokens: Tokens,
+    country: ClientCountry,
+    _: IntactChain,
 ) -> Receipt:
     """Store one event per choice (or one subject-level event), all or none.
 
@@ -54,7 +59,12 @@ async def submit(
 # stalls the event loop.
 @router.post("/batch", status_code=status.HTTP_201_CREATED, summary="Record many submissions at once")
 def submit_batch(
-    body: SubmissionBatch, service: Service, settings: AppSettings, caller: Submitter, tokens: Tokens
+    body: SubmissionBatch,
+    service: Service,
+    settings: AppSettings,
+    caller: Submitter,
+    tokens: Tokens,
+    _: IntactChain,
 ) -> BatchReceipt:
     """Store every submission in one transaction, or none of them if any is invalid.
 
