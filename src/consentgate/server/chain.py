@@ -131,10 +131,14 @@ class ChainMonitor:
                 log.exception("could not verify the ledger's hash chain; trying again in %g s", self.interval)
             await asyncio.sleep(self.interval)
 
+    @property
+    def checking(self) -> bool:
+        return self._lock.locked()
+
     async def current(self) -> ChainStatus:
         """The verdict for a request: checked here first if no check ever ran or is running."""
         status = self.status
-        if status.state == "unverified" and not self._lock.locked():
+        if status.state == "unverified" and not self.checking:
             status = await run_in_threadpool(self.check)
         return status
 
