@@ -23,6 +23,7 @@ from consentgate.server.errors import install_error_handlers
 from consentgate.server.logs import ensure_logging
 from consentgate.server.perimeter import install_perimeter
 from consentgate.server.queryguard import reject_unknown_query
+from consentgate.server.ratelimit import EventBudget
 from consentgate.server.routers import access, consents, decisions, health, subjects, web
 from consentgate.server.routers import declaration as declaration_router
 from consentgate.server.routers import requests as requests_router
@@ -95,6 +96,11 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         keys=KeyCache(service.ledger.engine, ttl=settings.key_cache_seconds),
         tokens=load_keyring(service.ledger.engine, settings.token_secret),
         chain=chain,
+        events=EventBudget(
+            per_key=settings.rate_events_per_key,
+            per_subject_minute=settings.events_per_subject_minute,
+            burst_seconds=settings.rate_burst_seconds,
+        ),
     )
     # Made now (like the token secret) so decisions never look for it per request: with it known,
     # each decision call checks the suppression list in one query (see ConsentService.people).

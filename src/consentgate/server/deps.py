@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, cast
 from fastapi import Depends, Request
 
 from consentgate.server.chain import ChainMonitor, ChainStatus
+from consentgate.server.ratelimit import EventBudget
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
 from consentgate.tokens import Keyring
@@ -23,6 +24,7 @@ class ServerState:
     keys: KeyCache
     tokens: Keyring  # signs and verifies subject tokens and visitor ids (consentgate.tokens)
     chain: ChainMonitor  # is the ledger's hash chain intact? (consentgate.server.chain)
+    events: EventBudget  # events per key and per subject, counted inside batches (ratelimit.py)
 
 
 def server_state(request: Request) -> ServerState:
