@@ -1,7 +1,8 @@
 """The root of the ``consentgate`` command: global options, error reporting, command groups.
 
 Every ``ConsentgateError`` becomes one message on stderr and exit code 1: the errors already say what
-to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2.
+to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2; a command that
+would append onto an altered ledger head exits 5 (``ChainBroken``).
 """
 
 from __future__ import annotations
@@ -33,10 +34,13 @@ from consentgate.cli import (
     tokens,
 )
 from consentgate.cli._shared import CliEnv, make_consoles
-from consentgate.errors import BadInput, ConsentgateError
+from consentgate.errors import BadInput, ChainBroken, ConsentgateError
 from consentgate.settings import DEFAULT_DB, DEFAULT_POLICY, Settings
 
 EXIT_ERROR = 1
+# A command that would append found the chain's head altered: not a mistake in the command (1), and
+# retrying will not help until someone restores the ledger.
+EXIT_LEDGER_BROKEN = 5
 
 
 class _ReportingGroup(TyperGroup):
@@ -50,6 +54,9 @@ class _ReportingGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except ChainBroken as exc:
+            report_error(type(exc).__name__, exc.message)
+            raise typer.Exit(EXIT_LEDGER_BROKEN) from None
         except ConsentgateError as exc:
             report_error(type(exc).__name__, exc.message)
             raise typer.Exit(EXIT_ERROR) from None

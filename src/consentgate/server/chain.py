@@ -37,6 +37,7 @@ log = logging.getLogger("consentgate.server")
 
 State = Literal["unverified", "intact", "broken"]
 UNVERIFIED_RETRY_SECONDS = 2
+FIRST_CHECK_WAIT = 1.0
 
 
 class Verifiable(Protocol):
@@ -136,11 +137,15 @@ class ChainMonitor:
         return self._lock.locked()
 
     async def current(self) -> ChainStatus:
-        """The verdict for a request: checked here first if no check ever ran or is running."""
-        status = self.status
-        if status.state == "unverified" and not self.checking:
-            status = await run_in_threadpool(self.check)
-        return status
+        """The verdict for a request: checked here first if no check ever ran or is running; while the
+        first check runs, waited for up to ``FIRST_CHECK_WAIT`` seconds (a small ledger's whole check)."""
+        if self.status.state == "unverified" and not self.checking:
+            return await run_in_threadpool(self.check)
+        for _ in range(int(FIRST_CHECK_WAIT / 0.05)):
+            if self.status.state != "unverified":
+                break
+            await asyncio.sleep(0.05)
+        return self.status
 
     async def require_intact(self) -> ChainStatus:
         """For endpoints that append: refuse unless the chain is known to be intact."""
