@@ -148,7 +148,7 @@ def test_commands_that_append_refuse_an_altered_head_with_exit_5(
         assert result.exit_code == 5, (args, result.output)
         assert "hash chain is broken at its head" in result.stderr
         assert "nothing was recorded" in result.stderr
-    with Ledger.open(ledger_url) as ledger:
+    with Ledger.open(ledger_url) as ledger, ledger.engine.connect() as conn:
         assert (ledger.head(), ledger.count()) == before
-        assert ledger.engine.connect().execute(text("SELECT count(*) FROM aliases")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM aliases")).scalar_one() == 0
     assert cg("ledger", "verify", db=ledger_url).exit_code == 1  # and verify says where
