@@ -49,6 +49,13 @@ class Settings(BaseSettings):
         "once and kept in the database, shared by every server on it.",
     )
 
+    chain_check_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds between checks of the ledger's hash chain by the HTTP service (one also runs "
+        "at start-up); while it is broken, writes answer 503 ledger_broken (docs/security.md).",
+    )
+
     # -- abuse limits and privacy of the service itself (docs/api.md, "Privacy of the service") -------
     rate_per_key: float = Field(
         default=2000.0,
@@ -65,6 +72,41 @@ class Settings(BaseSettings):
         default=10.0,
         gt=0,
         description="Seconds' worth of requests a key or address may send at once before its rate applies.",
+    )
+    rate_events_per_key: float = Field(
+        default=2000.0,
+        ge=0,
+        description="Events per second one API key may submit, per server process, each event of a batch "
+        "counted (bursts of rate_burst_seconds' worth); 0 turns the limit off.",
+    )
+    events_per_subject_minute: int = Field(
+        default=120,
+        ge=0,
+        description="Events one subject (visitor id or person) may receive over the API per minute, per "
+        "server process; 0 turns the limit off.",
+    )
+    max_head_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        description="Largest request head (request line and header fields) `consentgate serve` reads; "
+        "larger answers 431.",
+    )
+    max_header_fields: int = Field(
+        default=100,
+        ge=10,
+        description="Most header fields in one request to `consentgate serve`; more answer 431.",
+    )
+    head_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection to `consentgate serve` has to send a complete request head; then "
+        "408 and the connection is closed (slowloris).",
+    )
+    max_connections_per_ip: int = Field(
+        default=64,
+        ge=0,
+        description="Open connections one client address (an IPv6 /64) may hold to `consentgate serve`, per "
+        "server process; more are closed at once. 0 turns the cap off (behind a proxy, cap there).",
     )
     country_header: str | None = Field(
         default=None,

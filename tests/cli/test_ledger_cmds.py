@@ -7,6 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+
+from consentgate.ledger.store import Ledger
 
 from .conftest import Invoke, count_events
 
@@ -206,8 +209,8 @@ def test_checkpoint_needs_a_key(cg: Invoke, tmp_path: Path) -> None:
 def test_record_refuses_to_append_onto_a_tampered_head(cg: Invoke, five: list[str], db_file: Path) -> None:
     _sql(db_file, "UPDATE events SET action = 'grant' WHERE seq = 5")
     result = cg("record", "--subject", "user-7", "--action", "deny", "--purpose", AI)
-    assert result.exit_code == 1
-    assert "refusing to append" in result.stderr
+    assert result.exit_code == 6
+    assert "hash chain is broken at its head" in result.stderr
     assert count_events(db_file) == 5
 
 
@@ -222,3 +225,48 @@ def test_keys_ledger_rotates_and_old_seals_keep_verifying(cg: Invoke, five: list
     assert cg("record", "--subject", "user-8", "--action", "deny", "--purpose", AI).exit_code == 0
     result = cg("ledger", "verify", "--public-key", str(db_file.parent / "ledger.pub"))
     assert result.exit_code == 0, result.output
+
+
+# -- commands that append refuse an altered head (issue 13), on SQLite and PostgreSQL ----------------
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE events SET action = 'grant' WHERE seq = 3",  # the head's content
+        "UPDATE events SET hash = '" + "f" * 64 + "' WHERE seq = 3",  # its hash, head left as it was
+        "DELETE FROM events WHERE seq = 3",  # gone, the head still counts it
+    ],
+)
+def test_commands_that_append_refuse_an_altered_head_with_exit_6(
+    cg: Invoke, ledger_url: str, tmp_path: Path, tamper: str
+) -> None:
+    for i in range(3):
+        result = cg("record", "--subject", f"user-{i}", "--action", "deny", "--purpose", AI, db=ledger_url)
+        assert result.exit_code == 0, result.output
+    with Ledger.open(ledger_url) as ledger, ledger.engine.begin() as conn:
+        conn.execute(text(tamper))
+    with Ledger.open(ledger_url) as ledger:
+        before = (ledger.head(), ledger.count())
+
+    events = tmp_path / "more.jsonl"
+    events.write_text(
+        json.dumps(
+            {"subject": "user-9", "action": "deny", "purposes": [AI], "occurred_at": "2026-02-01T09:30:00Z"}
+        )
+        + "\n"
+    )
+    for args in (
+        ("record", "--subject", "user-9", "--action", "deny", "--purpose", AI),
+        ("import-events", str(events)),
+        ("link", "--alias", "cookie-9f2c1a", "--subject", "user-9"),
+        ("requests", "file", "--kind", "withdraw", "--subject", "user-0"),
+    ):
+        result = cg(*args, db=ledger_url)
+        assert result.exit_code == 6, (args, result.output)
+        assert "hash chain is broken at its head" in result.stderr
+        assert "nothing was recorded" in result.stderr
+    with Ledger.open(ledger_url) as ledger, ledger.engine.connect() as conn:
+        assert (ledger.head(), ledger.count()) == before
+        assert conn.execute(text("SELECT count(*) FROM aliases")).scalar_one() == 0
+    assert cg("ledger", "verify", db=ledger_url).exit_code == 1  # and verify says where

@@ -64,6 +64,8 @@ def test_serve_runs_the_app_with_the_cli_settings(
 ) -> None:
     import uvicorn
 
+    from consentgate.server.connections import ConnectionLimits, GuardedHttpToolsProtocol
+
     seen: dict[str, Any] = {}
 
     async def health(asgi: FastAPI) -> int:
@@ -74,16 +76,30 @@ def test_serve_runs_the_app_with_the_cli_settings(
                 return (await client.get("/healthz")).status_code
 
     def fake_run(
-        asgi: FastAPI, *, host: str, port: int, access_log: bool, log_config: dict[str, Any]
+        asgi: FastAPI, *, host: str, port: int, access_log: bool, log_config: dict[str, Any], http: Any
     ) -> None:
         seen.update(host=host, port=port, health=asyncio.run(health(asgi)), access_log=access_log)
         seen["access_logger"] = log_config["loggers"]["uvicorn.access"]
+        seen["http"] = http
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
+    for name, value in (
+        ("MAX_HEAD_BYTES", "4096"),
+        ("MAX_HEADER_FIELDS", "50"),
+        ("HEAD_TIMEOUT_SECONDS", "3"),
+        ("MAX_CONNECTIONS_PER_IP", "7"),
+    ):
+        monkeypatch.setenv(f"CONSENTGATE_{name}", value)
     result = cg("serve", "--port", "8123")
     assert result.exit_code == 0, result.output
     # uvicorn's access log prints client addresses and raw paths: off, in favour of ours (JSON).
     assert seen.pop("access_logger") == {"handlers": [], "level": "CRITICAL", "propagate": False}
+    # The HTTP protocol is uvicorn's httptools one with the head and connection limits of the settings.
+    http = seen.pop("http")
+    assert http.func is GuardedHttpToolsProtocol
+    assert http.keywords["limits"] == ConnectionLimits(
+        max_head_bytes=4096, max_header_fields=50, head_timeout=3.0, max_connections_per_ip=7
+    )
     assert seen == {"host": "127.0.0.1", "port": 8123, "health": 200, "access_log": False}
 
 

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -120,8 +120,9 @@ class Server:
         except OSError:
             return "(no log)"
 
-    def wait_ready(self, timeout: float = 90.0) -> Server:
-        """Until ``/healthz`` answers 200 (it reads the ledger head, so the database is reachable)."""
+    def wait_ready(self, timeout: float = 90.0, *, statuses: Collection[int] = (200,)) -> Server:
+        """Until ``/healthz`` answers one of ``statuses`` (it reads the ledger head, so the database is
+        reachable; 503 means the hash chain is broken or still being verified)."""
         deadline = time.monotonic() + timeout
         with client(self.base_url, timeout=2.0) as c:
             while True:
@@ -133,7 +134,8 @@ class Server:
                 try:
                     # The port is chosen free, then bound by the child: make sure it is this child
                     # that answers, not another process that took the port in between.
-                    if c.get("/healthz").status_code == 200 and self.port in listening_ports(self.pid):
+                    answer = c.get("/healthz").status_code
+                    if answer in statuses and self.port in listening_ports(self.pid):
                         return self
                 except httpx.HTTPError:
                     pass

@@ -58,7 +58,13 @@ async def test_two_apps_share_nothing(tmp_path: Path, example_policy_path: Path)
 
 async def test_healthz_reports_the_ledger_head(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
-    assert response.json() == {"status": "ok", "ledger": {"seq": 0, "hash": "0" * 64}}
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["ledger"] == {"seq": 0, "hash": "0" * 64}
+    assert body["chain"]["state"] == "intact"
+    assert body["chain"]["intact"] is True
+    assert body["chain"]["first_bad"] is None
 
 
 async def test_openapi_documents_bodies_auth_and_the_error_shape(client: httpx.AsyncClient) -> None:

@@ -56,7 +56,9 @@ async def test_decision_json_has_the_contract_fields_and_the_question(
     )
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"allowed", "basis", "region", "reason", "evidence_event", "subject", "purpose", "at"}
+    contract = {"allowed", "basis", "region", "reason", "evidence_event"}
+    assert set(body) == contract | {"ledger_intact", "subject", "purpose", "at"}
+    assert body["ledger_intact"] is True
     assert body["allowed"] is True
     assert body["basis"] == "consent"
     assert body["region"] == "EU"
@@ -187,7 +189,15 @@ async def test_state_lists_every_purpose(
     assert list(body["purposes"]) == [p.id for p in example_policy.purposes]
     assert body["purposes"]["train_support_chatbot"]["allowed"] is True
     assert body["purposes"]["marketing"]["allowed"] is False
-    assert set(body["purposes"]["marketing"]) == {"allowed", "basis", "region", "reason", "evidence_event"}
+    assert set(body["purposes"]["marketing"]) == {
+        "allowed",
+        "basis",
+        "region",
+        "reason",
+        "evidence_event",
+        "ledger_intact",
+    }
+    assert body["purposes"]["marketing"]["ledger_intact"] is True
 
     earlier = await client.get(
         "/v1/subjects/user-1@example.com/state",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -11,11 +12,12 @@ import httpx
 import pytest
 
 from consentgate.server import create_app
-from consentgate.server.ratelimit import RateLimit, TokenBuckets, address_bucket
+from consentgate.server.ratelimit import EventBudget, RateLimit, TokenBuckets, address_bucket
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from consentgate.tokens import Keyring
 
-from .conftest import assert_error, bearer
+from .conftest import ago, assert_error, bearer
 
 pytestmark = pytest.mark.anyio
 
@@ -190,6 +192,13 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "api.md"
         "rate_per_key",
         "rate_per_ip",
         "rate_burst_seconds",
+        "rate_events_per_key",
+        "events_per_subject_minute",
+        "max_head_bytes",
+        "max_header_fields",
+        "head_timeout_seconds",
+        "max_connections_per_ip",
+        "chain_check_seconds",
         "country_header",
         "geoip_db",
         "api_docs",
@@ -203,3 +212,120 @@ def test_the_settings_are_documented_with_their_env_names(name: str) -> None:
     assert f"`{name}`" in text
     assert f"CONSENTGATE_{name.upper()}" in text
     assert name in Settings.model_fields
+
+
+# -- events, not requests: what a batch holds counts (issue 13) ---------------------------------------
+
+
+def choices(n: int) -> list[dict[str, Any]]:
+    purposes = [
+        "train_support_chatbot",
+        "finetune_recommender",
+        "product_analytics",
+        "personalisation",
+        "marketing",
+    ]
+    notice = {"train_support_chatbot": 2, "finetune_recommender": 2}
+    return [{"purpose": p, "action": "deny", "notice_version": notice.get(p, 1)} for p in purposes[:n]]
+
+
+def submission(subject: str, n: int = 1) -> dict[str, Any]:
+    return {"subject": subject, "occurred_at": ago(minutes=1), "region": "DE", "choices": choices(n)}
+
+
+@pytest.fixture
+def budgeted(settings: Settings, service: ConsentService) -> Client:
+    """``budgeted(per_key=…, per_subject_minute=…)`` → (client, clock): the event budget on a clock
+    that moves only when the test moves it; request rate limits off."""
+
+    @asynccontextmanager
+    async def make(
+        *, per_key: float = 0, per_subject_minute: int = 0, burst: float = 1.0
+    ) -> AsyncIterator[tuple[httpx.AsyncClient, Clock]]:
+        update = {"rate_per_key": 0, "rate_per_ip": 0, "rate_burst_seconds": burst}
+        app = create_app(settings.model_copy(update=update), service=service)
+        clock = Clock()
+        budget = EventBudget(
+            per_key=per_key, per_subject_minute=per_subject_minute, burst_seconds=burst, clock=clock
+        )
+        app.state.consentgate = dataclasses.replace(app.state.consentgate, events=budget)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield c, clock
+
+    return make
+
+
+async def test_a_public_collect_key_cannot_flood_the_ledger_through_batches(
+    budgeted: Client, keys: dict[str, str], keyring: Keyring, service: ConsentService
+) -> None:
+    """The issue's attack in miniature: batches of many visitor ids through one collect key. The key
+    may add 100 events per second (bursts of 100), however they are packed into requests."""
+    visitors = [keyring.new_visitor_id() for _ in range(400)]
+    async with budgeted(per_key=100) as (c, clock):
+        statuses = []
+        for i in range(8):  # 8 batches of 50 events at one instant
+            batch = {"submissions": [submission(v) for v in visitors[i * 50 : (i + 1) * 50]]}
+            response = await c.post("/v1/consents/batch", json=batch, headers=bearer(keys["collect"]))
+            statuses.append(response.status_code)
+        assert statuses == [201, 201] + [429] * 6
+        assert service.ledger.count() == 100
+        error = assert_error(response, 429, "rate_limited")
+        assert "too many events for this API key" in error["message"]
+        assert int(response.headers["Retry-After"]) >= 1
+
+        clock.now += 0.5  # half a second refills 50 events: one more batch, not two
+        batch = {"submissions": [submission(v) for v in visitors[100:150]]}
+        assert (
+            await c.post("/v1/consents/batch", json=batch, headers=bearer(keys["collect"]))
+        ).status_code == 201
+        batch = {"submissions": [submission(v) for v in visitors[150:151]]}
+        assert (
+            await c.post("/v1/consents/batch", json=batch, headers=bearer(keys["collect"]))
+        ).status_code == 429
+        assert service.ledger.count() == 150
+
+        # Single submissions draw on the same budget as batches.
+        single = await c.post("/v1/consents", json=submission(visitors[200]), headers=bearer(keys["collect"]))
+        assert_error(single, 429, "rate_limited")
+
+
+async def test_a_batch_larger_than_the_budget_could_ever_allow_is_refused_as_invalid(
+    budgeted: Client, keys: dict[str, str], service: ConsentService
+) -> None:
+    async with budgeted(per_key=10) as (c, _):
+        batch = {"submissions": [submission(f"big-{i}@example.com", 5) for i in range(3)]}  # 15 events
+        error = assert_error(
+            await c.post("/v1/consents/batch", json=batch, headers=bearer(keys["admin"])),
+            422,
+            "invalid_request",
+        )
+        assert "15 events" in error["message"]
+        assert "split it" in error["message"]
+    assert service.ledger.count() == 0
+
+
+async def test_each_subject_gets_a_few_events_per_minute(
+    budgeted: Client, keys: dict[str, str], service: ConsentService
+) -> None:
+    admin = bearer(keys["admin"])
+    async with budgeted(per_subject_minute=8) as (c, clock):
+        assert (
+            await c.post("/v1/consents", json=submission("v-1@example.com", 5), headers=admin)
+        ).status_code == 201
+        refused = await c.post("/v1/consents", json=submission("v-1@example.com", 5), headers=admin)
+        error = assert_error(refused, 429, "rate_limited")
+        assert "subject 'v-1@example.com'" in error["message"]
+        assert "8 per minute" in error["message"]
+        # Packed into a batch with an innocent subject: all refused, nothing stored for either.
+        batch = {"submissions": [submission("v-2@example.com", 2), submission("v-1@example.com", 4)]}
+        assert (await c.post("/v1/consents/batch", json=batch, headers=admin)).status_code == 429
+        assert service.ledger.count() == 5
+        # Another subject is not affected, and the capped one recovers as the minute passes.
+        assert (
+            await c.post("/v1/consents", json=submission("v-2@example.com", 5), headers=admin)
+        ).status_code == 201
+        clock.now += 60
+        assert (
+            await c.post("/v1/consents", json=submission("v-1@example.com", 5), headers=admin)
+        ).status_code == 201

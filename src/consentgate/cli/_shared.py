@@ -20,7 +20,7 @@ from rich.text import Text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from consentgate.errors import BadInput, QueryError
+from consentgate.errors import BadInput, ChainBroken, QueryError
 from consentgate.ledger.db import normalise_url
 from consentgate.ledger.events import ConsentEvent
 from consentgate.ledger.intake import parse_time
@@ -70,10 +70,14 @@ class CliEnv:
             self._ledger = Ledger.open(self.settings.db, signer=signer)
         return self._ledger
 
-    def service(self, *, must_exist: bool = False) -> ConsentService:
+    def service(self, *, must_exist: bool = False, appends: bool = False) -> ConsentService:
+        """``appends``: the command will chain events onto the ledger, so its head is checked first."""
         # Load the policy first: a broken policy should be reported before a database is touched.
         policy = self.policy()
-        return ConsentService(policy, self.ledger(must_exist=must_exist))
+        ledger = self.ledger(must_exist=must_exist)
+        if appends:
+            require_intact_head(ledger)
+        return ConsentService(policy, ledger)
 
     def close(self) -> None:
         if self._ledger is not None:
@@ -140,3 +144,30 @@ def event_json(e: ConsentEvent) -> dict[str, Any]:
         "signals": dict(e.signals),
         "hash": e.hash,
     }
+
+
+def require_intact_head(ledger: Ledger) -> None:
+    """Refuse to chain onto a head that was altered or deleted: new events would vouch for it.
+
+    Reads at most three rows whatever the ledger's size: a full walk (``ledger verify``) takes about a
+    minute per million events (docs/benchmarks.md), too much for every ``record``. A row altered further
+    back is for ``ledger verify`` and the HTTP service's periodic check to find.
+    """
+    seq, head_hash = ledger.head()
+    if seq == 0:
+        return
+    last = next(iter(ledger.iter_events(after_seq=seq - 1, chunk=1)), None)
+    problem: str | None
+    if last is None:
+        problem = f"the ledger head records {seq} events, but event seq {seq} is missing (deleted)"
+    else:
+        intact, problem = ledger.verify_events([last])
+        if intact and last.hash != head_hash:
+            problem = f"event seq {seq} does not hash to the value the ledger head records"
+        elif intact:
+            return
+    raise ChainBroken(
+        f"the ledger's hash chain is broken at its head: {problem}; nothing was recorded. Run "
+        "`consentgate ledger verify` and restore the ledger before recording more (docs/ledger.md)",
+        seq=seq,
+    )

@@ -2,7 +2,8 @@
 
 Every ``ConsentgateError`` becomes one message on stderr and exit code 1: the errors already say what
 to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2. An identifier
-the ledger knows nothing about exits 5, so a script can tell "nobody" from an answer.
+the ledger knows nothing about exits 5, so a script can tell "nobody" from an answer; a command that
+would append onto an altered ledger head exits 6 (``ChainBroken``).
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ from consentgate.cli import (
     tokens,
 )
 from consentgate.cli._shared import CliEnv, make_consoles
-from consentgate.errors import BadInput, ConsentgateError, UnknownSubject
+from consentgate.errors import BadInput, ChainBroken, ConsentgateError, UnknownSubject
 from consentgate.settings import DEFAULT_DB, DEFAULT_POLICY, Settings
 
 EXIT_ERROR = 1
 # 2 is Click's usage error; 3 a denial or a failed gate (decide --exit-code, scan diff); 4 an erasure
 # that could not reach every source (requests complete).
 EXIT_UNKNOWN_SUBJECT = 5
+# A command that would append found the chain's head altered: not a mistake in the command (1), and
+# retrying will not help until someone restores the ledger.
+EXIT_LEDGER_BROKEN = 6
 
 
 class _ReportingGroup(TyperGroup):
@@ -54,6 +58,9 @@ class _ReportingGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except ChainBroken as exc:
+            report_error(type(exc).__name__, exc.message)
+            raise typer.Exit(EXIT_LEDGER_BROKEN) from None
         except ConsentgateError as exc:
             report_error(type(exc).__name__, exc.message)
             code = EXIT_UNKNOWN_SUBJECT if isinstance(exc, UnknownSubject) else EXIT_ERROR

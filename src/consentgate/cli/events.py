@@ -121,7 +121,7 @@ def record(
         consentgate record --subject user-42 --action withdraw --purpose train_support_chatbot
     """
     env = env_of(ctx)
-    service = env.service()
+    service = env.service(appends=True)
     when = occurred_at if occurred_at is not None else datetime.now(UTC).isoformat()
     raw: dict[str, Any] = {
         "subject": subject,
@@ -219,7 +219,7 @@ def import_events(
         consentgate import-events exports/consents.jsonl
     """
     env = env_of(ctx)
-    service = env.service()
+    service = env.service(appends=True)
     parsed = read_jsonl(file, env.err, what="events")
     lines = len(parsed.rows) + len(parsed.problems)
     if parsed.problems:
@@ -299,7 +299,7 @@ def link(
         consentgate link --alias cookie-9f2c1a --subject user-42 --kind cookie_id
     """
     env = env_of(ctx)
-    created = env.service().link(alias, subject, kind.value)
+    created = env.service(appends=True).link(alias, subject, kind.value)
     if created:
         env.out.print(f"linked {alias} ({kind.value}) to {subject}")
     else:

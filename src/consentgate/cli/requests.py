@@ -43,10 +43,11 @@ ReasonOpt = Annotated[
 ]
 
 
-def _desk(env: CliEnv) -> RequestDesk:
+def _desk(env: CliEnv, *, appends: bool = False) -> RequestDesk:
     from consentgate.requests import RequestDesk
 
-    return RequestDesk(env.service(must_exist=True), base_dir=Path(env.settings.policy).resolve().parent)
+    service = env.service(must_exist=True, appends=appends)
+    return RequestDesk(service, base_dir=Path(env.settings.policy).resolve().parent)
 
 
 def _show(env: CliEnv, req: DataRequest, as_json: bool) -> None:
@@ -123,7 +124,7 @@ def file_(
         consentgate requests file --kind object --subject user-42
     """
     env = env_of(ctx)
-    req = _desk(env).file(
+    req = _desk(env, appends=True).file(
         kind,
         subject,
         purposes=purpose or [],
@@ -290,7 +291,7 @@ def complete(
     from consentgate.cli.app import report_error
 
     env = env_of(ctx)
-    desk = _desk(env)
+    desk = _desk(env, appends=True)
     written: list[dict[str, Any]] = []
     try:
         req = desk.complete(request_id, actor="cli", subject=subject, on_report=written.append)

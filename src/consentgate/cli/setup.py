@@ -146,6 +146,7 @@ def serve(
     # Imported here: the server pulls in FastAPI, which the other commands never need.
     import uvicorn
 
+    from consentgate.server.connections import connection_limits, guarded_protocol
     from consentgate.server.logs import log_config
     from consentgate.server.process import serving_app
 
@@ -155,13 +156,15 @@ def serve(
         + "; Ctrl+C stops"
     )
     # Our JSON logs instead of uvicorn's access log, which prints client addresses and raw paths.
-    # The event loop and HTTP parser are uvicorn's "auto": uvloop and httptools (dependencies of
-    # consentgate) where they install, asyncio and h11 elsewhere.
+    # The event loop is uvicorn's "auto" (uvloop, a dependency of consentgate, where it installs); the
+    # HTTP parser is always httptools, inside a protocol that adds the limits uvicorn lacks.
     options: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "access_log": False,
         "log_config": log_config(settings.log_level),
+        # uvicorn's httptools protocol with limits on heads and connections (server/connections.py).
+        "http": guarded_protocol(connection_limits(settings)),
     }
     if settings.workers == 1:
         uvicorn.run(serving_app(settings), **options)

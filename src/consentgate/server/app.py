@@ -18,11 +18,13 @@ from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.server.auth import KeyCache
 from consentgate.server.bodyguard import BodyGuard
+from consentgate.server.chain import ChainMonitor
 from consentgate.server.deps import ServerState
 from consentgate.server.errors import install_error_handlers
 from consentgate.server.logs import ensure_logging
 from consentgate.server.perimeter import install_perimeter
 from consentgate.server.queryguard import reject_unknown_query
+from consentgate.server.ratelimit import EventBudget
 from consentgate.server.routers import access, consents, decisions, health, subjects, web
 from consentgate.server.routers import declaration as declaration_router
 from consentgate.server.routers import requests as requests_router
@@ -65,10 +67,14 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     if own_committer:
         service.committer = GroupCommitter(service.ledger)
 
+    chain = ChainMonitor(service.ledger, interval=settings.chain_check_seconds)
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ensure_logging(settings.log_level)
+        chain.start()  # in the background: until it answers, writes wait (server/chain.py)
         yield
+        await chain.stop()
         if own_committer and service.committer is not None:
             service.committer.close()
             service.committer = None
@@ -91,6 +97,12 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         service=service,
         keys=KeyCache(service.ledger.engine, ttl=settings.key_cache_seconds),
         tokens=load_keyring(service.ledger.engine, settings.token_secret),
+        chain=chain,
+        events=EventBudget(
+            per_key=settings.rate_events_per_key,
+            per_subject_minute=settings.events_per_subject_minute,
+            burst_seconds=settings.rate_burst_seconds,
+        ),
     )
     # Made now (like the token secret) so decisions never look for it per request: with it known,
     # each decision call checks the suppression list in one query (see ConsentService.people).

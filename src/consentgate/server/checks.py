@@ -34,8 +34,9 @@ def check_queries(policy: Policy, queries: Iterable[tuple[str, str | None, str |
         raise RequestProblems("invalid_query", summarise(problems, stored=True), problems)
 
 
-def decision_out(decision: Decision) -> DecisionOut:
+def decision_out(decision: Decision, ledger_intact: bool | None) -> DecisionOut:
     return DecisionOut(
+        ledger_intact=ledger_intact,
         allowed=decision.allowed,
         basis=decision.basis,
         region=decision.region,
@@ -44,5 +45,8 @@ def decision_out(decision: Decision) -> DecisionOut:
     )
 
 
-def answered(subject: str, purpose: str, at: datetime, decision: Decision) -> AnsweredDecision:
-    return AnsweredDecision(subject=subject, purpose=purpose, at=at, **decision_out(decision).model_dump())
+def answered(
+    subject: str, purpose: str, at: datetime, decision: Decision, ledger_intact: bool | None
+) -> AnsweredDecision:
+    out = decision_out(decision, ledger_intact).model_dump()
+    return AnsweredDecision(subject=subject, purpose=purpose, at=at, **out)

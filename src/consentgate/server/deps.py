@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends, Request
 
+from consentgate.server.chain import ChainMonitor, ChainStatus
+from consentgate.server.ratelimit import EventBudget
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
 from consentgate.tokens import Keyring
@@ -21,6 +23,8 @@ class ServerState:
     service: ConsentService
     keys: KeyCache
     tokens: Keyring  # signs and verifies subject tokens and visitor ids (consentgate.tokens)
+    chain: ChainMonitor  # is the ledger's hash chain intact? (consentgate.server.chain)
+    events: EventBudget  # events per key and per subject, counted inside batches (ratelimit.py)
 
 
 def server_state(request: Request) -> ServerState:
@@ -39,6 +43,18 @@ async def _tokens(request: Request) -> Keyring:
     return server_state(request).tokens
 
 
+async def _chain(request: Request) -> ChainStatus:
+    return await server_state(request).chain.current()
+
+
+async def _intact_chain(request: Request) -> ChainStatus:
+    return await server_state(request).chain.require_intact()
+
+
 Service = Annotated[ConsentService, Depends(_service)]
 AppSettings = Annotated[Settings, Depends(_settings)]
 Tokens = Annotated[Keyring, Depends(_tokens)]
+# What reads report as ``ledger_intact``; and, for endpoints that append, a refusal unless intact.
+Chain = Annotated[ChainStatus, Depends(_chain)]
+INTACT_CHAIN = Depends(_intact_chain)
+IntactChain = Annotated[ChainStatus, INTACT_CHAIN]

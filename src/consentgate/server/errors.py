@@ -10,6 +10,7 @@
 
 =====  ==========================================================================================
 400    ``invalid_json``, ``invalid_encoding``, ``json_too_deep``
+408    ``request_timeout`` (the request head did not arrive in time; server/connections.py)
 401    ``unauthorized`` (no credentials, unknown or revoked key, expired, altered or foreign subject
        token) — with ``WWW-Authenticate: Bearer``
 403    ``forbidden`` (the key's scope does not allow this endpoint, or the credentials may not act
@@ -18,12 +19,16 @@
 404    ``not_found``          405 ``method_not_allowed``       409 ``conflict``
 413    ``body_too_large``
 415    ``unsupported_media_type``
+431    ``headers_too_large`` (request head too large or too many header fields; server/connections.py)
 422    ``invalid_request`` (body or parameters do not fit the schema), ``invalid_event``,
        ``invalid_query``, ``invalid_input``
-429    ``rate_limited`` (too many requests from this key or address; ``Retry-After`` says when to retry)
+429    ``rate_limited`` (too many requests from this key or address, or too many events for this key
+       or subject; ``Retry-After`` says when to retry)
 500    ``storage_failed`` (retrying will not help), ``internal_error`` (a bug; no details leak)
 503    ``storage_unavailable`` (retry after ``Retry-After`` seconds), ``incomplete`` (an erasure
-       reached only some sources; what was done stays done, and a retry continues)
+       reached only some sources; what was done stays done, and a retry continues),
+       ``ledger_broken`` (the hash chain does not verify: nothing is appended until it does),
+       ``ledger_unverified`` (the start-up check of the chain has not finished; ``Retry-After``)
 =====  ==========================================================================================
 """
 
@@ -45,6 +50,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from consentgate.errors import (
     AuthError,
     BadInput,
+    ChainBroken,
     Conflict,
     EventError,
     Incomplete,
@@ -110,11 +116,20 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 class RequestProblems(BadInput):
     """Bad input the server layer found, located by request paths (``queries[3].purpose``)."""
 
-    def __init__(self, code: str, message: str, problems: Sequence[tuple[str, str]], *, status: int = 422):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        problems: Sequence[tuple[str, str]],
+        *,
+        status: int = 422,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(message)
         self.code = code
         self.problems = list(problems)
         self.status = status
+        self.headers = dict(headers or {})
 
 
 def error_response(
@@ -147,7 +162,7 @@ def summarise(problems: Sequence[tuple[str, str]], *, stored: bool = False) -> s
 
 async def _consentgate_error(_: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RequestProblems):
-        return error_response(exc.status, exc.code, exc.message, exc.problems)
+        return error_response(exc.status, exc.code, exc.message, exc.problems, headers=exc.headers)
     if isinstance(exc, AuthError):
         if exc.status == 401:
             return error_response(401, "unauthorized", exc.message, headers={"WWW-Authenticate": "Bearer"})
@@ -166,6 +181,9 @@ async def _consentgate_error(_: Request, exc: Exception) -> JSONResponse:
         return error_response(422, "invalid_input", exc.message)
     if isinstance(exc, Incomplete):
         return error_response(503, "incomplete", exc.message, exc.problems, headers={"Retry-After": "60"})
+    if isinstance(exc, ChainBroken):  # an append found the head it chains onto altered
+        at = "ledger" if exc.seq is None else f"ledger.seq[{exc.seq}]"
+        return error_response(503, "ledger_broken", exc.message, [(at, exc.message)])
     if isinstance(exc, StorageError):
         return _storage(exc.message, transient=exc.transient)
     return _internal()

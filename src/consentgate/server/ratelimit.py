@@ -20,15 +20,16 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from consentgate.server.errors import error_response
+from consentgate.server.errors import RequestProblems, error_response
 
 EXEMPT_PATHS = frozenset({"/healthz"})
 MAX_BUCKETS = 100_000
@@ -64,8 +65,17 @@ class TokenBuckets:
         self.clock = clock
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
-    def take(self, name: str) -> tuple[bool, float, float]:
-        """Spend one token: ``(allowed, tokens left, seconds until one more token)``."""
+    def take(self, name: str, cost: float = 1.0) -> tuple[bool, float, float]:
+        """Spend ``cost`` tokens: ``(allowed, tokens left, seconds until there are enough)``."""
+        wait = self.wait(name, cost)
+        bucket = self._buckets[name]
+        if wait == 0:
+            bucket.tokens -= cost
+            return True, bucket.tokens, 0.0
+        return False, bucket.tokens, wait
+
+    def wait(self, name: str, cost: float) -> float:
+        """Seconds until the bucket holds ``cost`` tokens (0: now), spending nothing."""
         now = self.clock()
         bucket = self._buckets.get(name)
         if bucket is None:
@@ -77,10 +87,7 @@ class TokenBuckets:
             self._buckets.move_to_end(name)
             bucket.tokens = min(self.capacity, bucket.tokens + (now - bucket.updated) * self.rate)
             bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return True, bucket.tokens, 0.0
-        return False, bucket.tokens, (1 - bucket.tokens) / self.rate
+        return 0.0 if bucket.tokens >= cost else (cost - bucket.tokens) / self.rate
 
 
 def address_bucket(host: str | None) -> str:
@@ -144,6 +151,71 @@ class RateLimit:
                 await _refuse(buckets, what, wait)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class EventBudget:
+    """Events, not requests: a batch of 10,000 submissions is one request to :class:`RateLimit` but
+    tens of thousands of events. Submission endpoints charge every event they are about to store to
+
+    * the key's bucket: ``per_key`` events per second, bursts of ``burst_seconds`` worth;
+    * each subject's bucket: ``per_subject_minute`` events per minute, so one visitor id cannot be
+      handed a flood of events through a public collect key.
+
+    All or nothing: a request is refused before anything is spent when any bucket is short, and a
+    request larger than a bucket could ever hold is refused as invalid (retrying cannot help). Thread
+    safe: the batch endpoint runs in the threadpool.
+    """
+
+    def __init__(
+        self,
+        *,
+        per_key: float,
+        per_subject_minute: int,
+        burst_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.keys = _buckets(per_key, burst_seconds, clock)
+        self.subjects = (
+            TokenBuckets(per_subject_minute / 60, per_subject_minute, clock=clock)
+            if per_subject_minute > 0
+            else None
+        )
+        self._lock = threading.Lock()
+
+    def charge(self, key: str | None, events_by_subject: Mapping[str, int]) -> None:
+        """Spend the events or raise ``RequestProblems`` (429 ``rate_limited``, or 422 when too large)."""
+        asks: list[tuple[TokenBuckets, str, float, str]] = []
+        if self.keys is not None and key is not None:
+            total = sum(events_by_subject.values())
+            asks.append((self.keys, hashlib.sha256(key.encode()).hexdigest(), total, "this API key"))
+        if self.subjects is not None:
+            asks += [(self.subjects, s, n, f"subject {s!r}") for s, n in events_by_subject.items()]
+        for buckets, _, cost, what in asks:
+            if cost > buckets.capacity:
+                message = (
+                    f"this request holds {cost:g} events for {what}, more than the {buckets.capacity:g} "
+                    "it may send at once; split it into smaller requests"
+                )
+                raise RequestProblems("invalid_request", message, [("events", message)])
+        with self._lock:
+            waits = [(buckets.wait(name, cost), buckets, what) for buckets, name, cost, what in asks]
+            longest = max(waits, key=lambda w: w[0], default=None)
+            if longest is not None and longest[0] > 0:
+                raise _events_refused(longest[1], longest[2], longest[0])
+            for buckets, name, cost, _ in asks:
+                buckets.take(name, cost)
+
+
+def _events_refused(buckets: TokenBuckets, what: str, wait: float) -> RequestProblems:
+    retry = max(1, math.ceil(wait))
+    per = f"{buckets.rate:g} per second" if buckets.rate >= 1 else f"{buckets.capacity:g} per minute"
+    message = f"too many events for {what}: at most {per}; nothing was stored; retry after {retry} s"
+    headers = {
+        "Retry-After": str(retry),
+        "RateLimit-Limit": f"{buckets.capacity:.0f}",
+        "RateLimit-Remaining": "0",
+    }
+    return RequestProblems("rate_limited", message, [("events", message)], status=429, headers=headers)
 
 
 def _refuse(buckets: TokenBuckets, what: str, wait: float) -> Response:

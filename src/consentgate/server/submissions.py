@@ -7,16 +7,20 @@ one of them is wrong, the problem is reported once, at the top-level field the c
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
 from consentgate.errors import EventError
 from consentgate.ledger.events import ConsentEvent
+from consentgate.server.deps import server_state
 from consentgate.server.errors import RequestProblems, summarise
+from consentgate.server.ratelimit import bearer_value
 from consentgate.server.schemas.consents import RecordedEvent, Submission
 from consentgate.service import ConsentService
 
@@ -92,6 +96,12 @@ def plan(submissions: Sequence[Submission], *, batch: bool) -> Plan:
     for i, submission in enumerate(submissions):
         out.add(submission, f"submissions[{i}]." if batch else "", i, now)
     return out
+
+
+def charge(request: Request, planned: Plan) -> None:
+    """Spend the planned events from the key's and each subject's event budget, or refuse (429)."""
+    per_subject = Counter(str(raw["subject"]) for _, raw in planned.raws)
+    server_state(request).events.charge(bearer_value(request.scope), per_subject)
 
 
 def record(service: ConsentService, planned: Plan) -> list[ConsentEvent]:

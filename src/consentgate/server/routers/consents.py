@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from consentgate.server.auth import SUBMIT, Caller, authorize
-from consentgate.server.deps import AppSettings, Service, Tokens
+from consentgate.server.deps import AppSettings, IntactChain, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
 from consentgate.server.geo import ClientCountry
 from consentgate.server.schemas.consents import (
@@ -23,7 +23,7 @@ from consentgate.server.schemas.consents import (
     SubmissionBatch,
     SubmissionReceipt,
 )
-from consentgate.server.submissions import plan, receipt, record, record_async
+from consentgate.server.submissions import charge, plan, receipt, record, record_async
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"], responses=COMMON_RESPONSES)
 Submitter = Annotated[Caller, Depends(SUBMIT)]
@@ -34,7 +34,13 @@ Submitter = Annotated[Caller, Depends(SUBMIT)]
 # twice, once to run and once more to validate its response.
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Record one person's choices")
 async def submit(
-    body: Submission, service: Service, caller: Submitter, tokens: Tokens, country: ClientCountry
+    request: Request,
+    body: Submission,
+    service: Service,
+    caller: Submitter,
+    tokens: Tokens,
+    country: ClientCountry,
+    _: IntactChain,
 ) -> Receipt:
     """Store one event per choice (or one subject-level event), all or none.
 
@@ -46,7 +52,9 @@ async def submit(
     authorize(caller, [("subject", body.subject)], write=True, keyring=tokens)
     if body.region is None and country is not None:  # the client's country, never its address
         body = body.model_copy(update={"region": country})
-    events = await record_async(service, plan([body], batch=False))
+    planned = plan([body], batch=False)
+    charge(request, planned)
+    events = await record_async(service, planned)
     return Receipt(events=[receipt(e) for e in events], recorded_at=events[0].recorded_at)
 
 
@@ -54,7 +62,13 @@ async def submit(
 # stalls the event loop.
 @router.post("/batch", status_code=status.HTTP_201_CREATED, summary="Record many submissions at once")
 def submit_batch(
-    body: SubmissionBatch, service: Service, settings: AppSettings, caller: Submitter, tokens: Tokens
+    request: Request,
+    body: SubmissionBatch,
+    service: Service,
+    settings: AppSettings,
+    caller: Submitter,
+    tokens: Tokens,
+    _: IntactChain,
 ) -> BatchReceipt:
     """Store every submission in one transaction, or none of them if any is invalid.
 
@@ -66,6 +80,7 @@ def submit_batch(
     subjects = [(f"submissions[{i}].subject", s.subject) for i, s in enumerate(body.submissions)]
     authorize(caller, subjects, write=True, keyring=tokens)
     planned = plan(body.submissions, batch=True)
+    charge(request, planned)
     events = record(service, planned)
     grouped: list[SubmissionReceipt] = [SubmissionReceipt(events=[]) for _ in body.submissions]
     for owner, event in zip(planned.owners, events, strict=True):

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from consentgate.decide import Query as DecisionRequest
 from consentgate.server.auth import READ, Caller, authorize
 from consentgate.server.checks import answered, check_queries
-from consentgate.server.deps import AppSettings, Service, Tokens
+from consentgate.server.deps import AppSettings, Chain, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
 from consentgate.server.schemas.common import Subject, ZonedTime
 from consentgate.server.schemas.decisions import AnsweredDecision, DecisionBatch, DecisionList, QueryRegion
@@ -28,6 +28,7 @@ def decide(
     service: Service,
     caller: Reader,
     tokens: Tokens,
+    chain: Chain,
     subject: Annotated[Subject, Query()],
     purpose: Annotated[str, Query(min_length=1, max_length=128, description="A purpose id from the policy.")],
     at: Annotated[ZonedTime | None, Query(description="ISO 8601 with a time zone; defaults to now.")] = None,
@@ -37,12 +38,12 @@ def decide(
     when = at or datetime.now(UTC)
     check_queries(service.policy, [("", purpose, region)])
     decision = service.decide(subject, purpose, when, region)
-    return answered(subject, purpose, when, decision)
+    return answered(subject, purpose, when, decision, chain.intact)
 
 
 @router.post("/batch", summary="Decide many queries; answers keep their order")
 def decide_batch(
-    body: DecisionBatch, service: Service, settings: AppSettings, caller: Reader, tokens: Tokens
+    body: DecisionBatch, service: Service, settings: AppSettings, caller: Reader, tokens: Tokens, chain: Chain
 ) -> DecisionList:
     """One alias resolution and one ledger read for all subjects, however many queries."""
     if len(body.queries) > settings.max_batch:
@@ -57,5 +58,7 @@ def decide_batch(
     asked = [DecisionRequest(q.subject, q.purpose, q.at or now, q.region) for q in body.queries]
     answers = service.decide_many(asked)
     return DecisionList(
-        decisions=[answered(q.subject, q.purpose, q.at, d) for q, d in zip(asked, answers, strict=True)]
+        decisions=[
+            answered(q.subject, q.purpose, q.at, d, chain.intact) for q, d in zip(asked, answers, strict=True)
+        ]
     )

@@ -1,14 +1,23 @@
-"""Liveness with proof of storage: the ledger head is read from the database on every call."""
+"""Liveness with proof of storage, and whether the ledger can be trusted (server/chain.py).
+
+The ledger head is read from the database on every call. 200 means the database answers *and* the
+service's latest chain check found it intact; 503 says why not: ``verifying`` (the start-up check has
+not finished) or ``ledger_broken`` (with the first bad event), so a load balancer sends no traffic to
+a server that would refuse every write.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from typing import Any
 
-from consentgate.server.deps import Service
-from consentgate.server.errors import COMMON_RESPONSES
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from consentgate.server.deps import Chain, Service
 
 router = APIRouter(tags=["health"])
+_STATUS = {"intact": "ok", "unverified": "verifying", "broken": "ledger_broken"}
 
 
 class LedgerHead(BaseModel):
@@ -16,14 +25,35 @@ class LedgerHead(BaseModel):
     hash: str
 
 
+class ChainCheck(BaseModel):
+    state: str = Field(description="intact, broken, or unverified (the first check is running).")
+    intact: bool | None
+    checked_events: int
+    checked_at: str | None = Field(description="When the latest check finished; null before the first.")
+    first_bad: dict[str, Any] | None = Field(
+        default=None, description="Where the chain breaks: {seq, event_id, problem}; only when broken."
+    )
+
+
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, verifying or ledger_broken.")
     ledger: LedgerHead
+    chain: ChainCheck
 
 
 @router.get(
-    "/healthz", summary="Is the service up and its ledger readable?", responses={503: COMMON_RESPONSES[503]}
+    "/healthz",
+    summary="Is the service up, its ledger readable and its hash chain intact?",
+    responses={503: {"model": Health, "description": "Verifying the chain after start-up, or it is broken"}},
+    response_model=Health,
 )
-def healthz(service: Service) -> Health:
+def healthz(service: Service, chain: Chain) -> Any:
     seq, head = service.ledger.head()
-    return Health(status="ok", ledger=LedgerHead(seq=seq, hash=head))
+    body = Health(
+        status=_STATUS[chain.state],
+        ledger=LedgerHead(seq=seq, hash=head),
+        chain=ChainCheck(**chain.to_json()),
+    )
+    if chain.state == "intact":
+        return body
+    return JSONResponse(body.model_dump(), status_code=503)

@@ -29,7 +29,7 @@ from consentgate.ledger.erasure import is_pseudonym
 from consentgate.requests import RequestDesk, RequestKind, Status, access_report, report_html
 from consentgate.requests.models import CHOICE_ACTIONS
 from consentgate.server.auth import ADMIN, READ, Caller, authorize, for_subjects, require
-from consentgate.server.deps import Service, Tokens, server_state
+from consentgate.server.deps import INTACT_CHAIN, IntactChain, Service, Tokens, server_state
 from consentgate.server.errors import COMMON_RESPONSES
 from consentgate.server.schemas.common import IDENTIFIER_PATTERN, Identifier, StrictModel, Subject
 from consentgate.service import ConsentService
@@ -102,7 +102,7 @@ def _actor(caller: Caller) -> str:
     response_description="The request, with its id, status, due date and (when carried out) outcome.",
 )
 def file_request(
-    request: Request, service: Service, caller: Filer, tokens: Tokens, body: NewRequest
+    request: Request, service: Service, caller: Filer, tokens: Tokens, _: IntactChain, body: NewRequest
 ) -> dict[str, Any]:
     if caller.scope is not Scope.ADMIN and not caller.holds_token_for(body.subject):
         # Stricter than recording a choice: no key scope but admin files for others, and a collect
@@ -234,7 +234,7 @@ def reject(request: Request, service: Service, request_id: RequestIdPath, body: 
 
 @router.post(
     "/v1/requests/{request_id}/complete",
-    dependencies=[Depends(ADMIN)],
+    dependencies=[Depends(ADMIN), INTACT_CHAIN],
     summary="Carry the request out and record the outcome",
     responses={503: {"description": "An erasure could not reach every source; retry later"}},
 )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from consentgate.server.auth import ADMIN, READ, Caller, authorize
 from consentgate.server.checks import check_queries, decision_out
-from consentgate.server.deps import Service, Tokens
+from consentgate.server.deps import INTACT_CHAIN, Chain, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES
 from consentgate.server.schemas.common import IDENTIFIER_PATTERN, Identifier, ZonedTime
 from consentgate.server.schemas.decisions import QueryRegion, SubjectState
@@ -41,6 +41,7 @@ def state(
     service: Service,
     caller: Reader,
     tokens: Tokens,
+    chain: Chain,
     subject: SubjectId,
     at: At = None,
     region: Annotated[QueryRegion | None, Query()] = None,
@@ -55,7 +56,7 @@ def state(
         at=when,
         region=region,
         known=service.knows(subject),
-        purposes={p: decision_out(d) for p, d in decisions.items()},
+        purposes={p: decision_out(d, chain.intact) for p, d in decisions.items()},
     )
 
 
@@ -68,15 +69,22 @@ def state(
     "(nothing was verified).",
 )
 def evidence(
-    service: Service, caller: Reader, tokens: Tokens, subject: SubjectId, at: At = None
+    service: Service, caller: Reader, tokens: Tokens, chain: Chain, subject: SubjectId, at: At = None
 ) -> dict[str, Any]:
     authorize(caller, [("subject", subject)], write=False, keyring=tokens)
-    return service.evidence(subject, at)
+    out = service.evidence(subject, at)
+    # The subject's own events were checked link by link (chain.intact); the whole ledger by the
+    # service's chain check: an intact stretch inside an altered ledger is not proof.
+    for decision in out["current"].values():
+        decision["ledger_intact"] = chain.intact
+    out["ledger_intact"] = chain.intact
+    out["chain"]["ledger"] = chain.to_json()
+    return out
 
 
 @router.post(
     "/{subject:path}/aliases",
-    dependencies=[Depends(ADMIN)],
+    dependencies=[Depends(ADMIN), INTACT_CHAIN],
     status_code=status.HTTP_201_CREATED,
     summary="Link another identifier to this person",
     responses={200: {"model": AliasLinked, "description": "The link already existed"}},

@@ -46,6 +46,11 @@ class DecisionOut(BaseModel):
     region: str = Field(description="The policy's region group the decision used.")
     reason: str = Field(description="One line a person can read.")
     evidence_event: str | None = Field(description="Id of the event that decided it, if one did.")
+    ledger_intact: bool | None = Field(
+        description="Whether the service's latest check found the ledger's hash chain intact: false "
+        "means the events this decision rests on may have been altered; null means the first check "
+        "since start-up has not finished."
+    )
 
 
 class AnsweredDecision(DecisionOut):
