@@ -30,6 +30,7 @@ from consentgate.cli import (
     scan,
     setup,
     subjects,
+    taggate,
     tokens,
 )
 from consentgate.cli._shared import CliEnv, make_consoles
@@ -159,6 +160,7 @@ for _module in (
     gates,
     classify,
     scan,
+    taggate,
     requests,
 ):
     _module.register(app)
