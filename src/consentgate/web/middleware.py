@@ -111,7 +111,7 @@ def _plan(
     if status == 206 or coding not in ("identity", "", *INFLATABLE):
         what = "a partial response" if status == 206 else f"Content-Encoding {coding}"
         log.warning(
-            "%s: HTML not rewritten (%s); put the tag gate inside compression (docs/web.md)", where, what
+            "%s: HTML not rewritten (%s): its tracker tags load as written (docs/web.md)", where, what
         )
         return None, headers
     charset = next(
