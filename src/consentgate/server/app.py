@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI
 from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
+from consentgate.scan.schedule import start_scheduled_scans
 from consentgate.server.auth import KeyCache
 from consentgate.server.bodyguard import BodyGuard
 from consentgate.server.deps import ServerState
@@ -66,7 +67,11 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ensure_logging(settings.log_level)
+        # Scheduled website scans (policy web.scan) run in a thread of their own (docs/scanner.md).
+        scans = start_scheduled_scans(settings, service.policy)
         yield
+        if scans is not None:
+            scans.stop(timeout=10)
         if own_committer and service.committer is not None:
             service.committer.close()
             service.committer = None
