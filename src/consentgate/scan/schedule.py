@@ -37,6 +37,7 @@ log = logging.getLogger("consentgate.scan.schedule")
 Clock = Callable[[], datetime]
 RunScan = Callable[[str], dict[str, Any]]
 LOCK_FILE = ".scheduler.lock"
+NEVER = datetime.min.replace(tzinfo=UTC)
 EMPTY_SCAN: dict[str, Any] = {"schema": SCHEMA, "cookies": [], "hosts": [], "storage": [], "violations": []}
 
 
@@ -96,9 +97,9 @@ class ScanScheduler:
     # -- when ---------------------------------------------------------------------------------------
     def due_at(self, url: str) -> datetime:
         """The last scan plus the interval; a failed attempt pushes it to the failure plus ``retry``;
-        never scanned: now."""
+        never scanned: overdue (the earliest time there is)."""
         last = self.history.last_scanned(url)
-        due = self.clock() if last is None else last + self.interval
+        due = NEVER if last is None else last + self.interval
         failed = self._failed_at.get(url)
         if failed is not None and (last is None or failed > last):
             due = max(due, failed + self.retry)
