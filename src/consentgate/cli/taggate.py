@@ -41,9 +41,11 @@ def gate_html_command(
         ),
     ],
 ) -> None:
-    """Copy a static site, rewriting every HTML file so that `<script src>`, `<iframe src>`,
-    `<img src|srcset>` and preload hints pointing at a `web.trackers` host become the inert form
-    banner.js activates after consent. Other files are copied as they are.
+    """Copy a static site with its tracker tags made inert until consent (the server-side tag gate).
+
+    In every HTML file, `<script src>`, `<iframe src>`, `<img src|srcset>`, `<source srcset>` and
+    preload hints pointing at a `web.trackers` host become the inert form banner.js activates once
+    their purposes are allowed. Other files are copied as they are.
 
     Exits 3 when a tag still loads from a tracker host (a stylesheet, `<video src>`, a UTF-16
     page): each is listed.
