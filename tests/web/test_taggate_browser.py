@@ -13,8 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -35,7 +34,7 @@ from consentgate.policy import load_policy
 from consentgate.scan.browser import resolver_rules
 from consentgate.web.middleware import TagGateASGI, TagGateWSGI
 from consentgate.web.taggate import TrackerHosts
-from tests.browser import launched, new_context, require_chromium
+from tests.browser import launched, new_context, require_chromium, serve_static
 from tests.conftest import EXAMPLE_POLICY
 
 from .conftest import free_port, start_server
@@ -78,15 +77,6 @@ class _Trackers(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(body)
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
 
 
 class _QuietWSGI(WSGIRequestHandler):
@@ -160,8 +150,7 @@ def fronts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
         assert result.exit_code == 0, result.output
         try:
             for name, directory in (("raw", raw_dir), ("static", static_dir)):
-                handler = _handler_for(directory)
-                servers.append(_serve(ThreadingHTTPServer(("127.0.0.1", ports[name]), handler)))
+                servers.append(serve_static(directory, ports[name])[1])
             wsgi = make_server(
                 "127.0.0.1", ports["wsgi"], TagGateWSGI(_wsgi_app(page), hosts=hosts),
                 server_class=_ThreadingWSGIServer, handler_class=_QuietWSGI,
@@ -179,10 +168,6 @@ def fronts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]
             for httpd in servers:
                 httpd.shutdown()
                 httpd.server_close()
-
-
-def _handler_for(directory: Path) -> Any:
-    return lambda *a: _Quiet(*a, directory=str(directory))
 
 
 def _wait_up(url: str) -> None:

@@ -21,7 +21,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from consentgate.policy import Policy, load_policy
 from consentgate.web.taggate import Finding, HtmlGate, TrackerHosts, ascii_compatible
@@ -40,6 +40,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 StartResponse = Callable[..., Callable[[bytes], object]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+App = TypeVar("App")
 
 
 def tracker_hosts(policy: Policy | str | Path | None, hosts: TrackerHosts | None) -> TrackerHosts:
@@ -122,14 +123,18 @@ def _plan(
     return _Body(hosts, charset, coding in INFLATABLE, where), kept
 
 
-class TagGateASGI:
-    """ASGI middleware (FastAPI, Starlette, Django's asgi.py): see the module doc."""
+class _Wrapper(Generic[App]):
+    """The wrapped app and the hosts to gate: from ``hosts``, else from the policy (or its file)."""
 
     def __init__(
-        self, app: ASGIApp, *, policy: Policy | str | Path | None = None, hosts: TrackerHosts | None = None
+        self, app: App, *, policy: Policy | str | Path | None = None, hosts: TrackerHosts | None = None
     ) -> None:
         self.app = app
         self.hosts = tracker_hosts(policy, hosts)
+
+
+class TagGateASGI(_Wrapper[ASGIApp]):
+    """ASGI middleware (FastAPI, Starlette, Django's asgi.py): see the module doc."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -159,14 +164,8 @@ class TagGateASGI:
         await self.app(scope, receive, gated_send)
 
 
-class TagGateWSGI:
+class TagGateWSGI(_Wrapper[WSGIApp]):
     """WSGI middleware (Flask, Django's wsgi.py, any PEP 3333 app): see the module doc."""
-
-    def __init__(
-        self, app: WSGIApp, *, policy: Policy | str | Path | None = None, hosts: TrackerHosts | None = None
-    ) -> None:
-        self.app = app
-        self.hosts = tracker_hosts(policy, hosts)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         where = str(environ.get("PATH_INFO", "?"))
