@@ -67,14 +67,11 @@ def require_chromium() -> str:
 
 
 @contextmanager
-def launched(*, extra_args: tuple[str, ...] = (), **options: Any) -> Iterator[Browser]:
-    """A headless Chromium for the duration of the block (for scripts such as benchmarks/banner.py);
-    ``extra_args`` go after the usual flags, e.g. ``--host-resolver-rules=…``."""
+def launched(**options: Any) -> Iterator[Browser]:
+    """A headless Chromium for the duration of the block (for scripts such as benchmarks/banner.py)."""
     path = options.pop("executable_path", None) or chromium_path() or DEFAULT_CHROMIUM
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path, args=[*CHROMIUM_ARGS, *extra_args], **options
-        )
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, **options)
         try:
             yield browser
         finally:

@@ -34,7 +34,7 @@ from consentgate.policy import load_policy
 from consentgate.scan.browser import resolver_rules
 from consentgate.web.middleware import TagGateASGI, TagGateWSGI
 from consentgate.web.taggate import TrackerHosts
-from tests.browser import launched, new_context, require_chromium, serve_static
+from tests.browser import CHROMIUM_ARGS, new_context, require_chromium, serve_static
 from tests.conftest import EXAMPLE_POLICY
 
 from .conftest import free_port, start_server
@@ -186,14 +186,19 @@ def _wait_up(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def mapped_browser() -> Iterator[Browser]:
+def mapped_browser(browser: Browser) -> Iterator[Browser]:
+    """A second Chromium from the package's Playwright (one sync Playwright per thread) whose resolver
+    sends the tracker hosts to a loopback server."""
     trackers = _serve(ThreadingHTTPServer((TRACKER_IP, 0), _Trackers))
     target = f"{TRACKER_IP}:{trackers.server_address[1]}"
     rules = resolver_rules(dict.fromkeys(TRACKER_HOSTS, target))
+    mapped = browser.browser_type.launch(
+        executable_path=require_chromium(), args=[*CHROMIUM_ARGS, f"--host-resolver-rules={rules}"]
+    )
     try:
-        with launched(extra_args=(f"--host-resolver-rules={rules}",)) as browser:
-            yield browser
+        yield mapped
     finally:
+        mapped.close()
         trackers.shutdown()
         trackers.server_close()
 
