@@ -47,6 +47,8 @@ def gated(html: str) -> str:
         "https://%73tats.example.net/t.js",  # and percent-decode hosts
         "https:\\\\stats.example.net\\t.js",
         "https://user@stats.example.net/t.js",
+        "https:/stats.example.net/t.js",  # a host on an http page
+        "https://stats\u3002example\uff0enet/t.js",  # IDNA maps full-width dots to dots
     ],
 )
 def test_script_from_a_tracker_host_becomes_inert(url: str) -> None:
@@ -303,9 +305,14 @@ def test_wsgi_returns_non_html_iterables_as_they_are() -> None:
     assert TagGateWSGI(app, hosts=HOSTS)({}, lambda *a: None) is files
 
 
-def test_middleware_needs_a_policy_or_hosts() -> None:
+def test_middleware_needs_a_policy_or_hosts_and_says_when_it_has_nothing_to_gate(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with pytest.raises(TypeError, match="policy"):
         TagGateWSGI(lambda e, s: [])
+    with caplog.at_level(logging.WARNING, logger="consentgate.taggate"):
+        TagGateWSGI(lambda e, s: [], policy=EXAMPLE_POLICY)  # no web.trackers
+    assert "no tracker host to gate" in caplog.text
 
 
 # -- gate-html -----------------------------------------------------------------------------------------

@@ -131,6 +131,11 @@ class _Wrapper(Generic[App]):
     ) -> None:
         self.app = app
         self.hosts = tracker_hosts(policy, hosts)
+        if not self.hosts.purposes:
+            log.warning(
+                "the tag gate has no tracker host to gate (web.trackers with a category no purpose has "
+                "as its kind): responses pass unchanged"
+            )
 
 
 class TagGateASGI(_Wrapper[ASGIApp]):

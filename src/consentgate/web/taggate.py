@@ -32,6 +32,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from html import escape
 from html.parser import HTMLParser
@@ -68,22 +69,32 @@ class Finding:
 
 
 def _host(url: str) -> str | None:
-    """The host a browser would fetch ``url`` from, lower-case; None for relative URLs (first party)."""
+    """The host a browser would fetch ``url`` from, lower-case; None for relative URLs (first party).
+
+    Where the browser's reading depends on the page's own scheme (``https:/x.net/a`` is relative on
+    an https page, a host elsewhere) this takes the host: gating a first-party tag by mistake is
+    recoverable, letting a tracker through is not.
+    """
+    with suppress(UnicodeError):  # the body was read as latin-1; a UTF-8 URL reads back right
+        url = url.encode("latin-1").decode("utf-8")
     url = _TAB_NEWLINE.sub("", url.strip(_C0_SPACE))
     scheme, sep, rest = url.partition(":")
     if sep and scheme.lower() in ("http", "https", "ws", "wss", "ftp"):
-        url = scheme + ":" + rest.replace("\\", "/")
+        rest = rest.replace("\\", "/")
     elif url.startswith(("//", "\\\\", "/\\", "\\/")):
-        url = "//" + url[2:].replace("\\", "/")
+        rest = url.replace("\\", "/")
     else:
         return None
     try:
-        host = urlsplit(url).hostname
+        host = urlsplit("//" + rest.lstrip("/")).hostname
     except ValueError:
         return None
     if not host:
         return None
-    return unquote(host).lower().rstrip(".")  # browsers percent-decode hosts; "a.net." is "a.net"
+    host = unquote(host)  # browsers percent-decode hosts
+    with suppress(UnicodeError):  # and map them as IDNA does: full-width dots are dots
+        host = host.encode("idna").decode("ascii")
+    return host.lower().rstrip(".")  # "a.net." is "a.net"
 
 
 @dataclass(frozen=True)
