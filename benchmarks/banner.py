@@ -29,19 +29,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import httpx
 from common import ROOT
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
-from tests.browser import launched
+from tests.browser import launched, serve_static
 
 from consentgate.apikeys import create_key
 from consentgate.ledger.store import Ledger
@@ -166,22 +162,6 @@ def npm_install() -> Path:
         check=True,
     )  # fmt: skip
     return NPM_DIR / "node_modules"
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-
-def serve_static(root: Path) -> tuple[str, ThreadingHTTPServer]:
-    port = free_port()
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(_Quiet, directory=str(root)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{port}", httpd
 
 
 def start_consentgate(folder: Path, site_origin: str) -> tuple[str, str, subprocess.Popen[bytes]]:

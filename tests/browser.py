@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +109,20 @@ def artifacts(name: str) -> Path:
     folder = ARTIFACTS / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+
+def serve_static(root: Path, port: int = 0) -> tuple[str, ThreadingHTTPServer]:
+    """Files under ``root`` on 127.0.0.1 (``port`` 0: any free one), uncached, in a daemon thread;
+    the caller shuts the server down."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), partial(_QuietFiles, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{httpd.server_address[1]}", httpd

@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         description="The latest `consentgate scan` result (scan.json); /v1/declaration serves the cookie "
         "declaration built from it.",
     )
+    scan_history_dir: Path | None = Field(
+        default=None,
+        description="Where the service keeps its scheduled scans (policy `web.scan`), one JSON file per "
+        "scan; unset, no scheduled scans run. Its newest scan of the first start URL is what "
+        "/v1/declaration serves, ahead of scan_file.",
+    )
     cookie_database: Path | None = Field(
         default=None,
         description="An Open Cookie Database CSV to categorise cookies with. Unset: the copy "

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -136,12 +137,12 @@ def site_port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("web")
+@contextmanager
+def start_server(folder: Path, policy_data: dict[str, Any]) -> Iterator[Server]:
+    """A consentgate server subprocess on loopback with this policy, its ledger in ``folder``."""
     policy_path = folder / "policy.yaml"
     # JSON is YAML: no YAML 1.1 surprises (NO, Norway, stays a string).
-    policy_path.write_text(json.dumps(_test_policy(f"http://127.0.0.1:{site_port}")), encoding="utf-8")
+    policy_path.write_text(json.dumps(policy_data), encoding="utf-8")
     policy = load_policy(policy_path)
     db = str(folder / "ledger.db")
     with Ledger.open(db) as ledger:
@@ -179,6 +180,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Iterator
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, site_port: int) -> Iterator[Server]:
+    with start_server(tmp_path_factory.mktemp("web"), _test_policy(f"http://127.0.0.1:{site_port}")) as s:
+        yield s
 
 
 class _SiteHandler(SimpleHTTPRequestHandler):

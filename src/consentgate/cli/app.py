@@ -32,6 +32,7 @@ from consentgate.cli import (
     scan,
     setup,
     subjects,
+    taggate,
     tokens,
 )
 from consentgate.cli._shared import CliEnv, make_consoles
@@ -172,6 +173,7 @@ for _module in (
     gates,
     classify,
     scan,
+    taggate,
     requests,
 ):
     _module.register(app)

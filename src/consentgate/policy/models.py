@@ -125,6 +125,37 @@ ConsentModeType = Literal[
 """Google Consent Mode v2 consent types (specs/standards.md §3)."""
 
 
+def _http_address(url: str) -> str:
+    if not re.match(r"^https?://[^\s/]+[^\s]*$", url):
+        raise ValueError(f"{url!r} is not an http(s) address such as https://www.example.com/")
+    return url
+
+
+HttpAddress = Annotated[str, AfterValidator(_http_address)]
+
+
+class ScanWebhook(_Model):
+    url: HttpAddress = Field(description="Where new scan findings are POSTed (JSON, signed).")
+    secret_env: str = Field(
+        default="CONSENTGATE_SCAN_WEBHOOK_SECRET",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the HMAC-SHA256 signing secret.",
+    )
+
+
+class ScanSchedule(_Model):
+    """Scheduled website scans run by the service (docs/scanner.md, "Scheduled scans")."""
+
+    start_urls: list[HttpAddress] = Field(
+        min_length=1, description="Where each scan starts; the first one's scan feeds /v1/declaration."
+    )
+    interval_days: int = Field(default=30, ge=1, description="Days between two scans of a start URL.")
+    max_pages: int = Field(default=50, ge=1, description="Most pages one scan crawls.")
+    webhook: ScanWebhook | None = Field(
+        default=None, description="Optional: POST new violations and uncategorised trackers here."
+    )
+
+
 class Web(_Model):
     origins: list[str] = Field(
         default_factory=list, description="Origins allowed to embed the banner and call the API (CORS)."
@@ -149,6 +180,9 @@ class Web(_Model):
         default=None,
         description="Privacy center: the page where people file data-subject requests (linked with "
         "?kind=access|erase|object); without it, the links write to organization.contact.",
+    )
+    scan: ScanSchedule | None = Field(
+        default=None, description="Service: scan these sites on a schedule and keep the declaration current."
     )
 
     @field_validator("requests_url")

@@ -16,6 +16,7 @@ from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.signing import find_signer
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
+from consentgate.scan.schedule import start_scheduled_scans
 from consentgate.server.auth import KeyCache
 from consentgate.server.bodyguard import BodyGuard
 from consentgate.server.chain import ChainMonitor
@@ -73,7 +74,11 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ensure_logging(settings.log_level)
         chain.start()  # in the background: until it answers, writes wait (server/chain.py)
+        # Scheduled website scans (policy web.scan) run in a thread of their own (docs/scanner.md).
+        scans = start_scheduled_scans(settings, service.policy)
         yield
+        if scans is not None:
+            scans.stop(timeout=10)
         await chain.stop()
         if own_committer and service.committer is not None:
             service.committer.close()

@@ -66,11 +66,18 @@
     do_not_train: !!cfg && cfg.purposes.every((p) => !p.ai || !allowed(p.id)),
   });
 
-  // Tag gating: <script type="text/plain" data-consent="PURPOSE" src|data-src> and [data-consent][data-src].
+  // Tag gating: <script type="text/plain" data-consent="PURPOSE" src|data-src>, and other elements
+  // (iframe, img, source) with data-consent and data-src and/or data-srcset (srcset first: img picks from it).
   function gate() {
-    D.querySelectorAll('script[type="text/plain"][data-consent],[data-consent][data-src]').forEach((el) => {
+    D.querySelectorAll('script[type="text/plain"][data-consent],[data-consent][data-src],[data-consent][data-srcset]').forEach((el) => {
       if (!el.dataset.consent.trim().split(/\s+/).every(allowed)) return;
-      if (el.tagName != 'SCRIPT') { el.src = el.dataset.src; el.removeAttribute('data-src'); return; }
+      if (el.tagName != 'SCRIPT') {
+        ['srcset', 'src'].forEach((a) => {
+          const v = el.getAttribute('data-' + a);
+          if (v != null) { el.removeAttribute('data-' + a); el.setAttribute(a, v); }
+        });
+        return;
+      }
       const s = mk('script');
       for (const a of el.attributes) if (a.name != 'type' && a.name != 'data-src') s.setAttribute(a.name, a.value);
       if (el.dataset.src) s.src = el.dataset.src;

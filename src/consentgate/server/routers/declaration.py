@@ -1,8 +1,9 @@
 """The cookie declaration of the latest website scan, in the visitor's language.
 
 Public (no key): a privacy page fetches it, or a build step copies it into the site. The scan is the
-file named by the ``scan_file`` setting (env ``CONSENTGATE_SCAN_FILE``), re-read when it changes,
-so a monthly ``consentgate scan … --out`` keeps the declaration current without a restart.
+newest scheduled scan of the policy's first ``web.scan`` start URL (in ``scan_history_dir``), else the
+file named by the ``scan_file`` setting (env ``CONSENTGATE_SCAN_FILE``); both are re-read per
+request, so a new scan updates the declaration without a restart.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from fastapi import APIRouter, Header, Query, Response
 from consentgate.errors import BadInput
 from consentgate.scan.declaration import declaration_html, declaration_markdown, pick_language
 from consentgate.scan.diff import check_document
-from consentgate.server.deps import AppSettings
+from consentgate.scan.schedule import declaration_scan
+from consentgate.server.deps import AppSettings, Service
 from consentgate.server.errors import COMMON_RESPONSES, error_response
 
 router = APIRouter(tags=["declaration"])
@@ -48,6 +50,7 @@ def _load(path: str) -> dict[str, Any]:
 )
 def declaration(
     settings: AppSettings,
+    service: Service,
     format: Annotated[
         DeclarationFormat, Query(description="html (a snippet to embed) or md (Markdown).")
     ] = DeclarationFormat.html,
@@ -57,16 +60,21 @@ def declaration(
     ] = None,
     accept_language: Annotated[str | None, Header(max_length=500, include_in_schema=False)] = None,
 ) -> Response:
-    if settings.scan_file is None:
+    scan_file = declaration_scan(settings, service.policy)
+    if scan_file is None:
+        scheduled = settings.scan_history_dir is not None and service.policy.web.scan is not None
         return error_response(
             404,
             "not_found",
-            "no scan is configured: set scan_file (env CONSENTGATE_SCAN_FILE) to a scan.json",
+            "no scheduled scan has finished yet"
+            if scheduled
+            else "no scan is configured: set scan_file (env CONSENTGATE_SCAN_FILE) to a scan.json, or "
+            "schedule scans (policy web.scan and scan_history_dir)",
         )
     try:
-        doc = _load(str(settings.scan_file))
+        doc = _load(str(scan_file))
     except FileNotFoundError:
-        return error_response(404, "not_found", f"the scan file {settings.scan_file.name} does not exist yet")
+        return error_response(404, "not_found", f"the scan file {scan_file.name} does not exist yet")
     except (ValueError, BadInput):
         return error_response(500, "internal_error", "the configured scan file is not a consentgate scan")
     lang = pick_language(locale or accept_language)
