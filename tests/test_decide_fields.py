@@ -307,7 +307,10 @@ def test_consent_naming_an_unknown_or_no_version(version: str | None) -> None:
         False,
         "consent",
         "EU",
-        f"grant at 2026-03-01T00:00:00+00:00 names notice version {version!r}, unknown to the policy",
+        f"grant at 2026-03-01T00:00:00+00:00 names notice version {version!r}, unknown to the policy"
+        if version is not None
+        else "grant at 2026-03-01T00:00:00+00:00 names no version of notice 'ai', so what the person saw "
+        "is unknown",
         "g",
     )
 
@@ -455,7 +458,8 @@ notices:
         False,
         "consent",
         "*",
-        "grant at 2026-03-01T00:00:00+00:00 names notice version None, unknown to the policy",
+        "grant at 2026-03-01T00:00:00+00:00 names no version of notice 'ai', so what the person saw "
+        "is unknown",
         "g",
     )
 

@@ -8,7 +8,6 @@ information in it may not be lost. Boundaries are tested at the edge and one ste
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -20,7 +19,6 @@ from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import Action, NewEvent
 from consentgate.ledger.intake import (
     MAX_CLOCK_SKEW,
-    MAX_SIGNALS_BYTES,
     MAX_SUBJECT,
     validate_batch,
     validate_event,
@@ -124,7 +122,7 @@ def test_an_accepted_grant_carries_every_field() -> None:
             locale="de-AT",
             source="banner",
             recorded_at=recorded,
-            signals={"request_id": "r-1"},
+            signals={"request_id": "req-0123456789abcdef"},
         )
     )
     assert event == NewEvent(
@@ -138,7 +136,7 @@ def test_an_accepted_grant_carries_every_field() -> None:
         region="DE",
         locale="de-AT",
         source="banner",
-        signals={"request_id": "r-1"},
+        signals={"request_id": "req-0123456789abcdef"},
         recorded_at=datetime.fromisoformat("2026-10-01T07:00:05+00:00"),
     )
 
@@ -233,7 +231,8 @@ def test_subject_with_a_space_or_non_ascii_letters_is_accepted() -> None:
 @pytest.mark.parametrize("action", ["maybe", None, "GRANT"])
 def test_unknown_action_lists_the_actions(action: Any) -> None:
     actions = ", ".join(a.value for a in Action)
-    refused(raw(action=action), "action", re.escape(f"{action!r} is not one of {actions}"))
+    said = "is required: one of" if action is None else f"{action!r} is not one of"
+    refused(raw(action=action), "action", re.escape(f"{said} {actions}"))
 
 
 @pytest.mark.parametrize("purposes", [5, {"tune": True}, ["tune", 5], [None]])
@@ -260,7 +259,7 @@ def test_a_purpose_action_needs_a_purpose(action: str) -> None:
 
 
 def test_a_purpose_listed_twice_is_refused() -> None:
-    refused(raw(purposes=["tune", "chat", "tune"]), "purposes", r"lists a purpose twice")
+    refused(raw(purposes=["tune", "chat", "tune"]), "purposes", r"lists purpose 'tune' twice; keep one")
 
 
 # --- occurred_at and recorded_at ------------------------------------------------------------------
@@ -394,34 +393,6 @@ def test_sources_refused(source: Any) -> None:
 # --- signals ------------------------------------------------------------------------------------------
 
 
-def _signals_of_size(size: int) -> dict[str, str]:
-    """Signals whose encoded size is ``size`` (ASCII: characters and bytes agree)."""
-    signals = {"request_id": ""}
-    signals["request_id"] = "r" * (size - len(json.dumps(signals)))
-    assert len(json.dumps(signals).encode()) == size
-    return signals
-
-
-def test_signals_of_exactly_the_size_limit_are_accepted_and_one_byte_more_refused() -> None:
-    assert MAX_SIGNALS_BYTES == 4096
-    at_limit = _signals_of_size(MAX_SIGNALS_BYTES)
-    assert accepted(raw(signals=at_limit))[0].signals == at_limit
-    refused(raw(signals=_signals_of_size(MAX_SIGNALS_BYTES + 1)), "signals", r"is larger than 4096 bytes")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, left to the closed signals schema under way in intake.py: the limit counts the "
-    "characters of Python's repr, not the bytes of the JSON the ledger stores",
-)
-def test_signals_are_measured_in_stored_bytes_not_characters() -> None:
-    # 2,100 two-byte characters: about 2,100 characters of repr, but more than 4,200 bytes stored.
-    problems_found = validate_event(
-        POLICY, raw(signals={"request_id": "é" * 2100}), now=NOW, default_source="api"
-    )[2]
-    assert [f for f, _ in problems_found] == ["signals"]
-
-
 @pytest.mark.parametrize("signals", [[1], "gpc", 5])
 def test_signals_must_be_an_object(signals: Any) -> None:
     refused(raw(signals=signals), "signals", r'must be an object.*\{"gpc": true\}')
@@ -430,12 +401,14 @@ def test_signals_must_be_an_object(signals: Any) -> None:
 def test_gpc_keeps_an_explicit_false_and_refuses_a_non_boolean() -> None:
     gpc = {"subject": "v", "action": "gpc", "occurred_at": "2026-10-01T09:00:00Z"}
     assert accepted(dict(gpc, signals={"gpc": False}))[0].signals == {"gpc": False}
-    refused(dict(gpc, signals={"gpc": "yes"}), "signals.gpc", r"must be true or false")
-    refused(dict(gpc, signals={"gpc": 1}), "signals.gpc", r"must be true or false")
+    refused(dict(gpc, signals={"gpc": "yes"}), "signals.gpc", r"must be a valid boolean")
+    refused(dict(gpc, signals={"gpc": 1}), "signals.gpc", r"must be a valid boolean")
 
 
 def test_signals_of_other_actions_get_no_gpc_added() -> None:
-    assert accepted(raw(signals={"request_id": "r-2"}))[0].signals == {"request_id": "r-2"}
+    assert accepted(raw(signals={"request_id": "req-00000000000000a2"}))[0].signals == {
+        "request_id": "req-00000000000000a2"
+    }
 
 
 # --- notice and version ------------------------------------------------------------------------------
@@ -443,7 +416,11 @@ def test_signals_of_other_actions_get_no_gpc_added() -> None:
 
 @pytest.mark.parametrize("version", [True, False, 2.0, [1], {"v": 1}])
 def test_notice_version_must_be_a_label(version: Any) -> None:
-    refused(raw(notice_id=..., notice_version=version), "notice_version", r"must be a version label.*2")
+    refused(
+        raw(notice_id=..., notice_version=version),
+        "notice_version",
+        r'must be a notice version label such as 2 or "2", got .*',
+    )
 
 
 @pytest.mark.parametrize("version", [2, "2"])
