@@ -21,7 +21,8 @@ from typer.core import TyperGroup
 from consentgate.cli._shared import CliEnv, env_of
 from consentgate.errors import BadInput
 
-EXIT_GATE = 3  # scan diff: a new violation or uncategorised tracker (1 stays "error", 2 "usage")
+EXIT_GATE = 3  # scan: violations found; scan diff: a new one (1 stays "error", 2 "usage")
+EXIT_INCOMPLETE = 4  # scan: no violations seen, but a phase's banner was not pressed: no clean verdict
 
 
 class _DefaultToSite(TyperGroup):
@@ -171,7 +172,8 @@ def site(
         bool,
         typer.Option(
             "--fail-on-violations",
-            help="Exit 3 when there is any violation or uncategorised tracker, e.g. for a first CI run.",
+            help="Kept for old scripts: `scan` always exits 3 when there is any violation "
+            "(unclassified items included), e.g. `--fail-on-violations`.",
         ),
     ] = False,
 ) -> None:
@@ -179,7 +181,11 @@ def site(
     “accept all” — and record every cookie, storage key and third-party request, categorised, with
     the violations: anything not strictly necessary before consent or after rejecting.
 
-    Writes the scan as JSON (--out) and an HTML report next to it; prints a summary.
+    Writes the scan as JSON (--out) and an HTML report next to it; prints a summary and a one-line
+    verdict. Exit codes: 0 no violations and every phase's banner pressed; 3 violations (anything
+    not exempt before consent or after “reject all”, unclassified items included); 4 no violations
+    seen but a phase's banner was not found or not pressed, so no clean verdict is possible; 1 an
+    error.
 
     Example:
 
@@ -224,11 +230,14 @@ def site(
     report.write_text(render_html(doc), encoding="utf-8")
     _print_summary(env, doc)
     env.note(f"wrote {out} and {report}")
-    if fail_on_violations:
-        unknown = [c for c in doc["cookies"] if c["category"] == "unknown"]
-        unknown += [h for h in doc["hosts"] if h["category"] == "unknown"]
-        if doc["violations"] or unknown:
-            raise typer.Exit(EXIT_GATE)
+    verdict = doc["verdict"]
+    style = {"clean": "green", "violations": "bold red", "incomplete": "bold yellow"}[verdict["status"]]
+    env.out.print(Text(verdict["line"], style=style))
+    del fail_on_violations  # the exit code says it always now
+    if verdict["status"] == "violations":
+        raise typer.Exit(EXIT_GATE)
+    if verdict["status"] == "incomplete":
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 def _print_summary(env: CliEnv, doc: dict[str, Any]) -> None:
@@ -240,16 +249,13 @@ def _print_summary(env: CliEnv, doc: dict[str, Any]) -> None:
             f"({doc['duration_s']} s)"
         )
     )
-    for phase, info in doc["phases"].items():
-        if info["action"] and info["banner"] is None:
-            env.out.print(Text(f"  {phase}: no {info['action']} button found; pages loaded without a choice",
-                               style="yellow"))  # fmt: skip
     if doc["violations"]:
         table = Table(title="Violations", title_justify="left")
-        for col in ("kind", "name / host", "category", "phase", "page", "caused by"):
+        for col in ("type", "kind", "name / host", "category", "phase", "page", "caused by"):
             table.add_column(col, overflow="fold")
         for v in doc["violations"][:50]:
             table.add_row(
+                v.get("type", "needs_consent"),
                 v["kind"],
                 v.get("name") or v["host"],
                 v["category"],

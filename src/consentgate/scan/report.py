@@ -21,6 +21,7 @@ PHASE_LABELS = {
 COLOURS = {
     "necessary": "#4c9a5f",
     "security": "#3b7ea1",
+    "functional": "#7a6fb0",
     "personalisation": "#b08a2e",
     "analytics": "#d07a2c",
     "marketing": "#c0392b",
