@@ -60,9 +60,12 @@ _LINKS = """
 }
 """
 _STORAGE = """
-() => {
+async () => {
   const keys = (name) => { try { return Object.keys(window[name]); } catch (e) { return []; } };
-  return {href: location.href, localStorage: keys("localStorage"), sessionStorage: keys("sessionStorage")};
+  let databases = [];
+  try { databases = (await indexedDB.databases()).map((d) => d.name).filter(Boolean); } catch (e) { }
+  return {href: location.href, localStorage: keys("localStorage"), sessionStorage: keys("sessionStorage"),
+          indexedDB: databases};
 }
 """
 
@@ -282,7 +285,7 @@ class _Phase:
             href = str(state.get("href", ""))
             if not href.startswith("http"):
                 continue
-            for kind in ("localStorage", "sessionStorage"):
+            for kind in ("localStorage", "sessionStorage", "indexedDB"):
                 for key in state.get(kind, []):
                     self.scan.sightings.append(
                         Sighting(
