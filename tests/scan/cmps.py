@@ -65,7 +65,8 @@ CookieConsent.run({{
                    acceptAllBtn: 'Accept all', {reject} showPreferencesBtn: 'Manage preferences'}},
     preferencesModal: {{title: 'Cookie preferences', acceptAllBtn: 'Accept all',
                        acceptNecessaryBtn: 'Reject all', savePreferencesBtn: 'Save preferences',
-                       sections: [{{title: 'Analytics', description: 'Statistics.', linkedCategory: 'analytics'}}]}}
+                       sections: [{{title: 'Analytics', description: 'Statistics.',
+                                    linkedCategory: 'analytics'}}]}}
   }}}}}}
 }});
 </script></body></html>"""

@@ -45,8 +45,9 @@ def test_both_choices_are_pressed_on_a_real_cmp(
 ) -> None:
     doc = _scan(site, path)
     accepted, rejected = doc["phases"]["accepted"]["banner"], doc["phases"]["rejected"]["banner"]
-    assert accepted["found"] and accepted["pressed"], accepted
-    assert rejected["found"] and rejected["pressed"], rejected
+    for outcome in (accepted, rejected):
+        assert outcome["found"], outcome
+        assert outcome["pressed"], outcome
     assert accepted["via"] == via
     assert rejected["via"] == via
     assert rejected["layer"] == reject_layer
