@@ -62,7 +62,16 @@ def scanned(
     out = tmp_path_factory.mktemp("scan") / "scan.json"
     result = CliRunner().invoke(
         app,
-        ["--policy", str(scan_policy), "scan", "http://shop.test/", "--out", str(out), *resolve_args(site)],
+        [
+            "--policy",
+            str(scan_policy),
+            "scan",
+            "http://shop.test/",
+            "--out",
+            str(out),
+            "--suggest-policy",
+            *resolve_args(site),
+        ],
         env={"XDG_DATA_HOME": str(out.parent / "xdg"), "COLUMNS": "200"},
     )
     # The shop breaks the rules on purpose: the scan says so in its exit code (docs/scanner.md).

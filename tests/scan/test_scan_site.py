@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from consentgate.scan import ScanOptions, scan_site
 
 from .conftest import require_chromium
-from .site import EXEMPT, EXPECTED, HOSTS_BEFORE_CONSENT, NEVER
+from .site import EXEMPT, EXPECTED, HOSTS_BEFORE_CONSENT, NEVER, POLICY_WEB
 
 pytestmark = pytest.mark.slow
 
@@ -146,6 +147,8 @@ def test_cli_writes_an_html_report_and_prints_a_summary(scanned: dict[str, Any])
     assert "http://shop.test/products/shoes/red" in html
     assert "violations" in scanned["output"]
     assert "mystery_id" in scanned["output"]  # uncategorised items are named
+    assert "\nweb:\n  trackers:\n" in scanned["output"]  # --suggest-policy
+    assert '- {host: "aff.test", category: "marketing"}' in scanned["output"]
     verdict = scanned["doc"]["verdict"]
     assert verdict["status"] == "violations"
     assert verdict["line"] in scanned["output"].replace("\n", "")
@@ -180,3 +183,33 @@ def test_another_platforms_banner_is_found_by_its_text(site: dict[str, str]) -> 
     # the platform's record of the choice is in no database: unclassified, so a violation until declared
     got = [(v["type"], v["name"], v["phase"]) for v in doc["violations"]]
     assert got == [("unclassified", "cmp_choice", "rejected")]
+
+
+def test_suggested_policy_covers_what_was_found_and_never_whitewashes(scanned: dict[str, Any]) -> None:
+    from typer.testing import CliRunner
+
+    from consentgate.cli import app
+    from consentgate.policy.models import Web
+
+    result = CliRunner().invoke(app, ["scan", "suggest-policy", str(scanned["out"])])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    web = Web.model_validate(yaml.safe_load(text)["web"])  # valid policy, categories included
+    doc = scanned["doc"]
+    trackers = {t.host: t.category.value for t in web.trackers}
+    declared = {t["host"] for t in POLICY_WEB["trackers"]}
+    assert set(trackers) == {h["host"] for h in doc["hosts"]} - declared
+    assert trackers["aff.test"] == "marketing"  # unknown: blocked until someone says otherwise
+    assert trackers["replay.test"] == "functional"
+    cookies = {c.name: c.category.value for c in web.cookies}
+    assert cookies["aff_uid"] == "marketing"
+    assert cookies["YSC"] == "functional"
+    assert "cart_state" not in cookies  # the policy declares it already
+    assert text.count("# REVIEW: unclassified") == sum(
+        1 for x in [*doc["hosts"], *doc["cookies"], *doc["storage"]] if x["category"] == "unknown"
+    )
+    # nothing that needed consent in this scan is suggested as exempt
+    for item in [*doc["cookies"], *doc["storage"]]:
+        name = item.get("name") or item["key"]
+        if item["verdict"] != "exempt" and name in cookies:
+            assert cookies[name] not in ("necessary", "security"), name

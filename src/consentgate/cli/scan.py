@@ -168,6 +168,14 @@ def site(
             show_default=False,
         ),
     ] = None,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-policy",
+            help="Also print the policy's web.trackers and web.cookies entries for what was found, "
+            "e.g. `--suggest-policy`.",
+        ),
+    ] = False,
     fail_on_violations: Annotated[
         bool,
         typer.Option(
@@ -230,6 +238,8 @@ def site(
     report.write_text(render_html(doc), encoding="utf-8")
     _print_summary(env, doc)
     env.note(f"wrote {out} and {report}")
+    if suggest:
+        _print_suggestion(doc)
     verdict = doc["verdict"]
     style = {"clean": "green", "violations": "bold red", "incomplete": "bold yellow"}[verdict["status"]]
     env.out.print(Text(verdict["line"], style=style))
@@ -276,6 +286,27 @@ def _print_summary(env: CliEnv, doc: dict[str, Any]) -> None:
                 style="yellow",
             )
         )
+
+
+def _print_suggestion(doc: dict[str, Any]) -> None:
+    from consentgate.scan.suggest import render_yaml, suggest_policy
+
+    typer.echo(render_yaml(suggest_policy(doc), doc["site"]), nl=False)
+
+
+def suggest_policy(
+    scan: Annotated[Path, typer.Argument(metavar="SCAN", help="A scan file, e.g. `scan.json`.")],
+) -> None:
+    """Print the policy's `web.trackers` and `web.cookies` entries for what a scan found, as YAML to
+    paste into the policy, so the banner blocks what the site really loads. Unknown items are
+    suggested as `marketing` and third-party items the database calls necessary as `functional`,
+    each under a `# REVIEW:` comment: a suggestion never turns a violation into a pass.
+
+    Example:
+
+        consentgate scan suggest-policy scan.json >> web-entries.yaml
+    """
+    _print_suggestion(_load_scan(scan))
 
 
 def diff(
@@ -487,6 +518,7 @@ def register(app: typer.Typer) -> None:
     scan_app.command("diff")(diff)
     scan_app.command("report")(report)
     scan_app.command("declaration")(declaration)
+    scan_app.command("suggest-policy")(suggest_policy)
     cookies_app.command("update")(update)
     cookies_app.command("lookup")(lookup)
     app.add_typer(scan_app, name="scan")
