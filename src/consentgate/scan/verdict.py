@@ -54,11 +54,16 @@ class _Graph:
         return max(candidates, key=len) if candidates else None
 
     def setters(self, item: dict[str, Any]) -> set[str]:
-        urls: list[str | None] = [item.get("set_by"), item.get("domain")]
-        urls += [x.get(k) for x in item.get("set_by_all", []) for k in ("url", "script")]
-        if item.get("party") == "third" and "origin" in item:
-            urls.append(item["origin"])
-        return {h for u in urls if (h := self.host_for(u)) is not None}
+        return {h for u in _writers(item) if (h := self.host_for(u)) is not None}
+
+
+def _writers(item: dict[str, Any]) -> list[str]:
+    """URLs and domains behind an item: its setters' responses and scripts, its third-party home."""
+    urls: list[str | None] = [item.get("set_by"), item.get("domain")]
+    urls += [x.get(k) for x in item.get("set_by_all", []) for k in ("url", "script")]
+    if item.get("party") == "third" and "origin" in item:
+        urls.append(item["origin"])
+    return [u for u in urls if u]
 
 
 def _declared(source: str) -> bool:
@@ -137,14 +142,13 @@ def judge(
     site: str, cookies: list[dict[str, Any]], storage: list[dict[str, Any]], hosts: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """Set ``verdict``/``verdict_reason`` on every item and return the violations, unclassified first."""
-    graph = _Graph(site, hosts)
     out = []
     items = [("cookie", c["name"], c["domain"], c) for c in cookies]
     items += [("storage", s["key"], s["origin"], s) for s in storage]
     items += [("request", None, h["host"], h) for h in hosts]
     for kind, name, host, item in items:
         evidence = item.pop("_evidence")
-        writers = set() if kind == "request" else _third_writers(graph, item)
+        writers = set() if kind == "request" else _third_writers(site, item)
         item["verdict"], item["verdict_reason"] = verdict(item, writers)
         if item["verdict"] == EXEMPT_VERDICT:
             continue
@@ -170,17 +174,10 @@ def judge(
     return out
 
 
-def _third_writers(graph: _Graph, item: dict[str, Any]) -> set[str]:
+def _third_writers(site: str, item: dict[str, Any]) -> set[str]:
     """Third parties that wrote the item: its domain or origin, a response or a script of theirs."""
-    found = graph.setters(item)
-    urls: list[str | None] = [item.get("set_by")]
-    urls += [x.get(k) for x in item.get("set_by_all", []) for k in ("url", "script")]
-    urls.append(item.get("domain") or item.get("origin"))
-    site = graph.site
-    for u in urls:
-        if u and party(host_of(u) if "://" in u else u.lstrip("."), site) == "third":
-            found.add(host_of(u) if "://" in u else u.lstrip("."))
-    return found
+    hosts = {host_of(u) if "://" in u else u.lower().lstrip(".") for u in _writers(item)}
+    return {h for h in hosts if h and party(h, site) == "third"}
 
 
 def overall(
