@@ -281,8 +281,8 @@ def _print_summary(env: CliEnv, doc: dict[str, Any]) -> None:
     if unknown:
         env.out.print(
             Text(
-                "Uncategorised (categorise them under web.cookies / web.trackers in the policy): "
-                + ", ".join(unknown),
+                "Uncategorised (categorise them under web.cookies / web.trackers in the policy; "
+                "`consentgate scan suggest-policy SCAN` drafts the entries): " + ", ".join(unknown),
                 style="yellow",
             )
         )
