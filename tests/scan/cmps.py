@@ -26,6 +26,7 @@ DIST = {
     "/dist/klaro/klaro.js": "klaro/dist/klaro.js",
     "/dist/osano/cookieconsent.min.js": "cookieconsent/build/cookieconsent.min.js",
     "/dist/osano/cookieconsent.min.css": "cookieconsent/build/cookieconsent.min.css",
+    "/dist/tarteaucitron/tarteaucitron.js": "tarteaucitronjs/tarteaucitron.js",
 }
 LOAD_GA = "function loadGa(){var s=document.createElement('script');s.src='http://analytics.test/ga.js';" \
     "document.head.appendChild(s);}"  # fmt: skip
@@ -94,15 +95,37 @@ window.cookieconsent.initialise({{
 }});
 </script></body></html>"""
 
+TARTEAUCITRON = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>tarteaucitron</title>
+<script src="/dist/tarteaucitron/tarteaucitron.js"></script></head><body><p>tarteaucitron</p>
+<script>
+tarteaucitron.init({hashtag: "#tarteaucitron", cookieName: "tarteaucitron", orientation: "middle",
+  highPrivacy: true, AcceptAllCta: true, DenyAllCta: true, showAlertSmall: false, cookieslist: false,
+  mandatory: true, useExternalCss: false});
+tarteaucitron.services.exampleanalytics = {
+  key: "exampleanalytics", type: "analytic", name: "Example Analytics", needConsent: true,
+  uri: "https://www.example.com/privacy", cookies: ["_ga", "_gid"],
+  js: function () { tarteaucitron.addScript("http://analytics.test/ga.js"); }
+};
+(tarteaucitron.job = tarteaucitron.job || []).push("exampleanalytics");
+</script></body></html>"""
+TARTEAUCITRON_DIR = MODULES / "tarteaucitronjs"
+
+
 PAGES = {
     "/vanilla/": _vanilla(necessary_on_first_layer=True),
     "/vanilla-second-layer/": _vanilla(necessary_on_first_layer=False),
     "/klaro/": KLARO,
     "/cookieconsent/": OSANO,
+    "/tarteaucitron/": TARTEAUCITRON,
 }
 
 
 def cmp_route(path: str) -> Response:
+    if path.startswith("/dist/tarteaucitron/"):  # it loads its languages and services itself
+        file = (TARTEAUCITRON_DIR / path.removeprefix("/dist/tarteaucitron/")).resolve()
+        if file.is_relative_to(TARTEAUCITRON_DIR.resolve()) and file.is_file():
+            kind = "text/css" if path.endswith(".css") else "application/javascript"
+            return Response(200, file.read_text(encoding="utf-8"), kind)
     if path in DIST:
         file = MODULES / DIST[path]
         kind = "text/css" if path.endswith(".css") else "application/javascript"

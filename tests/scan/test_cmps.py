@@ -38,6 +38,7 @@ def _scan(site: dict[str, str], path: str) -> dict[str, Any]:
         ("/vanilla-second-layer/", "vanilla-cookieconsent", 2),  # reject only in the preferences
         ("/klaro/", "klaro", 1),  # "That's ok" and "I decline"
         ("/cookieconsent/", "cookieconsent", 1),  # Osano's cookieconsent, opt-in
+        ("/tarteaucitron/", "tarteaucitron", 1),  # loads its languages and services from its folder
     ],
 )
 def test_both_choices_are_pressed_on_a_real_cmp(

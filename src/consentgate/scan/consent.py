@@ -41,6 +41,7 @@ BANNERS: list[tuple[str, str]] = [
     ("vanilla-cookieconsent", "#cc-main .cm"),
     ("vanilla-cookieconsent", "#cc-main .pm"),
     ("borlabs", "#BorlabsCookieBox"),
+    ("tarteaucitron", "#tarteaucitronAlertBig"),
     ("axeptio", "#axeptio_overlay"),
 ]
 
@@ -66,6 +67,7 @@ CMP_SELECTORS: dict[str, list[tuple[str, str]]] = {
         ("vanilla-cookieconsent", "#cc-main .cm__btn[data-role='all']"),
         ("cookieconsent", "[data-cc='accept-all']"),
         ("borlabs", "a._brlbs-btn-accept-all"),
+        ("tarteaucitron", "#tarteaucitronPersonalize2"),
         ("axeptio", "#axeptio_btn_acceptAll"),
         ("sourcepoint", "button.sp_choice_type_11"),
     ],
@@ -87,6 +89,7 @@ CMP_SELECTORS: dict[str, list[tuple[str, str]]] = {
         ("vanilla-cookieconsent", "#cc-main .cm__btn[data-role='necessary']"),
         ("cookieconsent", "[data-cc='accept-necessary']"),
         ("borlabs", "a._brlbs-refuse-btn"),
+        ("tarteaucitron", "#tarteaucitronAllDenied2"),
         ("axeptio", "#axeptio_btn_dismiss"),
         ("sourcepoint", "button.sp_choice_type_13"),
     ],
@@ -102,6 +105,7 @@ SETTINGS_SELECTORS: list[tuple[str, str]] = [
     ("klaro", ".klaro .cookie-notice .cn-learn-more"),
     ("vanilla-cookieconsent", "#cc-main .cm__btn[data-role='show']"),
     ("cookieconsent", "[data-cc='show-preferencesModal']"),
+    ("tarteaucitron", "#tarteaucitronCloseAlert"),
 ]
 SECOND_LAYER: dict[str, list[tuple[str, str]]] = {
     "accept": [
@@ -109,6 +113,7 @@ SECOND_LAYER: dict[str, list[tuple[str, str]]] = {
         ("didomi", "#btn-toggle-agree"),
         ("klaro", ".klaro .cookie-modal .cm-btn-accept-all"),
         ("vanilla-cookieconsent", "#cc-main .pm__btn[data-role='all']"),
+        ("tarteaucitron", "#tarteaucitronAllAllowed"),
     ],
     "reject": [
         ("onetrust", ".ot-pc-refuse-all-handler"),
@@ -121,6 +126,7 @@ SECOND_LAYER: dict[str, list[tuple[str, str]]] = {
         ("klaro", ".klaro .cookie-modal .cm-btn-decline"),
         ("vanilla-cookieconsent", "#cc-main .pm__btn[data-role='necessary']"),
         ("vanilla-cookieconsent", "#cc-main .pm__btn[data-role='save']"),
+        ("tarteaucitron", "#tarteaucitronAllDenied"),
     ],
 }
 
