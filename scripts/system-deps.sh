@@ -36,3 +36,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "system-deps: without it the browser tests are skipped locally and fail in CI" >&2
   fi
 fi
+
+# Node.js/npm: the scanner's tests install released consent platforms from the npm registry
+# (tests/scan/cmp/package-lock.json, `npm ci` by the tests when node_modules is missing).
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+    echo "system-deps: installing Node.js and npm (apt-get) for the scanner's consent-platform tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "system-deps: npm not found; install the 'nodejs' and 'npm' packages" >&2
+    echo "system-deps: without them the consent-platform tests are skipped locally and fail in CI" >&2
+  fi
+fi

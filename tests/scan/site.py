@@ -9,6 +9,10 @@ ads.test       127.0.0.3   an ad pixel (ungated: the bug to find) and a retarget
 video.test     127.0.0.4   an embedded player in an iframe (ungated)
 cdn.test       127.0.0.5   a widget library the policy declares necessary
 other.test     127.0.0.6   another site whose banner is not consentgate's (a generic CMP)
+replay.test    127.0.0.7   a session-replay vendor (ungated): "Functional" cookies in the Open
+                           Cookie Database, its own cookie, local storage, IndexedDB, a beacon
+aff.test       127.0.0.8   an affiliate network nobody lists, on the product pages only
+cmp.test       127.0.0.9   pages using the released npm packages of open-source CMPs (test_cmps.py)
 =============  ==========  ===============================================================
 
 ``EXPECTED`` is the ground truth: every cookie and storage key the site sets, with its phases and
@@ -31,12 +35,15 @@ HOSTS = {
     "video.test": "127.0.0.4",
     "cdn.test": "127.0.0.5",
     "other.test": "127.0.0.6",
+    "replay.test": "127.0.0.7",
+    "aff.test": "127.0.0.8",
+    "cmp.test": "127.0.0.9",
 }
 ALL = ["no_consent", "rejected", "accepted"]
 
 # name -> (phases, category, party); storage keys are prefixed with their kind.
 EXPECTED: dict[str, tuple[list[str], str, str]] = {
-    "PHPSESSID": (ALL, "necessary", "first"),  # Set-Cookie on every page
+    "PHPSESSID": (ALL, "functional", "first"),  # Set-Cookie on every page; "Functional" in the database
     "consentgate_consent": (["rejected", "accepted"], "necessary", "first"),  # after the click
     "_ga": (["accepted"], "analytics", "first"),  # gated tag, document.cookie
     "_gid": (["accepted"], "analytics", "first"),
@@ -46,14 +53,29 @@ EXPECTED: dict[str, tuple[list[str], str, str]] = {
     "_gcl_au": (ALL, "marketing", "first"),  # Set-Cookie on a deep page only
     "_pk_id.1.a1b2": (ALL, "analytics", "first"),  # wildcard row, on a page only a script links
     "VISITOR_INFO1_LIVE": (ALL, "marketing", "third"),  # iframe document's Set-Cookie
-    "YSC": (ALL, "necessary", "third"),  # iframe script
+    "YSC": (ALL, "functional", "third"),  # iframe script: a third party's, so it needs consent
     "widget_state": (ALL, "necessary", "third"),  # cdn.test response; policy says cdn.test is necessary
     "mystery_id": (ALL, "unknown", "first"),  # nobody knows it
     "_clck": (ALL, "analytics", "first"),  # written by a timer 1.5 s after the page loaded
     "localStorage:ajs_anonymous_id": (ALL, "analytics", "first"),  # sitemap-only page
     "sessionStorage:cart_state": (ALL, "necessary", "first"),  # the policy names it
     "localStorage:_hjid": (["accepted"], "analytics", "first"),  # gated tag
+    # the session-replay vendor: database rows say "Functional"; what it alone sets inherits that
+    "_hjTLDTest": (ALL, "functional", "first"),
+    "_hjAbsoluteSessionInProgress": (ALL, "functional", "first"),
+    "rp_uid": (ALL, "functional", "third"),  # Set-Cookie of replay.js's own response
+    "localStorage:_hjLocalStorageTest": (ALL, "functional", "first"),
+    "indexedDB:replay-buffer": (ALL, "functional", "first"),
+    # the affiliate script on the product pages: nobody knows the network, so its items are unknown
+    "aff_ref": (ALL, "unknown", "first"),  # document.cookie of aff.js
+    "aff_uid": (ALL, "unknown", "third"),  # Set-Cookie of the click pixel aff.js requests
+    "_uetsid": (ALL, "marketing", "first"),  # an inline script, no tag manager, no consent check
 }
+# Exempt before consent: first-party and set by the site, declared by the policy, or the choice itself.
+EXEMPT = {"PHPSESSID", "consentgate_consent", "widget_state", "sessionStorage:cart_state"}
+# Third-party hosts contacted before consent, and whether anyone knows what they are.
+HOSTS_BEFORE_CONSENT = {"ads.test": "marketing", "video.test": "marketing", "cdn.test": "necessary",
+                        "replay.test": "functional", "aff.test": "unknown"}  # fmt: skip
 NEVER = {"private_marker"}  # set only under /private/, which robots.txt disallows
 
 POLICY_WEB = {
@@ -126,6 +148,20 @@ OTHER_CMP_JS = r"""
 """
 
 
+AFFILIATE = '<script src="http://aff.test/aff.js"></script>'
+REPLAY_JS = r"""
+document.cookie = "_hjTLDTest=1; path=/";
+document.cookie = "_hjAbsoluteSessionInProgress=0; path=/; max-age=1800";
+localStorage.setItem("_hjLocalStorageTest", "1");
+var open = indexedDB.open("replay-buffer", 1);
+open.onupgradeneeded = function () { open.result.createObjectStore("events"); };
+open.onsuccess = function () {
+  open.result.close();
+  navigator.sendBeacon("http://replay.test/rec", JSON.stringify({events: 3}));
+};
+"""
+
+
 def _page(title: str, body: str, *, extra_head: str = "") -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <script src="/static/banner.js"></script>
@@ -133,6 +169,7 @@ def _page(title: str, body: str, *, extra_head: str = "") -> str:
 <script type="text/plain" data-consent="analytics" data-src="http://analytics.test/ga.js"></script>
 <script type="text/plain" data-consent="marketing" data-src="http://ads.test/retarget.js"></script>
 <script src="http://cdn.test/widget.js"></script>
+<script src="http://replay.test/replay.js"></script>
 {extra_head}</head><body><nav><a href="/">Home</a> <a href="/products/">Products</a>
 <a href="/about">About</a></nav><main>{body}</main></body></html>"""
 
@@ -165,10 +202,16 @@ class ShopSite:
             ),
             "/products/": _page(
                 "Products",
-                '<a href="/products/shoes/">Shoes</a>'
+                extra_head=AFFILIATE,
+                body='<a href="/products/shoes/">Shoes</a>'
                 "<script>setTimeout(function () { document.cookie = '_clck=1|2; path=/'; }, 1500);</script>",
             ),
-            "/products/shoes/": _page("Shoes", '<a href="/products/shoes/red">Red shoes</a>'),
+            "/products/shoes/": _page(
+                "Shoes",
+                '<a href="/products/shoes/red">Red shoes</a>'
+                "<script>document.cookie='_uetsid=0a1b; path=/; max-age=86400';</script>",
+                extra_head=AFFILIATE,
+            ),
             "/products/shoes/red": _page("Red shoes", "<p>Deep page, sets a marketing cookie.</p>"),
             "/about": _page(
                 "About",
@@ -223,6 +266,21 @@ class ShopSite:
             return Response(200, "fetch('http://cdn.test/state');", "application/javascript")
         if host == "cdn.test" and path == "/state":
             return Response(200, "{}", "application/json", ("widget_state=1; Path=/",))
+        if host == "replay.test" and path == "/replay.js":
+            return Response(
+                200, REPLAY_JS, "application/javascript", ("rp_uid=r1; Path=/; Max-Age=31536000",)
+            )
+        if host == "replay.test" and path == "/rec":
+            return Response(204, "", "text/plain")
+        if host == "aff.test" and path == "/aff.js":
+            js = "document.cookie='aff_ref=p42; path=/; max-age=2592000'; new Image().src='http://aff.test/click.gif';"
+            return Response(200, js, "application/javascript")
+        if host == "aff.test" and path == "/click.gif":
+            return Response(200, "GIF89a", "image/gif", ("aff_uid=u7; Path=/; Max-Age=2592000",))
+        if host == "cmp.test":
+            from .cmps import cmp_route  # cmps.py builds on this module
+
+            return cmp_route(path)
         if host == "analytics.test" and path == "/collect":
             return Response(204, "", "text/plain")
         return Response(404, "not found", "text/plain")

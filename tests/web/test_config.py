@@ -307,3 +307,26 @@ def test_policy_web_keys_are_checked() -> None:
     )
     policy = parse_policy_text(ok)
     assert policy.web.consent_mode == {"train_support_chatbot": ["functionality_storage"]}
+
+
+def test_functional_trackers_are_blocked_until_personalisation_is_allowed() -> None:
+    from consentgate.policy.models import Policy
+    from consentgate.web.config import blocked_hosts, cookie_patterns
+
+    policy = Policy.model_validate(
+        {
+            "organization": {"name": "Example Ltd", "contact": "privacy@example.com"},
+            "web": {
+                "trackers": [{"host": "replay.example.net", "category": "functional"}],
+                "cookies": [{"name": "_hjTLDTest", "category": "functional"}],
+            },
+            "purposes": [
+                {"id": "prefs", "title": "Preferences", "kind": "personalisation", "basis": {"*": "opt_out"}},
+                {"id": "stats", "title": "Statistics", "kind": "analytics", "basis": {"*": "opt_out"}},
+            ],
+        }
+    )
+    prefs, stats = policy.purposes
+    assert blocked_hosts(policy, prefs) == ["replay.example.net"]
+    assert blocked_hosts(policy, stats) == []
+    assert cookie_patterns(policy, prefs) == ["^_hjTLDTest$"]

@@ -21,7 +21,8 @@ from typer.core import TyperGroup
 from consentgate.cli._shared import CliEnv, env_of
 from consentgate.errors import BadInput
 
-EXIT_GATE = 3  # scan diff: a new violation or uncategorised tracker (1 stays "error", 2 "usage")
+EXIT_GATE = 3  # scan: violations found; scan diff: a new one (1 stays "error", 2 "usage")
+EXIT_INCOMPLETE = 4  # scan: no violations seen, but a phase's banner was not pressed: no clean verdict
 
 
 class _DefaultToSite(TyperGroup):
@@ -167,11 +168,20 @@ def site(
             show_default=False,
         ),
     ] = None,
+    suggest: Annotated[
+        bool,
+        typer.Option(
+            "--suggest-policy",
+            help="Also print the policy's web.trackers and web.cookies entries for what was found, "
+            "e.g. `--suggest-policy`.",
+        ),
+    ] = False,
     fail_on_violations: Annotated[
         bool,
         typer.Option(
             "--fail-on-violations",
-            help="Exit 3 when there is any violation or uncategorised tracker, e.g. for a first CI run.",
+            help="Kept for old scripts: `scan` always exits 3 when there is any violation "
+            "(unclassified items included), e.g. `--fail-on-violations`.",
         ),
     ] = False,
 ) -> None:
@@ -179,7 +189,11 @@ def site(
     “accept all” — and record every cookie, storage key and third-party request, categorised, with
     the violations: anything not strictly necessary before consent or after rejecting.
 
-    Writes the scan as JSON (--out) and an HTML report next to it; prints a summary.
+    Writes the scan as JSON (--out) and an HTML report next to it; prints a summary and a one-line
+    verdict. Exit codes: 0 no violations and every phase's banner pressed; 3 violations (anything
+    not exempt before consent or after “reject all”, unclassified items included); 4 no violations
+    seen but a phase's banner was not found or not pressed, so no clean verdict is possible; 1 an
+    error.
 
     Example:
 
@@ -224,11 +238,16 @@ def site(
     report.write_text(render_html(doc), encoding="utf-8")
     _print_summary(env, doc)
     env.note(f"wrote {out} and {report}")
-    if fail_on_violations:
-        unknown = [c for c in doc["cookies"] if c["category"] == "unknown"]
-        unknown += [h for h in doc["hosts"] if h["category"] == "unknown"]
-        if doc["violations"] or unknown:
-            raise typer.Exit(EXIT_GATE)
+    if suggest:
+        _print_suggestion(doc)
+    verdict = doc["verdict"]
+    style = {"clean": "green", "violations": "bold red", "incomplete": "bold yellow"}[verdict["status"]]
+    env.out.print(Text(verdict["line"], style=style))
+    del fail_on_violations  # the exit code says it always now
+    if verdict["status"] == "violations":
+        raise typer.Exit(EXIT_GATE)
+    if verdict["status"] == "incomplete":
+        raise typer.Exit(EXIT_INCOMPLETE)
 
 
 def _print_summary(env: CliEnv, doc: dict[str, Any]) -> None:
@@ -240,16 +259,13 @@ def _print_summary(env: CliEnv, doc: dict[str, Any]) -> None:
             f"({doc['duration_s']} s)"
         )
     )
-    for phase, info in doc["phases"].items():
-        if info["action"] and info["banner"] is None:
-            env.out.print(Text(f"  {phase}: no {info['action']} button found; pages loaded without a choice",
-                               style="yellow"))  # fmt: skip
     if doc["violations"]:
         table = Table(title="Violations", title_justify="left")
-        for col in ("kind", "name / host", "category", "phase", "page", "caused by"):
+        for col in ("type", "kind", "name / host", "category", "phase", "page", "caused by"):
             table.add_column(col, overflow="fold")
         for v in doc["violations"][:50]:
             table.add_row(
+                v.get("type", "needs_consent"),
                 v["kind"],
                 v.get("name") or v["host"],
                 v["category"],
@@ -265,11 +281,32 @@ def _print_summary(env: CliEnv, doc: dict[str, Any]) -> None:
     if unknown:
         env.out.print(
             Text(
-                "Uncategorised (categorise them under web.cookies / web.trackers in the policy): "
-                + ", ".join(unknown),
+                "Uncategorised (categorise them under web.cookies / web.trackers in the policy; "
+                "`consentgate scan suggest-policy SCAN` drafts the entries): " + ", ".join(unknown),
                 style="yellow",
             )
         )
+
+
+def _print_suggestion(doc: dict[str, Any]) -> None:
+    from consentgate.scan.suggest import render_yaml, suggest_policy
+
+    typer.echo(render_yaml(suggest_policy(doc), doc["site"]), nl=False)
+
+
+def suggest_policy(
+    scan: Annotated[Path, typer.Argument(metavar="SCAN", help="A scan file, e.g. `scan.json`.")],
+) -> None:
+    """Print the policy's `web.trackers` and `web.cookies` entries for what a scan found, as YAML to
+    paste into the policy, so the banner blocks what the site really loads. Unknown items are
+    suggested as `marketing` and third-party items the database calls necessary as `functional`,
+    each under a `# REVIEW:` comment: a suggestion never turns a violation into a pass.
+
+    Example:
+
+        consentgate scan suggest-policy scan.json >> web-entries.yaml
+    """
+    _print_suggestion(_load_scan(scan))
 
 
 def diff(
@@ -481,6 +518,7 @@ def register(app: typer.Typer) -> None:
     scan_app.command("diff")(diff)
     scan_app.command("report")(report)
     scan_app.command("declaration")(declaration)
+    scan_app.command("suggest-policy")(suggest_policy)
     cookies_app.command("update")(update)
     cookies_app.command("lookup")(lookup)
     app.add_typer(scan_app, name="scan")

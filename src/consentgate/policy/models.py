@@ -87,6 +87,7 @@ class TrackingCategory(StrEnum):
 
     NECESSARY = "necessary"
     SECURITY = "security"
+    FUNCTIONAL = "functional"  # needs consent unless first-party and set by the site itself
     ANALYTICS = "analytics"
     MARKETING = "marketing"
     PERSONALISATION = "personalisation"

@@ -3,10 +3,12 @@
 ::
 
     scan_site(url, options)          crawl in real Chromium (crawler.py, observe.py, consent.py)
-        → scan document (dict)       merged, categorised, with violations (results.py, knowledge.py)
+        → scan document (dict)       merged, categorised (results.py, knowledge.py), with
+                                     conservative verdicts and the one-line verdict (verdict.py)
     render_html(doc)                 the human-readable report (report.py)
     declaration_html / _markdown     the cookie declaration, per language (declaration.py)
     diff_scans(old, new)             what changed between two scans; gates CI (diff.py)
+    suggest_policy(doc)              web.trackers / web.cookies for what was found (suggest.py)
 
 The browser part needs Playwright (``pip install 'consentgate[scan]'``) and a Chromium; everything
 that reads a scan document works without them.

@@ -6,6 +6,11 @@ vendors set, so the profile's ``cookie_controls_mode`` is written as "allow" bef
 Cookies the browser still refuses (``SameSite`` rules on plain HTTP) are read from the
 ``Set-Cookie`` headers instead (see observe.py).
 
+The scan presents as an ordinary browser: ``--disable-blink-features=AutomationControlled`` keeps
+``navigator.webdriver`` false and the user agent names Chrome, not "HeadlessChrome". Consent
+platforms hide their banner from automated browsers (vanilla-cookieconsent's ``hideFromBots`` is on
+by default), and a scan that never sees the banner cannot test a choice.
+
 Site isolation is switched off so that cross-site iframes stay in the page's own target: one
 DevTools session per tab then sees the requests of every frame in it.
 """
@@ -14,7 +19,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +33,7 @@ BASE_ARGS = (
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
+    "--disable-blink-features=AutomationControlled",
     "--disable-site-isolation-trials",
     "--disable-features=IsolateOrigins,site-per-process",
 )
@@ -50,6 +58,24 @@ def chromium_path(explicit: str | None = None) -> str:
             "(scripts/system-deps.sh does) or pass --chromium PATH (env CONSENTGATE_CHROMIUM)"
         )
     return found
+
+
+def user_agent(executable: str) -> str:
+    """The user agent desktop Chrome on Linux sends, for this Chromium's major version.
+
+    Chrome's reduced user agent carries only the major version (``Chrome/131.0.0.0``), so nothing
+    more is needed to look ordinary; headless mode would otherwise say ``HeadlessChrome``.
+    """
+    try:
+        out = subprocess.run([executable, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    m = re.search(r"(\d+)\.\d+\.\d+\.\d+", out)
+    major = m.group(1) if m else "131"
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{major}.0.0.0 Safari/537.36"
+    )
 
 
 def resolver_rules(resolve: dict[str, str]) -> str | None:

@@ -26,8 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from consentgate.errors import BadInput
-from consentgate.scan.browser import chromium_path, launch_args, prepare_profile, require_playwright
-from consentgate.scan.consent import ConsentClick, press
+from consentgate.scan.browser import (
+    chromium_path,
+    launch_args,
+    prepare_profile,
+    require_playwright,
+    user_agent,
+)
+from consentgate.scan.consent import BannerOutcome, press
 from consentgate.scan.observe import PageObserver, Sighting
 from consentgate.scan.robots import Robots, parse_robots, sitemap_locations
 from consentgate.scan.sites import host_of, in_scope, looks_like_page, normalise, origin_of
@@ -54,9 +60,12 @@ _LINKS = """
 }
 """
 _STORAGE = """
-() => {
+async () => {
   const keys = (name) => { try { return Object.keys(window[name]); } catch (e) { return []; } };
-  return {href: location.href, localStorage: keys("localStorage"), sessionStorage: keys("sessionStorage")};
+  let databases = [];
+  try { databases = (await indexedDB.databases()).map((d) => d.name).filter(Boolean); } catch (e) { }
+  return {href: location.href, localStorage: keys("localStorage"), sessionStorage: keys("sessionStorage"),
+          indexedDB: databases};
 }
 """
 
@@ -113,7 +122,7 @@ class RawScan:
     visits: list[PageVisit] = field(default_factory=list)
     pages: list[PageVisit] = field(default_factory=list)  # the no_consent crawl, in BFS order
     skipped: list[dict[str, str]] = field(default_factory=list)
-    clicks: dict[str, ConsentClick | None] = field(default_factory=dict)
+    clicks: dict[str, BannerOutcome | None] = field(default_factory=dict)
     sightings: list[Sighting] = field(default_factory=list)
     robots: dict[str, Any] = field(default_factory=dict)
 
@@ -183,19 +192,19 @@ class _Phase:
 
     async def visit(
         self, visit: PageVisit, *, links: bool = False, consent: str | None = None
-    ) -> tuple[list[str], ConsentClick | None]:
+    ) -> tuple[list[str], BannerOutcome | None]:
         async with self.tabs:
             return await self._visit(visit, links=links, consent=consent)
 
     async def _visit(
         self, visit: PageVisit, *, links: bool, consent: str | None
-    ) -> tuple[list[str], ConsentClick | None]:
+    ) -> tuple[list[str], BannerOutcome | None]:
         api = require_playwright()
         tab = await self._tab()
         page = tab.page
         obs = tab.obs = PageObserver(self.name, visit.url)
         found: list[str] = []
-        click: ConsentClick | None = None
+        click: BannerOutcome | None = None
         try:
             try:
                 response = await page.goto(
@@ -207,7 +216,7 @@ class _Phase:
             await self._settle(page, obs)
             if consent is not None and visit.error is None:
                 click = await press(page, consent, self.opts.banner_timeout_s)
-                if click is not None:
+                if click.pressed:
                     await self._after_click(page, obs)
             try:
                 visit.title = (await page.title())[:200] or None
@@ -276,7 +285,7 @@ class _Phase:
             href = str(state.get("href", ""))
             if not href.startswith("http"):
                 continue
-            for kind in ("localStorage", "sessionStorage"):
+            for kind in ("localStorage", "sessionStorage", "indexedDB"):
                 for key in state.get(kind, []):
                     self.scan.sightings.append(
                         Sighting(
@@ -351,10 +360,12 @@ class Crawler:
         self.scan = RawScan(start_url=start, options=options, started_at=datetime.now(UTC))
         self.progress = progress or (lambda phase, done, total: None)
         self._tmp: list[tempfile.TemporaryDirectory[str]] = []
+        self._user_agent: str | None = None
 
     async def run(self) -> RawScan:
         api = require_playwright()
         executable = chromium_path(self.scan.options.chromium)
+        self._user_agent = user_agent(executable)
         tabs = asyncio.Semaphore(max(1, self.scan.options.concurrency))
         async with api.async_playwright() as pw:
             contexts = await asyncio.gather(*(self._launch(pw, executable) for _ in PHASES))
@@ -384,6 +395,7 @@ class Crawler:
             headless=True,
             args=launch_args(opts.resolve),
             locale=opts.locale,
+            user_agent=self._user_agent,
             viewport={"width": 1280, "height": 900},
             service_workers="allow",
         )

@@ -2,9 +2,9 @@
 new and resolved violations.
 
 The gate (``consentgate scan diff`` exits 3) fails when the new scan has a violation the old one
-did not, or an uncategorised tracker: a cookie, or a third-party host, whose category is
-``unknown`` and that was not there (or not unknown) before. Uncategorised first-party storage keys
-are listed but do not fail the gate: apps keep their own state there all the time.
+did not — unclassified items before consent are violations of their own kind (verdict.py), so they
+fail it too — or an uncategorised tracker: a cookie, or a third-party host, whose category is
+``unknown`` and that was not there (or not unknown) before, even if it appeared only after consent.
 """
 
 from __future__ import annotations

@@ -84,6 +84,15 @@
     return setItem.apply(this, arguments);
   };
 
+  // indexedDB.open(name): the database name is the key (session-replay vendors buffer recordings there)
+  if (window.IDBFactory && IDBFactory.prototype.open) {
+    const open = IDBFactory.prototype.open;
+    IDBFactory.prototype.open = function (name) {
+      send({ t: "storage", kind: "indexedDB", key: String(name).slice(0, 512), stack: stack() });
+      return open.apply(this, arguments);
+    };
+  }
+
   // Resources pointed at by scripts: img/iframe/script/embed src, whether by property or attribute.
   const absolute = (value) => {
     try { return new URL(String(value), document.baseURI).href; } catch (e) { return null; }

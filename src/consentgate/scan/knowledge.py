@@ -12,7 +12,9 @@ Sources, first match wins:
    categorised by the cookies it sets) say so in ``category_source``.
 
 Categories follow the Open Cookie Database's five, mapped to purpose kinds (specs/standards.md §7):
-Functional (and the stray "Necessary") → ``necessary``, Security → ``security``, Analytics →
+"Functional" → ``functional`` (kept apart from strictly necessary: the database files
+session-replay and preference cookies under it, and those need consent), the stray "Necessary" →
+``necessary``, Security → ``security``, Analytics →
 ``analytics``, Marketing → ``marketing``, Personalization → ``personalisation``.
 """
 
@@ -56,6 +58,7 @@ class Category(StrEnum):
 
     NECESSARY = "necessary"
     SECURITY = "security"
+    FUNCTIONAL = "functional"
     ANALYTICS = "analytics"
     MARKETING = "marketing"
     PERSONALISATION = "personalisation"
@@ -68,6 +71,7 @@ EXEMPT = frozenset({Category.NECESSARY, Category.SECURITY})
 ORDER = (
     Category.NECESSARY,
     Category.SECURITY,
+    Category.FUNCTIONAL,
     Category.PERSONALISATION,
     Category.ANALYTICS,
     Category.MARKETING,
@@ -76,15 +80,16 @@ ORDER = (
 # When several known categories apply (a host setting analytics and marketing cookies), the one that
 # needs consent most strongly wins.
 SEVERITY = {
-    Category.MARKETING: 4,
-    Category.ANALYTICS: 3,
-    Category.PERSONALISATION: 2,
+    Category.MARKETING: 5,
+    Category.ANALYTICS: 4,
+    Category.PERSONALISATION: 3,
+    Category.FUNCTIONAL: 2,
     Category.SECURITY: 1,
     Category.NECESSARY: 0,
 }
 
 OCD_CATEGORIES = {
-    "functional": Category.NECESSARY,
+    "functional": Category.FUNCTIONAL,
     "necessary": Category.NECESSARY,  # 9 rows use it outside the validator's list
     "security": Category.SECURITY,
     "analytics": Category.ANALYTICS,

@@ -21,6 +21,7 @@ PHASE_LABELS = {
 COLOURS = {
     "necessary": "#4c9a5f",
     "security": "#3b7ea1",
+    "functional": "#7a6fb0",
     "personalisation": "#b08a2e",
     "analytics": "#d07a2c",
     "marketing": "#c0392b",
@@ -137,6 +138,7 @@ def render_html(doc: dict[str, Any]) -> str:
             for label, n, bad in cards
         ),
         "</div>",
+        f"<p class='verdict'><b>{_e(doc.get('verdict', {}).get('line', ''))}</b></p>",
         "<h2>Summary</h2>",
         chart_svg(doc),
         "<h2>Consent banner</h2>",
@@ -147,26 +149,31 @@ def render_html(doc: dict[str, Any]) -> str:
         banner = info.get("banner")
         if phase == "no_consent":
             what = "no choice made"
-        elif banner:
-            what = f"pressed {_e(banner.get('selector'))} ({_e(banner.get('via'))})"
+        elif banner and banner.get("pressed", True):
+            layer = " on the second layer" if banner.get("layer") == 2 else ""
+            what = f"pressed {_e(banner.get('selector'))} ({_e(banner.get('via'))}){layer}"
+        elif banner and banner.get("found"):
+            what = "<span class='warn'>banner found, button not pressed: pages loaded without a choice</span>"
         else:
             what = "<span class='warn'>no banner button found: pages were loaded without a choice</span>"
         rows.append([_e(PHASE_LABELS[phase]), what, _e(info.get("pages"))])
     out.append(_table(["phase", "banner", "page loads"], rows, ""))
 
-    out.append("<h2>Violations</h2><p>Items that are not strictly necessary, present before consent or "
-               "after “reject all”.</p>")  # fmt: skip
+    out.append("<h2>Violations</h2><p>Items not known to be exempt, present before consent or after "
+               "“reject all”; unclassified ones (nobody knows what they are) first.</p>")  # fmt: skip
     out.append(
         _table(
-            ["kind", "name / host", "category", "phase", "page", "caused by"],
+            ["type", "kind", "name / host", "category", "phase", "page", "caused by", "why"],
             [
                 [
+                    _e(v.get("type", "needs_consent")),
                     _e(v["kind"]),
                     _e(v.get("name") or v.get("host")),
                     _tag(v["category"]),
                     _e(v["phase"]),
                     f"<span class='url'>{_e(v.get('page'))}</span>",
                     f"<span class='url'>{_e(v.get('cause'))}</span>",
+                    _e(v.get("reason", "")),
                 ]
                 for v in violations
             ],

@@ -16,12 +16,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from consentgate.scan.crawler import PHASES, RawScan
-from consentgate.scan.knowledge import EXEMPT, SEVERITY, Category, KnowledgeBase, Match
+from consentgate.scan.knowledge import Category, KnowledgeBase, Match
 from consentgate.scan.observe import Sighting
 from consentgate.scan.sites import host_of, party, strip_query
+from consentgate.scan.verdict import UNCLASSIFIED, judge, overall, propagate
 
 SCHEMA = "consentgate.scan/1"
-CONSENT_PHASES = ("no_consent", "rejected")  # before consent: only necessary items may appear
 
 
 def _version() -> str:
@@ -63,8 +63,12 @@ def build(raw: RawScan, kb: KnowledgeBase) -> dict[str, Any]:
 
     cookies = _cookies(sightings, kb, site, observed_at)
     storage = _storage(sightings, kb, site)
-    requests, hosts = _requests(sightings, kb, site, cookies, storage)
-    violations = _violations(cookies, storage, hosts)
+    requests, hosts = _requests(sightings, kb, site)
+    propagate(site, cookies, storage, hosts)
+    host_category = {h["host"]: (h["category"], h["category_source"]) for h in hosts}
+    for r in requests:
+        r["category"], r["category_source"] = host_category[r["host"]]
+    violations = judge(site, cookies, storage, hosts)
 
     per_page = _per_page(raw, cookies, storage, hosts, violations)
     unknown = {
@@ -72,8 +76,17 @@ def build(raw: RawScan, kb: KnowledgeBase) -> dict[str, Any]:
         "storage": sum(s["category"] == "unknown" for s in storage),
         "hosts": sum(h["category"] == "unknown" for h in hosts),
     }
+    phases = {
+        name: {
+            "action": {"no_consent": None, "rejected": "reject", "accepted": "accept"}[name],
+            "banner": (click.as_json() if (click := raw.clicks.get(name)) else None),
+            "pages": sum(1 for v in raw.visits if v.phase == name),
+        }
+        for name in PHASES
+    }
     return {
         "schema": SCHEMA,
+        "verdict": overall(violations, phases, len(pages)),
         "tool": {"name": "consentgate", "version": _version()},
         "start_url": raw.start_url,
         "site": site,
@@ -84,14 +97,7 @@ def build(raw: RawScan, kb: KnowledgeBase) -> dict[str, Any]:
         "options": raw.options.as_json(),
         "knowledge_base": kb.provenance.as_json(),
         "robots": raw.robots,
-        "phases": {
-            name: {
-                "action": {"no_consent": None, "rejected": "reject", "accepted": "accept"}[name],
-                "banner": (click.as_json() if (click := raw.clicks.get(name)) else None),
-                "pages": sum(1 for v in raw.visits if v.phase == name),
-            }
-            for name in PHASES
-        },
+        "phases": phases,
         "pages": pages,
         "page_details": per_page,
         "skipped": raw.skipped,
@@ -106,6 +112,7 @@ def build(raw: RawScan, kb: KnowledgeBase) -> dict[str, Any]:
             "storage": len(storage),
             "third_party_hosts": len(hosts),
             "violations": len(violations),
+            "unclassified": sum(v["type"] == UNCLASSIFIED for v in violations),
             "unknown": unknown,
             "by_category": _by_category(cookies, storage),
         },
@@ -131,25 +138,9 @@ def _first(items: list[Sighting]) -> Sighting:
     return next((s for s in items if s.via not in ("jar", "snapshot")), items[0])
 
 
-def _host_match(kb: KnowledgeBase, urls: Iterable[str | None]) -> Match | None:
-    """A host rule for the first of ``urls`` whose host the tracker lists or the policy know."""
-    for url in urls:
-        if url:
-            m = kb.host(host_of(url))
-            if m.known:
-                return m
-    return None
-
-
-def _categorise(kb: KnowledgeBase, name: str, host: str, items: list[Sighting]) -> Match:
-    m = kb.cookie(name, host)
-    if m.known:
-        return m
-    # Not in the database: the host that set it may be a known tracker (a pixel, an ad server).
-    by_host = _host_match(kb, [s.url for s in items if s.via == "header"] + [s.script for s in items])
-    if by_host is not None:
-        return Match(by_host.category, f"host:{by_host.rule}", by_host.platform, None)
-    return m
+def _categorise(kb: KnowledgeBase, name: str, host: str) -> Match:
+    """What the databases and the policy know of the name; hosts add theirs later (verdict.py)."""
+    return kb.cookie(name, host)
 
 
 def _cookies(
@@ -165,7 +156,7 @@ def _cookies(
         jar = next((s for s in items if s.via == "jar"), None)
         attrs = (jar or first).attrs
         expires: datetime | None = attrs.get("expires")
-        match = _categorise(kb, name, domain, items)
+        match = _categorise(kb, name, domain)
         blocked = sorted({r for s in items for r in s.attrs.get("blocked", [])}) if jar is None else []
         out.append(
             {
@@ -210,7 +201,7 @@ def _storage(sightings: list[Sighting], kb: KnowledgeBase, site: str) -> list[di
     for (kind, key, origin), items in groups.items():
         first = _first(items)
         host = host_of(origin)
-        match = _categorise(kb, key, host, items)
+        match = _categorise(kb, key, host)
         out.append(
             {
                 "key": key,
@@ -222,6 +213,7 @@ def _storage(sightings: list[Sighting], kb: KnowledgeBase, site: str) -> list[di
                 "first_seen": first.page,
                 "first_seen_phase": first.phase,
                 "set_by": first.script if first.via == "script" else None,
+                "set_by_all": _setters(items),
                 "pages": len({s.page for s in items}),
                 "_evidence": _evidence(items),
             }
@@ -231,11 +223,7 @@ def _storage(sightings: list[Sighting], kb: KnowledgeBase, site: str) -> list[di
 
 
 def _requests(
-    sightings: list[Sighting],
-    kb: KnowledgeBase,
-    site: str,
-    cookies: list[dict[str, Any]],
-    storage: list[dict[str, Any]],
+    sightings: list[Sighting], kb: KnowledgeBase, site: str
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     by_url: dict[str, list[Sighting]] = defaultdict(list)
     by_host: dict[str, list[Sighting]] = defaultdict(list)
@@ -243,7 +231,7 @@ def _requests(
         if s.kind == "request" and s.host and party(s.host, site) == "third":
             by_url[strip_query(s.name)].append(s)
             by_host[s.host].append(s)
-    host_match = {h: _host_category(kb, h, cookies, storage) for h in by_host}
+    host_match = {h: kb.host(h) for h in by_host}
     requests = []
     for url, items in by_url.items():
         first = items[0]
@@ -277,6 +265,7 @@ def _requests(
                 "initiator": items[0].script,
                 "requests": len(items),
                 "_evidence": _request_evidence(items),
+                "_initiators": {s.script for s in items if s.script},
             }
         )
     hosts.sort(key=lambda h: h["host"])
@@ -289,29 +278,6 @@ def _request_evidence(items: list[Sighting]) -> dict[str, dict[str, str | None]]
         if s.phase not in out:
             out[s.phase] = {"page": s.page, "url": strip_query(s.name), "cause": s.script or s.page}
     return out
-
-
-def _host_category(
-    kb: KnowledgeBase, host: str, cookies: list[dict[str, Any]], storage: list[dict[str, Any]]
-) -> Match:
-    m = kb.host(host)
-    if m.known:
-        return m
-    # Evidence, not a guess: the host set (or its scripts wrote) cookies the database knows.
-    found: set[Category] = set()
-    for item in [*cookies, *storage]:
-        if item["category"] == "unknown" or str(item["category_source"]).startswith("host:"):
-            continue
-        setters = [item.get("set_by")] + [
-            x.get(k) for x in item.get("set_by_all", []) for k in ("url", "script")
-        ]
-        on_host = item.get("domain") == host and item.get("party") == "third"
-        if on_host or any(s and host_of(s) == host for s in setters):
-            found.add(Category(item["category"]))
-    if not found:
-        return m
-    worst = max(found, key=lambda c: SEVERITY.get(c, 0))
-    return Match(worst, "inferred:cookies", None, "Category of the cookies or storage this host sets.")
 
 
 def _evidence(items: list[Sighting]) -> dict[str, dict[str, str | None]]:
@@ -327,37 +293,6 @@ def _evidence(items: list[Sighting]) -> dict[str, dict[str, str | None]]:
                 "url": s.url if known else None,
                 "cause": (s.script or s.url) if known else None,
             }
-    return out
-
-
-def _violations(
-    cookies: list[dict[str, Any]], storage: list[dict[str, Any]], hosts: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Every non-necessary item present before consent or after "reject all", once per phase."""
-    out = []
-    items = [("cookie", c["name"], c["domain"], c) for c in cookies]
-    items += [("storage", s["key"], s["origin"], s) for s in storage]
-    items += [("request", None, h["host"], h) for h in hosts]
-    for kind, name, host, item in items:
-        evidence = item.pop("_evidence")
-        if item["category"] == "unknown" or Category(item["category"]) in EXEMPT:
-            continue
-        for phase in CONSENT_PHASES:
-            e = evidence.get(phase)
-            if e is None:
-                continue
-            out.append(
-                {
-                    "kind": kind,
-                    "name": name,
-                    "host": host,
-                    "category": item["category"],
-                    "phase": phase,
-                    "page": e["page"],
-                    "cause": e["cause"],
-                    "url": e["url"],
-                }
-            )
     return out
 
 

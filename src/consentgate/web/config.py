@@ -135,11 +135,21 @@ def _js_escape(char: str) -> str:
     return "\\" + char if char in r"\^$.|?*+()[]{}/-" else char
 
 
+# A tracking category with no purpose kind of its own is gated by the purpose that covers it:
+# "functional" (chat, session replay, embedded features) by personalisation, as Google Consent Mode
+# files functionality_storage under it. Without this, a functional tracker would be blocked by none.
+CATEGORY_KIND = {"functional": "personalisation"}
+
+
+def _gates(category: str, purpose: Purpose) -> bool:
+    return CATEGORY_KIND.get(category, category) == purpose.kind.value
+
+
 def cookie_patterns(policy: Policy, purpose: Purpose) -> list[str]:
     """The policy's ``web.cookies`` rules whose category is this purpose's kind, as RegExp sources."""
     out = []
     for rule in policy.web.cookies:
-        if rule.category.value != purpose.kind.value:
+        if not _gates(rule.category.value, purpose):
             continue
         if rule.name is not None:
             out.append(_glob_regex(rule.name.replace("*", "[*]").replace("?", "[?]")))
@@ -150,7 +160,7 @@ def cookie_patterns(policy: Policy, purpose: Purpose) -> list[str]:
 
 def blocked_hosts(policy: Policy, purpose: Purpose) -> list[str]:
     """Hosts of ``web.trackers`` whose category is this purpose's kind (subdomains match too)."""
-    return sorted({t.host.lower() for t in policy.web.trackers if t.category.value == purpose.kind.value})
+    return sorted({t.host.lower() for t in policy.web.trackers if _gates(t.category.value, purpose)})
 
 
 def banner_config(
