@@ -505,3 +505,14 @@ def test_a_consent_purpose_without_a_notice_never_counts_a_grant() -> None:
         "tune rests on consent but the policy names no notice to collect it under",
         "g",
     )
+
+
+def test_a_grant_naming_no_notice_says_so_in_words() -> None:
+    events = [ev("grant", "2026-03-01T00:00:00+00:00", "tune", version="1", event_id="g")]
+    assert answer(events, "tune", "DE") == expect(
+        False,
+        "consent",
+        "EU",
+        "grant at 2026-03-01T00:00:00+00:00 names no notice; consent counts only under 'ai'",
+        "g",
+    )
