@@ -9,6 +9,7 @@ the threshold. An entry whose mutant no longer exists, is now killed, or is now 
 fails the run too: an explanation must never outlive the code it explains.
 
 Usage (after `mutmut run`, from the project root): python scripts/mutation_report.py [--threshold 95]
+[--module ledger/chain.py ...] [--mutants DIR] [--earlier DIR ...]
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ MODULES = (
     Module("decide.py", "consentgate/decide.py"),
     Module("ledger/chain.py", "consentgate/ledger/chain.py"),
     Module("ledger/intake.py", "consentgate/ledger/intake.py"),
+    Module("ledger/signals.py", "consentgate/ledger/signals.py"),
     Module("snapshot decision path", "consentgate/pipeline/snapshot.py", SNAPSHOT_DECISION_PATH),
 )
 
@@ -165,6 +167,7 @@ def report(
     earlier: Iterable[Path] = (),
 ) -> int:
     status = 0
+    modules = list(modules)
     earlier = list(earlier)
     seen: set[str] = set()
     rows = []
@@ -198,7 +201,7 @@ def report(
         rows.append((module, s, diffs))
         if s.score < threshold:
             status = 1
-    for key in sorted(set(equivalent) - seen):
+    for key in sorted(k for k in set(equivalent) - seen if any(m.covers(k) for m in modules)):
         stale.append(f"{key}: listed as equivalent but no such mutant exists (any more)")
 
     if stub:
@@ -245,11 +248,19 @@ def main(argv: list[str] | None = None) -> int:
         help="an earlier run's mutants/ folder: its killed verdicts fill in mutants this run did not run "
         "(only when the tests were only added to since)",
     )
+    parser.add_argument(
+        "--module",
+        action="append",
+        default=[],
+        choices=[m.name for m in MODULES],
+        help="score only this module (repeatable), e.g. after `mutmut run 'consentgate.ledger.chain.*'`; "
+        "its entries in equivalent.toml are checked, the others are left alone",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="list survivors of every module")
     args = parser.parse_args(argv)
     equivalent = load_equivalent(args.equivalent)
     return report(
-        MODULES,
+        [m for m in MODULES if m.name in args.module] if args.module else MODULES,
         equivalent,
         mutants=args.mutants,
         threshold=args.threshold,

@@ -484,3 +484,35 @@ def test_the_default_region_names_the_code_asked_about_under_every_basis() -> No
         "legitimate_interest in JP (default); objected to at 2026-03-03T00:00:00+00:00",
         "o",
     )
+
+
+def test_a_consent_purpose_without_a_notice_never_counts_a_grant() -> None:
+    """The loader refuses such a policy; a Policy built in code can still lack the notice, and then
+    no grant can be consent: denied, saying why in words, citing the grant."""
+    tune = next(p for p in POLICY.purposes if p.id == "tune")
+    others = [p for p in POLICY.purposes if p.id != "tune"]
+    fields = {name: getattr(POLICY, name) for name in type(POLICY).model_fields}
+    # model_construct: no validation (which would refuse it) and none of POLICY's cached look-ups
+    bare = type(POLICY).model_construct(
+        **{**fields, "purposes": [tune.model_copy(update={"notice": None}), *others]}
+    )
+    assert bare.require_purpose("tune").notice is None
+    events = [grant("2026-03-01T00:00:00+00:00", event_id="g")]
+    assert decide(bare, events, SUBJECT, "tune", AT, "DE").to_json() == expect(
+        False,
+        "consent",
+        "EU",
+        "tune rests on consent but the policy names no notice to collect it under",
+        "g",
+    )
+
+
+def test_a_grant_naming_no_notice_says_so_in_words() -> None:
+    events = [ev("grant", "2026-03-01T00:00:00+00:00", "tune", version="1", event_id="g")]
+    assert answer(events, "tune", "DE") == expect(
+        False,
+        "consent",
+        "EU",
+        "grant at 2026-03-01T00:00:00+00:00 names no notice; consent counts only under 'ai'",
+        "g",
+    )

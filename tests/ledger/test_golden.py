@@ -114,3 +114,50 @@ MUTATIONS: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
 def test_a_changed_encoding_fails_the_vectors(mutation: str, monkeypatch: pytest.MonkeyPatch) -> None:
     MUTATIONS[mutation](monkeypatch)
     assert mismatches() != []
+
+
+def test_the_seal_message_keeps_non_ascii_as_utf8() -> None:
+    """The seal is canonical JSON like every hash input (docs/ledger.md): UTF-8, never ``\\u`` escapes.
+
+    A checkpoint file is read back from disk, so its ``signed_at`` is whatever the file holds; an
+    outside verifier must rebuild the same bytes from the documented rule, whatever the characters.
+    """
+    message = chain.seal_message(3, "a" * 64, 2, "b" * 64, "2026-12-07T04:00:00+01:00 Zürich")
+    assert message == (
+        b'{"events":{"hash":"' + b"a" * 64 + b'","seq":3},"format":"consentgate-seal/1",'
+        b'"records":{"hash":"'
+        + b"b" * 64
+        + b'","seq":2},"signed_at":"2026-12-07T04:00:00+01:00 Z\xc3\xbcrich"}'
+    )
+
+
+def test_a_salt_is_16_random_bytes_in_lowercase_hex() -> None:
+    """The salt the store writes for events (``store.py``) and ``new_salt`` for alias rows: one format."""
+    salts = {chain.new_salt() for _ in range(8)}
+    assert len(salts) == 8
+    for salt in salts:
+        assert len(salt) == 32
+        assert bytes.fromhex(salt).hex() == salt
+
+
+def test_an_alias_commitment_hashes_non_ascii_as_utf8() -> None:
+    """``sha256(salt ":" json([alias, subject, kind, linked_at]))`` (docs/ledger.md), the JSON compact
+    and in UTF-8 like every other hash input; the golden alias is ASCII, so this pins the rest."""
+    import hashlib
+
+    row = '["cookie-ü7","zoë@example.com","email","2026-03-01T12:00:02.000000+00:00"]'
+    expected = hashlib.sha256(("a1b2c3d4e5f6:" + row).encode("utf-8")).hexdigest()
+    got = chain.alias_commit(
+        "a1b2c3d4e5f6", "cookie-ü7", "zoë@example.com", "email", "2026-03-01T12:00:02.000000+00:00"
+    )
+    assert got == expected
+
+
+def test_a_record_keeps_non_ascii_as_utf8() -> None:
+    """Record bodies hold policy labels (a notice version may be named in any script): the same
+    canonical JSON as events, so UTF-8 bytes and never ``\\u`` escapes; the golden records are ASCII."""
+    body = {"notice_id": "ai", "notice_version": "été-2", "locale": "fr"}
+    expected = (
+        '{"body":{"locale":"fr","notice_id":"ai","notice_version":"été-2"},"kind":"text","seq":7}'.encode()
+    )
+    assert chain.canonical_record(7, "text", body) == expected

@@ -18,6 +18,7 @@ from consentgate.errors import EventError
 from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import Action, NewEvent
 from consentgate.ledger.intake import (
+    GRANT_NEEDS_NOTICE,
     MAX_CLOCK_SKEW,
     MAX_SUBJECT,
     validate_batch,
@@ -589,3 +590,122 @@ def test_a_batch_by_default_refuses_future_events_and_does_not_require_notices()
         validate_batch(POLICY, [("", raw(occurred_at=ahead))], now=NOW, default_source="x")
     bundled = raw(purposes=["tune", "ads"])
     assert len(validate_batch(POLICY, [("", bundled)], now=NOW, default_source="x").events) == 2
+
+
+# --- live capture's rules (the API and ``record``), and the batch passing them on ------------------
+
+
+ERASE = {"subject": "v", "action": "erase", "occurred_at": "2026-10-01T09:00:00Z"}
+GPC = {"subject": "v", "action": "gpc", "occurred_at": "2026-10-01T09:00:00Z"}
+
+
+def test_live_capture_refuses_an_erase_event_pointing_to_the_request() -> None:
+    refused(
+        ERASE,
+        "action",
+        r"erasure is a data-subject request.*POST /v1/requests.*every source",
+        allow_erase=False,
+    )
+    assert [e.action for e in accepted(GPC, allow_erase=False)] == [Action.GPC]  # only erase is refused
+    assert [e.action for e in accepted(ERASE)] == [Action.ERASE]  # historical files keep it
+
+
+def test_live_capture_refuses_purposes_on_a_whole_person_event() -> None:
+    refused(
+        {**GPC, "purposes": ["tune"]},
+        "purposes",
+        r"a gpc event applies to the whole person; give no purposes",
+        require_notice_for_grant=True,
+    )
+    assert [e.purpose for e in accepted({**GPC, "purposes": ["tune"]})] == [None]  # imports: kept as before
+
+
+def test_a_locale_of_35_characters_is_the_longest_accepted() -> None:
+    longest = "de-abcdefgh-abcdefgh-abcdefgh-abcde"
+    assert len(longest) == 35
+    assert accepted(raw(locale=longest))[0].locale == longest
+    refused(raw(locale=longest + "f"), "locale", r"'de-abcdefgh.*abcdef' is not a language tag.*de-AT")
+
+
+@pytest.mark.parametrize("label", ["", "  "])
+def test_a_blank_notice_version_is_refused(label: str) -> None:
+    refused(
+        raw(notice_version=label),
+        "notice_version",
+        rf"must be a notice version label.*got {re.escape(repr(label))}",
+    )
+
+
+def test_a_batch_keeps_erase_by_default_and_refuses_it_when_told() -> None:
+    intake = validate_batch(POLICY, [("line 1", ERASE)], now=NOW, default_source="import")
+    assert [e.action for e in intake.events] == [Action.ERASE]
+    with pytest.raises(EventError, match="line 1: action: erasure is a data-subject request"):
+        validate_batch(POLICY, [("line 1", ERASE)], now=NOW, default_source="api", allow_erase=False)
+
+
+def test_a_batch_keeps_each_wording_under_its_hash() -> None:
+    intake = validate_batch(POLICY, [("", raw(locale="de")), ("", raw())], now=NOW, default_source="api")
+    assert {h: (t.notice_id, t.notice_version, t.locale, t.text) for h, t in intake.texts.items()} == {
+        wording_hash("Meine Chats."): ("ai", "1", "de", "Meine Chats."),
+        wording_hash("Mes chats."): ("ai", "1", "fr", "Mes chats."),
+    }
+
+
+@pytest.mark.parametrize("label", [True, 1.5])
+def test_an_invalid_notice_version_is_one_problem_not_also_a_missing_one(label: Any) -> None:
+    refused(
+        raw(notice_version=label),
+        "notice_version",
+        rf"must be a notice version label.*got {re.escape(repr(label))}",
+    )
+    refused(
+        raw(notice_version=...), "notice_version", r"is required with notice_id 'ai': which version.*see\?"
+    )
+
+
+MIXED = parse_policy_text(
+    """
+organization: {name: Example Mixed Ltd, contact: privacy@example.com}
+purposes:
+  - id: tune
+    title: Tune the example model
+    kind: ai_training
+    notice: ai
+    basis: {"*": consent}
+  - id: fraud
+    title: Detect fraud
+    kind: analytics
+    basis: {"*": legitimate_interest}
+  - id: stats
+    title: Count visits
+    kind: analytics
+    basis: {"*": legitimate_interest}
+notices:
+  - id: ai
+    purposes: [tune]
+    versions:
+      - {version: 1, effective_from: 2026-01-01T00:00:00Z, text: {en: "Use my chats."}}
+"""
+)
+
+
+def test_a_live_grant_for_purposes_without_a_notice_names_them() -> None:
+    def found(purposes: list[str]) -> list[tuple[str, str]]:
+        data = {
+            "subject": "v",
+            "action": "grant",
+            "purposes": purposes,
+            "occurred_at": "2026-10-01T09:00:00Z",
+        }
+        return validate_event(MIXED, data, now=NOW, default_source="api", require_notice_for_grant=True)[2]
+
+    no_grant = "has no notice in the policy, so no grant can be made for it"
+    assert found(["tune", "fraud"]) == [("purposes", f"fraud {no_grant}")]
+    assert found(["fraud", "tune", "stats"]) == [("purposes", f"fraud, stats {no_grant}")]
+    assert found(["tune"]) == [("notice_version", GRANT_NEEDS_NOTICE)]
+
+
+def test_a_wording_hash_without_a_locale_gives_the_locale_it_matches() -> None:
+    german = wording_hash("Meine Chats.")
+    assert accepted(raw(wording_hash=german, locale=...))[0].locale == "de"
+    assert accepted(raw(wording_hash=german, locale="de-AT"))[0].locale == "de-AT"  # a given locale is kept

@@ -247,10 +247,11 @@ def validate_event(
             bad("notice_id", f"unknown notice {notice_id!r}; the policy declares: {known}")
             notice_id = None
         elif label is None:
-            bad(
-                "notice_version",
-                f"is required with notice_id {notice_id!r}: which version did the person see?",
-            )
+            if raw.get("notice_version") is None:  # a label given but invalid is already reported
+                bad(
+                    "notice_version",
+                    f"is required with notice_id {notice_id!r}: which version did the person see?",
+                )
         elif policy.notice_version(notice_id, label) is None:
             known = ", ".join(v.label for v in policy.versions_of(notice_id))
             bad("notice_version", f"notice {notice_id!r} has no version {label!r} (known: {known})")

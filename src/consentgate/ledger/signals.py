@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from consentgate.ledger.events import ConsentEvent
 
@@ -119,11 +120,14 @@ def outside_schema(events: Iterable[ConsentEvent]) -> Iterator[tuple[ConsentEven
             yield event, sorted(str(k) for k in event.signals)
 
 
-def _problem(err: Mapping[str, Any]) -> tuple[str, str]:
-    where = ".".join(["signals", *(str(p) for p in err.get("loc", ()))])
-    msg = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
-    if err.get("type") == "literal_error" or msg.startswith("Input should be"):
-        msg = msg.replace("Input should be", "must be", 1)
-    if err.get("type") == "string_pattern_mismatch":
-        msg = "must be a request id such as req-0123456789abcdef"
+_PYDANTIC_RULE = "Input should be"
+
+
+def _problem(err: ErrorDetails) -> tuple[str, str]:
+    where = ".".join(["signals", *(str(p) for p in err["loc"])])
+    if err["type"] == "string_pattern_mismatch":
+        return where, "must be a request id such as req-0123456789abcdef"
+    msg = err["msg"].removeprefix("Value error, ")
+    if msg.startswith(_PYDANTIC_RULE):  # "Input should be 'dom' or 'header'" reads as a rule
+        msg = "must be" + msg[len(_PYDANTIC_RULE) :]
     return where, msg
