@@ -62,7 +62,7 @@ def require_chromium() -> str:
         msg = "Chromium not found (install Debian's 'chromium' package or run `make system-deps`)"
         if IN_CI:
             pytest.fail(f"{msg}; browser tests must not be skipped in CI")
-        pytest.skip(f"!!! SKIPPING BROWSER TESTS: {msg}")
+        pytest.skip(reason=f"!!! SKIPPING BROWSER TESTS: {msg}")
     return path
 
 

@@ -40,7 +40,7 @@ def pg_cluster() -> Iterator[PgCluster]:
         msg = "PostgreSQL server binaries not found (install 'postgresql' or run `make system-deps`)"
         if IN_CI:
             pytest.fail(f"{msg}; PostgreSQL tests must not be skipped in CI")
-        pytest.skip(f"!!! SKIPPING POSTGRESQL TESTS: {msg}")
+        pytest.skip(reason=f"!!! SKIPPING POSTGRESQL TESTS: {msg}")
     cluster = PgCluster().start()
     try:
         yield cluster
@@ -108,7 +108,7 @@ def spark() -> Iterator[Any]:
     if problem is not None:
         if IN_CI:
             pytest.fail(f"{problem}; Spark tests must not be skipped in CI")
-        pytest.skip(f"!!! SKIPPING SPARK TESTS: {problem}")
+        pytest.skip(reason=f"!!! SKIPPING SPARK TESTS: {problem}")
     # The redaction UDF runs in Spark's Python workers: they must be this interpreter (with consentgate
     # and pandas installed), not whatever `python3` is on the PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)

@@ -16,7 +16,7 @@ def crashable_pg() -> Iterator[PgCluster]:
         msg = "PostgreSQL server binaries not found (install 'postgresql' or run `make system-deps`)"
         if IN_CI:
             pytest.fail(f"{msg}; PostgreSQL tests must not be skipped in CI")
-        pytest.skip(f"!!! SKIPPING POSTGRESQL TESTS: {msg}")
+        pytest.skip(reason=f"!!! SKIPPING POSTGRESQL TESTS: {msg}")
     cluster = PgCluster().start()
     try:
         yield cluster

@@ -25,7 +25,7 @@ def require_chromium() -> None:
         msg = f"Chromium not found at {CHROMIUM} (run `make system-deps`)"
         if IN_CI:
             pytest.fail(f"{msg}; the scanner's tests must not be skipped in CI")
-        pytest.skip(f"!!! SKIPPING SCANNER TESTS: {msg}")
+        pytest.skip(reason=f"!!! SKIPPING SCANNER TESTS: {msg}")
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ def packages() -> None:
     if reason is not None:
         if IN_CI or os.environ.get("CONSENTGATE_REQUIRE_NPM"):
             pytest.fail(reason)
-        pytest.skip(f"!!! SKIPPING CMP TESTS: {reason}")
+        pytest.skip(reason=f"!!! SKIPPING CMP TESTS: {reason}")
 
 
 def _scan(site: dict[str, str], path: str) -> dict[str, Any]:
