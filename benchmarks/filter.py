@@ -73,7 +73,7 @@ def contestant(name: str, work: Path, events: Path, out: Path) -> dict[str, Any]
         elapsed, cpu = time.perf_counter() - t, _cpu() - cpu0
     elif name.startswith("cg-"):
         engine = name.removeprefix("cg-")
-        from consentgate.pipeline import Snapshot, filter_files
+        from consentgate.pipeline import FilterOptions, Snapshot, filter_files
         from consentgate.pipeline.engines import load
 
         load(engine)  # import the engine's library before the clock starts, as the others do
@@ -90,7 +90,7 @@ def contestant(name: str, work: Path, events: Path, out: Path) -> dict[str, Any]
             events,
             out,
             Snapshot.read(work / "snapshot.parquet"),
-            subject_column="user_id",
+            FilterOptions(subject_column="user_id"),
             engine=engine,
             purpose=PURPOSE,
             manifest_path=out.with_suffix(".manifest.json"),
@@ -102,8 +102,8 @@ def contestant(name: str, work: Path, events: Path, out: Path) -> dict[str, Any]
             # (a notebook, a cluster job filtering several datasets) runs warm. Report both.
             shutil.rmtree(out)
             t = time.perf_counter()
-            filter_files(events, out, Snapshot.read(work / "snapshot.parquet"), subject_column="user_id",
-                         engine=engine, purpose=PURPOSE)  # fmt: skip
+            filter_files(events, out, Snapshot.read(work / "snapshot.parquet"),
+                         FilterOptions(subject_column="user_id"), engine=engine, purpose=PURPOSE)  # fmt: skip
             extra["warm_s"] = round(time.perf_counter() - t, 2)
             extra["jvm_peak_rss_mb"] = _stop_spark(session)
     else:

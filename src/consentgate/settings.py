@@ -7,8 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_DB = "consentgate.db"
-DEFAULT_POLICY = "policy.yaml"
+from consentgate._defaults import DEFAULT_DB, DEFAULT_POLICY
 
 
 class Settings(BaseSettings):

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from consentgate.cli import app
 from consentgate.errors import QueryError, Refused
 from consentgate.ledger.store import Ledger
-from consentgate.pipeline import build_snapshot, filter_files
+from consentgate.pipeline import FilterOptions, build_snapshot, filter_files
 from consentgate.pipeline.export import EXPORT_FORMAT, check_vendor, export_files
 from consentgate.pipeline.runs import RunStore
 from consentgate.policy import Policy, load_policy
@@ -109,9 +109,11 @@ def test_export_filters_like_the_filter_and_records_the_vendor(
     with Ledger.open(str(db)) as led:
         snap = build_snapshot(vendor_policy, led, "train_optout", AT)
         plain = filter_files(
-            records_file, tmp_path / "plain.parquet", snap, subject_column="user_id",
-            source=vendor_policy.sources[0],
-        )  # fmt: skip
+            records_file,
+            tmp_path / "plain.parquet",
+            snap,
+            FilterOptions(subject_column="user_id", source=vendor_policy.sources[0]),
+        )
         assert pq.read_table(out).to_pylist() == pq.read_table(tmp_path / "plain.parquet").to_pylist()
 
         body = json.loads(manifest.read_text())
@@ -172,9 +174,17 @@ def test_an_approved_self_training_vendor_is_recorded_as_such(
 ) -> None:
     with Ledger.open(str(db)) as led:
         result = export_files(
-            vendor_policy, led, "approved-labeller", "train_chat", records_file, tmp_path / "o.parquet",
-            subject_column="user_id", engine="polars", at=AT, manifest_path=tmp_path / "m.json",
-        )  # fmt: skip
+            vendor_policy,
+            led,
+            "approved-labeller",
+            "train_chat",
+            records_file,
+            tmp_path / "o.parquet",
+            FilterOptions(subject_column="user_id"),
+            engine="polars",
+            at=AT,
+            manifest_path=tmp_path / "m.json",
+        )
     body = result.to_json()
     assert body["vendor"]["self_training"] is True
     assert body["vendor"]["self_training_approved"] is True
@@ -192,7 +202,14 @@ def test_no_export_is_left_behind_unrecorded(
     out = tmp_path / "o.parquet"
     with Ledger.open(str(db)) as led, pytest.raises(RuntimeError, match="went away"):
         export_files(
-            vendor_policy, led, "host", "train_chat", records_file, out, subject_column="user_id", at=AT
+            vendor_policy,
+            led,
+            "host",
+            "train_chat",
+            records_file,
+            out,
+            FilterOptions(subject_column="user_id"),
+            at=AT,
         )
     assert not out.exists()
 
@@ -204,9 +221,16 @@ def test_a_spark_export_reads_its_part_files_for_the_record(
     out = tmp_path / "to-vendor"
     with Ledger.open(str(db)) as led:
         result = export_files(
-            vendor_policy, led, "host", "train_optout", records_file, out, subject_column="user_id",
-            engine="spark", at=AT, source=vendor_policy.sources[0],
-        )  # fmt: skip
+            vendor_policy,
+            led,
+            "host",
+            "train_optout",
+            records_file,
+            out,
+            FilterOptions(subject_column="user_id", source=vendor_policy.sources[0]),
+            engine="spark",
+            at=AT,
+        )
         assert out.is_dir()
         assert (result.manifest.counts.kept, result.subjects) == (6, 3)
         assert [r.run_id for r in RunStore(led.engine).used_by("gina")[1]] == [result.run_id]

@@ -20,6 +20,7 @@ import pytest
 from consentgate.errors import BadInput
 from consentgate.pipeline import (
     Counts,
+    FilterOptions,
     NoSubject,
     Snapshot,
     Suppression,
@@ -111,9 +112,8 @@ def test_in_memory_filter_matches_the_decision_function(
     result = filter_records(
         to_engine(variant, table, request),
         snapshot,
-        subject_column="user_id",
+        FilterOptions(subject_column="user_id", source=source(policy, "chats")),
         purpose=purpose,
-        source=source(policy, "chats"),
     )
     want, counts = expected(populated, table, purpose, keep_no_subject=False)
     check(variant, result.data, table, want)
@@ -153,9 +153,11 @@ def test_records_without_subject_follow_the_setting(
     result = filter_records(
         to_engine(variant, table, request),
         snap(policy, populated, "train_optout"),
-        subject_column="user_id",
-        no_subject=setting,
-        source=None if source_id is None else source(policy, source_id),
+        FilterOptions(
+            subject_column="user_id",
+            no_subject=setting,
+            source=None if source_id is None else source(policy, source_id),
+        ),
     )
     want, counts = expected(populated, table, "train_optout", keep_no_subject=keep)
     check(variant, result.data, table, want)
@@ -173,9 +175,7 @@ def test_suppressed_subjects_are_dropped_whatever_their_decision(
     result = filter_records(
         to_engine(variant, table, request),
         snap(policy, populated, purpose),
-        subject_column="user_id",
-        no_subject=NoSubject.KEEP,
-        suppression=sup,
+        FilterOptions(subject_column="user_id", no_subject=NoSubject.KEEP, suppression=sup),
     )
     want, counts = expected(populated, table, purpose, keep_no_subject=True, suppressed={"hal", "gina"})
     check(variant, result.data, table, want)
@@ -203,10 +203,8 @@ def test_parquet_files_in_one_file_out(
         src,
         out,
         snap(policy, populated, purpose),
-        subject_column="user_id",
+        FilterOptions(subject_column="user_id", source=source(policy, "chats"), suppression=sup),
         engine=engine,
-        source=source(policy, "chats"),
-        suppression=sup,
         manifest_path=manifest_path,
         progress=lambda done, total: seen.append((done, total)),
     )
@@ -232,7 +230,7 @@ def test_integer_subject_ids_and_data_without_a_flag_column(
     result = filter_records(
         to_engine(variant, table, request),
         snap(policy, populated, "train_optout"),
-        subject_column="uid",
+        FilterOptions(subject_column="uid"),
     )
     got = to_arrow(variant, result.data)
     assert rows(got, ["rid"]) == [(2,)]
@@ -247,11 +245,11 @@ def test_bad_columns_say_what_to_fix(
     data = to_engine(variant, records(), request)
     snapshot = snap(policy, populated, "train_chat")
     with pytest.raises(BadInput, match="no subject column 'who'"):
-        filter_records(data, snapshot, subject_column="who")
+        filter_records(data, snapshot, FilterOptions(subject_column="who"))
     with pytest.raises(BadInput, match="no flag column 'opt'"):
-        filter_records(data, snapshot, subject_column="user_id", flag_column="opt")
+        filter_records(data, snapshot, FilterOptions(subject_column="user_id", flag_column="opt"))
     with pytest.raises(BadInput, match="snapshot is for purpose 'train_chat'"):
-        filter_records(data, snapshot, subject_column="user_id", purpose="train_optout")
+        filter_records(data, snapshot, FilterOptions(subject_column="user_id"), purpose="train_optout")
 
 
 def test_engines_agree_record_for_record_on_random_data(
@@ -280,7 +278,7 @@ def test_engines_agree_record_for_record_on_random_data(
             data = to_engine(variant, table, request)
         except pytest.skip.Exception:  # an engine missing outside CI (in CI its fixture fails instead)
             continue
-        result = filter_records(data, snapshot, subject_column="user_id", suppression=sup)
+        result = filter_records(data, snapshot, FilterOptions(subject_column="user_id", suppression=sup))
         outputs[variant] = rows(to_arrow(variant, result.data), COLUMNS)
         counts[variant] = result.manifest.counts
     want, want_counts = expected(

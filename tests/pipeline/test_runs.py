@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from consentgate.cli import app
 from consentgate.ledger import schema as t
 from consentgate.ledger.store import Ledger
+from consentgate.pipeline import FilterOptions
 from consentgate.pipeline.runs import KEY_PURPOSE, RunStore
 from consentgate.pipeline.training import TrainingRun
 from consentgate.policy import load_policy
@@ -112,8 +113,8 @@ def test_a_training_run_is_stored_on_both_databases(shared: Ledger) -> None:
     policy = load_policy(POLICY)
     populate(ConsentService(policy, shared))
     with TrainingRun(
-        "train_chat", "support-bot-v7", "chats/", policy=policy, ledger=shared, subject_column="user_id",
-        now=lambda: AT,
+        "train_chat", "support-bot-v7", "chats/", policy=policy, ledger=shared,
+        options=FilterOptions("user_id"), now=lambda: AT,
     ) as run:  # fmt: skip
         run.check([{"user_id": "alice"}, {"user_id": "hal"}])
     store = RunStore(shared.engine)

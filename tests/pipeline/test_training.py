@@ -16,13 +16,15 @@ import pytest
 import consentgate
 from consentgate.errors import BadInput, ConsentViolation
 from consentgate.ledger.store import Ledger
-from consentgate.pipeline import Suppression, build_snapshot
+from consentgate.pipeline import FilterOptions, Suppression, build_snapshot
 from consentgate.pipeline.runs import RunStore
 from consentgate.pipeline.training import TrainingRun
 from consentgate.policy import Policy
 from consentgate.service import ConsentService
 
 from .conftest import AT, POLICY, SUPPRESSION_KEY, ev
+
+_OPTION_FIELDS = set(FilterOptions.__dataclass_fields__)
 
 
 class Clocks:
@@ -45,7 +47,9 @@ def clocks() -> Clocks:
 @pytest.fixture
 def start(policy: Policy, populated: ConsentService, clocks: Clocks) -> Callable[..., TrainingRun]:
     def make(purpose: str = "train_chat", **kw: Any) -> TrainingRun:
-        kw.setdefault("subject_column", "user_id")
+        """A run on the test ledger; the keywords of FilterOptions go into the run's options."""
+        read = {k: kw.pop(k) for k in _OPTION_FIELDS & kw.keys()}
+        kw["options"] = FilterOptions(**{"subject_column": "user_id", **read})
         return TrainingRun(
             purpose,
             model=kw.pop("model", "support-bot-v7"),
@@ -341,7 +345,7 @@ def test_bad_batches_are_bad_input(start: Callable[..., TrainingRun], batch: Any
 def test_a_named_flag_column_must_exist(start: Callable[..., TrainingRun]) -> None:
     with (
         pytest.raises(BadInput, match="no flag column 'opted_out'"),
-        start(do_not_train_column="opted_out") as run,
+        start(flag_column="opted_out") as run,
     ):
         run.check(rows("alice"))
 
@@ -473,7 +477,9 @@ def test_a_run_can_start_from_a_snapshot_file(
 
 def test_a_run_opens_and_closes_a_ledger_given_by_url(populated: ConsentService) -> None:
     url = populated.ledger.url
-    with TrainingRun("train_chat", "m", "d", policy=POLICY, ledger=url, subject_column="user_id") as run:
+    with TrainingRun(
+        "train_chat", "m", "d", policy=POLICY, ledger=url, options=FilterOptions("user_id")
+    ) as run:
         run.check(rows("cookie-alice")[:0])  # an empty batch passes
     assert RunStore(populated.ledger.engine).get(run.run_id) is not None
 

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from consentgate.errors import ConsentViolation
+from consentgate.pipeline import FilterOptions
 from consentgate.pipeline.training import TrainingRun
 
 from .conftest import ok
@@ -27,7 +28,7 @@ def train(site: Path, ledger_url: str, dataset: Path, model: str) -> TrainingRun
     table = pq.read_table(dataset)
     with TrainingRun(
         "train_chat", model=model, dataset=dataset, policy=site / "policy.yaml", ledger=ledger_url,
-        subject_column="user_id",
+        options=FilterOptions("user_id"),
     ) as run:  # fmt: skip
         for batch in table.to_batches(max_chunksize=2):
             run.check(pa.Table.from_batches([batch]))

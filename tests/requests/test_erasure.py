@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from consentgate.errors import Incomplete
 from consentgate.ledger import schema as t
-from consentgate.pipeline import filter_records
+from consentgate.pipeline import FilterOptions, filter_records
 from consentgate.pipeline.snapshot import build_snapshot
 from consentgate.pipeline.suppression import LedgerSuppression
 from consentgate.requests import RequestDesk, Status, access_report
@@ -94,7 +94,7 @@ def test_the_next_filter_drops_a_re_ingested_copy(desk: RequestDesk) -> None:
     copy = pa.table({"user_id": ["ann", "bob", "c-ann", "dan"], "text": ["a", "b", "c", "d"]})
     snap = build_snapshot(svc.policy, svc.ledger, "tune_ranker")  # legitimate interest: unknowns pass
     result = filter_records(
-        copy, snap, subject_column="user_id", suppression=LedgerSuppression(svc.ledger.engine)
+        copy, snap, FilterOptions(subject_column="user_id", suppression=LedgerSuppression(svc.ledger.engine))
     )
     assert result.data.column("user_id").to_pylist() == ["bob", "dan"]
     assert result.manifest.counts.suppressed == 2

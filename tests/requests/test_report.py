@@ -7,6 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from consentgate.pipeline import FilterOptions
 from consentgate.pipeline.export import export_files
 from consentgate.requests import RequestDesk, access_report, report_html
 
@@ -25,7 +26,7 @@ def test_the_report_lists_history_bases_sources_vendors_and_limits(desk: Request
         "train_chat",
         src,
         site / "export-out.parquet",
-        subject_column="user_id",
+        FilterOptions(subject_column="user_id"),
     )
     report = access_report(desk, "ann")
     assert report["schema_version"] == "consentgate-access-report/1"

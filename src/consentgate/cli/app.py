@@ -4,40 +4,27 @@ Every ``ConsentgateError`` becomes one message on stderr and exit code 1: the er
 to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2. An identifier
 the ledger knows nothing about exits 5, so a script can tell "nobody" from an answer; a command that
 would append onto an altered ledger head exits 6 (``ChainBroken``).
+
+Commands are registered lazily (:data:`COMMANDS`: name → ``module:attribute`` and the one-line help
+the command list shows), so ``consentgate --version`` and ``--help`` import no command, no database
+driver and no service; ``consentgate decide`` imports only what deciding needs.
 """
 
 from __future__ import annotations
 
 import errno
+from collections.abc import MutableMapping
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
-from rich.text import Text
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from consentgate.cli import (
-    classify,
-    decisions,
-    events,
-    gates,
-    keys,
-    ledger,
-    pipeline,
-    policy,
-    requests,
-    scan,
-    setup,
-    subjects,
-    taggate,
-    tokens,
-)
-from consentgate.cli._shared import CliEnv, make_consoles
+from consentgate._defaults import DEFAULT_DB, DEFAULT_POLICY
+from consentgate.cli._errors import report_error
 from consentgate.errors import BadInput, ChainBroken, ConsentgateError, UnknownSubject
-from consentgate.settings import DEFAULT_DB, DEFAULT_POLICY, Settings
 
 EXIT_ERROR = 1
 # 2 is Click's usage error; 3 a denial or a failed gate (decide --exit-code, scan diff); 4 an erasure
@@ -48,12 +35,167 @@ EXIT_UNKNOWN_SUBJECT = 5
 EXIT_LEDGER_BROKEN = 6
 
 
+class Lazy(NamedTuple):
+    """Where a command lives (``module:attribute``: a command function or a Typer group) and the
+    first paragraph of its help, which ``consentgate --help`` lists without importing the module.
+    ``tests/cli/test_lazy_commands.py`` checks both against the real commands."""
+
+    target: str
+    help: str
+
+
+# In the order ``--help`` lists them (Typer lists commands before groups).
+COMMANDS: dict[str, Lazy] = {
+    "init": Lazy(
+        "consentgate.cli.setup:init",
+        "Create DIR/policy.yaml (the example policy) and the ledger DIR/consentgate.db.",
+    ),
+    "serve": Lazy(
+        "consentgate.cli.setup:serve",
+        "Serve the HTTP API (OpenAPI docs at /docs) with uvicorn.",
+    ),
+    "record": Lazy(
+        "consentgate.cli.events:record",
+        "Record one choice a person made; prints the stored event ids (one per purpose).",
+    ),
+    "import-events": Lazy(
+        "consentgate.cli.events:import_events",
+        "Import historical events from a JSON Lines file, all or nothing.",
+    ),
+    "link": Lazy(
+        "consentgate.cli.events:link",
+        "Record that two identifiers are one person, so choices made under either count for both.",
+    ),
+    "decide": Lazy(
+        "consentgate.cli.decide:decide",
+        "Decide whether a person's data may be used for a purpose; the answer names its evidence.",
+    ),
+    "history": Lazy(
+        "consentgate.cli.subjects:history",
+        "List a person's events in decision order (when they acted, then when it was recorded).",
+    ),
+    "evidence": Lazy(
+        "consentgate.cli.subjects:evidence",
+        "Show the evidence of what a person chose: every event with the exact wording shown, the current "
+        "decision per purpose, and whether the hash chain of those events is intact.",
+    ),
+    "snapshot": Lazy(
+        "consentgate.cli.snapshot:snapshot",
+        "Write every known identifier's decision for a purpose to Parquet (one row per subject and alias).",
+    ),
+    "filter": Lazy(
+        "consentgate.cli.filter:filter_",
+        "Drop the records whose subject may not be used for a purpose; write a manifest of the run.",
+    ),
+    "runs": Lazy(
+        "consentgate.cli.runs:runs",
+        "List training runs and vendor exports, newest first: purpose, model or vendor, status, counts "
+        "and the ledger heads their decisions came from.",
+    ),
+    "export": Lazy(
+        "consentgate.cli.export:export",
+        "Prepare data for a vendor: refuse vendors the policy does not allow, drop the records whose "
+        "subject may not be used for the purpose (as `filter` does), and record the export.",
+    ),
+    "classify": Lazy(
+        "consentgate.cli.classify:classify",
+        "Find the identifier types each column holds, their share of rows, and how personal each column is.",
+    ),
+    "scan-text": Lazy(
+        "consentgate.cli.classify:scan_text",
+        'Find identifiers in free text: one `{"id", "spans": [{"start", "end", "type", "score"}]}` per '
+        "record.",
+    ),
+    "datamap": Lazy(
+        "consentgate.cli.classify:datamap",
+        "Join the policy's sources with what their data holds: purposes fed (and their basis), data "
+        "found, retention, vendors, and where declaration and data disagree.",
+    ),
+    "redact": Lazy(
+        "consentgate.cli.classify:redact",
+        "Replace identifiers with typed placeholders ([EMAIL]) or consistent keyed pseudonyms (EMAIL_3f9a…).",
+    ),
+    "gate-html": Lazy(
+        "consentgate.cli.gate_html:gate_html_command",
+        "Copy a static site with its tracker tags made inert until consent (the server-side tag gate).",
+    ),
+    "ledger": Lazy(
+        "consentgate.cli.ledger:ledger_app",
+        "Inspect the append-only, hash-chained ledger.",
+    ),
+    "keys": Lazy(
+        "consentgate.cli.keys:keys_app",
+        "API keys for the HTTP service (clients send `Authorization: Bearer KEY`).",
+    ),
+    "tokens": Lazy(
+        "consentgate.cli.tokens:tokens_app",
+        "Subject tokens: let one browser session read and change one person's choices.",
+    ),
+    "policy": Lazy(
+        "consentgate.cli.policy:policy_app",
+        "Validate the policy and publish its schema.",
+    ),
+    "scan": Lazy(
+        "consentgate.cli.scan:scan_app",
+        "Scan a website in real Chromium for what it sets before consent, after “reject all” and after "
+        "“accept all”; compare scans; write reports and the cookie declaration.",
+    ),
+    "cookies": Lazy(
+        "consentgate.cli.scan:cookies_app",
+        "The cookie knowledge base (Open Cookie Database): look names up, download the current file.",
+    ),
+    "requests": Lazy(
+        "consentgate.cli.requests:requests_app",
+        "Data-subject requests: access, object, withdraw, erase, opt_out.",
+    ),
+}
+
+
 class _ReportingGroup(TyperGroup):
-    """Turns consentgate's own errors into a readable message and exit code 1.
+    """Turns consentgate's own errors into a readable message and exit code 1, and loads commands
+    on first use.
 
     The root group wraps the whole invocation (callback and subcommand), so one place handles every
-    command, including those of subgroups such as ``ledger`` and ``keys``.
+    command, including those of subgroups such as ``ledger`` and ``keys``. While it formats its own
+    help it lists :data:`COMMANDS` as stubs carrying the stored help line; running a command (or
+    asking for its help) imports its module.
     """
+
+    _listing = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: dict[str, Any] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        lazy = COMMANDS.get(cmd_name)
+        if lazy is None:
+            return None
+        if self._listing and cmd_name not in self._loaded:
+            return TyperCommand(cmd_name, help=lazy.help)
+        if cmd_name not in self._loaded:
+            self._loaded[cmd_name] = load_command(cmd_name, lazy.target)
+        return self._loaded[cmd_name]
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    @property
+    def commands(self) -> MutableMapping[str, Any]:
+        """Every command, imported: for code that walks the tree (the help tests, docs)."""
+        return {name: self.get_command(None, name) for name in COMMANDS}
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, Any]) -> None:
+        if value:  # Typer passes the commands registered on ``app`` directly: there are none
+            raise RuntimeError("register commands in cli.app.COMMANDS, not on the app")
 
     # ``Any``: Typer types this with its vendored Click context class, which it does not export.
     def invoke(self, ctx: Any) -> Any:
@@ -74,15 +216,6 @@ class _ReportingGroup(TyperGroup):
             where = f"{exc.filename}: " if exc.filename else ""
             report_error(type(exc).__name__, f"{where}{exc.strerror or exc}")
             raise typer.Exit(EXIT_ERROR) from None
-
-
-def report_error(label: str, message: str) -> None:
-    err = Console(stderr=True, soft_wrap=True, highlight=False)
-    text = Text()
-    text.append(f"error ({label}): ", style="bold red")
-    # Printed as plain Text: messages hold brackets (purposes[0]) that Rich would read as markup.
-    text.append(message)
-    err.print(text)
 
 
 app = typer.Typer(
@@ -147,6 +280,11 @@ def root(
     ] = False,
 ) -> None:
     """Build the settings once; every command receives them through the context."""
+    from pydantic import ValidationError
+
+    from consentgate.cli._shared import CliEnv, make_consoles
+    from consentgate.settings import Settings
+
     del show_version
     try:
         settings = Settings(db=db, policy=policy_file)
@@ -160,23 +298,17 @@ def root(
     ctx.call_on_close(env.close)
 
 
-for _module in (
-    setup,
-    events,
-    decisions,
-    subjects,
-    ledger,
-    keys,
-    tokens,
-    policy,
-    pipeline,
-    gates,
-    classify,
-    scan,
-    taggate,
-    requests,
-):
-    _module.register(app)
+def load_command(name: str, target: str) -> Any:
+    """The Click command for ``module:attribute``, built as Typer builds a command registered on the
+    root app (same markup mode), so a lazily loaded command behaves as an eagerly registered one."""
+    module, _, attribute = target.partition(":")
+    obj = getattr(import_module(module), attribute)
+    holder = typer.Typer(rich_markup_mode="markdown")
+    if isinstance(obj, typer.Typer):
+        holder.add_typer(obj, name=name)
+    else:
+        holder.command(name)(obj)
+    return typer.main.get_group(holder).commands[name]
 
 
 def main() -> None:

@@ -388,10 +388,3 @@ def _redact_jsonl_field(env: CliEnv, input: Path, out: Path, field: str, redacto
             progress.advance(task)
     _write_lines(str(out), lines)
     env.note(f"redacted {len(lines)} record(s) into {out}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("classify")(classify)
-    app.command("scan-text")(scan_text)
-    app.command("datamap")(datamap)
-    app.command("redact")(redact)

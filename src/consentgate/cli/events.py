@@ -304,9 +304,3 @@ def link(
         env.out.print(f"linked {alias} ({kind.value}) to {subject}")
     else:
         env.out.print(f"{alias} was already linked to {subject}")
-
-
-def register(app: typer.Typer) -> None:
-    app.command("record")(record)
-    app.command("import-events")(import_events)
-    app.command("link")(link)

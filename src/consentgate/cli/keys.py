@@ -165,7 +165,3 @@ def ledger_key(
     )
     if path != configured:
         env.note(f"point the service at it: export CONSENTGATE_LEDGER_KEY={path}", style="yellow")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(keys_app, name="keys")

@@ -228,7 +228,3 @@ def signals(
         )
     if found:
         raise typer.Exit(1)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(ledger_app, name="ledger")

@@ -169,7 +169,3 @@ def schema(
     else:
         out_file.write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out_file}", err=True)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(policy_app, name="policy")

@@ -288,7 +288,7 @@ def complete(
 
         consentgate requests complete req-3f9a1c2b7d4e5f60
     """
-    from consentgate.cli.app import report_error
+    from consentgate.cli._errors import report_error
 
     env = env_of(ctx)
     desk = _desk(env, appends=True)
@@ -352,7 +352,3 @@ def _render(report: dict[str, Any], *, html: bool) -> str:
     from consentgate.requests import report_html
 
     return report_html(report) if html else json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(requests_app, name="requests")

@@ -513,13 +513,10 @@ def lookup(
             env.out.print(Text(f"  {m.description}"))
 
 
-def register(app: typer.Typer) -> None:
-    scan_app.command("site")(site)
-    scan_app.command("diff")(diff)
-    scan_app.command("report")(report)
-    scan_app.command("declaration")(declaration)
-    scan_app.command("suggest-policy")(suggest_policy)
-    cookies_app.command("update")(update)
-    cookies_app.command("lookup")(lookup)
-    app.add_typer(scan_app, name="scan")
-    app.add_typer(cookies_app, name="cookies")
+scan_app.command("site")(site)
+scan_app.command("diff")(diff)
+scan_app.command("report")(report)
+scan_app.command("declaration")(declaration)
+scan_app.command("suggest-policy")(suggest_policy)
+cookies_app.command("update")(update)
+cookies_app.command("lookup")(lookup)

@@ -174,8 +174,3 @@ def serve(
     os.environ["CONSENTGATE_DB"] = settings.db
     os.environ["CONSENTGATE_POLICY"] = str(settings.policy)
     uvicorn.run("consentgate.server.process:serving_app", factory=True, workers=settings.workers, **options)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.command("serve")(serve)

@@ -170,8 +170,3 @@ def _print_summary(ctx: typer.Context, record: dict[str, Any]) -> None:
         )
     out.print()
     out.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("history")(history)
-    app.command("evidence")(evidence)

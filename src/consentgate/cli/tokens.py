@@ -107,7 +107,3 @@ def verify(
             "kid": claims.kid,
         }
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(tokens_app, name="tokens")

@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,11 +36,11 @@ from consentgate.ledger.store import Ledger
 from consentgate.pipeline.engines import DEFAULT_ENGINE
 from consentgate.pipeline.filter import filter_files
 from consentgate.pipeline.manifest import Manifest
-from consentgate.pipeline.plan import NoSubject, ProgressFn, no_progress
+from consentgate.pipeline.plan import FilterOptions, ProgressFn, no_progress
 from consentgate.pipeline.runs import HASH_NAME, RunStore
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
-from consentgate.pipeline.suppression import SuppressionList, ledger_suppression
-from consentgate.policy.models import Policy, Source, Vendor
+from consentgate.pipeline.suppression import ledger_suppression
+from consentgate.policy.models import Policy, Vendor
 
 EXPORT_FORMAT = "consentgate-export-manifest/1"
 
@@ -121,38 +121,31 @@ def export_files(
     purpose: str,
     input: Path | str,
     output: Path,
+    options: FilterOptions,
     *,
-    subject_column: str,
     engine: str = DEFAULT_ENGINE,
     snapshot: Snapshot | None = None,
     at: datetime | None = None,
-    flag_column: str | None = None,
-    no_subject: NoSubject | str = NoSubject.AUTO,
-    source: Source | None = None,
-    suppression: SuppressionList | None = None,
     manifest_path: Path | None = None,
     progress: ProgressFn = no_progress,
 ) -> ExportResult:
-    """Check the vendor, filter ``input`` into ``output`` for ``purpose``, and record the export."""
+    """Check the vendor, filter ``input`` into ``output`` for ``purpose``, and record the export.
+
+    A source id in ``options`` is looked up in ``policy``; the ledger's erasure suppressions apply on
+    top of any list the options carry."""
     found = check_vendor(policy, vendor, purpose)
+    options = replace(
+        options.with_source_from(policy),
+        suppression=ledger_suppression(ledger.engine, options.suppression),
+    )
     snap = snapshot if snapshot is not None else build_snapshot(policy, ledger, purpose, at)
     manifest = filter_files(
-        input,
-        Path(output),
-        snap,
-        subject_column=subject_column,
-        engine=engine,
-        purpose=purpose,
-        flag_column=flag_column,
-        no_subject=no_subject,
-        source=source,
-        suppression=ledger_suppression(ledger.engine, suppression),
-        progress=progress,
+        input, Path(output), snap, options, engine=engine, purpose=purpose, progress=progress
     )
     store = RunStore(ledger.engine)
     try:
         hashes: set[bytes] = set()
-        for ids in _output_subjects(Path(output), subject_column):
+        for ids in _output_subjects(Path(output), options.subject_column):
             hashes |= store.hasher.many(ids)
         result = ExportResult(manifest, found, len(hashes), store.hasher.key_id)
         store.record(

@@ -34,17 +34,13 @@ from consentgate.pipeline.manifest import (
     new_run_id,
 )
 from consentgate.pipeline.plan import (
-    DEFAULT_FLAG_COLUMN,
     FilterOptions,
     FilterPlan,
-    NoSubject,
     ProgressFn,
     make_plan,
     no_progress,
 )
 from consentgate.pipeline.snapshot import Snapshot
-from consentgate.pipeline.suppression import SuppressionList
-from consentgate.policy.models import Source
 
 
 @dataclass(frozen=True)
@@ -58,13 +54,9 @@ class FilterResult:
 def filter_records(
     data: Any,
     snapshot: Snapshot,
+    options: FilterOptions,
     *,
-    subject_column: str,
     purpose: str | None = None,
-    flag_column: str | None = None,
-    no_subject: NoSubject | str = NoSubject.AUTO,
-    source: Source | None = None,
-    suppression: SuppressionList | None = None,
     manifest_path: Path | None = None,
 ) -> FilterResult:
     """Filter in-memory data with the engine its type belongs to."""
@@ -72,7 +64,7 @@ def filter_records(
     run_id = new_run_id()
     name = engine_for(data)
     engine = load(name)
-    plan = _plan(snapshot, purpose, subject_column, flag_column, no_subject, source, suppression)
+    plan = _plan(snapshot, purpose, options)
     plan = plan.check_schema(engine.schema(data))
     if plan.needs_subject_scan:
         plan = plan.with_suppressed(_suppressed(plan, engine.subjects(data, plan)))
@@ -96,14 +88,10 @@ def filter_files(
     input: Path | str,
     output: Path,
     snapshot: Snapshot,
+    options: FilterOptions,
     *,
-    subject_column: str,
     engine: str = DEFAULT_ENGINE,
     purpose: str | None = None,
-    flag_column: str | None = None,
-    no_subject: NoSubject | str = NoSubject.AUTO,
-    source: Source | None = None,
-    suppression: SuppressionList | None = None,
     manifest_path: Path | None = None,
     progress: ProgressFn = no_progress,
 ) -> Manifest:
@@ -117,7 +105,7 @@ def filter_files(
     output = Path(output)
     _check_output(output, paths)
     eng: Engine = load(engine)
-    plan = _plan(snapshot, purpose, subject_column, flag_column, no_subject, source, suppression)
+    plan = _plan(snapshot, purpose, options)
     plan = plan.check_schema(_files_schema(paths))
     fingerprint = fingerprint_files(root, paths)  # before reading: the state the run started from
     if plan.needs_subject_scan:
@@ -176,33 +164,14 @@ def input_files(spec: Path | str) -> tuple[Path, list[Path]]:
 # -- internals -------------------------------------------------------------------------------------
 
 
-def _plan(
-    snapshot: Snapshot,
-    purpose: str | None,
-    subject_column: str,
-    flag_column: str | None,
-    no_subject: NoSubject | str,
-    source: Source | None,
-    suppression: SuppressionList | None,
-) -> FilterPlan:
+def _plan(snapshot: Snapshot, purpose: str | None, options: FilterOptions) -> FilterPlan:
     if purpose is not None and purpose != snapshot.meta.purpose:
         raise BadInput(
             f"the snapshot is for purpose {snapshot.meta.purpose!r}, not {purpose!r}; "
             f"make one with `consentgate snapshot --purpose {purpose}`",
             purpose=purpose,
         )
-    try:
-        rule = NoSubject(no_subject)
-    except ValueError:
-        raise BadInput(f"no_subject must be keep, drop or auto, not {no_subject!r}") from None
-    options = FilterOptions(
-        subject_column=subject_column,
-        flag_column=flag_column or DEFAULT_FLAG_COLUMN,
-        flag_required=flag_column is not None,
-        no_subject=rule,
-        source=source,
-    )
-    return make_plan(snapshot, options, suppression)
+    return make_plan(snapshot, options)
 
 
 def _suppressed(plan: FilterPlan, arrays: Iterable[pa.Array]) -> set[str]:

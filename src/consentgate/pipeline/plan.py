@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from consentgate.errors import BadInput
 from consentgate.pipeline.snapshot import Snapshot, SnapshotMeta
 from consentgate.pipeline.suppression import SuppressionList
-from consentgate.policy.models import Source
+from consentgate.policy.models import Policy, Source
 
 DEFAULT_FLAG_COLUMN = "do_not_train"
 # Column names the engines add while filtering; chosen so they cannot clash with real data.
@@ -123,14 +123,41 @@ class Counts:
 
 @dataclass(frozen=True)
 class FilterOptions:
-    """How to read the records: which column names the subject, which carries the flag, and the
-    no-subject rule. ``source`` is the policy's entry for where the data comes from."""
+    """How a gate reads records: the one options object of ``filter_files``, ``filter_records``,
+    ``export_files`` and ``TrainingRun``, so the four gates cannot drift apart in what they accept.
 
-    subject_column: str
-    flag_column: str = DEFAULT_FLAG_COLUMN
-    flag_required: bool = False  # True when the caller named the flag column: it must exist
+    ``subject_column`` names the subject id. ``flag_column`` is the ``do_not_train`` flag: the default
+    column is used when the data has it; another name must exist (``flag_required`` says so either
+    way; the CLI sets it for ``--flag-column``); ``None`` ignores flags. ``no_subject`` is the rule for
+    records without a subject (``keep``, ``drop`` or ``auto``, as the enum or its text). ``source`` is
+    the policy's entry for where the data comes from, or its id where the gate has the policy
+    (``export_files``, ``TrainingRun``). ``suppression`` adds a list to the ledger's own erasure
+    suppressions (which the ledger-backed gates always apply).
+    """
+
+    subject_column: str = "subject"
+    flag_column: str | None = DEFAULT_FLAG_COLUMN
+    flag_required: bool | None = None  # None: required exactly when a non-default column is named
     no_subject: NoSubject = NoSubject.AUTO
-    source: Source | None = None
+    source: Source | str | None = None
+    suppression: SuppressionList | None = None
+
+    def __post_init__(self) -> None:
+        try:
+            object.__setattr__(self, "no_subject", NoSubject(self.no_subject))
+        except ValueError:
+            raise BadInput(f"no_subject must be keep, drop or auto, not {self.no_subject!r}") from None
+        if self.flag_required is None:
+            required = self.flag_column not in (None, DEFAULT_FLAG_COLUMN)
+            object.__setattr__(self, "flag_required", required)
+        elif self.flag_required and self.flag_column is None:
+            raise BadInput("flag_required needs a flag_column to require")
+
+    def with_source_from(self, policy: Policy) -> FilterOptions:
+        """These options with a source id resolved to the policy's entry (unknown id: ``BadInput``)."""
+        if isinstance(self.source, str):
+            return replace(self, source=policy.require_source(self.source))
+        return self
 
 
 @dataclass(frozen=True)
@@ -210,10 +237,13 @@ class FilterPlan:
         return replace(self, flag_column=None, subject_is_string=_is_string(st))
 
 
-def make_plan(
-    snapshot: Snapshot, options: FilterOptions, suppression: SuppressionList | None = None
-) -> FilterPlan:
+def make_plan(snapshot: Snapshot, options: FilterOptions) -> FilterPlan:
     """Turn a snapshot into the exceptions table every engine joins against."""
+    if isinstance(options.source, str):
+        raise BadInput(
+            f"source {options.source!r} is an id; this gate has no policy to look it up in: pass the "
+            "policy's entry instead (policy.require_source(id))"
+        )
     keep_no_subject, rule = resolve_no_subject(options.no_subject, options.source)
     table = snapshot.table
     meta = snapshot.meta
@@ -231,8 +261,8 @@ def make_plan(
         no_subject_rule=rule,
         default_allowed=meta.default_allowed,
         exceptions=exceptions.combine_chunks(),
-        suppression=suppression,
-        flag_required=options.flag_required,
+        suppression=options.suppression,
+        flag_required=bool(options.flag_required),
     )
 
 

@@ -4,8 +4,11 @@
 
     import consentgate
 
+    from consentgate.pipeline import FilterOptions
+
     with consentgate.TrainingRun("train_support_chatbot", model="support-bot-v7",
-                                 dataset="chats-2026-06/", subject_column="user_id") as run:
+                                 dataset="chats-2026-06/",
+                                 options=FilterOptions(subject_column="user_id")) as run:
         for batch in run.guard(loader):      # or: run.check(batch) before each step
             train_step(batch)
 
@@ -55,20 +58,17 @@ from consentgate.pipeline.batches import columns_of
 from consentgate.pipeline.engines import arrow as arrow_engine
 from consentgate.pipeline.manifest import fingerprint_files
 from consentgate.pipeline.plan import (
-    DEFAULT_FLAG_COLUMN,
     KEY_COL,
     VERDICT_COL,
     FilterOptions,
     FilterPlan,
-    NoSubject,
     Verdict,
     make_plan,
 )
 from consentgate.pipeline.runs import HASH_NAME, RunStore
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
-from consentgate.pipeline.suppression import SuppressionList, ledger_suppression
+from consentgate.pipeline.suppression import ledger_suppression
 from consentgate.policy import Policy, load_policy
-from consentgate.policy.models import Source
 from consentgate.settings import Settings
 
 MANIFEST_FORMAT = "consentgate-run-manifest/1"
@@ -83,8 +83,10 @@ class TrainingRun:
     :class:`Ledger` (left open) or a database URL/path (opened and closed by the run; default
     ``CONSENTGATE_DB``). ``dataset``: one name or path, or several; existing paths are fingerprinted.
     ``snapshot``: an earlier snapshot (object or Parquet file) to bring up to date instead of building
-    one from the whole ledger. ``source``: the policy's source id, for the no-subject rule.
-    ``clock`` (monotonic seconds) and ``now`` (wall clock) are injectable for tests.
+    one from the whole ledger. ``options``: how batches are read (:class:`FilterOptions`: the subject
+    column, default ``subject``; the flag column; the no-subject rule; the source, an id looked up in
+    the policy; an extra suppression list), the same object the dataset filter takes. ``clock``
+    (monotonic seconds) and ``now`` (wall clock) are injectable for tests.
     """
 
     def __init__(
@@ -95,12 +97,8 @@ class TrainingRun:
         *,
         policy: Policy | str | Path | None = None,
         ledger: Ledger | str | None = None,
-        subject_column: str = "subject",
-        do_not_train_column: str | None = DEFAULT_FLAG_COLUMN,
+        options: FilterOptions | None = None,
         refresh_seconds: float = MAX_REFRESH_SECONDS,
-        suppression: SuppressionList | None = None,
-        no_subject: NoSubject | str = NoSubject.AUTO,
-        source: str | None = None,
         snapshot: Snapshot | str | Path | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] | None = None,
@@ -110,22 +108,18 @@ class TrainingRun:
                 f"refresh_seconds must be between 0 and {MAX_REFRESH_SECONDS:g} (a withdrawal must stop a "
                 f"run within 60 seconds), not {refresh_seconds}"
             )
-        try:
-            self._no_subject = NoSubject(no_subject)
-        except ValueError:
-            raise BadInput(f"no_subject must be keep, drop or auto, not {no_subject!r}") from None
+        self.options = options if options is not None else FilterOptions()
         self.run_id = str(uuid.uuid4())
         self.purpose = purpose
         self.model = model
         self.dataset = [dataset] if isinstance(dataset, str | Path) else list(dataset)
-        self.subject_column = subject_column
-        self.flag_column = do_not_train_column
+        self.subject_column = self.options.subject_column
+        self.flag_column = self.options.flag_column
         self.refresh_seconds = refresh_seconds
-        self.suppression = suppression
+        self.suppression = self.options.suppression
         self.status = "not_started"
         self._policy_arg = policy
         self._ledger_arg = ledger
-        self._source_id = source
         self._snapshot_arg = snapshot
         self._clock = clock
         self._now = now or _utc_now
@@ -168,14 +162,7 @@ class TrainingRun:
         try:
             # The ledger's erasure suppressions always apply, on top of any list given.
             self.suppression = ledger_suppression(self._ledger.engine, self.suppression)
-            source = self._source(self._policy)
-            self._options = FilterOptions(
-                subject_column=self.subject_column,
-                flag_column=self.flag_column or DEFAULT_FLAG_COLUMN,
-                flag_required=self.flag_column not in (None, DEFAULT_FLAG_COLUMN),
-                no_subject=self._no_subject,
-                source=source,
-            )
+            self._options = replace(self.options.with_source_from(self._policy), suppression=self.suppression)
             self._datasets = [_fingerprint(d) for d in self.dataset]
             previous = self._snapshot_arg
             if isinstance(previous, str | Path):
@@ -355,11 +342,6 @@ class TrainingRun:
         _must_exist(url)
         return policy, Ledger.open(url), True
 
-    def _source(self, policy: Policy) -> Source | None:
-        if self._source_id is None:
-            return None
-        return policy.require_source(self._source_id)
-
     def _use(self, snap: Snapshot) -> None:
         """Check the next batches against ``snap``; rebuild the lookup only if decisions changed."""
         unchanged = (
@@ -376,7 +358,7 @@ class TrainingRun:
             self._plan = replace(self._plan, snapshot=snap.meta)
             return
         assert self._options is not None
-        self._plan = make_plan(snap, self._options, self.suppression)
+        self._plan = make_plan(snap, self._options)
         exc = self._plan.exceptions
         self._exceptions = dict(
             zip(exc.column(KEY_COL).to_pylist(), exc.column(VERDICT_COL).to_pylist(), strict=True)

@@ -1,6 +1,11 @@
-"""Policy as code: purposes, regions, lawful bases, versioned notices, vendors and sources."""
+"""Policy as code: purposes, regions, lawful bases, versioned notices, vendors and sources.
 
-from consentgate.policy.load import load_policy, parse_policy_text
+The loader (YAML parsing, error wording) is imported on first use of ``load_policy`` or
+``parse_policy_text``: the decision function needs only the models.
+"""
+
+from typing import TYPE_CHECKING, Any
+
 from consentgate.policy.models import (
     DEFAULT_REGION,
     Basis,
@@ -14,6 +19,9 @@ from consentgate.policy.models import (
     Vendor,
     to_micros,
 )
+
+if TYPE_CHECKING:
+    from consentgate.policy.load import load_policy, parse_policy_text
 
 __all__ = [
     "DEFAULT_REGION",
@@ -30,3 +38,11 @@ __all__ = [
     "parse_policy_text",
     "to_micros",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("load_policy", "parse_policy_text"):
+        from consentgate.policy import load
+
+        return getattr(load, name)
+    raise AttributeError(f"module 'consentgate.policy' has no attribute {name!r}")

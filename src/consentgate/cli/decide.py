@@ -242,7 +242,3 @@ def _decide_grouped(
     done = [d for d in answers if d is not None]
     assert len(done) == len(queries), "every query is answered exactly once"
     return done
-
-
-def register(app: typer.Typer) -> None:
-    app.command("decide")(decide)

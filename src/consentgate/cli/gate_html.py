@@ -97,7 +97,3 @@ def gate_html_command(
 
 def _left(shown: str, f: Finding) -> str:
     return f"{shown}:{f.line}: <{f.tag} {f.attribute}> loads {f.url} before consent (not gated)"
-
-
-def register(app: typer.Typer) -> None:
-    app.command("gate-html")(gate_html_command)
