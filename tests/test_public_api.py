@@ -76,3 +76,42 @@ def test_decide_module_does_no_io() -> None:
     forbidden = {"sqlalchemy", "os", "socket", "httpx", "pathlib", "time", "consentgate.ledger.store"}
     assert not (imported & forbidden)
     assert "now(" not in inspect.getsource(mod)
+
+
+def _modules_after(code: str) -> set[str]:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {m.split(".")[0] if not m.startswith("consentgate") else m for m in run.stdout.split()}
+
+
+def test_the_pure_core_imports_only_the_policy_and_event_models() -> None:
+    """``decide`` is what a backend embeds: no database driver, HTTP client, YAML loader or service."""
+    loaded = _modules_after("import consentgate.decide")
+    assert not loaded & {"sqlalchemy", "httpx", "yaml", "pyarrow", "fastapi"}
+    assert {m for m in loaded if m.startswith("consentgate")} == {
+        "consentgate",
+        "consentgate.decide",
+        "consentgate.errors",
+        "consentgate.ledger",
+        "consentgate.ledger.events",
+        "consentgate.policy",
+        "consentgate.policy.models",
+    }
+
+
+def test_names_resolve_lazily_and_dir_lists_them() -> None:
+    loaded = _modules_after("import consentgate")
+    assert not loaded & {"sqlalchemy", "httpx", "pydantic"}
+    assert set(consentgate.__all__) <= set(dir(consentgate))
+    assert set(consentgate._EXPORTS) | {"__version__"} == set(consentgate.__all__)
+    import pytest
+
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = consentgate.nothing_here  # type: ignore[attr-defined]

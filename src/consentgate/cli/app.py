@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 from collections.abc import MutableMapping
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
@@ -240,6 +239,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from importlib.metadata import PackageNotFoundError, version  # ~20 ms: only when asked
+
         try:
             typer.echo(f"consentgate {version('consentgate')}")
         except PackageNotFoundError:  # pragma: no cover - running from a source tree without install

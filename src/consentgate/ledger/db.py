@@ -6,19 +6,22 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from consentgate.errors import BadInput
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# The newest migration's revision. Opening a ledger whose schema is at it skips Alembic altogether
+# (importing it costs more than the rest of ``consentgate decide``); tests/ledger/test_migrations.py
+# checks that this is Alembic's head, so a new migration cannot be skipped by a stale constant.
+HEAD_REVISION = "0005"
 
 
 def normalise_url(url: str) -> str:
@@ -93,6 +96,8 @@ def retry_locked(action: Callable[[], Any], attempts: int = 60) -> Any:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -110,6 +115,12 @@ def migrate(engine: Engine) -> None:
     ``BEGIN IMMEDIATE`` and a PostgreSQL advisory lock held to the end of the transaction serialise
     them, and the revision is read again under the lock.
     """
+    if _stored_revision(engine) == HEAD_REVISION:
+        return  # the common case, answered without importing Alembic
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     cfg = _alembic_config()
     head = ScriptDirectory.from_config(cfg).get_current_head()
     with engine.connect() as conn:
@@ -125,7 +136,20 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision the database records, or None when it records none (a new database) or cannot
+    be read now: the full path through Alembic then decides, with its locking and retries."""
+    try:
+        with engine.connect() as conn:
+            value = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:
+        return None
+    return None if value is None else str(value)
+
+
 def downgrade(engine: Engine, revision: str = "base") -> None:
+    from alembic import command
+
     cfg = _alembic_config()
     with engine.execution_options(ledger_write=True).begin() as conn:
         cfg.attributes["connection"] = conn
