@@ -18,9 +18,9 @@ from consentgate.errors import BadInput, ConsentViolation
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import Suppression, build_snapshot
 from consentgate.pipeline.guard import TrainingRun
-from consentgate.pipeline.runs import RunStore
 from consentgate.policy import Policy
 from consentgate.service import ConsentService
+from consentgate.store.runs import RunStore
 
 from .conftest import AT, POLICY, SUPPRESSION_KEY, ev
 

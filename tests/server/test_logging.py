@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
+from consentgate.auth.tokens import TOKEN_HEADER, issue_subject_token
 from consentgate.ledger.store import Ledger
 from consentgate.server.logs import ACCESS_LOGGER, JsonFormatter, key_id, log_config
-from consentgate.tokens import TOKEN_HEADER, issue_subject_token
 
 from .conftest import ago, bearer
 
@@ -77,7 +77,7 @@ def _secrets(key: str, token: str) -> list[str]:
 async def test_request_logs_name_no_one(
     app: Any, keys: dict[str, str], caplog: pytest.LogCaptureFixture, client_host: str
 ) -> None:
-    token = app.state.consentgate.tokens.issue(SUBJECT)
+    token = app.state.consentgate.auth.tokens.issue(SUBJECT)
     headers = {**bearer(keys["admin"]), TOKEN_HEADER: token, "X-Forwarded-For": FORWARDED_V4}
     transport = httpx.ASGITransport(app=app, client=(client_host, 4711))
     caplog.set_level(logging.DEBUG)

@@ -11,17 +11,13 @@ import json
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from consentgate.errors import BadInput, ChainBroken, QueryError
-from consentgate.ledger.db import normalise_url
 from consentgate.ledger.events import ConsentEvent
 from consentgate.ledger.intake import parse_time
 from consentgate.ledger.signing import find_signer
@@ -29,6 +25,7 @@ from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from consentgate.store.engine import missing_sqlite_file
 
 
 def make_consoles() -> tuple[Console, Console]:
@@ -101,18 +98,6 @@ def env_of(ctx: typer.Context) -> CliEnv:
     if found is None:  # pragma: no cover - only when a command is invoked without the root app
         raise RuntimeError("consentgate commands must run under the root app's callback")
     return found
-
-
-def missing_sqlite_file(url: str) -> Path | None:
-    """The SQLite file a URL points at when that file does not exist yet; None otherwise."""
-    try:
-        parsed = make_url(normalise_url(url))
-    except ArgumentError:
-        return None  # Ledger.open reports a bad URL with its own message
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    path = Path(parsed.database)
-    return None if path.exists() else path
 
 
 def parse_at(value: str | None, option: str = "--at") -> datetime:

@@ -297,9 +297,13 @@ class Ledger:
             seq, h = conn.execute(select(c.seq, c.hash).where(c.id == 1)).one()
         return int(seq), str(h)
 
-    def count(self) -> int:
+    def count(self, subjects: Collection[str] | None = None) -> int:
+        """How many events the ledger holds; with ``subjects``, how many are recorded under them."""
+        q = select(func.count()).select_from(t.events)
+        if subjects is not None:
+            q = q.where(t.events.c.subject.in_(sorted(subjects)))
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
+            return int(conn.execute(q).scalar_one())
 
     def events_of(self, subjects: Collection[str]) -> list[ConsentEvent]:
         """Every event recorded under any of these identifiers, in recording order."""
