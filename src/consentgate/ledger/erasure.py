@@ -182,7 +182,7 @@ def pseudonymise(
     return counts
 
 
-# Tables whose rows an erasure rewrites (ledger/erasure.py, requests/store.py).
+# Tables whose rows an erasure rewrites (ledger/erasure.py, store/requests.py).
 _TOUCHED = ("events", "aliases", "requests", "request_log")
 
 
