@@ -134,23 +134,16 @@ def event_json(e: ConsentEvent) -> dict[str, Any]:
 def require_intact_head(ledger: Ledger) -> None:
     """Refuse to chain onto a head that was altered or deleted: new events would vouch for it.
 
-    Reads at most three rows whatever the ledger's size: a full walk (``ledger verify``) takes about a
-    minute per million events (docs/benchmarks.md), too much for every ``record``. A row altered further
-    back is for ``ledger verify`` and the HTTP service's periodic check to find.
+    The same check every append makes inside its transaction (``ledger/records.py``), asked before
+    the command parses its input or files a request (a request is not chained, but it would lead to
+    events that are), so the person hears about the ledger first and exit code 6 means nothing was
+    stored. Reads at most three rows whatever the ledger's size: a full walk (``ledger verify``)
+    takes about a minute per million events (docs/benchmarks.md). A row altered further back is for
+    ``ledger verify`` and the HTTP service's periodic check to find.
     """
-    seq, head_hash = ledger.head()
-    if seq == 0:
+    problem, seq = ledger.head_problem()
+    if problem is None:
         return
-    last = next(iter(ledger.iter_events(after_seq=seq - 1, chunk=1)), None)
-    problem: str | None
-    if last is None:
-        problem = f"the ledger head records {seq} events, but event seq {seq} is missing (deleted)"
-    else:
-        intact, problem = ledger.verify_events([last])
-        if intact and last.hash != head_hash:
-            problem = f"event seq {seq} does not hash to the value the ledger head records"
-        elif intact:
-            return
     raise ChainBroken(
         f"the ledger's hash chain is broken at its head: {problem}; nothing was recorded. Run "
         "`consentgate ledger verify` and restore the ledger before recording more (docs/ledger.md)",

@@ -30,6 +30,7 @@ from consentgate.ledger.records import (
     Head,
     add_records,
     finish,
+    head_problem,
     read_head,
     text_record,
     write_records,
@@ -296,6 +297,21 @@ class Ledger:
             c = t.ledger_head.c
             seq, h = conn.execute(select(c.seq, c.hash).where(c.id == 1)).one()
         return int(seq), str(h)
+
+    def head_problem(self) -> tuple[str | None, int | None]:
+        """What is wrong with the head the next append would extend (None when intact), and the
+        event seq at fault: the check every append makes under its lock, asked ahead without one.
+        Reads at most three rows, whatever the ledger's size."""
+        try:
+            with self.engine.connect() as conn:
+
+                def execute(sql: str, params: Sequence[Any] | None = None) -> Any:
+                    return conn.exec_driver_sql(sql, tuple(params) if params is not None else None)
+
+                _, problem, seq = head_problem(execute, self._sql, lock=False)
+        except SQLAlchemyError as exc:
+            raise _storage_error(exc, "read the ledger head") from exc
+        return problem, seq
 
     def count(self, subjects: Collection[str] | None = None) -> int:
         """How many events the ledger holds; with ``subjects``, how many are recorded under them."""
