@@ -77,7 +77,9 @@ def test_a_database_failure_while_generating_is_a_storage_error(tmp_path: Path) 
     a database without the ledger's tables is a TransientStorageError, not a raw driver error."""
     engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     try:
-        with pytest.raises(TransientStorageError, match="subject_tokens key"):
+        with pytest.raises(TransientStorageError, match="subject_tokens key") as caught:
             load_keyring(engine, None)
+        assert "no such table" in caught.value.message
+        assert "SELECT" not in caught.value.message  # the driver's reason, never the statement
     finally:
         engine.dispose()

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from consentgate.errors import BadInput, TerminalStorageError, TransientStorageError
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, seal_message
-from consentgate.ledger.db import make_engine, migrate, retry_locked
+from consentgate.ledger.db import make_engine, migrate, retry_locked, storage_error
 from consentgate.ledger.erasure import KEY_PURPOSE, ErasureKey, is_pseudonym
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
 from consentgate.ledger.records import (
@@ -110,7 +110,7 @@ class Ledger:
                     migrate(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise _storage_error(exc, "open the ledger") from exc
+            raise storage_error(exc, "open the ledger") from exc
         return cls(engine, url=url, signer=signer)
 
     def close(self) -> None:
@@ -152,7 +152,7 @@ class Ledger:
 
                     stored = self._extend(execute, new, wanted, noise)
             except SQLAlchemyError as exc:
-                raise _storage_error(exc, "append to the ledger") from exc
+                raise storage_error(exc, "append to the ledger") from exc
         if wanted:  # committed: no need to look these up again (bounded, whatever callers send)
             if len(self._known_texts) > _KNOWN_TEXTS_MAX:
                 self._known_texts.clear()
@@ -167,7 +167,7 @@ class Ledger:
         try:
             pooled = self.engine.raw_connection()
         except SQLAlchemyError as exc:
-            raise _storage_error(exc, "append to the ledger") from exc
+            raise storage_error(exc, "append to the ledger") from exc
         try:
             db = cast(sqlite3.Connection, pooled.driver_connection)
             # The write lock up front, as ledger.db's begin hook does for every ledger write, so the
@@ -310,7 +310,7 @@ class Ledger:
 
                 _, problem, seq = head_problem(execute, self._sql, lock=False)
         except SQLAlchemyError as exc:
-            raise _storage_error(exc, "read the ledger head") from exc
+            raise storage_error(exc, "read the ledger head") from exc
         return problem, seq
 
     def count(self, subjects: Collection[str] | None = None) -> int:
@@ -398,7 +398,7 @@ class Ledger:
             with self._writer.begin() as conn:
                 write_records(conn, self.signer, lambda _seq: (), seal=True)
         except SQLAlchemyError as exc:
-            raise _storage_error(exc, "seal the ledger") from exc
+            raise storage_error(exc, "seal the ledger") from exc
 
     def checkpoint(self) -> Checkpoint:
         """Both heads, signed with the ledger key: a file to publish or keep elsewhere."""
@@ -512,15 +512,8 @@ _ACTIONS = {a.value: a for a in Action}
 
 
 def _sqlite_error(exc: sqlite3.Error, doing: str) -> Exception:
-    """What ``_storage_error`` says of the same error raised through SQLAlchemy."""
+    """What :func:`~consentgate.ledger.db.storage_error` says of the same error raised through SQLAlchemy."""
     text = str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, sqlite3.OperationalError):
-        return TransientStorageError(f"could not {doing}: {text}")
-    return TerminalStorageError(f"could not {doing}: {text}")
-
-
-def _storage_error(exc: SQLAlchemyError, doing: str) -> Exception:
-    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-    if isinstance(exc, OperationalError):
         return TransientStorageError(f"could not {doing}: {text}")
     return TerminalStorageError(f"could not {doing}: {text}")

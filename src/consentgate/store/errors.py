@@ -1,4 +1,6 @@
-"""Database errors as the library's storage errors (``errors.StorageError``), in one place.
+"""Database errors as the library's storage errors (``errors.StorageError``), for the stores and
+the server. The wording is ``ledger/db.py``'s (:func:`as_storage_error`), which the event store uses
+too, so every layer says the same of the same failure.
 
 A locked or unreachable database (``OperationalError``) is *transient*: retrying may help, and the
 HTTP layer answers 503 with ``Retry-After``. Anything else is *terminal*. The message carries the
@@ -11,30 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from consentgate.errors import StorageError, TerminalStorageError, TransientStorageError
+from consentgate.ledger.db import storage_error as as_storage_error
 
 DatabaseError = SQLAlchemyError
 """What a store lets escape when a caller does not wrap it (the server maps it in ``server/errors``)."""
 
-__all__ = ["DatabaseError", "IntegrityError", "as_storage_error", "storage"]
-
-
-def as_storage_error(exc: BaseException, doing: str) -> StorageError:
-    """``could not <doing>: <the driver's reason>``, transient for operational errors."""
-    orig = getattr(exc, "orig", None)
-    if orig is not None:
-        source = str(orig)
-    elif isinstance(exc, StatementError):
-        source = type(exc).__name__
-    else:
-        source = str(exc) or type(exc).__name__
-    lines = source.strip().splitlines()
-    reason = lines[0] if lines else type(exc).__name__
-    if isinstance(exc, OperationalError):
-        return TransientStorageError(f"could not {doing}: {reason}")
-    return TerminalStorageError(f"could not {doing}: {reason}")
+__all__ = ["DatabaseError", "as_storage_error", "storage"]
 
 
 @contextmanager
