@@ -81,7 +81,7 @@ def keys(service: ConsentService) -> dict[str, str]:
 @pytest.fixture
 def keyring(app: FastAPI) -> Keyring:
     """The app's token keyring: what signs its subject tokens and visitor ids."""
-    ring: Keyring = app.state.consentgate.auth.tokens
+    ring: Keyring = app.state.consentgate.tokens
     return ring
 
 

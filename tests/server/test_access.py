@@ -251,7 +251,7 @@ async def test_servers_sharing_a_database_share_the_generated_secret(
         async with _client(one) as a, _client(two) as b:
             vid = (await a.post("/v1/visitors", headers=bearer(collect))).json()["visitor_id"]
             assert (await b.post("/v1/consents", json=grant(vid), headers=bearer(collect))).status_code == 201
-            token = one.state.consentgate.auth.tokens.issue(vid)
+            token = one.state.consentgate.tokens.issue(vid)
             assert (await b.get(f"/v1/subjects/{vid}/state", headers=subject_token(token))).status_code == 200
     finally:
         for app in (one, two):

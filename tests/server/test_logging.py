@@ -77,7 +77,7 @@ def _secrets(key: str, token: str) -> list[str]:
 async def test_request_logs_name_no_one(
     app: Any, keys: dict[str, str], caplog: pytest.LogCaptureFixture, client_host: str
 ) -> None:
-    token = app.state.consentgate.auth.tokens.issue(SUBJECT)
+    token = app.state.consentgate.tokens.issue(SUBJECT)
     headers = {**bearer(keys["admin"]), TOKEN_HEADER: token, "X-Forwarded-For": FORWARDED_V4}
     transport = httpx.ASGITransport(app=app, client=(client_host, 4711))
     caplog.set_level(logging.DEBUG)

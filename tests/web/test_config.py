@@ -266,7 +266,7 @@ def test_demo_site_only_when_configured(client: AppClient, template_db: Path, tm
     session = client.post("/demo/session")
     assert session.status_code == 200
     body = session.json()
-    keyring = client.app.state.consentgate.auth.tokens
+    keyring = client.app.state.consentgate.tokens
     assert keyring.is_visitor_id(body["subject"])
     assert keyring.verify(body["token"]).subject == body["subject"]
     assert client.cookies.get("cg_vid") == body["subject"]
