@@ -17,7 +17,7 @@ import consentgate
 from consentgate.errors import BadInput, ConsentViolation
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import Suppression, build_snapshot
-from consentgate.pipeline.guard import TrainingRun
+from consentgate.pipeline.training import TrainingRun
 from consentgate.policy import Policy
 from consentgate.service import ConsentService
 from consentgate.store.runs import RunStore
