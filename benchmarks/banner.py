@@ -39,7 +39,7 @@ from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 from tests.browser import launched, serve_static
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.server.routers.web import compiled_banner

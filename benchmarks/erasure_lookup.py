@@ -27,9 +27,10 @@ from typing import Any
 
 from common import postgres
 
-from consentgate.ledger.erasure import ErasureKey, suppress
+from consentgate.ledger.erasure import suppress
 from consentgate.ledger.events import Action, NewEvent
 from consentgate.ledger.store import Ledger
+from consentgate.store.secrets import erasure_key
 
 PURPOSES = ("p1", "p2", "p3", "p4", "p5")
 
@@ -52,7 +53,7 @@ def _batch(first: int, submissions: int) -> list[NewEvent]:
 
 def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     after, before = Ledger.open(url), WithoutLookup.open(url)
-    key = ErasureKey.of(after.engine)
+    key = erasure_key(after.engine)
     with after.engine.execution_options(ledger_write=True).begin() as conn:
         suppress(
             conn, {key.hash(f"erased-{i}") for i in range(args.erased)}, request_id=None, at=datetime.now(UTC)

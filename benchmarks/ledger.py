@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 from common import ROOT, median, percentile, postgres, submission_events, synthetic_submissions, timed
 
-from consentgate import apikeys
+from consentgate.auth import apikeys
 from consentgate.decide import Query, decide_batch
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy

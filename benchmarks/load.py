@@ -379,15 +379,16 @@ def _phase(
 def _seed_erasures(ledger: Any, n: int) -> None:
     """An erasure key and ``n`` suppressed identifiers, as after ``n`` erasures: every append then
     looks its subjects up on the list (ledger/store.py)."""
-    from consentgate.ledger.erasure import ErasureKey, suppress
+    from consentgate.ledger.erasure import suppress
+    from consentgate.store.secrets import erasure_key
 
-    key = ErasureKey.of(ledger.engine)
+    key = erasure_key(ledger.engine)
     with ledger.engine.execution_options(ledger_write=True).begin() as conn:
         suppress(conn, {key.hash(f"erased-{i}") for i in range(n)}, request_id=None, at=datetime.now(UTC))
 
 
 def run(db_url: str, args: argparse.Namespace, group_commit: bool, src: str | None = None) -> dict[str, Any]:
-    from consentgate import apikeys
+    from consentgate.auth import apikeys
     from consentgate.ledger.signing import create_key
     from consentgate.ledger.store import Ledger
 
@@ -395,7 +396,7 @@ def run(db_url: str, args: argparse.Namespace, group_commit: bool, src: str | No
     signer = None if src else create_key(Path(tempfile.mkdtemp(prefix="cg-load-key-")) / "ledger.key")
     if src:  # the code from before makes its own ledger: a newer schema would be foreign to it
         make = (
-            "import sys; from consentgate import apikeys; from consentgate.ledger.store import Ledger\n"
+            "import sys; from consentgate.auth import apikeys; from consentgate.ledger.store import Ledger\n"
             "with Ledger.open(sys.argv[1]) as ledger:\n"
             "    print(apikeys.create_key(ledger.engine, 'admin', 'load benchmark')[1])"
         )

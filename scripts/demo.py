@@ -18,13 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from consentgate.apikeys import authenticate, create_key
+from consentgate.auth.apikeys import authenticate, create_key
+from consentgate.auth.secrets import load_keyring
 from consentgate.errors import ConsentgateError
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
-from consentgate.token_secrets import load_keyring
 
 POLICY_NAME = "policy.yaml"
 DB_NAME = "consentgate.db"

@@ -17,7 +17,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
 from consentgate import ConsentgateClient
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.client import SnapshotStamper, Stamp
 from consentgate.errors import AuthError, BadInput
 from consentgate.ledger.store import Ledger

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.cli import app as cli_app
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy

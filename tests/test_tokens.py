@@ -13,9 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentgate import tokens
-from consentgate.errors import AuthError, BadInput
-from consentgate.tokens import (
+from consentgate.auth import tokens
+from consentgate.auth.tokens import (
     DEFAULT_TTL,
     LEEWAY,
     MAX_TTL,
@@ -23,6 +22,7 @@ from consentgate.tokens import (
     issue_subject_token,
     key_id,
 )
+from consentgate.errors import AuthError, BadInput
 
 SECRET = "s" * 16 + "-fictional-test-secret-0001"
 NEWER = "n" * 16 + "-fictional-test-secret-0002"

@@ -31,6 +31,7 @@ from urllib.parse import quote
 
 import httpx
 
+from consentgate.auth.tokens import DEFAULT_TTL, TOKEN_HEADER, issue_subject_token
 from consentgate.decide import Decision
 from consentgate.errors import (
     AuthError,
@@ -42,7 +43,6 @@ from consentgate.errors import (
     TransientStorageError,
 )
 from consentgate.stamping import UNKNOWN, Bounded, SnapshotStamper, Stamp, version_label
-from consentgate.tokens import DEFAULT_TTL, TOKEN_HEADER, issue_subject_token
 
 __all__ = [
     "ConsentgateClient",

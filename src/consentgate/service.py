@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from consentgate import identity
+from consentgate.auth import identity
 from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline
 from consentgate.errors import UnknownSubject
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
@@ -20,6 +20,7 @@ from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.intake import validate_batch
 from consentgate.ledger.store import Ledger, iso
 from consentgate.policy.models import Policy
+from consentgate.store.secrets import erasure_key, find_erasure_key
 
 EVIDENCE_SCHEMA = "consentgate-evidence/1"
 
@@ -38,7 +39,7 @@ def ledger_knows(ledger: Ledger, subject: str) -> bool:
     ids = identity.person(ledger.engine, subject)
     if len(ids) > 1:
         return True
-    key = ErasureKey.find(ledger.engine)
+    key = find_erasure_key(ledger.engine)
     if key is not None and suppressed_identifiers(ledger.engine, key, [subject]):
         return True
     return bool(ledger.events_of(ids))
@@ -147,7 +148,7 @@ class ConsentService:
     @property
     def erasure_key(self) -> ErasureKey:
         if self._erasure_key is None:
-            self._erasure_key = ErasureKey.of(self.ledger.engine)
+            self._erasure_key = erasure_key(self.ledger.engine)
         return self._erasure_key
 
     def people(self, subjects: Collection[str]) -> dict[str, set[str]]:
@@ -160,7 +161,7 @@ class ConsentService:
         persons = identity.people(self.ledger.engine, subjects)
         if self._erasure_key is None:
             # None until the first erasure anywhere made the key; looked up again until then.
-            self._erasure_key = ErasureKey.find(self.ledger.engine)
+            self._erasure_key = find_erasure_key(self.ledger.engine)
         key = self._erasure_key
         hit = suppressed_identifiers(self.ledger.engine, key, subjects) if key is not None else set()
         if key is not None and hit:

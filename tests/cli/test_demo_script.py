@@ -9,7 +9,7 @@ from types import ModuleType
 
 import pytest
 
-from consentgate.apikeys import Scope, authenticate
+from consentgate.auth.apikeys import Scope, authenticate
 from consentgate.ledger.store import Ledger
 
 DEMO = Path(__file__).resolve().parents[2] / "scripts" / "demo.py"

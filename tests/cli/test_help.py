@@ -9,9 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from consentgate.auth.identity import ALIAS_KINDS
 from consentgate.cli import app
 from consentgate.cli.events import AliasKind
-from consentgate.identity import ALIAS_KINDS
 
 EXPECTED = {
     "init", "serve", "record", "import-events", "link", "decide", "history", "evidence",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from consentgate.apikeys import Scope, authenticate
+from consentgate.auth.apikeys import Scope, authenticate
 from consentgate.ledger.store import Ledger
 
 from .conftest import Invoke

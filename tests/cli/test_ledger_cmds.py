@@ -270,3 +270,32 @@ def test_commands_that_append_refuse_an_altered_head_with_exit_6(
         assert (ledger.head(), ledger.count()) == before
         assert conn.execute(text("SELECT count(*) FROM aliases")).scalar_one() == 0
     assert cg("ledger", "verify", db=ledger_url).exit_code == 1  # and verify says where
+
+
+def test_commands_that_append_refuse_an_altered_record_chain_head_with_exit_6(
+    cg: Invoke, ledger_url: str
+) -> None:
+    """The pre-check is the append's own head check, over both chains: a tampered last record (a
+    link here) stops even a command that stores no event itself (filing a request)."""
+    assert (
+        cg("record", "--subject", "user-0", "--action", "deny", "--purpose", AI, db=ledger_url).exit_code == 0
+    )
+    assert cg("link", "--alias", "cookie-0a1b2c", "--subject", "user-0", db=ledger_url).exit_code == 0
+    last_record = "(SELECT MAX(seq) FROM ledger_records)"
+    with Ledger.open(ledger_url) as ledger, ledger.engine.begin() as conn:
+        conn.execute(text(f"UPDATE ledger_records SET body = '{{}}' WHERE seq = {last_record}"))
+        (seq,) = conn.execute(text(f"SELECT {last_record}")).one()
+    for args in (
+        ("requests", "file", "--kind", "withdraw", "--subject", "user-0"),
+        ("link", "--alias", "cookie-9f2c1a", "--subject", "user-0"),
+        ("record", "--subject", "user-1", "--action", "deny", "--purpose", AI),
+    ):
+        result = cg(*args, db=ledger_url)
+        assert result.exit_code == 6, (args, result.output)
+        assert "hash chain is broken at its head" in result.stderr
+        assert f"record {seq} (aliases, suppressions, wording) no longer hashes" in result.stderr
+        assert "nothing was recorded" in result.stderr
+    with Ledger.open(ledger_url) as ledger, ledger.engine.connect() as conn:
+        assert ledger.count() == 1
+        assert conn.execute(text("SELECT count(*) FROM requests")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM aliases")).scalar_one() == 1

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from consentgate.auth.secrets import load_keyring
+from consentgate.auth.tokens import Keyring
 from consentgate.ledger.store import Ledger
-from consentgate.token_secrets import load_keyring
-from consentgate.tokens import Keyring
 
 from .conftest import Invoke
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.ledger.db import make_engine
 from consentgate.ledger.store import Ledger
 from tests.durability.servers import (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.ledger.chain import GENESIS
 from consentgate.ledger.store import Ledger
 from tests.durability.servers import CONSENTGATE, NO_RATE_LIMITS, Server, kill_all, server_env, start_servers

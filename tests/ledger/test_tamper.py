@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from consentgate import identity
+from consentgate.auth import identity
 from consentgate.errors import ChainBroken
 from consentgate.ledger.chain import commit_subject, event_hash, wording_hash
-from consentgate.ledger.erasure import ErasureKey, pseudonymise, suppress
+from consentgate.ledger.erasure import pseudonymise, suppress
 from consentgate.ledger.events import Action, NewEvent, NoticeText
 from consentgate.ledger.signing import PublicKeys, Signer, create_key
 from consentgate.ledger.store import Ledger
+from consentgate.store.secrets import erasure_key
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 AI = "train_support_chatbot"
@@ -51,7 +52,7 @@ def populate(ledger: Ledger) -> None:
     ledger.append([_event(EVE, Action.GRANT, 2)], texts)
     identity.link(ledger.engine, "c-ann", ANN, "cookie_id", signer=ledger.signer)
     identity.link(ledger.engine, "c-eve", EVE, "cookie_id", signer=ledger.signer)
-    key = ErasureKey.of(ledger.engine)
+    key = erasure_key(ledger.engine)
     ledger.append([_event(EVE, Action.ERASE, 3, signals={"request_id": "req-1"})])
     with ledger.engine.execution_options(ledger_write=True).begin() as conn:
         suppress(conn, {key.hash(i) for i in (EVE, "c-eve")}, request_id="req-1", at=T0, signer=ledger.signer)

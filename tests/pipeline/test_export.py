@@ -16,9 +16,9 @@ from consentgate.errors import QueryError, Refused
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import FilterOptions, build_snapshot, filter_files
 from consentgate.pipeline.export import EXPORT_FORMAT, check_vendor, export_files
-from consentgate.pipeline.runs import RunStore
 from consentgate.policy import Policy, load_policy
 from consentgate.service import ConsentService
+from consentgate.store.runs import RunStore
 
 from .conftest import AT, POLICY, populate, records
 

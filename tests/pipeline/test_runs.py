@@ -17,10 +17,10 @@ from consentgate.cli import app
 from consentgate.ledger import schema as t
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import FilterOptions
-from consentgate.pipeline.runs import KEY_PURPOSE, RunStore
 from consentgate.pipeline.training import TrainingRun
 from consentgate.policy import load_policy
 from consentgate.service import ConsentService
+from consentgate.store.runs import KEY_PURPOSE, RunStore
 
 from .conftest import AT, POLICY, populate
 

@@ -165,7 +165,7 @@ def test_events_dated_in_the_future_come_due(ledger: Ledger, policy: Policy) -> 
 def test_an_unlinked_alias_leaves_its_old_person(policy: Policy, populated: ConsentService) -> None:
     led = populated.ledger
     first = build_snapshot(policy, led, "train_chat", AT)
-    with led.engine.begin() as conn:  # the admin repair identity.py documents
+    with led.engine.begin() as conn:  # the admin repair store/aliases.py documents
         conn.execute(delete(t.aliases).where(t.aliases.c.alias == "cookie-alice"))
     inc = build_snapshot(policy, led, "train_chat", AT, previous=first)
     same(inc, build_snapshot(policy, led, "train_chat", AT))

@@ -29,7 +29,7 @@ V2_EFFECTIVE = datetime(2026, 6, 1, tzinfo=UTC)  # tests/pipeline/policy.yaml: a
 
 
 def unlink(service: ConsentService, alias: str) -> None:
-    """Remove a link: the admin repair identity.py documents (there is no API for it)."""
+    """Remove a link: the admin repair store/aliases.py documents (there is no API for it)."""
     with service.ledger.engine.begin() as conn:
         conn.execute(delete(t.aliases).where(t.aliases.c.alias == alias))
 

@@ -17,10 +17,10 @@ import consentgate
 from consentgate.errors import BadInput, ConsentViolation
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import FilterOptions, Suppression, build_snapshot
-from consentgate.pipeline.runs import RunStore
 from consentgate.pipeline.training import TrainingRun
 from consentgate.policy import Policy
 from consentgate.service import ConsentService
+from consentgate.store.runs import RunStore
 
 from .conftest import AT, POLICY, SUPPRESSION_KEY, ev
 

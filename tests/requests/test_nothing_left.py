@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
 from consentgate.ledger.events import Action, NewEvent

@@ -12,14 +12,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from consentgate.apikeys import create_key, revoke_key
+from consentgate.auth.apikeys import create_key, revoke_key
+from consentgate.auth.tokens import TOKEN_HEADER, Keyring
 from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy
 from consentgate.server import create_app
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
-from consentgate.tokens import TOKEN_HEADER, Keyring
 
 MAX_BODY = 64_000
 MAX_BATCH = 200

@@ -13,13 +13,13 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
+from consentgate.auth.tokens import Keyring
 from consentgate.client import issue_subject_token
 from consentgate.server import create_app
 from consentgate.server.routers.access import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
-from consentgate.tokens import Keyring
 
 from .conftest import ago, assert_error, bearer, subject_token
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.server import create_app
 from consentgate.settings import Settings
 

@@ -8,10 +8,9 @@ from typing import get_args
 import httpx
 import pytest
 
-from consentgate.apikeys import Scope, create_key, revoke_key
-from consentgate.identity import ALIAS_KINDS
+from consentgate.auth.apikeys import KeyCache, Scope, create_key, revoke_key
+from consentgate.auth.identity import ALIAS_KINDS
 from consentgate.server import create_app
-from consentgate.server.auth import KeyCache
 from consentgate.server.schemas.subjects import AliasKind
 from consentgate.service import ConsentService
 from consentgate.settings import Settings

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from consentgate.auth.tokens import Keyring
 from consentgate.requests import RequestDesk
 from consentgate.service import ConsentService
-from consentgate.tokens import Keyring
 
 from .conftest import ago, assert_error, bearer, subject_token
 

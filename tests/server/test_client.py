@@ -12,6 +12,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
 from consentgate import ConsentgateClient, issue_subject_token
+from consentgate.auth.tokens import Keyring
 from consentgate.client import IssuedToken, Receipt, error_from
 from consentgate.decide import Decision
 from consentgate.errors import (
@@ -23,7 +24,6 @@ from consentgate.errors import (
     TransientStorageError,
 )
 from consentgate.service import ConsentService
-from consentgate.tokens import Keyring
 
 BASE = "https://consent.example.com"
 

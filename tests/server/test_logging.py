@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
+from consentgate.auth.tokens import TOKEN_HEADER, issue_subject_token
 from consentgate.ledger.store import Ledger
 from consentgate.server.logs import ACCESS_LOGGER, JsonFormatter, key_id, log_config
-from consentgate.tokens import TOKEN_HEADER, issue_subject_token
 
 from .conftest import ago, bearer
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.ledger.store import Ledger
 from tests.durability.servers import NO_RATE_LIMITS, Server, spawn_server
 

@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
+from consentgate.auth.tokens import Keyring
 from consentgate.server import create_app
 from consentgate.server.ratelimit import EventBudget, RateLimit, TokenBuckets, address_bucket
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
-from consentgate.tokens import Keyring
 
 from .conftest import ago, assert_error, bearer
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
+from consentgate.auth.secrets import load_keyring
+from consentgate.auth.tokens import TOKEN_HEADER
 from consentgate.ledger.store import Ledger
-from consentgate.token_secrets import load_keyring
-from consentgate.tokens import TOKEN_HEADER
 
 from .conftest import ago, bearer
 

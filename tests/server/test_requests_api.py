@@ -8,12 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from consentgate.auth.tokens import Keyring
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.server import create_app
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
-from consentgate.tokens import Keyring
 
 from .conftest import ago, assert_error, bearer, subject_token
 
@@ -168,7 +168,7 @@ async def test_an_erasure_that_cannot_reach_a_source_answers_503_and_can_be_retr
             ]
         )
         app = create_app(settings.model_copy(update={"policy": policy_path}), service=service)
-        from consentgate.apikeys import create_key
+        from consentgate.auth.apikeys import create_key
 
         admin = bearer(create_key(ledger.engine, "admin")[1])
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

@@ -36,7 +36,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from consentgate.apikeys import create_key
+from consentgate.auth.apikeys import create_key
 from consentgate.ledger.events import ConsentEvent
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy

@@ -11,17 +11,13 @@ import json
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from consentgate.errors import BadInput, ChainBroken, QueryError
-from consentgate.ledger.db import normalise_url
 from consentgate.ledger.events import ConsentEvent
 from consentgate.ledger.intake import parse_time
 from consentgate.ledger.signing import find_signer
@@ -29,6 +25,7 @@ from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from consentgate.store.engine import missing_sqlite_file
 
 
 def make_consoles() -> tuple[Console, Console]:
@@ -103,18 +100,6 @@ def env_of(ctx: typer.Context) -> CliEnv:
     return found
 
 
-def missing_sqlite_file(url: str) -> Path | None:
-    """The SQLite file a URL points at when that file does not exist yet; None otherwise."""
-    try:
-        parsed = make_url(normalise_url(url))
-    except ArgumentError:
-        return None  # Ledger.open reports a bad URL with its own message
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    path = Path(parsed.database)
-    return None if path.exists() else path
-
-
 def parse_at(value: str | None, option: str = "--at") -> datetime:
     """An ISO 8601 time with a zone, or now (UTC) when the option was not given."""
     if value is None:
@@ -149,23 +134,16 @@ def event_json(e: ConsentEvent) -> dict[str, Any]:
 def require_intact_head(ledger: Ledger) -> None:
     """Refuse to chain onto a head that was altered or deleted: new events would vouch for it.
 
-    Reads at most three rows whatever the ledger's size: a full walk (``ledger verify``) takes about a
-    minute per million events (docs/benchmarks.md), too much for every ``record``. A row altered further
-    back is for ``ledger verify`` and the HTTP service's periodic check to find.
+    The same check every append makes inside its transaction (``ledger/records.py``), asked before
+    the command parses its input or files a request (a request is not chained, but it would lead to
+    events that are), so the person hears about the ledger first and exit code 6 means nothing was
+    stored. Reads at most three rows whatever the ledger's size: a full walk (``ledger verify``)
+    takes about a minute per million events (docs/benchmarks.md). A row altered further back is for
+    ``ledger verify`` and the HTTP service's periodic check to find.
     """
-    seq, head_hash = ledger.head()
-    if seq == 0:
+    problem, seq = ledger.head_problem()
+    if problem is None:
         return
-    last = next(iter(ledger.iter_events(after_seq=seq - 1, chunk=1)), None)
-    problem: str | None
-    if last is None:
-        problem = f"the ledger head records {seq} events, but event seq {seq} is missing (deleted)"
-    else:
-        intact, problem = ledger.verify_events([last])
-        if intact and last.hash != head_hash:
-            problem = f"event seq {seq} does not hash to the value the ledger head records"
-        elif intact:
-            return
     raise ChainBroken(
         f"the ledger's hash chain is broken at its head: {problem}; nothing was recorded. Run "
         "`consentgate ledger verify` and restore the ledger before recording more (docs/ledger.md)",

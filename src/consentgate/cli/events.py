@@ -266,7 +266,7 @@ def import_events(
 
 
 class AliasKind(StrEnum):
-    """``consentgate.identity.ALIAS_KINDS`` as choices for ``--kind`` (a test keeps the two equal)."""
+    """``consentgate.auth.identity.ALIAS_KINDS`` as choices for ``--kind`` (a test keeps the two equal)."""
 
     COOKIE_ID = "cookie_id"
     DEVICE_ID = "device_id"

@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
-from consentgate.cli._shared import CliEnv, env_of, missing_sqlite_file, parse_at
+from consentgate.cli._shared import CliEnv, env_of, parse_at
 from consentgate.cli.options import (
     AtOpt,
     EngineName,
@@ -32,6 +32,7 @@ from consentgate.cli.options import (
     filter_options,
 )
 from consentgate.errors import BadInput
+from consentgate.store.engine import missing_sqlite_file
 
 if TYPE_CHECKING:
     from consentgate.pipeline import Manifest

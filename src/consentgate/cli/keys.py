@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from consentgate.apikeys import Scope, create_key, list_keys, revoke_key
-from consentgate.cli._shared import env_of, missing_sqlite_file
+from consentgate.auth.apikeys import Scope, create_key, list_keys, revoke_key
+from consentgate.cli._shared import env_of
 from consentgate.errors import BadInput
 from consentgate.ledger import signing
 from consentgate.ledger.store import Ledger
+from consentgate.store.engine import missing_sqlite_file
 
 keys_app = typer.Typer(
     help="API keys for the HTTP service (clients send `Authorization: Bearer KEY`).\n\n"

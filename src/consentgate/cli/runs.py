@@ -17,7 +17,7 @@ from consentgate.errors import UnknownSubject
 from consentgate.service import ledger_knows, unknown_subject_message
 
 if TYPE_CHECKING:
-    from consentgate.pipeline.runs import RunRecord
+    from consentgate.store.runs import RunRecord
 
 
 class RunKindChoice(StrEnum):
@@ -60,7 +60,7 @@ def runs(
 
         consentgate runs --subject user-42 --json
     """
-    from consentgate.pipeline.runs import RunStore
+    from consentgate.store.runs import RunStore
 
     env = env_of(ctx)
     store = RunStore(env.ledger(must_exist=True).engine)

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
+from consentgate.auth.secrets import load_keyring
+from consentgate.auth.tokens import DEFAULT_TTL, MAX_TTL, TOKEN_HEADER, Keyring
 from consentgate.cli._shared import CliEnv, env_of
-from consentgate.token_secrets import load_keyring
-from consentgate.tokens import DEFAULT_TTL, MAX_TTL, TOKEN_HEADER, Keyring
 
 tokens_app = typer.Typer(
     help="Subject tokens: let one browser session read and change one person's choices.\n\n"

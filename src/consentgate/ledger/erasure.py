@@ -13,7 +13,8 @@ the person: asked about ``x``, it finds ``x``'s hash on the list and reads the e
 the pseudonym — the erase event among them, which denies every purpose.
 
 The key is a service secret generated once into ``service_secrets`` (purpose ``erasure``), so every
-process hashes alike. Without it the hashes cannot be tested against a list of likely emails.
+process hashes alike (``store/secrets.py`` loads it: ``erasure_key`` and ``find_erasure_key``).
+Without it the hashes cannot be tested against a list of likely emails.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from sqlalchemy import Connection, Engine, case, insert, or_, select, update
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import alias_commit
 from consentgate.ledger.records import Records, write_records
-from consentgate.ledger.secrets import service_secret, stored_secret
 from consentgate.ledger.signing import Signer
 
 KEY_PURPOSE = "erasure"
@@ -45,18 +45,6 @@ class ErasureKey:
     def __init__(self, key: bytes) -> None:
         self._key = key
         self.key_id = key_id(key)
-
-    @classmethod
-    def of(cls, engine: Engine) -> ErasureKey:
-        """The database's erasure key, generated on first use."""
-        return cls(service_secret(engine, KEY_PURPOSE, lambda s: key_id(s.encode())).encode())
-
-    @classmethod
-    def find(cls, engine: Engine) -> ErasureKey | None:
-        """The database's erasure key if one was made (by the first erasure), without making one:
-        readers — decisions, filters — then need no write access to a database that never erased."""
-        secret = stored_secret(engine, KEY_PURPOSE)
-        return None if secret is None else cls(secret.encode())
 
     def digest(self, identifier: str) -> bytes:
         return hmac.digest(self._key, identifier.encode("utf-8"), "sha256")
@@ -194,7 +182,7 @@ def pseudonymise(
     return counts
 
 
-# Tables whose rows an erasure rewrites (ledger/erasure.py, requests/store.py).
+# Tables whose rows an erasure rewrites (ledger/erasure.py, store/requests.py).
 _TOUCHED = ("events", "aliases", "requests", "request_log")
 
 

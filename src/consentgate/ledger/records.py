@@ -51,7 +51,8 @@ class ChainSQL:
     def __init__(self, postgres: bool) -> None:
         m = self.mark = "%s" if postgres else "?"  # psycopg / sqlite3
         lock = " FOR UPDATE" if postgres else ""  # SQLite: BEGIN IMMEDIATE already holds the lock
-        self.head = f"SELECT {_HEAD_COLUMNS} FROM ledger_head WHERE id = 1{lock}"
+        self.head_unlocked = f"SELECT {_HEAD_COLUMNS} FROM ledger_head WHERE id = 1"
+        self.head = self.head_unlocked + lock
         self.set_head = (
             f"UPDATE ledger_head SET seq = {m}, hash = {m}, records_seq = {m}, records_hash = {m} "
             "WHERE id = 1"
@@ -70,25 +71,40 @@ class ChainSQL:
 
 def read_head(execute: Execute, sql: ChainSQL) -> Head:
     """The locked head, after checking that the entries it names still hash to it."""
-    row = execute(sql.head).fetchone()
-    if row is None:
+    head, problem, seq = head_problem(execute, sql)
+    if head is None:
         raise ChainBroken("the ledger_head row is missing; run `consentgate ledger verify`")
+    if problem is not None:
+        raise ChainBroken(
+            f"refusing to append: {problem}; the ledger was altered — run `consentgate ledger verify`",
+            seq=seq,
+        )
+    return head
+
+
+def head_problem(
+    execute: Execute, sql: ChainSQL, *, lock: bool = True
+) -> tuple[Head | None, str | None, int | None]:
+    """The head, what is wrong with it (None when both chains' last entries still hash to it), and
+    the event seq at fault when it is the event chain's. The one check every append makes;
+    ``lock=False`` reads without ``FOR UPDATE``, for a caller that only asks (the CLI, before it
+    parses anything)."""
+    row = execute(sql.head if lock else sql.head_unlocked).fetchone()
+    if row is None:
+        return None, "the ledger_head row is missing", None
     head = Head(int(row[0]), str(row[1]), int(row[2]), str(row[3]))
     if head.seq:
         ev = execute(sql.last_event, (head.seq,)).fetchone()
-        record = None if ev is None else dict(zip(("prev_hash", "hash", *CHAIN_FIELDS), ev, strict=True))
-        if record is not None:
-            record["signals"] = json.loads(record["signals"])
-        if (
-            record is None
-            or record["hash"] != head.hash
-            or event_hash(record["prev_hash"], record) != head.hash
-        ):
-            raise ChainBroken(
-                f"refusing to append: the last event (seq {head.seq}) no longer hashes to the ledger head; "
-                "the ledger was altered — run `consentgate ledger verify`",
-                seq=head.seq,
+        if ev is None:
+            return (
+                head,
+                f"the ledger head records {head.seq} events, but event seq {head.seq} is missing (deleted)",
+                head.seq,
             )
+        record = dict(zip(("prev_hash", "hash", *CHAIN_FIELDS), ev, strict=True))
+        record["signals"] = json.loads(record["signals"])
+        if record["hash"] != head.hash or event_hash(record["prev_hash"], record) != head.hash:
+            return head, f"the last event (seq {head.seq}) no longer hashes to the ledger head", head.seq
     if head.records_seq:
         rec = execute(sql.last_record, (head.records_seq,)).fetchone()
         if (
@@ -96,11 +112,9 @@ def read_head(execute: Execute, sql: ChainSQL) -> Head:
             or rec[1] != head.records_hash
             or record_hash(rec[0], head.records_seq, rec[2], json.loads(rec[3])) != head.records_hash
         ):
-            raise ChainBroken(
-                f"refusing to append: record {head.records_seq} (aliases, suppressions, wording) no longer "
-                "hashes to the ledger head; the ledger was altered — run `consentgate ledger verify`"
-            )
-    return head
+            rows = "(aliases, suppressions, wording)"
+            return head, f"record {head.records_seq} {rows} no longer hashes to the ledger head", None
+    return head, None, None
 
 
 def text_record(

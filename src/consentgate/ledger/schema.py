@@ -141,7 +141,7 @@ runs = Table(
 )
 
 # The identifiers each run used, as HMAC-SHA256 under a service secret (first 16 bytes, hex), never in
-# the clear: "which runs used S?" hashes S's identifiers and looks them up (pipeline/runs.py).
+# the clear: "which runs used S?" hashes S's identifiers and looks them up (store/runs.py).
 run_subjects = Table(
     "run_subjects",
     metadata,

@@ -17,12 +17,12 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from consentgate.errors import BadInput, TerminalStorageError, TransientStorageError
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, seal_message
-from consentgate.ledger.db import make_engine, migrate, retry_locked
+from consentgate.ledger.db import make_engine, migrate, retry_locked, storage_error
 from consentgate.ledger.erasure import KEY_PURPOSE, ErasureKey, is_pseudonym
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
 from consentgate.ledger.records import (
@@ -30,6 +30,7 @@ from consentgate.ledger.records import (
     Head,
     add_records,
     finish,
+    head_problem,
     read_head,
     text_record,
     write_records,
@@ -109,7 +110,7 @@ class Ledger:
                     migrate(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
-            raise _storage_error(exc, "open the ledger") from exc
+            raise storage_error(exc, "open the ledger") from exc
         return cls(engine, url=url, signer=signer)
 
     def close(self) -> None:
@@ -151,7 +152,7 @@ class Ledger:
 
                     stored = self._extend(execute, new, wanted, noise)
             except SQLAlchemyError as exc:
-                raise _storage_error(exc, "append to the ledger") from exc
+                raise storage_error(exc, "append to the ledger") from exc
         if wanted:  # committed: no need to look these up again (bounded, whatever callers send)
             if len(self._known_texts) > _KNOWN_TEXTS_MAX:
                 self._known_texts.clear()
@@ -166,7 +167,7 @@ class Ledger:
         try:
             pooled = self.engine.raw_connection()
         except SQLAlchemyError as exc:
-            raise _storage_error(exc, "append to the ledger") from exc
+            raise storage_error(exc, "append to the ledger") from exc
         try:
             db = cast(sqlite3.Connection, pooled.driver_connection)
             # The write lock up front, as ledger.db's begin hook does for every ledger write, so the
@@ -297,9 +298,28 @@ class Ledger:
             seq, h = conn.execute(select(c.seq, c.hash).where(c.id == 1)).one()
         return int(seq), str(h)
 
-    def count(self) -> int:
+    def head_problem(self) -> tuple[str | None, int | None]:
+        """What is wrong with the head the next append would extend (None when intact), and the
+        event seq at fault: the check every append makes under its lock, asked ahead without one.
+        Reads at most three rows, whatever the ledger's size."""
+        try:
+            with self.engine.connect() as conn:
+
+                def execute(sql: str, params: Sequence[Any] | None = None) -> Any:
+                    return conn.exec_driver_sql(sql, tuple(params) if params is not None else None)
+
+                _, problem, seq = head_problem(execute, self._sql, lock=False)
+        except SQLAlchemyError as exc:
+            raise storage_error(exc, "read the ledger head") from exc
+        return problem, seq
+
+    def count(self, subjects: Collection[str] | None = None) -> int:
+        """How many events the ledger holds; with ``subjects``, how many are recorded under them."""
+        q = select(func.count()).select_from(t.events)
+        if subjects is not None:
+            q = q.where(t.events.c.subject.in_(sorted(subjects)))
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.events)).scalar_one())
+            return int(conn.execute(q).scalar_one())
 
     def events_of(self, subjects: Collection[str]) -> list[ConsentEvent]:
         """Every event recorded under any of these identifiers, in recording order."""
@@ -378,7 +398,7 @@ class Ledger:
             with self._writer.begin() as conn:
                 write_records(conn, self.signer, lambda _seq: (), seal=True)
         except SQLAlchemyError as exc:
-            raise _storage_error(exc, "seal the ledger") from exc
+            raise storage_error(exc, "seal the ledger") from exc
 
     def checkpoint(self) -> Checkpoint:
         """Both heads, signed with the ledger key: a file to publish or keep elsewhere."""
@@ -492,15 +512,8 @@ _ACTIONS = {a.value: a for a in Action}
 
 
 def _sqlite_error(exc: sqlite3.Error, doing: str) -> Exception:
-    """What ``_storage_error`` says of the same error raised through SQLAlchemy."""
+    """What :func:`~consentgate.ledger.db.storage_error` says of the same error raised through SQLAlchemy."""
     text = str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, sqlite3.OperationalError):
-        return TransientStorageError(f"could not {doing}: {text}")
-    return TerminalStorageError(f"could not {doing}: {text}")
-
-
-def _storage_error(exc: SQLAlchemyError, doing: str) -> Exception:
-    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-    if isinstance(exc, OperationalError):
         return TransientStorageError(f"could not {doing}: {text}")
     return TerminalStorageError(f"could not {doing}: {text}")

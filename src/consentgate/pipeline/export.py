@@ -11,7 +11,7 @@ refused with :class:`~consentgate.errors.Refused` naming the policy keys to chan
 Then the records go through the dataset filter (:func:`~consentgate.pipeline.filter.filter_files`,
 the same semantics on every engine), and the export is stored in the ledger database (``runs``,
 kind ``export``, with the vendor) together with keyed hashes of the identifiers it carried
-(:mod:`consentgate.pipeline.runs`), so a data-subject access report can list the vendors that
+(:mod:`consentgate.store.runs`), so a data-subject access report can list the vendors that
 received a person's data. Nothing is left behind unrecorded: if the record cannot be stored, the
 output is removed.
 """
@@ -37,10 +37,10 @@ from consentgate.pipeline.engines import DEFAULT_ENGINE
 from consentgate.pipeline.filter import filter_files
 from consentgate.pipeline.manifest import Manifest
 from consentgate.pipeline.plan import FilterOptions, ProgressFn, no_progress
-from consentgate.pipeline.runs import HASH_NAME, RunStore
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
 from consentgate.pipeline.suppression import ledger_suppression
 from consentgate.policy.models import Policy, Vendor
+from consentgate.store.runs import HASH_NAME, RunStore
 
 EXPORT_FORMAT = "consentgate-export-manifest/1"
 

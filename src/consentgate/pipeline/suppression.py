@@ -29,9 +29,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from consentgate.errors import BadInput, TerminalStorageError, shown
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from consentgate.ledger.erasure import ErasureKey
+    from consentgate.store.engine import Engine
 
 SUPPRESSION_FORMAT = "consentgate-suppression/1"
 
@@ -157,17 +156,12 @@ class LedgerSuppression:
 
     def refresh(self) -> bool:
         """Re-read the list; True when it changed."""
-        from sqlalchemy import select
+        from consentgate.store.secrets import find_erasure_key
+        from consentgate.store.suppressions import suppressed_hashes
 
-        from consentgate.ledger import schema as t
-        from consentgate.ledger.erasure import ErasureKey
-
-        with self._engine.connect() as conn:
-            found = frozenset(
-                bytes.fromhex(h) for h in conn.execute(select(t.suppressions.c.id_hash)).scalars()
-            )
+        found = frozenset(suppressed_hashes(self._engine))
         if found and self._key is None:
-            self._key = ErasureKey.find(self._engine)  # the erasure that filled the list made it
+            self._key = find_erasure_key(self._engine)  # the erasure that filled the list made it
             if self._key is None:
                 raise TerminalStorageError(
                     "the suppression list has entries but the database has no erasure key "

@@ -29,7 +29,7 @@ within 30 seconds of the withdrawal, plus the length of one batch.
 **Manifest.** On entry the run is stored as ``running`` in the ledger database; on exit (normal,
 stopped or failed) its manifest replaces it: purpose, model, dataset fingerprints, the snapshot
 heads used first and last, counts, and a digest of the subject ids seen in order. The identifiers it
-used are stored as keyed hashes (:mod:`consentgate.pipeline.runs`), flushed at every refresh so even
+used are stored as keyed hashes (:mod:`consentgate.store.runs`), flushed at every refresh so even
 a run that is killed leaves them behind; ``consentgate runs --subject S`` lists the runs that used S.
 Records of a batch that failed are not counted as used: the caller never received that batch.
 """
@@ -48,11 +48,8 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from consentgate.errors import BadInput, ConsentViolation
-from consentgate.ledger.db import normalise_url
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline.batches import columns_of
 from consentgate.pipeline.engines import arrow as arrow_engine
@@ -65,11 +62,12 @@ from consentgate.pipeline.plan import (
     Verdict,
     make_plan,
 )
-from consentgate.pipeline.runs import HASH_NAME, RunStore
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
 from consentgate.pipeline.suppression import ledger_suppression
 from consentgate.policy import Policy, load_policy
 from consentgate.settings import Settings
+from consentgate.store.engine import missing_sqlite_file
+from consentgate.store.runs import HASH_NAME, RunStore
 
 MANIFEST_FORMAT = "consentgate-run-manifest/1"
 MAX_REFRESH_SECONDS = 30.0  # a withdrawal must stop a run within 60 s (issue #4): half of that, at most
@@ -474,10 +472,6 @@ def _fingerprint(item: str | Path) -> dict[str, Any]:
 def _must_exist(url: str) -> None:
     """A mistyped SQLite path would open a new, empty ledger: under an opt-out purpose everyone would
     pass. Refuse instead."""
-    try:
-        parsed = make_url(normalise_url(url))
-    except ArgumentError:
-        return  # Ledger.open reports a bad URL
-    db = parsed.database
-    if parsed.get_backend_name() == "sqlite" and db not in (None, "", ":memory:") and not Path(db).exists():
-        raise BadInput(f"ledger {parsed.database} does not exist; pass ledger= (or set CONSENTGATE_DB)")
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        raise BadInput(f"ledger {missing} does not exist; pass ledger= (or set CONSENTGATE_DB)")

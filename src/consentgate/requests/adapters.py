@@ -1,9 +1,9 @@
 """Erasure adapters: delete or anonymise one person's records where a source keeps them.
 
 One small adapter per kind of store a policy can declare (``sources[].store``): a Parquet file or
-directory, a DuckDB table, a SQL table reached through SQLAlchemy. Each does two things for a set of
-identifiers (a person's subject id and aliases, matched as text against the ``subject_columns``):
-``count`` how many records it holds, and ``erase`` them — all of them or none:
+directory, a DuckDB table, a SQL table (its statements in ``store/sources.py``). Each does two
+things for a set of identifiers (a person's subject id and aliases, matched as text against the
+``subject_columns``): ``count`` how many records it holds, and ``erase`` them — all of them or none:
 
 * SQL and DuckDB: one transaction.
 * Parquet: every affected file is rewritten to a temporary file next to it first; only when all were
@@ -259,39 +259,18 @@ class SqlAdapter:
         self.store = store
 
     def _run(self, identifiers: Collection[str], *, erase: bool) -> int:
-        from sqlalchemy import MetaData, String, Table, cast, create_engine, func, or_, select, update
-        from sqlalchemy import delete as sql_delete
+        from consentgate.store.sources import matching_rows
 
-        from consentgate.ledger.db import normalise_url
-
-        engine = create_engine(normalise_url(expand_env(self.store.url or "")))
-        try:
-            schema, _, name = (self.store.table or "").rpartition(".")
-            table = Table(name, MetaData(), schema=schema or None, autoload_with=engine)
-            for c in _nulled(self.store):
-                if c not in table.c:
-                    raise BadInput(
-                        f"source {self.source_id!r}: table {self.store.table!r} has no column {c!r} "
-                        "(fix sources[].store)"
-                    )
-            ids = sorted(identifiers)
-            total = 0
-            with engine.begin() as conn:  # one transaction: every chunk or none
-                for i in range(0, len(ids), 400):
-                    chunk = ids[i : i + 400]
-                    where = or_(*(cast(table.c[c], String).in_(chunk) for c in self.store.subject_columns))
-                    if not erase:
-                        total += int(
-                            conn.execute(select(func.count()).select_from(table).where(where)).scalar_one()
-                        )
-                    elif self.store.on_erase is OnErase.DELETE:
-                        total += conn.execute(sql_delete(table).where(where)).rowcount
-                    else:
-                        nulls: dict[str, Any] = dict.fromkeys(_nulled(self.store))
-                        total += conn.execute(update(table).where(where).values(**nulls)).rowcount
-            return total
-        finally:
-            engine.dispose()
+        change = None if not erase else ("delete" if self.store.on_erase is OnErase.DELETE else "null")
+        return matching_rows(
+            expand_env(self.store.url or ""),
+            self.store.table or "",
+            self.store.subject_columns,
+            identifiers,
+            change=change,
+            nulled=_nulled(self.store),
+            source_id=self.source_id,
+        )
 
     def count(self, identifiers: Collection[str]) -> int:
         return self._run(identifiers, erase=False)

@@ -32,20 +32,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
-from consentgate import identity
+from consentgate.auth import identity
 from consentgate.errors import BadInput, Conflict, Incomplete, NotFound, QueryError
-from consentgate.ledger import schema as t
-from consentgate.ledger.erasure import (
-    is_pseudonym,
-    pseudonymise,
-    purge_residue,
-    suppress,
-    suppressed_identifiers,
-)
+from consentgate.ledger.erasure import is_pseudonym, purge_residue, suppressed_identifiers
 from consentgate.ledger.intake import control_chars_problem
-from consentgate.pipeline.runs import RunRecord, RunStore
 from consentgate.requests.adapters import ErasureAdapter, adapters_for
 from consentgate.requests.dates import can_extend, due_on, extended_due_on
 from consentgate.requests.models import (
@@ -56,9 +46,12 @@ from consentgate.requests.models import (
     RequestKind,
     Status,
 )
+from consentgate.requests.report import access_report
 from consentgate.requests.scrub import scrubber, verified_by_method
-from consentgate.requests.store import RequestStore, new_request_id, scrub_requests
 from consentgate.service import ConsentService
+from consentgate.store.requests import RequestStore, forget_identifiers, new_request_id
+from consentgate.store.runs import RunRecord, RunStore
+from consentgate.store.suppressions import add_suppressions
 
 _WORD = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
@@ -321,8 +314,6 @@ class RequestDesk:
         return given
 
     def _access(self, subject: str, on_report: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
-        from consentgate.requests.report import access_report
-
         report = access_report(self, subject)
         if on_report is not None:
             on_report(report)
@@ -389,14 +380,13 @@ class RequestDesk:
             stored = self.service.record([(req.request_id, raw)], source=req.channel, erasure=True)
             outcome["erase_event"] = stored[0].event_id
         # 2. Suppression: every gate drops these identifiers, whatever copy of the data they come in.
-        with self.engine.execution_options(ledger_write=True).begin() as conn:
-            added = suppress(
-                conn,
-                {key.hash(i) for i in ids},
-                request_id=req.request_id,
-                at=self.now(),
-                signer=self.service.ledger.signer,
-            )
+        added = add_suppressions(
+            self.engine,
+            {key.hash(i) for i in ids},
+            request_id=req.request_id,
+            at=self.now(),
+            signer=self.service.ledger.signer,
+        )
         outcome["suppressed_identifiers"] = outcome.get("suppressed_identifiers", 0) + added
         # 3. The sources.
         results: dict[str, Any] = dict(outcome.get("sources", {}))
@@ -432,9 +422,9 @@ class RequestDesk:
         # 5. Last: the ledger forgets the identifiers (the chain still verifies), and the person's
         # requests their contact data, in the same transaction.
         pseudonyms = {i: key.pseudonym(i) for i in ids}
-        with self.engine.execution_options(ledger_write=True).begin() as conn:
-            scrubbed = scrub_requests(conn, {*pseudonyms, *pseudonyms.values()}, scrubber(pseudonyms))
-            counts = pseudonymise(conn, key, ids, self.service.ledger.signer)
+        scrubbed, counts = forget_identifiers(
+            self.engine, key, pseudonyms, scrubber(pseudonyms), self.service.ledger.signer
+        )
         outcome["ledger"] = {"pseudonymised": counts, "scrubbed_texts": scrubbed, "key_id": key.key_id}
         outcome["identifiers"] = len(ids)
         # 6. What the database keeps of the old values outside its tables (free pages, the WAL).
@@ -472,10 +462,7 @@ class RequestDesk:
         """Where consentgate knows this person from; ``known`` is False when nowhere."""
         ids = self.service.person(subject)
         raw = {i for i in ids if not is_pseudonym(i)}
-        with self.engine.connect() as conn:
-            events = conn.execute(
-                select(func.count()).select_from(t.events).where(t.events.c.subject.in_(sorted(ids)))
-            ).scalar_one()
+        events = self.service.ledger.count(ids)
         erased = bool(suppressed_identifiers(self.engine, self.service.erasure_key, [subject]))
         runs = RunStore(self.engine).used(raw) if raw else []
         sources: dict[str, int | None] = {}

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from consentgate.ledger.erasure import is_pseudonym
-from consentgate.pipeline.runs import RunStore
-
-if TYPE_CHECKING:
-    from consentgate.requests.desk import RequestDesk
+from consentgate.requests.models import DataRequest
+from consentgate.service import ConsentService
+from consentgate.store.runs import RunStore
 
 REPORT_SCHEMA = "consentgate-access-report/1"
 LIMITS = (
@@ -37,7 +36,19 @@ LIMITS = (
 )
 
 
-def access_report(desk: RequestDesk, subject: str, *, now: datetime | None = None) -> dict[str, Any]:
+class Desk(Protocol):
+    """What the report reads from the request desk (``requests/desk.py`` builds the report when it
+    completes an access request, so the report names the desk by this shape, not by import)."""
+
+    @property
+    def service(self) -> ConsentService: ...
+
+    def requests_of(self, subject: str) -> list[DataRequest]: ...
+
+    def locate(self, subject: str) -> dict[str, Any]: ...
+
+
+def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> dict[str, Any]:
     service = desk.service
     policy = service.policy
     when = now or datetime.now(UTC)

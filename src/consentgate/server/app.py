@@ -12,12 +12,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from fastapi import Depends, FastAPI
 
+from consentgate.auth.apikeys import KeyCache
+from consentgate.auth.secrets import load_keyring
 from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.signing import find_signer
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.scan.schedule import start_scheduled_scans
-from consentgate.server.auth import KeyCache
 from consentgate.server.bodyguard import BodyGuard
 from consentgate.server.chain import ChainMonitor
 from consentgate.server.deps import ServerState
@@ -31,7 +32,6 @@ from consentgate.server.routers import declaration as declaration_router
 from consentgate.server.routers import requests as requests_router
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
-from consentgate.token_secrets import load_keyring
 
 DESCRIPTION = """\
 Consent for AI-training use of data: record people's choices, decide whether their data may be used

@@ -1,10 +1,13 @@
 """Who may do what: API keys (scopes) and subject tokens, as FastAPI dependencies.
 
+The credentials themselves — keys, their cache, tokens — are ``consentgate.auth``'s; this module is
+only the FastAPI layer that reads them from a request and answers 401/403.
+
 Two credentials, checked in this order — every credential sent must be valid (401), and only then is
 the request weighed against what it asks for (403):
 
 * ``Authorization: Bearer KEY`` — an API key of scope ``collect``, ``read`` or ``admin``.
-* ``X-Consentgate-Subject-Token: TOKEN`` — a subject token (:mod:`consentgate.tokens`): lets the
+* ``X-Consentgate-Subject-Token: TOKEN`` — a subject token (:mod:`consentgate.auth.tokens`): lets the
   holder read and change the choices of the one subject it binds, with or without a key.
 
 =======================================  ==========================================================
@@ -28,9 +31,6 @@ model.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated
@@ -38,13 +38,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
 
-from consentgate.apikeys import Scope, authenticate
+from consentgate.auth.apikeys import Scope
+from consentgate.auth.tokens import TOKEN_HEADER, Keyring, SubjectToken
 from consentgate.errors import AuthError
 from consentgate.server.deps import server_state
 from consentgate.server.errors import RequestProblems
-from consentgate.tokens import TOKEN_HEADER, Keyring, SubjectToken
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -58,59 +57,6 @@ _token_header = APIKeyHeader(
     description="A subject token for one subject, minted by the site's backend "
     "(`POST /v1/tokens`, `consentgate tokens issue`, or `consentgate.client.issue_subject_token`).",
 )
-
-
-class KeyCache:
-    """Key lookups remembered for ``ttl`` seconds.
-
-    The banner's collect key comes with every page view; without the cache each request would pay a
-    database round trip before doing anything. The price: a revoked key keeps working for at most
-    ``ttl`` seconds in each server process. Unknown keys are remembered too, so guessing floods
-    cannot turn into database load. Keys are held as hashes, never in the clear.
-    """
-
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        ttl: float,
-        max_entries: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.engine = engine
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self.clock = clock
-        self._entries: dict[str, tuple[float, Scope | None]] = {}
-        self._lock = threading.Lock()
-
-    def cached(self, key: str) -> tuple[bool, Scope | None]:
-        """``(hit, scope)`` without touching the database."""
-        entry = self._entries.get(_digest(key))
-        if entry is None or entry[0] <= self.clock():
-            return False, None
-        return True, entry[1]
-
-    def lookup(self, key: str) -> Scope | None:
-        """The key's scope (None when unknown or revoked); may query the database, so call off the loop."""
-        hit, scope = self.cached(key)
-        if hit:
-            return scope
-        scope = authenticate(self.engine, key)
-        if self.ttl > 0:
-            with self._lock:
-                if len(self._entries) >= self.max_entries:
-                    self._entries.clear()  # crude but bounded; a refill costs one query per key
-                self._entries[_digest(key)] = (self.clock() + self.ttl, scope)
-        return scope
-
-    def forget(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from consentgate.auth.apikeys import KeyCache
+from consentgate.auth.tokens import Keyring
 from consentgate.server.chain import ChainMonitor, ChainStatus
 from consentgate.server.ratelimit import EventBudget
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
-from consentgate.tokens import Keyring
-
-if TYPE_CHECKING:
-    from consentgate.server.auth import KeyCache
 
 
 @dataclass(frozen=True)
@@ -22,7 +20,7 @@ class ServerState:
     settings: Settings
     service: ConsentService
     keys: KeyCache
-    tokens: Keyring  # signs and verifies subject tokens and visitor ids (consentgate.tokens)
+    tokens: Keyring  # signs and verifies subject tokens and visitor ids (consentgate.auth.tokens)
     chain: ChainMonitor  # is the ledger's hash chain intact? (consentgate.server.chain)
     events: EventBudget  # events per key and per subject, counted inside batches (ratelimit.py)
 

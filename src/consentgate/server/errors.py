@@ -44,7 +44,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consentgate.errors import (
@@ -59,6 +58,7 @@ from consentgate.errors import (
     StorageError,
 )
 from consentgate.server.validation import rewrite_validation_errors
+from consentgate.store.errors import DatabaseError, as_storage_error
 
 RETRY_AFTER_SECONDS = 1
 # A batch of 10,000 bad submissions should not answer with a 10,000-entry list; the message keeps the count.
@@ -189,12 +189,11 @@ async def _consentgate_error(_: Request, exc: Exception) -> JSONResponse:
     return _internal()
 
 
-async def _sqlalchemy_error(_: Request, exc: Exception) -> JSONResponse:
-    # Reads in the ledger surface raw SQLAlchemy errors; a locked or vanished database is not a bug.
-    # The driver's own message, never str(exc): SQLAlchemy's includes the SQL statement and parameters.
-    lines = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
-    reason = lines[0] if lines else type(exc).__name__
-    return _storage(f"could not read the ledger: {reason}", transient=isinstance(exc, OperationalError))
+async def _database_error(_: Request, exc: Exception) -> JSONResponse:
+    # Reads in the ledger surface raw database errors; a locked or vanished database is not a bug.
+    # store/errors.py words them without the SQL statement and parameters (they can hold subject ids).
+    err = as_storage_error(exc, "read the ledger")
+    return _storage(err.message, transient=err.transient)
 
 
 def _storage(message: str, *, transient: bool) -> JSONResponse:
@@ -274,7 +273,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BadInput, _consentgate_error)
     app.add_exception_handler(StorageError, _consentgate_error)
     app.add_exception_handler(Incomplete, _consentgate_error)
-    app.add_exception_handler(SQLAlchemyError, _sqlalchemy_error)
+    app.add_exception_handler(DatabaseError, _database_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     # Starlette answers this one from its outermost middleware and then re-raises for the server's log.

@@ -33,7 +33,7 @@ from consentgate.server.ratelimit import address_bucket, bearer_value
 
 ACCESS_LOGGER = "consentgate.access"
 MAX_CACHED_CLIENTS = 10_000
-# Keys look like cg_<scope>_<key id>_<secret> (consentgate.apikeys); only the id is safe to show.
+# Keys look like cg_<scope>_<key id>_<secret> (consentgate.auth.apikeys); only the id is safe to show.
 _KEY_ID = re.compile(r"^cg_[a-z]+_([0-9a-f]{12})_")
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")  # {subject:path} → {subject}
 _PARAM = re.compile(r"\\\{\w+\\\}")  # an escaped {name} in re.escape(template)

@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
-from consentgate.apikeys import Scope
+from consentgate.auth.apikeys import Scope
 from consentgate.errors import AuthError
 from consentgate.ledger.erasure import is_pseudonym
 from consentgate.requests import RequestDesk, RequestKind, Status, access_report, report_html

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from consentgate.auth.tokens import DEFAULT_TTL, MAX_TTL
 from consentgate.server.schemas.common import StrictModel, Subject
-from consentgate.tokens import DEFAULT_TTL, MAX_TTL
 
 
 class TokenRequest(StrictModel):

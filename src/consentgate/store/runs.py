@@ -9,11 +9,12 @@ identifier and run in ``run_subjects``. A question about a person hashes each of
 looks the hashes up through the primary key. The hashes cannot be reversed, and without the key they
 cannot be tested against a list of likely emails either.
 
-The key is a service secret generated once into ``service_secrets`` (purpose ``run_subjects``), like
-the subject-token secret (:mod:`consentgate.token_secrets`): every process on the database hashes
-alike, and there is nothing to configure. Whoever can read the database can test guesses — but can
-already read every subject id in ``events``. Each run records the key's id (``subject_key_id``); the
-key is never rotated, because a new key would make every earlier run unfindable.
+The key is a service secret generated once into ``service_secrets`` (purpose ``run_subjects``) by
+``store/secrets.py``, like the subject-token secret (:mod:`consentgate.auth.secrets`): every process
+on the database hashes alike, and there is nothing to configure. Whoever can read the database can
+test guesses — but can already read every subject id in ``events``. Each run records the key's id
+(``subject_key_id``); the key is never rotated, because a new key would make every earlier run
+unfindable.
 
 Identifiers are hashed as they appear in the data (strings; integer ids as their decimal text), so
 they match the snapshot's keys and the ledger's subjects.
@@ -24,19 +25,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, desc, insert, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from consentgate import identity
-from consentgate.errors import BadInput, StorageError, TerminalStorageError, TransientStorageError
+from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
-from consentgate.ledger.secrets import service_secret
+from consentgate.store.aliases import person
+from consentgate.store.engine import writer
+from consentgate.store.errors import storage as _storage
+from consentgate.store.secrets import service_secret
 
 RunKind = Literal["training", "export"]
 RUN_KINDS: tuple[RunKind, ...] = ("training", "export")
@@ -113,7 +114,7 @@ class RunStore:
 
     def __init__(self, engine: Engine, *, key: bytes | None = None) -> None:
         self.engine = engine
-        self._writer = engine.execution_options(ledger_write=True)
+        self._writer = writer(engine)
         self._hasher = SubjectHasher(key) if key is not None else None
 
     @property
@@ -265,7 +266,7 @@ class RunStore:
     def used_by(self, subject: str, *, kind: str | None = None) -> tuple[set[str], list[RunRecord]]:
         """The person's identifiers (``subject`` and every linked alias) and the runs that used any."""
         with _storage("resolve the subject's identifiers"):
-            ids = identity.person(self.engine, subject)
+            ids = person(self.engine, subject)
         return ids, self.used(ids, kind=kind)
 
 
@@ -309,19 +310,3 @@ def _utc(when: datetime) -> str:
 
 def _dump(value: dict[str, Any]) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-@contextmanager
-def _storage(doing: str) -> Iterator[None]:
-    """SQLAlchemy errors as the library's storage errors (transient when retrying may help)."""
-    try:
-        yield
-    except SQLAlchemyError as exc:
-        raise _storage_error(exc, doing) from exc
-
-
-def _storage_error(exc: SQLAlchemyError, doing: str) -> StorageError:
-    text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-    if isinstance(exc, OperationalError):
-        return TransientStorageError(f"could not {doing}: {text}")
-    return TerminalStorageError(f"could not {doing}: {text}")

@@ -4,15 +4,18 @@ process on it — on SQLite and on a real PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
-from consentgate.errors import BadInput
+from consentgate.auth.secrets import PURPOSE, load_keyring
+from consentgate.auth.tokens import key_id
+from consentgate.errors import BadInput, TransientStorageError
 from consentgate.ledger import schema as t
 from consentgate.ledger.store import Ledger
-from consentgate.token_secrets import _generate_first, load_keyring, stored_secrets
+from consentgate.store.secrets import ensure_secret, stored_secrets
 
 CONFIGURED = "c" * 16 + "-fictional-configured-secret"
 
@@ -20,7 +23,7 @@ CONFIGURED = "c" * 16 + "-fictional-configured-secret"
 def test_a_configured_secret_wins_and_is_never_stored(ledger: Ledger) -> None:
     ring = load_keyring(ledger.engine, SecretStr(CONFIGURED))
     assert ring.verify(ring.issue("u")).subject == "u"
-    assert stored_secrets(ledger.engine) == []
+    assert stored_secrets(ledger.engine, PURPOSE) == []
     # The CLI path: with a configured secret no database is needed at all.
     assert load_keyring(None, CONFIGURED).signing_kid == ring.signing_kid
 
@@ -32,7 +35,7 @@ def test_without_one_a_secret_is_generated_once_and_shared(ledger_url: str) -> N
         assert first.signing_kid == second.signing_kid
         assert second.verify(first.issue("user-1@example.com")).subject == "user-1@example.com"
         assert second.is_visitor_id(first.new_visitor_id())
-        (secret,) = stored_secrets(one.engine)
+        (secret,) = stored_secrets(one.engine, PURPOSE)
         assert len(secret) >= 32
 
 
@@ -44,7 +47,7 @@ def test_racing_processes_agree_on_one_secret(ledger: Ledger) -> None:
     def generate() -> None:
         try:
             barrier.wait()
-            _generate_first(ledger.engine)
+            ensure_secret(ledger.engine, PURPOSE, key_id)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -67,3 +70,16 @@ def test_a_short_configured_secret_says_how_to_make_one(ledger: Ledger) -> None:
 def test_no_engine_and_no_secret_is_a_usage_error() -> None:
     with pytest.raises(RuntimeError):
         load_keyring(None, None)
+
+
+def test_a_database_failure_while_generating_is_a_storage_error(tmp_path: Path) -> None:
+    """Token secrets share the get-or-create of every service secret, which wraps database errors:
+    a database without the ledger's tables is a TransientStorageError, not a raw driver error."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(TransientStorageError, match="subject_tokens key") as caught:
+            load_keyring(engine, None)
+        assert "no such table" in caught.value.message
+        assert "SELECT" not in caught.value.message  # the driver's reason, never the statement
+    finally:
+        engine.dispose()

@@ -1,7 +1,7 @@
-"""Identifiers that belong to one person: cookie ids, device ids, email hashes, account ids.
+"""The ``aliases`` table: which identifier is linked to which, each link a chained ledger record.
 
-Links form an undirected graph; a person is a connected component. Linking a banner's cookie id to
-an account at login therefore makes the anonymous choice follow the person, and the reverse.
+Links form an undirected graph; a person is a connected component, found here batch by batch. The
+rules a new link must follow (kinds, lengths, no control characters) are ``auth/identity.py``'s.
 """
 
 from __future__ import annotations
@@ -15,31 +15,16 @@ from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import alias_commit, new_salt
 from consentgate.ledger.erasure import erased_in
-from consentgate.ledger.intake import control_chars_problem
 from consentgate.ledger.records import Records, write_records
 from consentgate.ledger.signing import Signer
+from consentgate.store.engine import writer
 
-ALIAS_KINDS = ("cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "other")
-_CHUNK = 400
+_CHUNK = 400  # IN (...) lists under SQLite's bound-parameter limit
 
 
-def link(
-    engine: Engine, alias: str, subject: str, kind: str = "other", *, signer: Signer | None = None
-) -> bool:
-    """Record that ``alias`` identifies the same person as ``subject``. Returns False if already linked.
-
-    Links change decisions (a person's choices follow every linked identifier), so each one is also
-    a ``link`` record in the ledger's record chain, sealed with ``signer``: a row added to
-    ``aliases`` behind the service's back fails ``ledger verify``."""
-    if kind not in ALIAS_KINDS:
-        raise BadInput(f"alias kind {kind!r} is not one of {', '.join(ALIAS_KINDS)}")
-    if not alias or not subject or len(alias) > 256 or len(subject) > 256:
-        raise BadInput("alias and subject must be non-empty identifiers of at most 256 characters")
-    if alias == subject:
-        raise BadInput("an identifier cannot be an alias of itself")
-    for name, value in (("alias", alias), ("subject", subject)):
-        if (problem := control_chars_problem(value)) is not None:
-            raise BadInput(f"{name} {problem}")
+def add_link(engine: Engine, alias: str, subject: str, kind: str, *, signer: Signer | None) -> bool:
+    """Store the link as an ``aliases`` row and a ``link`` record, in one transaction that checks the
+    record chain's head first; False when the two are already linked."""
     created = False
 
     def change(seq: int) -> Records:
@@ -69,7 +54,7 @@ def link(
         created = True
         return [("link", {"row": alias_commit(salt, alias, subject, kind, linked_at)})]
 
-    with engine.execution_options(ledger_write=True).begin() as conn:
+    with writer(engine).begin() as conn:
         write_records(conn, signer, change)
     return created
 

@@ -1,4 +1,7 @@
-"""Requests and their status log in the ledger database.
+"""Requests and their status log in the ledger database (the request desk's store).
+
+The rules — which status may follow which, what completing a request does — are
+``requests/desk.py``'s; the rows are this module's.
 
 Every status change is a conditional update (``WHERE status = <the status it was read in>``) plus a
 log row, in one transaction: two operators completing the same request at once cannot both win, and
@@ -9,18 +12,21 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from consentgate.errors import Conflict, NotFound, StorageError, TerminalStorageError, TransientStorageError
+from consentgate.errors import Conflict, NotFound
 from consentgate.ledger import schema as t
+from consentgate.ledger.erasure import ErasureKey, pseudonymise
+from consentgate.ledger.signing import Signer
 from consentgate.requests.models import OPEN, DataRequest, LogEntry, RequestKind, Status, dump
 from consentgate.requests.scrub import scrub_json
+from consentgate.store.engine import writer
+from consentgate.store.errors import storage
 
 _R, _L = t.requests, t.request_log
 
@@ -33,7 +39,7 @@ def new_request_id() -> str:
 class RequestStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._writer = engine.execution_options(ledger_write=True)
+        self._writer = writer(engine)
 
     def add(self, req: DataRequest, *, actor: str, note: str | None = None) -> None:
         """Store a new request with its first log entries (one per status it passed through)."""
@@ -57,7 +63,7 @@ class RequestStore:
         }
         steps = [Status.RECEIVED] + ([Status.VERIFIED] if req.status is Status.VERIFIED else [])
         try:
-            with _storage("store the request"), self._writer.begin() as conn:
+            with storage("store the request", integrity=False), self._writer.begin() as conn:
                 conn.execute(insert(_R).values(**row))
                 for i, status in enumerate(steps, start=1):
                     conn.execute(
@@ -82,12 +88,12 @@ class RequestStore:
             ) from None
 
     def open_request(self, kind: RequestKind, subject: str) -> DataRequest | None:
-        with _storage("read requests"), self.engine.connect() as conn:
+        with storage("read requests"), self.engine.connect() as conn:
             row = conn.execute(select(_R).where(_R.c.open_key == f"{kind.value}:{subject}")).first()
             return None if row is None else _request(conn, row._mapping)
 
     def get(self, request_id: str) -> DataRequest:
-        with _storage("read the request"), self.engine.connect() as conn:
+        with storage("read the request"), self.engine.connect() as conn:
             row = conn.execute(select(_R).where(_R.c.request_id == request_id)).first()
             if row is None:
                 raise NotFound(
@@ -114,7 +120,7 @@ class RequestStore:
             due = func.coalesce(_R.c.extended_due_on, _R.c.due_on)
             q = q.where(due < due_before.isoformat())
         q = q.order_by(_R.c.received_at, _R.c.request_id)
-        with _storage("read requests"), self.engine.connect() as conn:
+        with storage("read requests"), self.engine.connect() as conn:
             return [_request(conn, r._mapping) for r in conn.execute(q)]
 
     def change(
@@ -133,7 +139,7 @@ class RequestStore:
         if to not in OPEN:
             values["open_key"] = None
             values.setdefault("closed_at", at.isoformat())
-        with _storage("update the request"), self._writer.begin() as conn:
+        with storage("update the request"), self._writer.begin() as conn:
             changed = conn.execute(
                 update(_R)
                 .where(
@@ -176,6 +182,23 @@ def scrub_requests(conn: Connection, subjects: Collection[str], scrub: Callable[
     return changed
 
 
+def forget_identifiers(
+    engine: Engine,
+    key: ErasureKey,
+    pseudonyms: Mapping[str, str],
+    scrub: Callable[[str], str],
+    signer: Signer | None,
+) -> tuple[int, dict[str, int]]:
+    """An erasure's last step, in one transaction: scrub the person's requests (filed under an
+    identifier or its pseudonym) and replace the identifiers (``pseudonyms``' keys, made with
+    ``key``) by their pseudonyms in the ledger. Returns the number of scrubbed texts and the
+    pseudonymised rows per table."""
+    with writer(engine).begin() as conn:
+        scrubbed = scrub_requests(conn, {*pseudonyms, *pseudonyms.values()}, scrub)
+        counts = pseudonymise(conn, key, set(pseudonyms), signer)
+    return scrubbed, counts
+
+
 def _log(
     conn: Connection, request_id: str, status: Status, *, actor: str, at: datetime, note: str | None
 ) -> None:
@@ -215,19 +238,3 @@ def _request(conn: Connection, m: Any) -> DataRequest:
         outcome=json.loads(m["outcome"]),
         log=log,
     )
-
-
-@contextmanager
-def _storage(doing: str) -> Iterator[None]:
-    try:
-        yield
-    except SQLAlchemyError as exc:
-        if isinstance(exc, IntegrityError):
-            raise
-        text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-        err: StorageError = (
-            TransientStorageError(f"could not {doing}: {text}")
-            if isinstance(exc, OperationalError)
-            else TerminalStorageError(f"could not {doing}: {text}")
-        )
-        raise err from exc
