@@ -32,7 +32,7 @@ from consentgate.policy import Basis, Policy, Purpose, load_policy, parse_policy
 from consentgate.service import ConsentService
 
 if TYPE_CHECKING:
-    from consentgate.pipeline.guard import TrainingRun
+    from consentgate.pipeline.training import TrainingRun
     from consentgate.requests import RequestDesk
 
 __version__ = "0.1.0"
@@ -82,7 +82,7 @@ def __getattr__(name: str) -> Any:
     """``TrainingRun`` and ``RequestDesk`` need the pipeline extra (pyarrow): imported on first use,
     so that ``import consentgate`` works without it."""
     if name == "TrainingRun":
-        from consentgate.pipeline.guard import TrainingRun
+        from consentgate.pipeline.training import TrainingRun
 
         return TrainingRun
     if name == "RequestDesk":

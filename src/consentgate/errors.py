@@ -12,7 +12,8 @@
     │   ├── AuthError                missing, unknown or insufficient API key or subject token
     │   ├── NotFound                 no such request, or nothing held about a subject
     │   │   └── UnknownSubject       the ledger knows nothing under this identifier (CLI exit 5)
-    │   └── Conflict                 clashes with what is stored (a duplicate request, a wrong step)
+    │   ├── Conflict                 clashes with what is stored (a duplicate request, a wrong step)
+    │   └── MissingExtra             an optional library is not installed (the message is the pip line)
     ├── Incomplete                   work started and not finished; what is done stays, a retry goes on
     └── StorageError                 the ledger could not be read or written
         ├── TransientStorageError    retrying may help (locked database, lost connection)
@@ -25,6 +26,7 @@ so they are never confused with a refused request or bad data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -144,6 +146,26 @@ class Conflict(BadInput):
     def __init__(self, message: str, *, problems: list[tuple[str, str]] | None = None, **ctx: Any):
         super().__init__(message, **ctx)
         self.problems = problems or []
+
+
+class MissingExtra(BadInput):
+    """A feature needs an optional library that is not installed; the message names the package(s)
+    and the ``pip install`` line of the extra that brings them, so the fix can be copied.
+
+    One class for every extra (engines, classification, table readers, redaction, the scanner), so a
+    caller catches "install something" once; ``packages`` and ``extra`` say what, for tools.
+    """
+
+    def __init__(self, feature: str, packages: Sequence[str], extra: str) -> None:
+        names = " and ".join(repr(p) for p in packages)
+        one = len(packages) == 1
+        super().__init__(
+            f"{feature} needs the {names} package{'' if one else 's'}, which "
+            f"{'is' if one else 'are'} not installed; install {'it' if one else 'them'} with: "
+            f"pip install 'consentgate[{extra}]'"
+        )
+        self.packages = tuple(packages)
+        self.extra = extra
 
 
 class Incomplete(ConsentgateError):

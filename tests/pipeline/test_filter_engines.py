@@ -295,8 +295,8 @@ def test_engines_agree_record_for_record_on_random_data(
 def test_verdicts_name_each_failing_record(policy: Policy, populated: ConsentService) -> None:
     """What the training-run guard builds on: a verdict per record instead of a filtered batch."""
     from consentgate.pipeline import Verdict, make_plan
-    from consentgate.pipeline.core import FilterOptions
     from consentgate.pipeline.engines.arrow import verdicts
+    from consentgate.pipeline.plan import FilterOptions
 
     table = records()
     plan = make_plan(snap(policy, populated, "train_chat"), FilterOptions("user_id")).check_schema(

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from consentgate.cli import app
 from consentgate.ledger import schema as t
 from consentgate.ledger.store import Ledger
-from consentgate.pipeline.guard import TrainingRun
 from consentgate.pipeline.runs import KEY_PURPOSE, RunStore
+from consentgate.pipeline.training import TrainingRun
 from consentgate.policy import load_policy
 from consentgate.service import ConsentService
 

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from consentgate.errors import ConsentViolation
-from consentgate.pipeline.guard import TrainingRun
+from consentgate.pipeline.training import TrainingRun
 
 from .conftest import ok
 

@@ -7,7 +7,7 @@
     redact_text(text, findings, ...)  -> text with typed placeholders or keyed pseudonyms
 """
 
-from consentgate.classify._guard import require
+from consentgate.classify._extras import require
 
 require()
 

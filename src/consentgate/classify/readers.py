@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, MissingExtra
 
 TABLE_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "csv", ".jsonl": "json",
                   ".ndjson": "json", ".json": "json"}  # fmt: skip
@@ -20,18 +20,11 @@ DB_SUFFIXES = (".duckdb", ".ddb", ".db")
 DEFAULT_SAMPLE_ROWS = 10_000
 
 
-class ReaderMissing(BadInput):
-    """DuckDB or PyArrow is not installed; the message is the ``pip install`` line."""
-
-
 def _duckdb() -> Any:
     try:
         import duckdb
     except ImportError as exc:
-        raise ReaderMissing(
-            "reading tables needs the 'duckdb' package; "
-            "install them with: pip install 'consentgate[classify]'"
-        ) from exc
+        raise MissingExtra("reading tables", ["duckdb"], "classify") from exc
     return duckdb
 
 

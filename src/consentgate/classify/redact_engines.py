@@ -14,7 +14,7 @@ from typing import Any
 from consentgate.classify.findings import EntityType
 from consentgate.classify.redact import Redactor
 from consentgate.classify.scanner import Scanner
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, MissingExtra
 
 Columns = Mapping[str, EntityType | None]
 
@@ -25,10 +25,7 @@ def _need(module: str, extra: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise BadInput(
-            f"redaction on this engine needs the {module.split('.')[0]!r} package; "
-            f"install it with: pip install 'consentgate[{extra}]'"
-        ) from exc
+        raise MissingExtra("redaction on this engine", [module.split(".")[0]], extra) from exc
 
 
 def redact_array(

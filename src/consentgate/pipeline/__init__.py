@@ -11,14 +11,17 @@ Needs the ``pipeline`` extra (``pip install 'consentgate[pipeline]'``; Spark: ``
 See docs/pipeline.md for the semantics (unknown subjects, records without subject, suppression).
 """
 
-from consentgate.pipeline.engines._guard import EngineMissing
+from consentgate.errors import MissingExtra
 
 try:
     import pyarrow  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise EngineMissing("pipeline", "pyarrow", "pipeline") from exc
+    raise MissingExtra("the dataset pipeline", ["pyarrow"], "pipeline") from exc
 
-from consentgate.pipeline.core import (
+from consentgate.pipeline.engines import DEFAULT_ENGINE, ENGINES, EngineMissing
+from consentgate.pipeline.filter import FilterResult, filter_files, filter_records, input_files
+from consentgate.pipeline.manifest import Manifest
+from consentgate.pipeline.plan import (
     REASONS,
     Counts,
     FilterOptions,
@@ -27,9 +30,6 @@ from consentgate.pipeline.core import (
     Verdict,
     make_plan,
 )
-from consentgate.pipeline.engines import DEFAULT_ENGINE, ENGINES
-from consentgate.pipeline.filter import FilterResult, filter_files, filter_records, input_files
-from consentgate.pipeline.manifest import Manifest
 from consentgate.pipeline.snapshot import (
     SNAPSHOT_SCHEMA,
     Snapshot,

@@ -33,10 +33,10 @@ import pyarrow.dataset as pads
 
 from consentgate.errors import Refused
 from consentgate.ledger.store import Ledger
-from consentgate.pipeline.core import NoSubject, ProgressFn, no_progress
 from consentgate.pipeline.engines import DEFAULT_ENGINE
 from consentgate.pipeline.filter import filter_files
 from consentgate.pipeline.manifest import Manifest
+from consentgate.pipeline.plan import NoSubject, ProgressFn, no_progress
 from consentgate.pipeline.runs import HASH_NAME, RunStore
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
 from consentgate.pipeline.suppression import SuppressionList, ledger_suppression

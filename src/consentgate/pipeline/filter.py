@@ -1,6 +1,6 @@
 """Gate 2, the dataset filter: drop records whose subject may not be used, and write a manifest.
 
-Two entry points, the same semantics (:mod:`consentgate.pipeline.core`) on every engine:
+Two entry points, the same semantics (:mod:`consentgate.pipeline.plan`) on every engine:
 
 - :func:`filter_records` for data in memory (a pyarrow Table or Dataset, a Polars DataFrame or
   LazyFrame, a pandas DataFrame, a DuckDB relation, a Spark DataFrame): returns data of the same
@@ -24,15 +24,6 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from consentgate.errors import BadInput
-from consentgate.pipeline.core import (
-    DEFAULT_FLAG_COLUMN,
-    FilterOptions,
-    FilterPlan,
-    NoSubject,
-    ProgressFn,
-    make_plan,
-    no_progress,
-)
 from consentgate.pipeline.engines import DEFAULT_ENGINE, Engine, engine_for, load
 from consentgate.pipeline.manifest import (
     SAMPLE_ROWS,
@@ -41,6 +32,15 @@ from consentgate.pipeline.manifest import (
     fingerprint_files,
     fingerprint_sample,
     new_run_id,
+)
+from consentgate.pipeline.plan import (
+    DEFAULT_FLAG_COLUMN,
+    FilterOptions,
+    FilterPlan,
+    NoSubject,
+    ProgressFn,
+    make_plan,
+    no_progress,
 )
 from consentgate.pipeline.snapshot import Snapshot
 from consentgate.pipeline.suppression import SuppressionList

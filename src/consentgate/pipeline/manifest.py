@@ -23,7 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from consentgate.pipeline.core import Counts, FilterPlan
+from consentgate.pipeline.plan import Counts, FilterPlan
 
 MANIFEST_FORMAT = "consentgate-filter-manifest/1"
 SAMPLE_ROWS = 1000

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urljoin, urlsplit, urlunsplit
 
-from consentgate.errors import BadInput
+from consentgate.errors import MissingExtra
 
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
@@ -74,7 +74,7 @@ def _psl() -> PublicSuffixList:
     try:
         from publicsuffixlist import PublicSuffixList
     except ImportError:
-        raise BadInput("the scanner needs publicsuffixlist: pip install 'consentgate[scan]'") from None
+        raise MissingExtra("the scanner", ["publicsuffixlist"], "scan") from None
     return PublicSuffixList()
 
 

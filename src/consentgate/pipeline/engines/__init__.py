@@ -14,8 +14,8 @@
 ``filter_files(paths, output, plan, progress) -> Counts``
     Parquet files in, one Parquet file out (Spark: a directory of part files).
 
-Importing a module whose library is missing raises :class:`EngineMissing` naming the extra to
-install. The semantics all of them implement are in :mod:`consentgate.pipeline.core`.
+Importing a module whose library is missing raises :class:`~consentgate.errors.MissingExtra` naming
+the extra to install. The semantics all of them implement are in :mod:`consentgate.pipeline.plan`.
 """
 
 from __future__ import annotations
@@ -27,9 +27,12 @@ from typing import Any, Protocol, cast
 
 import pyarrow as pa
 
-from consentgate.errors import BadInput
-from consentgate.pipeline.core import Counts, FilterPlan, ProgressFn
-from consentgate.pipeline.engines._guard import EngineMissing
+from consentgate.errors import BadInput, MissingExtra
+from consentgate.pipeline.plan import Counts, FilterPlan, ProgressFn
+
+# The name this package published before ``errors.MissingExtra`` served every extra; kept so that
+# ``except EngineMissing`` in callers' code still catches what it caught.
+EngineMissing = MissingExtra
 
 ENGINES = ("duckdb", "polars", "arrow", "pandas", "spark")
 DEFAULT_ENGINE = "duckdb"
@@ -71,7 +74,8 @@ class Engine(Protocol):
 
 
 def load(name: str) -> Engine:
-    """The engine module for ``name``; raises :class:`EngineMissing` if its library is not installed."""
+    """The engine module for ``name``; raises :class:`~consentgate.errors.MissingExtra` if its
+    library is not installed."""
     if name not in ENGINES:
         raise BadInput(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     return cast(Engine, importlib.import_module(f"consentgate.pipeline.engines.{name}"))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from consentgate.pipeline.engines._guard import EngineMissing
+from consentgate.errors import MissingExtra
 
 try:
     import pyarrow as pa
@@ -19,9 +19,9 @@ try:
     import pyarrow.dataset as pads
     import pyarrow.parquet as pq
 except ImportError as exc:  # pragma: no cover - pyarrow is a core dependency of the pipeline
-    raise EngineMissing("arrow", "pyarrow", "pipeline") from exc
+    raise MissingExtra("the arrow engine", ["pyarrow"], "pipeline") from exc
 
-from consentgate.pipeline.core import KEY_COL, VERDICT_COL, Counts, FilterPlan, ProgressFn, Verdict
+from consentgate.pipeline.plan import KEY_COL, VERDICT_COL, Counts, FilterPlan, ProgressFn, Verdict
 
 NAME = "arrow"
 BATCH_ROWS = 1 << 20
@@ -72,7 +72,7 @@ def filter_files(paths: Sequence[Path], output: Path, plan: FilterPlan, progress
 
 
 def verdicts(batch: pa.RecordBatch | pa.Table, plan: FilterPlan) -> pa.Array:
-    """Each record's verdict code (:class:`~consentgate.pipeline.core.Verdict`), for callers that must
+    """Each record's verdict code (:class:`~consentgate.pipeline.plan.Verdict`), for callers that must
     know *which* records fail rather than drop them (the training-run guard stops on the first)."""
     return _Lookup(plan).verdict(batch)
 

@@ -19,16 +19,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from consentgate.pipeline.engines._guard import EngineMissing
+from consentgate.errors import MissingExtra
 
 try:
     import duckdb
 except ImportError as exc:
-    raise EngineMissing("duckdb", "duckdb", "pipeline") from exc
+    raise MissingExtra("the duckdb engine", ["duckdb"], "pipeline") from exc
 
 import pyarrow as pa
 
-from consentgate.pipeline.core import (
+from consentgate.pipeline.plan import (
     KEY_COL,
     VERDICT_COL,
     Counts,

@@ -12,19 +12,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from consentgate.pipeline.engines._guard import EngineMissing
+from consentgate.errors import MissingExtra
 
 try:
     import numpy as np
     import pandas as pd
 except ImportError as exc:
-    raise EngineMissing("pandas", "pandas", "pipeline") from exc
+    raise MissingExtra("the pandas engine", ["pandas"], "pipeline") from exc
 
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from consentgate.pipeline.core import KEY_COL, VERDICT_COL, Counts, FilterPlan, ProgressFn, Verdict
+from consentgate.pipeline.plan import KEY_COL, VERDICT_COL, Counts, FilterPlan, ProgressFn, Verdict
 
 NAME = "pandas"
 BATCH_ROWS = 1 << 20

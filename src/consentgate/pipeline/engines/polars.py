@@ -11,17 +11,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from consentgate.pipeline.engines._guard import EngineMissing
+from consentgate.errors import MissingExtra
 
 try:
     import polars as pl
 except ImportError as exc:
-    raise EngineMissing("polars", "polars", "pipeline") from exc
+    raise MissingExtra("the polars engine", ["polars"], "pipeline") from exc
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from consentgate.pipeline.core import (
+from consentgate.pipeline.plan import (
     KEY_COL,
     REASON_COL,
     VERDICT_COL,

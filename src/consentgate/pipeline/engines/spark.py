@@ -12,17 +12,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from consentgate.pipeline.engines._guard import EngineMissing
+from consentgate.errors import MissingExtra
 
 try:
     from pyspark.sql import Column, DataFrame, SparkSession
     from pyspark.sql import functions as F
 except ImportError as exc:
-    raise EngineMissing("spark", "pyspark", "spark") from exc
+    raise MissingExtra("the spark engine", ["pyspark"], "spark") from exc
 
 import pyarrow as pa
 
-from consentgate.pipeline.core import (
+from consentgate.pipeline.plan import (
     KEY_COL,
     REASON_COL,
     VERDICT_COL,

@@ -10,7 +10,7 @@
             train_step(batch)
 
 A record passes when the dataset filter would keep it (same rules, same order, same code:
-:mod:`consentgate.pipeline.core` and the Arrow engine's verdicts): its subject is allowed for the
+:mod:`consentgate.pipeline.plan` and the Arrow engine's verdicts): its subject is allowed for the
 purpose, not under an erasure suppression, present (per the no-subject rule) and not flagged
 ``do_not_train``. The first record that fails raises :class:`~consentgate.errors.ConsentViolation`
 naming the record (its position in the run, batch and row), the reason and the deciding event — and
@@ -52,7 +52,9 @@ from consentgate.errors import BadInput, ConsentViolation
 from consentgate.ledger.db import normalise_url
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline.batches import columns_of
-from consentgate.pipeline.core import (
+from consentgate.pipeline.engines import arrow as arrow_engine
+from consentgate.pipeline.manifest import fingerprint_files
+from consentgate.pipeline.plan import (
     DEFAULT_FLAG_COLUMN,
     KEY_COL,
     VERDICT_COL,
@@ -62,8 +64,6 @@ from consentgate.pipeline.core import (
     Verdict,
     make_plan,
 )
-from consentgate.pipeline.engines import arrow as arrow_engine
-from consentgate.pipeline.manifest import fingerprint_files
 from consentgate.pipeline.runs import HASH_NAME, RunStore
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
 from consentgate.pipeline.suppression import SuppressionList, ledger_suppression

@@ -17,8 +17,8 @@ import consentgate
 from consentgate.errors import BadInput, ConsentViolation
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import Suppression, build_snapshot
-from consentgate.pipeline.guard import TrainingRun
 from consentgate.pipeline.runs import RunStore
+from consentgate.pipeline.training import TrainingRun
 from consentgate.policy import Policy
 from consentgate.service import ConsentService
 
