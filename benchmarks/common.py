@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # so `tests.pg` (the throw-away cluster) is importable
+sys.path.insert(0, str(ROOT))  # so `tests.support.pg` (the throw-away cluster) is importable
 
 AI = ["train_support_chatbot", "finetune_recommender"]
 REGIONS = ["DE", "FR", "GB", "US-CA", "US-TX", "US-NY", "BR", "JP", "IN"]
@@ -105,8 +105,8 @@ def median(xs: list[float]) -> float:
 
 @contextmanager
 def postgres() -> Iterator[str | None]:
-    """A throw-away PostgreSQL cluster (tests/pg.py), or None when the server binaries are missing."""
-    from tests.pg import PgCluster, pg_bin_dir
+    """A throw-away PostgreSQL cluster (tests/support/pg.py), or None when the server binaries are missing."""
+    from tests.support.pg import PgCluster, pg_bin_dir
 
     if pg_bin_dir() is None:
         print("!! PostgreSQL binaries not found: skipping the PostgreSQL figures", file=sys.stderr)

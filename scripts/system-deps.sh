@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install the system packages the test suite uses for real, only when they are missing.
-# PostgreSQL: the tests start their own throw-away cluster with initdb/pg_ctl (see tests/pg.py).
+# PostgreSQL: the tests start their own throw-away cluster with initdb/pg_ctl (see tests/support/pg.py).
 set -euo pipefail
 
 find_pg_bin() {

@@ -1,7 +1,7 @@
 """Real Chromium for the tests of what people see: Debian's ``chromium`` driven by Playwright.
 
 Never Playwright's own browser download (``playwright install`` is not run anywhere) and never a mocked
-DOM (DESIGN.md, "Real parts"). ``scripts/system-deps.sh`` installs Chromium when it is missing; without
+DOM (docs/testing.md, "Tiers"). ``scripts/system-deps.sh`` installs Chromium when it is missing; without
 it these tests fail in CI and are skipped, loudly, on a developer's machine.
 
 Import the browser fixture into a package's ``conftest.py`` and open a fresh context per test (cheap,

@@ -1,4 +1,9 @@
-"""Shared fixtures: the example policy, ledgers on SQLite and on a real PostgreSQL started here."""
+"""Shared fixtures: the example policy, ledgers on SQLite and on a real PostgreSQL started here.
+
+PostgreSQL comes from one launcher (tests/support/pg.py): ``pg_cluster`` is the session's shared cluster
+(a fresh schema per test through ``pg_url``); ``crashable_pg`` is a private one per test module, for
+tests that SIGKILL it, which the shared one must not see.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from consentgate.ledger.signing import Signer, create_key
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
 
-from .pg import PgCluster, pg_bin_dir
+from .support.pg import PgCluster, pg_bin_dir
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 EXAMPLE_POLICY = Path(str(resources.files("consentgate.policy") / "example.yaml"))
@@ -34,8 +39,9 @@ def example_policy() -> Policy:
     return load_policy(EXAMPLE_POLICY)
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[PgCluster]:
+def _running_cluster() -> Iterator[PgCluster]:
+    """A cluster of its own, stopped and removed afterwards; a loud skip without the server binaries
+    (a failure in CI, where PostgreSQL tests must run)."""
     if pg_bin_dir() is None:
         msg = "PostgreSQL server binaries not found (install 'postgresql' or run `make system-deps`)"
         if IN_CI:
@@ -46,6 +52,16 @@ def pg_cluster() -> Iterator[PgCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    yield from _running_cluster()
+
+
+@pytest.fixture(scope="module")
+def crashable_pg() -> Iterator[PgCluster]:
+    yield from _running_cluster()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The decision function against DESIGN.md's six "Decision" rules, one named test per behaviour.
+"""The decision function against the six rules of docs/decisions.md, one named test per behaviour.
 
 The policy below is fictional and small on purpose: every lawful basis appears, one notice has a
 material (reconsent) version between two non-material ones, and the regions cover a GPC-honouring
@@ -15,74 +15,10 @@ import pytest
 from consentgate.decide import Decision, Query, decide, decide_batch
 from consentgate.errors import QueryError
 from consentgate.ledger.events import Action, ConsentEvent
-from consentgate.policy import parse_policy_text
+from consentgate.policy import load_policy, parse_policy_text
+from tests.support import DECIDE_POLICY_PATH
 
-POLICY_YAML = """
-version: 1
-organization: {name: Example Test Ltd, contact: privacy@example.com}
-web: {origins: ["https://www.example.com"]}
-regions:
-  EU: {countries: [DE, FR, IE, NL], honour_gpc: false}
-  UK: {countries: [GB], honour_gpc: false}
-  US-CA: {countries: [US-CA], honour_gpc: true}
-  US: {countries: [US], honour_gpc: false}
-purposes:
-  - id: train_model
-    title: Train the example assistant
-    kind: ai_training
-    notice: ai-training
-    max_age_days: 30
-    basis: {EU: consent, UK: consent, US-CA: opt_out, US: opt_out, "*": consent}
-  - id: voice_training
-    title: Fine-tune on voice notes
-    kind: fine_tuning
-    notice: ai-training
-    basis: {US-CA: consent, "*": consent}
-  - id: fraud_checks
-    title: Detect fraud
-    kind: security
-    basis: {"*": legitimate_interest}
-  - id: product_analytics
-    title: Product analytics
-    kind: analytics
-    notice: cookies
-    basis: {EU: opt_out, UK: legitimate_interest, US-CA: opt_out, US: opt_out, "*": legitimate_interest}
-  - id: ads_measurement
-    title: Measure ads
-    kind: marketing
-    notice: marketing
-    basis: {EU: not_allowed, UK: consent, US-CA: opt_out, "*": opt_out}
-  - id: account_service
-    title: Run the account
-    kind: necessary
-    basis: {"*": contract}
-notices:
-  - id: ai-training
-    purposes: [train_model, voice_training]
-    versions:
-      - version: 1
-        effective_from: 2026-01-01T00:00:00Z
-        reconsent: false
-        text: {en: "Use my chats to train the example assistant."}
-      - version: 2
-        effective_from: 2026-06-01T00:00:00+02:00
-        reconsent: true
-        text: {en: "Use my chats and attachments to train the example assistant."}
-      - version: 3
-        effective_from: 2026-09-01T00:00:00Z
-        reconsent: false
-        text: {en: "Use my chats and attachments to train the example assistant (typo fixed)."}
-  - id: cookies
-    purposes: [product_analytics]
-    versions:
-      - {version: 1, effective_from: 2026-01-01T00:00:00Z, text: {en: "We measure product use."}}
-  - id: marketing
-    purposes: [ads_measurement]
-    versions:
-      - {version: 1, effective_from: 2026-01-01T00:00:00Z, text: {en: "We measure which ads work."}}
-"""
-
-POLICY = parse_policy_text(POLICY_YAML)
+POLICY = load_policy(DECIDE_POLICY_PATH)
 SUBJECT = "user-1@example.com"
 V2_EFFECTIVE = datetime.fromisoformat("2026-05-31T22:00:00+00:00")  # 2026-06-01T00:00+02:00
 V3_EFFECTIVE = datetime.fromisoformat("2026-09-01T00:00:00+00:00")

@@ -1,9 +1,9 @@
 """Properties of the decision function that must hold for any history of events.
 
 Events are drawn from a small grid of instants (so ties on occurred_at and recorded_at are common),
-written in several UTC offsets, with a distinct ``seq`` per event. Besides the invariants DESIGN.md
-implies (order independence, no look-ahead, erasure is final, batch == single), the decision is
-compared with a deliberately naive re-statement of the six rules (``reference``).
+written in several UTC offsets, with a distinct ``seq`` per event. Besides the invariants the rules
+of docs/decisions.md imply (order independence, no look-ahead, erasure is final, batch == single),
+the decision is compared with a deliberately naive re-statement of the six rules (``reference``).
 """
 
 from __future__ import annotations
@@ -16,55 +16,11 @@ from hypothesis import strategies as st
 
 from consentgate.decide import Decision, Query, decide, decide_batch
 from consentgate.ledger.events import Action, ConsentEvent
-from consentgate.policy import parse_policy_text
+from consentgate.policy import load_policy
 from consentgate.policy.models import Basis, Policy
+from tests.support import DECIDE_POLICY_PATH
 
-POLICY = parse_policy_text(
-    """
-organization: {name: Example Property Ltd, contact: privacy@example.com}
-regions:
-  EU: {countries: [DE, FR], honour_gpc: false}
-  UK: {countries: [GB], honour_gpc: false}
-  US-CA: {countries: [US-CA], honour_gpc: true}
-  US: {countries: [US], honour_gpc: false}
-purposes:
-  - id: train_model
-    title: Train the example assistant
-    kind: ai_training
-    notice: ai-training
-    max_age_days: 10
-    basis: {EU: consent, UK: consent, US-CA: opt_out, US: opt_out, "*": consent}
-  - id: voice_training
-    title: Fine-tune on voice notes
-    kind: fine_tuning
-    notice: ai-training
-    basis: {"*": consent}
-  - id: fraud_checks
-    title: Detect fraud
-    kind: security
-    basis: {"*": legitimate_interest}
-  - id: ads_measurement
-    title: Measure ads
-    kind: marketing
-    notice: marketing
-    basis: {EU: not_allowed, UK: consent, US-CA: opt_out, "*": opt_out}
-  - id: account_service
-    title: Run the account
-    kind: necessary
-    basis: {"*": contract}
-notices:
-  - id: ai-training
-    purposes: [train_model, voice_training]
-    versions:
-      - {version: 1, effective_from: 2026-01-01T00:00:00Z, reconsent: false, text: {en: "v1 wording"}}
-      - {version: 2, effective_from: "2026-03-11T00:00:00+02:00", reconsent: true, text: {en: "v2 wording"}}
-      - {version: 3, effective_from: 2026-03-21T00:00:00Z, reconsent: false, text: {en: "v3 wording"}}
-  - id: marketing
-    purposes: [ads_measurement]
-    versions:
-      - {version: 1, effective_from: 2026-01-01T00:00:00Z, text: {en: "ads wording"}}
-"""
-)
+POLICY = load_policy(DECIDE_POLICY_PATH)
 
 SUBJECT = "person@example.com"
 PURPOSES = [p.id for p in POLICY.purposes]
@@ -72,11 +28,12 @@ PURPOSES = [p.id for p in POLICY.purposes]
 PURPOSE_DRAW = ["train_model"] * 6 + ["voice_training"] * 3 + PURPOSES
 CODES = ["DE", "FR", "GB", "US-CA", "US-WA", "US", "JP"]
 GROUP_OF = {"DE": "EU", "FR": "EU", "GB": "UK", "US-CA": "US-CA", "US-WA": "US", "US": "US", "JP": "*"}
-BASE = datetime(2026, 3, 1, tzinfo=UTC)
-# 17 instants, 2 days apart, from 1 March to 2 April 2026: crosses v2 (material) and v3, spans
-# several max_age_days windows of train_model and hits their exact boundary (5 ticks = 10 days).
-STEP = timedelta(days=2)
-TICKS = 17
+BASE = datetime(2026, 5, 12, tzinfo=UTC)
+# 24 instants, 5 days apart, from 12 May to 4 September 2026: queries start just before v2 (material,
+# 2026-05-31T22:00Z) and cross v3 (1 September); they span several max_age_days windows of train_model
+# and hit their exact boundary (6 ticks = 30 days).
+STEP = timedelta(days=5)
+TICKS = 24
 ZONES = [
     UTC,
     timezone(timedelta(hours=2)),
@@ -153,7 +110,7 @@ def ask(events: list[ConsentEvent], query: tuple[str, datetime, str | None]) -> 
     return decide(POLICY, events, SUBJECT, purpose, at, region)
 
 
-# --- a naive re-statement of DESIGN.md's rules, for comparison ------------------------------------------
+# --- a naive re-statement of docs/decisions.md's rules, for comparison -----------------------------------
 
 
 class Expected(NamedTuple):
@@ -168,7 +125,7 @@ class Expected(NamedTuple):
 def reference(
     policy: Policy, events: list[ConsentEvent], purpose_id: str, at: datetime, region: str | None
 ) -> Expected:
-    """DESIGN.md's six rules, written as plainly as possible (aware datetimes compare by instant)."""
+    """The six rules of docs/decisions.md, as plainly as possible (aware datetimes compare by instant)."""
     purpose = policy.purpose(purpose_id)
     assert purpose is not None
     order = sorted(

@@ -2,7 +2,7 @@
 
 Pure: a policy and the person's events in, a :class:`Decision` out. No clock, no database, no
 logging, so it is the same function in the API, the CLI, the pipeline gates and the tests, and it
-can be checked exhaustively. The six rules are DESIGN.md's "Decision" section, numbered the same.
+can be checked exhaustively. The six rules are those of docs/decisions.md, numbered the same.
 
 ``events`` are all events of one person (every alias already resolved by the caller); the function
 never filters by subject string, so a choice made under a cookie id counts after login.

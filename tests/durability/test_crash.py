@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import random
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,19 +33,6 @@ import pytest
 from consentgate.auth.apikeys import create_key
 from consentgate.ledger.db import make_engine
 from consentgate.ledger.store import Ledger
-from tests.durability.servers import (
-    CONSENTGATE,
-    NO_RATE_LIMITS,
-    Launch,
-    Server,
-    client,
-    crash_postgres,
-    kill_all,
-    restart_postgres,
-    server_env,
-    spawn_server,
-    start_server,
-)
 from tests.durability.workload import (
     Book,
     LedgerView,
@@ -54,7 +40,17 @@ from tests.durability.workload import (
     check_against_book,
     stop_writers,
 )
-from tests.pg import PgCluster
+from tests.support.pg import PgCluster
+from tests.support.servers import (
+    NO_RATE_LIMITS,
+    Launch,
+    Server,
+    client,
+    kill_all,
+    run_cli,
+    spawn_server,
+    start_server,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -170,9 +166,9 @@ def crash_rounds(
             time.sleep(kill_after)
             if n in pg_crashes:
                 assert cluster is not None
-                crash_postgres(cluster)
+                cluster.crash()
                 time.sleep(rng.uniform(0.0, 0.3))
-                restart_postgres(cluster)
+                cluster.restart()
                 book.wait_beyond(book.ack_count(), 60, "an acknowledged write after the restart")
                 time.sleep(rng.uniform(0.0, 0.3))
             server.kill()
@@ -219,14 +215,7 @@ def final_checks(db: str, policy: Path, log_dir: Path, run: Run, book: Book, vie
         report = ledger.verify()
         assert report.ok, report.to_json()
         assert report.checked == view.head_seq == ledger.count()
-    verified = subprocess.run(
-        [CONSENTGATE, "--db", db, "ledger", "verify"],
-        env=server_env(db, policy),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    verified = run_cli(db, policy, "ledger", "verify")
     assert verified.returncode == 0, verified.stderr
     assert verified.stdout.startswith(f"ledger intact: {view.head_seq} events")
     print(  # shown with -s / -rA; the numbers docs/benchmarks.md quotes

@@ -28,7 +28,7 @@ from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.db import _alembic_config
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
 from consentgate.ledger.store import Ledger
-from tests.pg import PgCluster
+from tests.support.pg import PgCluster
 
 WORDING = "Use my support conversations to train and improve the support chatbot."
 

@@ -9,7 +9,6 @@ stored row, and the three processes' writes are interleaved in it (so they reall
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -21,8 +20,8 @@ import pytest
 from consentgate.auth.apikeys import create_key
 from consentgate.ledger.chain import GENESIS
 from consentgate.ledger.store import Ledger
-from tests.durability.servers import CONSENTGATE, NO_RATE_LIMITS, Server, kill_all, server_env, start_servers
 from tests.durability.workload import Book, LedgerView, Writer, check_against_book, stop_writers
+from tests.support.servers import NO_RATE_LIMITS, Server, kill_all, run_cli, start_servers
 
 pytestmark = pytest.mark.slow
 
@@ -103,14 +102,7 @@ def test_three_processes_one_chain(shared_db: str, servers: list[Server], exampl
     turns = sum(1 for a, b in pairwise(order) if a != b)
     assert turns >= 2 * PROCESSES, f"writes of the processes barely interleave ({turns} turns)"
 
-    verified = subprocess.run(
-        [CONSENTGATE, "--db", shared_db, "ledger", "verify"],
-        env=server_env(shared_db, example_policy_path),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    verified = run_cli(shared_db, example_policy_path, "ledger", "verify")
     assert verified.returncode == 0, verified.stderr
     print(
         f"\n{PROCESSES} processes, {sent} requests, {count} events in {seconds:.1f}s; "

@@ -20,7 +20,7 @@ import httpx
 
 from consentgate.ledger.chain import GENESIS
 from consentgate.ledger.store import Ledger
-from tests.durability.servers import client
+from tests.support.servers import client
 
 # Purposes of the example policy and the notice versions a grant may cite.
 NOTICED = {

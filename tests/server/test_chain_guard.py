@@ -23,7 +23,7 @@ from consentgate.policy import Policy
 from consentgate.server import create_app
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
-from tests.durability.servers import NO_RATE_LIMITS, client, spawn_server
+from tests.support.servers import NO_RATE_LIMITS, client, spawn_server
 
 from .conftest import ago, assert_error, bearer
 

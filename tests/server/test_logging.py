@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import signal
 import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ from consentgate.auth.apikeys import create_key
 from consentgate.auth.tokens import TOKEN_HEADER, issue_subject_token
 from consentgate.ledger.store import Ledger
 from consentgate.server.logs import ACCESS_LOGGER, JsonFormatter, key_id, log_config
+from tests.support.servers import start_server
 
 from .conftest import ago, bearer
 
@@ -144,65 +142,38 @@ def test_log_config_turns_uvicorns_access_log_off() -> None:
 # -- a real `consentgate serve` -----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_real_server_logs_json_and_nothing_that_identifies_anyone(
     tmp_path: Path, example_policy_path: Path
 ) -> None:
     db = str(tmp_path / "ledger.db")
     with Ledger.open(db) as ledger:
         _, key = create_key(ledger.engine, "admin")
-    port = _free_port()
     env = {
-        **os.environ,
-        "CONSENTGATE_DB": db,
-        "CONSENTGATE_POLICY": str(example_policy_path),
         "CONSENTGATE_TOKEN_SECRET": SECRET,
         # uvicorn trusts X-Forwarded-For from 127.0.0.1: the address below becomes the client address.
         "FORWARDED_ALLOW_IPS": "127.0.0.1",
     }
-    proc = subprocess.Popen(
-        [str(CONSENTGATE), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = start_server(db, example_policy_path, tmp_path, via="cli", extra_env=env, seal=False, timeout=30)
     token = issue_subject_token(SECRET, SUBJECT)
     headers = {**bearer(key), TOKEN_HEADER: token, "X-Forwarded-For": FORWARDED_V4}
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{proc.communicate(timeout=5)[1]}")
-            time.sleep(0.05)
-        with httpx.Client(base_url=base, headers=headers, timeout=10) as c:
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=10) as c:
             statuses = [c.request(m, url, **kw).status_code for m, url, kw in _requests(c)]
             # A request line that no HTTP parser accepts, with the subject in it.
-            with socket.create_connection(("127.0.0.1", port)) as raw:
+            with socket.create_connection(("127.0.0.1", server.port)) as raw:
                 raw.sendall(f"GET /v1/subjects/{SUBJECT} HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n".encode())
                 raw.recv(1000)
         assert {201, 200, 404, 400, 422} <= set(statuses)
     finally:
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=15)
+        server.stop(15, sig=signal.SIGINT)
+    output = server.log_path.read_text()  # the server's stdout and stderr, as one stream
 
-    assert _leaks(stdout + stderr, _secrets(key, token)) == [], stderr
+    assert _leaks(output, _secrets(key, token)) == [], output
     # Every line is JSON, but for the CLI's own note before the server starts.
-    assert [line for line in stderr.splitlines() if not line.startswith("{")] == [
-        f"serving on {base} (docs at /docs); Ctrl+C stops"
+    assert [line for line in output.splitlines() if not line.startswith("{")] == [
+        f"serving on {server.base_url} (docs at /docs); Ctrl+C stops"
     ]
-    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     requests = [line for line in lines if line["logger"] == ACCESS_LOGGER]
     assert [line["status"] for line in requests][-len(statuses) :] == statuses
     assert {line["key"] for line in requests[-len(statuses) :]} == {key_id(key)}
@@ -213,32 +184,17 @@ def test_a_real_server_logs_json_and_nothing_that_identifies_anyone(
 def test_an_app_started_by_uvicorn_itself_logs_our_lines_not_uvicorns(
     tmp_path: Path, example_policy_path: Path, level: str, request_lines: bool
 ) -> None:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CONSENTGATE_DB": str(tmp_path / "ledger.db"),
-        "CONSENTGATE_POLICY": str(example_policy_path),
-    }
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "consentgate.server.app:create_app",
-           "--port", str(port), "--log-level", level]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = start_server(
+        str(tmp_path / "ledger.db"), example_policy_path, tmp_path, uvicorn_args=("--log-level", level),
+        seal=False, timeout=30,
+    )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{proc.communicate(timeout=5)[1]}")
-            time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}/v1/subjects/{SUBJECT}/state?at=x"
+        url = f"{server.base_url}/v1/subjects/{SUBJECT}/state?at=x"
         assert httpx.get(url, headers={"X-Forwarded-For": FORWARDED_V4}).status_code == 401
     finally:
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=15)
-    assert _leaks(stdout + stderr, [SUBJECT, FORWARDED_V4]) == [], stderr
-    assert not re.search(r'[0-9.]+:[0-9]+ - "GET', stderr), stderr  # uvicorn's access line: client - "GET …"
-    ours = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+        server.stop(15, sig=signal.SIGINT)
+    output = server.log_path.read_text()  # the server's stdout and stderr, as one stream
+    assert _leaks(output, [SUBJECT, FORWARDED_V4]) == [], output
+    assert not re.search(r'[0-9.]+:[0-9]+ - "GET', output), output  # uvicorn's access line: client - "GET …"
+    ours = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert [line["status"] for line in ours] == ([200, 401] if request_lines else [])

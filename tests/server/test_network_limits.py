@@ -19,7 +19,7 @@ import pytest
 
 from consentgate.auth.apikeys import create_key
 from consentgate.ledger.store import Ledger
-from tests.durability.servers import NO_RATE_LIMITS, Server, spawn_server
+from tests.support.servers import NO_RATE_LIMITS, Server, spawn_server
 
 from .conftest import ago
 

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,14 +12,9 @@ from consentgate.auth.apikeys import create_key
 from consentgate.auth.secrets import load_keyring
 from consentgate.auth.tokens import TOKEN_HEADER
 from consentgate.ledger.store import Ledger
+from tests.support.servers import start_server
 
 from .conftest import ago, bearer
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -33,43 +23,12 @@ def server(tmp_path: Path, example_policy_path: Path) -> Iterator[tuple[str, str
     db = str(tmp_path / "ledger.db")
     with Ledger.open(db) as ledger:
         _, key = create_key(ledger.engine, "admin")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "CONSENTGATE_DB": db,
-        "CONSENTGATE_POLICY": str(example_policy_path),
-        "CONSENTGATE_MAX_BODY_BYTES": "2000",
-    }
-    cmd = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "consentgate.server.app:create_app",
-        "--port",
-        str(port),
-    ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    env = {"CONSENTGATE_MAX_BODY_BYTES": "2000"}
+    server = start_server(db, example_policy_path, tmp_path, extra_env=env, seal=False, timeout=20)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()  # reading a live server's output would wait for its end, forever
-                output = proc.stdout.read().decode() if proc.stdout else ""
-                pytest.fail(f"the server did not start:\n{output}")
-            time.sleep(0.05)
-        yield base, key
+        yield server.base_url, key
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout:
-            proc.stdout.close()
+        server.stop(10)
 
 
 def test_real_server_records_decides_and_refuses(server: tuple[str, str]) -> None:

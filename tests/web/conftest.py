@@ -17,11 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +28,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
@@ -45,6 +40,7 @@ from consentgate.service import ConsentService
 from tests.browser import browser as browser
 from tests.browser import new_context
 from tests.conftest import EXAMPLE_POLICY
+from tests.support import free_port, servers
 
 SITE_DIR = Path(__file__).parent / "site"
 COUNTRY_HEADER = "X-Test-Country"
@@ -65,12 +61,6 @@ EU_ASKED = (
     "personalisation",
     "marketing",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -147,39 +137,18 @@ def start_server(folder: Path, policy_data: dict[str, Any]) -> Iterator[Server]:
     db = str(folder / "ledger.db")
     with Ledger.open(db) as ledger:
         _, collect = create_key(ledger.engine, "collect", "browser tests")
-    port = free_port()
     env = {
-        **os.environ,
-        "CONSENTGATE_DB": db,
-        "CONSENTGATE_POLICY": str(policy_path),
         "CONSENTGATE_COUNTRY_HEADER": COUNTRY_HEADER,
         "CONSENTGATE_TOKEN_SECRET": TOKEN_SECRET,
         "CONSENTGATE_DEMO_KEY": collect,
-        "CONSENTGATE_RATE_PER_IP": "0",
-        "CONSENTGATE_RATE_PER_KEY": "0",
         "CONSENTGATE_LOG_LEVEL": "warning",
+        **servers.NO_RATE_LIMITS,
     }
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "consentgate.server.app:create_app",
-           "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    log = (folder / "server.log").open("wb")
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    process = servers.start_server(db, policy_path, folder, extra_env=env, seal=False, timeout=30)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{(folder / 'server.log').read_text()}")
-            time.sleep(0.05)
-        yield Server(base, collect, db, policy)
+        yield Server(process.base_url, collect, db, policy)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+        process.stop(10)
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,7 @@ def test_request_strings_are_translated() -> None:
 
 def test_buttons_read_accept_all_and_reject_all_in_english() -> None:
     strings = i18n.strings("en")
-    assert (strings["accept_all"], strings["reject_all"]) == ("Accept all", "Reject all")  # DESIGN.md
+    assert (strings["accept_all"], strings["reject_all"]) == ("Accept all", "Reject all")  # docs/web.md
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """What a detector reports: a typed span of text with a score and the rule that fired.
 
 Offsets are Python string indices, i.e. Unicode code points, with ``end`` exclusive — the contract of
-``consentgate scan-text`` (DESIGN.md, "Interfaces that outside checks rely on").
+``consentgate scan-text`` that docs/classify.md documents.
 """
 
 from __future__ import annotations

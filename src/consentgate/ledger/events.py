@@ -73,7 +73,7 @@ class ConsentEvent:
 
     @property
     def order_key(self) -> tuple[int, int, int]:
-        """DESIGN.md rule 4: occurred_at, then recorded_at, then recording order."""
+        """docs/decisions.md, rule 4: occurred_at, then recorded_at, then recording order."""
         return (self.occurred_us, self.recorded_us, self.seq)
 
     @property

@@ -15,7 +15,7 @@ from consentgate.policy.models import DEFAULT_REGION, Basis, NoticeVersion, Poli
 from consentgate.web import i18n
 
 # US states whose privacy laws require honouring a universal opt-out mechanism (Global Privacy
-# Control) as of 2026. Sources: specs/standards.md §4 (secondary, "verify per state") and the statutes:
+# Control) as of 2026. Sources: docs/standards.md, GPC (secondary, "verify per state") and the statutes:
 #   US-CA  Cal. Civ. Code §1798.135(b), (e); Cal. Code Regs. tit. 11 §7025       (CCPA/CPRA)
 #   US-CO  Colo. Rev. Stat. §6-1-1306(1)(a)(IV); 4 CCR 904-3 Part 5, from 2024-07-01 (CPA)
 #   US-CT  Conn. Gen. Stat. §42-520(e)(1)(A)(ii), from 2025-01-01                     (CTDPA)

@@ -1,6 +1,6 @@
 """The policy file's shape: what is allowed, for which purpose, where, and under which wording.
 
-Every key DESIGN.md names is a contract. Models are frozen so a loaded policy can be shared between
+Every key docs/policy.md documents is a contract. Models are frozen so a loaded policy can be shared between
 threads and handed to the pure decision function without defensive copies.
 """
 
@@ -123,7 +123,7 @@ ConsentModeType = Literal[
     "personalization_storage",
     "security_storage",
 ]
-"""Google Consent Mode v2 consent types (specs/standards.md §3)."""
+"""Google Consent Mode v2 consent types (docs/standards.md)."""
 
 
 def _http_address(url: str) -> str:

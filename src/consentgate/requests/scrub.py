@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any
 
 from consentgate.classify.findings import EntityType
 from consentgate.classify.redact import Mode, Redactor
@@ -75,17 +74,6 @@ def scrubber(pseudonyms: Mapping[str, str]) -> Callable[[str], str]:
         return "".join(out)
 
     return scrub
-
-
-def scrub_json(value: Any, scrub: Callable[[str], str]) -> Any:
-    """Every string in a JSON value (a request's outcome) scrubbed; keys are the program's words."""
-    if isinstance(value, str):
-        return scrub(value)
-    if isinstance(value, list):
-        return [scrub_json(v, scrub) for v in value]
-    if isinstance(value, dict):
-        return {k: scrub_json(v, scrub) for k, v in value.items()}
-    return value
 
 
 def contact_data_in(text: str) -> str | None:

@@ -11,7 +11,7 @@ Sources, first match wins:
 4. nothing: the item is ``unknown``. It is never guessed silently; inferences made elsewhere (a host
    categorised by the cookies it sets) say so in ``category_source``.
 
-Categories follow the Open Cookie Database's five, mapped to purpose kinds (specs/standards.md §7):
+Categories follow the Open Cookie Database's five, mapped to purpose kinds (docs/standards.md):
 "Functional" → ``functional`` (kept apart from strictly necessary: the database files
 session-replay and preference cookies under it, and those need consent), the stray "Necessary" →
 ``necessary``, Security → ``security``, Analytics →

@@ -24,7 +24,6 @@ from consentgate.ledger import schema as t
 from consentgate.ledger.erasure import ErasureKey, pseudonymise
 from consentgate.ledger.signing import Signer
 from consentgate.requests.models import OPEN, DataRequest, LogEntry, RequestKind, Status, dump
-from consentgate.requests.scrub import scrub_json
 from consentgate.store.engine import writer
 from consentgate.store.errors import storage
 
@@ -166,7 +165,7 @@ def scrub_requests(conn: Connection, subjects: Collection[str], scrub: Callable[
     rows = conn.execute(select(_R).where(_R.c.subject.in_(sorted(subjects)))).mappings().all()
     for row in rows:
         values: dict[str, Any] = {c: scrub(row[c]) for c in texts if row[c]}
-        values["outcome"] = dump(scrub_json(json.loads(row["outcome"]), scrub))
+        values["outcome"] = dump(_scrub_json(json.loads(row["outcome"]), scrub))
         values = {c: v for c, v in values.items() if v != row[c]}
         if values:
             conn.execute(update(_R).where(_R.c.request_id == row["request_id"]).values(**values))
@@ -238,3 +237,14 @@ def _request(conn: Connection, m: Any) -> DataRequest:
         outcome=json.loads(m["outcome"]),
         log=log,
     )
+
+
+def _scrub_json(value: Any, scrub: Callable[[str], str]) -> Any:
+    """Every string in a JSON value (a request's outcome) scrubbed; keys are the program's words."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_scrub_json(v, scrub) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub_json(v, scrub) for k, v in value.items()}
+    return value

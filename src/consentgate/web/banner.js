@@ -25,7 +25,7 @@
       (location.protocol == 'https:' ? ';secure' : '');
   }
 
-  // Google Consent Mode v2 (specs/standards.md §3). The defaults run now, synchronously, so they come
+  // Google Consent Mode v2 (docs/standards.md). The defaults run now, synchronously, so they come
   // before any tag placed after this script: one per policy region (most specific wins), then the
   // global fallback. GPC denies the ad types where the region honours it.
   W.dataLayer = W.dataLayer || [];
@@ -284,7 +284,7 @@
   }
 
   // Start: styles and configuration load in parallel; nothing is recorded until the visitor acts,
-  // except Global Privacy Control, recorded once as a gpc event (DESIGN.md) and honoured on every view.
+  // except Global Privacy Control, recorded once as a gpc event (docs/decisions.md, rule 4) and honoured on every view.
   const css = el('link', {rel: 'stylesheet', href: base + 'banner.css'});
   const styled = new Promise((r) => { css.onload = css.onerror = r; });
   D.head.append(css);

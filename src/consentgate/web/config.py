@@ -36,7 +36,7 @@ CONSENT_MODE_TYPES = (
     "personalization_storage",
     "security_storage",
 )
-# specs/standards.md §3: marketing → the ad types, analytics → analytics_storage, preferences →
+# docs/standards.md, Consent Mode: marketing → the ad types, analytics → analytics_storage, preferences →
 # functionality and personalization storage; security_storage is always granted (strictly necessary).
 KIND_CONSENT_MODE: dict[PurposeKind, tuple[str, ...]] = {
     PurposeKind.MARKETING: ("ad_storage", "ad_user_data", "ad_personalization"),
@@ -45,7 +45,7 @@ KIND_CONSENT_MODE: dict[PurposeKind, tuple[str, ...]] = {
 }
 ALWAYS_GRANTED = ("security_storage",)
 # GPC in a region that honours it opts out of sale, sharing and targeted ads (CCPA §7025): these stay
-# denied whatever the banner's other state (specs/standards.md §3, "What software must do").
+# denied whatever the banner's other state (docs/standards.md, Consent Mode).
 GPC_DENIED = ("ad_storage", "ad_user_data", "ad_personalization")
 # Bases on which a purpose is asked about: consent (opt in), opt_out and legitimate_interest (notice,
 # with a way to say no). contract needs no choice; not_allowed is never shown.

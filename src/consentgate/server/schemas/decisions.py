@@ -37,7 +37,7 @@ class DecisionBatch(StrictModel):
 
 
 class DecisionOut(BaseModel):
-    """DESIGN.md's decision JSON, plus the question it answers."""
+    """The decision JSON of docs/decisions.md, plus the question it answers."""
 
     allowed: bool
     basis: str | None = Field(

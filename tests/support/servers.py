@@ -1,7 +1,9 @@
-"""Real consentgate server processes (and a real PostgreSQL) to start, kill and restart in tests.
+"""The one launcher of real consentgate server processes: start, wait for ``/healthz``, kill, restart.
 
-Used by the crash and multi-writer tests, and meant for the load benchmark too: nothing here imports
-pytest, and every failure is a ``RuntimeError`` carrying the end of the server's log.
+Every test that needs a server over a real socket starts it here (the crash and multi-writer tests,
+the network limits, logging, chain guard and real-server checks, the browser tests); it is meant for
+the load benchmark too: nothing here imports pytest, and every failure is a ``RuntimeError`` carrying
+the end of the server's log.
 
 Two ways to launch a server, both the ones people use:
 
@@ -14,7 +16,9 @@ socket is the child's own (another process may take the port between choosing an
 another port is tried). Not ``uvicorn --fd`` with a socket bound here: uvicorn wraps such a socket as
 AF_UNIX, so asyncio never sets TCP_NODELAY and every answer waits ~40 ms for a delayed ACK.
 
-Logs go to a file, never to a pipe nobody reads (a full pipe would stall the server).
+Logs go to a file, never to a pipe nobody reads (a full pipe would stall the server). By default a
+server logs at ``warning`` without uvicorn's access log and seals its ledger with a key of its own
+(as deployed); tests of logging or of an unsealed ledger say otherwise (``uvicorn_args``, ``seal``).
 """
 
 from __future__ import annotations
@@ -23,7 +27,6 @@ import contextlib
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,12 +34,12 @@ import time
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 import httpx
 
 from consentgate.ledger.signing import create_key
-from tests.pg import PgCluster
+from tests.support import free_port
 
 PYTHON = sys.executable
 CONSENTGATE = str(Path(sys.executable).with_name("consentgate"))
@@ -44,12 +47,7 @@ Launch = Literal["uvicorn", "cli"]
 # Durability and contention are the point of these servers, not abuse limits: writers hammer them
 # with one key from one address, which the per-key and per-address rate limits would refuse.
 NO_RATE_LIMITS = {"CONSENTGATE_RATE_PER_KEY": "0", "CONSENTGATE_RATE_PER_IP": "0"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+QUIET_UVICORN = ("--no-access-log", "--log-level", "warning")
 
 
 def client(base_url: str, key: str | None = None, *, timeout: float = 30.0) -> httpx.Client:
@@ -58,12 +56,24 @@ def client(base_url: str, key: str | None = None, *, timeout: float = 30.0) -> h
     return httpx.Client(base_url=base_url, headers=headers, timeout=timeout, trust_env=False)
 
 
-def server_env(db: str, policy: Path | str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def server_env(
+    db: str, policy: Path | str, extra: Mapping[str, str] | None = None, *, seal: bool = True
+) -> dict[str, str]:
+    """The environment of a server or CLI process on ``db``: ours only (no ``CONSENTGATE_`` setting
+    leaks in from the caller's environment), sealing with the database's own key unless ``seal`` is off."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONSENTGATE_")}
     env.update(CONSENTGATE_DB=db, CONSENTGATE_POLICY=str(policy), PYTHONUNBUFFERED="1")
-    env.update(CONSENTGATE_LEDGER_KEY=str(ledger_key_for(db)))  # servers seal as deployed; verify exits 0
+    if seal:  # servers seal as deployed; `ledger verify` exits 0
+        env.update(CONSENTGATE_LEDGER_KEY=str(ledger_key_for(db)))
     env.update(extra or {})
     return env
+
+
+def run_cli(db: str, policy: Path | str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """``consentgate --db DB ARGS`` with the environment (and ledger key) of the servers on ``db``."""
+    cmd = [CONSENTGATE, "--db", db, *args]
+    env = server_env(db, policy)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def ledger_key_for(db: str) -> Path:
@@ -104,11 +114,11 @@ class Server:
                 self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=30)
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Graceful stop (SIGTERM), then SIGKILL if it does not go in time."""
+    def stop(self, timeout: float = 15.0, *, sig: signal.Signals = signal.SIGTERM) -> None:
+        """Graceful stop (SIGTERM, or ``sig``: SIGINT is Ctrl+C), then SIGKILL if it does not go in time."""
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                self.proc.terminate()
+                self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
@@ -147,6 +157,17 @@ class Server:
                 time.sleep(0.03)
 
 
+class Options(TypedDict, total=False):
+    """How to launch a server: ``name`` (of its log file), ``via`` (uvicorn or the CLI), ``extra_env``
+    (settings), ``uvicorn_args`` (after ``--port``; QUIET_UVICORN by default), ``seal`` (a ledger key)."""
+
+    name: str
+    via: Launch
+    extra_env: Mapping[str, str] | None
+    uvicorn_args: Sequence[str]
+    seal: bool
+
+
 def spawn_server(
     db: str,
     policy: Path | str,
@@ -155,16 +176,18 @@ def spawn_server(
     name: str = "server",
     via: Launch = "uvicorn",
     extra_env: Mapping[str, str] | None = None,
+    uvicorn_args: Sequence[str] = QUIET_UVICORN,
+    seal: bool = True,
 ) -> Server:
     """Start a server process and return at once; call ``wait_ready()`` before sending it requests."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    env = server_env(db, policy, extra_env)
+    env = server_env(db, policy, extra_env, seal=seal)
     port = free_port()
     if via == "uvicorn":
         app = "consentgate.server.app:create_app"
         cmd = [PYTHON, "-m", "uvicorn", "--factory", app, "--host", "127.0.0.1", "--port", str(port),
-               "--no-access-log", "--log-level", "warning"]  # fmt: skip
+               *uvicorn_args]  # fmt: skip
     else:
         cmd = [CONSENTGATE, "--db", db, "--policy", str(policy), "serve", "--host", "127.0.0.1",
                "--port", str(port)]  # fmt: skip
@@ -174,18 +197,12 @@ def spawn_server(
 
 
 def start_server(
-    db: str,
-    policy: Path | str,
-    log_dir: Path,
-    *,
-    name: str = "server",
-    via: Launch = "uvicorn",
-    extra_env: Mapping[str, str] | None = None,
-    timeout: float = 90.0,
+    db: str, policy: Path | str, log_dir: Path, *, timeout: float = 90.0, **options: Unpack[Options]
 ) -> Server:
-    """Start a server and wait until it answers; try another port if someone took this one."""
+    """Start a server (``spawn_server``'s options) and wait until it answers; try another port if
+    someone took this one."""
     for attempt in range(3):
-        server = spawn_server(db, policy, log_dir, name=name, via=via, extra_env=extra_env)
+        server = spawn_server(db, policy, log_dir, **options)
         try:
             return server.wait_ready(timeout)
         except RuntimeError:
@@ -251,88 +268,3 @@ def kill_all(servers: Iterable[Server | None]) -> None:
         if s is not None:
             with contextlib.suppress(Exception):
                 s.kill()
-
-
-# -- PostgreSQL: crash it for real, restart it ------------------------------------------------------
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                # The command name may contain spaces; the fields after its closing paren do not.
-                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                    out.append(int(entry))
-    return out
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (killed, not yet reaped by its parent) is gone for our purposes.
-    with contextlib.suppress(OSError, IndexError):
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    return False
-
-
-def postmaster_pid(data_dir: Path) -> int | None:
-    try:
-        return int((data_dir / "postmaster.pid").read_text().splitlines()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def crash_postgres(cluster: PgCluster, timeout: float = 30.0) -> int:
-    """SIGKILL the postmaster and every backend at once — what an OOM kill or a power cut does to
-    the processes. Returns how many processes were killed. PostgreSQL must recover from its WAL."""
-    pid = postmaster_pid(cluster.data)
-    if pid is None or not _pid_alive(pid):
-        raise RuntimeError(f"no running postmaster for {cluster.data}")
-    victims = [pid, *_children(pid)]
-    for p in victims:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(p, signal.SIGKILL)
-    deadline = time.monotonic() + timeout
-    while any(_pid_alive(p) for p in victims):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"PostgreSQL processes {victims} survived SIGKILL for {timeout:.0f} s")
-        time.sleep(0.02)
-    # The dead postmaster stays a zombie until its parent (often PID 1 of a container) reaps it, and
-    # while it does, PostgreSQL takes its stale lock files for a live server's. Give the reaper a few
-    # seconds; if it is slower, remove the lock files as an operator would once the processes are gone.
-    reap_deadline = time.monotonic() + 5
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < reap_deadline:
-        time.sleep(0.02)
-    if Path(f"/proc/{pid}").exists():
-        for lock in [cluster.data / "postmaster.pid", *cluster.root.glob(".s.PGSQL.*.lock")]:
-            lock.unlink(missing_ok=True)
-    return len(victims)
-
-
-def restart_postgres(cluster: PgCluster) -> None:
-    """Start a cluster again after a crash (it replays its WAL first) and wait until it accepts."""
-    opts = (
-        f"-p {cluster.port} -k {cluster.root} -c listen_addresses=127.0.0.1 "
-        "-c max_connections=200 -c shared_buffers=64MB"
-    )
-    log = cluster.root / "log"
-    cmd = [str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data), "-o", opts, "-l", str(log),
-           "-w", "-t", "120", "start"]  # fmt: skip
-    if cluster.user:
-        cmd = ["runuser", "-u", cluster.user, "--", *cmd]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    if done.returncode != 0:
-        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-        raise RuntimeError(f"pg_ctl start failed: {done.stdout}{done.stderr}\n{tail}")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", cluster.port), timeout=1):
-            return
-        time.sleep(0.05)
-    raise RuntimeError("PostgreSQL did not accept connections after restart")
