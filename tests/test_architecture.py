@@ -116,10 +116,10 @@ IO_LIBRARIES = frozenset(
 # -- today's debts (issue 18); each entry is checked to be still true -----------------------------
 
 KNOWN_CYCLES: tuple[tuple[str, ...], ...] = (
-    # Not counted in issue 18, and no branch owns them yet: lazy both ways (models validates with
-    # references, which reads the models' Basis), and a store the verifier types its argument with.
+    # Not counted in issue 18: lazy both ways (models validates with references, which reads the
+    # models' Basis and types its argument with Policy). Breaking it means a Protocol for Policy or
+    # splitting models.py; left for a change of its own.
     ("consentgate.policy.models", "consentgate.policy.references"),
-    ("consentgate.ledger.store", "consentgate.ledger.verify"),
 )
 
 KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(

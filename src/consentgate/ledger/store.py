@@ -387,7 +387,7 @@ class Ledger:
         """
         if keys is None and self.signer is not None:
             keys = self.signer.public_keys()
-        return Verification(self, keys, resume, checkpoint).run()
+        return Verification(self.engine, keys, resume, checkpoint).run()
 
     def seal(self) -> None:
         """Sign the current heads now (after ``init`` or a key rotation), so even an empty ledger, or

@@ -40,7 +40,7 @@ from consentgate.ledger.signing import PublicKeys
 from consentgate.policy.models import to_micros
 
 if TYPE_CHECKING:
-    from consentgate.ledger.store import Ledger
+    from sqlalchemy import Engine
 
 _CHUNK = 5000
 _RECORD_KINDS = frozenset({"text", "link", "suppress", "pseudonymise"})
@@ -196,12 +196,12 @@ def check_subject(row: Any, erased: dict[int, str | None]) -> str | None:
 class Verification:
     def __init__(
         self,
-        ledger: Ledger,
+        engine: Engine,
         keys: PublicKeys | None,
         resume: tuple[int, str] | None,
         checkpoint: Checkpoint | None,
     ) -> None:
-        self.engine = ledger.engine
+        self.engine = engine
         self.keys = keys
         self.resume = resume
         self.checkpoint = checkpoint
