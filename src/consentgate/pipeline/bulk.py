@@ -48,6 +48,7 @@ from consentgate.decide import (  # decide.py's wording, so a reason cannot drif
 )
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action
 from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose
+from consentgate.store.snapshots import KIND
 
 _DAY_US = 86_400 * 1_000_000
 _ERASED_PREFIX = "erased:"
@@ -55,7 +56,7 @@ _ERASED_PREFIX = "erased:"
 # reasons show isoformat(), which drops a zero fraction. Any other shape goes to the pure function.
 _STORED_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?[+-]\d{2}:\d{2}$"
 _SLOT = "\x00"  # stands for a column while a reason template is filled with the constants
-_PAST_TENSE = {a.value: text for a, text in _PAST.items()}
+_PAST_TENSE = {KIND[a]: text for a, text in _PAST.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,43 +80,40 @@ def decide_all(
 ) -> Bulk:
     """Decide ``purpose`` at ``at_us`` for every person of ``events`` and of the alias links.
 
-    ``events`` has the columns of :data:`consentgate.store.snapshots.EVENT_COLUMNS`; ``canonical``
-    maps every linked identifier to its person. ``reconsent_us`` is the next instant after ``at``
-    when a material notice version takes effect (it bounds how long a grant's decision holds).
+    ``events`` has the columns of :data:`consentgate.store.snapshots.EVENT_COLUMNS`, read for this
+    purpose; ``canonical`` maps every linked identifier to its person. ``reconsent_us`` is the next
+    instant after ``at`` when a material notice version takes effect (a grant's decision holds
+    until then at most).
     """
     events = events.filter(pc.invert(pc.starts_with(events.column("subject"), _ERASED_PREFIX)))
+    subject = _flat(events.column("subject"))
     person_of = _PersonOf(canonical)
-    ids = pc.unique(pa.concat_arrays([_flat(events.column("subject")), person_of.linked]))
-    keys = pa.table({"key": ids, "person": person_of(ids)})
-    persons = pc.unique(keys.column("person"))
+    ids = pc.unique(pa.concat_arrays([subject, person_of.linked]))
+    by_key = pc.dictionary_encode(person_of(ids))
+    persons: pa.Array = by_key.dictionary
+    at_person = _Persons(len(persons))
 
-    person = person_of(_flat(events.column("subject")))
+    who = pc.index_in(person_of(subject), value_set=persons)
     occurred = _flat(events.column("occurred_us"))
     future = pc.greater(occurred, at_us)
     # Rule 1: only events with occurred_at <= at count; the earliest later one is when to look again.
-    next_us = _per_person(persons, person.filter(future), occurred.filter(future), "min")
-    past = events.filter(pc.invert(future)).append_column("person", person.filter(pc.invert(future)))
+    next_us = at_person.aggregate(who.filter(future), occurred.filter(future), "min")
+    past = events.filter(pc.invert(future)).append_column("who", who.filter(pc.invert(future)))
     order = pc.sort_indices(
         past, sort_keys=[("occurred_us", "ascending"), ("recorded_us", "ascending"), ("seq", "ascending")]
     )
-    past = past.take(order)
-    cols = {name: _flat(past.column(name)) for name in past.column_names}
-    rank = pa.array(range(past.num_rows), pa.int64())
-    action = cols["action"]
+    cols = {name: _flat(past.column(name)).take(order) for name in past.column_names}
+    rank = pa.array(range(past.num_rows), pa.int64())  # position in rule 4's order
+    kind = cols["kind"]
 
     def latest(mask: pa.Array, how: str = "max") -> pa.Array:
-        mask = pc.fill_null(mask, False)
-        return _per_person(persons, cols["person"].filter(mask), rank.filter(mask), how)
+        mask = _true(mask)
+        return at_person.aggregate(cols["who"].filter(mask), rank.filter(mask), how)
 
     region_at = latest(pc.not_equal(cols["region"], ""))
-    erase_at = latest(pc.equal(action, Action.ERASE.value), "min")  # the first erasure is the evidence
-    signal_at = latest(
-        pc.and_(
-            pc.equal(cols["purpose"], purpose.id),
-            pc.is_in(action, value_set=pa.array(sorted(a.value for a in PURPOSE_ACTIONS))),
-        )
-    )
-    gpc_at = latest(pc.and_(pc.equal(action, Action.GPC.value), _gpc_on(cols["signals"])))
+    erase_at = latest(pc.equal(kind, KIND[Action.ERASE]), "min")  # the first erasure is the evidence
+    signal_at = latest(pc.is_in(kind, value_set=pa.array([KIND[a] for a in PURPOSE_ACTIONS], pa.int8())))
+    gpc_at = latest(pc.and_(pc.equal(kind, KIND[Action.GPC]), _gpc_on(cols["signals"])))
 
     code = pc.take(cols["region"], region_at)
     group = _mapped(code, policy.region_group, pa.string())
@@ -134,172 +132,192 @@ def decide_all(
         )
     )
     signal = pc.if_else(use_gpc, gpc_at, signal_at)
-    iso = pc.replace_substring_regex(cols["occurred_at"], r"\.000000([+-])", r"\1")
-    canonical_iso = pc.match_substring_regex(cols["occurred_at"], _STORED_ISO)
-    s_action = pc.take(action, signal)
-    s_iso = pc.take(iso, signal)
-    s_us = pc.take(cols["occurred_us"], signal)
-    s_notice = pc.take(cols["notice_id"], signal)
-    s_version = pc.take(cols["notice_version"], signal)
+    sig = _Signal.at(signal, cols)
     erased = pc.is_valid(erase_at)
-    grant = _true(pc.equal(s_action, Action.GRANT.value))
-    past_tense = _mapped(s_action, lambda a: _PAST_TENSE.get(a) if a else None, pa.string())
 
-    n = len(persons)
-    cases = _Cases(n)
+    cases = _Cases()
     # Rule 2, then rule 3; each case in the order decide.py tests it.
-    cases.add(erased, False, _fill(_ERASED, pc.take(iso, erase_at)))
-    cases.add(pc.is_null(basis), False, _fill(_NO_BASIS, purpose.id, where))
-    cases.add(_true(pc.equal(basis, Basis.NOT_ALLOWED.value)), False, _fill(_NOT_ALLOWED, purpose.id, where))
-    cases.add(_true(pc.equal(basis, Basis.CONTRACT.value)), True, _fill(_CONTRACT, purpose.id, where))
-    consent = _true(pc.equal(basis, Basis.CONSENT.value))
-    _consent_cases(
-        cases, consent, policy, purpose, at_us, signal, grant, past_tense, s_iso, s_us, s_notice, s_version
-    )
+    cases.add(erased, False, _ERASED, _iso(pc.take(cols["occurred_at"], erase_at)))
+    cases.add(pc.is_null(basis), False, _NO_BASIS, purpose.id, where)
+    cases.add(pc.equal(basis, Basis.NOT_ALLOWED.value), False, _NOT_ALLOWED, purpose.id, where)
+    cases.add(pc.equal(basis, Basis.CONTRACT.value), True, _CONTRACT, purpose.id, where)
+    _consent_cases(cases, _true(pc.equal(basis, Basis.CONSENT.value)), policy, purpose, at_us, sig)
     # Rule 6: legitimate_interest and opt_out.
-    cases.add(pc.is_null(signal), True, _fill(_NO_OBJECTION, basis, where))
-    cases.add(grant, True, _fill(_GRANTED, basis, where, s_iso))
-    cases.add(None, False, _fill(_OBJECTED, basis, where, past_tense, s_iso))
-
+    cases.add(pc.is_null(signal), True, _NO_OBJECTION, basis, where)
+    cases.add(sig.grant, True, _GRANTED, basis, where, sig.iso)
+    cases.add(None, False, _OBJECTED, basis, where, sig.past_tense, sig.iso)
     chosen = cases.chosen()
+
     # The evidence: the first erasure, else the deciding signal where the basis listens to signals.
-    listens = pc.is_in(basis, value_set=pa.array([b.value for b in Basis if b not in _DEAF]))
-    evidence_at = pc.if_else(
-        erased, erase_at, pc.if_else(_true(listens), signal, pa.scalar(None, pa.int64()))
-    )
-    valid_until = _valid_until(
-        next_us,
-        pc.and_(pc.invert(erased), pc.and_(_true(listens), grant)),
-        s_us,
-        purpose,
-        at_us,
-        reconsent_us,
-    )
-    odd_iso = pc.invert(_true(pc.take(canonical_iso, evidence_at)))
+    listens = _true(pc.is_in(basis, value_set=pa.array([b.value for b in Basis if b not in _DEAF])))
+    evidence_at = pc.if_else(erased, erase_at, pc.if_else(listens, signal, pa.scalar(None, pa.int64())))
+    grant_decides = pc.and_(pc.invert(erased), pc.and_(listens, sig.grant))
+    valid_until = _valid_until(next_us, grant_decides, sig.us, purpose, at_us, reconsent_us)
+    stored_iso = _true(pc.match_substring_regex(pc.take(cols["occurred_at"], evidence_at), _STORED_ISO))
     fallback = pc.or_(
         pc.is_in(chosen, value_set=pa.array(cases.fallback, pa.int8())),
-        pc.and_(pc.is_valid(evidence_at), odd_iso),
+        pc.and_(pc.is_valid(evidence_at), pc.invert(stored_iso)),
     )
-    decided = pa.table(
-        {
-            "person": persons,
-            "allowed": cases.allowed(chosen),
-            "basis": basis,
-            "region": group,
-            "reason": cases.reason(),
-            "evidence_event": pc.take(cols["event_id"], evidence_at),
-            "valid_until": valid_until,
-            "fallback": fallback,
-        }
-    )
-    rest = decided.filter(pc.invert(fallback)).drop_columns(["fallback"])
-    table = keys.join(rest, "person", join_type="inner")
-    left = keys.filter(pc.is_in(keys.column("person"), value_set=persons.filter(fallback)))
+    decided = {
+        "allowed": cases.allowed(chosen),
+        "basis": basis,
+        "region": group,
+        "reason": cases.reason(chosen),
+        "evidence_event": pc.take(cols["event_id"], evidence_at),
+        "valid_until": valid_until,
+    }
+    # Spread over identifiers: the key's person index is its dictionary code.
+    index = by_key.indices
+    keep = pc.invert(pc.take(fallback, index))
+    table = pa.table(
+        {"key": ids, "person": person_of(ids), **{k: pc.take(v, index) for k, v in decided.items()}}
+    ).filter(keep)
+    left = pa.table({"key": ids, "person": person_of(ids)}).filter(pc.invert(keep))
     by_person: dict[str, list[str]] = {}
-    for key, who in zip(left.column("key").to_pylist(), left.column("person").to_pylist(), strict=True):
-        by_person.setdefault(who, []).append(key)
-    return Bulk(table, rest.num_rows, by_person)
+    for key, name in zip(left.column("key").to_pylist(), left.column("person").to_pylist(), strict=True):
+        by_person.setdefault(name, []).append(key)
+    return Bulk(table, len(persons) - len(by_person), by_person)
 
 
 _DEAF = (Basis.CONTRACT, Basis.NOT_ALLOWED)  # bases no choice changes: no deciding event
 
 
+@dataclass(frozen=True, slots=True)
+class _Signal:
+    """The deciding signal's fields per person (null where a person has none)."""
+
+    grant: pa.Array  # never null: False where there is no signal
+    kind: pa.Array
+    past_tense: pa.Array
+    iso: pa.Array
+    us: pa.Array
+    notice: pa.Array
+    version: pa.Array
+
+    @classmethod
+    def at(cls, pointer: pa.Array, cols: Mapping[str, pa.Array]) -> _Signal:
+        kind = pc.take(cols["kind"], pointer)
+        return cls(
+            grant=_true(pc.equal(kind, KIND[Action.GRANT])),
+            kind=kind,
+            past_tense=_mapped(kind, lambda k: _PAST_TENSE.get(k), pa.string()),
+            iso=_iso(pc.take(cols["occurred_at"], pointer)),
+            us=pc.take(cols["occurred_us"], pointer),
+            notice=pc.take(cols["notice_id"], pointer),
+            version=pc.take(cols["notice_version"], pointer),
+        )
+
+
 def _consent_cases(
-    cases: _Cases,
-    consent: pa.Array,
-    policy: Policy,
-    purpose: Purpose,
-    at_us: int,
-    signal: pa.Array,
-    grant: pa.Array,
-    past_tense: pa.Array,
-    s_iso: pa.Array,
-    s_us: pa.Array,
-    s_notice: pa.Array,
-    s_version: pa.Array,
+    cases: _Cases, consent: pa.Array, policy: Policy, purpose: Purpose, at_us: int, sig: _Signal
 ) -> None:
     """Rule 5 as cases, in ``decide._consent``'s order (all of them only where the basis is consent)."""
 
     def when(mask: pa.Array | None) -> pa.Array:
         return consent if mask is None else pc.and_(consent, _true(mask))
 
-    cases.add(when(pc.is_null(signal)), False, _fill(_NO_CONSENT))
-    cases.add(when(pc.invert(grant)), False, _fill(_NEGATIVE, past_tense, s_iso))
+    cases.add(when(pc.is_null(sig.kind)), False, _NO_CONSENT)
+    cases.add(when(pc.invert(sig.grant)), False, _NEGATIVE, sig.past_tense, sig.iso)
     notice = purpose.notice
     if notice is None:
-        cases.add(when(None), False, _fill(_PURPOSE_NO_NOTICE, purpose.id))
+        cases.add(when(None), False, _PURPOSE_NO_NOTICE, purpose.id)
         return
-    cases.add(when(pc.is_null(s_notice)), False, _fill(_NO_NOTICE, s_iso, notice))
-    cases.add(when(pc.not_equal(s_notice, notice)), False, None)  # quotes the other notice: pure path
-    cases.add(when(pc.is_null(s_version)), False, _fill(_NO_VERSION, s_iso, notice))
-    rank = _mapped(s_version, lambda v: None if v is None else policy.version_rank(notice, v), pa.int64())
+    cases.add(when(pc.is_null(sig.notice)), False, _NO_NOTICE, sig.iso, notice)
+    cases.add(when(pc.not_equal(sig.notice, notice)), False, None)  # quotes the other notice: pure path
+    cases.add(when(pc.is_null(sig.version)), False, _NO_VERSION, sig.iso, notice)
+    rank = _mapped(sig.version, lambda v: None if v is None else policy.version_rank(notice, v), pa.int64())
     cases.add(when(pc.is_null(rank)), False, None)  # quotes the unknown version: pure path
     floor = policy.reconsent_floor(notice, at_us)
     if floor >= 0:
         needed = policy.versions_of(notice)[floor]
-        template = _RECONSENT
-        args = (notice, s_version, needed.label, needed.effective_from.isoformat())
-        cases.add(when(pc.less(rank, floor)), False, _fill(template, *args))
+        args = (notice, sig.version, needed.label, needed.effective_from.isoformat())
+        cases.add(when(pc.less(rank, floor)), False, _RECONSENT, *args)
     if purpose.max_age_days is not None:
         oldest = at_us - purpose.max_age_days * _DAY_US
-        cases.add(when(pc.less(s_us, oldest)), False, _fill(_EXPIRED, s_iso, purpose.max_age_days))
-    cases.add(when(None), True, _fill(_CONSENTED, s_iso, notice, s_version))
+        cases.add(when(pc.less(sig.us, oldest)), False, _EXPIRED, sig.iso, purpose.max_age_days)
+    cases.add(when(None), True, _CONSENTED, sig.iso, notice, sig.version)
 
 
 class _Cases:
-    """The branches of the decision as (condition, allowed, reason) columns; the first true wins."""
+    """The branches of the decision: the first whose condition holds decides a person.
 
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self.conditions: list[pa.Array] = []
+    A reason is formatted only for the persons its branch decides (formatting every template for
+    everyone cost a quarter of a build)."""
+
+    def __init__(self) -> None:
+        self.conditions: list[pa.Array | None] = []
         self.allowed_by_case: list[bool] = []
-        self.reasons: list[pa.Array] = []
+        self.reasons: list[tuple[str | None, tuple[Any, ...]]] = []
         self.fallback: list[int] = []
 
-    def add(self, condition: pa.Array | None, allowed: bool, reason: pa.Array | None) -> None:
-        """``condition`` None: the last case (always true); ``reason`` None: left to the pure function."""
-        if reason is None:
-            self.fallback.append(len(self.allowed_by_case))
-            reason = pa.nulls(self.n, pa.string())
-        self.conditions.append(pa.repeat(True, self.n) if condition is None else _true(condition))
+    def add(self, condition: pa.Array | None, allowed: bool, template: str | None, *args: Any) -> None:
+        """``condition`` None: always true (the last case); ``template`` None: the pure path decides."""
+        if template is None:
+            self.fallback.append(len(self.reasons))
+        self.conditions.append(None if condition is None else _true(condition))
         self.allowed_by_case.append(allowed)
-        self.reasons.append(reason)
+        self.reasons.append((template, args))
 
     def chosen(self) -> pa.Array:
-        """The index of the first true condition per person."""
-        index = [pa.scalar(i, pa.int8()) for i in range(len(self.conditions))]
-        return pc.case_when(self._conds(), *index)
+        """The index of the first case that holds, per person."""
+        n = next(len(c) for c in self.conditions if c is not None)
+        conds = [pa.repeat(True, n) if c is None else c for c in self.conditions]
+        index = [pa.scalar(i, pa.int8()) for i in range(len(conds))]
+        return pc.case_when(pc.make_struct(*conds, field_names=[str(i) for i in range(len(conds))]), *index)
 
     def allowed(self, chosen: pa.Array) -> pa.Array:
         return pc.take(pa.array(self.allowed_by_case, pa.bool_()), chosen)
 
-    def reason(self) -> pa.Array:
-        return pc.case_when(self._conds(), *self.reasons)
-
-    def _conds(self) -> pa.StructArray:
-        return pc.make_struct(*self.conditions, field_names=[str(i) for i in range(len(self.conditions))])
+    def reason(self, chosen: pa.Array) -> pa.Array:
+        positions: list[pa.Array] = []
+        texts: list[pa.Array] = []
+        for i, (template, args) in enumerate(self.reasons):
+            where = pc.indices_nonzero(pc.equal(chosen, i))
+            if not len(where):
+                continue
+            positions.append(where)
+            if template is None:
+                texts.append(pa.nulls(len(where), pa.string()))
+                continue
+            taken = [pc.take(a, where) if isinstance(a, pa.Array) else a for a in args]
+            texts.append(_fill(template, len(where), *taken))
+        if not positions:
+            return pa.array([], pa.string())
+        back = pc.sort_indices(pa.concat_arrays(positions))
+        return pc.take(pa.concat_arrays(texts), back)
 
 
 def _valid_until(
     next_us: pa.Array,
-    grant_evidence: pa.Array,
+    grant_decides: pa.Array,
     s_us: pa.Array,
     purpose: Purpose,
     at_us: int,
     reconsent_us: int | None,
 ) -> pa.Array:
-    """``snapshot._decide_person``'s recompute instant: the next event to come due, and for a grant
-    that decides, the next material notice change and the grant's expiry (if still ahead)."""
+    """``snapshot._decide_person``'s recompute instant: the next event to come due, and where a
+    grant decides, the next material notice change and the grant's expiry (if still ahead)."""
     none = pa.scalar(None, pa.int64())
     candidates = [next_us]
     if reconsent_us is not None:
-        candidates.append(pc.if_else(grant_evidence, pa.scalar(reconsent_us, pa.int64()), none))
+        candidates.append(pc.if_else(grant_decides, pa.scalar(reconsent_us, pa.int64()), none))
     if purpose.max_age_days is not None:
         expires = pc.add(s_us, purpose.max_age_days * _DAY_US + 1)
-        candidates.append(
-            pc.if_else(pc.and_(grant_evidence, _true(pc.greater(expires, at_us))), expires, none)
-        )
+        ahead = pc.and_(grant_decides, _true(pc.greater(expires, at_us)))
+        candidates.append(pc.if_else(ahead, expires, none))
     return pc.min_element_wise(*candidates, skip_nulls=True)
+
+
+class _Persons:
+    """Per-person aggregates, aligned with the persons' dictionary (a person is its code there)."""
+
+    def __init__(self, n: int) -> None:
+        self.codes = pa.array(range(n), pa.int32())
+
+    def aggregate(self, who: pa.Array, values: pa.Array, how: str) -> pa.Array:
+        """``how`` ("min"/"max") of ``values`` per person code in ``who`` (null: no value)."""
+        agg = pa.table({"p": who, "v": values}).group_by("p").aggregate([("v", how)])
+        return pc.take(_flat(agg.column(f"v_{how}")), pc.index_in(self.codes, value_set=agg.column("p")))
 
 
 class _PersonOf:
@@ -313,12 +331,6 @@ class _PersonOf:
         if not len(self.linked):
             return ids
         return pc.coalesce(pc.take(self.names, pc.index_in(ids, value_set=self.linked)), ids)
-
-
-def _per_person(persons: pa.Array, who: pa.Array, values: pa.Array, how: str) -> pa.Array:
-    """``how`` ("min"/"max") of ``values`` per person, aligned with ``persons`` (null: no value)."""
-    agg = pa.table({"p": who, "v": values}).group_by("p").aggregate([("v", how)])
-    return pc.take(_flat(agg.column(f"v_{how}")), pc.index_in(persons, value_set=agg.column("p")))
 
 
 def _mapped(values: pa.Array, fn: Callable[[Any], Any], type_: pa.DataType) -> pa.Array:
@@ -345,19 +357,24 @@ def _basis_value(policy: Policy, purpose: Purpose, group: str) -> str | None:
     return None if basis is None else basis.value
 
 
-def _fill(template: str, *args: Any) -> pa.Array | str:
-    """A reason template of decide.py filled with constants and columns (element-wise)."""
+def _fill(template: str, n: int, *args: Any) -> pa.Array:
+    """``n`` reasons: a template of decide.py filled with constants and columns (element-wise)."""
     columns = [a for a in args if isinstance(a, pa.Array)]
     text = template.format(*(_SLOT if isinstance(a, pa.Array) else a for a in args))
     pieces = text.split(_SLOT)
     if len(pieces) != len(columns) + 1:
         raise ValueError(f"a reason argument holds the placeholder character: {template!r}")
     if not columns:
-        return text
+        return pa.repeat(text, n)
     parts: list[Any] = [pieces[0]]
     for column, piece in zip(columns, pieces[1:], strict=True):
         parts += [column, piece]
     return pc.binary_join_element_wise(*parts, "")
+
+
+def _iso(stored: pa.Array) -> pa.Array:
+    """Stored occurred_at as ``datetime.isoformat()`` shows it (a zero fraction is left out)."""
+    return pc.replace_substring_regex(stored, r"\.000000([+-])", r"\1")
 
 
 def _true(mask: pa.Array) -> pa.Array:

@@ -14,6 +14,13 @@ import pyarrow as pa
 from sqlalchemy import Engine, select
 
 from consentgate.ledger import schema as t
+from consentgate.ledger.events import PURPOSE_ACTIONS, Action
+
+# ``kind`` of an event row: its action's code where the action is about the whole person (gpc,
+# erase) or about the purpose asked for; 0 for a choice about another purpose (only its region and
+# its time matter then). Small integers: the driver hands them over without a new object each.
+KIND = {action: code for code, action in enumerate(Action, start=1)}
+OTHER_PURPOSE = 0
 
 # What :func:`event_columns` returns, one row per event with a subject (erased rows have none).
 EVENT_COLUMNS = pa.schema(
@@ -21,8 +28,7 @@ EVENT_COLUMNS = pa.schema(
         pa.field("seq", pa.int64(), nullable=False),
         pa.field("event_id", pa.string(), nullable=False),
         pa.field("subject", pa.string(), nullable=False),
-        pa.field("action", pa.string(), nullable=False),
-        pa.field("purpose", pa.string()),
+        pa.field("kind", pa.int8(), nullable=False),  # see KIND
         pa.field("notice_id", pa.string()),  # null unless the event is about the purpose asked for
         pa.field("notice_version", pa.string()),  # likewise
         pa.field("region", pa.string()),
@@ -33,8 +39,18 @@ EVENT_COLUMNS = pa.schema(
     ]
 )
 
+
+def _kind_sql(p: str) -> str:
+    person = " ".join(f"WHEN '{a.value}' THEN {KIND[a]}" for a in Action if a not in PURPOSE_ACTIONS)
+    chosen = " ".join(f"WHEN '{a.value}' THEN {KIND[a]}" for a in Action if a in PURPOSE_ACTIONS)
+    return (
+        f"CASE action {person} ELSE CASE WHEN purpose = {p} THEN CASE action {chosen} ELSE 0 END"
+        " ELSE 0 END END"
+    )
+
+
 _EVENTS_SQL = (
-    "SELECT seq, event_id, subject, action, purpose,"
+    "SELECT seq, event_id, subject, {kind},"
     " CASE WHEN purpose = {p} THEN notice_id END, CASE WHEN purpose = {p} THEN notice_version END,"
     " region, occurred_at, occurred_us, recorded_us, CASE WHEN action = 'gpc' THEN signals END"
     " FROM events WHERE seq <= {h} AND subject IS NOT NULL"
@@ -44,12 +60,15 @@ _EVENTS_SQL = (
 def event_columns(engine: Engine, purpose: str, head_seq: int, *, chunk: int = 100_000) -> pa.Table:
     """Every event with ``seq <= head_seq`` whose subject is still known, as Arrow columns.
 
-    Through the driver's own cursor: SQLAlchemy's row objects cost as much as the rest of a build.
-    On PostgreSQL a named (server-side) cursor streams the rows, so memory holds one chunk of
-    Python tuples at a time, not the whole ledger.
+    Through the driver's own cursor, in chunks: SQLAlchemy's row objects cost as much as the rest
+    of a build. On PostgreSQL a named (server-side) cursor streams the rows, so memory holds one
+    chunk of Python tuples at a time, not the whole ledger. (ADBC's SQLite driver, which reads into
+    Arrow in C, was tried: a second connection in the same process kept seeing the first one's
+    view of the file, so it would miss new events.)
     """
     postgres = engine.dialect.name == "postgresql"
-    sql = _EVENTS_SQL.format(p="%(p)s" if postgres else ":p", h="%(h)s" if postgres else ":h")
+    p, h = ("%(p)s", "%(h)s") if postgres else (":p", ":h")
+    sql = _EVENTS_SQL.format(kind=_kind_sql(p), p=p, h=h)
     params = {"p": purpose, "h": head_seq}
     batches: list[pa.RecordBatch] = []
     with engine.connect() as conn:
