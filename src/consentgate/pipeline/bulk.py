@@ -86,34 +86,41 @@ def decide_all(
     until then at most).
     """
     events = events.filter(pc.invert(pc.starts_with(events.column("subject"), _ERASED_PREFIX)))
-    subject = _flat(events.column("subject"))
+    # Identifiers: every subject with events, then every linked identifier without any.
+    by_subject = pc.dictionary_encode(_flat(events.column("subject")))
     person_of = _PersonOf(canonical)
-    ids = pc.unique(pa.concat_arrays([subject, person_of.linked]))
+    unseen = pc.invert(pc.is_in(person_of.linked, value_set=by_subject.dictionary))
+    ids = pa.concat_arrays([by_subject.dictionary, person_of.linked.filter(unseen)])
     by_key = pc.dictionary_encode(person_of(ids))
     persons: pa.Array = by_key.dictionary
     at_person = _Persons(len(persons))
+    who = pc.take(by_key.indices, by_subject.indices)  # each event's person, as its code
 
-    who = pc.index_in(person_of(subject), value_set=persons)
     occurred = _flat(events.column("occurred_us"))
     future = pc.greater(occurred, at_us)
     # Rule 1: only events with occurred_at <= at count; the earliest later one is when to look again.
     next_us = at_person.aggregate(who.filter(future), occurred.filter(future), "min")
-    past = events.filter(pc.invert(future)).append_column("who", who.filter(pc.invert(future)))
+    past = events.filter(pc.invert(future))
+    who = who.filter(pc.invert(future))
     order = pc.sort_indices(
         past, sort_keys=[("occurred_us", "ascending"), ("recorded_us", "ascending"), ("seq", "ascending")]
     )
-    cols = {name: _flat(past.column(name)).take(order) for name in past.column_names}
-    rank = pa.array(range(past.num_rows), pa.int64())  # position in rule 4's order
+    rank = pc.sort_indices(order)  # each row's position in rule 4's order (the inverse permutation)
+    cols = {name: _flat(past.column(name)) for name in past.column_names}
     kind = cols["kind"]
 
     def latest(mask: pa.Array, how: str = "max") -> pa.Array:
+        """Per person, the rank of the latest (``min``: earliest) row where ``mask`` holds."""
         mask = _true(mask)
-        return at_person.aggregate(cols["who"].filter(mask), rank.filter(mask), how)
+        return at_person.aggregate(who.filter(mask), rank.filter(mask), how)
 
-    region_at = latest(pc.not_equal(cols["region"], ""))
-    erase_at = latest(pc.equal(kind, KIND[Action.ERASE]), "min")  # the first erasure is the evidence
-    signal_at = latest(pc.is_in(kind, value_set=pa.array([KIND[a] for a in PURPOSE_ACTIONS], pa.int8())))
-    gpc_at = latest(pc.and_(pc.equal(kind, KIND[Action.GPC]), _gpc_on(cols["signals"])))
+    def row(ranks: pa.Array) -> pa.Array:
+        return pc.take(order, ranks)
+
+    region_at = row(latest(pc.not_equal(cols["region"], "")))
+    erase_at = row(latest(pc.equal(kind, KIND[Action.ERASE]), "min"))  # the first erasure is the evidence
+    signal_rank = latest(pc.is_in(kind, value_set=pa.array([KIND[a] for a in PURPOSE_ACTIONS], pa.int8())))
+    gpc_rank = latest(pc.and_(pc.equal(kind, KIND[Action.GPC]), _gpc_on(cols["signals"])))
 
     code = pc.take(cols["region"], region_at)
     group = _mapped(code, policy.region_group, pa.string())
@@ -127,11 +134,11 @@ def decide_all(
     # Rule 4: GPC is a signal only under opt_out where the region honours it, and only if later.
     use_gpc = _true(
         pc.and_kleene(
-            pc.and_kleene(pc.is_valid(gpc_at), pc.equal(basis, Basis.OPT_OUT.value)),
-            pc.and_kleene(honours, pc.or_kleene(pc.is_null(signal_at), pc.greater(gpc_at, signal_at))),
+            pc.and_kleene(pc.is_valid(gpc_rank), pc.equal(basis, Basis.OPT_OUT.value)),
+            pc.and_kleene(honours, pc.or_kleene(pc.is_null(signal_rank), pc.greater(gpc_rank, signal_rank))),
         )
     )
-    signal = pc.if_else(use_gpc, gpc_at, signal_at)
+    signal = row(pc.if_else(use_gpc, gpc_rank, signal_rank))
     sig = _Signal.at(signal, cols)
     erased = pc.is_valid(erase_at)
 
