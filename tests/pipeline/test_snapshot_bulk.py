@@ -235,3 +235,34 @@ def _random_event(rnd: random.Random, names: list[str]) -> NewEvent:
         action = Action.WITHDRAW  # erasures stay rare, or most people would be erased
         fields["purpose"] = rnd.choice(PURPOSES)
     return NewEvent(rnd.choice(names), action, when, **fields)
+
+
+def test_a_consent_purpose_without_a_notice_in_bulk(tmp_path: Path) -> None:
+    """The loader refuses such a policy; one built in code can lack the notice, and then no grant
+    is consent: the bulk build says so in decide's words, citing the grant."""
+    loaded = policy()
+    chat = loaded.require_purpose("chat").model_copy(update={"notice": None})
+    fields = {name: getattr(loaded, name) for name in type(loaded).model_fields}
+    purposes = [chat, *(p for p in loaded.purposes if p.id != "chat")]
+    bare = type(loaded).model_construct(**{**fields, "purposes": purposes})
+    ledger = Ledger.open(str(tmp_path / "ledger.db"))
+    try:
+        day = START + timedelta(days=40)
+        grant = NewEvent(
+            "ann", Action.GRANT, day, purpose="chat", notice_id="ai", notice_version="3", region="DE"
+        )
+        fill(
+            ledger,
+            [grant, NewEvent("ben", Action.DENY, day, purpose="chat", region="DE")],
+            {"cookie-1": "ann"},
+        )
+        at = AT_CHOICES[2]
+        snap = build_snapshot(bare, ledger, "chat", at)
+        check(snap, ledger, bare, "chat", at)
+        ann = next(r for r in snap.table.to_pylist() if r["key"] == "ann")
+        assert (ann["allowed"], ann["reason"]) == (
+            False,
+            "chat rests on consent but the policy names no notice to collect it under",
+        )
+    finally:
+        ledger.close()

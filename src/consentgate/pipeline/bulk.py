@@ -91,7 +91,8 @@ def decide_all(
     person_of = _PersonOf(canonical)
     unseen = pc.invert(pc.is_in(person_of.linked, value_set=by_subject.dictionary))
     ids = pa.concat_arrays([by_subject.dictionary, person_of.linked.filter(unseen)])
-    by_key = pc.dictionary_encode(person_of(ids))
+    key_person = person_of(ids)
+    by_key = pc.dictionary_encode(key_person)
     persons: pa.Array = by_key.dictionary
     at_person = _Persons(len(persons))
     who = pc.take(by_key.indices, by_subject.indices)  # each event's person, as its code
@@ -177,9 +178,9 @@ def decide_all(
     index = by_key.indices
     keep = pc.invert(pc.take(fallback, index))
     table = pa.table(
-        {"key": ids, "person": person_of(ids), **{k: pc.take(v, index) for k, v in decided.items()}}
+        {"key": ids, "person": key_person, **{k: pc.take(v, index) for k, v in decided.items()}}
     ).filter(keep)
-    left = pa.table({"key": ids, "person": person_of(ids)}).filter(pc.invert(keep))
+    left = pa.table({"key": ids, "person": key_person}).filter(pc.invert(keep))
     by_person: dict[str, list[str]] = {}
     for key, name in zip(left.column("key").to_pylist(), left.column("person").to_pylist(), strict=True):
         by_person.setdefault(name, []).append(key)
