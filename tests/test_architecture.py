@@ -126,8 +126,6 @@ KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
     {
         # core → domain: the policy lint reads the banner's translations
         ("consentgate.policy.lint", "consentgate.web.i18n"),
-        # SQLAlchemy outside the storage layer (moving into store/ on branch store)
-        ("consentgate.pipeline.snapshot", "sqlalchemy"),
     }
 )
 

@@ -31,15 +31,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import select
 
 from consentgate.decide import Decision, Timeline, at_micros, decide_timeline
 from consentgate.errors import BadInput, shown
-from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS
 from consentgate.ledger.events import Action, ConsentEvent
 from consentgate.ledger.store import Ledger
+from consentgate.pipeline.bulk import decide_all
 from consentgate.policy.models import Policy, Purpose, to_micros
+from consentgate.store import snapshots
 
 SNAPSHOT_FORMAT = "consentgate-snapshot/1"
 META_KEY = b"consentgate.snapshot"
@@ -311,11 +311,6 @@ def _events_until(ledger: Ledger, after_seq: int, head_seq: int) -> Iterator[Con
         yield ev
 
 
-def _all_links(ledger: Ledger) -> list[tuple[str, str]]:
-    with ledger.engine.connect() as conn:
-        return [(str(a), str(s)) for a, s in conn.execute(select(t.aliases.c.alias, t.aliases.c.subject))]
-
-
 class _Groups:
     """Connected components of the alias graph; identifiers without links stand alone.
 
@@ -395,12 +390,36 @@ class _Groups:
 
 
 def _full(ledger: Ledger, ctx: _Context) -> Snapshot:
+    """Every person decided at once on Arrow columns (pipeline/bulk.py); the rare shapes it leaves
+    to the pure function are decided here, one person at a time, as an update would."""
+    head = ledger.head()
+    events = snapshots.event_columns(ledger.engine, ctx.purpose.id, head[0])
+    groups = _Groups(snapshots.alias_links(ledger.engine))
+    reconsent = ctx.next_reconsent_us()
+    done = decide_all(events, groups.canonical, ctx.policy, ctx.purpose, ctx.at_us, reconsent)
+    rows = _Rows()
+    if done.fallback:
+        by_id: dict[str, list[ConsentEvent]] = defaultdict(list)
+        for ev in ledger.events_of(sorted({i for ids in done.fallback.values() for i in ids})):
+            if ev.seq <= head[0]:
+                by_id[ev.subject].append(ev)
+        for ids in done.fallback.values():
+            d, until = _decide_person(ctx, [e for i in ids for e in by_id.get(i, ())], reconsent)
+            rows.add_person(ids, d, until)
+    bulk = done.table.select(SNAPSHOT_SCHEMA.names).cast(SNAPSHOT_SCHEMA)
+    table = _sorted(pa.concat_tables([bulk, rows.table()]))
+    return Snapshot(table, _meta(ctx, head, table, done.persons + rows.persons))
+
+
+def _full_per_person(ledger: Ledger, ctx: _Context) -> Snapshot:
+    """The full build as it was before issue 20: every event as an object, every person through
+    ``decide_timeline``. Kept as the reference the bulk build is measured and tested against."""
     head = ledger.head()
     by_id: dict[str, list[ConsentEvent]] = defaultdict(list)
     for ev in _events_until(ledger, 0, head[0]):
         if not ev.subject.startswith(_ERASED_PREFIX):
             by_id[ev.subject].append(ev)
-    groups = _Groups(_all_links(ledger))
+    groups = _Groups(snapshots.alias_links(ledger.engine))
     reconsent = ctx.next_reconsent_us()
     rows = _Rows()
     done: set[str] = set()
@@ -425,10 +444,7 @@ def _why_full_rebuild(ledger: Ledger, prev: SnapshotMeta, ctx: _Context) -> str 
     head_seq, _ = ledger.head()
     if prev.head_seq > head_seq:
         return "the ledger is shorter than the previous snapshot's head"
-    found: str | None = GENESIS
-    if prev.head_seq > 0:
-        with ledger.engine.connect() as conn:
-            found = conn.execute(select(t.events.c.hash).where(t.events.c.seq == prev.head_seq)).scalar()
+    found = snapshots.event_hash(ledger.engine, prev.head_seq) if prev.head_seq > 0 else GENESIS
     if found != prev.head_hash:
         return "the ledger no longer holds the previous snapshot's head (another ledger, or rewritten)"
     return None
@@ -441,7 +457,7 @@ def _update(ledger: Ledger, prev: Snapshot, ctx: _Context) -> Snapshot:
         for ev in _events_until(ledger, prev.meta.head_seq, head[0])
         if not ev.subject.startswith(_ERASED_PREFIX)
     }
-    groups = _Groups(_all_links(ledger))
+    groups = _Groups(snapshots.alias_links(ledger.engine))
     old = prev.table
     affected: set[str] = {groups.person(s) for s in touched}
     # Alias links added or removed: an identifier whose group name changed, or that is new.

@@ -1,11 +1,12 @@
 """The storage layer for every table outside the event chain: the only package besides ``ledger/``
-that imports SQLAlchemy (tests/test_storage_imports.py enforces it).
+that imports SQLAlchemy (tests/test_architecture.py enforces it).
 
 One small module per table family, each a set of functions or one store class that takes an
 ``Engine`` and returns domain values: ``apikeys`` (API keys), ``aliases`` (identifier links),
 ``secrets`` (``service_secrets``), ``runs`` (training runs and exports), ``requests`` (data-subject
 requests and their log), ``suppressions`` (the erasure suppression list), ``sources`` (a policy
-source's own SQL table, for erasure). ``engine`` and ``errors`` are the helpers the others share.
+source's own SQL table, for erasure), ``snapshots`` (the events a snapshot build reads, as Arrow
+columns). ``engine`` and ``errors`` are the helpers the others share.
 
 The schema and its Alembic migrations stay in ``ledger/`` (``ledger/schema.py``,
 ``ledger/migrations/``): there is one database and one migration history, and the event chain
