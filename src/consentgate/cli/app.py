@@ -3,7 +3,8 @@
 Every ``ConsentgateError`` becomes one message on stderr and exit code 1: the errors already say what
 to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2. An identifier
 the ledger knows nothing about exits 5, so a script can tell "nobody" from an answer; a command that
-would append onto an altered ledger head exits 6 (``ChainBroken``).
+would append onto an altered ledger head exits 6 (``ChainBroken``); data further behind the ledger
+than ``--max-staleness`` allows exits 7 (``StaleData``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from consentgate.cli import (
     tokens,
 )
 from consentgate.cli._shared import CliEnv, make_consoles
-from consentgate.errors import BadInput, ChainBroken, ConsentgateError, UnknownSubject
+from consentgate.errors import BadInput, ChainBroken, ConsentgateError, StaleData, UnknownSubject
 from consentgate.settings import DEFAULT_DB, DEFAULT_POLICY, Settings
 
 EXIT_ERROR = 1
@@ -46,6 +47,9 @@ EXIT_UNKNOWN_SUBJECT = 5
 # A command that would append found the chain's head altered: not a mistake in the command (1), and
 # retrying will not help until someone restores the ledger.
 EXIT_LEDGER_BROKEN = 6
+# A snapshot or filtered input further behind the ledger than --max-staleness allows (StaleData): the
+# gate did not run, and running it again later will not help until the data is rebuilt.
+EXIT_STALE = 7
 
 
 class _ReportingGroup(TyperGroup):
@@ -62,6 +66,9 @@ class _ReportingGroup(TyperGroup):
         except ChainBroken as exc:
             report_error(type(exc).__name__, exc.message)
             raise typer.Exit(EXIT_LEDGER_BROKEN) from None
+        except StaleData as exc:
+            report_error(type(exc).__name__, exc.message)
+            raise typer.Exit(EXIT_STALE) from None
         except ConsentgateError as exc:
             report_error(type(exc).__name__, exc.message)
             code = EXIT_UNKNOWN_SUBJECT if isinstance(exc, UnknownSubject) else EXIT_ERROR

@@ -15,7 +15,15 @@ from rich.text import Text
 
 from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
 from consentgate.cli._shared import CliEnv, env_of, parse_at
-from consentgate.cli.pipeline import AtOpt, EngineName, NoSubjectChoice, PurposeOpt, _suppression
+from consentgate.cli.pipeline import (
+    AtOpt,
+    EngineName,
+    MaxStalenessOpt,
+    NoSubjectChoice,
+    PurposeOpt,
+    _suppression,
+    check_fresh,
+)
 from consentgate.errors import Refused, UnknownSubject
 from consentgate.service import ledger_knows, unknown_subject_message
 
@@ -26,6 +34,7 @@ if TYPE_CHECKING:
 
 class RunKindChoice(StrEnum):
     training = "training"
+    filter = "filter"
     export = "export"
 
 
@@ -43,7 +52,8 @@ def runs(
     kind: Annotated[
         RunKindChoice | None,
         typer.Option(
-            help="Only training runs or only vendor exports, e.g. `--kind export`.", show_default=False
+            help="Only training runs, filter runs or vendor exports, e.g. `--kind export`.",
+            show_default=False,
         ),
     ] = None,
     as_json: Annotated[
@@ -53,8 +63,8 @@ def runs(
         ),
     ] = False,
 ) -> None:
-    """List training runs and vendor exports, newest first: purpose, model or vendor, status, counts and
-    the ledger heads their decisions came from.
+    """List training runs, filter runs and vendor exports, newest first: purpose, model, output or
+    vendor, status, counts and the ledger heads their decisions came from.
 
     With --subject, only those that used that person's data: the subject and every identifier linked to
     it are looked up (runs store keyed hashes of the identifiers they used, never the identifiers).
@@ -74,7 +84,7 @@ def runs(
         if as_json:
             env.emit_json({"runs": [r.to_json() for r in found]})
         else:
-            _print_runs(env, found, "runs and exports" if kind is None else f"{kind_value} runs")
+            _print_runs(env, found, "runs, filter runs and exports" if kind is None else f"{kind_value} runs")
         return
     ids, found = store.used_by(subject, kind=kind_value)
     if not found and not store.used(ids) and not ledger_knows(env.ledger(must_exist=True), subject):
@@ -187,6 +197,7 @@ def export(
             show_default=False,
         ),
     ] = None,
+    max_staleness: MaxStalenessOpt = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the export's manifest as JSON on stdout, e.g. for `jq .counts`."),
@@ -207,6 +218,7 @@ def export(
     """
     from consentgate.pipeline import Snapshot, build_snapshot, input_files
     from consentgate.pipeline.export import check_vendor, export_files
+    from consentgate.pipeline.staleness import MaxStaleness
 
     env = env_of(ctx)
     policy = env.policy()
@@ -222,6 +234,8 @@ def export(
         if at is not None:
             raise typer.BadParameter("--at decides from the ledger; a --snapshot already has its time")
         snap = Snapshot.read(snapshot_file)
+        limit = MaxStaleness.parse(max_staleness) if max_staleness is not None else None
+        check_fresh(env, ledger, snap, f"snapshot {snapshot_file}", limit)
     else:
         snap = build_snapshot(policy, ledger, purpose, parse_at(at))
     sup = _suppression(suppression, suppression_key_file)
@@ -269,7 +283,7 @@ def _print_runs(env: CliEnv, found: list[RunRecord], title: str) -> None:
         "kind",
         "status",
         "purpose",
-        "model / vendor",
+        "model / output / vendor",
         "records",
         "subjects",
         "ledger head",
@@ -286,13 +300,21 @@ def _print_runs(env: CliEnv, found: list[RunRecord], title: str) -> None:
             r.kind,
             Text(r.status, style=style),
             r.purpose,
-            (r.model if r.kind == "training" else r.vendor) or "",
+            _target(r),
             str(r.records),
             str(r.subjects),
             heads,
             r.run_id,
         )
     env.out.print(table)
+
+
+def _target(r: RunRecord) -> str:
+    if r.kind == "training":
+        return r.model or ""
+    if r.kind == "filter":
+        return str(r.manifest.get("output") or "")
+    return r.vendor or ""
 
 
 def _describe_export(env: CliEnv, result: ExportResult) -> None:

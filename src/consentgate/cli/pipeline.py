@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -18,7 +18,9 @@ from consentgate.cli._shared import CliEnv, env_of, missing_sqlite_file, parse_a
 from consentgate.errors import BadInput
 
 if TYPE_CHECKING:
+    from consentgate.ledger.store import Ledger
     from consentgate.pipeline import Manifest, Snapshot
+    from consentgate.pipeline.staleness import MaxStaleness, Staleness
     from consentgate.pipeline.suppression import Suppression, SuppressionList
 
 
@@ -40,6 +42,17 @@ PurposeOpt = Annotated[
     str,
     typer.Option(
         metavar="PURPOSE", help="Purpose id from the policy, e.g. `--purpose train_support_chatbot`."
+    ),
+]
+MaxStalenessOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="LIMIT",
+        envvar="CONSENTGATE_MAX_STALENESS",
+        help="Refuse (exit 7) a --snapshot further behind the ledger than this: a number of events, a "
+        "duration (s, m, h, d) or both, e.g. `--max-staleness 100`, `--max-staleness 10m` or "
+        "`--max-staleness 100,10m`. Without it a stale snapshot is used with a warning.",
+        show_default=False,
     ),
 ]
 AtOpt = Annotated[
@@ -195,6 +208,7 @@ def filter_(
             show_default=False,
         ),
     ] = None,
+    max_staleness: MaxStalenessOpt = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the manifest as JSON on stdout, e.g. for `jq .counts`."),
@@ -206,15 +220,22 @@ def filter_(
     with no events), when their flag column is true, when their subject is under an erasure
     suppression, and, per --no-subject, when they carry no subject id.
 
+    A --snapshot behind the ledger is used with a warning saying by how many events and how long;
+    beyond --max-staleness it is refused (exit 7). The run is stored in the ledger's `runs` (kind
+    filter) with the sha256 of its output, so training runs can trace the file back to it.
+
     Example:
 
         consentgate filter --purpose train_support_chatbot --subject-column user_id \\
             --input chats/ --output clean.parquet --manifest run.json
     """
     from consentgate.pipeline import Snapshot, build_snapshot, filter_files, input_files
+    from consentgate.pipeline.manifest import write_json
+    from consentgate.pipeline.staleness import MaxStaleness
     from consentgate.pipeline.suppression import ledger_suppression
 
     env = env_of(ctx)
+    limit = MaxStaleness.parse(max_staleness) if max_staleness is not None else None
     src = None
     if source is not None:
         src = env.policy().require_source(source)
@@ -225,6 +246,8 @@ def filter_(
         snap = Snapshot.read(snapshot_file)
         if missing_sqlite_file(env.settings.db) is None:
             sup = ledger_suppression(env.ledger().engine, sup)
+        elif limit is not None:
+            raise _no_ledger_to_compare(env, snapshot_file, limit)
         elif sup is None:
             raise BadInput(
                 f"ledger {env.settings.db} does not exist, and its erasure suppressions must be checked: "
@@ -234,6 +257,9 @@ def filter_(
     else:
         snap = build_snapshot(env.policy(), env.ledger(must_exist=True), purpose, parse_at(at))
         sup = ledger_suppression(env.ledger().engine, sup)
+    reachable = missing_sqlite_file(env.settings.db) is None
+    what = f"snapshot {snapshot_file}" if snapshot_file is not None else "the snapshot"
+    found = check_fresh(env, env.ledger(), snap, what, limit) if reachable else None
     _, files = input_files(input)
     big = sum(f.stat().st_size for f in files) >= BIG_FILE_BYTES
     with make_progress(env.err, enabled=big) as progress:
@@ -253,16 +279,70 @@ def filter_(
             no_subject=no_subject.value,
             source=src,
             suppression=sup,
-            manifest_path=manifest,
             progress=report,
         )
+    result, stored = _record_filter(env, result, found if reachable else None)
+    if manifest is not None:
+        write_json(manifest, stored)
     if as_json:
-        env.emit_json(result.to_json())
+        env.emit_json(stored)
     else:
         _describe_run(env, result)
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
+def check_fresh(
+    env: CliEnv, ledger: Ledger, snap: Snapshot, what: str, limit: MaxStaleness | None
+) -> Staleness:
+    """How far ``snap`` is behind the ledger: refused beyond ``limit`` (StaleData, exit 7), else a
+    warning on stderr when it is behind at all."""
+    import warnings
+
+    from consentgate.pipeline.staleness import enforce, snapshot_staleness
+
+    found = snapshot_staleness(ledger, snap, what=what)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said below, in the CLI's words
+        enforce(found, limit, purpose=snap.meta.purpose)
+    if found.stale:
+        env.note(f"warning: {found.message()}", style="yellow")
+    return found
+
+
+def _no_ledger_to_compare(env: CliEnv, snapshot_file: Path, limit: MaxStaleness) -> Exception:
+    from consentgate.errors import StaleData
+
+    return StaleData(
+        f"--max-staleness {limit.describe()} needs the ledger to compare snapshot {snapshot_file} "
+        f"with, and ledger {env.settings.db} does not exist: pass --db PATH (env CONSENTGATE_DB), or "
+        "leave out --max-staleness to filter without knowing how far behind the snapshot is"
+    )
+
+
+def _record_filter(env: CliEnv, result: Manifest, found: Staleness | None) -> tuple[Manifest, dict[str, Any]]:
+    """Store the run in the ledger's ``runs`` (kind filter); without a ledger, say it is not stored.
+    An output whose record cannot be stored is removed, like an export's."""
+    from dataclasses import replace
+
+    from consentgate.pipeline.lineage import record_filter_run, remove_output
+
+    result = replace(result, staleness=None if found is None else found.to_json())
+    if found is None:
+        env.note(
+            f"warning: filter run {result.run_id} is not recorded in `runs`: ledger {env.settings.db} "
+            "does not exist, so training runs cannot trace this output back to it",
+            style="yellow",
+        )
+        return result, {**result.to_json(), "kind": "filter", "subjects": None}
+    try:
+        stored = record_filter_run(env.ledger(), result)
+    except BaseException:
+        if result.output is not None:
+            remove_output(Path(result.output))
+        raise
+    return result, stored
 
 
 def _suppression(path: Path | None, key_file: Path | None) -> Suppression | None:
