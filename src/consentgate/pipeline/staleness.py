@@ -163,7 +163,7 @@ def enforce(found: Staleness, limit: MaxStaleness | None, *, purpose: str | None
     """Refuse beyond ``limit`` (:class:`StaleData`), else warn when the data is behind; return it."""
     if limit is not None and found.beyond(limit):
         raise StaleData(
-            f"{found.message()}; refused: --max-staleness allows {limit.describe()}. Rebuild it "
+            f"{found.message()}; refused: the staleness limit allows {limit.describe()}. Rebuild it "
             "(`consentgate snapshot --from FILE --out FILE` brings a snapshot up to date in seconds; "
             "a filtered file: filter again, or TrainingRun(..., refilter=True))",
             events=found.events,
