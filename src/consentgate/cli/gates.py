@@ -23,6 +23,7 @@ from consentgate.cli.pipeline import (
     PurposeOpt,
     _suppression,
     check_fresh,
+    emit_lineage,
 )
 from consentgate.errors import Refused, UnknownSubject
 from consentgate.service import ledger_knows, unknown_subject_message
@@ -264,6 +265,7 @@ def export(
             manifest_path=manifest,
             progress=report,
         )
+    emit_lineage(env, result.to_json())
     if as_json:
         env.emit_json(result.to_json())
     else:

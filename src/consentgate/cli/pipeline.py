@@ -284,6 +284,7 @@ def filter_(
     result, stored = _record_filter(env, result, found if reachable else None)
     if manifest is not None:
         write_json(manifest, stored)
+    emit_lineage(env, stored)
     if as_json:
         env.emit_json(stored)
     else:
@@ -309,6 +310,33 @@ def check_fresh(
     if found.stale:
         env.note(f"warning: {found.message()}", style="yellow")
     return found
+
+
+def emit_lineage(env: CliEnv, stored: dict[str, Any]) -> None:
+    """Send the run to OpenLineage when the environment configures it (``OPENLINEAGE_URL``,
+    ``OPENLINEAGE_CONFIG``, ``OPENLINEAGE__TRANSPORT__…``). The gate has done its work and the run is
+    recorded; a lineage backend that cannot be reached is reported, not fatal."""
+    import os
+
+    if not any(k.startswith("OPENLINEAGE") for k in os.environ):
+        return  # not configured: skip even the import
+    from consentgate.errors import MissingExtra
+
+    try:
+        from consentgate.integrations.openlineage import LineageEmitter
+    except MissingExtra as exc:
+        env.note(f"warning: OpenLineage is configured but cannot be used: {exc.message}", style="yellow")
+        return
+    emitter = LineageEmitter.configured()
+    if emitter is None:
+        return
+    try:
+        emitter.emit_finished(stored)
+    except Exception as exc:  # the transport's own errors: network, file system, its config
+        env.note(
+            f"warning: run {stored['run_id']} was not sent to OpenLineage: {type(exc).__name__}: {exc}",
+            style="yellow",
+        )
 
 
 def _no_ledger_to_compare(env: CliEnv, snapshot_file: Path, limit: MaxStaleness) -> Exception:
