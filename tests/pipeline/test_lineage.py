@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,16 +32,6 @@ from consentgate.service import ConsentService
 from .conftest import POLICY, ev
 
 PURPOSE = "train_optout"  # opt-out by default ("*"), consent in the EU: no expiry to interfere
-NOW = datetime.now(UTC)
-
-
-@pytest.fixture
-def shared(ledger_url: str) -> Iterator[Ledger]:
-    led = Ledger.open(ledger_url)
-    try:
-        yield led
-    finally:
-        led.close()
 
 
 @pytest.fixture
