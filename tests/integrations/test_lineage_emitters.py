@@ -5,6 +5,8 @@ store in tmp_path. No network."""
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +161,60 @@ def test_mlflow_gets_the_manifest_as_params_and_an_artifact(
     assert "None" not in logged.values()
     artifact = Path(active.info.artifact_uri.removeprefix("file://")) / "consentgate" / "manifest.json"
     assert json.loads(artifact.read_text()) == stored
+
+
+def test_openlineage_url_sends_the_events_over_http(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OPENLINEAGE_URL, the client's simplest configuration, against a receiver on 127.0.0.1."""
+    received: list[dict[str, Any]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(
+                {"path": self.path, **json.loads(self.rfile.read(int(self.headers["Content-Length"])))}
+            )
+            self.send_response(201)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:  # keep the test output clean
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("OPENLINEAGE_URL", f"http://127.0.0.1:{server.server_port}")
+        src = chats(tmp_path / "chats.parquet")
+        result = CliRunner().invoke(
+            app,
+            ["--db", str(db), "--policy", str(POLICY), "filter", "--purpose", PURPOSE, "--subject-column",
+             "user_id", "--input", str(src), "--output", str(tmp_path / "clean.parquet"), "--json"],
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
+    assert [(e["path"], e["eventType"]) for e in received] == [
+        ("/api/v1/lineage", "START"),
+        ("/api/v1/lineage", "COMPLETE"),
+    ]
+    assert received[1]["run"]["runId"] == json.loads(result.stdout)["run_id"]
+
+
+def test_an_unreachable_lineage_backend_is_a_warning_not_a_failed_filter(
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", str(tmp_path / "missing-dir" / "x.jsonl"))
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
+    src = chats(tmp_path / "chats.parquet")
+    result = CliRunner().invoke(
+        app,
+        ["--db", str(db), "--policy", str(POLICY), "filter", "--purpose", PURPOSE, "--subject-column",
+         "user_id", "--input", str(src), "--output", str(tmp_path / "clean.parquet")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "was not sent to OpenLineage" in result.stderr
+    assert (tmp_path / "clean.parquet").exists()
