@@ -86,7 +86,9 @@ class TrainingRun:
     ``CONSENTGATE_DB``). ``dataset``: one name or path, or several; existing paths are fingerprinted.
     ``snapshot``: an earlier snapshot (object or Parquet file) to bring up to date instead of building
     one from the whole ledger. ``source``: the policy's source id, for the no-subject rule.
-    ``max_staleness`` / ``refilter``: see :meth:`_trace_datasets` (lineage and stale inputs).
+    Local dataset files are traced to the filter runs that wrote them; ``max_staleness`` (e.g.
+    ``"100,10m"``) refuses one whose filter snapshot is further behind the ledger, ``refilter=True``
+    filters a stale one again before the first batch (docs/pipeline.md, "Stale data and lineage").
     ``clock`` (monotonic seconds) and ``now`` (wall clock) are injectable for tests.
     """
 
