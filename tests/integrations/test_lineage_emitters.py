@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from consentgate.cli import app
 from consentgate.errors import ConsentViolation
@@ -63,20 +63,29 @@ def events(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def file_transport(monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
+    """The OpenLineage client's file transport, configured by environment as a user would."""
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", str(log))
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
+
+
+def filter_cli(db: Path, src: Path, out: Path) -> Result:
+    return CliRunner().invoke(
+        app,
+        ["--db", str(db), "--policy", str(POLICY), "filter", "--purpose", PURPOSE, "--subject-column",
+         "user_id", "--input", str(src), "--output", str(out), "--json"],
+    )  # fmt: skip
+
+
 def test_the_filter_command_emits_start_and_complete_with_the_consent_facet(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     log = tmp_path / "lineage.jsonl"
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", str(log))
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
+    file_transport(monkeypatch, log)
     monkeypatch.setenv("OPENLINEAGE_NAMESPACE", "example-team")
     src = chats(tmp_path / "chats.parquet")
-    result = CliRunner().invoke(
-        app,
-        ["--db", str(db), "--policy", str(POLICY), "filter", "--purpose", PURPOSE, "--subject-column",
-         "user_id", "--input", str(src), "--output", str(tmp_path / "clean.parquet"), "--json"],
-    )  # fmt: skip
+    result = filter_cli(db, src, tmp_path / "clean.parquet")
     assert result.exit_code == 0, result.output
     manifest = json.loads(result.stdout)
     start, complete = events(log)
@@ -186,11 +195,7 @@ def test_openlineage_url_sends_the_events_over_http(
     try:
         monkeypatch.setenv("OPENLINEAGE_URL", f"http://127.0.0.1:{server.server_port}")
         src = chats(tmp_path / "chats.parquet")
-        result = CliRunner().invoke(
-            app,
-            ["--db", str(db), "--policy", str(POLICY), "filter", "--purpose", PURPOSE, "--subject-column",
-             "user_id", "--input", str(src), "--output", str(tmp_path / "clean.parquet"), "--json"],
-        )  # fmt: skip
+        result = filter_cli(db, src, tmp_path / "clean.parquet")
     finally:
         server.shutdown()
         server.server_close()
@@ -206,15 +211,9 @@ def test_openlineage_url_sends_the_events_over_http(
 def test_an_unreachable_lineage_backend_is_a_warning_not_a_failed_filter(
     db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "file")
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__LOG_FILE_PATH", str(tmp_path / "missing-dir" / "x.jsonl"))
-    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__APPEND", "true")
+    file_transport(monkeypatch, tmp_path / "missing-dir" / "x.jsonl")
     src = chats(tmp_path / "chats.parquet")
-    result = CliRunner().invoke(
-        app,
-        ["--db", str(db), "--policy", str(POLICY), "filter", "--purpose", PURPOSE, "--subject-column",
-         "user_id", "--input", str(src), "--output", str(tmp_path / "clean.parquet")],
-    )  # fmt: skip
+    result = filter_cli(db, src, tmp_path / "clean.parquet")
     assert result.exit_code == 0, result.output
     assert "was not sent to OpenLineage" in result.stderr
     assert (tmp_path / "clean.parquet").exists()
