@@ -66,8 +66,9 @@ LAYERS = (
         ("core", "storage", "auth"),
     ),
     Layer("http", ("server",), ("core", "storage", "auth", "domain")),
-    Layer("entry", ("cli", "client"), ("core", "storage", "auth", "domain", "http")),
-    Layer("public", ("",), ("core", "storage", "auth", "domain", "http", "entry")),
+    Layer("integrations", ("integrations",), ("core", "storage", "auth", "domain")),
+    Layer("entry", ("cli", "client"), ("core", "storage", "auth", "domain", "http", "integrations")),
+    Layer("public", ("",), ("core", "storage", "auth", "domain", "http", "integrations", "entry")),
 )
 
 # Third-party libraries that belong to one place: nothing else may import them.

@@ -29,6 +29,8 @@ def test_public_names_are_pinned() -> None:
         "QueryError",
         "Refused",
         "RequestDesk",
+        "StaleData",
+        "StaleDataWarning",
         "StorageError",
         "TerminalStorageError",
         "Timeline",

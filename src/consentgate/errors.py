@@ -4,7 +4,8 @@
 
     ConsentgateError                 root; carries optional context (subject, purpose, event id)
     ├── Refused                      an answer, not a crash: the data may not be used
-    │   └── ConsentViolation         a gate found a record it must not let through
+    │   ├── ConsentViolation         a gate found a record it must not let through
+    │   └── StaleData                a snapshot or filtered input is further behind the ledger than allowed
     ├── BadInput                     the caller must change something; the message says what
     │   ├── PolicyError              the policy file is wrong (file, path inside it, problem)
     │   ├── EventError               an event or a batch of events is wrong (line number, field)
@@ -84,6 +85,25 @@ class ConsentViolation(Refused):
         super().__init__(message, subject=subject, purpose=purpose, event_id=event_id)
         self.reason = reason
         self.record = record
+
+
+class StaleData(Refused):
+    """A snapshot or a filtered input reflects the ledger further back than the caller allows
+    (``max_staleness``), or at a head this ledger does not hold. ``events`` is how many ledger events
+    it misses (None: unknown) and ``seconds`` how long it has been out of date. The CLI exits 7.
+    """
+
+    def __init__(
+        self, message: str, *, events: int | None = None, seconds: float | None = None, **ctx: Any
+    ) -> None:
+        super().__init__(message, **ctx)
+        self.events = events
+        self.seconds = seconds
+
+
+class StaleDataWarning(UserWarning):
+    """Data is behind the ledger (or its head is unknown to it) and no ``max_staleness`` refuses it:
+    the warning says how many events and how long, so nobody reads silence as "up to date"."""
 
 
 class BadInput(ConsentgateError):

@@ -49,6 +49,17 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 
 @pytest.fixture
+def shared(ledger_url: str) -> Iterator[Ledger]:
+    """A ledger on SQLite and on PostgreSQL (the root conftest's ``ledger_url``), for the tests of
+    storage; ``ledger`` above is SQLite only."""
+    led = Ledger.open(ledger_url)
+    try:
+        yield led
+    finally:
+        led.close()
+
+
+@pytest.fixture
 def service(policy: Policy, ledger: Ledger) -> ConsentService:
     return ConsentService(policy, ledger)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,16 +24,6 @@ from consentgate.store.runs import KEY_PURPOSE, RunStore
 from .conftest import AT, POLICY, populate
 
 T0 = datetime(2026, 6, 20, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def shared(ledger_url: str) -> Iterator[Ledger]:
-    """A ledger on SQLite and on PostgreSQL (the root conftest's ``ledger_url``)."""
-    led = Ledger.open(ledger_url)
-    try:
-        yield led
-    finally:
-        led.close()
 
 
 def add_run(store: RunStore, run_id: str, ids: list[str], *, minutes: int, kind: str = "training") -> None:

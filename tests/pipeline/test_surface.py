@@ -10,6 +10,7 @@ def test_public_names_are_pinned() -> None:
         "FilterOptions", "FilterPlan", "FilterResult", "Manifest", "NoSubject", "Snapshot",
         "SnapshotMeta", "Suppression", "SuppressionList", "Verdict", "build_snapshot", "filter_files",
         "filter_records", "input_files", "make_plan", "policy_fingerprint", "snapshot_table",
+        "MaxStaleness", "record_filter_run",
     ])  # fmt: skip
     for name in pipeline.__all__:
         assert hasattr(pipeline, name), name

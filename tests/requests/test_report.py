@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from consentgate.pipeline import FilterOptions
+from consentgate.pipeline import FilterOptions, build_snapshot, filter_files, record_filter_run
 from consentgate.pipeline.export import export_files
 from consentgate.requests import RequestDesk, access_report, report_html
 
@@ -67,3 +67,21 @@ def test_the_page_escapes_what_people_and_policies_write(desk: RequestDesk) -> N
     page = report_html(access_report(desk, "<b>x</b>"))
     assert "<b>x</b>" not in page
     assert "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_a_filtered_dataset_holding_the_person_is_listed_as_a_dataset_not_a_vendor(
+    desk: RequestDesk, site: Path
+) -> None:
+    svc = desk.service
+    src = site / "chats-in.parquet"
+    pq.write_table(pa.table({"user_id": ["ann", "bob", "zed"], "text": ["a", "b", "c"]}), src)
+    snap = build_snapshot(svc.policy, svc.ledger, "train_chat")
+    manifest = filter_files(src, site / "clean.parquet", snap, FilterOptions(subject_column="user_id"))
+    record_filter_run(svc.ledger, manifest)
+    report = access_report(desk, "ann")
+    assert report["vendors"] == []
+    assert [(d["run_id"], d["output"]) for d in report["datasets"]] == [
+        (manifest.run_id, str(site / "clean.parquet"))
+    ]
+    assert "clean.parquet" in report_html(report)
+    assert access_report(desk, "zed")["datasets"] == []  # zed's records were filtered out

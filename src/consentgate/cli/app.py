@@ -3,7 +3,8 @@
 Every ``ConsentgateError`` becomes one message on stderr and exit code 1: the errors already say what
 to fix, and a traceback would only bury that. Usage mistakes keep Click's exit code 2. An identifier
 the ledger knows nothing about exits 5, so a script can tell "nobody" from an answer; a command that
-would append onto an altered ledger head exits 6 (``ChainBroken``).
+would append onto an altered ledger head exits 6 (``ChainBroken``); data further behind the ledger
+than ``--max-staleness`` allows exits 7 (``StaleData``).
 
 Commands are registered lazily (:data:`COMMANDS`: name → ``module:attribute`` and the one-line help
 the command list shows), so ``consentgate --version`` and ``--help`` import no command, no database
@@ -23,7 +24,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from consentgate._defaults import DEFAULT_DB, DEFAULT_POLICY
 from consentgate.cli._errors import report_error
-from consentgate.errors import BadInput, ChainBroken, ConsentgateError, UnknownSubject
+from consentgate.errors import BadInput, ChainBroken, ConsentgateError, StaleData, UnknownSubject
 
 EXIT_ERROR = 1
 # 2 is Click's usage error; 3 a denial or a failed gate (decide --exit-code, scan diff); 4 an erasure
@@ -32,6 +33,9 @@ EXIT_UNKNOWN_SUBJECT = 5
 # A command that would append found the chain's head altered: not a mistake in the command (1), and
 # retrying will not help until someone restores the ledger.
 EXIT_LEDGER_BROKEN = 6
+# A snapshot or filtered input further behind the ledger than --max-staleness allows (StaleData): the
+# gate did not run, and running it again later will not help until the data is rebuilt.
+EXIT_STALE = 7
 
 
 class Lazy(NamedTuple):
@@ -88,8 +92,8 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "runs": Lazy(
         "consentgate.cli.runs:runs",
-        "List training runs and vendor exports, newest first: purpose, model or vendor, status, counts "
-        "and the ledger heads their decisions came from.",
+        "List training runs, filter runs and vendor exports, newest first: purpose, model, output or "
+        "vendor, status, counts and the ledger heads their decisions came from.",
     ),
     "export": Lazy(
         "consentgate.cli.export:export",
@@ -203,6 +207,9 @@ class _ReportingGroup(TyperGroup):
         except ChainBroken as exc:
             report_error(type(exc).__name__, exc.message)
             raise typer.Exit(EXIT_LEDGER_BROKEN) from None
+        except StaleData as exc:
+            report_error(type(exc).__name__, exc.message)
+            raise typer.Exit(EXIT_STALE) from None
         except ConsentgateError as exc:
             report_error(type(exc).__name__, exc.message)
             code = EXIT_UNKNOWN_SUBJECT if isinstance(exc, UnknownSubject) else EXIT_ERROR

@@ -12,6 +12,7 @@ import typer
 from rich.text import Text
 
 from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
+from consentgate.cli._lineage import check_fresh, emit_lineage
 from consentgate.cli._shared import CliEnv, env_of, parse_at
 from consentgate.cli.options import (
     AtOpt,
@@ -19,6 +20,7 @@ from consentgate.cli.options import (
     EngineOpt,
     FlagColumnOpt,
     InputOpt,
+    MaxStalenessOpt,
     NoSubjectChoice,
     NoSubjectOpt,
     PurposeOpt,
@@ -68,6 +70,7 @@ def export(
     flag_column: FlagColumnOpt = None,
     suppression: SuppressionOpt = None,
     suppression_key_file: SuppressionKeyFileOpt = None,
+    max_staleness: MaxStalenessOpt = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the export's manifest as JSON on stdout, e.g. for `jq .counts`."),
@@ -88,6 +91,7 @@ def export(
     """
     from consentgate.pipeline import Snapshot, build_snapshot, input_files
     from consentgate.pipeline.export import check_vendor, export_files
+    from consentgate.pipeline.staleness import MaxStaleness
 
     env = env_of(ctx)
     policy = env.policy()
@@ -104,6 +108,8 @@ def export(
         if at is not None:
             raise typer.BadParameter("--at decides from the ledger; a --snapshot already has its time")
         snap = Snapshot.read(snapshot_file)
+        limit = MaxStaleness.parse(max_staleness) if max_staleness is not None else None
+        check_fresh(env, ledger, snap, f"snapshot {snapshot_file}", limit)
     else:
         snap = build_snapshot(policy, ledger, purpose, parse_at(at))
     _, files = input_files(input)
@@ -127,6 +133,7 @@ def export(
             manifest_path=manifest,
             progress=report,
         )
+    emit_lineage(env, result.to_json())
     if as_json:
         env.emit_json(result.to_json())
     else:

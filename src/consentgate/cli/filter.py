@@ -14,6 +14,7 @@ import typer
 from rich.text import Text
 
 from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
+from consentgate.cli._lineage import check_fresh, emit_lineage, no_ledger_to_compare, record_filter
 from consentgate.cli._shared import CliEnv, env_of, parse_at
 from consentgate.cli.options import (
     AtOpt,
@@ -21,6 +22,7 @@ from consentgate.cli.options import (
     EngineOpt,
     FlagColumnOpt,
     InputOpt,
+    MaxStalenessOpt,
     NoSubjectChoice,
     NoSubjectOpt,
     PurposeOpt,
@@ -67,6 +69,7 @@ def filter_(
     flag_column: FlagColumnOpt = None,
     suppression: SuppressionOpt = None,
     suppression_key_file: SuppressionKeyFileOpt = None,
+    max_staleness: MaxStalenessOpt = None,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the manifest as JSON on stdout, e.g. for `jq .counts`."),
@@ -78,15 +81,22 @@ def filter_(
     with no events), when their flag column is true, when their subject is under an erasure
     suppression, and, per --no-subject, when they carry no subject id.
 
+    A --snapshot behind the ledger is used with a warning saying by how many events and how long;
+    beyond --max-staleness it is refused (exit 7). The run is stored in the ledger's `runs` (kind
+    filter) with the sha256 of its output, so training runs can trace the file back to it.
+
     Example:
 
         consentgate filter --purpose train_support_chatbot --subject-column user_id \\
             --input chats/ --output clean.parquet --manifest run.json
     """
     from consentgate.pipeline import Snapshot, build_snapshot, filter_files, input_files
+    from consentgate.pipeline.manifest import write_json
+    from consentgate.pipeline.staleness import MaxStaleness
     from consentgate.pipeline.suppression import ledger_suppression
 
     env = env_of(ctx)
+    limit = MaxStaleness.parse(max_staleness) if max_staleness is not None else None
     options = filter_options(
         subject_column, flag_column, no_subject, source, suppression, suppression_key_file
     )
@@ -98,6 +108,8 @@ def filter_(
         snap = Snapshot.read(snapshot_file)
         if missing_sqlite_file(env.settings.db) is None:
             sup = ledger_suppression(env.ledger().engine, sup)
+        elif limit is not None:
+            raise no_ledger_to_compare(env, snapshot_file, limit)
         elif sup is None:
             raise BadInput(
                 f"ledger {env.settings.db} does not exist, and its erasure suppressions must be checked: "
@@ -107,6 +119,9 @@ def filter_(
     else:
         snap = build_snapshot(env.policy(), env.ledger(must_exist=True), purpose, parse_at(at))
         sup = ledger_suppression(env.ledger().engine, sup)
+    reachable = missing_sqlite_file(env.settings.db) is None
+    what = f"snapshot {snapshot_file}" if snapshot_file is not None else "the snapshot"
+    found = check_fresh(env, env.ledger(), snap, what, limit) if reachable else None
     _, files = input_files(input)
     big = sum(f.stat().st_size for f in files) >= BIG_FILE_BYTES
     with make_progress(env.err, enabled=big) as progress:
@@ -122,11 +137,14 @@ def filter_(
             replace(options, suppression=sup),
             engine=engine.value,
             purpose=purpose,
-            manifest_path=manifest,
             progress=report,
         )
+    result, stored = record_filter(env, result, found if reachable else None)
+    if manifest is not None:
+        write_json(manifest, stored)
+    emit_lineage(env, stored)
     if as_json:
-        env.emit_json(result.to_json())
+        env.emit_json(stored)
     else:
         _describe_run(env, result)
 

@@ -40,6 +40,17 @@ PurposeOpt = Annotated[
         metavar="PURPOSE", help="Purpose id from the policy, e.g. `--purpose train_support_chatbot`."
     ),
 ]
+MaxStalenessOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="LIMIT",
+        envvar="CONSENTGATE_MAX_STALENESS",
+        help="Refuse (exit 7) a --snapshot further behind the ledger than this: a number of events, a "
+        "duration (s, m, h, d) or both, e.g. `--max-staleness 100`, `--max-staleness 10m` or "
+        "`--max-staleness 100,10m`. Without it a stale snapshot is used with a warning.",
+        show_default=False,
+    ),
+]
 AtOpt = Annotated[
     str | None,
     typer.Option(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 class RunKindChoice(StrEnum):
     training = "training"
+    filter = "filter"
     export = "export"
 
 
@@ -39,7 +40,8 @@ def runs(
     kind: Annotated[
         RunKindChoice | None,
         typer.Option(
-            help="Only training runs or only vendor exports, e.g. `--kind export`.", show_default=False
+            help="Only training runs, filter runs or vendor exports, e.g. `--kind export`.",
+            show_default=False,
         ),
     ] = None,
     as_json: Annotated[
@@ -49,8 +51,8 @@ def runs(
         ),
     ] = False,
 ) -> None:
-    """List training runs and vendor exports, newest first: purpose, model or vendor, status, counts and
-    the ledger heads their decisions came from.
+    """List training runs, filter runs and vendor exports, newest first: purpose, model, output or
+    vendor, status, counts and the ledger heads their decisions came from.
 
     With --subject, only those that used that person's data: the subject and every identifier linked to
     it are looked up (runs store keyed hashes of the identifiers they used, never the identifiers).
@@ -70,7 +72,7 @@ def runs(
         if as_json:
             env.emit_json({"runs": [r.to_json() for r in found]})
         else:
-            _print_runs(env, found, "runs and exports" if kind is None else f"{kind_value} runs")
+            _print_runs(env, found, "runs, filter runs and exports" if kind is None else f"{kind_value} runs")
         return
     ids, found = store.used_by(subject, kind=kind_value)
     if not found and not store.used(ids) and not ledger_knows(env.ledger(must_exist=True), subject):
@@ -98,7 +100,7 @@ def _print_runs(env: CliEnv, found: list[RunRecord], title: str) -> None:
         "kind",
         "status",
         "purpose",
-        "model / vendor",
+        "model / output / vendor",
         "records",
         "subjects",
         "ledger head",
@@ -115,10 +117,18 @@ def _print_runs(env: CliEnv, found: list[RunRecord], title: str) -> None:
             r.kind,
             Text(r.status, style=style),
             r.purpose,
-            (r.model if r.kind == "training" else r.vendor) or "",
+            _target(r),
             str(r.records),
             str(r.subjects),
             heads,
             r.run_id,
         )
     env.out.print(table)
+
+
+def _target(r: RunRecord) -> str:
+    if r.kind == "training":
+        return r.model or ""
+    if r.kind == "filter":
+        return str(r.manifest.get("output") or "")
+    return r.vendor or ""

@@ -118,8 +118,9 @@ service_secrets = Table(
     Column("created_at", String(40), nullable=False),
 )
 
-# Training runs (the guard) and vendor exports, one row each: ``kind`` is "training" or "export", the
-# full manifest is JSON in ``manifest``; the other columns are what listings filter and sort by.
+# Training runs (the guard), filter runs and vendor exports, one row each: ``kind`` is "training",
+# "filter" or "export", the full manifest is JSON in ``manifest``; the other columns are what listings
+# filter and sort by.
 runs = Table(
     "runs",
     metadata,
@@ -137,7 +138,11 @@ runs = Table(
     Column("subjects", BigInteger, nullable=False),
     Column("subject_key_id", String(16), nullable=False),
     Column("manifest", Text, nullable=False),
+    # sha256 of what a filter run wrote (migration 0006): a training run finds the filter run of a
+    # dataset file by its content (pipeline/lineage.py). NULL for training runs and older rows.
+    Column("output_fingerprint", String(80), nullable=True),
     Index("ix_runs_kind_started", "kind", "started_at"),
+    Index("ix_runs_output_fingerprint", "output_fingerprint"),
 )
 
 # The identifiers each run used, as HMAC-SHA256 under a service secret (first 16 bytes, hex), never in

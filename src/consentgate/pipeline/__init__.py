@@ -20,6 +20,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from consentgate.pipeline.engines import DEFAULT_ENGINE, ENGINES, EngineMissing
 from consentgate.pipeline.filter import FilterResult, filter_files, filter_records, input_files
+from consentgate.pipeline.lineage import record_filter_run
 from consentgate.pipeline.manifest import Manifest
 from consentgate.pipeline.plan import (
     REASONS,
@@ -38,6 +39,7 @@ from consentgate.pipeline.snapshot import (
     policy_fingerprint,
     snapshot_table,
 )
+from consentgate.pipeline.staleness import MaxStaleness
 from consentgate.pipeline.suppression import Suppression, SuppressionList
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "FilterPlan",
     "FilterResult",
     "Manifest",
+    "MaxStaleness",
     "NoSubject",
     "Snapshot",
     "SnapshotMeta",
@@ -63,5 +66,6 @@ __all__ = [
     "input_files",
     "make_plan",
     "policy_fingerprint",
+    "record_filter_run",
     "snapshot_table",
 ]

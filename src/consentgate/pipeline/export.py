@@ -18,24 +18,17 @@ output is removed.
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.dataset as pads
-
 from consentgate.errors import Refused
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline.engines import DEFAULT_ENGINE
 from consentgate.pipeline.filter import filter_files
-from consentgate.pipeline.manifest import Manifest
+from consentgate.pipeline.lineage import output_subjects, remove_output
+from consentgate.pipeline.manifest import Manifest, write_json
 from consentgate.pipeline.plan import FilterOptions, ProgressFn, no_progress
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
 from consentgate.pipeline.suppression import ledger_suppression
@@ -78,9 +71,7 @@ class ExportResult:
         return {**head, **body, "subjects": subjects}
 
     def write(self, path: Path) -> None:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_json(path, self.to_json())
 
 
 def check_vendor(policy: Policy, vendor_id: str, purpose: str) -> Vendor:
@@ -145,7 +136,7 @@ def export_files(
     store = RunStore(ledger.engine)
     try:
         hashes: set[bytes] = set()
-        for ids in _output_subjects(Path(output), options.subject_column):
+        for ids in output_subjects(Path(output), options.subject_column):
             hashes |= store.hasher.many(ids)
         result = ExportResult(manifest, found, len(hashes), store.hasher.key_id)
         store.record(
@@ -159,36 +150,11 @@ def export_files(
             hashes=hashes,
             manifest=result.to_json(),
             head_seq=int(manifest.snapshot["head_seq"]),
+            output_fingerprint=manifest.output_fingerprint,
         )
     except BaseException:
-        _remove(Path(output))  # no export without its record
+        remove_output(Path(output))  # no export without its record
         raise
     if manifest_path is not None:
         result.write(manifest_path)
     return result
-
-
-def _output_subjects(output: Path, column: str) -> Iterator[list[str]]:
-    """Distinct non-empty subject ids of the written output (a file, or Spark's directory of parts)."""
-    if output.is_dir():
-        files = sorted(
-            str(p)
-            for p in output.rglob("*.parquet")
-            if not any(part.startswith((".", "_")) for part in p.relative_to(output).parts)
-        )
-    else:
-        files = [str(output)]
-    if not files:
-        return
-    for batch in pads.dataset(files, format="parquet").to_batches(columns=[column], batch_size=1 << 20):
-        col = batch.column(0)
-        if col.type != pa.string():
-            col = col.cast(pa.string())
-        yield [s for s in pc.unique(col).to_pylist() if s]
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)

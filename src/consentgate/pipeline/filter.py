@@ -15,7 +15,7 @@ import glob
 import os
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from consentgate.pipeline.manifest import (
     SAMPLE_ROWS,
     Manifest,
     build_manifest,
+    fingerprint_content,
     fingerprint_files,
     fingerprint_sample,
     new_run_id,
@@ -132,6 +133,7 @@ def filter_files(
         output=str(output),
         input_files=[str(p) for p in paths],
     )
+    manifest = replace(manifest, output_fingerprint=fingerprint_content(output))
     if manifest_path is not None:
         manifest.write(manifest_path)
     return manifest

@@ -7,6 +7,10 @@ Input fingerprints (``sha256:…``), chosen to cost nothing next to the filter i
   (hashing terabytes would cost more than filtering them), so a copied file fingerprints differently.
 - in-memory data (Arrow table, DataFrame, relation): sha256 over the Arrow schema, the row count and
   the first 1,000 rows in Arrow IPC form.
+
+Output fingerprints are content hashes (:func:`fingerprint_content`): the output is what later runs
+build on, and a training run finds the filter run of its dataset by hashing the file it was given —
+a copy, or a file moved to another machine, still matches. Hashing costs one read of the output.
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ class Manifest:
     output: str | None = None
     suppression: dict[str, Any] | None = None
     input_files: list[str] = field(default_factory=list)
+    output_fingerprint: str | None = None
+    # How far the snapshot was behind the ledger when the run started (staleness.Staleness.to_json);
+    # None when nobody checked (a snapshot used from Python without a ledger).
+    staleness: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,7 +67,9 @@ class Manifest:
                 "files": self.input_files,
             },
             "output": self.output,
+            "output_fingerprint": self.output_fingerprint,
             "snapshot": self.snapshot,
+            "staleness": self.staleness,
             "settings": self.settings,
             "suppression": self.suppression,
             "counts": self.counts.to_json(),
@@ -68,9 +78,14 @@ class Manifest:
         }
 
     def write(self, path: Path) -> None:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_json(path, self.to_json())
+
+
+def write_json(path: Path, body: dict[str, Any]) -> None:
+    """Write a manifest atomically: a reader sees the old file or the whole new one."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def new_run_id() -> str:
@@ -127,6 +142,26 @@ def fingerprint_files(root: Path, files: Sequence[Path]) -> str:
         name = f.name if f == root else str(f.relative_to(root)) if f.is_relative_to(root) else str(f)
         h.update(f"{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return "sha256:" + h.hexdigest()
+
+
+def fingerprint_content(path: Path) -> str:
+    """sha256 of a written file's bytes; for a directory (Spark's part files), sha256 over each
+    file's relative name and content hash in sorted order, hidden and ``_`` files (``_SUCCESS``)
+    skipped, so the same data written again fingerprints alike."""
+    if path.is_file():
+        return "sha256:" + _file_sha256(path)
+    h = hashlib.sha256(b"consentgate-dir/1\n")
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        rel = f.relative_to(path)
+        if any(part.startswith((".", "_")) for part in rel.parts):
+            continue
+        h.update(f"{rel.as_posix()}\0{_file_sha256(f)}\n".encode())
+    return "sha256:" + h.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def fingerprint_sample(sample: pa.Table, rows: int) -> str:

@@ -53,6 +53,7 @@ from consentgate.errors import BadInput, ConsentViolation
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline.batches import columns_of
 from consentgate.pipeline.engines import arrow as arrow_engine
+from consentgate.pipeline.lineage import refilter, trace_dataset
 from consentgate.pipeline.manifest import fingerprint_files
 from consentgate.pipeline.plan import (
     KEY_COL,
@@ -63,6 +64,7 @@ from consentgate.pipeline.plan import (
     make_plan,
 )
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
+from consentgate.pipeline.staleness import MaxStaleness, enforce
 from consentgate.pipeline.suppression import ledger_suppression
 from consentgate.policy import Policy, load_policy
 from consentgate.settings import Settings
@@ -83,7 +85,10 @@ class TrainingRun:
     ``snapshot``: an earlier snapshot (object or Parquet file) to bring up to date instead of building
     one from the whole ledger. ``options``: how batches are read (:class:`FilterOptions`: the subject
     column, default ``subject``; the flag column; the no-subject rule; the source, an id looked up in
-    the policy; an extra suppression list), the same object the dataset filter takes. ``clock``
+    the policy; an extra suppression list), the same object the dataset filter takes. Local dataset
+    files are traced to the filter runs that wrote them; ``max_staleness`` (e.g. ``"100,10m"``)
+    refuses one whose filter snapshot is further behind the ledger, ``refilter=True`` filters a stale
+    one again before the first batch (docs/pipeline.md, "Stale data and lineage"). ``clock``
     (monotonic seconds) and ``now`` (wall clock) are injectable for tests.
     """
 
@@ -98,6 +103,8 @@ class TrainingRun:
         options: FilterOptions | None = None,
         refresh_seconds: float = MAX_REFRESH_SECONDS,
         snapshot: Snapshot | str | Path | None = None,
+        max_staleness: MaxStaleness | str | None = None,
+        refilter: bool = False,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] | None = None,
     ) -> None:
@@ -119,6 +126,9 @@ class TrainingRun:
         self._policy_arg = policy
         self._ledger_arg = ledger
         self._snapshot_arg = snapshot
+        limit = max_staleness
+        self._max_staleness = MaxStaleness.parse(limit) if isinstance(limit, str) else limit
+        self._refilter = refilter
         self._clock = clock
         self._now = now or _utc_now
         # Set on entry.
@@ -168,6 +178,7 @@ class TrainingRun:
             self._started_at = self._now()
             snap = build_snapshot(self._policy, self._ledger, self.purpose, self._now(), previous=previous)
             self._use(snap)
+            self._trace_datasets(snap)
             self._first = self._snapshot
             self._store = RunStore(self._ledger.engine)
             self.status = "running"
@@ -324,6 +335,32 @@ class TrainingRun:
             "error": self._error,
         }
 
+    # -- lineage: the filter runs of the datasets, stale inputs (issue 15 part 3 and 5) --------------
+
+    def _trace_datasets(self, snap: Snapshot) -> None:
+        """Trace each local dataset file to the filter run that wrote it (by content hash, in
+        ``runs``), and say how far behind the ledger that run's snapshot is: a warning
+        (:class:`StaleDataWarning`), a refusal beyond ``max_staleness`` (:class:`StaleData`), or with
+        ``refilter=True`` the file is filtered again against ``snap`` (current) before the first batch.
+        Datasets no filter run wrote are recorded with ``filter_run: null``: the guard still checks
+        every batch, they are just not traced."""
+        assert self._ledger is not None
+        assert self._options is not None
+        for entry in self._datasets:
+            path = Path(str(entry["name"]))
+            if entry.get("fingerprint") is None or not _parquet(path):
+                continue
+            traced = trace_dataset(self._ledger, path, now=self._now())
+            lag = traced.staleness
+            if lag is not None and lag.stale and self._refilter:
+                refilter(self._ledger, path, snap, self._options)
+                entry["refiltered_from"] = traced.to_json()
+                entry.update(_fingerprint(path))
+                traced = trace_dataset(self._ledger, path, now=self._now())  # finds the new filter run
+            elif lag is not None:
+                enforce(lag, self._max_staleness, purpose=self.purpose)
+            entry.update(traced.to_json())
+
     # -- internals ---------------------------------------------------------------------------------
 
     def _open(self) -> tuple[Policy, Ledger, bool]:
@@ -467,6 +504,13 @@ def _fingerprint(item: str | Path) -> dict[str, Any]:
             if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
         )
     return {"name": text, "fingerprint": fingerprint_files(path, files), "files": len(files)}
+
+
+def _parquet(path: Path) -> bool:
+    """A Parquet file, or a directory holding some (a Spark output): what a filter run writes."""
+    if path.is_file():
+        return path.suffix == ".parquet"
+    return path.is_dir() and any(path.rglob("*.parquet"))
 
 
 def _must_exist(url: str) -> None:

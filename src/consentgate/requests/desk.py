@@ -500,8 +500,15 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+_ACTIONS = {
+    "training": "retraining or unlearning decision by the team: the model was trained on this data "
+    "and has not forgotten it",
+    # A filtered file made before the erasure still holds the records; later filters drop them.
+    "filter": "delete or re-filter the dataset file this run wrote: it still holds the person's records",
+}
+
+
 def _run_note(r: RunRecord) -> dict[str, Any]:
-    trained = r.kind == "training"
     return {
         "run_id": r.run_id,
         "kind": r.kind,
@@ -511,10 +518,5 @@ def _run_note(r: RunRecord) -> dict[str, Any]:
         "started_at": r.started_at.isoformat(),
         "finished_at": None if r.finished_at is None else r.finished_at.isoformat(),
         "status": r.status,
-        "action_needed": (
-            "retraining or unlearning decision by the team: the model was trained on this data "
-            "and has not forgotten it"
-            if trained
-            else "ask the vendor to delete what it received"
-        ),
+        "action_needed": _ACTIONS.get(r.kind, "ask the vendor to delete what it received"),
     }

@@ -6,8 +6,8 @@ Built from what consentgate itself knows — nothing here is typed in by hand:
 * per purpose: the lawful basis that applies to the person's region and today's decision;
 * data categories and sources with their retention (the policy's data map), and how many records
   each registered source holds for the person right now;
-* training runs that used their data (run manifests) — with dates and models — and the vendors that
-  received it (export manifests);
+* training runs that used their data (run manifests) — with dates and models —, the filtered dataset
+  files that hold it (filter runs) and the vendors that received it (export manifests);
 * their requests and what came of them, an erasure included.
 
 Honest limits are part of the report: a model already trained on the data is listed and marked for
@@ -70,6 +70,7 @@ def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> d
         if run_id not in runs and (found := store.get(run_id)) is not None:
             runs[run_id] = found
     training = []
+    datasets = []  # filter runs whose output holds the person's records
     vendors = []
     for r in sorted(runs.values(), key=lambda r: (r.started_at, r.run_id)):
         if r.kind == "training":
@@ -84,6 +85,16 @@ def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> d
                     "model_status": "trained on this person's data; the model has not forgotten it. "
                     "Marked for the team's retraining or unlearning decision.",
                     "flagged_by_erasure": r.run_id in noted,
+                }
+            )
+        elif r.kind == "filter":
+            datasets.append(
+                {
+                    "run_id": r.run_id,
+                    "purpose": r.purpose,
+                    "output": r.manifest.get("output"),
+                    "prepared_at": r.started_at.isoformat(),
+                    "status": r.status,
                 }
             )
         else:
@@ -142,6 +153,7 @@ def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> d
         "purposes": purposes,
         "sources": sources,
         "training_runs": training,
+        "datasets": datasets,
         "vendors": vendors,
         "requests": [{k: v for k, v in r.to_json().items() if k not in ("subject", "log")} for r in requests],
         "retention": {
@@ -246,6 +258,11 @@ def report_html(report: dict[str, Any]) -> str:
         ],
         "No training run used your data.",
     )
+    datasets = table(
+        ["dataset file", "purpose", "prepared", "status"],
+        [[d["output"] or "", d["purpose"], _when(d["prepared_at"]), d["status"]] for d in report["datasets"]],
+        "No filtered dataset holds your data.",
+    )
     vendors = table(
         ["vendor", "purpose", "sent", "status"],
         [[v["vendor"], v["purpose"], _when(v["exported_at"]), v["status"]] for v in report["vendors"]],
@@ -296,6 +313,7 @@ Questions: {e(ctrl["contact"] or ctrl["name"])}.</p>
 <h2>What we may use your data for</h2>{purposes}
 <h2>Where your data is kept</h2>{sources}
 <h2>AI models trained with your data</h2>{runs}
+<h2>Datasets prepared for training that hold your data</h2>{datasets}
 <h2>Vendors that received your data</h2>{vendors}
 <h2>Your requests</h2>{requests}
 <h2>What this report cannot promise</h2><ul>{limits}</ul>

@@ -1,4 +1,4 @@
-"""Run manifests in the ledger database: training runs (the guard) and vendor exports.
+"""Run manifests in the ledger database: training runs (the guard), filter runs and vendor exports.
 
 "Was my data used in model X, and which vendors received it?" needs, per run, the set of identifiers
 it used. Storing those identifiers in the clear would make the ledger database a second copy of every
@@ -39,8 +39,8 @@ from consentgate.store.engine import writer
 from consentgate.store.errors import storage as _storage
 from consentgate.store.secrets import service_secret
 
-RunKind = Literal["training", "export"]
-RUN_KINDS: tuple[RunKind, ...] = ("training", "export")
+RunKind = Literal["training", "filter", "export"]
+RUN_KINDS: tuple[RunKind, ...] = ("training", "filter", "export")
 STATUSES = ("running", "completed", "stopped_by_violation", "failed")
 KEY_PURPOSE = "run_subjects"
 HASH_BYTES = 16
@@ -156,10 +156,13 @@ class RunStore:
         model: str | None = None,
         vendor: str | None = None,
         head_seq: int | None = None,
+        output_fingerprint: str | None = None,
     ) -> None:
-        """Store a run that is already over (an export) with its identifiers, in one transaction."""
+        """Store a run that is already over (a filter run, an export) with its identifiers, in one
+        transaction; ``output_fingerprint`` (sha256 of what it wrote) lets later runs find it."""
         row = self._row(run_id, kind, purpose, started_at, manifest, model, vendor, head_seq)
         row.update(status="completed", finished_at=_utc(finished_at), records=records)
+        row["output_fingerprint"] = output_fingerprint
         row["subjects"] = len(hashes)
         with _storage("record the run"), self._writer.begin() as conn:
             conn.execute(insert(t.runs).values(**row))

@@ -1,0 +1,1 @@
+"""Glue to the tools ML teams train and track with; each module needs its own extra."""
