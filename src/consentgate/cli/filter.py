@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
 from consentgate.cli._shared import CliEnv, env_of, missing_sqlite_file, parse_at
 from consentgate.cli.options import (
     AtOpt,
@@ -30,6 +29,8 @@ from consentgate.cli.options import (
     SuppressionKeyFileOpt,
     SuppressionOpt,
     filter_options,
+    input_progress,
+    snapshot_file_at,
 )
 from consentgate.errors import BadInput
 
@@ -82,7 +83,7 @@ def filter_(
         consentgate filter --purpose train_support_chatbot --subject-column user_id \\
             --input chats/ --output clean.parquet --manifest run.json
     """
-    from consentgate.pipeline import Snapshot, build_snapshot, filter_files, input_files
+    from consentgate.pipeline import build_snapshot, filter_files
     from consentgate.pipeline.suppression import ledger_suppression
 
     env = env_of(ctx)
@@ -92,9 +93,7 @@ def filter_(
     options = options.with_source_from(env.policy()) if source is not None else options
     sup = options.suppression
     if snapshot_file is not None:
-        if at is not None:
-            raise typer.BadParameter("--at decides from the ledger; a --snapshot already has its time")
-        snap = Snapshot.read(snapshot_file)
+        snap = snapshot_file_at(snapshot_file, at)
         if missing_sqlite_file(env.settings.db) is None:
             sup = ledger_suppression(env.ledger().engine, sup)
         elif sup is None:
@@ -106,14 +105,7 @@ def filter_(
     else:
         snap = build_snapshot(env.policy(), env.ledger(must_exist=True), purpose, parse_at(at))
         sup = ledger_suppression(env.ledger().engine, sup)
-    _, files = input_files(input)
-    big = sum(f.stat().st_size for f in files) >= BIG_FILE_BYTES
-    with make_progress(env.err, enabled=big) as progress:
-        task = progress.add_task(f"filtering with {engine.value}", total=None)
-
-        def report(done: int, total: int | None) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with input_progress(env.err, input, f"filtering with {engine.value}") as report:
         result = filter_files(
             input,
             output,

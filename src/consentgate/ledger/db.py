@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, StatementError
 
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, StorageError, TerminalStorageError, TransientStorageError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -154,3 +154,19 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     with engine.execution_options(ledger_write=True).begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
+
+
+def storage_error(exc: BaseException, doing: str) -> StorageError:
+    """``could not <doing>: <the driver's reason>``, transient for operational errors."""
+    orig = getattr(exc, "orig", None)
+    if orig is not None:
+        source = str(orig)
+    elif isinstance(exc, StatementError):
+        source = type(exc).__name__
+    else:
+        source = str(exc) or type(exc).__name__
+    lines = source.strip().splitlines()
+    reason = lines[0] if lines else type(exc).__name__
+    if isinstance(exc, OperationalError):
+        return TransientStorageError(f"could not {doing}: {reason}")
+    return TerminalStorageError(f"could not {doing}: {reason}")
