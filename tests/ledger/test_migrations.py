@@ -64,24 +64,3 @@ def test_the_later_tables_match_their_declaration(ledger_url: str) -> None:
         assert mine == []
     finally:
         engine.dispose()
-
-
-def test_the_fast_path_knows_alembics_head() -> None:
-    """``migrate`` skips Alembic when the stored revision is ``HEAD_REVISION``: a stale constant would
-    leave a new migration unapplied, so it must be Alembic's head."""
-    from alembic.script import ScriptDirectory
-
-    from consentgate.ledger.db import HEAD_REVISION, _alembic_config
-
-    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == HEAD_REVISION
-
-
-def test_a_behind_schema_is_still_migrated(ledger_url: str) -> None:
-    engine = make_engine(ledger_url)
-    try:
-        migrate(engine)
-        downgrade(engine, "0004")
-        migrate(engine)  # the stored revision is not the head: the full path runs
-        assert {"ledger_records", "ledger_seals"} <= set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
 from consentgate.cli._lineage import check_fresh, emit_lineage
 from consentgate.cli._shared import CliEnv, env_of, parse_at
 from consentgate.cli.options import (
@@ -30,6 +29,8 @@ from consentgate.cli.options import (
     SuppressionKeyFileOpt,
     SuppressionOpt,
     filter_options,
+    input_progress,
+    snapshot_file_at,
 )
 from consentgate.errors import Refused
 
@@ -89,7 +90,7 @@ def export(
         consentgate export --vendor example-llm-host --purpose train_support_chatbot \\
             --subject-column user_id --input chats/ --output to-vendor.parquet --manifest export.json
     """
-    from consentgate.pipeline import Snapshot, build_snapshot, input_files
+    from consentgate.pipeline import build_snapshot
     from consentgate.pipeline.export import check_vendor, export_files
     from consentgate.pipeline.staleness import MaxStaleness
 
@@ -105,21 +106,12 @@ def export(
     options = options.with_source_from(policy)
     ledger = env.ledger(must_exist=True)
     if snapshot_file is not None:
-        if at is not None:
-            raise typer.BadParameter("--at decides from the ledger; a --snapshot already has its time")
-        snap = Snapshot.read(snapshot_file)
+        snap = snapshot_file_at(snapshot_file, at)
         limit = MaxStaleness.parse(max_staleness) if max_staleness is not None else None
         check_fresh(env, ledger, snap, f"snapshot {snapshot_file}", limit)
     else:
         snap = build_snapshot(policy, ledger, purpose, parse_at(at))
-    _, files = input_files(input)
-    big = sum(f.stat().st_size for f in files) >= BIG_FILE_BYTES
-    with make_progress(env.err, enabled=big) as progress:
-        task = progress.add_task(f"exporting with {engine.value}", total=None)
-
-        def report(done: int, total: int | None) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with input_progress(env.err, input, f"exporting with {engine.value}") as report:
         result = export_files(
             policy,
             ledger,

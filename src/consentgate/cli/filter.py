@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
 from consentgate.cli._lineage import check_fresh, emit_lineage, no_ledger_to_compare, record_filter
 from consentgate.cli._shared import CliEnv, env_of, parse_at
 from consentgate.cli.options import (
@@ -32,6 +31,8 @@ from consentgate.cli.options import (
     SuppressionKeyFileOpt,
     SuppressionOpt,
     filter_options,
+    input_progress,
+    snapshot_file_at,
 )
 from consentgate.errors import BadInput
 from consentgate.store.engine import missing_sqlite_file
@@ -90,7 +91,7 @@ def filter_(
         consentgate filter --purpose train_support_chatbot --subject-column user_id \\
             --input chats/ --output clean.parquet --manifest run.json
     """
-    from consentgate.pipeline import Snapshot, build_snapshot, filter_files, input_files
+    from consentgate.pipeline import build_snapshot, filter_files
     from consentgate.pipeline.manifest import write_json
     from consentgate.pipeline.staleness import MaxStaleness
     from consentgate.pipeline.suppression import ledger_suppression
@@ -103,9 +104,7 @@ def filter_(
     options = options.with_source_from(env.policy()) if source is not None else options
     sup = options.suppression
     if snapshot_file is not None:
-        if at is not None:
-            raise typer.BadParameter("--at decides from the ledger; a --snapshot already has its time")
-        snap = Snapshot.read(snapshot_file)
+        snap = snapshot_file_at(snapshot_file, at)
         if missing_sqlite_file(env.settings.db) is None:
             sup = ledger_suppression(env.ledger().engine, sup)
         elif limit is not None:
@@ -122,14 +121,7 @@ def filter_(
     reachable = missing_sqlite_file(env.settings.db) is None
     what = f"snapshot {snapshot_file}" if snapshot_file is not None else "the snapshot"
     found = check_fresh(env, env.ledger(), snap, what, limit) if reachable else None
-    _, files = input_files(input)
-    big = sum(f.stat().st_size for f in files) >= BIG_FILE_BYTES
-    with make_progress(env.err, enabled=big) as progress:
-        task = progress.add_task(f"filtering with {engine.value}", total=None)
-
-        def report(done: int, total: int | None) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with input_progress(env.err, input, f"filtering with {engine.value}") as report:
         result = filter_files(
             input,
             output,

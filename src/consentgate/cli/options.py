@@ -7,16 +7,22 @@ Nothing here imports the pipeline: declaring the options must stay cheap for ``-
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from consentgate.cli._jsonl import BIG_FILE_BYTES, make_progress
 from consentgate.errors import BadInput
 
 if TYPE_CHECKING:
-    from consentgate.pipeline import FilterOptions
+    from rich.console import Console
+
+    from consentgate.pipeline import FilterOptions, Snapshot
+    from consentgate.pipeline.plan import ProgressFn
     from consentgate.pipeline.suppression import Suppression
 
 
@@ -165,3 +171,28 @@ def load_suppression(path: Path | None, key_file: Path | None) -> Suppression | 
     except OSError as exc:
         raise BadInput(f"{key_file}: cannot read the suppression key: {exc.strerror or exc}") from None
     return Suppression.load(path, key)
+
+
+def snapshot_file_at(snapshot_file: Path, at: str | None) -> Snapshot:
+    """The snapshot ``--snapshot`` names; ``--at`` with it is a usage error (the file has its time)."""
+    from consentgate.pipeline import Snapshot
+
+    if at is not None:
+        raise typer.BadParameter("--at decides from the ledger; a --snapshot already has its time")
+    return Snapshot.read(snapshot_file)
+
+
+@contextmanager
+def input_progress(err: Console, input: str, label: str) -> Iterator[ProgressFn]:
+    """A progress callback for a gate over ``input``: drawn on stderr for big inputs only."""
+    from consentgate.pipeline import input_files
+
+    _, files = input_files(input)
+    big = sum(f.stat().st_size for f in files) >= BIG_FILE_BYTES
+    with make_progress(err, enabled=big) as progress:
+        task = progress.add_task(label, total=None)
+
+        def report(done: int, total: int | None) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield report
