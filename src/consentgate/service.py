@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consentgate import identity
-from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline
+from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline, holds_until
 from consentgate.errors import UnknownSubject
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
@@ -131,6 +131,19 @@ class ConsentService:
                 decide_timeline(self.policy, tl, q.purpose, q.at, q.region, at_us=at_micros(q.at, cache))
             )
         return out
+
+    def decide_holding(
+        self, subject: str, purpose: str, at: datetime, region: str | None = None
+    ) -> tuple[Decision, int]:
+        """One decision, and the last instant (UTC microseconds) it holds unless something is
+        recorded (:func:`consentgate.decide.holds_until`): what the HTTP decision cache keeps."""
+        self.policy.require_purpose(purpose)
+        if region is not None:
+            self.policy.query_region(region)
+        timeline = Timeline(self.ledger.events_of(self.person(subject)))
+        at_us = at_micros(at, {})
+        decision = decide_timeline(self.policy, timeline, purpose, at, region, at_us=at_us)
+        return decision, holds_until(self.policy, timeline, purpose, at_us)
 
     def state(
         self, subject: str, at: datetime | None = None, region: str | None = None

@@ -26,6 +26,7 @@ from consentgate.server.logs import ensure_logging
 from consentgate.server.perimeter import install_perimeter
 from consentgate.server.queryguard import reject_unknown_query
 from consentgate.server.ratelimit import EventBudget
+from consentgate.server.readcache import CachedDecisions, HeadProbe
 from consentgate.server.routers import access, consents, decisions, health, subjects, web
 from consentgate.server.routers import declaration as declaration_router
 from consentgate.server.routers import requests as requests_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         service.committer = GroupCommitter(service.ledger)
 
     chain = ChainMonitor(service.ledger, interval=settings.chain_check_seconds)
+    heads = HeadProbe(service.ledger.engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         if own_committer and service.committer is not None:
             service.committer.close()
             service.committer = None
+        heads.close()
         if owned:
             service.ledger.close()
 
@@ -108,6 +111,8 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
             per_subject_minute=settings.events_per_subject_minute,
             burst_seconds=settings.rate_burst_seconds,
         ),
+        heads=heads,
+        decisions=CachedDecisions(service, heads),
     )
     # Made now (like the token secret) so decisions never look for it per request: with it known,
     # each decision call checks the suppression list in one query (see ConsentService.people).

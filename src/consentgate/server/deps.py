@@ -15,6 +15,7 @@ from consentgate.tokens import Keyring
 
 if TYPE_CHECKING:
     from consentgate.server.auth import KeyCache
+    from consentgate.server.readcache import CachedDecisions, HeadProbe
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class ServerState:
     tokens: Keyring  # signs and verifies subject tokens and visitor ids (consentgate.tokens)
     chain: ChainMonitor  # is the ledger's hash chain intact? (consentgate.server.chain)
     events: EventBudget  # events per key and per subject, counted inside batches (ratelimit.py)
+    heads: HeadProbe  # the ledger's chain heads, read per request (readcache.py)
+    decisions: CachedDecisions  # GET /v1/decisions from memory while the heads allow (readcache.py)
 
 
 def server_state(request: Request) -> ServerState:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consentgate.decide import Query as DecisionRequest
 from consentgate.server.auth import READ, Caller, authorize
 from consentgate.server.checks import answered, check_queries
-from consentgate.server.deps import AppSettings, Chain, Service, Tokens
+from consentgate.server.deps import AppSettings, Chain, Service, Tokens, server_state
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
 from consentgate.server.schemas.common import Subject, ZonedTime
 from consentgate.server.schemas.decisions import AnsweredDecision, DecisionBatch, DecisionList, QueryRegion
@@ -23,22 +23,25 @@ router = APIRouter(prefix="/v1/decisions", tags=["decisions"], responses=COMMON_
 Reader = Annotated[Caller, Depends(READ)]
 
 
-@router.get("", summary="Decide one (subject, purpose, at, region)")
-def decide(
-    service: Service,
+@router.get("", summary="Decide one (subject, purpose, at, region)", response_model=AnsweredDecision)
+async def decide(
+    request: Request,
     caller: Reader,
-    tokens: Tokens,
-    chain: Chain,
     subject: Annotated[Subject, Query()],
     purpose: Annotated[str, Query(min_length=1, max_length=128, description="A purpose id from the policy.")],
     at: Annotated[ZonedTime | None, Query(description="ISO 8601 with a time zone; defaults to now.")] = None,
     region: Annotated[QueryRegion | None, Query()] = None,
-) -> AnsweredDecision:
-    authorize(caller, [("subject", subject)], write=False, keyring=tokens)
+) -> Response:
+    """Answered from memory while nothing was recorded since and the answer cannot have changed with
+    time (server/readcache.py); the answer is always the decision function's."""
+    state = server_state(request)
+    authorize(caller, [("subject", subject)], write=False, keyring=state.tokens)
+    check_queries(state.service.policy, [("", purpose, region)])
+    chain = await state.chain.current()
     when = at or datetime.now(UTC)
-    check_queries(service.policy, [("", purpose, region)])
-    decision = service.decide(subject, purpose, when, region)
-    return answered(subject, purpose, when, decision, chain.intact)
+    decision = await state.decisions.decide(subject, purpose, at and when, region)
+    body = answered(subject, purpose, when, decision, chain.intact)
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.post("/batch", summary="Decide many queries; answers keep their order")

@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import html
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
@@ -32,14 +33,14 @@ from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException
 
 from consentgate.policy import Policy
-from consentgate.server.deps import AppSettings, Service, Tokens
+from consentgate.server.deps import AppSettings, Service, Tokens, server_state
 from consentgate.server.errors import COMMON_RESPONSES
-from consentgate.server.geo import ClientCountry
+from consentgate.server.geo import ClientCountry, CountryResolver
 from consentgate.server.routers.access import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE
 from consentgate.server.schemas.common import IsoRegion
 from consentgate.settings import Settings
 from consentgate.web import asset, i18n, trim_js
-from consentgate.web.config import BannerConfig, banner_config, boot_data
+from consentgate.web.config import BannerConfig, banner_config, boot_data, next_change
 
 router = APIRouter(tags=["web"])
 
@@ -61,12 +62,14 @@ _CONFIG_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/v1/banner/config",
     summary="What the banner shows one visitor",
-    responses=_CONFIG_RESPONSES,
+    responses={
+        **_CONFIG_RESPONSES,
+        304: {"description": "The configuration the client holds (If-None-Match) is still current."},
+    },
+    response_model=BannerConfig,
 )
-def config(
+async def config(
     request: Request,
-    response: Response,
-    service: Service,
     country: ClientCountry,
     locale: Annotated[
         str | None,
@@ -86,24 +89,95 @@ def config(
             examples=["US-CA"],
         ),
     ] = None,
-) -> BannerConfig:
+) -> Response:
     """Purposes with their basis in the visitor's region, the notice wording in force (with the
     sha256 the banner sends back), the flow (opt-in or notice with opt-out), Consent Mode types and
     cookies per purpose, whether Global Privacy Control is honoured there, and the interface strings.
 
-    Public: it serves policy text. ``Sec-GPC: 1`` on this request is reported back as ``gpc.signal``.
+    Public: it serves policy text, the same to every visitor of a region and locale, so shared caches
+    (a CDN) may keep it: ``Cache-Control: public`` until the next notice version takes effect (at most
+    five minutes), a strong ``ETag`` (``304`` on ``If-None-Match``), and ``Vary`` naming each request
+    header it was derived from. ``Sec-GPC: 1`` on this request is reported back as ``gpc.signal``
+    (hence ``Vary: Sec-GPC``). A visitor's own choices are not in it: they come from
+    ``GET /v1/subjects/{subject}/state``, never cached.
     """
     # Sec-GPC: only the exact value "1" counts, from any one of several headers (w3c/gpc).
     gpc = any(value.strip() == "1" for value in request.headers.getlist("sec-gpc"))
-    response.headers["Cache-Control"] = "no-store"
-    return banner_config(
-        service.policy,
-        region=region or country,
-        locale=locale,
-        accept_language=request.headers.get("accept-language"),
-        gpc_signal=gpc,
-        now=datetime.now(UTC),
-    )
+    accept_language = None if locale else request.headers.get("accept-language")
+    answer = _banner_configs(request).get(region or country, locale, accept_language, gpc)
+    headers = {"ETag": answer.etag, "Cache-Control": answer.cache_control(region is not None, request)}
+    headers["Vary"] = _vary(request, region=region, locale=locale)
+    if answer.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(answer.body, media_type="application/json", headers=headers)
+
+
+def _vary(request: Request, *, region: str | None, locale: str | None) -> str:
+    """The request headers the answer depends on, besides the query string (and CORS's Origin)."""
+    names = ["Sec-GPC"]
+    if locale is None:
+        names.append("Accept-Language")
+    resolver: CountryResolver | None = getattr(request.app.state, "country", None)
+    if region is None and resolver is not None and resolver.header is not None:
+        names.append(resolver.header)
+    return ", ".join(names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    body: bytes
+    etag: str
+    until: datetime | None  # when the next notice version takes effect
+
+    def cache_control(self, explicit_region: bool, request: Request) -> str:
+        """``public`` unless the region came from the client's address (a GeoIP look-up): a shared
+        cache cannot vary on that, so only the visitor's own browser may keep it."""
+        seconds = STATIC_MAX_AGE
+        if self.until is not None:
+            seconds = max(0, min(seconds, int((self.until - datetime.now(UTC)).total_seconds())))
+        resolver: CountryResolver | None = getattr(request.app.state, "country", None)
+        by_address = not explicit_region and resolver is not None and resolver.by_address
+        return f"{'private' if by_address else 'public'}, max-age={seconds}"
+
+
+class _BannerConfigs:
+    """Rendered configurations by (region, locale, Accept-Language, GPC signal), each kept until the
+    next notice version takes effect; at most ``MAX_CONFIGS`` (the inputs come from the client)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._answers: dict[tuple[str | None, str | None, str | None, bool], _Answer] = {}
+
+    def get(self, region: str | None, locale: str | None, accept_language: str | None, gpc: bool) -> _Answer:
+        now = datetime.now(UTC)
+        key = (region, locale, accept_language, gpc)
+        found = self._answers.get(key)
+        if found is not None and (found.until is None or now < found.until):
+            return found
+        cfg = banner_config(
+            self.policy,
+            region=region,
+            locale=locale,
+            accept_language=accept_language,
+            gpc_signal=gpc,
+            now=now,
+        )
+        body = cfg.model_dump_json().encode()
+        answer = _Answer(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', next_change(self.policy, now))
+        if len(self._answers) >= MAX_CONFIGS:
+            self._answers.clear()
+        self._answers[key] = answer
+        return answer
+
+
+MAX_CONFIGS = 10_000
+
+
+def _banner_configs(request: Request) -> _BannerConfigs:
+    found: _BannerConfigs | None = getattr(request.app.state, "banner_configs", None)
+    if found is None:
+        found = request.app.state.banner_configs = _BannerConfigs(server_state(request).service.policy)
+    return found
 
 
 # -- static files -------------------------------------------------------------------------------------

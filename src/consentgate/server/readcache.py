@@ -1,0 +1,154 @@
+"""Decisions served from memory, never stale: a cache checked against the ledger's heads per request.
+
+A decision depends on the policy (fixed for an app), the person's events, their aliases and erasure
+suppressions, and the time. Every write that can change one advances a chain head in the one
+``ledger_head`` row: events move ``seq``/``hash``; aliases, suppressions, notice texts and erasure
+pseudonymisations move ``records_seq``/``records_hash`` (ledger/records.py). So:
+
+* **per request, the heads are read** from the database over a connection kept for it (one indexed
+  row; microseconds on SQLite, one round trip on PostgreSQL). When they differ from the heads the
+  cache was filled under, the whole cache is dropped. A write committed by anyone (this process,
+  another server process, the CLI) before a request arrives is therefore seen by that request: no
+  interval, no notification that could arrive late.
+* **entries are filled under the heads read before** their decision was computed, so an entry can
+  only be newer than its heads, never older; and an entry is stored only if those heads are still
+  the cache's.
+* **time**: a decision "now" is kept only up to the instant it could change without a write
+  (:func:`consentgate.decide.holds_until`: an event dated in the future coming into force, a notice
+  version taking effect, a grant expiring). A decision for an explicit ``at`` is keyed on it.
+
+What is cached is the :class:`~consentgate.decide.Decision` itself, so answers stay exactly those of
+the pure function; ``ledger_intact`` and ``at`` are filled in per request.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from consentgate.decide import Decision
+from consentgate.policy.models import to_micros
+from consentgate.service import ConsentService
+
+Heads = tuple[Any, ...]
+_HEADS_SQL = "SELECT seq, hash, records_seq, records_hash FROM ledger_head WHERE id = 1"
+MAX_ENTRIES = 100_000
+
+
+class HeadProbe:
+    """Reads both chain heads over one dedicated connection in autocommit mode.
+
+    Dedicated, not from the pool: a read in its own transaction sees every commit made before it
+    started, and the probe never waits behind requests for a pooled connection. Thread-safe (a lock
+    around the one connection); on an error the connection is dropped and the next call opens another.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def heads(self) -> Heads:
+        with self._lock:
+            if self._conn is None:
+                self._conn = self._open()
+            try:
+                cur = self._conn.cursor()
+                cur.execute(_HEADS_SQL)
+                row = cur.fetchone()
+                cur.close()
+            except Exception:
+                self._close()
+                raise
+        if row is None:
+            raise LookupError("the ledger_head row is missing; run `consentgate ledger verify`")
+        return tuple(row)
+
+    def _open(self) -> Any:
+        fairy = self.engine.raw_connection()
+        conn: Any = fairy.driver_connection
+        fairy.detach()  # ours for good: the pool neither hands it out nor resets it
+        if self.engine.dialect.name == "postgresql":
+            conn.autocommit = True
+        else:  # sqlite3 with isolation_level None (ledger/db.py): every statement commits itself
+            conn.isolation_level = None
+        return conn
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+
+CacheKey = tuple[str, str, str | None, int | None]
+
+
+class DecisionCache:
+    """``(subject, purpose, region, at_us or None for "now")`` → the decision and the span of
+    instants (UTC µs, both ends included) over which it holds. The span's start matters too: a wall
+    clock stepped back must not reuse an answer for instants it was never computed for."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._heads: Heads | None = None
+        self._entries: dict[CacheKey, tuple[Decision, int, int]] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, heads: Heads, key: CacheKey, at_us: int) -> Decision | None:
+        """The cached decision for ``key`` at ``at_us``, or None; drops everything when ``heads`` moved."""
+        with self._lock:
+            if heads != self._heads:
+                self._entries.clear()
+                self._heads = heads
+                self.misses += 1
+                return None
+            entry = self._entries.get(key)
+        if entry is None or not entry[1] <= at_us <= entry[2]:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry[0]
+
+    def put(self, heads: Heads, key: CacheKey, decision: Decision, since: int, until: int) -> None:
+        """Keep a decision computed after ``heads`` were read; ignored if the cache has moved on."""
+        with self._lock:
+            if heads != self._heads:
+                return
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # bounded; a refill costs one decision per key
+            self._entries[key] = (decision, since, until)
+
+
+class CachedDecisions:
+    """Single decisions for the HTTP API: from the cache when the heads allow, else computed in the
+    thread pool (it reads the database) and kept."""
+
+    def __init__(self, service: ConsentService, probe: HeadProbe) -> None:
+        self.service = service
+        self.probe = probe
+        self.cache = DecisionCache()
+
+    async def decide(self, subject: str, purpose: str, at: datetime | None, region: str | None) -> Decision:
+        """``at`` None means now (and the entry is kept until the answer could change)."""
+        when = at or datetime.now(UTC)
+        at_us = to_micros(when)
+        heads = self.probe.heads()  # on the event loop: one indexed row over a dedicated connection
+        key = (subject, purpose, region, None if at is None else at_us)
+        found = self.cache.get(heads, key, at_us)
+        if found is not None:
+            return found
+        decision, holds = await run_in_threadpool(self.service.decide_holding, subject, purpose, when, region)
+        self.cache.put(heads, key, decision, at_us, holds)
+        return decision
