@@ -22,6 +22,7 @@ from consentgate.server.bodyguard import BodyGuard
 from consentgate.server.chain import ChainMonitor
 from consentgate.server.deps import ServerState
 from consentgate.server.errors import install_error_handlers
+from consentgate.server.hotpath import HotPath
 from consentgate.server.logs import ensure_logging
 from consentgate.server.perimeter import install_perimeter
 from consentgate.server.queryguard import reject_unknown_query
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     # each decision call checks the suppression list in one query (see ConsentService.people).
     _ = service.erasure_key
     install_error_handlers(app)
+    app.add_middleware(HotPath)  # innermost: every middleware below still applies (hotpath.py)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
     install_perimeter(app, settings, service.policy)
     for router in (

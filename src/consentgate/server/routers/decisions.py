@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from consentgate.decide import Query as DecisionRequest
 from consentgate.server.auth import READ, Caller, authorize
 from consentgate.server.checks import answered, check_queries
-from consentgate.server.deps import AppSettings, Chain, Service, Tokens, server_state
+from consentgate.server.deps import AppSettings, Chain, ServerState, Service, Tokens, server_state
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
 from consentgate.server.schemas.common import Subject, ZonedTime
 from consentgate.server.schemas.decisions import AnsweredDecision, DecisionBatch, DecisionList, QueryRegion
@@ -37,6 +37,14 @@ async def decide(
     state = server_state(request)
     authorize(caller, [("subject", subject)], write=False, keyring=state.tokens)
     check_queries(state.service.policy, [("", purpose, region)])
+    return await decision_answer(state, subject, purpose, at, region)
+
+
+async def decision_answer(
+    state: ServerState, subject: str, purpose: str, at: datetime | None, region: str | None
+) -> Response:
+    """The answer of ``GET /v1/decisions`` once the caller and the query passed; also served by the
+    hot path (server/hotpath.py)."""
     chain = await state.chain.current()
     when = at or datetime.now(UTC)
     decision = await state.decisions.decide(subject, purpose, at and when, region)

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from consentgate.server.deps import server_state
+from consentgate.server.deps import ServerState, server_state
 
 router = APIRouter(tags=["health"])
 _STATUS = {"intact": "ok", "unverified": "verifying", "broken": "ledger_broken"}
@@ -47,8 +47,12 @@ class Health(BaseModel):
     responses={503: {"model": Health, "description": "Verifying the chain after start-up, or it is broken"}},
     response_model=Health,
 )
-async def healthz(request: Request) -> Any:
-    state = server_state(request)
+async def healthz(request: Request) -> Response:
+    return await health_answer(server_state(request))
+
+
+async def health_answer(state: ServerState) -> Response:
+    """The answer of ``/healthz``; also served by the hot path (server/hotpath.py)."""
     seq, head = state.heads.heads()[:2]  # from the database, over the probe's own connection
     chain = await state.chain.current()
     body = Health(
@@ -56,8 +60,5 @@ async def healthz(request: Request) -> Any:
         ledger=LedgerHead(seq=seq, hash=head),
         chain=ChainCheck(**chain.to_json()),
     )
-    return Response(
-        body.model_dump_json(),
-        status_code=200 if chain.state == "intact" else 503,
-        media_type="application/json",
-    )
+    status = 200 if chain.state == "intact" else 503
+    return Response(body.model_dump_json(), status_code=status, media_type="application/json")

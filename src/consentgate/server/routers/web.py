@@ -26,14 +26,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
 from consentgate.policy import Policy
-from consentgate.server.deps import AppSettings, Service, Tokens, server_state
+from consentgate.server.deps import AppSettings, ServerState, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES
 from consentgate.server.geo import ClientCountry, CountryResolver
 from consentgate.server.routers.access import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE
@@ -101,23 +102,34 @@ async def config(
     (hence ``Vary: Sec-GPC``). A visitor's own choices are not in it: they come from
     ``GET /v1/subjects/{subject}/state``, never cached.
     """
+    return banner_answer(request.app, request.headers, country, locale, region)
+
+
+def banner_answer(
+    app: Any, headers: Headers, country: str | None, locale: str | None, region: str | None
+) -> Response:
+    """The answer of ``/v1/banner/config`` for valid parameters; also served by the hot path
+    (server/hotpath.py)."""
     # Sec-GPC: only the exact value "1" counts, from any one of several headers (w3c/gpc).
-    gpc = any(value.strip() == "1" for value in request.headers.getlist("sec-gpc"))
-    accept_language = None if locale else request.headers.get("accept-language")
-    answer = _banner_configs(request).get(region or country, locale, accept_language, gpc)
-    headers = {"ETag": answer.etag, "Cache-Control": answer.cache_control(region is not None, request)}
-    headers["Vary"] = _vary(request, region=region, locale=locale)
-    if answer.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    return Response(answer.body, media_type="application/json", headers=headers)
+    gpc = any(value.strip() == "1" for value in headers.getlist("sec-gpc"))
+    accept_language = None if locale else headers.get("accept-language")
+    answer = _banner_configs(app).get(region or country, locale, accept_language, gpc)
+    resolver: CountryResolver | None = getattr(app.state, "country", None)
+    out = {
+        "ETag": answer.etag,
+        "Cache-Control": answer.cache_control(region is not None, resolver),
+        "Vary": _vary(resolver, region=region, locale=locale),
+    }
+    if answer.etag in headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=out)
+    return Response(answer.body, media_type="application/json", headers=out)
 
 
-def _vary(request: Request, *, region: str | None, locale: str | None) -> str:
+def _vary(resolver: CountryResolver | None, *, region: str | None, locale: str | None) -> str:
     """The request headers the answer depends on, besides the query string (and CORS's Origin)."""
     names = ["Sec-GPC"]
     if locale is None:
         names.append("Accept-Language")
-    resolver: CountryResolver | None = getattr(request.app.state, "country", None)
     if region is None and resolver is not None and resolver.header is not None:
         names.append(resolver.header)
     return ", ".join(names)
@@ -129,13 +141,12 @@ class _Answer:
     etag: str
     until: datetime | None  # when the next notice version takes effect
 
-    def cache_control(self, explicit_region: bool, request: Request) -> str:
+    def cache_control(self, explicit_region: bool, resolver: CountryResolver | None) -> str:
         """``public`` unless the region came from the client's address (a GeoIP look-up): a shared
         cache cannot vary on that, so only the visitor's own browser may keep it."""
         seconds = STATIC_MAX_AGE
         if self.until is not None:
             seconds = max(0, min(seconds, int((self.until - datetime.now(UTC)).total_seconds())))
-        resolver: CountryResolver | None = getattr(request.app.state, "country", None)
         by_address = not explicit_region and resolver is not None and resolver.by_address
         return f"{'private' if by_address else 'public'}, max-age={seconds}"
 
@@ -173,10 +184,11 @@ class _BannerConfigs:
 MAX_CONFIGS = 10_000
 
 
-def _banner_configs(request: Request) -> _BannerConfigs:
-    found: _BannerConfigs | None = getattr(request.app.state, "banner_configs", None)
+def _banner_configs(app: Any) -> _BannerConfigs:
+    found: _BannerConfigs | None = getattr(app.state, "banner_configs", None)
     if found is None:
-        found = request.app.state.banner_configs = _BannerConfigs(server_state(request).service.policy)
+        policy = cast(ServerState, app.state.consentgate).service.policy
+        found = app.state.banner_configs = _BannerConfigs(policy)
     return found
 
 
