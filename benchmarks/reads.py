@@ -70,10 +70,8 @@ def _request_maker(cfg: dict[str, Any]) -> Callable[[int], bytes]:
         fixed = f"GET /v1/banner/config?locale=en&region=DE HTTP/1.1\r\n{host}\r\n".encode()
         return lambda i: fixed
     if kind == "decide":
-        made = [
-            f"GET /v1/decisions?subject=reader-{n:06d}&purpose={PURPOSE} HTTP/1.1\r\n{host}{auth}\r\n".encode()
-            for n in range(subjects)
-        ]
+        ask = f"&purpose={PURPOSE} HTTP/1.1\r\n{host}{auth}\r\n"
+        made = [f"GET /v1/decisions?subject=reader-{n:06d}{ask}".encode() for n in range(subjects)]
         return lambda i: made[i % subjects]
     if kind == "decide_fresh":  # a subject never asked before on every request: the cache never helps
         tag = os.urandom(4).hex()
