@@ -243,3 +243,33 @@ def test_holds_until_is_where_the_pure_function_first_changes(service: ConsentSe
     # Every instant between the start and the bound gives the same answer (sampled).
     step = max(1, (expiry - start) // 97)
     assert all(allowed_grant(t) is True for t in range(start, expiry + 1, step))
+
+
+async def test_a_batch_shares_the_cache_and_sees_another_writer(
+    client: httpx.AsyncClient, service: ConsentService, read_key: str, example_policy: Policy, ledger_url: str
+) -> None:
+    people = [f"batch-{i}@example.com" for i in range(5)]
+    service.record([grant(p, ago(hours=2)) for p in people])
+    queries = [{"subject": p, "purpose": PURPOSE} for p in [*people, "nobody@example.com"]]
+
+    async def batch() -> list[bool]:
+        response = await client.post(
+            "/v1/decisions/batch", json={"queries": queries}, headers=bearer(read_key)
+        )
+        assert response.status_code == 200, response.text
+        return [d["allowed"] for d in response.json()["decisions"]]
+
+    assert await batch() == [True] * 5 + [False]
+    assert (await ask(client, read_key, people[2]))["allowed"] is True  # the same entry, from a single GET
+    with Ledger.open(ledger_url) as other:
+        withdraw = {
+            "subject": people[2],
+            "action": "withdraw",
+            "purposes": [PURPOSE],
+            "occurred_at": ago(hours=1),
+        }
+        ConsentService(example_policy, other).record([("", withdraw)])
+    now = datetime.now(UTC)
+    answers = await batch()
+    assert answers == [True, True, False, True, True, False]
+    assert answers == [truth(service, q["subject"], now) for q in queries]

@@ -24,13 +24,14 @@ the pure function; ``ledger_intact`` and ``at`` are filled in per request.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from consentgate.decide import Decision
+from consentgate.decide import Decision, Query
 from consentgate.policy.models import to_micros
 from consentgate.service import ConsentService
 
@@ -91,6 +92,7 @@ class HeadProbe:
 
 
 CacheKey = tuple[str, str, str | None, int | None]
+Asked = tuple[str, str, datetime | None, str | None]  # subject, purpose, at (None: now), region
 
 
 class DecisionCache:
@@ -140,15 +142,29 @@ class CachedDecisions:
         self.probe = probe
         self.cache = DecisionCache()
 
-    async def decide(self, subject: str, purpose: str, at: datetime | None, region: str | None) -> Decision:
-        """``at`` None means now (and the entry is kept until the answer could change)."""
-        when = at or datetime.now(UTC)
-        at_us = to_micros(when)
+    async def decide(
+        self, subject: str, purpose: str, at: datetime | None, region: str | None, now: datetime
+    ) -> Decision:
+        """``at`` None means ``now`` (and the entry is kept until the answer could change)."""
+        return (await self.decide_many([(subject, purpose, at, region)], now))[0]
+
+    async def decide_many(self, asked: Sequence[Asked], now: datetime) -> list[Decision]:
+        """Answers in order: cached ones from memory, the rest computed together in the thread pool.
+        ``now`` is the instant a query without ``at`` is answered for (the caller reports it)."""
         heads = self.probe.heads()  # on the event loop: one indexed row over a dedicated connection
-        key = (subject, purpose, region, None if at is None else at_us)
-        found = self.cache.get(heads, key, at_us)
-        if found is not None:
-            return found
-        decision, holds = await run_in_threadpool(self.service.decide_holding, subject, purpose, when, region)
-        self.cache.put(heads, key, decision, at_us, holds)
-        return decision
+        out: list[Decision | None] = []
+        missing: list[tuple[int, CacheKey, Query]] = []
+        for i, (subject, purpose, at, region) in enumerate(asked):
+            when = at or now
+            at_us = to_micros(when)
+            key = (subject, purpose, region, None if at is None else at_us)
+            found = self.cache.get(heads, key, at_us)
+            out.append(found)
+            if found is None:
+                missing.append((i, key, Query(subject, purpose, when, region)))
+        if missing:
+            computed = await run_in_threadpool(self.service.decide_many_holding, [q for _, _, q in missing])
+            for (i, key, q), (decision, holds) in zip(missing, computed, strict=True):
+                out[i] = decision
+                self.cache.put(heads, key, decision, to_micros(q.at), holds)
+        return [d for d in out if d is not None]
