@@ -10,8 +10,9 @@ valid by the route's own validators (taken from the route, not restated), and fo
 key of read or admin scope already in the key cache and no subject token. Anything else — an unknown
 or repeated parameter, a value the route would refuse, no key, an unknown or uncached key, a subject
 token, an unknown purpose or region — goes on to the route unchanged, which answers it (or refuses it)
-exactly as before. The answers themselves are the routes' own functions, so both ways give the same
-bytes.
+exactly as before; so does a request whose answer fails here (a database that is locked, say): the
+route then fails the same way and the app's error handlers answer in the common error shape. The
+answers themselves are the routes' own functions, so both ways give the same bytes.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ class HotPath:
             params = hot.params(scope["query_string"])
             if params is not None:
                 app = scope["app"]
-                response = await hot.handler(app.state.consentgate, app, Headers(scope=scope), params)
+                try:
+                    response = await hot.handler(app.state.consentgate, app, Headers(scope=scope), params)
+                except Exception:  # the route runs it again; its error handlers give the answer
+                    response = None
                 if response is not None:
                     scope["route"] = hot.route  # the access log names the route template
                     await response(scope, receive, send)

@@ -17,8 +17,9 @@ pseudonymisations move ``records_seq``/``records_hash`` (ledger/records.py). So:
   (:func:`consentgate.decide.holds_until`: an event dated in the future coming into force, a notice
   version taking effect, a grant expiring). A decision for an explicit ``at`` is keyed on it.
 
-What is cached is the :class:`~consentgate.decide.Decision` itself, so answers stay exactly those of
-the pure function; ``ledger_intact`` and ``at`` are filled in per request.
+What is cached is the :class:`~consentgate.decide.Decision` of the pure function as its JSON
+(``Decision.to_json``: its reason formatted once, not per request), so answers stay exactly the
+function's; ``ledger_intact`` and ``at`` are filled in per request.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from consentgate.decide import Decision, Query
+from consentgate.decide import Query
+from consentgate.errors import TransientStorageError
 from consentgate.policy.models import to_micros
 from consentgate.service import ConsentService
 
@@ -45,7 +47,9 @@ class HeadProbe:
 
     Dedicated, not from the pool: a read in its own transaction sees every commit made before it
     started, and the probe never waits behind requests for a pooled connection. Thread-safe (a lock
-    around the one connection); on an error the connection is dropped and the next call opens another.
+    around the one connection); on a database error the connection is dropped, the request gets 503
+    with ``Retry-After`` (a :class:`~consentgate.errors.TransientStorageError`), and the next call
+    opens another connection.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -55,16 +59,17 @@ class HeadProbe:
 
     def heads(self) -> Heads:
         with self._lock:
-            if self._conn is None:
-                self._conn = self._open()
             try:
+                if self._conn is None:
+                    self._conn = self._open()
                 cur = self._conn.cursor()
                 cur.execute(_HEADS_SQL)
                 row = cur.fetchone()
                 cur.close()
-            except Exception:
+            except self.engine.dialect.loaded_dbapi.Error as exc:
                 self._close()
-                raise
+                # Locked, restarting, unreachable: a retry may well succeed (503 with Retry-After).
+                raise TransientStorageError(f"could not read the ledger's head: {exc}") from exc
         if row is None:
             raise LookupError("the ledger_head row is missing; run `consentgate ledger verify`")
         return tuple(row)
@@ -92,6 +97,7 @@ class HeadProbe:
 
 
 CacheKey = tuple[str, str, str | None, int | None]
+Answer = dict[str, object]  # Decision.to_json(); shared between requests, so never changed
 Asked = tuple[str, str, datetime | None, str | None]  # subject, purpose, at (None: now), region
 
 
@@ -103,12 +109,12 @@ class DecisionCache:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
         self._heads: Heads | None = None
-        self._entries: dict[CacheKey, tuple[Decision, int, int]] = {}
+        self._entries: dict[CacheKey, tuple[Answer, int, int]] = {}
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, heads: Heads, key: CacheKey, at_us: int) -> Decision | None:
+    def get(self, heads: Heads, key: CacheKey, at_us: int) -> Answer | None:
         """The cached decision for ``key`` at ``at_us``, or None; drops everything when ``heads`` moved."""
         with self._lock:
             if heads != self._heads:
@@ -123,14 +129,14 @@ class DecisionCache:
         self.hits += 1
         return entry[0]
 
-    def put(self, heads: Heads, key: CacheKey, decision: Decision, since: int, until: int) -> None:
+    def put(self, heads: Heads, key: CacheKey, answer: Answer, since: int, until: int) -> None:
         """Keep a decision computed after ``heads`` were read; ignored if the cache has moved on."""
         with self._lock:
             if heads != self._heads:
                 return
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()  # bounded; a refill costs one decision per key
-            self._entries[key] = (decision, since, until)
+            self._entries[key] = (answer, since, until)
 
 
 class CachedDecisions:
@@ -144,15 +150,15 @@ class CachedDecisions:
 
     async def decide(
         self, subject: str, purpose: str, at: datetime | None, region: str | None, now: datetime
-    ) -> Decision:
+    ) -> Answer:
         """``at`` None means ``now`` (and the entry is kept until the answer could change)."""
         return (await self.decide_many([(subject, purpose, at, region)], now))[0]
 
-    async def decide_many(self, asked: Sequence[Asked], now: datetime) -> list[Decision]:
+    async def decide_many(self, asked: Sequence[Asked], now: datetime) -> list[Answer]:
         """Answers in order: cached ones from memory, the rest computed together in the thread pool.
         ``now`` is the instant a query without ``at`` is answered for (the caller reports it)."""
         heads = self.probe.heads()  # on the event loop: one indexed row over a dedicated connection
-        out: list[Decision | None] = []
+        out: list[Answer | None] = []
         missing: list[tuple[int, CacheKey, Query]] = []
         for i, (subject, purpose, at, region) in enumerate(asked):
             when = at or now
@@ -165,6 +171,6 @@ class CachedDecisions:
         if missing:
             computed = await run_in_threadpool(self.service.decide_many_holding, [q for _, _, q in missing])
             for (i, key, q), (decision, holds) in zip(missing, computed, strict=True):
-                out[i] = decision
-                self.cache.put(heads, key, decision, to_micros(q.at), holds)
+                out[i] = answer = decision.to_json()
+                self.cache.put(heads, key, answer, to_micros(q.at), holds)
         return [d for d in out if d is not None]

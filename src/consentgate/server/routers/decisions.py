@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic_core import to_json
 
 from consentgate.server.auth import READ, Caller, authorize
-from consentgate.server.checks import answered, check_queries
+from consentgate.server.checks import check_queries
 from consentgate.server.deps import ServerState, server_state
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
+from consentgate.server.readcache import Answer
 from consentgate.server.schemas.common import Subject, ZonedTime
 from consentgate.server.schemas.decisions import AnsweredDecision, DecisionBatch, DecisionList, QueryRegion
 
@@ -47,9 +48,16 @@ async def decision_answer(
     hot path (server/hotpath.py)."""
     chain = await state.chain.current()
     when = at or datetime.now(UTC)
-    decision = await state.decisions.decide(subject, purpose, at, region, when)
-    body = answered(subject, purpose, when, decision, chain.intact)
-    return Response(body.model_dump_json(), media_type="application/json")
+    answer = await state.decisions.decide(subject, purpose, at, region, when)
+    return Response(
+        to_json(_row(answer, chain.intact, subject, purpose, when)), media_type="application/json"
+    )
+
+
+def _row(answer: Answer, intact: bool | None, subject: str, purpose: str, at: datetime) -> dict[str, object]:
+    """AnsweredDecision's fields in its order (what /openapi.json documents), as plain data: one
+    encode per response instead of a model per decision."""
+    return {**answer, "ledger_intact": intact, "subject": subject, "purpose": purpose, "at": at}
 
 
 @router.post("/batch", summary="Decide many queries; answers keep their order", response_model=DecisionList)
@@ -69,14 +77,8 @@ async def decide_batch(body: DecisionBatch, request: Request, caller: Reader) ->
     now = datetime.now(UTC)
     asked = [(q.subject, q.purpose, q.at, q.region) for q in body.queries]
     answers = await state.decisions.decide_many(asked, now)
-    intact = chain.intact
-    # The fields and their order of AnsweredDecision (what /openapi.json documents), as plain data.
     rows = [
-        {
-            "allowed": d.allowed, "basis": d.basis, "region": d.region, "reason": d.reason,
-            "evidence_event": d.evidence_event, "ledger_intact": intact,
-            "subject": q.subject, "purpose": q.purpose, "at": q.at or now,
-        }
-        for q, d in zip(body.queries, answers, strict=True)
-    ]  # fmt: skip
+        _row(a, chain.intact, q.subject, q.purpose, q.at or now)
+        for q, a in zip(body.queries, answers, strict=True)
+    ]
     return Response(to_json({"decisions": rows}), media_type="application/json")
