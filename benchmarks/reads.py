@@ -18,6 +18,7 @@ The rate limits stay on with their bookkeeping, raised above what this machine c
 address stands for many visitors here).
 
 Run: .venv/bin/python benchmarks/reads.py [--seconds 5] [--db sqlite|postgresql|both] [--subjects 1000]
+[--workers 2] [--before SRC]
 """
 
 from __future__ import annotations
@@ -338,7 +339,7 @@ def _seed(db_url: str, subjects: int) -> str:
     return key
 
 
-def _consentgate(db_url: str, key_file: Path, workers: int = 1) -> _Server:
+def _consentgate(db_url: str, key_file: Path, workers: int = 1, src: str | None = None) -> _Server:
     env = dict(
         os.environ,
         CONSENTGATE_DB=db_url,
@@ -348,6 +349,8 @@ def _consentgate(db_url: str, key_file: Path, workers: int = 1) -> _Server:
         CONSENTGATE_RATE_PER_IP="1000000",
         CONSENTGATE_LOG_LEVEL="warning",
     )
+    if src:  # serve another copy of the code (``--before``): it comes first on the import path
+        env["PYTHONPATH"] = src
     serve = "from consentgate.cli import main; main()"
     argv = [sys.executable, "-c", serve, "serve", "--port", "{port}", "--workers", str(workers)]
     return _Server(argv, env)
@@ -379,6 +382,18 @@ def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) ->
         out["floor_again"] = _measure(floor, "floor", s)
     finally:
         server.stop()
+    if args.before:
+        server = _consentgate(db_url, key_file, src=args.before)
+        try:
+            _measure(server, "decide", max(2.0, args.subjects / 300), key=key, subjects=args.subjects)
+            out["before"] = {
+                "decisions": _measure(server, "decide", s, key=key, subjects=args.subjects),
+                "healthz": _measure(server, "healthz", s),
+                "banner_config": _measure(server, "banner", s),
+                "batch": _measure(server, "batch", s, key=key, subjects=args.subjects),
+            }
+        finally:
+            server.stop()
     if args.workers > 1:
         server = _consentgate(db_url, key_file, workers=args.workers)
         try:
@@ -420,6 +435,16 @@ def _lines(db: str, r: dict[str, Any], workers: int) -> list[str]:
         f"{db}: POST /v1/decisions/batch ({BATCH_SIZE} queries each): "
         f"{b['decisions_per_s']:,.0f} decisions/s (target >= 50,000), p99 {b['p99_ms']:.1f} ms per batch"
     )
+    for name, m in r.get("before", {}).items():
+        rate = (
+            f"{m['decisions_per_s']:,.0f} decisions/s"
+            if name == "batch"
+            else f"{m['requests_per_s']:,.0f} requests/s"
+        )
+        lines.append(
+            f"{db}: before (--before): {name} {rate}, p99 {m['p99_ms']:.1f} ms, "
+            f"server CPU {m['server_cpu_ms_per_request']:.3f} ms/request"
+        )
     if f"decisions_workers_{workers}" in r:
         w = r[f"decisions_workers_{workers}"]
         c = r[f"banner_config_workers_{workers}"]
@@ -442,6 +467,11 @@ def main() -> None:
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--subjects", type=int, default=1000, help="people with one grant each, asked in turn")
     ap.add_argument("--workers", type=int, default=2, help="also serve with this many processes (1: skip)")
+    ap.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also serve the code in SRC (a copy of src/ from before a change) in the same run",
+    )
     args = ap.parse_args()
     report: dict[str, Any] = {"args": vars(args), "cpus": os.cpu_count(), "load_average": os.getloadavg()}
     floor = _Server([sys.executable, __file__, "--floor", "{port}"])
