@@ -31,6 +31,8 @@ from consentgate.requests import RequestDesk
 from consentgate.server import create_app
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from tests.durability.servers import NO_RATE_LIMITS, spawn_server
+from tests.durability.servers import client as http_client
 
 from .conftest import ago, assert_error, bearer
 
@@ -273,3 +275,38 @@ async def test_a_batch_shares_the_cache_and_sees_another_writer(
     answers = await batch()
     assert answers == [True, True, False, True, True, False]
     assert answers == [truth(service, q["subject"], now) for q in queries]
+
+
+def test_two_worker_processes_never_answer_from_a_stale_cache(
+    ledger_url: str, example_policy: Policy, example_policy_path: Path, tmp_path: Path
+) -> None:
+    """``consentgate serve --workers 2``: each process has its own cache; a withdrawal recorded through
+    either is seen by both on the next request (new connections spread over the two processes)."""
+    with Ledger.open(ledger_url) as ledger:
+        ConsentService(example_policy, ledger).record([grant("ivy@example.com", ago(hours=2))])
+        key = create_key(ledger.engine, "admin", label="workers test")[1]
+    env = {**NO_RATE_LIMITS, "CONSENTGATE_WORKERS": "2"}
+    server = spawn_server(ledger_url, example_policy_path, tmp_path, via="cli", extra_env=env)
+    params = {"subject": "ivy@example.com", "purpose": PURPOSE}
+
+    def answers(n: int) -> list[bool]:
+        out = []
+        for _ in range(n):
+            with http_client(server.base_url, key) as c:  # a new connection each time
+                response = c.get("/v1/decisions", params=params)
+                assert response.status_code == 200, response.text
+                out.append(response.json()["allowed"])
+        return out
+
+    try:
+        server.wait_ready(90)
+        assert answers(16) == [True] * 16
+        withdrawal = {
+            "subject": "ivy@example.com", "occurred_at": ago(hours=1), "region": "DE",
+            "choices": [{"purpose": PURPOSE, "action": "withdraw"}],
+        }  # fmt: skip
+        with http_client(server.base_url, key) as c:
+            assert c.post("/v1/consents", json=withdrawal).status_code == 201
+        assert answers(16) == [False] * 16
+    finally:
+        server.stop()
