@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,19 +38,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, percentile, postgres
+from common import ROOT, percentile, postgres, start_server
+from load import _cpu_seconds, _free_port
 
 POLICY = ROOT / "src" / "consentgate" / "policy" / "example.yaml"
 CONNECTIONS = 16
 PURPOSE = "train_support_chatbot"
 BATCH_SIZE = 1000
 DRAIN_SECONDS = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- the client process ------------------------------------------------------------------------------
@@ -252,42 +246,11 @@ def _floor_main(port: int) -> None:
 # -- the orchestrator --------------------------------------------------------------------------------
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
 class _Server:
     def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         argv = [a.replace("{port}", str(self.port)) for a in args]
-        self.proc = subprocess.Popen(
-            argv, env=env or dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server {argv} exited with {self.proc.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    if s.recv(64).startswith(b"HTTP/1.1 200"):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not start")
+        self.proc = start_server(argv, env or dict(os.environ), self.port)
 
     def stop(self) -> None:
         self.proc.terminate()
