@@ -58,6 +58,10 @@ class HeadProbe:
         self._lock = threading.Lock()
 
     def heads(self) -> Heads:
+        if self.engine.url.database in (None, "", ":memory:") and self.engine.dialect.name == "sqlite":
+            # An in-memory database exists only inside the pool's own connection: ask through it.
+            with self.engine.connect() as conn:
+                return tuple(conn.exec_driver_sql(_HEADS_SQL).one())
         with self._lock:
             try:
                 if self._conn is None:
