@@ -320,3 +320,21 @@ def test_two_worker_processes_never_answer_from_a_stale_cache(
         assert answers(16) == [False] * 16
     finally:
         server.stop()
+
+
+async def test_concurrent_requests_sharing_head_reads_all_see_an_earlier_write(
+    client: httpx.AsyncClient, service: ConsentService, read_key: str, example_policy: Policy, ledger_url: str
+) -> None:
+    """On PostgreSQL requests that arrive together share head reads (server/readcache.py); each must
+    still see every write that finished before it was sent."""
+    people = [f"many-{i}@example.com" for i in range(24)]
+    service.record([grant(p, ago(hours=2)) for p in people])
+    assert all([(await ask(client, read_key, p))["allowed"] for p in people])
+    for round_ in range(3):
+        with Ledger.open(ledger_url) as other:
+            action = "withdraw" if round_ % 2 == 0 else "grant"
+            ConsentService(example_policy, other).record(
+                [grant(p, ago(minutes=30 - round_), action=action) for p in people]
+            )
+        answers = await asyncio.gather(*(ask(client, read_key, p) for p in people))
+        assert [a["allowed"] for a in answers] == [action == "grant"] * len(people)

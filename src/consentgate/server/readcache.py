@@ -24,6 +24,7 @@ function's; ``ledger_intact`` and ``at`` are filled in per request.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -56,6 +57,52 @@ class HeadProbe:
         self.engine = engine
         self._conn: Any = None
         self._lock = threading.Lock()
+        # Over a network (PostgreSQL) a read is a round trip: it runs in a worker thread, and the
+        # requests that arrive meanwhile share the next read (see ``read``).
+        self._remote = engine.dialect.name == "postgresql"
+        self._running = False
+        self._next: asyncio.Future[Heads] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
+
+    async def read(self) -> Heads:
+        """Both heads, as read by a query that *started after this call began* — so a write
+        committed before the request arrived is always in them.
+
+        On SQLite the read is a few microseconds: done here, on the event loop. On PostgreSQL it
+        runs in a worker thread, and concurrent callers share reads: one arriving while a read is in
+        flight waits for the next read, which starts when the current one ends. One round trip then
+        serves every request that arrived during the previous one.
+        """
+        if not self._remote:
+            return self.heads()
+        if not self._running:
+            return await self._read_now()
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(self._next)
+
+    async def _read_now(self) -> Heads:
+        self._running = True
+        try:
+            heads = await run_in_threadpool(self.heads)
+        finally:
+            self._running = False
+            waiting, self._next = self._next, None
+            if waiting is not None:  # they arrived after this read started: give them a new one
+                task = asyncio.get_running_loop().create_task(self._serve(waiting))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        return heads
+
+    async def _serve(self, waiting: asyncio.Future[Heads]) -> None:
+        try:
+            heads = await self._read_now()
+        except Exception as exc:
+            if not waiting.done():
+                waiting.set_exception(exc)
+            return
+        if not waiting.done():
+            waiting.set_result(heads)
 
     def heads(self) -> Heads:
         if self.engine.url.database in (None, "", ":memory:") and self.engine.dialect.name == "sqlite":
@@ -161,7 +208,7 @@ class CachedDecisions:
     async def decide_many(self, asked: Sequence[Asked], now: datetime) -> list[Answer]:
         """Answers in order: cached ones from memory, the rest computed together in the thread pool.
         ``now`` is the instant a query without ``at`` is answered for (the caller reports it)."""
-        heads = self.probe.heads()  # on the event loop: one indexed row over a dedicated connection
+        heads = await self.probe.read()  # read after this request arrived (one indexed row)
         out: list[Answer | None] = []
         missing: list[tuple[int, CacheKey, Query]] = []
         for i, (subject, purpose, at, region) in enumerate(asked):

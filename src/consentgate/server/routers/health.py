@@ -53,7 +53,7 @@ async def healthz(request: Request) -> Response:
 
 async def health_answer(state: ServerState) -> Response:
     """The answer of ``/healthz``; also served by the hot path (server/hotpath.py)."""
-    seq, head = state.heads.heads()[:2]  # from the database, over the probe's own connection
+    seq, head = (await state.heads.read())[:2]  # from the database, over the probe's own connection
     chain = await state.chain.current()
     body = Health(
         status=_STATUS[chain.state],
