@@ -117,3 +117,26 @@ def postgres() -> Iterator[str | None]:
         yield cluster.url
     finally:
         cluster.stop()
+
+
+def start_server(argv: list[str], env: dict[str, str], port: int, timeout: float = 120.0) -> Any:
+    """Start a server process and wait until ``/healthz`` on ``port`` answers 200 (a subprocess.Popen).
+
+    Workers of ``serve --workers N`` can take tens of seconds to start on a busy small machine."""
+    import socket
+    import subprocess
+
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("server did not start")

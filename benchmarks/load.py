@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, percentile, postgres
+from common import ROOT, percentile, postgres, start_server
 
 POLICY = ROOT / "src" / "consentgate" / "policy" / "example.yaml"
 CONSENT_PURPOSES = {
@@ -281,23 +281,8 @@ class Server:
             env["CONSENTGATE_LEDGER_KEY"] = str(key)
         # `consentgate serve`, as deployed: uvloop and httptools when installed, our JSON logging.
         serve = "from consentgate.cli import main; main()"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", serve, "serve", "--port", str(self.port), "--workers", str(workers)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                    if s.recv(64).startswith(b"HTTP/1.1 200"):
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not start")
+        argv = [sys.executable, "-c", serve, "serve", "--port", str(self.port), "--workers", str(workers)]
+        self.proc = start_server(argv, env, self.port)
 
     def cpu_seconds(self) -> float:
         return _cpu_seconds(self.proc.pid)

@@ -14,10 +14,10 @@ from typing import NamedTuple
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from consentgate.decide import Decision, Query, decide, decide_batch
+from consentgate.decide import Decision, Query, Timeline, decide, decide_batch, holds_until
 from consentgate.ledger.events import Action, ConsentEvent
 from consentgate.policy import load_policy
-from consentgate.policy.models import Basis, Policy
+from consentgate.policy.models import Basis, Policy, to_micros
 from tests.support import DECIDE_POLICY_PATH
 
 POLICY = load_policy(DECIDE_POLICY_PATH)
@@ -284,3 +284,19 @@ def test_reasons_never_show_a_missing_value_as_none(
     decision = ask(events, query)
     assert "None" not in decision.reason, decision.reason
     assert "null" not in decision.reason, decision.reason
+
+
+@SETTINGS
+@given(events=event_lists(), query=queries, data=st.data())
+def test_an_answer_holds_unchanged_up_to_holds_until(events, query, data) -> None:
+    """What the HTTP decision cache relies on (server/readcache.py): with no new event, the decision
+    at any instant from ``at`` to ``holds_until`` is the decision at ``at``, reason and evidence too."""
+    purpose, at, region = query
+    at_us = to_micros(at)
+    until = holds_until(POLICY, Timeline(events), purpose, at_us)
+    assert until >= at_us
+    ten_years_us = 3650 * 86_400 * 1_000_000
+    later_us = data.draw(st.sampled_from([at_us, until]) | st.integers(at_us, until), label="later_us")
+    later_us = min(later_us, at_us + ten_years_us)
+    later = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=later_us)
+    assert ask(events, (purpose, later, region)) == ask(events, query)

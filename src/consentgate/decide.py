@@ -24,6 +24,7 @@ from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose, to
 
 _DAY_US = 86_400 * 1_000_000
 _ORDER = attrgetter("occurred_us", "recorded_us", "seq")
+_FOREVER = 2**63 - 1
 
 
 class Decision(NamedTuple):
@@ -272,6 +273,34 @@ def decide_batch(
             gc.enable()
 
 
+def holds_until(policy: Policy, timeline: Timeline, purpose_id: str, at_us: int) -> int:
+    """The last instant (UTC microseconds) up to which the decision at ``at_us`` stays the same, if
+    nothing more is recorded: what a cache of "now" decisions may rely on.
+
+    Only three things make an answer change with time alone: an event dated after ``at_us`` coming
+    into force (one recorded with a future ``occurred_at``), a notice version taking effect (a
+    material change can void a grant), and a grant outgrowing the purpose's ``max_age_days``. The
+    answer holds until just before the earliest of them, conservatively over all of the person's
+    events and every notice of the policy.
+    """
+    purpose = policy.require_purpose(purpose_id)
+    until = _FOREVER
+    i = bisect_right(timeline._occurred, at_us)
+    if i < len(timeline._occurred):
+        until = timeline._occurred[i] - 1
+    for notice in policy.notices:
+        for version in notice.versions:
+            effective = to_micros(version.effective_from)
+            if at_us < effective <= until:
+                until = effective - 1
+    if purpose.max_age_days is not None:
+        age = purpose.max_age_days * _DAY_US
+        for occurred in timeline._occurred[:i]:
+            if at_us <= occurred + age < until:
+                until = occurred + age
+    return until
+
+
 def at_micros(at: datetime, cache: dict[datetime, int]) -> int:
     """``at`` in UTC microseconds, checked once per distinct value (batches usually share one)."""
     found = cache.get(at)
@@ -286,4 +315,4 @@ def _iso(event: ConsentEvent) -> str:
     return event.occurred_at.isoformat()
 
 
-__all__ = ["Decision", "Query", "Timeline", "decide", "decide_batch", "decide_timeline"]
+__all__ = ["Decision", "Query", "Timeline", "decide", "decide_batch", "decide_timeline", "holds_until"]

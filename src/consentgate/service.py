@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consentgate.auth import identity
-from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline
+from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline, holds_until
 from consentgate.errors import UnknownSubject
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
@@ -107,6 +107,15 @@ class ConsentService:
 
     def decide_many(self, queries: Sequence[Query]) -> list[Decision]:
         """Batch decisions: one alias resolution and one event read for all subjects."""
+        return [d for d, _ in self._decide_all(queries, holding=False)]
+
+    def decide_many_holding(self, queries: Sequence[Query]) -> list[tuple[Decision, int]]:
+        """:meth:`decide_many`, each decision with the last instant (UTC microseconds) it holds unless
+        something is recorded (:func:`consentgate.decide.holds_until`): what the HTTP decision cache
+        keeps."""
+        return self._decide_all(queries, holding=True)
+
+    def _decide_all(self, queries: Sequence[Query], *, holding: bool) -> list[tuple[Decision, int]]:
         checked: set[str] = set()
         for q in queries:
             self.policy.require_purpose(q.purpose)
@@ -128,9 +137,9 @@ class ConsentService:
             tl = timelines.get(ids)
             if tl is None:
                 tl = timelines[ids] = Timeline(ev for i in ids for ev in by_id.get(i, ()))
-            out.append(
-                decide_timeline(self.policy, tl, q.purpose, q.at, q.region, at_us=at_micros(q.at, cache))
-            )
+            at_us = at_micros(q.at, cache)
+            decision = decide_timeline(self.policy, tl, q.purpose, q.at, q.region, at_us=at_us)
+            out.append((decision, holds_until(self.policy, tl, q.purpose, at_us) if holding else at_us))
         return out
 
     def state(

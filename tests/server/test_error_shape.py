@@ -141,12 +141,12 @@ async def test_method_not_allowed_names_the_allowed_methods(client: httpx.AsyncC
     ids=["storage-error", "sqlalchemy-error"],
 )
 async def test_transient_storage_failure_is_503_with_retry_after(
-    client: httpx.AsyncClient, service: ConsentService, monkeypatch: pytest.MonkeyPatch, failure: Exception
+    client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch, failure: Exception
 ) -> None:
     def fail(*_: Any) -> Any:
         raise failure
 
-    monkeypatch.setattr(service.ledger, "head", fail)
+    monkeypatch.setattr(app.state.consentgate.heads, "heads", fail)  # /healthz reads the head with it
     response = await client.get("/healthz")
     assert_error(response, 503, "storage_unavailable")
     assert response.headers["retry-after"] == "1"
@@ -171,7 +171,7 @@ async def test_a_bug_is_500_without_details(
     def boom(*_: Any) -> Any:
         raise RuntimeError("secret internals /etc/passwd")
 
-    monkeypatch.setattr(service.ledger, "head", boom)
+    monkeypatch.setattr(app.state.consentgate.heads, "heads", boom)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         response = await c.get("/healthz")

@@ -10,6 +10,7 @@ import re
 import shutil
 import threading
 from collections.abc import Coroutine, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,9 +93,64 @@ def client(template_db: Path, tmp_path: Path) -> Iterator[AppClient]:
 def config(client: AppClient, headers: dict[str, str] | None = None, **params: str) -> dict[str, Any]:
     response = client.get("/v1/banner/config", params=params, headers=headers or {})
     assert response.status_code == 200, response.text
-    assert response.headers["cache-control"] == "no-store"
+    assert_shared_cacheable(response, params)
     body: dict[str, Any] = response.json()
     return body
+
+
+def assert_shared_cacheable(response: httpx.Response, params: dict[str, str]) -> None:
+    """Public for a CDN, briefly, with a strong ETag, varying on each request header it depends on:
+    GPC always, the language when no locale is asked, the country header when no region is."""
+    scope, max_age = response.headers["cache-control"].split(", ")
+    assert scope == "public"
+    assert 0 <= int(max_age.removeprefix("max-age=")) <= 300
+    assert response.headers["etag"].startswith('"')
+    vary = {v.strip().lower() for v in response.headers["vary"].split(",")}
+    assert "sec-gpc" in vary
+    assert ("accept-language" in vary) == ("locale" not in params)
+    assert ("x-country" in vary) == ("region" not in params)
+
+
+def test_a_cache_that_holds_the_configuration_gets_304_and_others_the_body(client: AppClient) -> None:
+    de = {"region": "DE", "locale": "en"}
+    first = client.get("/v1/banner/config", params=de)
+    etag = first.headers["etag"]
+    again = client.get("/v1/banner/config", params=de, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert again.headers["cache-control"] == first.headers["cache-control"]
+    other = client.get(
+        "/v1/banner/config", params={"region": "US-CA", "locale": "en"}, headers={"If-None-Match": etag}
+    )
+    assert other.status_code == 200
+    assert other.headers["etag"] != etag
+    gpc = client.get("/v1/banner/config", params=de, headers={"Sec-GPC": "1"})
+    assert gpc.headers["etag"] != etag  # gpc.signal differs: a different body, a different tag
+
+
+def test_shared_caches_keep_the_configuration_only_until_the_next_notice_version(
+    template_db: Path, tmp_path: Path
+) -> None:
+    """A version taking effect in 100 s changes the wording in force: max-age must not outlive it."""
+    soon = datetime.now(UTC) + timedelta(seconds=100)
+    text = EXAMPLE_POLICY.read_text()
+    marker = "  - id: cookies\n"
+    version_3 = (
+        f"      - version: 3\n        effective_from: {soon.isoformat()}\n        reconsent: true\n"
+        '        text:\n          en: "Use my support conversations to train our models, also for voice."\n'
+    )
+    policy = tmp_path / "soon.yaml"
+    policy.write_text(text.replace(marker, version_3 + marker))
+    shutil.copyfile(template_db, tmp_path / "ledger.db")
+    c = AppClient(create_app(Settings(db=str(tmp_path / "ledger.db"), policy=policy)))
+    try:
+        response = c.get("/v1/banner/config", params={"region": "DE", "locale": "en"})
+        assert response.status_code == 200
+        max_age = int(response.headers["cache-control"].split("max-age=")[1])
+        assert 0 <= max_age <= 100
+    finally:
+        c.close()
 
 
 def by_id(cfg: dict[str, Any]) -> dict[str, dict[str, Any]]:

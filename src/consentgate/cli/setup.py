@@ -96,6 +96,9 @@ def init(
     )
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[
@@ -173,4 +176,13 @@ def serve(
     # from the environment, so the settings given as options travel there.
     os.environ["CONSENTGATE_DB"] = settings.db
     os.environ["CONSENTGATE_POLICY"] = str(settings.policy)
-    uvicorn.run("consentgate.server.process:serving_app", factory=True, workers=settings.workers, **options)
+    # uvicorn pings each worker and replaces one that has not answered within 5 s — also while it is
+    # still starting, so on a busy small machine (importing and building the app takes longer) every
+    # worker was killed before it could serve, forever. A worker gets a minute instead.
+    uvicorn.run(
+        "consentgate.server.process:serving_app",
+        factory=True,
+        workers=settings.workers,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **options,
+    )

@@ -23,10 +23,12 @@ from consentgate.server.bodyguard import BodyGuard
 from consentgate.server.chain import ChainMonitor
 from consentgate.server.deps import ServerState
 from consentgate.server.errors import install_error_handlers
+from consentgate.server.hotpath import HotPath
 from consentgate.server.logs import ensure_logging
 from consentgate.server.perimeter import install_perimeter
 from consentgate.server.queryguard import reject_unknown_query
 from consentgate.server.ratelimit import EventBudget
+from consentgate.server.readcache import CachedDecisions, HeadProbe
 from consentgate.server.routers import access, consents, decisions, health, subjects, web
 from consentgate.server.routers import declaration as declaration_router
 from consentgate.server.routers import requests as requests_router
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         service.committer = GroupCommitter(service.ledger)
 
     chain = ChainMonitor(service.ledger, interval=settings.chain_check_seconds)
+    heads = HeadProbe(service.ledger.engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         if own_committer and service.committer is not None:
             service.committer.close()
             service.committer = None
+        heads.close()
         if owned:
             service.ledger.close()
 
@@ -108,11 +112,14 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
             per_subject_minute=settings.events_per_subject_minute,
             burst_seconds=settings.rate_burst_seconds,
         ),
+        heads=heads,
+        decisions=CachedDecisions(service, heads),
     )
     # Made now (like the token secret) so decisions never look for it per request: with it known,
     # each decision call checks the suppression list in one query (see ConsentService.people).
     _ = service.erasure_key
     install_error_handlers(app)
+    app.add_middleware(HotPath)  # innermost: every middleware below still applies (hotpath.py)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
     install_perimeter(app, settings, service.policy)
     for router in (

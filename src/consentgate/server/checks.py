@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from consentgate.decide import Decision
 from consentgate.errors import QueryError
 from consentgate.policy.models import Policy
 from consentgate.server.errors import RequestProblems, summarise
-from consentgate.server.schemas.decisions import AnsweredDecision, DecisionOut
+from consentgate.server.schemas.decisions import DecisionOut
 
 
 def check_queries(policy: Policy, queries: Iterable[tuple[str, str | None, str | None]]) -> None:
@@ -18,6 +17,9 @@ def check_queries(policy: Policy, queries: Iterable[tuple[str, str | None, str |
     The service would refuse an unknown purpose too, but without saying which query of a batch it was;
     and an unknown region would silently fall back to the policy's default basis.
     """
+    queries = list(queries)
+    if _all_valid(policy, {(purpose, region) for _, purpose, region in queries}):
+        return  # a batch usually asks a few distinct (purpose, region) pairs: each checked once
     problems: list[tuple[str, str]] = []
     for prefix, purpose, region in queries:
         try:
@@ -45,8 +47,13 @@ def decision_out(decision: Decision, ledger_intact: bool | None) -> DecisionOut:
     )
 
 
-def answered(
-    subject: str, purpose: str, at: datetime, decision: Decision, ledger_intact: bool | None
-) -> AnsweredDecision:
-    out = decision_out(decision, ledger_intact).model_dump()
-    return AnsweredDecision(subject=subject, purpose=purpose, at=at, **out)
+def _all_valid(policy: Policy, pairs: Iterable[tuple[str | None, str | None]]) -> bool:
+    try:
+        for purpose, region in pairs:
+            if purpose is not None:
+                policy.require_purpose(purpose)
+            if region is not None:
+                policy.query_region(region)
+    except QueryError:
+        return False
+    return True

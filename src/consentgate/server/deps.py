@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 
 from fastapi import Depends, Request
 
@@ -14,6 +14,9 @@ from consentgate.server.ratelimit import EventBudget
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
 
+if TYPE_CHECKING:
+    from consentgate.server.readcache import CachedDecisions, HeadProbe
+
 
 @dataclass(frozen=True)
 class ServerState:
@@ -23,6 +26,8 @@ class ServerState:
     tokens: Keyring  # signs and verifies subject tokens and visitor ids (consentgate.auth.tokens)
     chain: ChainMonitor  # is the ledger's hash chain intact? (consentgate.server.chain)
     events: EventBudget  # events per key and per subject, counted inside batches (ratelimit.py)
+    heads: HeadProbe  # the ledger's chain heads, read per request (readcache.py)
+    decisions: CachedDecisions  # GET /v1/decisions from memory while the heads allow (readcache.py)
 
 
 def server_state(request: Request) -> ServerState:

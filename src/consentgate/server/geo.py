@@ -51,6 +51,11 @@ class CountryResolver:
         self._reader: _Reader | None = open_database(database) if database is not None else None
 
     @property
+    def by_address(self) -> bool:
+        """Whether a country may come from the client's address (a database look-up)."""
+        return self._reader is not None
+
+    @property
     def enabled(self) -> bool:
         return self.header is not None or self._reader is not None
 

@@ -226,6 +226,14 @@ def banner_config(
     )
 
 
+def next_change(policy: Policy, now: datetime) -> datetime | None:
+    """When :func:`banner_config` can next answer differently for the same request: the first notice
+    version taking effect after ``now`` (it changes the wording in force and the versions accepted).
+    None when no version is scheduled. Shared caches may keep a configuration only until then."""
+    upcoming = [v.effective_from for n in policy.notices for v in n.versions if v.effective_from > now]
+    return min(upcoming, default=None)
+
+
 def _wording(policy: Policy, notice_id: str, locale: str, now: datetime) -> NoticeWording | None:
     version = policy.current_version(notice_id, now)
     if version is None:

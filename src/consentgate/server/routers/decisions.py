@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic_core import to_json
 
-from consentgate.decide import Query as DecisionRequest
 from consentgate.server.auth import READ, Caller, authorize
-from consentgate.server.checks import answered, check_queries
-from consentgate.server.deps import AppSettings, Chain, Service, Tokens
+from consentgate.server.checks import check_queries
+from consentgate.server.deps import ServerState, server_state
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
+from consentgate.server.readcache import Answer
 from consentgate.server.schemas.common import Subject, ZonedTime
 from consentgate.server.schemas.decisions import AnsweredDecision, DecisionBatch, DecisionList, QueryRegion
 
@@ -23,42 +24,61 @@ router = APIRouter(prefix="/v1/decisions", tags=["decisions"], responses=COMMON_
 Reader = Annotated[Caller, Depends(READ)]
 
 
-@router.get("", summary="Decide one (subject, purpose, at, region)")
-def decide(
-    service: Service,
+@router.get("", summary="Decide one (subject, purpose, at, region)", response_model=AnsweredDecision)
+async def decide(
+    request: Request,
     caller: Reader,
-    tokens: Tokens,
-    chain: Chain,
     subject: Annotated[Subject, Query()],
     purpose: Annotated[str, Query(min_length=1, max_length=128, description="A purpose id from the policy.")],
     at: Annotated[ZonedTime | None, Query(description="ISO 8601 with a time zone; defaults to now.")] = None,
     region: Annotated[QueryRegion | None, Query()] = None,
-) -> AnsweredDecision:
-    authorize(caller, [("subject", subject)], write=False, keyring=tokens)
+) -> Response:
+    """Answered from memory while nothing was recorded since and the answer cannot have changed with
+    time (server/readcache.py); the answer is always the decision function's."""
+    state = server_state(request)
+    authorize(caller, [("subject", subject)], write=False, keyring=state.tokens)
+    check_queries(state.service.policy, [("", purpose, region)])
+    return await decision_answer(state, subject, purpose, at, region)
+
+
+async def decision_answer(
+    state: ServerState, subject: str, purpose: str, at: datetime | None, region: str | None
+) -> Response:
+    """The answer of ``GET /v1/decisions`` once the caller and the query passed; also served by the
+    hot path (server/hotpath.py)."""
+    chain = await state.chain.current()
     when = at or datetime.now(UTC)
-    check_queries(service.policy, [("", purpose, region)])
-    decision = service.decide(subject, purpose, when, region)
-    return answered(subject, purpose, when, decision, chain.intact)
+    answer = await state.decisions.decide(subject, purpose, at, region, when)
+    return Response(
+        to_json(_row(answer, chain.intact, subject, purpose, when)), media_type="application/json"
+    )
 
 
-@router.post("/batch", summary="Decide many queries; answers keep their order")
-def decide_batch(
-    body: DecisionBatch, service: Service, settings: AppSettings, caller: Reader, tokens: Tokens, chain: Chain
-) -> DecisionList:
-    """One alias resolution and one ledger read for all subjects, however many queries."""
-    if len(body.queries) > settings.max_batch:
-        message = f"{len(body.queries)} queries; send at most {settings.max_batch} per request"
+def _row(answer: Answer, intact: bool | None, subject: str, purpose: str, at: datetime) -> dict[str, object]:
+    """AnsweredDecision's fields in its order (what /openapi.json documents), as plain data: one
+    encode per response instead of a model per decision."""
+    return {**answer, "ledger_intact": intact, "subject": subject, "purpose": purpose, "at": at}
+
+
+@router.post("/batch", summary="Decide many queries; answers keep their order", response_model=DecisionList)
+async def decide_batch(body: DecisionBatch, request: Request, caller: Reader) -> Response:
+    """One alias resolution and one ledger read for all subjects not answered from the decision
+    cache, however many queries; the answer is encoded once, without a model per decision."""
+    state = server_state(request)
+    if len(body.queries) > state.settings.max_batch:
+        message = f"{len(body.queries)} queries; send at most {state.settings.max_batch} per request"
         raise RequestProblems("invalid_request", message, [("queries", message)])
     subjects = [(f"queries[{i}].subject", q.subject) for i, q in enumerate(body.queries)]
-    authorize(caller, subjects, write=False, keyring=tokens)
-    now = datetime.now(UTC)
+    authorize(caller, subjects, write=False, keyring=state.tokens)
     check_queries(
-        service.policy, [(f"queries[{i}].", q.purpose, q.region) for i, q in enumerate(body.queries)]
+        state.service.policy, [(f"queries[{i}].", q.purpose, q.region) for i, q in enumerate(body.queries)]
     )
-    asked = [DecisionRequest(q.subject, q.purpose, q.at or now, q.region) for q in body.queries]
-    answers = service.decide_many(asked)
-    return DecisionList(
-        decisions=[
-            answered(q.subject, q.purpose, q.at, d, chain.intact) for q, d in zip(asked, answers, strict=True)
-        ]
-    )
+    chain = await state.chain.current()
+    now = datetime.now(UTC)
+    asked = [(q.subject, q.purpose, q.at, q.region) for q in body.queries]
+    answers = await state.decisions.decide_many(asked, now)
+    rows = [
+        _row(a, chain.intact, q.subject, q.purpose, q.at or now)
+        for q, a in zip(body.queries, answers, strict=True)
+    ]
+    return Response(to_json({"decisions": rows}), media_type="application/json")

@@ -1,6 +1,7 @@
 """Liveness with proof of storage, and whether the ledger can be trusted (server/chain.py).
 
-The ledger head is read from the database on every call. 200 means the database answers *and* the
+The ledger head is read from the database on every call (one row, over a connection kept for it:
+server/readcache.py), in the event loop, without the thread pool. 200 means the database answers *and* the
 service's latest chain check found it intact; 503 says why not: ``verifying`` (the start-up check has
 not finished) or ``ledger_broken`` (with the first bad event), so a load balancer sends no traffic to
 a server that would refuse every write.
@@ -10,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from consentgate.server.deps import Chain, Service
+from consentgate.server.deps import ServerState, server_state
 
 router = APIRouter(tags=["health"])
 _STATUS = {"intact": "ok", "unverified": "verifying", "broken": "ledger_broken"}
@@ -47,13 +47,18 @@ class Health(BaseModel):
     responses={503: {"model": Health, "description": "Verifying the chain after start-up, or it is broken"}},
     response_model=Health,
 )
-def healthz(service: Service, chain: Chain) -> Any:
-    seq, head = service.ledger.head()
+async def healthz(request: Request) -> Response:
+    return await health_answer(server_state(request))
+
+
+async def health_answer(state: ServerState) -> Response:
+    """The answer of ``/healthz``; also served by the hot path (server/hotpath.py)."""
+    seq, head = (await state.heads.read())[:2]  # from the database, over the probe's own connection
+    chain = await state.chain.current()
     body = Health(
         status=_STATUS[chain.state],
         ledger=LedgerHead(seq=seq, hash=head),
         chain=ChainCheck(**chain.to_json()),
     )
-    if chain.state == "intact":
-        return body
-    return JSONResponse(body.model_dump(), status_code=503)
+    status = 200 if chain.state == "intact" else 503
+    return Response(body.model_dump_json(), status_code=status, media_type="application/json")

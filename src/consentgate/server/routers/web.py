@@ -22,24 +22,26 @@ import gzip
 import hashlib
 import html
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib.resources import files
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
 from consentgate.policy import Policy
-from consentgate.server.deps import AppSettings, Service, Tokens
+from consentgate.server.deps import AppSettings, ServerState, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES
-from consentgate.server.geo import ClientCountry
+from consentgate.server.geo import ClientCountry, CountryResolver
 from consentgate.server.routers.access import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE
 from consentgate.server.schemas.common import IsoRegion
 from consentgate.settings import Settings
 from consentgate.web import asset, i18n, trim_js
-from consentgate.web.config import BannerConfig, banner_config, boot_data
+from consentgate.web.config import BannerConfig, banner_config, boot_data, next_change
 
 router = APIRouter(tags=["web"])
 
@@ -61,12 +63,14 @@ _CONFIG_RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get(
     "/v1/banner/config",
     summary="What the banner shows one visitor",
-    responses=_CONFIG_RESPONSES,
+    responses={
+        **_CONFIG_RESPONSES,
+        304: {"description": "The configuration the client holds (If-None-Match) is still current."},
+    },
+    response_model=BannerConfig,
 )
-def config(
+async def config(
     request: Request,
-    response: Response,
-    service: Service,
     country: ClientCountry,
     locale: Annotated[
         str | None,
@@ -86,24 +90,106 @@ def config(
             examples=["US-CA"],
         ),
     ] = None,
-) -> BannerConfig:
+) -> Response:
     """Purposes with their basis in the visitor's region, the notice wording in force (with the
     sha256 the banner sends back), the flow (opt-in or notice with opt-out), Consent Mode types and
     cookies per purpose, whether Global Privacy Control is honoured there, and the interface strings.
 
-    Public: it serves policy text. ``Sec-GPC: 1`` on this request is reported back as ``gpc.signal``.
+    Public: it serves policy text, the same to every visitor of a region and locale, so shared caches
+    (a CDN) may keep it: ``Cache-Control: public`` until the next notice version takes effect (at most
+    five minutes), a strong ``ETag`` (``304`` on ``If-None-Match``), and ``Vary`` naming each request
+    header it was derived from. ``Sec-GPC: 1`` on this request is reported back as ``gpc.signal``
+    (hence ``Vary: Sec-GPC``). A visitor's own choices are not in it: they come from
+    ``GET /v1/subjects/{subject}/state``, never cached.
     """
+    return banner_answer(request.app, request.headers, country, locale, region)
+
+
+def banner_answer(
+    app: Any, headers: Headers, country: str | None, locale: str | None, region: str | None
+) -> Response:
+    """The answer of ``/v1/banner/config`` for valid parameters; also served by the hot path
+    (server/hotpath.py)."""
     # Sec-GPC: only the exact value "1" counts, from any one of several headers (w3c/gpc).
-    gpc = any(value.strip() == "1" for value in request.headers.getlist("sec-gpc"))
-    response.headers["Cache-Control"] = "no-store"
-    return banner_config(
-        service.policy,
-        region=region or country,
-        locale=locale,
-        accept_language=request.headers.get("accept-language"),
-        gpc_signal=gpc,
-        now=datetime.now(UTC),
-    )
+    gpc = any(value.strip() == "1" for value in headers.getlist("sec-gpc"))
+    accept_language = None if locale else headers.get("accept-language")
+    answer = _banner_configs(app).get(region or country, locale, accept_language, gpc)
+    resolver: CountryResolver | None = getattr(app.state, "country", None)
+    out = {
+        "ETag": answer.etag,
+        "Cache-Control": answer.cache_control(region is not None, resolver),
+        "Vary": _vary(resolver, region=region, locale=locale),
+    }
+    if answer.etag in headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=out)
+    return Response(answer.body, media_type="application/json", headers=out)
+
+
+def _vary(resolver: CountryResolver | None, *, region: str | None, locale: str | None) -> str:
+    """The request headers the answer depends on, besides the query string (and CORS's Origin)."""
+    names = ["Sec-GPC"]
+    if locale is None:
+        names.append("Accept-Language")
+    if region is None and resolver is not None and resolver.header is not None:
+        names.append(resolver.header)
+    return ", ".join(names)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    body: bytes
+    etag: str
+    until: datetime | None  # when the next notice version takes effect
+
+    def cache_control(self, explicit_region: bool, resolver: CountryResolver | None) -> str:
+        """``public`` unless the region came from the client's address (a GeoIP look-up): a shared
+        cache cannot vary on that, so only the visitor's own browser may keep it."""
+        seconds = STATIC_MAX_AGE
+        if self.until is not None:
+            seconds = max(0, min(seconds, int((self.until - datetime.now(UTC)).total_seconds())))
+        by_address = not explicit_region and resolver is not None and resolver.by_address
+        return f"{'private' if by_address else 'public'}, max-age={seconds}"
+
+
+class _BannerConfigs:
+    """Rendered configurations by (region, locale, Accept-Language, GPC signal), each kept until the
+    next notice version takes effect; at most ``MAX_CONFIGS`` (the inputs come from the client)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._answers: dict[tuple[str | None, str | None, str | None, bool], _Answer] = {}
+
+    def get(self, region: str | None, locale: str | None, accept_language: str | None, gpc: bool) -> _Answer:
+        now = datetime.now(UTC)
+        key = (region, locale, accept_language, gpc)
+        found = self._answers.get(key)
+        if found is not None and (found.until is None or now < found.until):
+            return found
+        cfg = banner_config(
+            self.policy,
+            region=region,
+            locale=locale,
+            accept_language=accept_language,
+            gpc_signal=gpc,
+            now=now,
+        )
+        body = cfg.model_dump_json().encode()
+        answer = _Answer(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', next_change(self.policy, now))
+        if len(self._answers) >= MAX_CONFIGS:
+            self._answers.clear()
+        self._answers[key] = answer
+        return answer
+
+
+MAX_CONFIGS = 10_000
+
+
+def _banner_configs(app: Any) -> _BannerConfigs:
+    found: _BannerConfigs | None = getattr(app.state, "banner_configs", None)
+    if found is None:
+        policy = cast(ServerState, app.state.consentgate).service.policy
+        found = app.state.banner_configs = _BannerConfigs(policy)
+    return found
 
 
 # -- static files -------------------------------------------------------------------------------------

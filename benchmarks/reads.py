@@ -1,0 +1,463 @@
+"""Reads at line rate (issue 20): decisions, /healthz and the banner configuration against a floor.
+
+The floor is the cheapest thing the same stack can answer: a trivial FastAPI ``GET`` returning a small
+JSON object under uvicorn with uvloop and httptools. consentgate runs as deployed (``consentgate
+serve``: uvloop, httptools, its middleware, its JSON logs at ``warning``, a sealed ledger) on SQLite
+and, where the binaries exist, on a throw-away PostgreSQL cluster. Every server is driven in the same
+run by the same closed-loop client: a separate process, 16 keep-alive connections, an asyncio
+``Protocol`` on uvloop over raw HTTP/1.1 bytes (a few microseconds of client CPU per request, so the
+client is not what limits the figures; the report gives its CPU per request next to the server's).
+
+Reported per database: requests/s of each endpoint and its ratio to the floor (the issue's targets:
+decisions within 2x, /healthz and the banner configuration within 1.5x), the p99 of decisions offered
+at half their saturated rate (open loop, latency counted from each request's scheduled start, so a
+server that falls behind is charged for its queue), ``POST /v1/decisions/batch`` in decisions/s, and
+decisions with ``serve --workers 2``.
+
+The rate limits stay on with their bookkeeping, raised above what this machine can send (one client
+address stands for many visitors here).
+
+Run: .venv/bin/python benchmarks/reads.py [--seconds 5] [--db sqlite|postgresql|both] [--subjects 1000]
+[--workers 2] [--before SRC]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from common import ROOT, percentile, postgres, start_server
+from load import _cpu_seconds, _free_port
+
+POLICY = ROOT / "src" / "consentgate" / "policy" / "example.yaml"
+CONNECTIONS = 16
+PURPOSE = "train_support_chatbot"
+BATCH_SIZE = 1000
+DRAIN_SECONDS = 10.0
+
+
+# -- the client process ------------------------------------------------------------------------------
+
+
+def _request_maker(cfg: dict[str, Any]) -> Callable[[int], bytes]:
+    host = f"Host: 127.0.0.1:{cfg['port']}\r\n"
+    auth = f"Authorization: Bearer {cfg['key']}\r\n" if cfg.get("key") else ""
+    kind, subjects = cfg["kind"], int(cfg.get("subjects", 1))
+    if kind == "floor":
+        fixed = f"GET /floor HTTP/1.1\r\n{host}\r\n".encode()
+        return lambda i: fixed
+    if kind == "healthz":
+        fixed = f"GET /healthz HTTP/1.1\r\n{host}\r\n".encode()
+        return lambda i: fixed
+    if kind == "banner":
+        fixed = f"GET /v1/banner/config?locale=en&region=DE HTTP/1.1\r\n{host}\r\n".encode()
+        return lambda i: fixed
+    if kind == "decide":
+        ask = f"&purpose={PURPOSE} HTTP/1.1\r\n{host}{auth}\r\n"
+        made = [f"GET /v1/decisions?subject=reader-{n:06d}{ask}".encode() for n in range(subjects)]
+        return lambda i: made[i % subjects]
+    if kind == "decide_fresh":  # a subject never asked before on every request: the cache never helps
+        tag = os.urandom(4).hex()
+        return lambda i: (
+            f"GET /v1/decisions?subject=fresh-{tag}-{i:08d}&purpose={PURPOSE} HTTP/1.1\r\n{host}{auth}\r\n"
+        ).encode()
+    if kind == "batch":
+        bodies = []
+        for b in range(max(1, subjects // BATCH_SIZE)):
+            queries = [
+                {"subject": f"reader-{(b * BATCH_SIZE + j) % subjects:06d}", "purpose": PURPOSE}
+                for j in range(BATCH_SIZE)
+            ]
+            body = json.dumps({"queries": queries}).encode()
+            head = (
+                f"POST /v1/decisions/batch HTTP/1.1\r\n{host}{auth}Content-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
+            bodies.append(head.encode() + body)
+        return lambda i: bodies[i % len(bodies)]
+    raise ValueError(f"unknown kind {kind}")
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: sends a request, reads one Content-Length-framed answer, repeats."""
+
+    def __init__(self, on_answer: Callable[[_Connection, int, bytes], None]) -> None:
+        self.on_answer = on_answer
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.started = 0.0
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is not an asyncio.Transport
+        self.ready.set_result(None)
+
+    def send(self, request: bytes, started: float) -> None:
+        assert self.transport is not None
+        self.started = started
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buffer[:end]
+            length = 0
+            for line in head.split(b"\r\n")[1:]:
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            if len(self.buffer) < end + 4 + length:
+                return
+            body = self.buffer[end + 4 : end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length :]
+            self.on_answer(self, int(head[9:12]), body)
+
+
+async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Closed loop (``rate`` None: each connection sends again as soon as it is answered) or open
+    loop at ``rate`` requests/s, for ``seconds``."""
+    loop = asyncio.get_running_loop()
+    make = _request_maker(cfg)
+    seconds, rate = float(cfg["seconds"]), cfg.get("rate")
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    decisions = 0
+    counter = 0
+    stop_at = 0.0
+    due: deque[float] = deque()  # open loop: scheduled starts not yet sent
+    free: list[_Connection] = []
+    finished = loop.create_future()
+    outstanding = 0
+
+    def send(conn: _Connection, started: float) -> None:
+        nonlocal counter, outstanding
+        conn.send(make(counter), started)
+        counter += 1
+        outstanding += 1
+
+    def on_answer(conn: _Connection, status: int, body: bytes) -> None:
+        nonlocal decisions, outstanding
+        outstanding -= 1
+        now = time.perf_counter()
+        latencies.append(now - conn.started)
+        statuses[status] = statuses.get(status, 0) + 1
+        if cfg["kind"] == "batch" and status == 200:
+            decisions += body.count(b'"allowed"')
+        if rate is None:
+            if now < stop_at:
+                send(conn, now)
+        elif due:
+            send(conn, due.popleft())
+        else:
+            free.append(conn)
+        if outstanding == 0 and now >= stop_at and not finished.done():
+            finished.set_result(None)
+
+    conns = []
+    for _ in range(CONNECTIONS):
+        _, conn = await loop.create_connection(lambda: _Connection(on_answer), "127.0.0.1", cfg["port"])
+        await conn.ready
+        conns.append(conn)
+    await asyncio.sleep(max(0.0, cfg["start_at"] - time.time()))
+    cpu0 = os.times()
+    t0 = time.perf_counter()
+    stop_at = t0 + seconds
+    if rate is None:
+        for conn in conns:
+            send(conn, time.perf_counter())
+    else:
+        free.extend(conns)
+        i = 0
+        while True:
+            at = t0 + i / rate
+            if at > stop_at:
+                break
+            delay = at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if free:
+                send(free.pop(), at)
+            else:
+                due.append(at)
+            i += 1
+    with contextlib.suppress(TimeoutError):  # answers still missing then are simply not counted
+        await asyncio.wait_for(finished, timeout=seconds + DRAIN_SECONDS)
+    elapsed = time.perf_counter() - t0
+    cpu1 = os.times()
+    for conn in conns:
+        if conn.transport is not None:
+            conn.transport.close()
+    answered = len(latencies)
+    return {
+        "requests": answered,
+        "requests_per_s": answered / elapsed,
+        "decisions_per_s": decisions / elapsed,
+        "statuses": statuses,
+        "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else None,
+        "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else None,
+        "client_cpu_ms_per_request": (cpu1.user + cpu1.system - cpu0.user - cpu0.system)
+        * 1000
+        / max(1, answered),
+    }
+
+
+def _client_main(cfg_json: str) -> None:
+    import uvloop
+
+    uvloop.install()
+    print(json.dumps(asyncio.run(_drive(json.loads(cfg_json)))))
+
+
+# -- the floor app -----------------------------------------------------------------------------------
+
+
+def _floor_main(port: int) -> None:
+    import uvicorn
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/floor")
+    async def floor() -> dict[str, Any]:
+        return {"status": "ok", "service": "floor"}
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    uvicorn.run(app, host="127.0.0.1", port=port, loop="uvloop", http="httptools", log_level="warning")
+
+
+# -- the orchestrator --------------------------------------------------------------------------------
+
+
+class _Server:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.port = _free_port()
+        argv = [a.replace("{port}", str(self.port)) for a in args]
+        self.proc = start_server(argv, env or dict(os.environ), self.port)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _measure(server: _Server, kind: str, seconds: float, **extra: Any) -> dict[str, Any]:
+    cfg = {"kind": kind, "port": server.port, "seconds": seconds, "start_at": time.time() + 1.0, **extra}
+    cpu0 = _cpu_seconds(server.proc.pid)
+    out = subprocess.run(
+        [sys.executable, __file__, "--client", json.dumps(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=seconds + DRAIN_SECONDS + 60,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout)
+    result["server_cpu_ms_per_request"] = (
+        (_cpu_seconds(server.proc.pid) - cpu0) * 1000 / max(1, result["requests"])
+    )
+    bad = {s: n for s, n in result["statuses"].items() if not str(s).startswith(("2", "3"))}
+    if bad:
+        raise RuntimeError(f"{kind}: answers other than 2xx/3xx: {bad}")
+    return result
+
+
+def _seed(db_url: str, subjects: int) -> str:
+    """``subjects`` people with one grant each (the issue's "subject with one grant"); a read key."""
+    from consentgate import apikeys
+    from consentgate.ledger.store import Ledger
+    from consentgate.policy import load_policy
+    from consentgate.service import ConsentService
+
+    when = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    with Ledger.open(db_url) as ledger:
+        service = ConsentService(load_policy(POLICY), ledger)
+        raws = [
+            ("", {"subject": f"reader-{s:06d}", "action": "grant", "purposes": [PURPOSE],
+                  "notice_id": "ai-training", "notice_version": 2, "occurred_at": when,
+                  "region": "DE", "locale": "en", "source": "banner"})
+            for s in range(subjects)
+        ]  # fmt: skip
+        for start in range(0, len(raws), 5000):
+            service.record(raws[start : start + 5000])
+        _, key = apikeys.create_key(ledger.engine, "read", "reads benchmark")
+    return key
+
+
+def _consentgate(db_url: str, key_file: Path, workers: int = 1, src: str | None = None) -> _Server:
+    env = dict(
+        os.environ,
+        CONSENTGATE_DB=db_url,
+        CONSENTGATE_POLICY=str(POLICY),
+        CONSENTGATE_LEDGER_KEY=str(key_file),
+        CONSENTGATE_RATE_PER_KEY="1000000",
+        CONSENTGATE_RATE_PER_IP="1000000",
+        CONSENTGATE_LOG_LEVEL="warning",
+    )
+    if src:  # serve another copy of the code (``--before``): it comes first on the import path
+        env["PYTHONPATH"] = src
+    serve = "from consentgate.cli import main; main()"
+    argv = [sys.executable, "-c", serve, "serve", "--port", "{port}", "--workers", str(workers)]
+    return _Server(argv, env)
+
+
+def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) -> dict[str, Any]:
+    from consentgate.ledger.signing import create_key
+
+    key_file = Path(tempfile.mkdtemp(prefix="cg-reads-key-")) / "ledger.key"
+    create_key(key_file)
+    key = _seed(db_url, args.subjects)
+    out: dict[str, Any] = {"load_average": os.getloadavg()[0]}
+    server = _consentgate(db_url, key_file)
+    s = args.seconds
+    try:
+        # Warm-up: imports, the key cache, connections, and every subject's decision asked (the
+        # figure is the steady state of a backend asking about the same people again and again;
+        # "decisions_uncached" below is the other extreme). Then each endpoint, back to back.
+        _measure(server, "batch", 1.0, key=key, subjects=args.subjects)  # every subject asked at least once
+        _measure(server, "decide", 1.0, key=key, subjects=args.subjects)
+        _measure(floor, "floor", 1.0)
+        out["floor"] = _measure(floor, "floor", s)
+        out["decisions"] = _measure(server, "decide", s, key=key, subjects=args.subjects)
+        out["healthz"] = _measure(server, "healthz", s)
+        out["banner_config"] = _measure(server, "banner", s)
+        half = out["decisions"]["requests_per_s"] / 2
+        out["decisions_half_rate"] = _measure(server, "decide", s, key=key, subjects=args.subjects, rate=half)
+        out["decisions_uncached"] = _measure(server, "decide_fresh", s, key=key)
+        out["batch"] = _measure(server, "batch", s, key=key, subjects=args.subjects)
+        out["floor_again"] = _measure(floor, "floor", s)
+    finally:
+        server.stop()
+    if args.before:
+        server = _consentgate(db_url, key_file, src=args.before)
+        try:
+            _measure(server, "decide", max(2.0, args.subjects / 300), key=key, subjects=args.subjects)
+            out["before"] = {
+                "decisions": _measure(server, "decide", s, key=key, subjects=args.subjects),
+                "healthz": _measure(server, "healthz", s),
+                "banner_config": _measure(server, "banner", s),
+                "batch": _measure(server, "batch", s, key=key, subjects=args.subjects),
+            }
+        finally:
+            server.stop()
+    if args.workers > 1:
+        server = _consentgate(db_url, key_file, workers=args.workers)
+        try:
+            _measure(server, "decide", 1.0, key=key, subjects=args.subjects)
+            out[f"decisions_workers_{args.workers}"] = _measure(
+                server, "decide", s, key=key, subjects=args.subjects
+            )
+            out[f"banner_config_workers_{args.workers}"] = _measure(server, "banner", s)
+        finally:
+            server.stop()
+    return out
+
+
+def _lines(db: str, r: dict[str, Any], workers: int) -> list[str]:
+    floor = (r["floor"]["requests_per_s"] + r["floor_again"]["requests_per_s"]) / 2
+    targets = {"decisions": 2.0, "healthz": 1.5, "banner_config": 1.5}
+    lines = [f"{db}: floor {floor:,.0f} requests/s (mean of the runs before and after)"]
+    for name, target in targets.items():
+        m = r[name]
+        ratio = floor / m["requests_per_s"]
+        lines.append(
+            f"{db}: {name} {m['requests_per_s']:,.0f} requests/s = {ratio:.2f}x slower than the floor "
+            f"(target <= {target}x: {'met' if ratio <= target else 'NOT met'}); p99 {m['p99_ms']:.1f} ms; "
+            f"server CPU {m['server_cpu_ms_per_request']:.3f} ms/request, client "
+            f"{m['client_cpu_ms_per_request']:.3f}"
+        )
+    h = r["decisions_half_rate"]
+    lines.append(
+        f"{db}: decisions at half that rate ({h['requests_per_s']:,.0f}/s offered and answered): "
+        f"p50 {h['p50_ms']:.2f} ms, p99 {h['p99_ms']:.2f} ms (target < 20 ms)"
+    )
+    u = r["decisions_uncached"]
+    lines.append(
+        f"{db}: decisions about a new subject each time (no cache hit): {u['requests_per_s']:,.0f} "
+        f"requests/s, p99 {u['p99_ms']:.1f} ms, server CPU {u['server_cpu_ms_per_request']:.3f} ms/request"
+    )
+    b = r["batch"]
+    lines.append(
+        f"{db}: POST /v1/decisions/batch ({BATCH_SIZE} queries each): "
+        f"{b['decisions_per_s']:,.0f} decisions/s (target >= 50,000), p99 {b['p99_ms']:.1f} ms per batch"
+    )
+    for name, m in r.get("before", {}).items():
+        rate = (
+            f"{m['decisions_per_s']:,.0f} decisions/s"
+            if name == "batch"
+            else f"{m['requests_per_s']:,.0f} requests/s"
+        )
+        lines.append(
+            f"{db}: before (--before): {name} {rate}, p99 {m['p99_ms']:.1f} ms, "
+            f"server CPU {m['server_cpu_ms_per_request']:.3f} ms/request"
+        )
+    if f"decisions_workers_{workers}" in r:
+        w = r[f"decisions_workers_{workers}"]
+        c = r[f"banner_config_workers_{workers}"]
+        lines.append(
+            f"{db}: serve --workers {workers}: decisions {w['requests_per_s']:,.0f} requests/s "
+            f"(p99 {w['p99_ms']:.1f} ms), banner config {c['requests_per_s']:,.0f} requests/s"
+        )
+    return lines
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--client":
+        _client_main(sys.argv[2])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--floor":
+        _floor_main(int(sys.argv[2]))
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase")
+    ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--subjects", type=int, default=1000, help="people with one grant each, asked in turn")
+    ap.add_argument("--workers", type=int, default=2, help="also serve with this many processes (1: skip)")
+    ap.add_argument(
+        "--before",
+        metavar="SRC",
+        help="also serve the code in SRC (a copy of src/ from before a change) in the same run",
+    )
+    args = ap.parse_args()
+    report: dict[str, Any] = {"args": vars(args), "cpus": os.cpu_count(), "load_average": os.getloadavg()}
+    floor = _Server([sys.executable, __file__, "--floor", "{port}"])
+    lines: list[str] = []
+    try:
+        if args.db in ("sqlite", "both"):
+            with tempfile.TemporaryDirectory() as tmp:
+                report["sqlite"] = _run_db("sqlite", str(Path(tmp) / "reads.db"), args, floor)
+                lines += _lines("sqlite", report["sqlite"], args.workers)
+        if args.db in ("postgresql", "both"):
+            with postgres() as url:
+                if url:
+                    report["postgresql"] = _run_db("postgresql", url, args, floor)
+                    lines += _lines("postgresql", report["postgresql"], args.workers)
+    finally:
+        floor.stop()
+    print(f"load average before: {report['load_average']}; cpus {report['cpus']}")
+    print("\n".join(lines))
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(exist_ok=True)
+    (out / "reads.json").write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

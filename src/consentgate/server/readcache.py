@@ -1,0 +1,187 @@
+"""Decisions served from memory, never stale: a cache checked against the ledger's heads per request.
+
+A decision depends on the policy (fixed for an app), the person's events, their aliases and erasure
+suppressions, and the time. Every write that can change one advances a chain head in the one
+``ledger_head`` row: events move ``seq``/``hash``; aliases, suppressions, notice texts and erasure
+pseudonymisations move ``records_seq``/``records_hash`` (ledger/records.py). So:
+
+* **per request, the heads are read** from the database over a connection kept for it (one indexed
+  row; microseconds on SQLite, one round trip on PostgreSQL). When they differ from the heads the
+  cache was filled under, the whole cache is dropped. A write committed by anyone (this process,
+  another server process, the CLI) before a request arrives is therefore seen by that request: no
+  interval, no notification that could arrive late.
+* **entries are filled under the heads read before** their decision was computed, so an entry can
+  only be newer than its heads, never older; and an entry is stored only if those heads are still
+  the cache's.
+* **time**: a decision "now" is kept only up to the instant it could change without a write
+  (:func:`consentgate.decide.holds_until`: an event dated in the future coming into force, a notice
+  version taking effect, a grant expiring). A decision for an explicit ``at`` is keyed on it.
+
+What is cached is the :class:`~consentgate.decide.Decision` of the pure function as its JSON
+(``Decision.to_json``: its reason formatted once, not per request), so answers stay exactly the
+function's; ``ledger_intact`` and ``at`` are filled in per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+
+from starlette.concurrency import run_in_threadpool
+
+from consentgate.decide import Query
+from consentgate.policy.models import to_micros
+from consentgate.service import ConsentService
+from consentgate.store.engine import Engine
+from consentgate.store.heads import HeadReader, Heads
+
+MAX_ENTRIES = 100_000
+
+
+class HeadProbe:
+    """Reads both chain heads over one dedicated connection in autocommit mode.
+
+    Dedicated, not from the pool: a read in its own transaction sees every commit made before it
+    started, and the probe never waits behind requests for a pooled connection. Thread-safe (a lock
+    around the one connection); on a database error the connection is dropped, the request gets 503
+    with ``Retry-After`` (a :class:`~consentgate.errors.TransientStorageError`), and the next call
+    opens another connection.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reader = HeadReader(engine)
+        # Over a network (PostgreSQL) a read is a round trip: it runs in a worker thread, and the
+        # requests that arrive meanwhile share the next read (see ``read``).
+        self._remote = engine.dialect.name == "postgresql"
+        self._running = False
+        self._next: asyncio.Future[Heads] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
+
+    async def read(self) -> Heads:
+        """Both heads, as read by a query that *started after this call began* — so a write
+        committed before the request arrived is always in them.
+
+        On SQLite the read is a few microseconds: done here, on the event loop. On PostgreSQL it
+        runs in a worker thread, and concurrent callers share reads: one arriving while a read is in
+        flight waits for the next read, which starts when the current one ends. One round trip then
+        serves every request that arrived during the previous one.
+        """
+        if not self._remote:
+            return self.heads()
+        if not self._running:
+            return await self._read_now()
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(self._next)
+
+    async def _read_now(self) -> Heads:
+        self._running = True
+        try:
+            heads = await run_in_threadpool(self.heads)
+        finally:
+            self._running = False
+            waiting, self._next = self._next, None
+            if waiting is not None:  # they arrived after this read started: give them a new one
+                task = asyncio.get_running_loop().create_task(self._serve(waiting))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        return heads
+
+    async def _serve(self, waiting: asyncio.Future[Heads]) -> None:
+        try:
+            heads = await self._read_now()
+        except Exception as exc:
+            if not waiting.done():
+                waiting.set_exception(exc)
+            return
+        if not waiting.done():
+            waiting.set_result(heads)
+
+    def heads(self) -> Heads:
+        return self._reader.heads()
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+CacheKey = tuple[str, str, str | None, int | None]
+Answer = dict[str, object]  # Decision.to_json(); shared between requests, so never changed
+Asked = tuple[str, str, datetime | None, str | None]  # subject, purpose, at (None: now), region
+
+
+class DecisionCache:
+    """``(subject, purpose, region, at_us or None for "now")`` → the decision and the span of
+    instants (UTC µs, both ends included) over which it holds. The span's start matters too: a wall
+    clock stepped back must not reuse an answer for instants it was never computed for."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._heads: Heads | None = None
+        self._entries: dict[CacheKey, tuple[Answer, int, int]] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, heads: Heads, key: CacheKey, at_us: int) -> Answer | None:
+        """The cached decision for ``key`` at ``at_us``, or None; drops everything when ``heads`` moved."""
+        with self._lock:
+            if heads != self._heads:
+                self._entries.clear()
+                self._heads = heads
+                self.misses += 1
+                return None
+            entry = self._entries.get(key)
+        if entry is None or not entry[1] <= at_us <= entry[2]:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry[0]
+
+    def put(self, heads: Heads, key: CacheKey, answer: Answer, since: int, until: int) -> None:
+        """Keep a decision computed after ``heads`` were read; ignored if the cache has moved on."""
+        with self._lock:
+            if heads != self._heads:
+                return
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # bounded; a refill costs one decision per key
+            self._entries[key] = (answer, since, until)
+
+
+class CachedDecisions:
+    """Single decisions for the HTTP API: from the cache when the heads allow, else computed in the
+    thread pool (it reads the database) and kept."""
+
+    def __init__(self, service: ConsentService, probe: HeadProbe) -> None:
+        self.service = service
+        self.probe = probe
+        self.cache = DecisionCache()
+
+    async def decide(
+        self, subject: str, purpose: str, at: datetime | None, region: str | None, now: datetime
+    ) -> Answer:
+        """``at`` None means ``now`` (and the entry is kept until the answer could change)."""
+        return (await self.decide_many([(subject, purpose, at, region)], now))[0]
+
+    async def decide_many(self, asked: Sequence[Asked], now: datetime) -> list[Answer]:
+        """Answers in order: cached ones from memory, the rest computed together in the thread pool.
+        ``now`` is the instant a query without ``at`` is answered for (the caller reports it)."""
+        heads = await self.probe.read()  # read after this request arrived (one indexed row)
+        out: list[Answer | None] = []
+        missing: list[tuple[int, CacheKey, Query]] = []
+        for i, (subject, purpose, at, region) in enumerate(asked):
+            when = at or now
+            at_us = to_micros(when)
+            key = (subject, purpose, region, None if at is None else at_us)
+            found = self.cache.get(heads, key, at_us)
+            out.append(found)
+            if found is None:
+                missing.append((i, key, Query(subject, purpose, when, region)))
+        if missing:
+            computed = await run_in_threadpool(self.service.decide_many_holding, [q for _, _, q in missing])
+            for (i, key, q), (decision, holds) in zip(missing, computed, strict=True):
+                out[i] = answer = decision.to_json()
+                self.cache.put(heads, key, answer, to_micros(q.at), holds)
+        return [d for d in out if d is not None]
