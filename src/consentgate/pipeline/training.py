@@ -46,7 +46,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -84,6 +83,7 @@ DEFAULT_REFRESH_SECONDS = 0.0
 # commit per step would cost more than the check. A run killed without reaching its end may miss the
 # subjects of its last FLUSH_SECONDS; it stays "running" in `consentgate runs`, which says so.
 FLUSH_SECONDS = 5.0
+_MARKS_SQL = f"SELECT seq, records_seq FROM {t.ledger_head.name} WHERE id = 1"
 
 
 class TrainingRun:
@@ -163,6 +163,7 @@ class TrainingRun:
         self.refreshes = 0
         self._full_rebuilds: list[str] = []
         self._seen: set[bytes] = set()
+        self._seen_ids: set[str] = set()
         self._pending: dict[bytes, int] = {}  # subject hash -> the batch that first used it
         self.checkpoints: list[dict[str, Any]] = []
         self._digest = hashlib.sha256(b"consentgate-run-subjects/1\n")
@@ -283,7 +284,10 @@ class TrainingRun:
         if bad is not None and bad >= 0:
             self._stop(bad, int(verdicts[bad].as_py()), subjects[bad].as_py(), plan)
         assert self._store is not None
-        fresh = self._store.hasher.many(unique) - self._seen
+        # Only ids not met before are hashed: after the first epoch, most batches hash nothing.
+        new_ids = [s for s in unique if s not in self._seen_ids]
+        self._seen_ids.update(new_ids)
+        fresh = self._store.hasher.many(new_ids) - self._seen
         self.batches += 1
         self.records += n
         self._seen |= fresh
@@ -532,8 +536,8 @@ class TrainingRun:
         suppression moves one of them, so equal marks mean nothing new to decide on."""
         assert self._ledger is not None
         with self._ledger.engine.connect() as conn:
-            c = t.ledger_head.c
-            seq, records = conn.execute(select(c.seq, c.records_seq).where(c.id == 1)).one()
+            # Plain SQL: this runs before every step, and the statement never varies.
+            seq, records = conn.exec_driver_sql(_MARKS_SQL).one()
         return int(seq), int(records)
 
     def _unchanged_since(self, marks: tuple[int, int]) -> bool:
