@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -68,16 +70,30 @@ def policy() -> Policy:
     return load_policy(POLICY)
 
 
-@pytest.fixture
-def world(ledger_url: str, policy: Policy) -> Iterator[World]:
-    led = Ledger.open(ledger_url)
+@contextmanager
+def make_world(url: str, policy: Policy) -> Iterator[World]:
+    led = Ledger.open(url)
     svc = ConsentService(policy, led)
     svc.record([ev(p, "grant", "2026-06-10T09:00:00Z") for p in PEOPLE], strict=False)
     svc.record([ev(REFUSED, "deny", "2026-06-10T09:00:00Z")], strict=False)
     try:
-        yield World(ledger_url, policy, led)
+        yield World(url, policy, led)
     finally:
         led.close()
+
+
+@pytest.fixture
+def world(ledger_url: str, policy: Policy) -> Iterator[World]:
+    """On SQLite and on PostgreSQL."""
+    with make_world(ledger_url, policy) as w:
+        yield w
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path, policy: Policy) -> Iterator[World]:
+    """On SQLite only: for what the database does not change and takes long (spawned workers, models)."""
+    with make_world(str(tmp_path / "ledger.db"), policy) as w:
+        yield w
 
 
 @pytest.fixture

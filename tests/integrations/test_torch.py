@@ -22,77 +22,100 @@ from consentgate.pipeline.batches import SubjectBatch
 
 from .conftest import PEOPLE, REFUSED, World
 
-START_METHODS = ["fork", "spawn"]
-
 
 def loader(data: Any, method: str, **kw: Any) -> DataLoader[Any]:
     kw.setdefault("collate_fn", SubjectCollate(subject_column="user_id"))
     return DataLoader(data, batch_size=4, num_workers=2, multiprocessing_context=method, **kw)
 
 
-@pytest.mark.parametrize("method", START_METHODS)
-def test_workers_record_exactly_the_batches_the_loop_took(
-    world: World, records: Callable[[int], list[dict[str, Any]]], method: str
-) -> None:
-    data = records(40)  # 10 batches of 4; people 0-23, then 0-15 again
+def take_three(run: Any, dl: DataLoader[Any]) -> list[torch.Tensor]:
     taken: list[torch.Tensor] = []
+    for batch in run.guard(dl):
+        assert set(batch) == {"x"}  # the ids stayed out of the tensors
+        taken.append(batch["x"])
+        if len(taken) == 3:
+            break  # the workers have prefetched more than these 3 batches
+    return taken
+
+
+def withdraw_during_step_two(run: Any, world: World, dl: DataLoader[Any]) -> int:
+    steps = 0
+    with pytest.raises(ConsentViolation) as caught:
+        for _batch in run.guard(dl):
+            steps += 1
+            if steps == 2:
+                world.withdraw(PEOPLE[9])  # in batch 3, already prefetched by a worker
+    assert caught.value.reason == "not_allowed"
+    assert caught.value.subject == PEOPLE[9]
+    return steps
+
+
+def test_fork_workers_record_exactly_the_batches_the_loop_took(
+    world: World, records: Callable[[int], list[dict[str, Any]]]
+) -> None:
     with world.run() as run:
-        for batch in run.guard(loader(data, method, prefetch_factor=4)):
-            assert set(batch) == {"x"}  # the ids stayed out of the tensors
-            taken.append(batch["x"])
-            if len(taken) == 3:
-                break  # the workers have prefetched more than these 3 batches
+        taken = take_three(run, loader(records(40), "fork", prefetch_factor=4))
     assert run.status == "completed"
     assert sum(len(x) for x in taken) == 12
     # Only the 12 records trained on count: people 0-11, not the prefetched 12-23.
     assert world.users_of(run) == set(PEOPLE[:12])
-    m = run.manifest()
-    assert m["counts"] == {"batches": 3, "records": 12, "subjects": 12}
+    assert run.manifest()["counts"] == {"batches": 3, "records": 12, "subjects": 12}
 
 
-@pytest.mark.parametrize("method", START_METHODS)
-def test_a_withdrawal_from_another_connection_stops_the_next_step(
-    world: World, records: Callable[[int], list[dict[str, Any]]], method: str
+def test_fork_a_withdrawal_from_another_connection_stops_the_next_step(
+    world: World, records: Callable[[int], list[dict[str, Any]]]
 ) -> None:
-    data = records(24)  # batch k holds people 4k..4k+3
-    steps = 0
-    with world.run() as run, pytest.raises(ConsentViolation) as caught:
-        for _batch in run.guard(loader(data, method)):
-            steps += 1
-            if steps == 2:
-                world.withdraw(PEOPLE[9])  # in batch 3, already prefetched by a worker
+    with world.run() as run:
+        steps = withdraw_during_step_two(run, world, loader(records(24), "fork"))
     assert steps == 2  # batch 3 was refused before the loop got it
-    assert caught.value.reason == "not_allowed"
-    assert caught.value.subject == PEOPLE[9]
     assert run.status == "stopped_by_violation"
     assert world.users_of(run) == set(PEOPLE[:8])  # batch 3 was not trained on
 
 
-@pytest.mark.parametrize("method", START_METHODS)
-def test_a_check_inside_a_worker_refuses_with_what_to_do(
-    world: World, records: Callable[[int], list[dict[str, Any]]], method: str
+def test_spawn_workers_record_what_was_taken_and_stop_at_a_withdrawal(
+    sqlite_world: World, records: Callable[[int], list[dict[str, Any]]]
 ) -> None:
-    with world.run() as run:
+    # One pair of spawned workers (persistent) for both epochs: starting them is the slow part.
+    dl = loader(records(24), "spawn", persistent_workers=True, prefetch_factor=4)
+    with sqlite_world.run() as first:
+        assert sum(len(x) for x in take_three(first, dl)) == 12
+    assert sqlite_world.users_of(first) == set(PEOPLE[:12])
+    with sqlite_world.run() as second:
+        assert withdraw_during_step_two(second, sqlite_world, dl) == 2
+    assert second.status == "stopped_by_violation"
+    assert sqlite_world.users_of(second) == set(PEOPLE[:8])
 
-        def checked(batch: list[dict[str, Any]]) -> Any:
-            return run.check(batch)
 
-        # Under spawn the collate function itself must be picklable: a module-level one holding the run.
-        collate = checked if method == "fork" else CheckInWorker(run)
-        with pytest.raises(WrongProcess, match=r"worker process .* run\.guard\(loader\)"):
-            next(iter(loader(records(8), method, collate_fn=collate)))
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_check_inside_a_worker_refuses_with_what_to_do(
+    sqlite_world: World, records: Callable[[int], list[dict[str, Any]]], method: str
+) -> None:
+    with sqlite_world.run() as run:
+        # The issue's pattern: the guard's check in the collate function, which runs in the worker.
+        # The worker hands back what it raised (a DataLoader would re-raise it, then wind its
+        # workers down on timeouts: slow, and the same exception).
+        got = list(loader(records(8), method, collate_fn=CheckInWorker(run)))
+    assert len(got) == 2
+    for err in got:
+        assert isinstance(err, WrongProcess)
+        assert f"not in the training process that entered run {run.run_id}" in err.message
+        assert "run.guard(loader)" in err.message
     assert run.status == "completed"
-    assert world.users_of(run) == set()  # and nothing was counted as used
+    assert sqlite_world.users_of(run) == set()  # and nothing was counted as used
 
 
 class CheckInWorker:
-    """The issue's pattern: the guard's check in the collate function (runs in the worker)."""
+    """Calls ``run.check`` in the worker; returns the exception it raises (picklable, unlike a
+    closure: the spawn start method pickles the collate function)."""
 
     def __init__(self, run: Any) -> None:
         self.run = run
 
     def __call__(self, batch: list[dict[str, Any]]) -> Any:
-        return self.run.check(batch)
+        try:
+            return self.run.check(batch)
+        except WrongProcess as exc:
+            return exc
 
 
 def test_a_pickled_run_is_a_stand_in_that_refuses(world: World) -> None:
