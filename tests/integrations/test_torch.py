@@ -40,11 +40,16 @@ def take_three(run: Any, dl: DataLoader[Any]) -> list[torch.Tensor]:
 
 def withdraw_during_step_two(run: Any, world: World, dl: DataLoader[Any]) -> int:
     steps = 0
-    with pytest.raises(ConsentViolation) as caught:
+
+    def train() -> None:
+        nonlocal steps
         for _batch in run.guard(dl):
             steps += 1
             if steps == 2:
                 world.withdraw(PEOPLE[9])  # in batch 3, already prefetched by a worker
+
+    with pytest.raises(ConsentViolation) as caught:
+        train()
     assert caught.value.reason == "not_allowed"
     assert caught.value.subject == PEOPLE[9]
     return steps
@@ -125,16 +130,19 @@ def test_a_pickled_run_is_a_stand_in_that_refuses(world: World) -> None:
         for use in (lambda: copy.check([]), copy.refresh, lambda: copy.checkpoint("ckpt-1")):
             with pytest.raises(WrongProcess, match="not in the training process"):
                 use()
-        assert b"sqlite" not in pickle.dumps(run) and b"postgres" not in pickle.dumps(run)
+        pickled = pickle.dumps(run)
+        assert b"sqlite" not in pickled
+        assert b"postgres" not in pickled
 
 
 def test_tuple_datasets_name_their_subjects_beside_the_items(world: World) -> None:
     xs = torch.arange(12, dtype=torch.float32).reshape(6, 2)
     ds = SubjectDataset(TensorDataset(xs), [*PEOPLE[:5], REFUSED])
     dl = DataLoader(ds, batch_size=3, collate_fn=SubjectCollate(subject_column="user_id"))
+    shapes: list[tuple[int, ...]] = []
     with world.run() as run, pytest.raises(ConsentViolation) as caught:
-        for (x,) in run.guard(dl):
-            assert x.shape == (3, 2)
+        shapes.extend(tuple(x.shape) for (x,) in run.guard(dl))
+    assert shapes == [(3, 2)]
     assert caught.value.subject == REFUSED
     assert caught.value.record == 5
     assert world.users_of(run) == set(PEOPLE[:3])
@@ -147,8 +155,7 @@ def test_iterable_datasets_and_flags(world: World) -> None:
     batches = list(dl)
     assert all(isinstance(b, SubjectBatch) for b in batches)
     with world.run() as run, pytest.raises(ConsentViolation) as caught:
-        for _ in run.guard(batches):
-            pass
+        list(run.guard(batches))
     assert caught.value.reason == "do_not_train"
     assert caught.value.record == 4
 
