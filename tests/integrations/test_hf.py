@@ -8,9 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import datasets
 import pytest
-
-datasets = pytest.importorskip("datasets", reason="the [hf] extra is part of `make test`")
 
 from consentgate.errors import BadInput, WrongProcess
 from consentgate.integrations.hf import SUBJECT_INDEX, filter_dataset, with_subject_index
@@ -119,7 +118,7 @@ def test_a_run_in_a_datasets_worker_refuses(world: World) -> None:
 
 
 def test_not_a_dataset_is_bad_input(world: World) -> None:
-    with pytest.raises(BadInput, match="takes a datasets.Dataset"):
+    with pytest.raises(BadInput, match=r"takes a datasets\.Dataset"):
         filter_dataset(datasets.DatasetDict({"train": chats()}), snap(world), subject_column="user_id")
     with pytest.raises(BadInput, match="no column 'uid'"):
         filter_dataset(chats(), snap(world), subject_column="uid")

@@ -10,9 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
-pytest.importorskip("torch", reason="the [torch] extra is part of `make test`")
-
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
