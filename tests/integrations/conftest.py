@@ -5,7 +5,7 @@ No download ever: the Hugging Face libraries run offline, on tiny randomly initi
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -47,12 +47,13 @@ class World:
             **kw,
         )
 
-    def withdraw(self, subject: str) -> None:
+    def withdraw(self, *subjects: str) -> None:
         """Withdraw through another connection, as the API of another process would."""
         other = Ledger.open(self.url)
+        when = (AT - timedelta(hours=1)).isoformat()
         try:
             ConsentService(self.policy, other).record(
-                [ev(subject, "withdraw", (AT - timedelta(hours=1)).isoformat())], strict=False
+                [ev(s, "withdraw", when) for s in subjects], strict=False
             )
         finally:
             other.close()
@@ -60,9 +61,9 @@ class World:
     def used_by(self, subject: str) -> list[str]:
         return [r.run_id for r in RunStore(self.ledger.engine).used_by(subject)[1]]
 
-    def users_of(self, run: TrainingRun) -> set[str]:
-        """The people the stored record of ``run`` lists as used."""
-        return {p for p in [*PEOPLE, REFUSED] if run.run_id in self.used_by(p)}
+    def users_of(self, run: TrainingRun, candidates: Iterable[str] = (*PEOPLE, REFUSED)) -> set[str]:
+        """The people (among ``candidates``) the stored record of ``run`` lists as used."""
+        return {p for p in candidates if run.run_id in self.used_by(p)}
 
 
 @pytest.fixture(scope="session")

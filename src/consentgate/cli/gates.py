@@ -65,6 +65,7 @@ def runs(
         consentgate runs --subject user-42 --json
     """
     from consentgate.pipeline.runs import RunStore
+    from consentgate.store.checkpoints import CheckpointStore
 
     env = env_of(ctx)
     store = RunStore(env.ledger(must_exist=True).engine)
@@ -83,13 +84,26 @@ def runs(
             unknown_subject_message(subject, also=", and no run or export used data under it"),
             subject=subject,
         )
+    # The checkpoints saved after the run first used the person: those that hold their data.
+    checkpoints = CheckpointStore(store.engine).containing(store.hasher.many(ids)) if found else {}
     if as_json:
-        env.emit_json({"subject": subject, "identifiers": len(ids), "runs": [r.to_json() for r in found]})
+        env.emit_json(
+            {
+                "subject": subject,
+                "identifiers": len(ids),
+                "runs": [r.to_json() for r in found],
+                "checkpoints": {k: [c.to_json() for c in v] for k, v in checkpoints.items()},
+            }
+        )
         return
     if not found:
         env.note(f"no run or export used data of {subject} ({len(ids)} identifier(s) checked)")
         return
     _print_runs(env, found, f"runs and exports that used data of {subject}")
+    for run_id, saved in checkpoints.items():
+        env.note(
+            f"checkpoints of run {run_id} that hold this person's data: {', '.join(c.name for c in saved)}"
+        )
 
 
 def export(
