@@ -6,6 +6,7 @@ and the checkpoints saved after a person's first use are listed for that person.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -112,12 +113,17 @@ def trainer(tmp_path: Path, model: Any, train: Any, callbacks: list[Any], steps:
 
 
 @pytest.fixture
-def model() -> GPT2LMHeadModel:
+def model() -> Iterator[GPT2LMHeadModel]:
+    # One intra-op thread: with two DataLoader workers on a 2-core machine, more threads make a tiny
+    # model's steps wait on each other (0.15 s per optimizer step instead of about a millisecond).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     cfg = GPT2Config(
         vocab_size=VOCAB, n_positions=8, n_embd=32, n_layer=2, n_head=2, bos_token_id=0, eos_token_id=0
     )
-    return GPT2LMHeadModel(cfg)
+    yield GPT2LMHeadModel(cfg)
+    torch.set_num_threads(threads)
 
 
 def test_a_300_step_run_records_exactly_what_was_trained_on(
