@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from consentgate.ledger.erasure import is_pseudonym
 from consentgate.pipeline.runs import RunStore
+from consentgate.store.checkpoints import CheckpointStore
 
 if TYPE_CHECKING:
     from consentgate.requests.desk import RequestDesk
@@ -58,6 +59,8 @@ def access_report(desk: RequestDesk, subject: str, *, now: datetime | None = Non
     for run_id in noted:
         if run_id not in runs and (found := store.get(run_id)) is not None:
             runs[run_id] = found
+    # The checkpoints saved after a run first used the person: those that hold their data.
+    holding = CheckpointStore(service.ledger.engine).containing(store.hasher.many(raw)) if raw else {}
     training = []
     vendors = []
     for r in sorted(runs.values(), key=lambda r: (r.started_at, r.run_id)):
@@ -73,6 +76,7 @@ def access_report(desk: RequestDesk, subject: str, *, now: datetime | None = Non
                     "model_status": "trained on this person's data; the model has not forgotten it. "
                     "Marked for the team's retraining or unlearning decision.",
                     "flagged_by_erasure": r.run_id in noted,
+                    "checkpoints": [c.name for c in holding.get(r.run_id, [])],
                 }
             )
         else:
@@ -229,7 +233,12 @@ def report_html(report: dict[str, Any]) -> str:
                 r["purpose"],
                 f"{_when(r['started_at'])} to {_when(r['finished_at']) or 'running'}",
                 r["status"],
-                r["model_status"],
+                r["model_status"]
+                + (
+                    f" Checkpoints holding your data: {', '.join(r['checkpoints'])}."
+                    if r["checkpoints"]
+                    else ""
+                ),
             ]
             for r in report["training_runs"]
         ],
