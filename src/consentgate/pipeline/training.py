@@ -37,6 +37,7 @@ import hashlib
 import os
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -181,6 +182,7 @@ class TrainingRun:
             raise RuntimeError("a TrainingRun is entered once; make a new one for another run")
         self._pid = os.getpid()
         self._policy, self._ledger, self._owns_ledger = self._open()
+        _ENGINES.add(self._ledger.engine)
         try:
             # The ledger's erasure suppressions always apply, on top of any list given.
             self.suppression = ledger_suppression(self._ledger.engine, self.suppression)
@@ -552,6 +554,20 @@ class TrainingRun:
         if self._owns_ledger and self._ledger is not None:
             self._ledger.close()
         self._owns_ledger = False
+
+
+# Engines of runs in this process. A forked child (a DataLoader worker) must never use or close the
+# parent's pooled connections (closing a PostgreSQL one there ends the parent's session): after a fork
+# the child forgets them without closing them (SQLAlchemy's advice for multiprocessing).
+_ENGINES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _forget_pools_in_child() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
 
 
 def _utc_now() -> datetime:
