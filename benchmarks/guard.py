@@ -42,7 +42,8 @@ def baseline_module(rev: str) -> ModuleType:
     path = Path(tempfile.mkdtemp()) / "baseline_training.py"
     path.write_text(text)
     spec = importlib.util.spec_from_file_location("baseline_training", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -103,8 +104,8 @@ def build_allowed(url: str, subjects: list[str]) -> list[str]:
         snap = build_snapshot(load_policy(POLICY), ledger, PURPOSE, AT)
     finally:
         ledger.close()
-    allowed = {k for k, a in zip(snap.table.column("key").to_pylist(), snap.table.column("allowed").to_pylist(),
-                                 strict=True) if a}  # fmt: skip
+    keys, allows = snap.table.column("key").to_pylist(), snap.table.column("allowed").to_pylist()
+    allowed = {k for k, a in zip(keys, allows, strict=True) if a}
     return [s for s in subjects if s in allowed]
 
 
