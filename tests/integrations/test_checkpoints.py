@@ -3,15 +3,21 @@ insert-or-ignore (the UNIQUE failure of issue 15 cannot happen), on SQLite and P
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+from click.testing import Result as CliResult
+from typer.testing import CliRunner
+
+from consentgate.cli import app
 from consentgate.pipeline.runs import RunStore
 from consentgate.requests.desk import RequestDesk
 from consentgate.requests.report import access_report, report_html
 from consentgate.service import ConsentService
 from consentgate.store.checkpoints import CheckpointStore
 
-from .conftest import AT, PEOPLE, World
+from .conftest import AT, PEOPLE, POLICY, World
 
 
 def batch(*people: str) -> list[dict[str, str]]:
@@ -56,3 +62,23 @@ def test_a_subject_stored_twice_for_a_run_is_one_row_with_its_first_use(world: W
     assert run.manifest()["counts"]["subjects"] == 1
     found = CheckpointStore(world.ledger.engine).containing({h})
     assert [c.name for c in found[run.run_id]] == ["c1"]  # first use stayed batch 1
+
+
+def test_runs_subject_says_which_runs_may_not_have_recorded_everything_yet(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONSENTGATE_DB", world.url)
+    monkeypatch.setenv("CONSENTGATE_POLICY", str(POLICY))
+
+    def ask(*extra: str) -> CliResult:
+        out = CliRunner().invoke(app, ["runs", "--subject", PEOPLE[5], *extra])
+        assert out.exit_code == 0, out.output
+        return out
+
+    with world.run() as run:
+        run.check(batch(PEOPLE[5]))  # used, and not written yet (subjects are written every few seconds)
+        assert json.loads(ask("--json").output)["runs_still_running"] == [run.run_id]
+        assert "1 training run(s) still marked running" in ask().output
+    after = json.loads(ask("--json").output)
+    assert after["runs_still_running"] == []
+    assert [r["run_id"] for r in after["runs"]] == [run.run_id]

@@ -86,6 +86,9 @@ def runs(
         )
     # The checkpoints saved after the run first used the person: those that hold their data.
     checkpoints = CheckpointStore(store.engine).containing(store.hasher.many(ids)) if found else {}
+    # A training run writes the identifiers it used every few seconds (FLUSH_SECONDS): one still
+    # marked running (in progress, or killed) may have used this person without a record yet.
+    unsure = [r.run_id for r in store.runs(kind="training") if r.status == "running"]
     if as_json:
         env.emit_json(
             {
@@ -93,9 +96,15 @@ def runs(
                 "identifiers": len(ids),
                 "runs": [r.to_json() for r in found],
                 "checkpoints": {k: [c.to_json() for c in v] for k, v in checkpoints.items()},
+                "runs_still_running": unsure,
             }
         )
         return
+    if unsure:
+        env.note(
+            f"{len(unsure)} training run(s) still marked running (in progress, or killed): the identifiers "
+            "they used in their last seconds may not be recorded yet, so they may be missing below"
+        )
     if not found:
         env.note(f"no run or export used data of {subject} ({len(ids)} identifier(s) checked)")
         return
