@@ -11,7 +11,7 @@ from typing import Any
 import datasets
 import pytest
 
-from consentgate.errors import BadInput, WrongProcess
+from consentgate.errors import BadInput
 from consentgate.integrations.hf import SUBJECT_INDEX, filter_dataset, with_subject_index
 from consentgate.pipeline import Suppression, build_snapshot
 from consentgate.pipeline.snapshot import Snapshot
@@ -99,22 +99,6 @@ def test_the_subject_travels_as_an_integer_index() -> None:
     for row in indexed:
         assert subjects[row[SUBJECT_INDEX]] == row["user_id"]
         assert flags[row[SUBJECT_INDEX]] == row["do_not_train"]
-
-
-def test_a_run_in_a_datasets_worker_refuses(world: World) -> None:
-    """datasets.map(num_proc=2) pickles the function with the run in it; the copy refuses."""
-    with world.run() as run:
-
-        def check(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
-            try:
-                run.check([{"user_id": u} for u in batch["user_id"]])
-            except WrongProcess as exc:
-                return {"refused": [exc.message] * len(batch["user_id"])}
-            return {"refused": [""] * len(batch["user_id"])}
-
-        out = chats().map(check, batched=True, num_proc=2)
-    assert all("not in the training process" in m for m in out["refused"])
-    assert world.users_of(run) == set()
 
 
 def test_not_a_dataset_is_bad_input(world: World) -> None:
