@@ -12,6 +12,9 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# The [torch] extra asks for torch>=2.13, which on PyPI is the multi-GB CUDA build: take the CPU
+	@# build first (this machine's wheel dir has torch 2.13.0+cpu), then .[dev] finds torch satisfied.
+	$(BIN)/python -m pip install --quiet 'torch==2.13.0'
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 

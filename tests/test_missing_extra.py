@@ -51,3 +51,21 @@ def test_redaction_and_engines_raise_the_same_class(monkeypatch: pytest.MonkeyPa
     with pytest.raises(EngineMissing) as caught:
         importlib.import_module("consentgate.pipeline.engines.polars")
     assert type(caught.value) is MissingExtra
+
+
+@pytest.mark.parametrize(
+    ("module", "blocked", "extra"),
+    [
+        ("consentgate.integrations.torch", "torch.utils.data", "torch"),
+        ("consentgate.integrations.hf", "datasets", "hf"),
+        ("consentgate.integrations.transformers", "transformers", "hf"),
+    ],
+)
+def test_the_training_integrations_name_their_extra(
+    monkeypatch: pytest.MonkeyPatch, module: str, blocked: str, extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, blocked, None)  # makes the import fail
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.raises(MissingExtra, match=rf"pip install 'consentgate\[{extra}\]'") as caught:
+        importlib.import_module(module)
+    assert caught.value.extra == extra

@@ -14,7 +14,8 @@
     │   ├── NotFound                 no such request, or nothing held about a subject
     │   │   └── UnknownSubject       the ledger knows nothing under this identifier (CLI exit 5)
     │   ├── Conflict                 clashes with what is stored (a duplicate request, a wrong step)
-    │   └── MissingExtra             an optional library is not installed (the message is the pip line)
+    │   ├── MissingExtra             an optional library is not installed (the message is the pip line)
+    │   └── WrongProcess             a training run used in a process that cannot record for it (a worker)
     ├── Incomplete                   work started and not finished; what is done stays, a retry goes on
     └── StorageError                 the ledger could not be read or written
         ├── TransientStorageError    retrying may help (locked database, lost connection)
@@ -186,6 +187,12 @@ class MissingExtra(BadInput):
         )
         self.packages = tuple(packages)
         self.extra = extra
+
+
+class WrongProcess(BadInput):
+    """A :class:`~consentgate.pipeline.training.TrainingRun` was used in another process than the one
+    that entered it (a DataLoader or ``datasets`` worker): what it would check and record there never
+    reaches the run's record, so it refuses instead. The message says what to use in the worker."""
 
 
 class Incomplete(ConsentgateError):

@@ -15,7 +15,17 @@ def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
         assert {
             "events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets", "runs",
             "run_subjects", "suppressions", "requests", "request_log", "ledger_records", "ledger_seals",
+            "run_checkpoints",
         } <= tables  # fmt: skip
+        downgrade(engine, "0006")  # one step down drops only what 0007 added
+        tables = set(inspect(engine).get_table_names())
+        assert "run_checkpoints" not in tables
+        assert "first_batch" not in {c["name"] for c in inspect(engine).get_columns("run_subjects")}
+        assert "output_fingerprint" in {c["name"] for c in inspect(engine).get_columns("runs")}
+        downgrade(engine, "0005")  # one step down drops only what 0006 added
+        assert "output_fingerprint" not in {c["name"] for c in inspect(engine).get_columns("runs")}
+        tables = set(inspect(engine).get_table_names())
+        assert "ledger_records" in tables
         downgrade(engine, "0004")  # one step down drops only what 0005 added
         tables = set(inspect(engine).get_table_names())
         assert not ({"ledger_records", "ledger_seals"} & tables)
@@ -58,7 +68,7 @@ def test_the_later_tables_match_their_declaration(ledger_url: str) -> None:
             diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
         names = (
             "runs", "run_subjects", "suppressions", "requests", "request_log",
-            "ledger_records", "ledger_seals", "aliases", "ledger_head",
+            "ledger_records", "ledger_seals", "aliases", "ledger_head", "run_checkpoints",
         )  # fmt: skip
         mine = [d for d in diff if any(f"'{n}'" in repr(d) for n in names)]
         assert mine == []

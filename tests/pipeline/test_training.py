@@ -96,7 +96,7 @@ def test_a_withdrawal_recorded_after_the_snapshot_is_caught_at_the_next_batch(
             read_events += 1
             yield e
 
-    with start() as run:
+    with start(refresh_seconds=30) as run:
         assert run.check(rows("alice", "cookie-alice")) is not None  # alice granted on 06-10: allowed
         monkeypatch.setattr(ledger, "iter_events", spy)
         # Alice withdraws while the run is in progress (through the service, as the API would).
@@ -388,7 +388,7 @@ def test_a_completed_run_stores_its_manifest(
     data.mkdir()
     (data / "part-0.jsonl").write_text('{"user_id": "alice"}\n')
     (data / "_SUCCESS").write_text("")
-    with start(dataset=[data, "s3://bucket/extra/"]) as run:
+    with start(dataset=[data, "s3://bucket/extra/"], refresh_seconds=30) as run:
         run.check(rows("alice", "cookie-alice"))
         clocks.advance(31)
         run.check(rows("alice"))

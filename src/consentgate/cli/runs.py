@@ -62,6 +62,7 @@ def runs(
 
         consentgate runs --subject user-42 --json
     """
+    from consentgate.store.checkpoints import CheckpointStore
     from consentgate.store.runs import RunStore
 
     env = env_of(ctx)
@@ -81,13 +82,35 @@ def runs(
             unknown_subject_message(subject, also=", and no run or export used data under it"),
             subject=subject,
         )
+    # The checkpoints saved after the run first used the person: those that hold their data.
+    checkpoints = CheckpointStore(store.engine).containing(store.hasher.many(ids)) if found else {}
+    # A training run writes the identifiers it used every few seconds (FLUSH_SECONDS): one still
+    # marked running (in progress, or killed) may have used this person without a record yet.
+    unsure = [r.run_id for r in store.runs(kind="training") if r.status == "running"]
     if as_json:
-        env.emit_json({"subject": subject, "identifiers": len(ids), "runs": [r.to_json() for r in found]})
+        env.emit_json(
+            {
+                "subject": subject,
+                "identifiers": len(ids),
+                "runs": [r.to_json() for r in found],
+                "checkpoints": {k: [c.to_json() for c in v] for k, v in checkpoints.items()},
+                "runs_still_running": unsure,
+            }
+        )
         return
+    if unsure:
+        env.note(
+            f"{len(unsure)} training run(s) still marked running (in progress, or killed): the identifiers "
+            "they used in their last seconds may not be recorded yet, so they may be missing below"
+        )
     if not found:
         env.note(f"no run or export used data of {subject} ({len(ids)} identifier(s) checked)")
         return
     _print_runs(env, found, f"runs and exports that used data of {subject}")
+    for run_id, saved in checkpoints.items():
+        env.note(
+            f"checkpoints of run {run_id} that hold this person's data: {', '.join(c.name for c in saved)}"
+        )
 
 
 def _print_runs(env: CliEnv, found: list[RunRecord], title: str) -> None:

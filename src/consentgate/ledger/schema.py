@@ -152,6 +152,21 @@ run_subjects = Table(
     metadata,
     Column("subject_hash", String(32), primary_key=True),
     Column("run_id", String(36), ForeignKey("runs.run_id"), primary_key=True),
+    # The run's batch (1-based) that first used the identifier; NULL for runs before revision 0007.
+    Column("first_batch", BigInteger, nullable=True),
+)
+
+# Checkpoints a training run saved (``run.checkpoint(name)``), numbered per run: one saved after
+# ``batches`` batches holds the data of every identifier whose ``first_batch`` is at most that.
+run_checkpoints = Table(
+    "run_checkpoints",
+    metadata,
+    Column("run_id", String(36), ForeignKey("runs.run_id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("batches", BigInteger, nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("saved_at", String(40), nullable=False),
 )
 
 # Erasure suppression: HMAC-SHA256 (hex) of every identifier of every erased person, under the

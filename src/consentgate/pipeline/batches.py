@@ -153,3 +153,42 @@ def _flag_array(values: list[Any], name: str) -> pa.Array:
         else:
             raise BadInput(f"record {i}: flag column {name!r} must be true/false (or 0/1), not {v!r:.40}")
     return pa.array(out, pa.bool_())
+
+
+class SubjectBatch:
+    """A batch as a worker process hands it to the training loop: the model's ``data`` (tensors, with
+    no subject ids in them) and, beside it, the ``subjects`` (and ``do_not_train`` ``flags``, if the
+    data has them) of its records in order.
+
+    Workers only carry the ids; the run in the training process checks and records them when the
+    training step takes the batch (``run.check`` / ``run.guard``), so a batch prefetched and never
+    trained on is never counted. Picklable (it crosses the worker queue); no library needed.
+    """
+
+    __slots__ = ("data", "flags", "subjects")
+
+    def __init__(self, data: Any, subjects: Sequence[Any], flags: Sequence[Any] | None = None) -> None:
+        if flags is not None and len(flags) != len(subjects):
+            raise BadInput(f"a batch of {len(subjects)} subjects came with {len(flags)} flags")
+        self.data = data
+        self.subjects = list(subjects)
+        self.flags = None if flags is None else list(flags)
+
+    def __getstate__(self) -> tuple[Any, list[Any], list[Any] | None]:
+        return self.data, self.subjects, self.flags
+
+    def __setstate__(self, state: tuple[Any, list[Any], list[Any] | None]) -> None:
+        self.data, self.subjects, self.flags = state
+
+    def __len__(self) -> int:
+        return len(self.subjects)
+
+    def __repr__(self) -> str:
+        return f"SubjectBatch({len(self.subjects)} records)"
+
+    def table(self, subject_column: str, flag_column: str | None) -> pa.Table:
+        """The ids (and flags) as the guard checks them, under the run's column names."""
+        columns = {subject_column: _subject_array(self.subjects, subject_column)}
+        if flag_column is not None and self.flags is not None:
+            columns[flag_column] = _flag_array(self.flags, flag_column)
+        return pa.table(columns)

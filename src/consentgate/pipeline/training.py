@@ -37,21 +37,23 @@ Records of a batch that failed are not counted as used: the caller never receive
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from consentgate.errors import BadInput, ConsentViolation
+from consentgate.errors import BadInput, ConsentViolation, WrongProcess
 from consentgate.ledger.store import Ledger
-from consentgate.pipeline.batches import columns_of
+from consentgate.pipeline.batches import SubjectBatch, columns_of
 from consentgate.pipeline.engines import arrow as arrow_engine
 from consentgate.pipeline.lineage import refilter, trace_dataset
 from consentgate.pipeline.manifest import fingerprint_files
@@ -68,12 +70,20 @@ from consentgate.pipeline.staleness import MaxStaleness, enforce
 from consentgate.pipeline.suppression import ledger_suppression
 from consentgate.policy import Policy, load_policy
 from consentgate.settings import Settings
+from consentgate.store.checkpoints import CheckpointStore
 from consentgate.store.engine import missing_sqlite_file
+from consentgate.store.heads import head_marks
 from consentgate.store.runs import HASH_NAME, RunStore
 
 MANIFEST_FORMAT = "consentgate-run-manifest/1"
 MAX_REFRESH_SECONDS = 30.0  # a withdrawal must stop a run within 60 s (issue #4): half of that, at most
-_B = TypeVar("_B")
+# A check before every step is the default (issue 15): a refresh with nothing new costs one indexed read
+# of the ledger head (benchmarks/guard.py, docs/benchmarks.md).
+DEFAULT_REFRESH_SECONDS = 0.0
+# New subjects are written at most this often (and at every checkpoint and at the end): a durable
+# commit per step would cost more than the check. A run killed without reaching its end may miss the
+# subjects of its last FLUSH_SECONDS; it stays "running" in `consentgate runs`, which says so.
+FLUSH_SECONDS = 5.0
 
 
 class TrainingRun:
@@ -101,7 +111,7 @@ class TrainingRun:
         policy: Policy | str | Path | None = None,
         ledger: Ledger | str | None = None,
         options: FilterOptions | None = None,
-        refresh_seconds: float = MAX_REFRESH_SECONDS,
+        refresh_seconds: float = DEFAULT_REFRESH_SECONDS,
         snapshot: Snapshot | str | Path | None = None,
         max_staleness: MaxStaleness | str | None = None,
         refilter: bool = False,
@@ -142,6 +152,9 @@ class TrainingRun:
         self._plan: FilterPlan | None = None
         self._exceptions: dict[str, int] = {}
         self._refreshed_at = 0.0
+        self._flushed_at = 0.0
+        self._marks: tuple[int, int] | None = None  # (event head, record head) the snapshot reflects
+        self._pid: int | None = None  # the process that entered the run; only it may check and record
         self._due: datetime | None = None
         self._started_at: datetime | None = None
         self._finished_at: datetime | None = None
@@ -152,7 +165,9 @@ class TrainingRun:
         self.refreshes = 0
         self._full_rebuilds: list[str] = []
         self._seen: set[bytes] = set()
-        self._pending: set[bytes] = set()
+        self._seen_ids: set[str] = set()
+        self._pending: dict[bytes, int] = {}  # subject hash -> the batch that first used it
+        self.checkpoints: list[dict[str, Any]] = []
         self._digest = hashlib.sha256(b"consentgate-run-subjects/1\n")
         self._violation: ConsentViolation | None = None
         self._violation_json: dict[str, Any] | None = None
@@ -166,7 +181,9 @@ class TrainingRun:
     def __enter__(self) -> TrainingRun:
         if self.status != "not_started":
             raise RuntimeError("a TrainingRun is entered once; make a new one for another run")
+        self._pid = os.getpid()
         self._policy, self._ledger, self._owns_ledger = self._open()
+        _ENGINES.add(self._ledger.engine)
         try:
             # The ledger's erasure suppressions always apply, on top of any list given.
             self.suppression = ledger_suppression(self._ledger.engine, self.suppression)
@@ -176,8 +193,9 @@ class TrainingRun:
             if isinstance(previous, str | Path):
                 previous = Snapshot.read(Path(previous))
             self._started_at = self._now()
+            marks = self._ledger_marks()
             snap = build_snapshot(self._policy, self._ledger, self.purpose, self._now(), previous=previous)
-            self._use(snap)
+            self._use(snap, marks)
             self._trace_datasets(snap)
             self._first = self._snapshot
             self._store = RunStore(self._ledger.engine)
@@ -230,21 +248,29 @@ class TrainingRun:
 
     # -- checking ----------------------------------------------------------------------------------
 
-    def check(self, batch: _B) -> _B:
-        """Check every record of ``batch``; return it unchanged if all may be used, else raise
-        :class:`ConsentViolation` for the first that may not (and the run is stopped)."""
+    def check(self, batch: Any) -> Any:
+        """Check every record of ``batch``, as the training step takes it; return what the step
+        should use — the batch unchanged, or a :class:`SubjectBatch`'s ``data`` — if all may be used,
+        else raise :class:`ConsentViolation` for the first that may not (and the run is stopped).
+
+        Call it in the training process only: in a DataLoader or ``datasets`` worker it raises
+        :class:`WrongProcess` (a worker's copy of the run cannot record for the run)."""
         if self._violation is not None:
             raise self._violation
         if self.status != "running":
             raise RuntimeError("use TrainingRun as a context manager: `with TrainingRun(...) as run:`")
+        self._same_process("check")
         if self._refresh_due():
             self.refresh()
-        if isinstance(batch, Iterator):
+        if isinstance(batch, SubjectBatch):
+            table, out = batch.table(self.subject_column, self.flag_column), batch.data
+        elif isinstance(batch, Iterator):
             raise BadInput("a batch must be a list of records, not a one-shot iterator (it would be used up)")
-        table, _ = columns_of(batch, self.subject_column, self.flag_column)
+        else:
+            (table, _), out = columns_of(batch, self.subject_column, self.flag_column), batch
         n = table.num_rows
         if n == 0:
-            return batch
+            return out
         assert self._plan is not None
         plan = self._plan.check_schema(table.schema)
         subjects = _subjects(table, self.subject_column)
@@ -255,16 +281,21 @@ class TrainingRun:
         if bad is not None and bad >= 0:
             self._stop(bad, int(verdicts[bad].as_py()), subjects[bad].as_py(), plan)
         assert self._store is not None
-        fresh = self._store.hasher.many(unique) - self._seen
-        self._seen |= fresh
-        self._pending |= fresh
-        self._digest.update(("\0".join(s or "" for s in subjects.to_pylist()) + "\0").encode())
+        # Only ids not met before are hashed: after the first epoch, most batches hash nothing.
+        new_ids = [s for s in unique if s not in self._seen_ids]
+        self._seen_ids.update(new_ids)
+        fresh = self._store.hasher.many(new_ids) - self._seen
         self.batches += 1
         self.records += n
-        return batch
+        self._seen |= fresh
+        self._pending.update(dict.fromkeys(fresh, self.batches))
+        self._digest.update(("\0".join(s or "" for s in subjects.to_pylist()) + "\0").encode())
+        return out
 
-    def guard(self, batches: Iterable[_B]) -> Iterator[_B]:
-        """Yield each batch after checking it: ``for batch in run.guard(loader): train_step(batch)``."""
+    def guard(self, batches: Iterable[Any]) -> Iterator[Any]:
+        """Yield each batch after checking it: ``for batch in run.guard(loader): train_step(batch)``.
+        A batch is checked and counted when the loop asks for it, so one a loader prefetched and the
+        loop never took is not counted; :class:`SubjectBatch` es are unwrapped to their data."""
         for batch in batches:
             yield self.check(batch)
 
@@ -272,6 +303,15 @@ class TrainingRun:
         """Bring the snapshot up to date now (reads only the ledger events after its head)."""
         if self._snapshot is None or self._policy is None or self._ledger is None:
             raise RuntimeError("the run has not started")
+        self._same_process("refresh")
+        marks = self._ledger_marks()
+        if self._unchanged_since(marks):
+            # Nothing recorded since the snapshot (no event, link or suppression) and no decision due:
+            # rebuilding would give the same decisions. One indexed read instead of a rebuild.
+            self.refreshes += 1
+            self._refreshed_at = self._clock()
+            self._flush_if_due()
+            return self._snapshot
         refresh_list = getattr(self.suppression, "refresh", None)
         if refresh_list is not None:
             refresh_list()  # an erasure since the last refresh stops the run at its next batch
@@ -279,9 +319,28 @@ class TrainingRun:
         self.refreshes += 1
         if snap.meta.built != "incremental":
             self._full_rebuilds.append(snap.meta.rebuild_reason or "full rebuild")
-        self._use(snap)
-        self._flush()
+        self._use(snap, marks)
+        self._flush_if_due()
         return snap
+
+    # -- checkpoints (issue 15) ---------------------------------------------------------------------
+
+    def checkpoint(self, name: str | Path) -> dict[str, Any]:
+        """Record that a checkpoint (a path or any name) was saved now, after the batches checked so
+        far. It holds the data of every subject the run used up to here, so ``consentgate runs
+        --subject S`` and the access report list it for them: after a withdrawal or an erasure these
+        are the checkpoints to retrain or unlearn from. Call it right after saving."""
+        if self.status != "running":
+            raise RuntimeError("record checkpoints while the run is running (inside `with TrainingRun(...)`)")
+        self._same_process("checkpoint")
+        assert self._ledger is not None
+        self._flush()  # the subjects it holds must be on record before the checkpoint is
+        saved = CheckpointStore(self._ledger.engine).add(
+            self.run_id, str(name), batches=self.batches, records=self.records, saved_at=self._now()
+        )
+        entry = saved.to_json()
+        self.checkpoints.append(entry)
+        return entry
 
     # -- what the run records ----------------------------------------------------------------------
 
@@ -331,6 +390,7 @@ class TrainingRun:
                 "key_id": None if hasher is None else hasher.key_id,
                 "digest": "sha256:" + self._digest.hexdigest(),
             },
+            "checkpoints": [{"name": c["name"], "batches": c["batches"]} for c in self.checkpoints],
             "violation": self._violation_json,
             "error": self._error,
         }
@@ -377,8 +437,10 @@ class TrainingRun:
         _must_exist(url)
         return policy, Ledger.open(url), True
 
-    def _use(self, snap: Snapshot) -> None:
+    def _use(self, snap: Snapshot, marks: tuple[int, int]) -> None:
         """Check the next batches against ``snap``; rebuild the lookup only if decisions changed."""
+        # The marks were read before the build: anything recorded during it shows as a change next time.
+        self._marks = marks
         unchanged = (
             self._snapshot is not None
             and snap.meta.built == "incremental"
@@ -461,9 +523,42 @@ class TrainingRun:
         return f"unknown to the ledger: {self._snapshot.meta.default_reason}", None
 
     def _flush(self) -> None:
+        self._flushed_at = self._clock()
         if self._pending and self._store is not None:
             self._store.add_subjects(self.run_id, self._pending)
-            self._pending = set()
+            self._pending = {}
+
+    def _flush_if_due(self) -> None:
+        if self._clock() - self._flushed_at >= FLUSH_SECONDS:
+            self._flush()
+
+    # -- processes ---------------------------------------------------------------------------------
+
+    def _same_process(self, doing: str) -> None:
+        """Refuse in a forked worker: its copy of the run would check against a copy of the snapshot
+        and count into a copy of the record, which the run never sees (issue 15: a run trained on data
+        recorded 0 subjects)."""
+        if self._pid is not None and os.getpid() != self._pid:
+            raise WrongProcess(_worker_message(self, doing))
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str, str]]:
+        """Pickled (a ``spawn`` worker, ``datasets.map(num_proc=…)``) the run becomes a stand-in that
+        refuses every use with :class:`WrongProcess`: no engine or connection crosses processes, and a
+        worker can never record for the run."""
+        return _WorkerCopy, (self.run_id, self.purpose, self.model)
+
+    # -- freshness ---------------------------------------------------------------------------------
+
+    def _ledger_marks(self) -> tuple[int, int]:
+        """The event chain's and the record chain's heads (one row): every event, alias link and
+        suppression moves one of them, so equal marks mean nothing new to decide on."""
+        assert self._ledger is not None
+        return head_marks(self._ledger.engine)
+
+    def _unchanged_since(self, marks: tuple[int, int]) -> bool:
+        if marks != self._marks or self._snapshot is None:
+            return False
+        return self._due is None or self._now() < self._due
 
     def _head_seq(self) -> int | None:
         return None if self._snapshot is None else self._snapshot.meta.head_seq
@@ -474,8 +569,60 @@ class TrainingRun:
         self._owns_ledger = False
 
 
+# Engines of runs in this process. A forked child (a DataLoader worker) must never use or close the
+# parent's pooled connections (closing a PostgreSQL one there ends the parent's session): after a fork
+# the child forgets them without closing them (SQLAlchemy's advice for multiprocessing).
+_ENGINES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _forget_pools_in_child() -> None:
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_pools_in_child)
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _worker_message(run: TrainingRun | _WorkerCopy, doing: str) -> str:
+    return (
+        f"TrainingRun.{doing}() was called in a worker process (pid {os.getpid()}), not in the training "
+        f"process that entered run {run.run_id}: what a worker checks never reaches the run's record, so "
+        "it would say 'not used' for data that was trained on. Keep the check in the training loop: in "
+        "the worker, collate with consentgate.integrations.torch.SubjectCollate (it hands the subject ids "
+        "beside the tensors), and in the loop iterate run.guard(loader) or call run.check(batch)"
+    )
+
+
+class _WorkerCopy:
+    """What a pickled :class:`TrainingRun` becomes in another process: every use raises
+    :class:`WrongProcess` (at first use, with what to do instead)."""
+
+    def __init__(self, run_id: str, purpose: str, model: str) -> None:
+        self.run_id = run_id
+        self.purpose = purpose
+        self.model = model
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str, str]]:
+        return _WorkerCopy, (self.run_id, self.purpose, self.model)
+
+    def __repr__(self) -> str:
+        return f"TrainingRun({self.purpose!r}, model={self.model!r}, run_id={self.run_id!r}, in a worker)"
+
+    def check(self, batch: Any) -> Any:
+        raise WrongProcess(_worker_message(self, "check"))
+
+    def guard(self, batches: Iterable[Any]) -> Iterator[Any]:
+        raise WrongProcess(_worker_message(self, "guard"))
+
+    def refresh(self) -> Snapshot:
+        raise WrongProcess(_worker_message(self, "refresh"))
+
+    def checkpoint(self, name: str | Path) -> dict[str, Any]:
+        raise WrongProcess(_worker_message(self, "checkpoint"))
 
 
 def _settings(settings: Settings | None) -> Settings:

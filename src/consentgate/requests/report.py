@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from consentgate.ledger.erasure import is_pseudonym
 from consentgate.requests.models import DataRequest
 from consentgate.service import ConsentService
+from consentgate.store.checkpoints import CheckpointStore
 from consentgate.store.runs import RunStore
 
 REPORT_SCHEMA = "consentgate-access-report/1"
@@ -69,6 +70,8 @@ def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> d
     for run_id in noted:
         if run_id not in runs and (found := store.get(run_id)) is not None:
             runs[run_id] = found
+    # The checkpoints saved after a run first used the person: those that hold their data.
+    holding = CheckpointStore(service.ledger.engine).containing(store.hasher.many(raw)) if raw else {}
     training = []
     datasets = []  # filter runs whose output holds the person's records
     vendors = []
@@ -85,6 +88,7 @@ def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> d
                     "model_status": "trained on this person's data; the model has not forgotten it. "
                     "Marked for the team's retraining or unlearning decision.",
                     "flagged_by_erasure": r.run_id in noted,
+                    "checkpoints": [c.name for c in holding.get(r.run_id, [])],
                 }
             )
         elif r.kind == "filter":
@@ -252,7 +256,12 @@ def report_html(report: dict[str, Any]) -> str:
                 r["purpose"],
                 f"{_when(r['started_at'])} to {_when(r['finished_at']) or 'running'}",
                 r["status"],
-                r["model_status"],
+                r["model_status"]
+                + (
+                    f" Checkpoints holding your data: {', '.join(r['checkpoints'])}."
+                    if r["checkpoints"]
+                    else ""
+                ),
             ]
             for r in report["training_runs"]
         ],

@@ -27,12 +27,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from consentgate.auth.apikeys import Scope as KeyScope
+from consentgate.auth.tokens import TOKEN_HEADER
 from consentgate.errors import ConsentgateError
 from consentgate.server.auth import Caller, authorize
 from consentgate.server.checks import check_queries
 from consentgate.server.deps import ServerState
 from consentgate.server.routers import decisions, health, web
-from consentgate.auth.tokens import TOKEN_HEADER
 
 Params = dict[str, Any]
 Handler = Callable[[ServerState, Any, Headers, Params], Awaitable[Response | None]]

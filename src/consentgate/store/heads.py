@@ -12,6 +12,16 @@ from consentgate.errors import TransientStorageError
 
 Heads = tuple[Any, ...]
 _HEADS_SQL = "SELECT seq, hash, records_seq, records_hash FROM ledger_head WHERE id = 1"
+_MARKS_SQL = "SELECT seq, records_seq FROM ledger_head WHERE id = 1"
+
+
+def head_marks(engine: Engine) -> tuple[int, int]:
+    """The event chain's and the record chain's head positions (one row): every event, alias link and
+    suppression moves one of them, so equal marks mean nothing new to decide on. Plain SQL: the
+    training guard asks before every step, and the statement never varies."""
+    with engine.connect() as conn:
+        seq, records = conn.exec_driver_sql(_MARKS_SQL).one()
+    return int(seq), int(records)
 
 
 class HeadReader:

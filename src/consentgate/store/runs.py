@@ -25,12 +25,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, desc, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
@@ -198,8 +200,9 @@ class RunStore:
             "manifest": _dump(manifest),
         }
 
-    def add_subjects(self, run_id: str, hashes: Collection[bytes]) -> None:
-        """Store more identifiers the run used (hashes from :attr:`hasher`); callers pass only new ones."""
+    def add_subjects(self, run_id: str, hashes: Collection[bytes] | Mapping[bytes, int]) -> None:
+        """Store more identifiers the run used (hashes from :attr:`hasher`, or hash -> the batch that
+        first used it); one already stored for the run is left as it is (its first use stays)."""
         if not hashes:
             return
         with _storage("record the run's subjects"), self._writer.begin() as conn:
@@ -276,10 +279,16 @@ class RunStore:
 # -- internals -------------------------------------------------------------------------------------
 
 
-def _insert_hashes(conn: Connection, run_id: str, hashes: Collection[bytes]) -> None:
-    rows = [{"subject_hash": h.hex(), "run_id": run_id} for h in sorted(hashes)]
-    for i in range(0, len(rows), _CHUNK):
-        conn.execute(insert(t.run_subjects), rows[i : i + _CHUNK])
+def _insert_hashes(conn: Connection, run_id: str, hashes: Collection[bytes] | Mapping[bytes, int]) -> None:
+    """Insert-or-ignore: a subject recorded twice for a run (two flushes, a retried write) is one row
+    and keeps its first use, never a UNIQUE failure that loses the rest of the batch (issue 15)."""
+    first = hashes if isinstance(hashes, Mapping) else {}
+    rows = [{"subject_hash": h.hex(), "run_id": run_id, "first_batch": first.get(h)} for h in sorted(hashes)]
+    ins = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = ins(t.run_subjects).on_conflict_do_nothing(index_elements=["subject_hash", "run_id"])
+    step = _CHUNK // 3  # three bound parameters a row
+    for i in range(0, len(rows), step):
+        conn.execute(stmt, rows[i : i + step])
 
 
 def _load_key(engine: Engine) -> bytes:

@@ -1,0 +1,110 @@
+"""Hugging Face ``datasets``: the filter decides the rows a Dataset shows (after select, shuffle,
+train_test_split), not the whole table behind it; it writes a manifest, applies suppression, and its
+output has a fingerprint that is stable for the same inputs and moves with the ledger head."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import datasets
+import pytest
+
+from consentgate.errors import BadInput
+from consentgate.integrations.hf import SUBJECT_INDEX, filter_dataset, with_subject_index
+from consentgate.pipeline import FilterOptions, Suppression, build_snapshot
+from consentgate.pipeline.snapshot import Snapshot
+from tests.pipeline.conftest import AT, SUPPRESSION_KEY
+
+from .conftest import PEOPLE, REFUSED, World
+
+USER_ID = FilterOptions(subject_column="user_id")
+
+STRANGER = "stranger@example.com"  # unknown to the ledger: not allowed under a consent purpose
+
+
+def chats() -> Any:
+    users = [*PEOPLE, REFUSED, STRANGER, *PEOPLE[:6]]
+    return datasets.Dataset.from_dict(
+        {
+            "user_id": users,
+            "text": [f"message {i}" for i in range(len(users))],
+            "do_not_train": [i == 3 for i in range(len(users))],
+        }
+    )
+
+
+def snap(world: World) -> Snapshot:
+    return build_snapshot(world.policy, world.ledger, "train_chat", AT)
+
+
+def allowed(user: str, flagged: bool) -> bool:
+    return user in PEOPLE and not flagged
+
+
+def test_the_filter_decides_the_visible_rows_in_their_order(world: World, tmp_path: Path) -> None:
+    full = chats()
+    ds = full.shuffle(seed=5).select(range(12))  # an indices mapping over all 32 rows
+    assert len(ds.data.table) == full.num_rows  # the trap: the table behind still has every row
+    visible = ds.to_list()
+    result = filter_dataset(ds, snap(world), USER_ID, manifest_path=tmp_path / "m.json")
+    expected = [r for r in visible if allowed(r["user_id"], r["do_not_train"])]
+    assert result.data.to_list() == expected
+    assert 0 < len(expected) < len(visible)
+    written = json.loads((tmp_path / "m.json").read_text())
+    assert written["counts"]["input"] == 12
+    assert written["counts"]["kept"] == len(expected)
+    assert written["engine"] == "hf-datasets"
+    assert written["snapshot"]["head_seq"] == world.ledger.head()[0]
+
+
+def test_each_split_of_train_test_split(world: World) -> None:
+    splits = chats().train_test_split(test_size=0.25, seed=3)
+    for split in splits.values():
+        rows = split.to_list()
+        got = filter_dataset(split, snap(world), USER_ID).data.to_list()
+        assert got == [r for r in rows if allowed(r["user_id"], r["do_not_train"])]
+
+
+def test_suppression_applies(world: World) -> None:
+    sup = Suppression(SUPPRESSION_KEY)
+    sup.add(PEOPLE[1])
+    result = filter_dataset(chats(), snap(world), FilterOptions(subject_column="user_id", suppression=sup))
+    assert PEOPLE[1] not in result.data["user_id"]
+    assert PEOPLE[2] in result.data["user_id"]
+    assert result.manifest.counts.suppressed == 2  # PEOPLE[1] is in the data twice
+
+
+def length(row: dict[str, Any]) -> dict[str, int]:
+    return {"n": len(row["text"])}
+
+
+def test_the_fingerprint_is_stable_and_moves_with_the_ledger(world: World) -> None:
+    ds = chats().shuffle(seed=1)
+    first = filter_dataset(ds, snap(world), USER_ID).data
+    again = filter_dataset(ds, snap(world), USER_ID).data
+    assert first._fingerprint == again._fingerprint  # datasets can cache what follows
+    assert first.map(length)._fingerprint == again.map(length)._fingerprint
+    world.withdraw(PEOPLE[0])
+    after = filter_dataset(ds, snap(world), USER_ID).data
+    assert after._fingerprint != first._fingerprint
+    assert PEOPLE[0] not in after["user_id"]
+    other = filter_dataset(ds.select(range(10)), snap(world), USER_ID).data
+    assert other._fingerprint != after._fingerprint
+
+
+def test_the_subject_travels_as_an_integer_index() -> None:
+    ds = chats().shuffle(seed=2).select(range(6))
+    indexed, subjects, flags = with_subject_index(ds, subject_column="user_id", flag_column="do_not_train")
+    assert flags is not None
+    for row in indexed:
+        assert subjects[row[SUBJECT_INDEX]] == row["user_id"]
+        assert flags[row[SUBJECT_INDEX]] == row["do_not_train"]
+
+
+def test_not_a_dataset_is_bad_input(world: World) -> None:
+    with pytest.raises(BadInput, match=r"takes a datasets\.Dataset"):
+        filter_dataset(datasets.DatasetDict({"train": chats()}), snap(world), USER_ID)
+    with pytest.raises(BadInput, match="no column 'uid'"):
+        filter_dataset(chats(), snap(world), FilterOptions(subject_column="uid"))
