@@ -3,15 +3,17 @@
 5,000 people in the ledger (the synthetic banner submissions), batches of 64 records drawn from them,
 ``refresh_seconds=0`` so every batch first brings the snapshot up to date. Per batch, the median time
 of ``run.check(batch)`` for this tree's :class:`TrainingRun` and, as the baseline in the same run, the
-``TrainingRun`` of git revision ``--baseline`` (default ``main``), loaded from ``git show``.
+``TrainingRun`` of git revision ``--baseline`` (default 865d91b: main before issues 15 and 18): its
+``src`` is unpacked with ``git archive`` and measured in a child process on the same ledger and the
+same batches, before and after this tree's.
 
-Run: .venv/bin/python benchmarks/guard.py [--people 5000] [--batches 400] [--baseline main]
+Run: .venv/bin/python benchmarks/guard.py [--people 5000] [--batches 400] [--baseline 865d91b]
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import json
 import random
 import subprocess
 import sys
@@ -19,11 +21,12 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from common import ROOT, median, submission_events, synthetic_submissions
 
+if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--child":
+    sys.path.insert(0, sys.argv[2])  # the baseline's source first, before anything imports consentgate
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.service import ConsentService
@@ -33,28 +36,31 @@ PURPOSE = "train_support_chatbot"
 AT = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def baseline_module(rev: str) -> ModuleType:
-    """``pipeline/training.py`` as it is at ``rev``, imported under another name."""
-    text = subprocess.run(
-        ["git", "show", f"{rev}:src/consentgate/pipeline/training.py"],
-        cwd=ROOT, check=True, capture_output=True, text=True,
-    ).stdout  # fmt: skip
-    path = Path(tempfile.mkdtemp()) / "baseline_training.py"
-    path.write_text(text)
-    spec = importlib.util.spec_from_file_location("baseline_training", path)
-    assert spec is not None
-    assert spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def baseline_src(rev: str, into: Path) -> Path:
+    """The package source of ``rev``, unpacked under ``into`` (its imports must not mix with this tree's)."""
+    archive = subprocess.run(["git", "archive", rev, "src"], cwd=ROOT, check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+def baseline_per_batch(src: Path, people: int, batches_file: Path) -> float:
+    """``per_batch`` of the revision unpacked at ``src``, in a child process that imports only it."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(src), str(people), str(batches_file)],
+        cwd=ROOT / "benchmarks", capture_output=True, text=True,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise SystemExit(f"the baseline failed:\n{out.stderr}")
+    return float(out.stdout.strip().splitlines()[-1])
 
 
 def per_batch(cls: Any, url: str, batches: list[list[dict[str, Any]]]) -> float:
     """Median seconds per checked batch, each after a refresh (refresh_seconds=0)."""
     policy = load_policy(POLICY)
     times = []
+    # The subject column is "subject", every version's default: no keyword that one version lacks.
     with cls(PURPOSE, model="bench", dataset="bench", policy=policy, ledger=url,
-             subject_column="subject", refresh_seconds=0, now=lambda: AT) as run:  # fmt: skip
+             refresh_seconds=0, now=lambda: AT) as run:  # fmt: skip
         for batch in batches:
             t = time.perf_counter()
             run.check(batch)
@@ -68,20 +74,14 @@ def main() -> None:
     ap.add_argument("--people", type=int, default=5000)
     ap.add_argument("--batches", type=int, default=400)
     ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--baseline", default="main")
+    ap.add_argument("--baseline", default="865d91b")
     args = ap.parse_args()
     from consentgate.pipeline.training import TrainingRun
 
-    base = baseline_module(args.baseline).TrainingRun
     with tempfile.TemporaryDirectory() as tmp:
+        src = baseline_src(args.baseline, Path(tmp))
         url = str(Path(tmp) / "ledger.db")
-        ledger = Ledger.open(url)
-        svc = ConsentService(load_policy(POLICY), ledger)
-        subs = synthetic_submissions(args.people, 1)
-        raws = [r for s in subs for r in submission_events(s)]
-        for i in range(0, len(raws), 1000):
-            svc.record(raws[i : i + 1000], strict=False)
-        ledger.close()
+        subs = record_people(url, args.people)
         # Only people allowed at AT, so no batch stops the run.
         probe = build_allowed(url, [s["subject"] for s in subs])
         rnd = random.Random(3)
@@ -89,11 +89,29 @@ def main() -> None:
             [{"subject": rnd.choice(probe), "text": "hello"} for _ in range(args.batch_size)]
             for _ in range(args.batches)
         ]
+        batches_file = Path(tmp) / "batches.json"
+        batches_file.write_text(json.dumps(batches))
         results = {}
-        for name, cls in (("baseline", base), ("this tree", TrainingRun), ("baseline again", base)):
-            results[name] = per_batch(cls, url, batches)
+        for name in ("baseline", "this tree", "baseline again"):
+            if name == "this tree":
+                results[name] = per_batch(TrainingRun, url, batches)
+            else:
+                # Its own ledger, the same events: an older schema cannot open this tree's database.
+                results[name] = baseline_per_batch(src, args.people, batches_file)
             print(f"{name:>15}: {results[name] * 1000:.3f} ms per batch of {args.batch_size}", flush=True)
         print(f"people={args.people} batches={args.batches} baseline={args.baseline}")
+
+
+def record_people(url: str, people: int) -> list[dict[str, Any]]:
+    """A ledger at ``url`` with the synthetic banner submissions of ``people`` (the same every time)."""
+    ledger = Ledger.open(url)
+    svc = ConsentService(load_policy(POLICY), ledger)
+    subs = synthetic_submissions(people, 1)
+    raws = [r for s in subs for r in submission_events(s)]
+    for i in range(0, len(raws), 1000):
+        svc.record(raws[i : i + 1000], strict=False)
+    ledger.close()
+    return subs
 
 
 def build_allowed(url: str, subjects: list[str]) -> list[str]:
@@ -109,5 +127,23 @@ def build_allowed(url: str, subjects: list[str]) -> list[str]:
     return [s for s in subjects if s in allowed]
 
 
+def child(src: str, people: str, batches_file: str) -> None:
+    """The baseline's side: import the revision at ``src`` (first on the path) and print its median."""
+    import consentgate
+
+    assert consentgate.__file__ is not None
+    assert consentgate.__file__.startswith(src), consentgate.__file__
+    try:
+        from consentgate.pipeline.training import TrainingRun
+    except ImportError:  # before issue 18 the guard lived in pipeline/guard.py
+        from consentgate.pipeline.guard import TrainingRun  # type: ignore[no-redef]
+    url = str(Path(batches_file).with_name("baseline-ledger.db"))
+    record_people(url, int(people))
+    print(per_batch(TrainingRun, url, json.loads(Path(batches_file).read_text())))
+    Path(url).unlink()
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        sys.exit(child(*sys.argv[2:]))
     sys.exit(main())
