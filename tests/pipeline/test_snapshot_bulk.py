@@ -20,12 +20,13 @@ from sqlalchemy import insert
 
 from consentgate.decide import at_micros, decide
 from consentgate.ledger import schema as t
-from consentgate.ledger.erasure import ErasureKey, pseudonymise
+from consentgate.ledger.erasure import pseudonymise
 from consentgate.ledger.events import Action, NewEvent
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import Snapshot, build_snapshot
 from consentgate.pipeline import snapshot as snapshot_module
 from consentgate.policy import Policy, parse_policy_text
+from consentgate.store.secrets import erasure_key
 
 # Every basis, a region without "*" fallback basis, GPC honoured in one region only, a notice with
 # a material change before and one after most instants asked about, a second notice.
@@ -211,7 +212,7 @@ def test_a_larger_random_ledger_with_an_erasure_on_both_databases(ledger_url: st
         links.update({f"device-{i:03d}": f"cookie-{rnd.randrange(60):03d}" for i in range(20)})  # chains
         fill(ledger, [], links)
         with ledger.engine.begin() as conn:
-            pseudonymise(conn, ErasureKey.of(ledger.engine), {names[0], "cookie-000"})
+            pseudonymise(conn, erasure_key(ledger.engine), {names[0], "cookie-000"})
         for at in AT_CHOICES[1:3]:
             for purpose in PURPOSES:
                 check(build_snapshot(pol, ledger, purpose, at), ledger, pol, purpose, at)
