@@ -282,7 +282,7 @@ def _measure(server: _Server, kind: str, seconds: float, **extra: Any) -> dict[s
 
 def _seed(db_url: str, subjects: int) -> str:
     """``subjects`` people with one grant each (the issue's "subject with one grant"); a read key."""
-    from consentgate import apikeys
+    from consentgate.auth import apikeys
     from consentgate.ledger.store import Ledger
     from consentgate.policy import load_policy
     from consentgate.service import ConsentService
