@@ -86,6 +86,15 @@ def test_two_tokens_for_the_same_subject_differ() -> None:
     assert ring.issue("u", now=NOW) != ring.issue("u", now=NOW)
 
 
+def test_the_longest_subject_in_the_widest_characters_round_trips() -> None:
+    """256 characters outside the BMP: JSON escapes each to 12, the longest token issue can make."""
+    ring = Keyring([SECRET])
+    subject = "\U0001f600" * 256
+    token = ring.issue(subject, now=NOW)
+    assert len(token) > 4096
+    assert ring.verify(token, now=NOW).subject == subject
+
+
 @given(st.text(min_size=1, max_size=256))
 def test_any_subject_round_trips(subject: str) -> None:
     ring = Keyring([SECRET])
