@@ -405,3 +405,37 @@ def test_verify_resumes_from_a_verified_point(signed_ledger: Ledger) -> None:
     broken = signed_ledger.verify(resume=(first.verified_seq, first.verified_hash))
     assert not broken.ok
     assert broken.bad_seq == first.verified_seq
+
+
+def test_writes_made_while_verify_walks_are_not_taken_for_alterations(
+    signed_ledger: Ledger, ledger_url: str, ledger_signer: Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's chain monitor verifies while others append: an event, a link and a suppression
+    committed after verify read the heads must not look like rows the chain does not commit to."""
+    from consentgate.ledger import verify
+
+    populate(signed_ledger)
+    before = signed_ledger.verify()
+    other = Ledger.open(ledger_url, signer=ledger_signer)
+    read_head = verify.Verification._head
+
+    def head_then_others_write(self: verify.Verification) -> tuple[int, str, int, str] | None:
+        head = read_head(self)
+        other.append([_event(BOB, Action.WITHDRAW, 120)])
+        identity.link(other.engine, "c-bob", BOB, "cookie_id", signer=other.signer)
+        key = erasure_key(other.engine)
+        with other.engine.execution_options(ledger_write=True).begin() as conn:
+            suppress(conn, {key.hash("c-bob")}, request_id="req-2", at=T0, signer=other.signer)
+        return head
+
+    try:
+        monkeypatch.setattr(verify.Verification, "_head", head_then_others_write)
+        during = signed_ledger.verify()
+        monkeypatch.undo()
+        after = signed_ledger.verify()
+    finally:
+        other.close()
+    assert during.intact, during.problem
+    assert (during.head_seq, during.checked) == (before.head_seq, before.checked)  # the heads it read
+    assert after.intact, after.problem
+    assert after.head_seq == before.head_seq + 1

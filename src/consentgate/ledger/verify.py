@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import (
@@ -202,6 +203,7 @@ class Verification:
         checkpoint: Checkpoint | None,
     ) -> None:
         self.engine = engine
+        self._conn: Connection | None = None
         self.keys = keys
         self.resume = resume
         self.checkpoint = checkpoint
@@ -209,6 +211,26 @@ class Verification:
         self.last = (0, GENESIS)
 
     def run(self) -> VerifyReport:
+        """One read transaction for the whole walk, so the head and every table are read at the same
+        instant: a writer appending meanwhile (the server's chain monitor verifies while it serves)
+        must not make its new rows look like an alteration. SQLite in WAL mode gives a read
+        transaction a snapshot; PostgreSQL does with REPEATABLE READ. Writers are not blocked."""
+        with self.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                self._conn = conn
+                try:
+                    return self._run()
+                finally:
+                    self._conn = None
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        assert self._conn is not None, "Verification reads only inside run()"
+        yield self._conn
+
+    def _run(self) -> VerifyReport:
         head = self._head()
         if head is None:
             return VerifyReport(
@@ -236,7 +258,7 @@ class Verification:
 
     def _head(self) -> tuple[int, str, int, str] | None:
         h = t.ledger_head.c
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             rows = conn.execute(select(h.id, h.seq, h.hash, h.records_seq, h.records_hash).limit(2)).all()
         if len(rows) != 1 or rows[0][0] != 1:
             return None
@@ -246,7 +268,7 @@ class Verification:
     def _rows(self, table: Any, key: Any, after: Any = 0, where: Any = True) -> Iterator[Any]:
         last = after
         while True:
-            with self.engine.connect() as conn:
+            with self._read() as conn:
                 q = select(table).where(key > last, where).order_by(key).limit(_CHUNK)
                 rows = [r._mapping for r in conn.execute(q)]
             if not rows:
@@ -333,7 +355,7 @@ class Verification:
 
     def _resume_refs(self, start: int, refs: dict[str, set[tuple[str, str]]]) -> None:
         e = t.events.c
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             row = conn.execute(select(t.events).where(e.seq == start)).first() if start else None
             # The resume point itself is re-hashed: its successor's link only vouches for its hash column.
             if start and (
@@ -454,7 +476,7 @@ class Verification:
             if problem:
                 raise _Broken("checkpoint", f"the checkpoint itself does not verify: {problem}")
         e, r = t.events.c, t.ledger_records.c
-        with self.engine.connect() as conn:
+        with self._read() as conn:
             for col, seq_col, hash_col, n, want in (
                 ("events", e.seq, e.hash, cp.events_seq, cp.events_hash),
                 ("records", r.seq, r.hash, cp.records_seq, cp.records_hash),
