@@ -123,12 +123,7 @@ KNOWN_CYCLES: tuple[tuple[str, ...], ...] = (
     ("consentgate.policy.models", "consentgate.policy.references"),
 )
 
-KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # core → domain: the policy lint reads the banner's translations
-        ("consentgate.policy.lint", "consentgate.web.i18n"),
-    }
-)
+KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset()
 
 # I/O libraries that ``import consentgate.decide`` loads today (through the root package's eager
 # imports; branch lightroot makes them lazy).
