@@ -18,9 +18,9 @@ Imports under ``if TYPE_CHECKING:`` never run, yet they are design dependencies 
 and layer checks, and a printed cycle marks them ``(type-checking)``. They are left out only of what
 ``import consentgate.decide`` loads, which is about run time.
 
-The known cycles and exceptions below are today's debts, being paid on other branches (issue 18):
-each entry must still be true, so a list cannot go stale silently — delete an entry when the test
-says it is gone.
+The known cycles and exceptions below are for debts (issue 18 paid the last ones; the lists are
+kept empty for a debt a future change must take on knowingly): each entry must still be true, so a
+list cannot go stale silently — delete an entry when the test says it is gone.
 """
 
 from __future__ import annotations
@@ -114,19 +114,13 @@ IO_LIBRARIES = frozenset(
     }
 )  # fmt: skip
 
-# -- today's debts (issue 18); each entry is checked to be still true -----------------------------
+# -- known debts (none today); each entry is checked to be still true -----------------------------
 
-KNOWN_CYCLES: tuple[tuple[str, ...], ...] = (
-    # Not counted in issue 18: lazy both ways (models validates with references, which reads the
-    # models' Basis and types its argument with Policy). Breaking it means a Protocol for Policy or
-    # splitting models.py; left for a change of its own.
-    ("consentgate.policy.models", "consentgate.policy.references"),
-)
+KNOWN_CYCLES: tuple[tuple[str, ...], ...] = ()
 
 KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset()
 
-# I/O libraries that ``import consentgate.decide`` loads today (through the root package's eager
-# imports; branch lightroot makes them lazy).
+# I/O libraries that ``import consentgate.decide`` is known to load (none).
 KNOWN_DECIDE_LOADS: frozenset[str] = frozenset()
 
 

@@ -109,9 +109,9 @@ def _consent_without_expiry(policy: Policy) -> list[PolicyWarning]:
 
 def banner_locales(policy: Policy) -> list[str]:
     """The locales the banner offers for this policy: interface languages it ships
-    (``policy/locales.py``, one ``web/i18n/*.json`` each) in which at least one notice has wording, plus the one it falls back to
-    (``web.default_locale`` if shipped, else English). A visitor in any of them should read every
-    notice in that language."""
+    (``policy/locales.py``, one ``web/i18n/*.json`` each) in which at least one notice has wording,
+    plus the one it falls back to (``web.default_locale`` if shipped, else English). A visitor in any
+    of them should read every notice in that language."""
     shipped = set(INTERFACE_LOCALES)
     offered = {negotiate(None, None, policy.web.default_locale)}
     for notice in policy.notices:
