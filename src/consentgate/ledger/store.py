@@ -35,6 +35,7 @@ from consentgate.ledger.records import (
     text_record,
     write_records,
 )
+from consentgate.ledger.rows import row_event as _row_event
 from consentgate.ledger.signing import PublicKeys, Signer
 from consentgate.ledger.verify import Checkpoint, Verification, VerifyReport, check_event_row
 
@@ -480,35 +481,6 @@ def _to_event(row: dict[str, Any]) -> ConsentEvent:
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
-
-
-def _row_event(row: Any) -> ConsentEvent:
-    """A stored row as an event; the hot path of every decision that reads the ledger."""
-    subject = row["subject"]
-    signals = row["signals"]
-    return ConsentEvent(
-        subject if subject is not None else f"erased:{row['subject_commit'][:16]}",
-        _ACTIONS[row["action"]],
-        datetime.fromisoformat(row["occurred_at"]),
-        datetime.fromisoformat(row["recorded_at"]),
-        row["purpose"],
-        row["notice_id"],
-        row["notice_version"],
-        row["wording_hash"],
-        row["region"],
-        row["locale"],
-        row["source"],
-        {} if signals == "{}" else json.loads(signals),
-        row["seq"],
-        row["event_id"],
-        row["prev_hash"],
-        row["hash"],
-        row["occurred_us"],
-        row["recorded_us"],
-    )
-
-
-_ACTIONS = {a.value: a for a in Action}
 
 
 def _sqlite_error(exc: sqlite3.Error, doing: str) -> Exception:
