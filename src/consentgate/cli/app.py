@@ -290,7 +290,7 @@ def root(
     """Build the settings once; every command receives them through the context."""
     from pydantic import ValidationError
 
-    from consentgate.cli._shared import CliEnv, make_consoles
+    from consentgate.cli._shared import CliEnv
     from consentgate.settings import Settings
 
     del show_version
@@ -300,8 +300,7 @@ def root(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise BadInput(f"setting {where} (env CONSENTGATE_{where.upper()}): {first['msg']}") from None
-    out, err = make_consoles()
-    env = CliEnv(settings=settings, out=out, err=err)
+    env = CliEnv(settings=settings)
     ctx.obj = env
     ctx.call_on_close(env.close)
 

@@ -19,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from consentgate.errors import BadInput, TerminalStorageError, TransientStorageError
+from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, seal_message
 from consentgate.ledger.db import make_engine, migrate, retry_locked, storage_error
@@ -36,6 +36,7 @@ from consentgate.ledger.records import (
     write_records,
 )
 from consentgate.ledger.rows import row_event as _row_event
+from consentgate.ledger.rows import sqlite_error as _sqlite_error
 from consentgate.ledger.signing import PublicKeys, Signer
 from consentgate.ledger.verify import Checkpoint, Verification, VerifyReport, check_event_row
 
@@ -481,11 +482,3 @@ def _to_event(row: dict[str, Any]) -> ConsentEvent:
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
-
-
-def _sqlite_error(exc: sqlite3.Error, doing: str) -> Exception:
-    """What :func:`~consentgate.ledger.db.storage_error` says of the same error raised through SQLAlchemy."""
-    text = str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
-    if isinstance(exc, sqlite3.OperationalError):
-        return TransientStorageError(f"could not {doing}: {text}")
-    return TerminalStorageError(f"could not {doing}: {text}")
