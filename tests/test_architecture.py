@@ -12,6 +12,10 @@ edge of a module graph. What counts as an import:
   start names a package (``f"consentgate.pipeline.engines.{name}"``) stands for every module in it.
   Logger names (the argument of ``logging.getLogger``) look the same and import nothing: left out.
 * ``from a import b`` where ``a.b`` is a module is an edge to ``a.b``; otherwise to ``a``.
+* for cycles, importing ``a.b.c`` is also an edge to the packages ``a`` and ``a.b`` whose
+  ``__init__`` runs first, where that ``__init__`` imports one of our modules as it runs (not one
+  that resolves its names lazily): ``store.requests`` importing ``requests.models`` ran
+  ``requests/__init__``, which imported the desk, which imports ``store.requests``.
 
 Imports under ``if TYPE_CHECKING:`` never run, yet they are design dependencies as real as the others
 (mypy follows them; two of the three cycles issue 18 names are made of them): they count in the cycle
@@ -156,7 +160,33 @@ class Graph:
         for imp in self.imports:
             if imp.target in self.modules:
                 graph[imp.importer].add(imp.target)
+                graph[imp.importer].update(self.packages_run(imp.importer, imp.target))
         return graph
+
+    def packages_run(self, importer: str, target: str) -> set[str]:
+        """The packages whose ``__init__`` importing ``target`` runs first (``a.b.c`` runs ``a`` and
+        ``a.b``) and which import something of ours as they run. Left out: the importer's own
+        packages (loaded before it runs) and packages that resolve their names lazily, as the root
+        does — running their ``__init__`` loads none of the modules they name."""
+        parts = target.split(".")
+        parents = {".".join(parts[:n]) for n in range(1, len(parts))}
+        return {
+            p
+            for p in parents
+            if p in self.eager_packages and p != importer and not importer.startswith(p + ".")
+        }
+
+    @functools.cached_property
+    def eager_packages(self) -> frozenset[str]:
+        """Packages whose ``__init__`` imports one of our modules when it runs."""
+        return frozenset(
+            imp.importer
+            for imp in self.imports
+            if self.modules[imp.importer].name == "__init__.py"
+            and imp.target in self.modules
+            and not imp.lazy
+            and not imp.type_checking
+        )
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -302,6 +332,10 @@ def _show(graph: Graph, path: list[str]) -> str:
     shown = [path[0]]
     for importer, target in itertools.pairwise(path):
         kinds = [imp for imp in graph.imports if (imp.importer, imp.target) == (importer, target)]
+        through = [
+            imp for imp in graph.imports if imp.importer == importer and imp.target.startswith(target + ".")
+        ]
+        kinds = kinds or through  # ``target`` is the package of a module it imports
         mark = (
             ""
             if any(not i.lazy and not i.type_checking for i in kinds)
