@@ -11,7 +11,7 @@ from typing import Any
 import datasets
 import pytest
 
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, WrongProcess
 from consentgate.integrations.hf import SUBJECT_INDEX, filter_dataset, with_subject_index
 from consentgate.pipeline import FilterOptions, Suppression, build_snapshot
 from consentgate.pipeline.snapshot import Snapshot
@@ -101,6 +101,49 @@ def test_the_subject_travels_as_an_integer_index() -> None:
     for row in indexed:
         assert subjects[row[SUBJECT_INDEX]] == row["user_id"]
         assert flags[row[SUBJECT_INDEX]] == row["do_not_train"]
+
+
+def test_a_run_in_a_datasets_worker_refuses(world: World) -> None:
+    """datasets.map(num_proc=2) pickles the function with the run in it; the copy refuses."""
+    with world.run() as run:
+
+        def check(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+            try:
+                run.check([{"user_id": u} for u in batch["user_id"]])
+            except WrongProcess as exc:
+                return {"refused": [exc.message] * len(batch["user_id"])}
+            return {"refused": [""] * len(batch["user_id"])}
+
+        out = chats().map(check, batched=True, num_proc=2)
+    assert all("not in the training process" in m for m in out["refused"])
+    assert world.users_of(run) == set()
+
+
+def test_a_check_in_a_datasets_filter_worker_refuses_in_the_caller(world: World) -> None:
+    """Uncaught, the worker's refusal reaches the code that called ``filter(num_proc=2)``."""
+    with world.run() as run:
+
+        def keep(batch: dict[str, list[Any]]) -> list[bool]:
+            run.check([{"user_id": u} for u in batch["user_id"]])
+            return [True] * len(batch["user_id"])
+
+        with pytest.raises(WrongProcess, match="SubjectCollate"):
+            chats().filter(keep, batched=True, num_proc=2)
+    assert run.status == "completed"
+    assert world.users_of(run) == set()
+
+
+def test_the_filtered_dataset_maps_with_num_proc_and_caches(world: World, tmp_path: Path) -> None:
+    """What filter_dataset returns is an ordinary Dataset: multi-process ``map`` works on it, and
+    the same filter of the same ledger state gives the same fingerprint after ``map(num_proc=2)``."""
+    on_disk = tmp_path / "chats"
+    chats().save_to_disk(str(on_disk))
+    ds = datasets.load_from_disk(str(on_disk)).shuffle(seed=7)
+    first = filter_dataset(ds, snap(world), USER_ID).data.map(length, num_proc=2)
+    again = filter_dataset(ds, snap(world), USER_ID).data.map(length, num_proc=2)
+    assert first._fingerprint == again._fingerprint
+    assert first["n"] == [len(t) for t in first["text"]]
+    assert set(first["user_id"]) <= set(PEOPLE)
 
 
 def test_not_a_dataset_is_bad_input(world: World) -> None:
