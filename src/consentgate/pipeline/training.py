@@ -349,6 +349,11 @@ class TrainingRun:
         """The snapshot the next batch is checked against."""
         return self._snapshot
 
+    @property
+    def violation(self) -> ConsentViolation | None:
+        """What stopped the run (every later ``check`` raises it again), or None while nothing has."""
+        return self._violation
+
     def manifest(self) -> dict[str, Any]:
         """The run's manifest as stored in the ledger database (and shown by ``consentgate runs``)."""
         plan = self._plan
