@@ -5,16 +5,18 @@ output has a fingerprint that is stable for the same inputs and moves with the l
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import datasets
 import pytest
 
-from consentgate.errors import BadInput, WrongProcess
+from consentgate.errors import BadInput, StaleData, StaleDataWarning, WrongProcess
 from consentgate.integrations.hf import SUBJECT_INDEX, filter_dataset, with_subject_index
 from consentgate.pipeline import FilterOptions, Suppression, build_snapshot
 from consentgate.pipeline.snapshot import Snapshot
+from consentgate.store.runs import RunStore
 from tests.pipeline.conftest import AT, SUPPRESSION_KEY
 
 from .conftest import PEOPLE, REFUSED, World
@@ -151,3 +153,54 @@ def test_not_a_dataset_is_bad_input(world: World) -> None:
         filter_dataset(datasets.DatasetDict({"train": chats()}), snap(world), USER_ID)
     with pytest.raises(BadInput, match="no column 'uid'"):
         filter_dataset(chats(), snap(world), FilterOptions(subject_column="uid"))
+
+
+# -- stale snapshots ---------------------------------------------------------------------------------
+
+
+def test_a_stale_snapshot_is_warned_about_refused_beyond_the_limit_and_recorded(world: World) -> None:
+    old = snap(world)
+    world.withdraw(PEOPLE[0], PEOPLE[1])
+    with pytest.raises(StaleData, match="2 ledger events behind"):
+        filter_dataset(chats(), old, USER_ID, ledger=world.ledger, max_staleness="1", now=AT)
+    with pytest.warns(StaleDataWarning, match=r"2 ledger events behind \(head"):
+        result = filter_dataset(chats(), old, USER_ID, ledger=world.ledger, max_staleness="2,1h", now=AT)
+    staleness = result.manifest.staleness
+    assert staleness is not None
+    assert (staleness["events"], staleness["known"]) == (2, True)
+    assert PEOPLE[0] in result.data["user_id"]  # the old snapshot let them through: the manifest says why
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        current = filter_dataset(
+            chats(), snap(world), USER_ID, ledger=world.ledger, max_staleness="0", now=AT
+        )
+    assert current.manifest.staleness is not None
+    assert current.manifest.staleness["events"] == 0
+    assert PEOPLE[0] not in current.data["user_id"]
+    unknown = filter_dataset(chats(), old, USER_ID)  # no ledger: nobody can tell, and it says so
+    assert unknown.manifest.to_json()["staleness"] is None
+    with pytest.raises(BadInput, match="needs the ledger"):
+        filter_dataset(chats(), old, USER_ID, max_staleness="1")
+
+
+def test_a_training_run_measures_the_filter_it_trains_on(world: World) -> None:
+    """TrainingRun(dataset=result.manifest): the in-memory filter's snapshot against the ledger when
+    the run starts (what the Trainer callback and the torch wrappers train on)."""
+    result = filter_dataset(chats(), snap(world), USER_ID, ledger=world.ledger, now=AT)
+    with world.run(dataset=result.manifest) as fresh:
+        pass
+    [entry] = fresh.manifest()["dataset"]
+    assert entry["filter_run"] == result.manifest.run_id
+    assert entry["fingerprint"] == f"datasets:{result.data._fingerprint}"
+    assert entry["staleness"]["events"] == 0
+    world.withdraw(PEOPLE[2])
+    warned = pytest.warns(StaleDataWarning, match="filtered in memory by run .* 1 ledger event behind")
+    with warned, world.run(dataset=result.manifest) as behind:
+        pass
+    assert behind.manifest()["dataset"][0]["staleness"]["events"] == 1
+    before = len(RunStore(world.ledger.engine).runs(kind="training"))
+    with pytest.raises(StaleData, match="1 ledger event behind"):
+        world.run(dataset=result.manifest, max_staleness="0").__enter__()
+    with pytest.raises(BadInput, match="refilter=True re-filters files"):
+        world.run(dataset=result.manifest, refilter=True).__enter__()
+    assert len(RunStore(world.ledger.engine).runs(kind="training")) == before  # refused: nothing stored

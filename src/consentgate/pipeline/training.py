@@ -56,7 +56,7 @@ from consentgate.ledger.store import Ledger
 from consentgate.pipeline.batches import SubjectBatch, columns_of
 from consentgate.pipeline.engines import arrow as arrow_engine
 from consentgate.pipeline.lineage import refilter, trace_dataset
-from consentgate.pipeline.manifest import fingerprint_files
+from consentgate.pipeline.manifest import Manifest, fingerprint_files
 from consentgate.pipeline.plan import (
     KEY_COL,
     VERDICT_COL,
@@ -66,7 +66,7 @@ from consentgate.pipeline.plan import (
     make_plan,
 )
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
-from consentgate.pipeline.staleness import MaxStaleness, enforce
+from consentgate.pipeline.staleness import MaxStaleness, enforce, staleness_of
 from consentgate.pipeline.suppression import ledger_suppression
 from consentgate.policy import Policy, load_policy
 from consentgate.settings import Settings
@@ -106,7 +106,7 @@ class TrainingRun:
         self,
         purpose: str,
         model: str,
-        dataset: str | Path | Sequence[str | Path],
+        dataset: str | Path | Manifest | Sequence[str | Path | Manifest],
         *,
         policy: Policy | str | Path | None = None,
         ledger: Ledger | str | None = None,
@@ -127,7 +127,7 @@ class TrainingRun:
         self.run_id = str(uuid.uuid4())
         self.purpose = purpose
         self.model = model
-        self.dataset = [dataset] if isinstance(dataset, str | Path) else list(dataset)
+        self.dataset = [dataset] if isinstance(dataset, str | Path | Manifest) else list(dataset)
         self.subject_column = self.options.subject_column
         self.flag_column = self.options.flag_column
         self.refresh_seconds = refresh_seconds
@@ -408,10 +408,14 @@ class TrainingRun:
         (:class:`StaleDataWarning`), a refusal beyond ``max_staleness`` (:class:`StaleData`), or with
         ``refilter=True`` the file is filtered again against ``snap`` (current) before the first batch.
         Datasets no filter run wrote are recorded with ``filter_run: null``: the guard still checks
-        every batch, they are just not traced."""
+        every batch, they are just not traced. A filter manifest given as a dataset is measured the
+        same way; ``refilter`` cannot filter in-memory data again and refuses a stale one."""
         assert self._ledger is not None
         assert self._options is not None
-        for entry in self._datasets:
+        for item, entry in zip(self.dataset, self._datasets, strict=True):
+            if isinstance(item, Manifest):
+                self._measure_filtered(item, entry)
+                continue
             path = Path(str(entry["name"]))
             if entry.get("fingerprint") is None or not _parquet(path):
                 continue
@@ -425,6 +429,22 @@ class TrainingRun:
             elif lag is not None:
                 enforce(lag, self._max_staleness, purpose=self.purpose)
             entry.update(traced.to_json())
+
+    def _measure_filtered(self, manifest: Manifest, entry: dict[str, Any]) -> None:
+        assert self._ledger is not None
+        head = manifest.snapshot
+        what = f"dataset {entry['name']} (filtered in memory by run {manifest.run_id})"
+        lag = staleness_of(
+            self._ledger, int(head["head_seq"]), str(head["head_hash"]), what=what, now=self._now()
+        )
+        if lag.stale and self._refilter:
+            raise BadInput(
+                f"{lag.message()}; refilter=True re-filters files and this data is in memory: filter it "
+                "again with a current snapshot (build_snapshot, then filter_dataset or filter_records) "
+                "and pass the new result's manifest as the dataset"
+            )
+        enforce(lag, self._max_staleness, purpose=self.purpose)
+        entry["staleness"] = lag.to_json()
 
     # -- internals ---------------------------------------------------------------------------------
 
@@ -640,9 +660,17 @@ def _subjects(table: pa.Table, column: str) -> pa.Array:
     return col if col.type == pa.string() else col.cast(pa.string())
 
 
-def _fingerprint(item: str | Path) -> dict[str, Any]:
+def _fingerprint(item: str | Path | Manifest) -> dict[str, Any]:
     """A dataset given by path is fingerprinted like the filter's input (path, size, mtime per file);
-    anything else (a URI, a registry name) is recorded as given."""
+    a filter manifest by its output and its run; anything else (a URI, a registry name) is recorded
+    as given."""
+    if isinstance(item, Manifest):
+        return {
+            "name": item.output or item.input_description,
+            "fingerprint": item.output_fingerprint,
+            "filter_run": item.run_id,
+            "filtered_at_head": {k: item.snapshot.get(k) for k in ("head_seq", "head_hash", "at")},
+        }
     text = str(item)
     path = Path(text)
     if "://" in text or not path.exists():
