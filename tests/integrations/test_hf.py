@@ -191,6 +191,7 @@ def test_a_training_run_measures_the_filter_it_trains_on(world: World) -> None:
         pass
     [entry] = fresh.manifest()["dataset"]
     assert entry["filter_run"] == result.manifest.run_id
+    assert entry["name"] == f"memory://hf-datasets/{result.manifest.run_id}"
     assert entry["fingerprint"] == f"datasets:{result.data._fingerprint}"
     assert entry["staleness"]["events"] == 0
     world.withdraw(PEOPLE[2])

@@ -434,7 +434,7 @@ class TrainingRun:
     def _measure_filtered(self, manifest: Manifest, entry: dict[str, Any]) -> None:
         assert self._ledger is not None
         head = manifest.snapshot
-        what = f"dataset {entry['name']} (filtered in memory by run {manifest.run_id})"
+        what = f"the filtered {manifest.input_description} (filtered in memory by run {manifest.run_id})"
         lag = staleness_of(
             self._ledger, int(head["head_seq"]), str(head["head_hash"]), what=what, now=self._now()
         )
@@ -678,7 +678,8 @@ def _fingerprint(item: str | Path | Manifest) -> dict[str, Any]:
     as given."""
     if isinstance(item, Manifest):
         return {
-            "name": item.output or item.input_description,
+            # In-memory data has no path: a URI of its own, which lineage (OpenLineage) reads as one.
+            "name": item.output or f"memory://{item.engine}/{item.run_id}",
             "fingerprint": item.output_fingerprint,
             "filter_run": item.run_id,
             "filtered_at_head": {k: item.snapshot.get(k) for k in ("head_seq", "head_hash", "at")},
