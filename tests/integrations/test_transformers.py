@@ -15,6 +15,7 @@ import datasets
 import pytest
 import torch
 from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainerCallback, TrainingArguments
+from transformers.trainer_pt_utils import LabelSmoother
 from typer.testing import CliRunner
 
 from consentgate.cli import app
@@ -268,6 +269,25 @@ def test_on_violation_raise_keeps_the_hard_stop(
     assert len(seen.rows) == 5
     assert run.status == "stopped_by_violation"
     assert people.users_of(run, map(person, range(N))) == seen.people()
+
+
+def test_with_a_label_smoother_the_stop_raises_rather_than_make_a_loss_up(
+    people: World, model: GPT2LMHeadModel, tmp_path: Path
+) -> None:
+    """The smoother asks the refused output for logits that were never computed: the violation."""
+    train, subjects = train_set(people)
+    seen = Seen(model)
+    with people.run(model="tiny-gpt2") as run:
+        withdraw = WithdrawAt(people, seen, step=4)
+        guard = ConsentCallback(run, subjects)
+        t = trainer(tmp_path, model, train, [guard, withdraw], steps=20)
+        t.args.label_smoothing_factor = 0.1
+        t.label_smoother = LabelSmoother(epsilon=0.1)
+        with pytest.raises(ConsentViolation) as caught, pytest.warns(TrainingStoppedWarning):
+            t.train()
+    assert caught.value is guard.violation is run.violation
+    assert len(seen.rows) == 4
+    assert run.status == "stopped_by_violation"
 
 
 def test_a_training_batch_without_the_subject_column_is_refused(
