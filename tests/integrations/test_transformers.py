@@ -6,6 +6,7 @@ accumulation), and the checkpoints saved after a person's first use are listed f
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -255,39 +256,27 @@ def test_with_gradient_accumulation_the_step_applies_what_was_checked_before_the
     assert run.manifest()["counts"]["records"] == micro
 
 
-def test_on_violation_raise_keeps_the_hard_stop(
-    people: World, model: GPT2LMHeadModel, tmp_path: Path
+@pytest.mark.parametrize("smoother", [False, True], ids=["on_violation=raise", "stop, label smoother"])
+def test_the_violation_is_raised_out_of_train_when_asked_or_when_no_loss_can_be_made(
+    people: World, model: GPT2LMHeadModel, tmp_path: Path, smoother: bool
 ) -> None:
+    """``on_violation="raise"`` keeps the hard stop. With a label smoother, "stop" raises too: the
+    smoother asks the refused output for logits that were never computed, and no loss is made up."""
     train, subjects = train_set(people)
     seen = Seen(model)
     with people.run(model="tiny-gpt2") as run:
         withdraw = WithdrawAt(people, seen, step=5)
-        guard = ConsentCallback(run, subjects, on_violation="raise")
-        with pytest.raises(ConsentViolation) as caught:
-            trainer(tmp_path, model, train, [guard, withdraw], steps=20).train()
+        guard = ConsentCallback(run, subjects, on_violation="stop" if smoother else "raise")
+        t = trainer(tmp_path, model, train, [guard, withdraw], steps=20)
+        if smoother:
+            t.label_smoother = LabelSmoother(epsilon=0.1)
+        said = pytest.warns(TrainingStoppedWarning) if smoother else contextlib.nullcontext()
+        with pytest.raises(ConsentViolation) as caught, said:
+            t.train()
     assert caught.value is guard.violation is run.violation
     assert len(seen.rows) == 5
     assert run.status == "stopped_by_violation"
     assert people.users_of(run, map(person, range(N))) == seen.people()
-
-
-def test_with_a_label_smoother_the_stop_raises_rather_than_make_a_loss_up(
-    people: World, model: GPT2LMHeadModel, tmp_path: Path
-) -> None:
-    """The smoother asks the refused output for logits that were never computed: the violation."""
-    train, subjects = train_set(people)
-    seen = Seen(model)
-    with people.run(model="tiny-gpt2") as run:
-        withdraw = WithdrawAt(people, seen, step=4)
-        guard = ConsentCallback(run, subjects)
-        t = trainer(tmp_path, model, train, [guard, withdraw], steps=20)
-        t.args.label_smoothing_factor = 0.1
-        t.label_smoother = LabelSmoother(epsilon=0.1)
-        with pytest.raises(ConsentViolation) as caught, pytest.warns(TrainingStoppedWarning):
-            t.train()
-    assert caught.value is guard.violation is run.violation
-    assert len(seen.rows) == 4
-    assert run.status == "stopped_by_violation"
 
 
 def test_a_training_batch_without_the_subject_column_is_refused(
