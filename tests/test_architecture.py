@@ -38,8 +38,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 PACKAGE = "consentgate"
@@ -117,12 +115,6 @@ IO_LIBRARIES = frozenset(
         "pandas", "pyspark", "typer", "rich",
     }
 )  # fmt: skip
-
-# -- known debts (none today); each entry is checked to be still true -----------------------------
-
-KNOWN_CYCLES: tuple[tuple[str, ...], ...] = ()
-
-KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset()
 
 # I/O libraries that ``import consentgate.decide`` is known to load (none).
 KNOWN_DECIDE_LOADS: frozenset[str] = frozenset()
@@ -441,21 +433,10 @@ def test_the_walk_sees_every_kind_of_import() -> None:
     assert any(imp.type_checking for imp in source_graph().imports)
 
 
-def test_no_import_cycles_but_the_known_ones() -> None:
-    known = {frozenset(cycle) for cycle in KNOWN_CYCLES}
-    new = [shown for members, shown in cycles(source_graph()).items() if members not in known]
-    assert not new, "import cycles (break them: move what both need down into a third module):\n" + "\n".join(
-        sorted(new)
-    )
-
-
-@pytest.mark.parametrize("cycle", KNOWN_CYCLES, ids=lambda c: " <-> ".join(m.split(".", 1)[1] for m in c))
-def test_a_known_cycle_is_still_there(cycle: tuple[str, ...]) -> None:
-    edges = source_graph().edges()
-    missing = [f"{a} -> {b}" for a, b in itertools.pairwise([*cycle, cycle[0]]) if b not in edges[a]]
-    assert not missing, (
-        f"{' <-> '.join(cycle)} is broken ({', '.join(missing)} gone): remove it from KNOWN_CYCLES"
-    )
+def test_no_import_cycles() -> None:
+    found = list(cycles(source_graph()).values())
+    why = "import cycles (break them: move what both need down into a third module):\n"
+    assert not found, why + "\n".join(sorted(found))
 
 
 def test_every_module_has_a_layer() -> None:
@@ -465,15 +446,8 @@ def test_every_module_has_a_layer() -> None:
 
 
 def test_imports_point_down_the_layers() -> None:
-    broken = [why for edge, why in violations(source_graph()).items() if edge not in KNOWN_EXCEPTIONS]
+    broken = list(violations(source_graph()).values())
     assert not broken, "imports against docs/architecture.md:\n" + "\n".join(sorted(broken))
-
-
-@pytest.mark.parametrize("edge", sorted(KNOWN_EXCEPTIONS), ids=" -> ".join)
-def test_a_known_exception_is_still_needed(edge: tuple[str, str]) -> None:
-    assert edge in violations(source_graph()), (
-        f"{edge[0]} no longer imports {edge[1]}: remove it from KNOWN_EXCEPTIONS"
-    )
 
 
 def test_decide_imports_only_models_and_pure_standard_modules() -> None:
