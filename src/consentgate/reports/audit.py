@@ -28,7 +28,8 @@ from consentgate.policy import Policy
 from consentgate.reports.banner import banner_outcomes, gpc_share
 from consentgate.reports.inventory import inventory
 from consentgate.reports.pack import Cell, Document, Section, Table, render_html, write_csv
-from consentgate.reports.periods import Interval, Period
+from consentgate.reports.periods import Period
+from consentgate.reports.rates import Interval, consent_rates
 from consentgate.reports.requests import requests_report
 from consentgate.store.activity import chain_heads, last_seal, notice_answers
 from consentgate.store.engine import Engine
@@ -50,7 +51,7 @@ class AuditOptions:
     verify: bool = True
     history_dir: Path | None = None
     scan_files: tuple[Path, ...] = ()
-    interval: Interval = "month"
+    interval: Interval = Interval.month
 
 
 @dataclass
@@ -305,10 +306,28 @@ def _notices(ctx: _Context) -> Section:
 
 
 def _rates(ctx: _Context) -> Section:
+    report = consent_rates(ctx.engine, ctx.policy, at=ctx.period.end, by=("purpose", "region"))
+    rows: list[dict[str, Cell]] = [
+        {**report.row_json(r), "rate": None if r.rate is None else round(r.rate, 6)} for r in report.rows
+    ]
     return Section(
         "rates",
         "Consent rates",
-        notes=["Consent rates are not part of this build of the pack."],
+        facts=[("At", report.at.isoformat())],
+        notes=[
+            "Per purpose and region: subjects are the people (linked identifiers count as one) who made a "
+            "choice about the purpose by then, erased people left out; allowed are those the decision "
+            "function allows then (docs/reports.md of consentgate defines every figure)."
+        ],
+        tables=[
+            Table(
+                "consent_rates",
+                "Consent rates by purpose and region",
+                tuple(report.columns()),
+                rows,
+                "No one had made a choice about any purpose by then.",
+            )
+        ],
     )
 
 

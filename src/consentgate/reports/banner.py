@@ -27,7 +27,8 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from consentgate.policy import Policy
-from consentgate.reports.periods import Interval, Period, bucket, utc_day
+from consentgate.reports.periods import Period, bucket, utc_day
+from consentgate.reports.rates import Interval
 from consentgate.store.activity import collection_events
 from consentgate.store.engine import Engine
 
@@ -46,7 +47,7 @@ GPC_NOTE = (
 
 
 def banner_outcomes(
-    engine: Engine, policy: Policy, period: Period, *, interval: Interval = "day"
+    engine: Engine, policy: Policy, period: Period, *, interval: Interval = Interval.day
 ) -> dict[str, Any]:
     """Banner submissions per (period bucket, region) by the button that made them."""
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
@@ -71,7 +72,7 @@ def banner_outcomes(
         }
         for (when, region), c in sorted(counts.items())
     ]
-    return {**period.to_json(), "interval": interval, "rows": rows, "no_action": NO_ACTION_UNKNOWN}
+    return {**period.to_json(), "interval": interval.value, "rows": rows, "no_action": NO_ACTION_UNKNOWN}
 
 
 def gpc_share(engine: Engine, policy: Policy, period: Period) -> dict[str, Any]:

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal, cast, get_args
 
 from consentgate.errors import QueryError
 from consentgate.policy.models import to_micros
+from consentgate.reports.rates import Interval
 
-Interval = Literal["day", "week", "month"]
-INTERVALS: tuple[str, ...] = get_args(Interval)
 DEFAULT_DAYS = 30
 
 
@@ -53,17 +51,11 @@ class Period:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
 
-def check_interval(interval: str) -> Interval:
-    if interval not in INTERVALS:
-        raise QueryError(f"--interval {interval!r} is not one of {', '.join(INTERVALS)}")
-    return cast(Interval, interval)
-
-
 def bucket(day: date, interval: Interval) -> str:
     """The first day of ``day``'s bucket, ISO formatted (weeks start on Monday, ISO 8601)."""
-    if interval == "week":
+    if interval is Interval.week:
         day -= timedelta(days=day.weekday())
-    elif interval == "month":
+    elif interval is Interval.month:
         day = day.replace(day=1)
     return day.isoformat()
 

@@ -19,7 +19,8 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from consentgate.reports.periods import Interval, Period, bucket
+from consentgate.reports.periods import Period, bucket
+from consentgate.reports.rates import Interval
 from consentgate.requests.models import DataRequest, RequestKind, Status
 from consentgate.store.engine import Engine
 from consentgate.store.requests import RequestStore
@@ -35,7 +36,7 @@ def state_at(req: DataRequest, at: datetime) -> str:
 
 
 def requests_report(
-    engine: Engine, period: Period, *, at: datetime | None = None, interval: Interval = "month"
+    engine: Engine, period: Period, *, at: datetime | None = None, interval: Interval = Interval.month
 ) -> dict[str, Any]:
     """Counts per (period bucket, kind), totals per kind, and every request not answered on time."""
     when = at or datetime.now(UTC)
@@ -57,7 +58,7 @@ def requests_report(
     return {
         **period.to_json(),
         "at": when.isoformat(),
-        "interval": interval,
+        "interval": interval.value,
         "rows": [{"period": p, "kind": k, **_counts(c)} for (p, k), c in sorted(counts.items())],
         "totals": [{"kind": k.value, **_counts(totals[k.value])} for k in RequestKind if k.value in totals],
         "late": late,
