@@ -68,7 +68,11 @@ def generate(seed: int, visitors: int = 60, days: int = 40) -> list[Submission]:
             signals = {"banner_choice": choice} if choice and source == "banner" else {}
             if rnd.random() < 0.2:
                 signals["do_not_train"] = action == "deny"
-            out.append(Submission(subject, when, rnd.choice((region, region, "DE")), source, action, purposes, signals))
+            out.append(
+                Submission(
+                    subject, when, rnd.choice((region, region, "DE")), source, action, purposes, signals
+                )
+            )
     rnd.shuffle(out)  # recorded out of order: late events
     return out
 

@@ -17,7 +17,15 @@ from consentgate.reports.rates import Interval
 from .ops_data import START, Submission, generate, record
 
 # The example policy's region groups, written out here rather than asked of the policy.
-GROUP = {"DE": "EU", "FR": "EU", "US-CA": "US-OPTOUT", "US-TX": "US-OPTOUT", "GB": "UK", "JP": "JP", "BR": "BR"}
+GROUP = {
+    "DE": "EU",
+    "FR": "EU",
+    "US-CA": "US-OPTOUT",
+    "US-TX": "US-OPTOUT",
+    "GB": "UK",
+    "JP": "JP",
+    "BR": "BR",
+}
 PERIOD = Period(START + timedelta(days=5), START + timedelta(days=30))
 
 
