@@ -26,7 +26,10 @@ from consentgate.service import ConsentService
 from consentgate.store.runs import RunStore
 from tests.scan.docs import cookie, document, violation
 
-HOSTILE_WORDING = '=Train on my chats <script>window.__x=1</script> <img src="https://tracker.example/p.gif" onerror="x()"> & more'
+HOSTILE_WORDING = (
+    '=Train on my chats <script>window.__x=1</script> <img src="https://tracker.example/p.gif" '
+    'onerror="x()"> & more'
+)
 HOSTILE_COOKIE = '<img src=x onerror="window.__y=1">'
 SECTIONS = ("overview", "ledger", "policy", "notices", "rates", "banner", "requests", "scans", "runs")
 AT = datetime(2026, 12, 1, tzinfo=UTC)
@@ -111,12 +114,17 @@ def test_the_pack_has_every_section_escapes_everything_and_refers_to_nothing_out
 
     assert set(SECTIONS) <= page.ids()
     tags = [tag for tag, _ in page.tags]
-    assert "script" not in tags and "img" not in tags and "b" not in tags and "iframe" not in tags
+    assert "script" not in tags
+    assert "img" not in tags
+    assert "b" not in tags
+    assert "iframe" not in tags
     for tag, attrs in page.tags:
-        assert "src" not in attrs and not any(name.startswith("on") for name in attrs), (tag, attrs)
+        assert "src" not in attrs, (tag, attrs)
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
         if "href" in attrs:
             assert (attrs["href"] or "").startswith("#"), attrs
-    assert "url(" not in html and "@import" not in html
+    assert "url(" not in html
+    assert "@import" not in html
     text = page.all_text
     assert HOSTILE_WORDING in text  # the exact wording, as text
     assert HOSTILE_COOKIE in text
@@ -127,7 +135,9 @@ def test_the_pack_has_every_section_escapes_everything_and_refers_to_nothing_out
     assert "INTACT" in text
     checkpoint = json.loads(html.split("<pre>")[1].split("</pre>")[0].replace("&quot;", '"'))
     assert signed_ledger.verify(checkpoint=Checkpoint.from_json(checkpoint)).ok
-    assert "run-training" in text and "run-export" in text and "support-bot-v1" in text
+    assert "run-training" in text
+    assert "run-export" in text
+    assert "support-bot-v1" in text
     assert "not known" in text  # banner outcomes: no action
 
 

@@ -61,9 +61,12 @@ def test_the_newest_scan_of_each_site_and_plain_words_for_the_rest(
     assert www["scanned_at"] == "2026-11-05T10:00:30Z"
     assert rows[SITES[1]]["cookies"] == 3
     blog = rows[SITES[2]]
-    assert blog["scanned_at"] is None and blog["cookies"] is None and blog["problem"] == "never scanned"
+    assert blog["scanned_at"] is None
+    assert blog["cookies"] is None
+    assert blog["problem"] == "never scanned"
     assert rows["https://help.example.com/"]["violations"] == 4
-    assert "not a consentgate scan" in rows[str(broken)]["problem"] and rows[str(broken)]["cookies"] is None
+    assert "not a consentgate scan" in rows[str(broken)]["problem"]
+    assert rows[str(broken)]["cookies"] is None
     assert "does not exist" in rows[str(tmp_path / "none.json")]["problem"]
     details = {d["start_url"]: d for d in report["details"]}
     assert [c["name"] for c in details[SITES[0]]["cookies"]] == [f"c{i}" for i in range(5)]
