@@ -56,7 +56,9 @@ class Page(HTMLParser):
         return "".join(self.text)
 
     def ids(self) -> set[str]:
-        return {a["id"] or "" for _, a in self.tags if "id" in a}
+        found = [a["id"] or "" for _, a in self.tags if "id" in a]
+        assert len(found) == len(set(found)), "an id used twice: in-page links would go astray"
+        return set(found)
 
 
 def hostile(policy: Policy) -> Policy:

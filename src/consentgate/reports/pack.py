@@ -82,7 +82,7 @@ dd{margin:0;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem;font-size:13px}
 th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
-td.text{white-space:pre-wrap}
+td.text{white-space:pre-wrap;min-width:22rem}
 .note{background:#fff6d6;border-left:4px solid #c90;padding:.4rem .6rem;margin:.5rem 0}
 .empty{font-style:italic;color:#444}
 pre{background:#f4f4f4;border:1px solid #ccc;padding:.5rem;white-space:pre-wrap;overflow-wrap:anywhere}
@@ -107,7 +107,7 @@ def _cell(value: Cell, missing: str, column: str) -> str:
 
 
 def _table(t: Table) -> str:
-    head = f"<h3 id='{_e(t.name)}'>{_e(t.title)}</h3>"
+    head = f"<h3 id='table-{_e(t.name)}'>{_e(t.title)}</h3>"
     if not t.rows:
         return head + f"<p class='empty'>{_e(t.empty)}</p>"
     ths = "".join(f"<th scope='col'>{_e(c)}</th>" for c in t.columns)
