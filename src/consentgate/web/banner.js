@@ -164,7 +164,7 @@
         (x) => (x + 256).toString(16).slice(1)).join('');
     } catch (e) { return null; } // no WebCrypto outside secure contexts: the server's hash of the same text
   }
-  // ``choice``: which banner button made it (accept_all, reject_all, custom), for the outcome report.
+  // choice: which banner button made it (accept_all, reject_all, custom), for the outcome report.
   async function record(map, source, choice) {
     const choices = [], now = Date.now();
     for (const id in map) {
