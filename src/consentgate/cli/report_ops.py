@@ -31,7 +31,7 @@ FromOpt = Annotated[
         "--from",
         metavar="TIME",
         help="Start of the period (included): ISO 8601 with a zone, or a date for its UTC midnight; "
-        "default 30 days before --to. E.g. `--from 2026-11-01`.",
+        "default 30 days before --to; e.g. `--from 2026-11-01`.",
         show_default=False,
     ),
 ]
@@ -51,7 +51,8 @@ CsvOpt = Annotated[bool, typer.Option("--csv", help="Print CSV with a header row
 def _interval_option(default: str) -> Any:
     return typer.Option(
         metavar="day|week|month",
-        help=f"Group by UTC day, ISO week or month of when things happened (default {default}).",
+        help=f"Group by UTC day, ISO week or month of when things happened (default {default}), "
+        "e.g. `--interval week`.",
     )
 
 
@@ -186,7 +187,8 @@ def inventory(
         typer.Option(
             "--scan",
             metavar="FILE",
-            help="Also report this scan file (`consentgate scan --out FILE`); repeat for more.",
+            help="Also report this scan file (`consentgate scan --out FILE`); repeat for more, "
+            "e.g. `--scan scan.json`.",
             show_default=False,
         ),
     ] = None,
@@ -238,7 +240,8 @@ def audit(
         typer.Option(
             "--from",
             metavar="TIME",
-            help="Start of the period reports (banner, GPC, requests); default a year before --to.",
+            help="Start of the period reports (banner, GPC, requests), default a year before --to; "
+            "e.g. `--from 2026-01-01`.",
             show_default=False,
         ),
     ] = None,
@@ -246,7 +249,10 @@ def audit(
     scan: Annotated[
         list[Path] | None,
         typer.Option(
-            "--scan", metavar="FILE", help="Also include this scan file; repeat for more.", show_default=False
+            "--scan",
+            metavar="FILE",
+            help="Also include this scan file; repeat for more, e.g. `--scan scan.json`.",
+            show_default=False,
         ),
     ] = None,
     no_verify: Annotated[
@@ -254,7 +260,7 @@ def audit(
         typer.Option(
             "--no-verify",
             help="Skip the full ledger verification (about a minute per million events); the pack then "
-            "says the ledger was not verified and signs no checkpoint.",
+            "says the ledger was not verified and signs no checkpoint; e.g. for a draft of a huge ledger.",
         ),
     ] = False,
 ) -> None:
