@@ -84,21 +84,12 @@ def banner(
 
         consentgate report banner --from 2026-11-01 --to 2026-12-01 --csv
     """
-    from consentgate.reports.banner import banner_outcomes
+    from consentgate.reports.banner import OUTCOME_COLUMNS, banner_outcomes
 
     env, fmt = env_of(ctx), _format(as_json, as_csv)
     step = _interval(interval)
     report = banner_outcomes(_engine(env), env.policy(), _period(start, end), interval=step)
-    columns = (
-        "period",
-        "region",
-        "accept_all",
-        "reject_all",
-        "custom",
-        "unattributed",
-        "no_action",
-        "submissions",
-    )
+    columns = OUTCOME_COLUMNS
     _emit(
         env,
         fmt,
@@ -129,11 +120,11 @@ def gpc(
 
         consentgate report gpc --from 2026-11-01 --json
     """
-    from consentgate.reports.banner import gpc_share
+    from consentgate.reports.banner import GPC_COLUMNS, gpc_share
 
     env, fmt = env_of(ctx), _format(as_json, as_csv)
     report = gpc_share(_engine(env), env.policy(), _period(start, end))
-    columns = ("region", "visitors", "gpc_visitors", "share")
+    columns = GPC_COLUMNS
     _emit(
         env, fmt, report, report["rows"], columns, "GPC share", "no visitor reached the ledger in the period"
     )
@@ -166,14 +157,14 @@ def requests(
         consentgate report requests --from 2026-01-01 --to 2027-01-01 --json
     """
     from consentgate.reports.rates import parse_instant
-    from consentgate.reports.requests import STATES, requests_report
+    from consentgate.reports.requests import COUNTS, requests_report
 
     env, fmt = env_of(ctx), _format(as_json, as_csv)
     when = parse_instant(at, "--at") if at is not None else None
     period = _period(start, end, now=when)
     step = _interval(interval)
     report = requests_report(_engine(env), period, at=when, interval=step)
-    columns = ("period", "kind", "received", *STATES, "rejected")
+    columns = ("period", "kind", *COUNTS)
     _emit(env, fmt, report, report["rows"], columns, "Requests", "no request was received in the period")
     if fmt == "table" and report["late"]:
         late = ", ".join(f"{r['request_id']} ({r['state']}, {r['days_late']} days)" for r in report["late"])

@@ -25,12 +25,12 @@ from typing import Any
 from consentgate.ledger.signing import PublicKeys, Signer
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy
-from consentgate.reports.banner import banner_outcomes, gpc_share
+from consentgate.reports.banner import GPC_COLUMNS, OUTCOME_COLUMNS, banner_outcomes, gpc_share
 from consentgate.reports.inventory import inventory
 from consentgate.reports.pack import Cell, Document, Section, Table, render_html, write_csv
 from consentgate.reports.periods import Period
 from consentgate.reports.rates import Interval, consent_rates
-from consentgate.reports.requests import requests_report
+from consentgate.reports.requests import COUNTS, LATE_COLUMNS, requests_report
 from consentgate.store.activity import chain_heads, last_seal, notice_answers
 from consentgate.store.engine import Engine
 from consentgate.store.runs import RunStore
@@ -334,16 +334,7 @@ def _rates(ctx: _Context) -> Section:
 def _banner(ctx: _Context) -> Section:
     outcomes = banner_outcomes(ctx.engine, ctx.policy, ctx.period, interval=ctx.options.interval)
     share = gpc_share(ctx.engine, ctx.policy, ctx.period)
-    columns = (
-        "period",
-        "region",
-        "accept_all",
-        "reject_all",
-        "custom",
-        "unattributed",
-        "no_action",
-        "submissions",
-    )
+    columns = OUTCOME_COLUMNS
     return Section(
         "banner",
         "Banner outcomes and Global Privacy Control",
@@ -363,7 +354,7 @@ def _banner(ctx: _Context) -> Section:
             Table(
                 "gpc_share",
                 "GPC share per region",
-                ("region", "visitors", "gpc_visitors", "share"),
+                GPC_COLUMNS,
                 share["rows"],
                 NO_VISITORS,
             ),
@@ -376,8 +367,7 @@ NO_VISITORS = "No visitor reached the ledger through the banner, toggle or priva
 
 def _requests(ctx: _Context) -> Section:
     r = requests_report(ctx.engine, ctx.period, at=ctx.at, interval=ctx.options.interval)
-    counts = ("received", "closed_on_time", "closed_late", "open", "overdue", "rejected")
-    late = ("request_id", "kind", "state", "received_at", "due", "closed_at", "days_late")
+    counts, late = COUNTS, LATE_COLUMNS
     return Section(
         "requests",
         "Data-subject requests and their deadlines",

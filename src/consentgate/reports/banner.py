@@ -34,6 +34,9 @@ from consentgate.store.engine import Engine
 
 OUTCOMES = ("accept_all", "reject_all", "custom")
 UNATTRIBUTED = "unattributed"
+# The fields of a row, in the order tables and CSV show them.
+OUTCOME_COLUMNS = ("period", "region", *OUTCOMES, UNATTRIBUTED, "no_action", "submissions")
+GPC_COLUMNS = ("region", "visitors", "gpc_visitors", "share")
 WEB_SOURCES = frozenset({"banner", "toggle", "privacy_center"})
 CHOICE_ACTIONS = frozenset({"grant", "deny", "withdraw", "object", "opt_out"})
 NO_ACTION_UNKNOWN = (

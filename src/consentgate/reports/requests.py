@@ -26,6 +26,8 @@ from consentgate.store.engine import Engine
 from consentgate.store.requests import RequestStore
 
 STATES = ("closed_on_time", "closed_late", "open", "overdue")
+COUNTS = ("received", *STATES, "rejected")  # the figures of a row, in the order tables show them
+LATE_COLUMNS = ("request_id", "kind", "state", "received_at", "due", "closed_at", "days_late")
 
 
 def state_at(req: DataRequest, at: datetime) -> str:
@@ -66,7 +68,7 @@ def requests_report(
 
 
 def _counts(c: Counter[str]) -> dict[str, int]:
-    return {name: c[name] for name in ("received", *STATES, "rejected")}
+    return {name: c[name] for name in COUNTS}
 
 
 def _late(req: DataRequest, state: str, at: datetime) -> dict[str, Any]:
