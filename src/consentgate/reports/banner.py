@@ -1,8 +1,8 @@
 """Banner outcomes and GPC share, from the banner's own events (docs/reports.md).
 
-**Outcomes.** One banner *submission* — a click that recorded choices — is the run of events one
-identifier recorded with source ``banner`` and one ``occurred_at`` (the banner posts all the
-purposes of one click together; the server gives them the click's time). Its outcome is the button
+**Outcomes.** One banner *submission* — a click that recorded choices — is the set of choice
+events one identifier recorded with source ``banner``, one ``occurred_at``, one region and one set of
+signals (the banner posts all the purposes of one click together, and they share all four). Its outcome is the button
 the banner names in ``signals.banner_choice``: ``accept_all``, ``reject_all`` or ``custom`` ("Save"
 after setting the switches). A submission without it (a banner from before the signal, or another
 client posting with source ``banner``) is counted as ``unattributed``, never guessed from its
@@ -23,13 +23,15 @@ happened, and the pseudonymised events say nothing about who made them.
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
+from datetime import timedelta
 from typing import Any
 
 from consentgate.policy import Policy
-from consentgate.reports.periods import Period, bucket, utc_day
+from consentgate.reports.periods import EPOCH_DAY, Period, bucket
 from consentgate.reports.rates import Interval
-from consentgate.store.activity import collection_events
+from consentgate.store.activity import banner_clicks, gpc_signals, web_visitors
 from consentgate.store.engine import Engine
 
 OUTCOMES = ("accept_all", "reject_all", "custom")
@@ -38,7 +40,6 @@ UNATTRIBUTED = "unattributed"
 OUTCOME_COLUMNS = ("period", "region", *OUTCOMES, UNATTRIBUTED, "no_action", "submissions")
 GPC_COLUMNS = ("region", "visitors", "gpc_visitors", "share")
 WEB_SOURCES = frozenset({"banner", "toggle", "privacy_center"})
-CHOICE_ACTIONS = frozenset({"grant", "deny", "withdraw", "object", "opt_out"})
 NO_ACTION_UNKNOWN = (
     "not known: the banner records nothing when it is shown and left alone, so views without a "
     "choice cannot be counted"
@@ -54,17 +55,14 @@ def banner_outcomes(
 ) -> dict[str, Any]:
     """Banner submissions per (period bucket, region) by the button that made them."""
     counts: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    previous: tuple[str, int] | None = None
-    for row in collection_events(engine, period.start_us, period.end_us, sources={"banner"}):
-        if row.source != "banner" or row.action not in CHOICE_ACTIONS:
-            continue
-        submission = (row.subject, row.occurred_us)
-        if submission == previous:  # another purpose of the same click
-            continue
-        previous = submission
-        choice = row.signals.get("banner_choice")
-        key = (bucket(utc_day(row.occurred_us), interval), policy.region_group(row.region))
-        counts[key][choice if choice in OUTCOMES else UNATTRIBUTED] += 1
+    choices: dict[str, str] = {}  # signals JSON → outcome: a handful of distinct strings
+    for day, region, signals, clicks in banner_clicks(engine, period.start_us, period.end_us):
+        choice = choices.get(signals)
+        if choice is None:
+            named = json.loads(signals).get("banner_choice")
+            choice = choices[signals] = named if named in OUTCOMES else UNATTRIBUTED
+        key = (bucket(EPOCH_DAY + timedelta(days=day), interval), policy.region_group(region))
+        counts[key][choice] += clicks
     rows = [
         {
             "period": when,
@@ -82,12 +80,13 @@ def gpc_share(engine: Engine, policy: Policy, period: Period) -> dict[str, Any]:
     """Per region: identifiers seen by the web collection points, and those that sent GPC."""
     seen: dict[str, set[str]] = defaultdict(set)
     gpc: dict[str, set[str]] = defaultdict(set)
-    for row in collection_events(engine, period.start_us, period.end_us, sources=WEB_SOURCES):
-        region = policy.region_group(row.region)
-        if row.source in WEB_SOURCES or row.signals.get("gpc") is True:
-            seen[region].add(row.subject)
-        if row.signals.get("gpc") is True:
-            gpc[region].add(row.subject)
+    for region, who in web_visitors(engine, period.start_us, period.end_us, WEB_SOURCES):
+        seen[policy.region_group(region)].add(who)
+    for region, who, signals in gpc_signals(engine, period.start_us, period.end_us, WEB_SOURCES):
+        if signals.get("gpc") is True:
+            group = policy.region_group(region)
+            seen[group].add(who)
+            gpc[group].add(who)
     rows = [
         {
             "region": region,

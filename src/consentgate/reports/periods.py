@@ -60,6 +60,4 @@ def bucket(day: date, interval: Interval) -> str:
     return day.isoformat()
 
 
-def utc_day(micros: int) -> date:
-    """The UTC calendar day of a time stored as microseconds since the epoch."""
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)).date()
+EPOCH_DAY = date(1970, 1, 1)  # day 0 of the day numbers the store counts in (UTC)

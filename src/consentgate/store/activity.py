@@ -2,17 +2,16 @@
 GPC share, how often each notice version was answered and the last seal (``reports/banner.py``,
 ``reports/audit.py``).
 
-Read-only and streaming: rows come in chunks of ``_CHUNK`` ordered by ``seq`` (the primary key), so
-memory does not grow with the ledger and no chunk holds a transaction open for long. The reports
-aggregate in Python: what they count (which banner button, whether GPC was on) lives in the
-``signals`` JSON, which SQLite and PostgreSQL would each need their own JSON functions to read.
+Read-only. The database groups and de-duplicates (a banner click stores one event per purpose; a
+visitor sends many events); the reports then read what they count (which banner button, whether
+GPC was on) from the ``signals`` JSON of the few distinct rows, in Python — SQLite and PostgreSQL
+would each need their own JSON functions to read it in SQL.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
@@ -20,58 +19,67 @@ from sqlalchemy import Engine, func, or_, select
 from consentgate.ledger import schema as t
 from consentgate.store.errors import storage
 
-_CHUNK = 5000
 _E = t.events.c
 
 
-@dataclass(frozen=True, slots=True)
-class ActivityRow:
-    """One event as the reports see it: no hashes, no wording; ``subject`` is the identifier it was
-    recorded under (the erasure pseudonym once erased), used only to tell visitors apart."""
-
-    subject: str
-    action: str
-    purpose: str | None
-    region: str | None
-    source: str
-    occurred_us: int
-    signals: dict[str, Any]
+_DAY_US = 86_400_000_000
+CHOICE_ACTIONS = ("grant", "deny", "withdraw", "object", "opt_out")
 
 
-def collection_events(
-    engine: Engine, start_us: int, end_us: int, *, sources: Collection[str]
-) -> Iterator[ActivityRow]:
-    """Events that occurred in ``[start_us, end_us)`` recorded by one of ``sources``, plus every
-    ``gpc`` event of the period whatever its source, in recording order."""
-    where = (
-        (_E.occurred_us >= start_us)
-        & (_E.occurred_us < end_us)
-        & or_(_E.source.in_(sorted(sources)), _E.action == "gpc")
+def _who() -> Any:
+    """The identifier an event was recorded under; an erased one's commitment stands in for it."""
+    return func.coalesce(_E.subject, _E.subject_commit)
+
+
+def _in(start_us: int, end_us: int) -> Any:
+    return (_E.occurred_us >= start_us) & (_E.occurred_us < end_us)
+
+
+def banner_clicks(engine: Engine, start_us: int, end_us: int) -> list[tuple[int, str | None, str, int]]:
+    """Banner submissions that occurred in ``[start_us, end_us)``, counted per (UTC day number since
+    the epoch, region code, signals JSON). A submission is one identifier's choice events with source
+    ``banner`` and one ``occurred_at`` (and region and signals, which a submission shares): counted
+    once however many purposes it stored. The database does the grouping, so a report reads a few
+    rows per day whatever the number of events."""
+    clicks = (
+        select(_who().label("who"), _E.occurred_us, _E.region, _E.signals)
+        .where(_in(start_us, end_us), _E.source == "banner", _E.action.in_(CHOICE_ACTIONS))
+        .distinct()
+        .subquery()
     )
-    columns = (_E.seq, _E.subject, _E.subject_commit, _E.action, _E.purpose, _E.region, _E.source)
-    last = 0
-    while True:
-        q = (
-            select(*columns, _E.occurred_us, _E.signals)
-            .where(where, _E.seq > last)
-            .order_by(_E.seq)
-            .limit(_CHUNK)
+    day = (clicks.c.occurred_us // _DAY_US).label("day")
+    q = select(day, clicks.c.region, clicks.c.signals, func.count()).group_by(
+        day, clicks.c.region, clicks.c.signals
+    )
+    with storage("count banner choices"), engine.connect() as conn:
+        return [(int(d), r, str(sig), int(n)) for d, r, sig, n in conn.execute(q)]
+
+
+def web_visitors(
+    engine: Engine, start_us: int, end_us: int, sources: Collection[str]
+) -> Iterator[tuple[str | None, str]]:
+    """Distinct (region code, identifier) of the events ``sources`` recorded in the period."""
+    q = select(_E.region, _who()).where(_in(start_us, end_us), _E.source.in_(sorted(sources))).distinct()
+    with storage("read the visitors of the period"), engine.connect() as conn:
+        yield from ((r, str(w)) for r, w in conn.execute(q))
+
+
+def gpc_signals(
+    engine: Engine, start_us: int, end_us: int, sources: Collection[str]
+) -> Iterator[tuple[str | None, str, dict[str, Any]]]:
+    """Distinct (region code, identifier, signals) of the period's events that name GPC at all:
+    ``gpc`` events and events of ``sources``. The caller reads the value (true or false)."""
+    q = (
+        select(_E.region, _who(), _E.signals)
+        .where(
+            _in(start_us, end_us),
+            or_(_E.source.in_(sorted(sources)), _E.action == "gpc"),
+            _E.signals.like('%"gpc"%'),  # a prefilter on the key only: the value is read from JSON
         )
-        with storage("read the ledger's events"), engine.connect() as conn:
-            rows = conn.execute(q).all()
-        if not rows:
-            return
-        for r in rows:
-            yield ActivityRow(
-                subject=r.subject if r.subject is not None else "erased:" + r.subject_commit,
-                action=r.action,
-                purpose=r.purpose,
-                region=r.region,
-                source=r.source,
-                occurred_us=int(r.occurred_us),
-                signals={} if r.signals == "{}" else json.loads(r.signals),
-            )
-        last = int(rows[-1].seq)
+        .distinct()
+    )
+    with storage("read the GPC signals of the period"), engine.connect() as conn:
+        yield from ((r, str(w), json.loads(sig)) for r, w, sig in conn.execute(q))
 
 
 def notice_answers(engine: Engine) -> dict[tuple[str, str], int]:
