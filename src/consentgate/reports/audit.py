@@ -27,7 +27,7 @@ from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy
 from consentgate.reports.banner import GPC_COLUMNS, OUTCOME_COLUMNS, banner_outcomes, gpc_share
 from consentgate.reports.inventory import inventory
-from consentgate.reports.pack import Cell, Document, Section, Table, render_html, write_csv
+from consentgate.reports.pack import Cell, Document, Section, Table, csv_texts, render_html, write_csv
 from consentgate.reports.periods import Period
 from consentgate.reports.rates import Interval, consent_rates
 from consentgate.reports.requests import COUNTS, LATE_COLUMNS, requests_report
@@ -101,6 +101,11 @@ def render_pack(doc: Document) -> str:
 def write_audit_csv(doc: Document, folder: Path) -> list[Path]:
     """Every table of the pack as ``FOLDER/<table>.csv``, plus ``facts.csv``."""
     return write_csv(doc, folder)
+
+
+def audit_csv_texts(doc: Document) -> dict[str, str]:
+    """The same CSV files as text, by file name (for a download, e.g. zipped by the console)."""
+    return csv_texts(doc)
 
 
 # -- sections ----------------------------------------------------------------------------------------

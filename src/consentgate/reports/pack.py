@@ -10,6 +10,7 @@ wrote. A missing value is shown as the table's ``missing`` words, never as ``Non
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -147,16 +148,24 @@ def render_html(doc: Document, *, footer: str = "") -> str:
     return "".join(parts)
 
 
+def csv_texts(doc: Document) -> dict[str, str]:
+    """Every table as CSV text (UTF-8 when written; a header row, empty cells for missing values),
+    keyed by file name, with ``facts.csv`` for every section's facts: what a download offers."""
+    texts = {"facts.csv": _csv(("section", "fact", "value"), _facts(doc.sections))}
+    texts.update({f"{t.name}.csv": _csv(t.columns, t.rows) for t in doc.tables()})
+    return texts
+
+
 def write_csv(doc: Document, folder: Path) -> list[Path]:
-    """One CSV file per table (UTF-8, a header row, empty cells for missing values) and
-    ``facts.csv`` with every section's facts; returns the files written."""
+    """:func:`csv_texts` as files in ``folder``; returns the files written."""
+    written = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for name, text in csv_texts(doc).items():
+            (folder / name).write_text(text, encoding="utf-8", newline="")
+            written.append(folder / name)
     except OSError as exc:
-        raise BadInput(f"cannot create the CSV folder {folder}: {exc.strerror or exc}") from exc
-    written = [_write(folder / "facts.csv", ("section", "fact", "value"), _facts(doc.sections))]
-    for t in doc.tables():
-        written.append(_write(folder / f"{t.name}.csv", t.columns, t.rows))
+        raise BadInput(f"cannot write the CSV files to {folder}: {exc.strerror or exc}") from exc
     return written
 
 
@@ -164,12 +173,12 @@ def _facts(sections: Sequence[Section]) -> list[dict[str, Cell]]:
     return [{"section": s.title, "fact": k, "value": v} for s in sections for k, v in s.facts]
 
 
-def _write(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Cell]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        out = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-        out.writeheader()
-        out.writerows({c: _csv_cell(r.get(c)) for c in columns} for r in rows)
-    return path
+def _csv(columns: Sequence[str], rows: Sequence[dict[str, Cell]]) -> str:
+    buffer = io.StringIO()
+    out = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    out.writeheader()
+    out.writerows({c: _csv_cell(r.get(c)) for c in columns} for r in rows)
+    return buffer.getvalue()
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
