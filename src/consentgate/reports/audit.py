@@ -61,7 +61,7 @@ class _Context:
     options: AuditOptions
     at: datetime
     period: Period
-    notes: list[str] = field(default_factory=list)
+    made_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def audit_document(engine: Engine, policy: Policy, options: AuditOptions | None = None) -> Document:
@@ -121,7 +121,8 @@ def _overview(ctx: _Context) -> Section:
         facts=[
             ("Organisation", org.name),
             ("Privacy contact", org.contact or "not given in the policy"),
-            ("Pack made at", ctx.at.isoformat()),
+            ("Pack made at", ctx.made_at.isoformat()),
+            ("Reports as of", ctx.at.isoformat()),
             (
                 "Period of the period reports",
                 f"{ctx.period.start.isoformat()} to {ctx.period.end.isoformat()}",
@@ -193,6 +194,7 @@ def _ledger(ctx: _Context) -> Section:
             "Keep the checkpoint below as a file: `consentgate ledger verify --checkpoint FILE` later fails "
             "if the ledger no longer extends it (events removed or rewritten)."
         )
+    notes.insert(0, "The ledger as it stood when the pack was made, whatever instant the reports are as of.")
     return Section("ledger", "Ledger", facts=facts, notes=notes, preformatted=checkpoint)
 
 
