@@ -81,15 +81,16 @@ h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.25rem;margin:2rem 0 .5rem;bo
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{font-weight:600}
 dd{margin:0;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem;font-size:13px}
-th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+.scroll{overflow-x:auto}
 th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
 td.text{white-space:pre-wrap;min-width:22rem}
 .note{background:#fff6d6;border-left:4px solid #c90;padding:.4rem .6rem;margin:.5rem 0}
 .empty{font-style:italic;color:#444}
 pre{background:#f4f4f4;border:1px solid #ccc;padding:.5rem;white-space:pre-wrap;overflow-wrap:anywhere}
 footer{margin-top:2rem;color:#444;font-size:12px}
-@media print{body{margin:0;max-width:none;font-size:11px}nav{display:none}h2{break-after:avoid}
- tr{break-inside:avoid}th{background:#eee !important;print-color-adjust:exact}}
+@media print{body{margin:0;max-width:none;font-size:11px}.scroll{overflow:visible}nav{display:none}
+ h2{break-after:avoid}tr{break-inside:avoid}th{background:#eee !important;print-color-adjust:exact}}
 """
 
 
@@ -115,7 +116,10 @@ def _table(t: Table) -> str:
     body = "".join(
         "<tr>" + "".join(_cell(r.get(c), t.missing, c) for c in t.columns) + "</tr>" for r in t.rows
     )
-    return head + f"<table><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table>"
+    # A wide table scrolls sideways on a phone instead of breaking every word into letters.
+    return (
+        head + f"<div class='scroll'><table><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
 
 
 # Belt and braces: the page holds no script, and a browser that opens it also refuses to run or load
