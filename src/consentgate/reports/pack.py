@@ -116,10 +116,10 @@ def _table(t: Table) -> str:
     body = "".join(
         "<tr>" + "".join(_cell(r.get(c), t.missing, c) for c in t.columns) + "</tr>" for r in t.rows
     )
-    # A wide table scrolls sideways on a phone instead of breaking every word into letters.
-    return (
-        head + f"<div class='scroll'><table><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table></div>"
-    )
+    # A wide table scrolls sideways on a phone instead of breaking every word into letters; the
+    # region takes focus (tabindex), so a keyboard can scroll it too.
+    region = f"<div class='scroll' tabindex='0' role='region' aria-label='{_e(t.title)}'>"
+    return head + f"{region}<table><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 # Belt and braces: the page holds no script, and a browser that opens it also refuses to run or load
