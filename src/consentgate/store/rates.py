@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from consentgate.ledger import schema as t
 from consentgate.ledger.events import ConsentEvent
@@ -147,42 +146,39 @@ def spans_of(conn: Connection, persons: Collection[int]) -> list[SpanRow]:
     return out
 
 
+_SPAN_COLUMNS = "person, purpose, start_us, end_us, region, notice_version, source, allowed"
+_DAY_KEY = "day, purpose, region, notice_version, source"
+_ADD_DAYS = (
+    f"INSERT INTO report_days ({_DAY_KEY}, subjects, allowed) VALUES ({{marks}}) ON CONFLICT ({_DAY_KEY}) "
+    "DO UPDATE SET subjects = report_days.subjects + excluded.subjects, "
+    "allowed = report_days.allowed + excluded.allowed"
+)
+
+
 def replace_spans(conn: Connection, persons: Collection[int], new: Sequence[SpanRow]) -> None:
+    """Delete every span of these persons, store ``new`` (driver SQL: a full rebuild writes millions)."""
     ids = sorted(persons)
     c = t.report_spans.c
     for i in range(0, len(ids), _CHUNK):
         conn.execute(delete(t.report_spans).where(c.person.in_(ids[i : i + _CHUNK])))
     if new:
-        conn.execute(insert(t.report_spans), [_span_values(s) for s in new])
+        sql = f"INSERT INTO report_spans ({_SPAN_COLUMNS}) VALUES ({_marks(conn, 8)})"
+        conn.exec_driver_sql(sql, [_span_values(s) for s in new])
 
 
 def add_days(conn: Connection, deltas: dict[tuple[int, GroupKey], list[int]]) -> None:
     """Add ``[subjects, allowed]`` to each (day, group) of ``report_days``, creating rows as needed."""
     rows = [
-        {
-            "day": day,
-            "purpose": purpose,
-            "region": region,
-            "notice_version": _NO_VERSION if version is None else version,
-            "source": source,
-            "subjects": ds,
-            "allowed": da,
-        }
+        (day, purpose, region, _NO_VERSION if version is None else version, source, ds, da)
         for (day, (purpose, region, version, source)), (ds, da) in deltas.items()
         if ds or da
     ]
-    if not rows:
-        return
-    d = t.report_days
-    ins: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(d)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["day", "purpose", "region", "notice_version", "source"],
-        set_={
-            "subjects": d.c.subjects + ins.excluded.subjects,
-            "allowed": d.c.allowed + ins.excluded.allowed,
-        },
-    )
-    conn.execute(stmt, rows)
+    if rows:
+        conn.exec_driver_sql(_ADD_DAYS.format(marks=_marks(conn, 7)), rows)
+
+
+def _marks(conn: Connection, n: int) -> str:
+    return ", ".join(["%s" if conn.dialect.name == "postgresql" else "?"] * n)
 
 
 def totals_before(engine: Engine, day: int) -> dict[GroupKey, list[int]]:
@@ -248,17 +244,9 @@ def _span(r: Any) -> SpanRow:
     )
 
 
-def _span_values(s: SpanRow) -> dict[str, Any]:
-    return {
-        "person": s.person,
-        "purpose": s.purpose,
-        "start_us": s.start_us,
-        "end_us": s.end_us,
-        "region": s.region,
-        "notice_version": _NO_VERSION if s.notice_version is None else s.notice_version,
-        "source": s.source,
-        "allowed": int(s.allowed),
-    }
+def _span_values(s: SpanRow) -> tuple[Any, ...]:
+    version = _NO_VERSION if s.notice_version is None else s.notice_version
+    return (s.person, s.purpose, s.start_us, s.end_us, s.region, version, s.source, int(s.allowed))
 
 
 def _now() -> str:
