@@ -139,7 +139,7 @@ def tally(engine: Engine, policy: Policy, instants: Sequence[datetime]) -> Tally
                 acc = base.setdefault(key, [0, 0])
                 acc[0] += ds
                 acc[1] += da
-        out.append(base)
+        out.append({k: v for k, v in base.items() if v != [0, 0]})  # groups everyone has left
     return out
 
 

@@ -115,7 +115,14 @@ def locked(engine: Engine) -> Iterator[Connection]:
 
 
 def reset(conn: Connection, fingerprint: str) -> None:
-    """Empty the rollup and start it again from the ledger's beginning (a new policy, or none yet)."""
+    """Empty the rollup and start it again from the ledger's beginning (a new policy, or none yet).
+
+    Skipped when another process reset it for this policy while this one waited for the lock: its
+    rebuild is under way, and wiping it would only make readers wait longer for the same result."""
+    s = t.report_state.c
+    found = conn.execute(select(s.policy_fingerprint).where(s.id == 1)).scalar()
+    if found == fingerprint:
+        return
     conn.execute(delete(t.report_spans))
     conn.execute(delete(t.report_days))
     conn.execute(delete(t.report_state))
