@@ -77,8 +77,10 @@ def make_events(policy: Any, people: int, per_person: int, seed: int, *, first: 
     return out
 
 
-def link_rows(ledger: Any, pairs: list[tuple[str, str]]) -> int:
-    """``(alias, subject)`` links stored in bulk (as identity.link stores them, unchained)."""
+def link_rows(ledger: Any, pairs: list[tuple[str, str]], *, new: bool) -> int:
+    """``(alias, subject)`` links stored in bulk (as identity.link stores them, unchained). ``new``:
+    numbered after the record chain's head (a refresh will look at them once a chained record moves
+    the head); else numbered at the head, as links made before the rollup was built."""
     from sqlalchemy import insert, select
 
     from consentgate.ledger import schema as t
@@ -87,7 +89,7 @@ def link_rows(ledger: Any, pairs: list[tuple[str, str]]) -> int:
     with ledger.engine.connect() as conn:
         rseq = int(conn.execute(select(t.ledger_head.c.records_seq)).scalar_one())
     rows = [
-        {"alias": a, "subject": s, "kind": "cookie_id", "linked_at": now, "record_seq": rseq + 1}
+        {"alias": a, "subject": s, "kind": "cookie_id", "linked_at": now, "record_seq": rseq + int(new)}
         for a, s in pairs
     ]
     with ledger.engine.begin() as conn:
@@ -128,7 +130,7 @@ def run(url: str, label: str, args: argparse.Namespace) -> dict[str, Any]:
         for start in range(0, len(events), 20_000):
             ledger.append(events[start : start + 20_000])
         n_events += len(events)
-    links = link_rows(ledger, [(f"cookie-{j:08d}", f"user-{j:08d}") for j in range(0, people, 10)])
+    links = link_rows(ledger, [(f"cookie-{j:08d}", f"user-{j:08d}") for j in range(0, people, 10)], new=False)
     setup = time.perf_counter() - t0
     print(f"{label}: {n_events:,} events, {people:,} people, {links:,} alias links (set up in {setup:.0f} s)",
           flush=True)  # fmt: skip
