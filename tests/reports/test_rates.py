@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from consentgate.errors import TransientStorageError
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy
 from consentgate.reports import consent_rates, rollup
@@ -222,3 +224,17 @@ def test_two_refreshes_at_once_leave_the_rollup_right(ledger_url: str, example_p
         assert rollup_tally(led.engine, example_policy, points) == full_tally(
             led.engine, example_policy, points
         )
+
+
+def test_a_damaged_rollup_is_refused_and_rebuilt(led: Ledger, example_policy: Policy) -> None:
+    """Counts no ledger can produce (someone edited the table) are an error, never a figure; the next
+    report rebuilds the rollup from the ledger."""
+    gen = Generator(led, example_policy, seed=41)
+    gen.add_people(30)
+    at = datetime(2026, 8, 1, tzinfo=UTC)
+    good = rows_of(led, example_policy, at, ALL)
+    with led.engine.begin() as conn:
+        conn.execute(text("UPDATE report_months SET allowed = subjects + 1"))
+    with pytest.raises(TransientStorageError, match=r"rollup is inconsistent .* next report rebuilds it"):
+        consent_rates(led.engine, example_policy, at=at, by=ALL)
+    assert rows_of(led, example_policy, at, ALL) == good == expected_rows(led, example_policy, at, ALL)

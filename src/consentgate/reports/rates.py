@@ -35,6 +35,7 @@ from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any
 
 from consentgate.errors import QueryError
+from consentgate.reports import rollup
 from consentgate.reports.persons import Tally
 from consentgate.store.rates import GROUPINGS
 
@@ -144,8 +145,6 @@ def consent_rates(
     Brings the rollup up to date with the ledger first (only people whose events, links or erasure
     changed are decided again), then answers from it.
     """
-    from consentgate.reports import rollup  # the storage side, only when a report is computed
-
     groups = check_by(by)
     zone = zone_of(tz)
     if interval is None and (start is not None or end is not None):
@@ -174,7 +173,7 @@ def _rows(
     for when, counts in zip(instants, tally, strict=True):
         merged: dict[tuple[Any, ...], list[int]] = {}
         for key, (subjects, allowed) in counts.items():
-            if subjects <= 0:
+            if subjects == 0:
                 continue
             sub = tuple(key[i] if i in keep else None for i in range(len(GROUPINGS)))
             acc = merged.setdefault(sub, [0, 0])

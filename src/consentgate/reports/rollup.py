@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from consentgate.decide import Timeline
+from consentgate.errors import TransientStorageError
 from consentgate.ledger.events import ConsentEvent
 from consentgate.policy import Policy, to_micros
 from consentgate.reports.persons import People, Tally, batches, erased, spans
@@ -164,7 +165,22 @@ def tally(
         if us > day * DAY_US:  # not a day's first instant: add what happened in the day up to T
             _add(sums, store.edges_between(engine, day * DAY_US, us, by).items())
         out.append({k: v for k, v in sums.items() if v != [0, 0]})  # groups everyone has left
+    _check(engine, out)
     return out
+
+
+def _check(engine: Engine, tally: Tally) -> None:
+    """Refuse counts no ledger can produce (fewer than no one, more allowed than counted): the rollup
+    was altered or damaged. It is discarded, so the next report rebuilds it from the ledger."""
+    for sums in tally:
+        for key, (subjects, allowed) in sums.items():
+            if subjects < 0 or allowed < 0 or allowed > subjects:
+                with store.locked(engine) as conn:
+                    store.discard(conn)
+                raise TransientStorageError(
+                    f"the consent-rate rollup is inconsistent ({subjects} subjects, {allowed} allowed for "
+                    f"{key[0]}); it has been discarded and the next report rebuilds it from the ledger"
+                )
 
 
 Sums = dict[store.GroupKey, list[int]]

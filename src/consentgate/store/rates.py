@@ -137,6 +137,11 @@ def reset(conn: Connection, fingerprint: str) -> None:
     )
 
 
+def discard(conn: Connection) -> None:
+    """Forget how far the rollup has read: the next report rebuilds it from the whole ledger."""
+    conn.execute(delete(t.report_state))
+
+
 def advance(conn: Connection, events_seq: int, records_seq: int) -> None:
     """Record that every change up to these heads is in the rollup (never moving it back)."""
     s = t.report_state.c
