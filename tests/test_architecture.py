@@ -64,7 +64,7 @@ LAYERS = (
     Layer("auth", ("auth",), ("core", "storage")),
     Layer(
         "domain",
-        ("service", "deciding", "stamping", "pipeline", "requests", "classify", "scan", "web"),
+        ("service", "deciding", "stamping", "pipeline", "requests", "classify", "scan", "web", "reports"),
         ("core", "storage", "auth"),
     ),
     Layer("http", ("server",), ("core", "storage", "auth", "domain")),

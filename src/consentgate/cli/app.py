@@ -151,6 +151,11 @@ COMMANDS: dict[str, Lazy] = {
         "consentgate.cli.requests:requests_app",
         "Data-subject requests: access, object, withdraw, erase, opt_out.",
     ),
+    "report": Lazy(
+        "consentgate.cli.report:report_app",
+        "Reports for a privacy team or an auditor: consent rates, banner outcomes, GPC, requests, "
+        "website inventory, the audit pack.",
+    ),
 }
 
 
