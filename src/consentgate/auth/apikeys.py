@@ -3,7 +3,7 @@
 Scopes: ``collect`` may get anonymous visitor ids and submit choices for them (it is public: it sits
 in every page with the banner); ``read`` may read decisions, state and evidence; ``admin`` may do
 everything; ``audit`` may read reports (``/v1/reports/…``) and sign in to the operator console
-(``/console``), and nothing that writes or reads one person's data through the API. Subject tokens
+(``/console``, a subject's history and evidence included), and write nothing. Subject tokens
 (:mod:`consentgate.auth.tokens`) let a browser act for one person; the full matrix is in docs/security.md.
 """
 

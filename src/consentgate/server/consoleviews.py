@@ -1,0 +1,211 @@
+"""What each console page shows, as JSON-ready data: the pages (``routers/console.py``) render it and
+``/v1/reports/…`` (``routers/reports.py``) serves it as it is, so the two never disagree.
+
+Every figure comes from a function that already answers the question elsewhere (the chain monitor,
+the request desk, the scan history, the data map, ``reports/``); this module only gathers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from consentgate.classify.datamap import build_datamap
+from consentgate.errors import BadInput
+from consentgate.reports.risk import declared_level, risk_report
+from consentgate.requests import RequestDesk
+from consentgate.requests.models import OPEN, DataRequest, Status
+from consentgate.requests.report import access_report
+from consentgate.scan.declaration import declaration_html
+from consentgate.scan.diff import check_document, diff_scans
+from consentgate.scan.history import ScanHistory
+from consentgate.scan.schedule import declaration_scan
+from consentgate.server.deps import ServerState
+from consentgate.store.counts import event_counts
+from consentgate.store.runs import RunStore
+
+HISTORY_SCANS = 10  # scan diffs shown: the newest few are what an engineer checks after a release
+
+# What the operator does next at each status (docs/requests.md), as the CLI command to run.
+NEXT_STEP: dict[Status, str] = {
+    Status.RECEIVED: 'consentgate requests verify {id} --method "…"',
+    Status.VERIFIED: "consentgate requests complete {id}",
+    Status.IN_PROGRESS: "consentgate requests complete {id}",
+}
+
+
+def ledger_view(state: ServerState) -> dict[str, Any]:
+    """Head, the chain monitor's last verdict, events per action."""
+    ledger = state.service.ledger
+    seq, digest = ledger.head()
+    counts = event_counts(ledger.engine)
+    return {
+        "head": {"seq": seq, "hash": digest},
+        "verification": state.chain.status.to_json(),
+        "events": {"total": sum(counts.values()), "by_action": counts},
+        "signed_checkpoints": ledger.signer is not None,
+    }
+
+
+def subject_view(state: ServerState, subject: str) -> dict[str, Any]:
+    """The access report of one person (history with the wording shown, evidence chain check,
+    current decisions, runs, requests); raises ``UnknownSubject`` when the ledger has nothing."""
+    service = state.service
+    service.require_known(subject)
+    return access_report(RequestDesk(service), subject)
+
+
+def requests_view(state: ServerState, *, today: date | None = None) -> dict[str, Any]:
+    """Every request: overdue first, then open ones by due date, then closed ones, newest first."""
+    desk = RequestDesk(state.service)
+    today = today or desk.today()
+    found = desk.find()
+
+    def order(r: DataRequest) -> tuple[int, str]:
+        if r.overdue(today):
+            return (0, r.due.isoformat())
+        if r.is_open:
+            return (1, r.due.isoformat())
+        closed = r.closed_at or r.received_at
+        return (2, f"{9999999999 - int(closed.timestamp()):010d}")
+
+    rows = []
+    for r in sorted(found, key=order):
+        row = {k: v for k, v in r.to_json(today=today).items() if k != "outcome"}
+        row["days_left"] = (r.due - today).days if r.is_open else None
+        row["next_step"] = NEXT_STEP[r.status].format(id=r.request_id) if r.status in OPEN else None
+        rows.append(row)
+    return {
+        "today": today.isoformat(),
+        "open": sum(1 for r in found if r.is_open),
+        "overdue": sum(1 for r in found if r.overdue(today)),
+        "requests": rows,
+    }
+
+
+def website_view(state: ServerState, *, locale: str = "en") -> dict[str, Any]:
+    """The latest scan's summary, violations and unclassified items, and what changed between the
+    newest scheduled scans."""
+    settings, policy = state.settings, state.service.policy
+    latest = declaration_scan(settings, policy)
+    out: dict[str, Any] = {"scan": None, "problem": None, "history": []}
+    if latest is None:
+        out["problem"] = (
+            "no scan yet: run `consentgate scan URL --out scan.json` and set scan_file, or schedule "
+            "scans (policy web.scan and scan_history_dir)"
+        )
+        return out
+    try:
+        doc = _load_scan(latest)
+    except FileNotFoundError:
+        out["problem"] = f"the scan file {latest} does not exist"
+        return out
+    except (ValueError, BadInput) as exc:
+        out["problem"] = f"the scan file {latest.name} is not a consentgate scan: {exc}"
+        return out
+    out["scan"] = _scan_summary(doc, latest)
+    # The cookie declaration as the site publishes it (GET /v1/declaration), in the reader's language.
+    out["declaration_html"] = declaration_html(doc, locale)
+    if settings.scan_history_dir is not None and policy.web.scan is not None:
+        history = ScanHistory(settings.scan_history_dir)
+        for url in policy.web.scan.start_urls:
+            paths = history.scans(url)[-(HISTORY_SCANS + 1) :]
+            for old, new in pairwise(paths):
+                a, b = _load_scan(old), _load_scan(new)
+                diff = diff_scans(a, b)
+                out["history"].append(
+                    {
+                        "site": url,
+                        "from": a.get("started_at"),
+                        "to": b.get("started_at"),
+                        "changed": diff.changed,
+                        **diff.as_json(),
+                    }
+                )
+        out["history"].reverse()
+    return out
+
+
+def _load_scan(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        return check_document(json.load(fh), str(path))
+
+
+def _scan_summary(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+    s = doc.get("summary", {})
+    unknown = s.get("unknown", {})
+    unclassified = [
+        {"kind": kind, "name": item.get("name") or item.get("host"), "domain": item.get("domain")}
+        for kind, items in (("cookie", doc.get("cookies", [])), ("storage", doc.get("storage", [])))
+        for item in items
+        if item.get("category") == "unknown"
+    ] + [
+        {"kind": "host", "name": h.get("host"), "domain": h.get("host")}
+        for h in doc.get("hosts", [])
+        if h.get("category") == "unknown"
+    ]
+    return {
+        "file": path.name,
+        "site": doc.get("site"),
+        "start_url": doc.get("start_url"),
+        "started_at": doc.get("started_at"),
+        "pages": s.get("pages", len(doc.get("pages", []))),
+        "cookies": s.get("cookies", len(doc.get("cookies", []))),
+        "storage": s.get("storage", len(doc.get("storage", []))),
+        "third_party_hosts": s.get("third_party_hosts", 0),
+        "unknown": sum(unknown.values()) if isinstance(unknown, dict) else len(unclassified),
+        "verdict": doc.get("verdict", {}).get("line"),
+        "violations": [
+            {
+                "type": v.get("type", "needs_consent"),
+                "kind": v.get("kind"),
+                "name": v.get("name") or v.get("host"),
+                "category": v.get("category"),
+                "phase": v.get("phase"),
+                "page": v.get("page"),
+            }
+            for v in doc.get("violations", [])
+        ],
+        "unclassified": unclassified,
+    }
+
+
+def datamap_view(state: ServerState) -> dict[str, Any]:
+    """Sources with their declared level, purposes (with basis) and vendors; training runs, filter
+    runs and exports with their counts. Levels are declared, not classified here (see risk.py)."""
+    policy = state.service.policy
+    dm = build_datamap(policy, {})
+    levels = {s.id: declared_level(s) for s in policy.sources}
+    for entry in dm["sources"]:
+        entry["level"] = levels[entry["id"]]
+    runs = RunStore(state.service.ledger.engine).runs()
+    dm["vendors"] = [
+        {
+            "id": v.id,
+            "name": v.name or v.id,
+            "purposes": list(v.purposes),
+            "self_training": v.self_training,
+            "self_training_approved": v.self_training_approved,
+        }
+        for v in policy.vendors
+    ]
+    dm["runs"] = [{k: v for k, v in r.to_json().items() if k != "manifest"} for r in runs]
+    dm["run_counts"] = {
+        kind: sum(1 for r in runs if r.kind == kind) for kind in ("training", "filter", "export")
+    }
+    return dm
+
+
+def risk_view(state: ServerState) -> dict[str, Any]:
+    return risk_report(state.service.policy, at=datetime.now(UTC))
+
+
+AUDIT_PACK = False  # the audit pack download (reports/audit.py) once it exists
+
+
+def overview_view(state: ServerState, t: dict[str, str]) -> dict[str, Any] | None:
+    """Consent-rate charts with their tables; None while reports/rates.py is missing."""
+    return None
