@@ -62,7 +62,7 @@ LAYERS = (
     Layer("auth", ("auth",), ("core", "storage")),
     Layer(
         "domain",
-        ("service", "stamping", "pipeline", "requests", "classify", "scan", "web"),
+        ("service", "stamping", "pipeline", "requests", "classify", "scan", "web", "reports"),
         ("core", "storage", "auth"),
     ),
     Layer("http", ("server",), ("core", "storage", "auth", "domain")),

@@ -151,6 +151,10 @@ COMMANDS: dict[str, Lazy] = {
         "consentgate.cli.requests:requests_app",
         "Data-subject requests: access, object, withdraw, erase, opt_out.",
     ),
+    "report": Lazy(
+        "consentgate.cli.report:report_app",
+        "Reports for a privacy team or an auditor: consent rates by purpose, region and time.",
+    ),
 }
 
 

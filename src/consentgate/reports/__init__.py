@@ -1,1 +1,12 @@
-"""Reports over the ledger and the policy: consent rates, risk, audit packs (docs/console.md)."""
+"""Reports for the people who run a consent programme: consent rates by purpose, region and time.
+
+``rates`` holds the public entry point (:func:`~consentgate.reports.rates.consent_rates`) and the
+report's value types; docs/reports.md defines every figure. SQL stays in ``store/``; decisions come
+from the pure :mod:`consentgate.decide`.
+"""
+
+from __future__ import annotations
+
+from consentgate.reports.rates import GROUPINGS, Interval, RateReport, RateRow, Series, consent_rates
+
+__all__ = ["GROUPINGS", "Interval", "RateReport", "RateRow", "Series", "consent_rates"]

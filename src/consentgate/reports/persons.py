@@ -1,0 +1,153 @@
+"""One person's place in a consent-rate report, at an instant or as spans of time, and the grouping of
+identifiers into people (alias groups) that both the full recomputation and the rollup read by.
+
+A person counts for purpose P at T when they made a choice about P that occurred by T; they count as
+allowed when :func:`~consentgate.decide.decide_timeline` allows P at T. Their region group and the
+version and source of their deciding choice (the latest choice about P by T, in rule 4's order) say
+in which row of the report they count. People with an erasure are never counted (docs/reports.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from consentgate.decide import Timeline, decide_timeline, holds_until
+from consentgate.ledger.events import PURPOSE_ACTIONS, Action, ConsentEvent
+from consentgate.policy import Policy
+
+# decide_timeline reads ``at`` only when it is not given in microseconds: any aware instant will do.
+_ANY_AT = datetime(2000, 1, 1, tzinfo=UTC)
+_FOREVER = 2**63 - 1
+
+
+# A tally: per instant, per full key (purpose, region, notice_version, source), [subjects, allowed].
+Key = tuple[str, str, str | None, str]
+Tally = list[dict[Key, list[int]]]
+
+
+class State(NamedTuple):
+    """Where a person counts for one purpose at one instant."""
+
+    region: str
+    notice_version: str | None
+    source: str
+    allowed: bool
+
+
+class Span(NamedTuple):
+    """A person's unchanging :class:`State` for one purpose over ``[start_us, end_us)``; ``end_us``
+    None: until something new is recorded."""
+
+    purpose: str
+    start_us: int
+    end_us: int | None
+    state: State
+
+
+def erased(events: Iterable[ConsentEvent]) -> bool:
+    return any(e.action is Action.ERASE for e in events)
+
+
+def state_at(policy: Policy, timeline: Timeline, purpose: str, at_us: int) -> State | None:
+    """The person's state for ``purpose`` at ``at_us``; None when they made no choice about it by then."""
+    _, _, signal, _ = timeline.scan(purpose, at_us)
+    if signal is None:
+        return None
+    decision = decide_timeline(policy, timeline, purpose, _ANY_AT, None, at_us)
+    return State(decision.region, signal.notice_version, signal.source, decision.allowed)
+
+
+def spans(policy: Policy, timeline: Timeline, events: Sequence[ConsentEvent]) -> list[Span]:
+    """Every purpose's states over all time, from the person's first choice about it.
+
+    The decision changes only where :func:`~consentgate.decide.holds_until` says it may (an event, a
+    notice version taking effect, a grant expiring); region, version and source change only at
+    events. So the state is evaluated at the first choice and just after each such instant, and equal
+    neighbours merge: the spans are exact, not sampled.
+    """
+    out: list[Span] = []
+    for purpose, first in _first_choices(events).items():
+        if policy.purpose(purpose) is None:
+            continue  # a purpose the policy no longer declares is in no report
+        at = first
+        current: State | None = None
+        since = first
+        while True:
+            state = state_at(policy, timeline, purpose, at)
+            if state != current:
+                if current is not None:
+                    out.append(Span(purpose, since, at, current))
+                current, since = state, at
+            until = holds_until(policy, timeline, purpose, at)
+            if until >= _FOREVER:
+                break
+            at = until + 1
+        if current is not None:
+            out.append(Span(purpose, since, None, current))
+    return out
+
+
+def _first_choices(events: Iterable[ConsentEvent]) -> dict[str, int]:
+    first: dict[str, int] = {}
+    for e in events:
+        purpose = e.purpose
+        if (
+            purpose is not None
+            and e.action in PURPOSE_ACTIONS
+            and e.occurred_us < first.get(purpose, _FOREVER)
+        ):
+            first[purpose] = e.occurred_us
+    return first
+
+
+class People:
+    """Identifiers grouped into people by the alias links (union-find; links are never undone)."""
+
+    def __init__(self, links: Iterable[tuple[str, str]]) -> None:
+        self._parent: dict[str, str] = {}
+        for a, b in links:
+            self._union(a, b)
+
+    def root(self, identifier: str) -> str:
+        parent = self._parent
+        node = identifier
+        while (up := parent.get(node, node)) != node:
+            node = up
+        while identifier != node:  # path compression
+            up = parent[identifier]
+            parent[identifier] = node
+            identifier = up
+        return node
+
+    def _union(self, a: str, b: str) -> None:
+        ra, rb = self.root(a), self.root(b)
+        if ra != rb:
+            self._parent[max(ra, rb)] = min(ra, rb)
+
+    def group(self, identifiers: Iterable[str]) -> dict[str, set[str]]:
+        """root → the identifiers among ``identifiers`` and every identifier linked to them."""
+        out: dict[str, set[str]] = {}
+        for i in identifiers:
+            out.setdefault(self.root(i), set()).add(i)
+        members: dict[str, set[str]] = {}
+        for node in self._parent:
+            members.setdefault(self.root(node), set()).add(node)
+        for root, ids in out.items():
+            ids.update(members.get(root, ()))
+        return out
+
+
+def batches(groups: dict[str, set[str]], size: int) -> Iterator[list[tuple[str, set[str]]]]:
+    """People in batches of about ``size`` identifiers, so each batch is one read of their events."""
+    batch: list[tuple[str, set[str]]] = []
+    count = 0
+    for root, ids in groups.items():
+        batch.append((root, ids))
+        count += len(ids)
+        if count >= size:
+            yield batch
+            batch, count = [], 0
+    if batch:
+        yield batch
