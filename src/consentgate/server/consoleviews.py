@@ -8,13 +8,14 @@ the request desk, the scan history, the data map, ``reports/``); this module onl
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from consentgate.classify.datamap import build_datamap
 from consentgate.errors import BadInput
+from consentgate.reports.rates import Interval, consent_rates
 from consentgate.reports.risk import declared_level, risk_report
 from consentgate.requests import RequestDesk
 from consentgate.requests.models import OPEN, DataRequest, Status
@@ -204,8 +205,73 @@ def risk_view(state: ServerState) -> dict[str, Any]:
 
 
 AUDIT_PACK = False  # the audit pack download (reports/audit.py) once it exists
+OVERVIEW_WEEKS = 12  # the rate-over-time chart: a quarter, week by week
 
 
-def overview_view(state: ServerState, t: dict[str, str]) -> dict[str, Any] | None:
-    """Consent-rate charts with their tables; None while reports/rates.py is missing."""
-    return None
+def overview_view(state: ServerState, *, now: datetime | None = None) -> dict[str, Any]:
+    """Consent rates now by purpose and region, week by week over the last quarter by purpose, and
+    now by purpose and notice version (reports/rates.py: every figure a decision of decide.py)."""
+    engine, policy = state.service.ledger.engine, state.service.policy
+    now = now or datetime.now(UTC)
+    weekly = consent_rates(
+        engine,
+        policy,
+        start=now - timedelta(weeks=OVERVIEW_WEEKS),
+        end=now,
+        interval=Interval.week,
+        by=("purpose",),
+    )
+    return {
+        "by_region": consent_rates(engine, policy, at=now, by=("purpose", "region")).as_json(),
+        "over_time": weekly.as_json(),
+        "by_notice_version": consent_rates(
+            engine, policy, at=now, by=("purpose", "notice_version")
+        ).as_json(),
+    }
+
+
+def rate_charts(overview: dict[str, Any], t: dict[str, str]) -> list[dict[str, Any]]:
+    """The overview's three charts: Chart.js data (rates in percent) and the same figures as table
+    rows, so a person who cannot see the chart reads the table."""
+    specs = (
+        ("by_region", "region", "bar", t["rates_title"], t["rates_intro"], t["region"]),
+        ("over_time", "at", "line", t["rates_over_time"], None, t["date"]),
+        ("by_notice_version", "notice_version", "bar", t["rates_by_notice"], None, t["notice_version"]),
+    )
+    charts = []
+    for key, axis, kind, title, intro, axis_label in specs:
+        rows = overview[key]["rows"]
+        labels = sorted({_label(r[axis], axis) for r in rows})
+        purposes = sorted({r["purpose"] for r in rows})
+        rate = {(r["purpose"], _label(r[axis], axis)): r["rate"] for r in rows}
+        datasets = [
+            {"label": p, "data": [_percent(rate.get((p, label))) for label in labels]} for p in purposes
+        ]
+        charts.append(
+            {
+                "id": f"chart-{key.replace('_', '-')}",
+                "title": title,
+                "intro": intro,
+                "data": {"type": kind, "labels": labels, "datasets": datasets, "y_label": f"{t['rate']} (%)"},
+                "headers": [axis_label, t["purpose"], t["subjects"], t["allowed"], f"{t['rate']} (%)"],
+                "rows": [
+                    [_label(r[axis], axis), r["purpose"], r["subjects"], r["allowed"], _shown(r["rate"])]
+                    for r in sorted(rows, key=lambda r: (_label(r[axis], axis), r["purpose"]))
+                ],
+            }
+        )
+    return charts
+
+
+def _label(value: str | None, axis: str) -> str:
+    if value is None:
+        return "-"
+    return value[:10] if axis == "at" else str(value)
+
+
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+def _shown(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}"

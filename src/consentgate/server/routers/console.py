@@ -160,7 +160,7 @@ def _page(
         signed_in_as=t["signed_in_as"].format(scope=session.scope.value, key_id=session.key_id)
         if session
         else "",
-        charts=context.pop("charts", False),
+        charts=context.pop("charts", None),
         **context,
     )
     response = HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
@@ -290,10 +290,9 @@ _view_page("/risk", "risk.html", "nav_risk", views.risk_view)
 @router.get("")
 async def overview(request: Request, session: SignedIn, lang: LangQuery = None) -> Response:
     t = i18n.strings(_locale(request, lang))
-    rates = await run_in_threadpool(views.overview_view, server_state(request), t)
+    data = await run_in_threadpool(views.overview_view, server_state(request))
     return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
-                 session=session, rates=rates, charts=rates is not None,
-                 audit_pack=views.AUDIT_PACK)  # fmt: skip
+                 session=session, charts=views.rate_charts(data, t), audit_pack=views.AUDIT_PACK)  # fmt: skip
 
 
 @router.get("/website")

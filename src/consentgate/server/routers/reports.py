@@ -1,6 +1,7 @@
 """``/v1/reports/…``: what the console's pages show, as JSON, for an admin or audit key.
 
 =====================================  =================================================================
+``GET /v1/reports/overview``           consent rates now by region, weekly, by notice version
 ``GET /v1/reports/ledger``             head, last verification, events per action
 ``GET /v1/reports/requests``           the request queue, overdue first, with next steps
 ``GET /v1/reports/website``            the latest scan's summary, violations, unclassified, diffs
@@ -43,6 +44,7 @@ def _report(path: str, summary: str, view: Callable[[ServerState], dict[str, Any
     )
 
 
+_report("/overview", "Consent rates by purpose and region, over time, by notice version", views.overview_view)
 _report("/ledger", "The ledger's head, last verification and events per action", views.ledger_view)
 _report("/requests", "Data-subject requests, overdue first, with the next step", views.requests_view)
 _report(
