@@ -64,6 +64,12 @@ PAGES = (  # path, i18n key of the label
     ("/data-map", "nav_datamap"),
     ("/risk", "nav_risk"),
 )
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    # Not the default no-referrer: under it Chromium sends ``Origin: null`` with a form post, and the
+    # POST handlers require this origin. same-origin still tells other sites nothing.
+    "Referrer-Policy": "same-origin",
+}
 LangQuery = Annotated[str | None, Query(max_length=35, pattern=i18n.LOCALE_PATTERN)]
 
 
@@ -163,7 +169,7 @@ def _page(
         charts=context.pop("charts", None),
         **context,
     )
-    response = HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+    response = HTMLResponse(body, status_code=status, headers=PAGE_HEADERS)
     if lang is not None and lang in i18n.available():
         response.set_cookie(
             LANG_COOKIE,
