@@ -15,7 +15,7 @@ from consentgate.ledger.events import Action, ConsentEvent
 from consentgate.ledger.signals import ALLOWED, ConsentMode, Signals, outside_schema, parse_signals
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-ALLOWED_WORDS = "allowed: gpc, via, do_not_train, consent_mode, request_id"
+ALLOWED_WORDS = "allowed: gpc, via, do_not_train, consent_mode, request_id, banner_choice"
 NOT_STORED = "a signal consentgate stores (signals hold no notes or identifiers)"
 MODE_TYPES = (
     "ad_storage, ad_user_data, ad_personalization, analytics_storage, functionality_storage, "

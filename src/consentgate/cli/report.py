@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from consentgate.cli._shared import CliEnv, env_of
+from consentgate.cli.report_ops import register
 from consentgate.errors import QueryError
 
 if TYPE_CHECKING:
@@ -150,3 +151,7 @@ def _print_table(env: CliEnv, report: RateReport) -> None:
                 cells.append(str(value))
         table.add_row(*cells)
     env.out.print(table)
+
+
+# banner, gpc, requests, inventory and audit (cli/report_ops.py).
+register(report_app)

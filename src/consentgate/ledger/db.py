@@ -21,7 +21,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision. Opening a ledger whose schema is at it skips Alembic altogether
 # (importing it costs more than the rest of ``consentgate decide``); tests/ledger/test_migrations.py
 # checks that this is Alembic's head, so a new migration cannot be skipped by a stale constant.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 
 def normalise_url(url: str) -> str:

@@ -66,6 +66,7 @@ aliases = Table(
     Column("salt", String(64), nullable=True),
     Column("record_seq", BigInteger, nullable=True),
     Index("ix_aliases_subject", "subject"),
+    Index("ix_aliases_record_seq", "record_seq"),  # links made since the report rollup last read (0008)
 )
 
 # The record chain (ledger/records.py): every write to notice_texts, aliases, suppressions and every
@@ -215,4 +216,46 @@ request_log = Table(
     Column("status", String(16), nullable=False),
     Column("actor", String(64), nullable=False),
     Column("note", Text, nullable=True),
+)
+
+# The consent-rate rollup (reports/rollup.py, migration 0008): derived from events and aliases, never
+# evidence, and free of identifiers. ``report_spans``: one person's unchanging state for one purpose
+# over [start_us, end_us) (end NULL: open), the person named by the seq of one of their events;
+# ``report_days``: per UTC day (days since 1970-01-01), the spans that start (+1) and end (-1) in it,
+# summed per group; ``notice_version`` is "" where the deciding choice named none (a key column).
+report_state = Table(
+    "report_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("events_seq", BigInteger, nullable=False),
+    Column("records_seq", BigInteger, nullable=False),
+    Column("policy_fingerprint", String(64), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+report_spans = Table(
+    "report_spans",
+    metadata,
+    Column("person", BigInteger, primary_key=True, autoincrement=False),
+    Column("purpose", String(128), primary_key=True),
+    Column("start_us", BigInteger, primary_key=True, autoincrement=False),
+    Column("end_us", BigInteger, nullable=True),
+    Column("region", String(128), nullable=False),
+    Column("notice_version", String(64), nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("allowed", Integer, nullable=False),
+    Index("ix_report_spans_start", "start_us"),
+    Index("ix_report_spans_end", "end_us"),
+)
+
+report_days = Table(
+    "report_days",
+    metadata,
+    Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("purpose", String(128), primary_key=True),
+    Column("region", String(128), primary_key=True),
+    Column("notice_version", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("subjects", BigInteger, nullable=False),
+    Column("allowed", BigInteger, nullable=False),
 )

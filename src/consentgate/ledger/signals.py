@@ -9,7 +9,11 @@ request desk need, each value enumerated or boolean:
   and how the banner saw it (``navigator.globalPrivacyControl`` or the ``Sec-GPC`` header);
 * ``do_not_train`` (bool): the banner's summary — no AI purpose is allowed after this choice;
 * ``consent_mode``: the Google Consent Mode v2 state the choice produced, type → granted | denied;
-* ``request_id``: the data-subject request an event carries out (``req-`` and 16 hex digits).
+* ``request_id``: the data-subject request an event carries out (``req-`` and 16 hex digits);
+* ``banner_choice`` (``accept_all`` | ``reject_all`` | ``custom``): which of the banner's buttons made
+  the choice — "Accept all", "Reject all", or "Save" after setting the switches — for the banner
+  outcome report (``reports/banner.py``); the purposes alone cannot tell a "Save" with every switch on
+  from "Accept all".
 
 Anything else is refused with the key and the allowed ones named, so a sender learns at once.
 """
@@ -25,6 +29,7 @@ from pydantic_core import ErrorDetails
 from consentgate.ledger.events import ConsentEvent
 
 ConsentModeState = Literal["granted", "denied"]
+BannerChoice = Literal["accept_all", "reject_all", "custom"]
 REQUEST_ID_PATTERN = r"^req-[0-9a-f]{16}$"
 
 
@@ -82,6 +87,10 @@ class Signals(BaseModel):
     )
     request_id: Annotated[str, Field(pattern=REQUEST_ID_PATTERN)] | None = Field(
         default=None, description="The data-subject request this event carries out."
+    )
+    banner_choice: BannerChoice | None = Field(
+        default=None,
+        description="Which banner button made the choice: accept_all, reject_all or custom (Save).",
     )
 
     @model_validator(mode="before")

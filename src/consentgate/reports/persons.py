@@ -16,15 +16,15 @@ from typing import NamedTuple
 from consentgate.decide import Timeline, decide_timeline, holds_until
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, ConsentEvent
 from consentgate.policy import Policy
+from consentgate.store.rates import GroupKey
 
 # decide_timeline reads ``at`` only when it is not given in microseconds: any aware instant will do.
 _ANY_AT = datetime(2000, 1, 1, tzinfo=UTC)
 _FOREVER = 2**63 - 1
 
 
-# A tally: per instant, per full key (purpose, region, notice_version, source), [subjects, allowed].
-Key = tuple[str, str, str | None, str]
-Tally = list[dict[Key, list[int]]]
+# A tally: per instant, per group (purpose, region, notice_version, source), [subjects, allowed].
+Tally = list[dict[GroupKey, list[int]]]
 
 
 class State(NamedTuple):
@@ -139,12 +139,12 @@ class People:
         return out
 
 
-def batches(groups: dict[str, set[str]], size: int) -> Iterator[list[tuple[str, set[str]]]]:
+def batches(people: Iterable[set[str]], size: int) -> Iterator[list[set[str]]]:
     """People in batches of about ``size`` identifiers, so each batch is one read of their events."""
-    batch: list[tuple[str, set[str]]] = []
+    batch: list[set[str]] = []
     count = 0
-    for root, ids in groups.items():
-        batch.append((root, ids))
+    for ids in people:
+        batch.append(ids)
         count += len(ids)
         if count >= size:
             yield batch

@@ -12,9 +12,10 @@ from datetime import datetime
 from consentgate.decide import Timeline
 from consentgate.ledger.events import ConsentEvent
 from consentgate.policy import Policy, to_micros
-from consentgate.reports.persons import Key, People, Tally, batches, erased, state_at
+from consentgate.reports.persons import People, Tally, batches, erased, state_at
 from consentgate.store import rates as store
 from consentgate.store.engine import Engine
+from consentgate.store.rates import GroupKey
 
 BATCH_IDENTIFIERS = 2_000
 
@@ -26,8 +27,8 @@ def tally(engine: Engine, policy: Policy, instants: Sequence[datetime]) -> Tally
     purposes = [p.id for p in policy.purposes]
     people = People(store.alias_links(engine))
     groups = people.group(store.identifiers(engine))
-    for batch in batches(groups, BATCH_IDENTIFIERS):
-        events = store.events_of(engine, {i for _, ids in batch for i in ids})
+    for batch in batches(groups.values(), BATCH_IDENTIFIERS):
+        events = store.events_of(engine, {i for ids in batch for i in ids})
         by_root: dict[str, list[ConsentEvent]] = {}
         for e in events:
             by_root.setdefault(people.root(e.subject), []).append(e)
@@ -40,7 +41,7 @@ def tally(engine: Engine, policy: Policy, instants: Sequence[datetime]) -> Tally
                     state = state_at(policy, timeline, purpose, when)
                     if state is None:
                         continue
-                    key: Key = (purpose, state.region, state.notice_version, state.source)
+                    key: GroupKey = (purpose, state.region, state.notice_version, state.source)
                     acc = counts.setdefault(key, [0, 0])
                     acc[0] += 1
                     acc[1] += state.allowed

@@ -164,7 +164,8 @@
         (x) => (x + 256).toString(16).slice(1)).join('');
     } catch (e) { return null; } // no WebCrypto outside secure contexts: the server's hash of the same text
   }
-  async function record(map, source) {
+  // choice: which banner button made it (accept_all, reject_all, custom), for the outcome report.
+  async function record(map, source, choice) {
     const choices = [], now = Date.now();
     for (const id in map) {
       const p = P[id], s = store.c[id];
@@ -177,7 +178,9 @@
       });
     }
     const after = (id) => (id in map ? map[id] : allowed(id));
-    if (choices.length) await post({choices, source, signals: {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))}});
+    const signals = {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))};
+    if (choice) signals.banner_choice = choice;
+    if (choices.length) await post({choices, source, signals});
     for (const id in map) {
       const v = cfg.notices[P[id].notice].version;
       store.c[id] = [map[id] ? 1 : 0, now, v];
@@ -258,7 +261,7 @@
     const bs = root.querySelectorAll('button');
     bs.forEach((x) => { x.disabled = true; });
     try {
-      await record(map, 'banner');
+      await record(map, 'banner', act == 'save' ? 'custom' : act.replace('-', '_'));
       seen();
       write();
       close();

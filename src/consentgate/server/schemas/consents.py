@@ -98,7 +98,8 @@ class Submission(StrictModel):
         default=None,
         description=(
             "Facts about the request, from a closed list: gpc, via, do_not_train, consent_mode, "
-            "request_id. Nothing free-form: signals are hashed into the ledger, where erasure cannot reach."
+            "request_id, banner_choice. Nothing free-form: signals are hashed into the ledger, where "
+            "erasure cannot reach."
         ),
         examples=[{"gpc": True, "via": "header"}],
     )
