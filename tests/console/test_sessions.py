@@ -271,3 +271,22 @@ def test_keys_create_makes_an_audit_key_that_signs_in(
     assert authenticate(console_service.ledger.engine, created["key"]) is Scope.AUDIT
     sign_in(console_client, created["key"])
     assert console_client.get("/console/risk", follow_redirects=False).status_code == 200
+
+
+def test_the_audit_pack_downloads_from_the_console_and_the_api(
+    console_client: TestClient, console_keys: dict[str, str], console_service: ConsentService
+) -> None:
+    assert console_client.get("/console/audit-pack", follow_redirects=False).status_code == 303
+    sign_in(console_client, console_keys["audit"])
+    assert 'href="/console/audit-pack"' in console_client.get("/console").text
+    head_hash = console_service.ledger.head()[1]
+    for response in (
+        console_client.get("/console/audit-pack"),
+        console_client.get(
+            "/v1/reports/audit-pack", headers={"Authorization": f"Bearer {console_keys['audit']}"}
+        ),
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-disposition"].startswith('attachment; filename="audit-pack-')
+        assert "Consent audit pack: Example Support Ltd" in response.text
+        assert head_hash in response.text

@@ -15,6 +15,7 @@ from typing import Any
 
 from consentgate.classify.datamap import build_datamap
 from consentgate.errors import BadInput
+from consentgate.reports.audit import AuditOptions, build_audit_pack
 from consentgate.reports.rates import Interval, consent_rates
 from consentgate.reports.risk import declared_level, risk_report
 from consentgate.requests import RequestDesk
@@ -204,7 +205,6 @@ def risk_view(state: ServerState) -> dict[str, Any]:
     return risk_report(state.service.policy, at=datetime.now(UTC))
 
 
-AUDIT_PACK = False  # the audit pack download (reports/audit.py) once it exists
 OVERVIEW_WEEKS = 12  # the rate-over-time chart: a quarter, week by week
 
 
@@ -275,3 +275,16 @@ def _percent(rate: float | None) -> float | None:
 
 def _shown(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}"
+
+
+def audit_pack(state: ServerState) -> str:
+    """The audit pack (reports/audit.py) as one HTML file: a full verification of the ledger, a
+    checkpoint signed when a ledger key is configured, the scans this service knows."""
+    settings, ledger = state.settings, state.service.ledger
+    options = AuditOptions(
+        signer=ledger.signer,
+        verify=True,
+        history_dir=settings.scan_history_dir,
+        scan_files=(settings.scan_file,) if settings.scan_file is not None else (),
+    )
+    return build_audit_pack(ledger.engine, state.service.policy, options)

@@ -12,6 +12,7 @@
 ``GET /console/website``               latest scan, violations, unclassified, diffs, declaration
 ``GET /console/data-map``              sources, levels, purposes, vendors, runs and exports
 ``GET /console/risk``                  reports/risk.py
+``GET /console/audit-pack``            the audit pack (reports/audit.py), downloaded
 ``GET /console/static/{file}``         the console's CSS, script and Chart.js (public code)
 =====================================  =================================================================
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 from urllib.parse import parse_qs
 
@@ -298,7 +300,7 @@ async def overview(request: Request, session: SignedIn, lang: LangQuery = None) 
     t = i18n.strings(_locale(request, lang))
     data = await run_in_threadpool(views.overview_view, server_state(request))
     return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
-                 session=session, charts=views.rate_charts(data, t), audit_pack=views.AUDIT_PACK)  # fmt: skip
+                 session=session, charts=views.rate_charts(data, t))  # fmt: skip
 
 
 @router.get("/website")
@@ -333,6 +335,23 @@ async def ledger_lookup(request: Request, session: SignedIn) -> Response:
     return _page(request, "ledger.html", lang=None, current="/ledger", heading_key="nav_ledger",
                  session=session, view=data, subject=subject, report=report,
                  lookup_error=problem)  # fmt: skip
+
+
+@router.get("/audit-pack")
+async def audit_pack(request: Request, session: SignedIn) -> Response:
+    """The audit pack as a download (a GET: it changes nothing, so no CSRF token is needed)."""
+    body = await run_in_threadpool(views.audit_pack, server_state(request))
+    return attachment(body)
+
+
+def attachment(body: str) -> Response:
+    """The audit pack as a file to save, dated, never cached (it names the ledger head)."""
+    name = f"audit-pack-{datetime.now(UTC).date().isoformat()}.html"
+    return Response(
+        body,
+        media_type="text/html; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
 
 
 @router.get("/static/{name}")

@@ -7,6 +7,7 @@
 ``GET /v1/reports/website``            the latest scan's summary, violations, unclassified, diffs
 ``GET /v1/reports/data-map``           sources (declared level), purposes, vendors, runs with counts
 ``GET /v1/reports/risk``               reports/risk.py
+``GET /v1/reports/audit-pack``         the audit pack (reports/audit.py): one HTML file
 =====================================  =================================================================
 
 Read-only: an audit key may call these and nothing that writes (consentgate.server.auth).
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from consentgate.auth.apikeys import Scope
@@ -25,6 +26,7 @@ from consentgate.server import consoleviews as views
 from consentgate.server.auth import require
 from consentgate.server.deps import ServerState, server_state
 from consentgate.server.errors import COMMON_RESPONSES
+from consentgate.server.routers.console import attachment
 
 router = APIRouter(
     prefix="/v1/reports",
@@ -54,3 +56,16 @@ _report("/data-map", "Sources, levels, purposes, vendors, runs and exports", vie
 _report(
     "/risk", "AI purposes fed by personal data, missing translations, self-training vendors", views.risk_view
 )
+
+
+@router.get(
+    "/audit-pack",
+    summary="The audit pack: one self-contained HTML file for a regulator or auditor",
+    response_class=Response,
+    responses={200: {"content": {"text/html": {}}, "description": "The pack, as an attachment."}},
+)
+async def audit_pack(request: Request) -> Response:
+    """Policy fingerprint, notices, consent rates, requests, scans, runs and exports, the ledger head
+    after a full verification and a checkpoint signed when a ledger key is configured."""
+    body = await run_in_threadpool(views.audit_pack, server_state(request))
+    return attachment(body)
