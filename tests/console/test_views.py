@@ -10,13 +10,14 @@ from pathlib import Path
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy
 from consentgate.requests import RequestDesk
+from consentgate.scan.history import ScanHistory
 from consentgate.server import consoleviews as views
 from consentgate.server import create_app
 from consentgate.server.deps import ServerState
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
 from consentgate.store.runs import RunStore
-from tests.console.conftest import CHOICES, seed
+from tests.console.conftest import CHOICES, SCAN, seed
 
 
 def _state(service: ConsentService, policy_path: Path) -> ServerState:
@@ -87,3 +88,40 @@ def test_the_data_map_counts_runs_by_kind(
     assert levels["support-chats"] == "personal"
     labelling = next(v for v in view["vendors"] if v["id"] == "example-labelling")
     assert labelling["self_training"] is True
+
+
+def test_the_website_view_shows_the_latest_scan_and_what_changed(
+    example_policy: Policy, tmp_path: Path
+) -> None:
+    data = example_policy.model_dump(mode="json")
+    data["web"]["scan"] = {"start_urls": ["https://www.example.com/"]}
+    policy = Policy.model_validate(data)
+    history = ScanHistory(tmp_path / "scans")
+    first = {
+        **SCAN,
+        "started_at": "2026-11-01T09:00:00+00:00",
+        "violations": [],
+        "cookies": SCAN["cookies"][:1],
+    }
+    history.save("https://www.example.com/", first, datetime(2026, 11, 1, 9, tzinfo=UTC))
+    history.save("https://www.example.com/", SCAN, datetime(2026, 11, 30, 9, tzinfo=UTC))
+    with Ledger.open(str(tmp_path / "ledger.db")) as ledger:
+        service = ConsentService(policy, ledger)
+        app = create_app(Settings(db=ledger.url, scan_history_dir=tmp_path / "scans"), service=service)
+        view = views.website_view(app.state.consentgate, locale="de")
+    scan = view["scan"]
+    assert scan["started_at"] == SCAN["started_at"]  # the newest scan, not the first
+    assert [v["name"] for v in scan["violations"]] == ["_demo_analytics_id"]
+    assert scan["unclassified"] == [{"kind": "cookie", "name": "_mystery", "domain": "www.example.com"}]
+    (change,) = view["history"]
+    assert (change["from"], change["to"]) == (first["started_at"], SCAN["started_at"])
+    assert [c["name"] for c in change["cookies"]["added"]] == ["_mystery"]
+    assert len(change["violations"]["added"]) == 1
+    assert 'lang="de"' in view["declaration_html"]
+
+
+def test_without_a_scan_the_website_view_says_how_to_get_one(ledger: Ledger, example_policy: Policy,
+                                                              example_policy_path: Path) -> None:  # fmt: skip
+    view = views.website_view(_state(ConsentService(example_policy, ledger), example_policy_path))
+    assert view["scan"] is None
+    assert "consentgate scan" in view["problem"]
