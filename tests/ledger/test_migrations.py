@@ -15,11 +15,11 @@ def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
         assert {
             "events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets", "runs",
             "run_subjects", "suppressions", "requests", "request_log", "ledger_records", "ledger_seals",
-            "run_checkpoints", "report_state", "report_spans", "report_days",
+            "run_checkpoints", "report_state", "report_spans", "report_days", "report_months",
         } <= tables  # fmt: skip
         downgrade(engine, "0007")  # one step down drops only what 0008 added
         tables = set(inspect(engine).get_table_names())
-        assert not ({"report_state", "report_spans", "report_days"} & tables)
+        assert not ({"report_state", "report_spans", "report_days", "report_months"} & tables)
         assert "ix_aliases_record_seq" not in {i["name"] for i in inspect(engine).get_indexes("aliases")}
         assert "run_checkpoints" in tables
         downgrade(engine, "0006")  # one step down drops only what 0007 added
@@ -74,7 +74,7 @@ def test_the_later_tables_match_their_declaration(ledger_url: str) -> None:
         names = (
             "runs", "run_subjects", "suppressions", "requests", "request_log",
             "ledger_records", "ledger_seals", "aliases", "ledger_head", "run_checkpoints",
-            "report_state", "report_spans", "report_days",
+            "report_state", "report_spans", "report_days", "report_months",
         )  # fmt: skip
         mine = [d for d in diff if any(f"'{n}'" in repr(d) for n in names)]
         assert mine == []

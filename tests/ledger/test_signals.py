@@ -101,7 +101,7 @@ def test_every_problem_is_reported() -> None:
 
 
 def test_the_schema_is_closed_at_both_levels() -> None:
-    assert ALLOWED == ("gpc", "via", "do_not_train", "consent_mode", "request_id")
+    assert ALLOWED == ("gpc", "via", "do_not_train", "consent_mode", "request_id", "banner_choice")
     with pytest.raises(ValueError, match="'x' is not a Consent Mode v2 type"):
         ConsentMode.model_validate({"x": "granted"})
     assert ConsentMode.model_validate({"ad_storage": "granted"}).ad_storage == "granted"
@@ -120,3 +120,10 @@ def test_outside_schema_names_keys_never_values() -> None:
     ]
     found = [(e.seq, keys) for e, keys in outside_schema(events)]
     assert found == [(3, ["gpc", "note"]), (4, ["via"])]
+
+
+def test_banner_choice_takes_only_the_three_buttons() -> None:
+    assert parse_signals({"banner_choice": "custom"}) == ({"banner_choice": "custom"}, [])
+    stored, problems = parse_signals({"banner_choice": "accept_some"})
+    assert stored == {}
+    assert problems == [("signals.banner_choice", "must be 'accept_all', 'reject_all' or 'custom'")]

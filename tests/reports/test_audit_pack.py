@@ -18,7 +18,13 @@ from consentgate.ledger.store import Ledger
 from consentgate.ledger.verify import Checkpoint
 from consentgate.pipeline.snapshot import policy_fingerprint
 from consentgate.policy import Policy
-from consentgate.reports.audit import AuditOptions, audit_document, build_audit_pack, write_audit_csv
+from consentgate.reports.audit import (
+    AuditOptions,
+    audit_csv_texts,
+    audit_document,
+    build_audit_pack,
+    write_audit_csv,
+)
 from consentgate.reports.periods import Period
 from consentgate.requests import RequestDesk
 from consentgate.scan.history import ScanHistory
@@ -182,6 +188,8 @@ def test_every_table_is_a_csv_file_with_the_same_rows(
     )
     written = write_audit_csv(doc, tmp_path / "csv")
     assert {p.name for p in written} == {f"{t.name}.csv" for t in doc.tables()} | {"facts.csv"}
+    texts = audit_csv_texts(doc)
+    assert {name: (tmp_path / "csv" / name).read_bytes().decode() for name in texts} == texts
     for table in doc.tables():
         with (tmp_path / "csv" / f"{table.name}.csv").open(encoding="utf-8", newline="") as fh:
             rows = list(csv.DictReader(fh))

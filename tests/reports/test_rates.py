@@ -4,14 +4,17 @@ aliases, late events, re-consent (a material notice change), expiry, GPC and era
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
+from consentgate.errors import TransientStorageError
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy
-from consentgate.reports import consent_rates
+from consentgate.reports import consent_rates, rollup
 from consentgate.reports.replay import tally as full_tally
 from consentgate.reports.rollup import tally as rollup_tally
 from consentgate.requests import RequestDesk
@@ -189,3 +192,49 @@ def test_a_small_story_by_hand(led: Ledger, example_policy: Policy) -> None:
         {**chatbot, "source": "banner", "subjects": 3, "allowed": 2, "rate": 2 / 3},
         {**chatbot, "source": "import", "subjects": 1, "allowed": 1, "rate": 1.0},
     ]
+
+
+def test_two_refreshes_at_once_leave_the_rollup_right(ledger_url: str, example_policy: Policy) -> None:
+    """Two processes' reports refreshing together (here two threads, each with its own engine): they
+    take turns per batch, and neither stores an older reading over a newer one."""
+    with Ledger.open(ledger_url) as led:
+        gen = Generator(led, example_policy, seed=31)
+        gen.add_people(60)
+        points = instants(4, 3)
+        rollup_tally(led.engine, example_policy, points)
+        gen.add_people(30)
+        gen.late_events(40)
+        gen.merge_people(8)
+        errors: list[BaseException] = []
+
+        def refresh() -> None:
+            try:
+                with Ledger.open(ledger_url) as other:
+                    rollup.refresh(other.engine, example_policy)
+            except BaseException as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=refresh) for _ in range(2)]
+        for th in threads:
+            th.start()
+        gen.late_events(10)  # and the ledger moves on meanwhile
+        for th in threads:
+            th.join()
+        assert errors == []
+        assert rollup_tally(led.engine, example_policy, points) == full_tally(
+            led.engine, example_policy, points
+        )
+
+
+def test_a_damaged_rollup_is_refused_and_rebuilt(led: Ledger, example_policy: Policy) -> None:
+    """Counts no ledger can produce (someone edited the table) are an error, never a figure; the next
+    report rebuilds the rollup from the ledger."""
+    gen = Generator(led, example_policy, seed=41)
+    gen.add_people(30)
+    at = datetime(2026, 8, 1, tzinfo=UTC)
+    good = rows_of(led, example_policy, at, ALL)
+    with led.engine.begin() as conn:
+        conn.execute(text("UPDATE report_months SET allowed = subjects + 1"))
+    with pytest.raises(TransientStorageError, match=r"rollup is inconsistent .* next report rebuilds it"):
+        consent_rates(led.engine, example_policy, at=at, by=ALL)
+    assert rows_of(led, example_policy, at, ALL) == good == expected_rows(led, example_policy, at, ALL)

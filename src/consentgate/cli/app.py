@@ -153,7 +153,8 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "report": Lazy(
         "consentgate.cli.report:report_app",
-        "Reports for a privacy team or an auditor: consent rates by purpose, region and time.",
+        "Reports for a privacy team or an auditor: consent rates, banner outcomes, GPC, requests, "
+        "website inventory, the audit pack.",
     ),
 }
 

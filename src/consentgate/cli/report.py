@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from consentgate.cli._report_ops import register
 from consentgate.cli._shared import CliEnv, env_of
-from consentgate.cli.report_ops import register
 from consentgate.errors import QueryError
 
 if TYPE_CHECKING:
     from consentgate.reports import RateReport
 
 report_app = typer.Typer(
-    help="Reports for a privacy team or an auditor: consent rates by purpose, region and time.\n\n"
+    help="Reports for a privacy team or an auditor: consent rates, banner outcomes, GPC, requests, "
+    "website inventory, the audit pack.\n\n"
     "Example:\n\n    consentgate report consent-rates --by purpose,region",
     no_args_is_help=True,
     rich_markup_mode="markdown",
@@ -153,5 +154,5 @@ def _print_table(env: CliEnv, report: RateReport) -> None:
     env.out.print(table)
 
 
-# banner, gpc, requests, inventory and audit (cli/report_ops.py).
+# banner, gpc, requests, inventory and audit (cli/_report_ops.py).
 register(report_app)

@@ -222,7 +222,9 @@ request_log = Table(
 # evidence, and free of identifiers. ``report_spans``: one person's unchanging state for one purpose
 # over [start_us, end_us) (end NULL: open), the person named by the seq of one of their events;
 # ``report_days``: per UTC day (days since 1970-01-01), the spans that start (+1) and end (-1) in it,
-# summed per group; ``notice_version`` is "" where the deciding choice named none (a key column).
+# summed per group, and ``report_months`` the same per UTC month (year * 12 + month - 1), so a report
+# reads a few rows per month of history; ``notice_version`` is "" where the deciding choice named none
+# (a key column).
 report_state = Table(
     "report_state",
     metadata,
@@ -252,6 +254,18 @@ report_days = Table(
     "report_days",
     metadata,
     Column("day", Integer, primary_key=True, autoincrement=False),
+    Column("purpose", String(128), primary_key=True),
+    Column("region", String(128), primary_key=True),
+    Column("notice_version", String(64), primary_key=True),
+    Column("source", String(32), primary_key=True),
+    Column("subjects", BigInteger, nullable=False),
+    Column("allowed", BigInteger, nullable=False),
+)
+
+report_months = Table(
+    "report_months",
+    metadata,
+    Column("month", Integer, primary_key=True, autoincrement=False),
     Column("purpose", String(128), primary_key=True),
     Column("region", String(128), primary_key=True),
     Column("notice_version", String(64), primary_key=True),

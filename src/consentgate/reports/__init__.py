@@ -7,6 +7,7 @@ from the pure :mod:`consentgate.decide`.
 
 from __future__ import annotations
 
-from consentgate.reports.rates import GROUPINGS, Interval, RateReport, RateRow, Series, consent_rates
+from consentgate.reports.rates import Interval, RateReport, RateRow, Series, consent_rates
+from consentgate.store.rates import GROUPINGS
 
 __all__ = ["GROUPINGS", "Interval", "RateReport", "RateRow", "Series", "consent_rates"]

@@ -20,20 +20,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
 
 from consentgate.ledger.signing import PublicKeys, Signer
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy
 from consentgate.reports.banner import GPC_COLUMNS, OUTCOME_COLUMNS, banner_outcomes, gpc_share
+from consentgate.reports.declared import notices_section, policy_section, runs_section
 from consentgate.reports.inventory import inventory
-from consentgate.reports.pack import Cell, Document, Section, Table, render_html, write_csv
+from consentgate.reports.pack import Cell, Document, Section, Table, csv_texts, render_html, write_csv
 from consentgate.reports.periods import Period
 from consentgate.reports.rates import Interval, consent_rates
 from consentgate.reports.requests import COUNTS, LATE_COLUMNS, requests_report
-from consentgate.store.activity import chain_heads, last_seal, notice_answers
+from consentgate.store.activity import chain_heads, last_seal
 from consentgate.store.engine import Engine
-from consentgate.store.runs import RunStore
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class _Context:
     options: AuditOptions
     at: datetime
     period: Period
-    notes: list[str] = field(default_factory=list)
+    made_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def audit_document(engine: Engine, policy: Policy, options: AuditOptions | None = None) -> Document:
@@ -74,13 +73,13 @@ def audit_document(engine: Engine, policy: Policy, options: AuditOptions | None 
     sections = [
         _overview(ctx),
         _ledger(ctx),
-        _policy(ctx),
-        _notices(ctx),
+        policy_section(policy),
+        notices_section(engine, policy),
         _rates(ctx),
         _banner(ctx),
         _requests(ctx),
         _scans(ctx),
-        _runs(ctx),
+        runs_section(engine),
     ]
     subtitle = (
         f"{org.name}{f' ({org.contact})' if org.contact else ''} — as of {at.isoformat()}, "
@@ -103,6 +102,11 @@ def write_audit_csv(doc: Document, folder: Path) -> list[Path]:
     return write_csv(doc, folder)
 
 
+def audit_csv_texts(doc: Document) -> dict[str, str]:
+    """The same CSV files as text, by file name (for a download, e.g. zipped by the console)."""
+    return csv_texts(doc)
+
+
 # -- sections ----------------------------------------------------------------------------------------
 
 
@@ -116,7 +120,8 @@ def _overview(ctx: _Context) -> Section:
         facts=[
             ("Organisation", org.name),
             ("Privacy contact", org.contact or "not given in the policy"),
-            ("Pack made at", ctx.at.isoformat()),
+            ("Pack made at", ctx.made_at.isoformat()),
+            ("Reports as of", ctx.at.isoformat()),
             (
                 "Period of the period reports",
                 f"{ctx.period.start.isoformat()} to {ctx.period.end.isoformat()}",
@@ -188,121 +193,8 @@ def _ledger(ctx: _Context) -> Section:
             "Keep the checkpoint below as a file: `consentgate ledger verify --checkpoint FILE` later fails "
             "if the ledger no longer extends it (events removed or rewritten)."
         )
+    notes.insert(0, "The ledger as it stood when the pack was made, whatever instant the reports are as of.")
     return Section("ledger", "Ledger", facts=facts, notes=notes, preformatted=checkpoint)
-
-
-def _policy(ctx: _Context) -> Section:
-    p = ctx.policy
-    purposes: list[dict[str, Cell]] = [
-        {
-            "purpose": x.id,
-            "title": x.title,
-            "kind": x.kind.value,
-            "notice": x.notice,
-            "max_age_days": x.max_age_days,
-            "basis": "; ".join(f"{region}: {basis.value}" for region, basis in x.basis.items()),
-        }
-        for x in p.purposes
-    ]
-    regions: list[dict[str, Cell]] = [
-        {"region": rid, "countries": " ".join(r.countries), "honour_gpc": r.honour_gpc}
-        for rid, r in p.regions.items()
-    ]
-    vendors: list[dict[str, Cell]] = [
-        {
-            "vendor": v.id,
-            "name": v.name,
-            "purposes": " ".join(v.purposes),
-            "self_training": v.self_training,
-            "self_training_approved": v.self_training_approved,
-        }
-        for v in p.vendors
-    ]
-    sources: list[dict[str, Cell]] = [
-        {
-            "source": s.id,
-            "kind": s.kind,
-            "categories": " ".join(s.categories),
-            "purposes": " ".join(s.purposes),
-            "retention_days": s.retention_days,
-        }
-        for s in p.sources
-    ]
-    return Section(
-        "policy",
-        "Policy: purposes, lawful bases, regions, vendors and sources",
-        tables=[
-            Table(
-                "purposes",
-                "Purposes and their lawful basis per region",
-                ("purpose", "title", "kind", "notice", "max_age_days", "basis"),
-                purposes,
-                "The policy declares no purposes.",
-            ),
-            Table(
-                "regions",
-                "Regions",
-                ("region", "countries", "honour_gpc"),
-                regions,
-                'The policy declares no regions: every event falls under the "*" basis.',
-            ),
-            Table(
-                "vendors",
-                "Vendors",
-                ("vendor", "name", "purposes", "self_training", "self_training_approved"),
-                vendors,
-                "The policy declares no vendors.",
-            ),
-            Table(
-                "sources",
-                "Data sources that can feed AI",
-                ("source", "kind", "categories", "purposes", "retention_days"),
-                sources,
-                "The policy declares no sources.",
-                missing="not declared",
-            ),
-        ],
-    )
-
-
-def _notices(ctx: _Context) -> Section:
-    answered = notice_answers(ctx.engine)
-    rows: list[dict[str, Cell]] = []
-    for notice in ctx.policy.notices:
-        for v in ctx.policy.versions_of(notice.id):
-            for locale, text in v.text.items():
-                rows.append(
-                    {
-                        "notice": notice.id,
-                        "version": v.label,
-                        "effective_from": v.effective_from.isoformat(),
-                        "reconsent": v.reconsent,
-                        "purposes": " ".join(notice.purposes),
-                        "locale": locale,
-                        "events_recorded": answered.get((notice.id, v.label), 0),
-                        "text": text,
-                    }
-                )
-    columns = (
-        "notice",
-        "version",
-        "effective_from",
-        "reconsent",
-        "purposes",
-        "locale",
-        "events_recorded",
-        "text",
-    )
-    return Section(
-        "notices",
-        "Notices: every version's wording and dates",
-        notes=[
-            "Wording is shown exactly as the policy holds it. events_recorded counts the ledger's events "
-            "recorded under the notice version (all locales); each event also stores the sha256 of the exact "
-            "wording shown, which `consentgate evidence` resolves per person."
-        ],
-        tables=[Table("notices", "Notice versions", columns, rows, "The policy declares no notices.")],
-    )
 
 
 def _rates(ctx: _Context) -> Section:
@@ -473,55 +365,6 @@ def _scans(ctx: _Context) -> Section:
             ),
         ],
     )
-
-
-def _runs(ctx: _Context) -> Section:
-    runs = RunStore(ctx.engine).runs()
-    rows: list[dict[str, Cell]] = [
-        {
-            "run_id": r.run_id,
-            "kind": r.kind,
-            "purpose": r.purpose,
-            "model": r.model,
-            "vendor": r.vendor,
-            "status": r.status,
-            "started_at": r.started_at.isoformat(),
-            "finished_at": None if r.finished_at is None else r.finished_at.isoformat(),
-            "records": r.records,
-            "subjects": r.subjects,
-            "snapshot_head_first": r.head_seq_first,
-            "snapshot_head_last": r.head_seq_last,
-            "policy_fingerprint": _fingerprint_of(r.manifest),
-        }
-        for r in runs
-        if r.kind in ("training", "export")
-    ]
-    return Section(
-        "runs",
-        "Training runs and vendor exports",
-        notes=[
-            "Each run's manifest pins the ledger head its decisions came from (snapshot_head) and "
-            "the policy it ran under; the people it used are stored as keyed hashes, so `consentgate "
-            'runs --subject S` answers "was my data used?" without this pack holding any identifier.'
-        ],
-        tables=[Table("runs", "Runs", _RUN_COLUMNS, rows, "No training run or vendor export was recorded.")],
-    )
-
-
-_RUN_COLUMNS = (
-    "run_id", "kind", "purpose", "model", "vendor", "status", "started_at", "finished_at", "records",
-    "subjects", "snapshot_head_first", "snapshot_head_last", "policy_fingerprint",
-)  # fmt: skip
-
-
-def _fingerprint_of(manifest: dict[str, Any]) -> str | None:
-    """The policy fingerprint a run's manifest pins: an export's snapshot, a training run's last one."""
-    snapshot = manifest.get("snapshot")
-    if not isinstance(snapshot, dict):
-        return None
-    last = snapshot.get("last")
-    found = last.get("policy_fingerprint") if isinstance(last, dict) else snapshot.get("policy_fingerprint")
-    return str(found) if found is not None else None
 
 
 def _version() -> str:

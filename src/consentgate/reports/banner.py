@@ -1,12 +1,13 @@
 """Banner outcomes and GPC share, from the banner's own events (docs/reports.md).
 
 **Outcomes.** One banner *submission* — a click that recorded choices — is the set of choice
-events one identifier recorded with source ``banner``, one ``occurred_at``, one region and one set of
-signals (the banner posts all the purposes of one click together, and they share all four). Its outcome is the button
-the banner names in ``signals.banner_choice``: ``accept_all``, ``reject_all`` or ``custom`` ("Save"
-after setting the switches). A submission without it (a banner from before the signal, or another
-client posting with source ``banner``) is counted as ``unattributed``, never guessed from its
-purposes: a "Save" with every switch on grants what "Accept all" grants.
+events one identifier recorded with source ``banner``, one ``occurred_at``, one region and one set
+of signals (the banner posts all the purposes of one click together, and they share all four). Its
+outcome is the button the banner names in ``signals.banner_choice``: ``accept_all``,
+``reject_all`` or ``custom`` ("Save" after setting the switches). A submission without it (a
+banner from before the signal, or another client posting with source ``banner``) is counted as
+``unattributed``, never guessed from its purposes: a "Save" with every switch on grants what
+"Accept all" grants.
 
 ``no_action`` (the banner was shown and left alone) is ``None``: the banner records nothing until the
 visitor acts, so views without a choice leave no trace to count. Zero would claim every visitor chose.

@@ -10,6 +10,7 @@ wrote. A missing value is shown as the table's ``missing`` words, never as ``Non
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -80,15 +81,16 @@ h1{font-size:1.6rem;margin:0 0 .2rem}h2{font-size:1.25rem;margin:2rem 0 .5rem;bo
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dt{font-weight:600}
 dd{margin:0;overflow-wrap:anywhere}
 table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem;font-size:13px}
-th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #999;padding:.25rem .4rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+.scroll{overflow-x:auto}
 th{background:#eee}td.n{text-align:right;font-variant-numeric:tabular-nums}
 td.text{white-space:pre-wrap;min-width:22rem}
 .note{background:#fff6d6;border-left:4px solid #c90;padding:.4rem .6rem;margin:.5rem 0}
 .empty{font-style:italic;color:#444}
 pre{background:#f4f4f4;border:1px solid #ccc;padding:.5rem;white-space:pre-wrap;overflow-wrap:anywhere}
 footer{margin-top:2rem;color:#444;font-size:12px}
-@media print{body{margin:0;max-width:none;font-size:11px}nav{display:none}h2{break-after:avoid}
- tr{break-inside:avoid}th{background:#eee !important;print-color-adjust:exact}}
+@media print{body{margin:0;max-width:none;font-size:11px}.scroll{overflow:visible}nav{display:none}
+ h2{break-after:avoid}tr{break-inside:avoid}th{background:#eee !important;print-color-adjust:exact}}
 """
 
 
@@ -114,7 +116,10 @@ def _table(t: Table) -> str:
     body = "".join(
         "<tr>" + "".join(_cell(r.get(c), t.missing, c) for c in t.columns) + "</tr>" for r in t.rows
     )
-    return head + f"<table><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table>"
+    # A wide table scrolls sideways on a phone instead of breaking every word into letters; the
+    # region takes focus (tabindex), so a keyboard can scroll it too.
+    region = f"<div class='scroll' tabindex='0' role='region' aria-label='{_e(t.title)}'>"
+    return head + f"{region}<table><thead><tr>{ths}</tr></thead><tbody>{body}</tbody></table></div>"
 
 
 # Belt and braces: the page holds no script, and a browser that opens it also refuses to run or load
@@ -147,16 +152,24 @@ def render_html(doc: Document, *, footer: str = "") -> str:
     return "".join(parts)
 
 
+def csv_texts(doc: Document) -> dict[str, str]:
+    """Every table as CSV text (UTF-8 when written; a header row, empty cells for missing values),
+    keyed by file name, with ``facts.csv`` for every section's facts: what a download offers."""
+    texts = {"facts.csv": _csv(("section", "fact", "value"), _facts(doc.sections))}
+    texts.update({f"{t.name}.csv": _csv(t.columns, t.rows) for t in doc.tables()})
+    return texts
+
+
 def write_csv(doc: Document, folder: Path) -> list[Path]:
-    """One CSV file per table (UTF-8, a header row, empty cells for missing values) and
-    ``facts.csv`` with every section's facts; returns the files written."""
+    """:func:`csv_texts` as files in ``folder``; returns the files written."""
+    written = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        for name, text in csv_texts(doc).items():
+            (folder / name).write_text(text, encoding="utf-8", newline="")
+            written.append(folder / name)
     except OSError as exc:
-        raise BadInput(f"cannot create the CSV folder {folder}: {exc.strerror or exc}") from exc
-    written = [_write(folder / "facts.csv", ("section", "fact", "value"), _facts(doc.sections))]
-    for t in doc.tables():
-        written.append(_write(folder / f"{t.name}.csv", t.columns, t.rows))
+        raise BadInput(f"cannot write the CSV files to {folder}: {exc.strerror or exc}") from exc
     return written
 
 
@@ -164,12 +177,12 @@ def _facts(sections: Sequence[Section]) -> list[dict[str, Cell]]:
     return [{"section": s.title, "fact": k, "value": v} for s in sections for k, v in s.facts]
 
 
-def _write(path: Path, columns: Sequence[str], rows: Sequence[dict[str, Cell]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        out = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
-        out.writeheader()
-        out.writerows({c: _csv_cell(r.get(c)) for c in columns} for r in rows)
-    return path
+def _csv(columns: Sequence[str], rows: Sequence[dict[str, Cell]]) -> str:
+    buffer = io.StringIO()
+    out = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+    out.writeheader()
+    out.writerows({c: _csv_cell(r.get(c)) for c in columns} for r in rows)
+    return buffer.getvalue()
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import NamedTuple
 
-from consentgate.decide import Timeline, decide_timeline, holds_until
+from consentgate.decide import Timeline, decide_timeline
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, ConsentEvent
-from consentgate.policy import Policy
+from consentgate.policy import Policy, Purpose, to_micros
 from consentgate.store.rates import GroupKey
 
 # decide_timeline reads ``at`` only when it is not given in microseconds: any aware instant will do.
 _ANY_AT = datetime(2000, 1, 1, tzinfo=UTC)
 _FOREVER = 2**63 - 1
+_DAY_US = 86_400 * 1_000_000
+_ORDER = attrgetter("occurred_us", "recorded_us", "seq")
 
 
 # A tally: per instant, per group (purpose, region, notice_version, source), [subjects, allowed].
@@ -62,30 +65,64 @@ def state_at(policy: Policy, timeline: Timeline, purpose: str, at_us: int) -> St
 def spans(policy: Policy, timeline: Timeline, events: Sequence[ConsentEvent]) -> list[Span]:
     """Every purpose's states over all time, from the person's first choice about it.
 
-    The decision changes only where :func:`~consentgate.decide.holds_until` says it may (an event, a
-    notice version taking effect, a grant expiring); region, version and source change only at
-    events. So the state is evaluated at the first choice and just after each such instant, and equal
-    neighbours merge: the spans are exact, not sampled.
+    A state can change only at :func:`turns` (the decision function's inputs change nowhere else),
+    so it is evaluated there and equal neighbours merge: the spans are exact, not sampled.
     """
+    ordered = sorted(events, key=_ORDER)
+    shared = _shared_turns(policy, ordered)
     out: list[Span] = []
-    for purpose, first in _first_choices(events).items():
-        if policy.purpose(purpose) is None:
+    for purpose, first in _first_choices(ordered).items():
+        p = policy.purpose(purpose)
+        if p is None:
             continue  # a purpose the policy no longer declares is in no report
-        at = first
         current: State | None = None
         since = first
-        while True:
+        for at in turns(policy, p, ordered, first, shared):
             state = state_at(policy, timeline, purpose, at)
             if state != current:
                 if current is not None:
                     out.append(Span(purpose, since, at, current))
                 current, since = state, at
-            until = holds_until(policy, timeline, purpose, at)
-            if until >= _FOREVER:
-                break
-            at = until + 1
         if current is not None:
             out.append(Span(purpose, since, None, current))
+    return out
+
+
+def turns(
+    policy: Policy, purpose: Purpose, ordered: Sequence[ConsentEvent], first: int, shared: Iterable[int]
+) -> list[int]:
+    """The instants from ``first`` on where the person's state for ``purpose`` may change, sorted.
+
+    What the decision and the row read, and when each can change (docs/decisions.md): the region
+    group of the latest event that has a region (``shared``), a GPC signal (``shared``), an erasure
+    (erased people have no spans), the latest choice about the purpose (at each such choice), the
+    notice versions in force (at each version's ``effective_from``: a material one voids older
+    grants) and a grant's age (just after ``max_age_days`` have passed since a grant).
+    """
+    at = {first, *(t for t in shared if t > first)}
+    age = purpose.max_age_days
+    for e in ordered:
+        if e.purpose == purpose.id and e.action in PURPOSE_ACTIONS and e.occurred_us > first:
+            at.add(e.occurred_us)
+        if age is not None and e.purpose == purpose.id and e.action is Action.GRANT:
+            at.add(e.occurred_us + age * _DAY_US + 1)
+    if purpose.notice is not None:
+        at.update(t for t in _effective(policy, purpose.notice) if t > first)
+    return sorted(at)
+
+
+def _shared_turns(policy: Policy, ordered: Sequence[ConsentEvent]) -> list[int]:
+    """Instants where the region group of the latest event with a region changes, and GPC signals."""
+    out = []
+    group = None
+    for e in ordered:
+        if e.region:
+            g = policy.region_group(e.region)
+            if g != group:
+                group = g
+                out.append(e.occurred_us)
+        if e.action is Action.GPC:
+            out.append(e.occurred_us)
     return out
 
 
@@ -100,6 +137,10 @@ def _first_choices(events: Iterable[ConsentEvent]) -> dict[str, int]:
         ):
             first[purpose] = e.occurred_us
     return first
+
+
+def _effective(policy: Policy, notice_id: str) -> list[int]:
+    return [to_micros(v.effective_from) for v in policy.versions_of(notice_id)]
 
 
 class People:

@@ -35,13 +35,14 @@ from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any
 
 from consentgate.errors import QueryError
+from consentgate.reports import rollup
 from consentgate.reports.persons import Tally
+from consentgate.store.rates import GROUPINGS
 
 if TYPE_CHECKING:
     from consentgate.policy import Policy
     from consentgate.store.engine import Engine
 
-GROUPINGS = ("purpose", "region", "notice_version", "source")
 # A series longer than this is refused: ten years of days, and each point is a full report.
 MAX_POINTS = 3_700
 
@@ -144,8 +145,6 @@ def consent_rates(
     Brings the rollup up to date with the ledger first (only people whose events, links or erasure
     changed are decided again), then answers from it.
     """
-    from consentgate.reports import rollup  # the storage side, only when a report is computed
-
     groups = check_by(by)
     zone = zone_of(tz)
     if interval is None and (start is not None or end is not None):
@@ -157,12 +156,12 @@ def consent_rates(
             raise QueryError("a series needs both --from and --to, e.g. --from 2026-05-01 --to 2026-05-31")
         step = _interval(interval)
         instants = series_points(_aware(start, "--from"), _aware(end, "--to"), step, zone)
-        tally = rollup.tally(engine, policy, instants)
+        tally = rollup.tally(engine, policy, instants, groups)
         rows = _rows(tally, instants, groups, series=True)
         series = Series(start, end, step, _zone_name(zone), tuple(instants))
         return RateReport(instants[-1], groups, rows, series)
     when = _aware(at, "--at") if at is not None else datetime.now(UTC)
-    tally = rollup.tally(engine, policy, [when])
+    tally = rollup.tally(engine, policy, [when], groups)
     return RateReport(when, groups, _rows(tally, [when], groups, series=False))
 
 
@@ -174,7 +173,7 @@ def _rows(
     for when, counts in zip(instants, tally, strict=True):
         merged: dict[tuple[Any, ...], list[int]] = {}
         for key, (subjects, allowed) in counts.items():
-            if subjects <= 0:
+            if subjects == 0:
                 continue
             sub = tuple(key[i] if i in keep else None for i in range(len(GROUPINGS)))
             acc = merged.setdefault(sub, [0, 0])

@@ -20,9 +20,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from consentgate.decide import Timeline
+from consentgate.errors import TransientStorageError
 from consentgate.ledger.events import ConsentEvent
 from consentgate.policy import Policy, to_micros
 from consentgate.reports.persons import People, Tally, batches, erased, spans
@@ -30,8 +31,10 @@ from consentgate.store import aliases as alias_store
 from consentgate.store import rates as store
 from consentgate.store.engine import Engine
 from consentgate.store.heads import head_marks
+from consentgate.store.rates import GROUPINGS
 
 DAY_US = 86_400 * 1_000_000
+_EPOCH = date(1970, 1, 1)
 BATCH_IDENTIFIERS = 2_000
 
 
@@ -102,16 +105,31 @@ def _redo(engine: Engine, policy: Policy, people: Sequence[set[str]]) -> None:
                     )
                 )
         old = store.spans_of(conn, seqs)
-        deltas: dict[tuple[int, store.GroupKey], list[int]] = {}
-        _count(deltas, old, -1)
-        _count(deltas, new, 1)
+        days: store.Deltas = {}
+        _count(days, old, -1)
+        _count(days, new, 1)
+        months: store.Deltas = {}
+        for (day, key), (ds, da) in days.items():
+            acc = months.setdefault((month_of(day), key), [0, 0])
+            acc[0] += ds
+            acc[1] += da
         store.replace_spans(conn, seqs, new)
-        store.add_days(conn, deltas)
+        store.add_sums(conn, "day", days)
+        store.add_sums(conn, "month", months)
 
 
-def _count(
-    deltas: dict[tuple[int, store.GroupKey], list[int]], rows: Iterable[store.SpanRow], sign: int
-) -> None:
+def month_of(day: int) -> int:
+    """The UTC month (year * 12 + month - 1) of a day counted from 1970-01-01."""
+    d = _EPOCH + timedelta(days=day)
+    return d.year * 12 + d.month - 1
+
+
+def month_start(month: int) -> int:
+    """The first day (counted from 1970-01-01) of a month numbered as :func:`month_of` does."""
+    return (date(month // 12, month % 12 + 1, 1) - _EPOCH).days
+
+
+def _count(deltas: store.Deltas, rows: Iterable[store.SpanRow], sign: int) -> None:
     for r in rows:
         allowed = sign if r.allowed else 0
         acc = deltas.setdefault((r.start_us // DAY_US, r.key), [0, 0])
@@ -123,40 +141,75 @@ def _count(
             acc[1] -= allowed
 
 
-def tally(engine: Engine, policy: Policy, instants: Sequence[datetime]) -> Tally:
-    """Per instant, per (purpose, region, notice_version, source): [subjects, allowed]."""
+def tally(
+    engine: Engine, policy: Policy, instants: Sequence[datetime], by: Sequence[str] = GROUPINGS
+) -> Tally:
+    """Per instant, per group of ``by`` (fields not grouped by are None): [subjects, allowed].
+
+    The sums of every whole month before the first instant's month, then per day up to each instant's
+    day (cumulated in day order), then the spans that start or end in the instant's own day up to it.
+    """
     refresh(engine, policy)
     at_us = [to_micros(t) for t in instants]
     days = [us // DAY_US for us in at_us]
+    first = month_of(min(days))
+    base = _sums(store.bucket_sums(engine, "month", None, first, by, per_bucket=False))
     if len(instants) == 1:
-        bases = [store.totals_before(engine, days[0])]
+        rows = store.bucket_sums(engine, "day", month_start(first), days[0], by, per_bucket=False)
+        bases = [_sums(rows, base)]
     else:
-        bases = _cumulative(store.days_before(engine, max(days)), days)
+        rows = store.bucket_sums(engine, "day", month_start(first), max(days), by, per_bucket=True)
+        bases = _cumulative(rows, days, base)
     out: Tally = []
-    for base, us, day in zip(bases, at_us, days, strict=True):
+    for sums, us, day in zip(bases, at_us, days, strict=True):
         if us > day * DAY_US:  # not a day's first instant: add what happened in the day up to T
-            for key, (ds, da) in store.edges_between(engine, day * DAY_US, us).items():
-                acc = base.setdefault(key, [0, 0])
-                acc[0] += ds
-                acc[1] += da
-        out.append(base)
+            _add(sums, store.edges_between(engine, day * DAY_US, us, by).items())
+        out.append({k: v for k, v in sums.items() if v != [0, 0]})  # groups everyone has left
+    _check(engine, out)
     return out
 
 
-def _cumulative(
-    rows: Iterable[tuple[int, store.GroupKey, int, int]], days: Sequence[int]
-) -> list[dict[store.GroupKey, list[int]]]:
-    """For each of ``days``, the sums of every row before it (rows in day order)."""
+def _check(engine: Engine, tally: Tally) -> None:
+    """Refuse counts no ledger can produce (fewer than no one, more allowed than counted): the rollup
+    was altered or damaged. It is discarded, so the next report rebuilds it from the ledger."""
+    for sums in tally:
+        for key, (subjects, allowed) in sums.items():
+            if subjects < 0 or allowed < 0 or allowed > subjects:
+                with store.locked(engine) as conn:
+                    store.discard(conn)
+                raise TransientStorageError(
+                    f"the consent-rate rollup is inconsistent ({subjects} subjects, {allowed} allowed for "
+                    f"{key[0]}); it has been discarded and the next report rebuilds it from the ledger"
+                )
+
+
+Sums = dict[store.GroupKey, list[int]]
+BucketRows = Iterable[tuple[int | None, store.GroupKey, int, int]]
+
+
+def _add(sums: Sums, items: Iterable[tuple[store.GroupKey, list[int]]]) -> None:
+    for key, (ds, da) in items:
+        acc = sums.setdefault(key, [0, 0])
+        acc[0] += ds
+        acc[1] += da
+
+
+def _sums(rows: BucketRows, start: Sums | None = None) -> Sums:
+    out = {k: list(v) for k, v in (start or {}).items()}
+    _add(out, ((key, [ds, da]) for _, key, ds, da in rows))
+    return out
+
+
+def _cumulative(rows: BucketRows, days: Sequence[int], start: Sums) -> list[Sums]:
+    """For each of ``days``, ``start`` plus every row of an earlier day (rows in day order)."""
     order = sorted(range(len(days)), key=days.__getitem__)
-    out: list[dict[store.GroupKey, list[int]]] = [{} for _ in days]
-    running: dict[store.GroupKey, list[int]] = {}
+    out: list[Sums] = [{} for _ in days]
+    running = {k: list(v) for k, v in start.items()}
     it = iter(rows)
     pending = next(it, None)
     for i in order:
-        while pending is not None and pending[0] < days[i]:
-            acc = running.setdefault(pending[1], [0, 0])
-            acc[0] += pending[2]
-            acc[1] += pending[3]
+        while pending is not None and (pending[0] or 0) < days[i]:
+            _add(running, [(pending[1], [pending[2], pending[3]])])
             pending = next(it, None)
         out[i] = {k: list(v) for k, v in running.items()}
     return out

@@ -7,7 +7,8 @@ One small module per table family, each a set of functions or one store class th
 requests and their log), ``suppressions`` (the erasure suppression list), ``sources`` (a policy
 source's own SQL table, for erasure), ``snapshots`` (the events a snapshot build reads, as Arrow
 columns), ``heads`` (the chain heads the decision cache checks per request), ``lineage`` (filter
-runs found by their output's fingerprint). ``engine`` and ``errors`` are the helpers the others share.
+runs found by their output's fingerprint), ``rates`` (what the consent-rate reports read, and their
+rollup tables). ``engine`` and ``errors`` are the helpers the others share.
 
 The schema and its Alembic migrations stay in ``ledger/`` (``ledger/schema.py``,
 ``ledger/migrations/``): there is one database and one migration history, and the event chain

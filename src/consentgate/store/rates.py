@@ -8,14 +8,13 @@ Whoever changes it holds :func:`locked`, so two processes refreshing at once tak
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from consentgate.ledger import schema as t
 from consentgate.ledger.events import ConsentEvent
@@ -25,8 +24,11 @@ from consentgate.store.engine import writer
 _CHUNK = 400  # IN (...) lists under SQLite's bound-parameter limit
 # Key of the PostgreSQL advisory lock that lets one process at a time change the rollup ("reports").
 _ROLLUP_LOCK = 0x7265706F727473
-# A group of a report: (purpose, region group, notice version or None, source).
-GroupKey = tuple[str, str, str | None, str]
+# What a report may group by, in the order of a group key.
+GROUPINGS = ("purpose", "region", "notice_version", "source")
+# A group of a report: (purpose, region group, notice version, source); None where a field is not
+# grouped by (and for a choice recorded without a notice version).
+GroupKey = tuple[str, str | None, str | None, str | None]
 _NO_VERSION = ""  # notice_version is part of report_days' key, so a missing one is stored as ""
 
 
@@ -116,15 +118,28 @@ def locked(engine: Engine) -> Iterator[Connection]:
 
 
 def reset(conn: Connection, fingerprint: str) -> None:
-    """Empty the rollup and start it again from the ledger's beginning (a new policy, or none yet)."""
+    """Empty the rollup and start it again from the ledger's beginning (a new policy, or none yet).
+
+    Skipped when another process reset it for this policy while this one waited for the lock: its
+    rebuild is under way, and wiping it would only make readers wait longer for the same result."""
+    s = t.report_state.c
+    found = conn.execute(select(s.policy_fingerprint).where(s.id == 1)).scalar()
+    if found == fingerprint:
+        return
     conn.execute(delete(t.report_spans))
     conn.execute(delete(t.report_days))
+    conn.execute(delete(t.report_months))
     conn.execute(delete(t.report_state))
     conn.execute(
         insert(t.report_state).values(
             id=1, events_seq=0, records_seq=0, policy_fingerprint=fingerprint, updated_at=_now()
         )
     )
+
+
+def discard(conn: Connection) -> None:
+    """Forget how far the rollup has read: the next report rebuilds it from the whole ledger."""
+    conn.execute(delete(t.report_state))
 
 
 def advance(conn: Connection, events_seq: int, records_seq: int) -> None:
@@ -147,72 +162,72 @@ def spans_of(conn: Connection, persons: Collection[int]) -> list[SpanRow]:
     return out
 
 
+_SPAN_COLUMNS = "person, purpose, start_us, end_us, region, notice_version, source, allowed"
+_GROUP = "purpose, region, notice_version, source"
+_ADD_SUMS = (
+    "INSERT INTO {table} ({bucket}, " + _GROUP + ", subjects, allowed) VALUES ({marks}) "
+    "ON CONFLICT ({bucket}, " + _GROUP + ") DO UPDATE SET subjects = {table}.subjects + excluded.subjects, "
+    "allowed = {table}.allowed + excluded.allowed"
+)
+# Where sums per time bucket live: report_days by UTC day, report_months by UTC month (year * 12 +
+# month - 1), so a report reads a few rows per month of history and per day of the current month.
+_BUCKETS = {"day": ("report_days", t.report_days.c.day), "month": ("report_months", t.report_months.c.month)}
+Deltas = dict[tuple[int, GroupKey], list[int]]
+
+
 def replace_spans(conn: Connection, persons: Collection[int], new: Sequence[SpanRow]) -> None:
+    """Delete every span of these persons, store ``new`` (driver SQL: a full rebuild writes millions)."""
     ids = sorted(persons)
     c = t.report_spans.c
     for i in range(0, len(ids), _CHUNK):
         conn.execute(delete(t.report_spans).where(c.person.in_(ids[i : i + _CHUNK])))
     if new:
-        conn.execute(insert(t.report_spans), [_span_values(s) for s in new])
+        sql = f"INSERT INTO report_spans ({_SPAN_COLUMNS}) VALUES ({_marks(conn, 8)})"
+        conn.exec_driver_sql(sql, [_span_values(s) for s in new])
 
 
-def add_days(conn: Connection, deltas: dict[tuple[int, GroupKey], list[int]]) -> None:
-    """Add ``[subjects, allowed]`` to each (day, group) of ``report_days``, creating rows as needed."""
+def add_sums(conn: Connection, grain: str, deltas: Deltas) -> None:
+    """Add ``[subjects, allowed]`` to each (bucket, group) of the day or month sums, creating rows."""
     rows = [
-        {
-            "day": day,
-            "purpose": purpose,
-            "region": region,
-            "notice_version": _NO_VERSION if version is None else version,
-            "source": source,
-            "subjects": ds,
-            "allowed": da,
-        }
-        for (day, (purpose, region, version, source)), (ds, da) in deltas.items()
+        (bucket, purpose, region, _NO_VERSION if version is None else version, source, ds, da)
+        for (bucket, (purpose, region, version, source)), (ds, da) in deltas.items()
         if ds or da
     ]
-    if not rows:
-        return
-    d = t.report_days
-    ins: Any = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(d)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["day", "purpose", "region", "notice_version", "source"],
-        set_={
-            "subjects": d.c.subjects + ins.excluded.subjects,
-            "allowed": d.c.allowed + ins.excluded.allowed,
-        },
-    )
-    conn.execute(stmt, rows)
+    if rows:
+        table = _BUCKETS[grain][0]
+        conn.exec_driver_sql(_ADD_SUMS.format(table=table, bucket=grain, marks=_marks(conn, 7)), rows)
 
 
-def totals_before(engine: Engine, day: int) -> dict[GroupKey, list[int]]:
-    """Per group, the sums of every day before ``day``: the counts at that day's first instant."""
-    d = t.report_days.c
-    q = (
-        select(d.purpose, d.region, d.notice_version, d.source, func.sum(d.subjects), func.sum(d.allowed))
-        .where(d.day < day)
-        .group_by(d.purpose, d.region, d.notice_version, d.source)
-    )
+def _marks(conn: Connection, n: int) -> str:
+    return ", ".join(["%s" if conn.dialect.name == "postgresql" else "?"] * n)
+
+
+def bucket_sums(
+    engine: Engine, grain: str, lo: int | None, hi: int, by: Sequence[str], *, per_bucket: bool
+) -> list[tuple[int | None, GroupKey, int, int]]:
+    """Sums of the ``grain`` ("day" or "month") buckets in [lo, hi) (from the first when ``lo`` is
+    None), grouped by the ``by`` fields only (the others are None in the keys), per bucket in bucket
+    order when ``per_bucket``."""
+    table, bucket = _BUCKETS[grain]
+    cols = _columns(t.metadata.tables[table].c, by)
+    keys = [bucket, *cols] if per_bucket else cols
+    where = [bucket < hi] if lo is None else [bucket >= lo, bucket < hi]
+    sums = t.metadata.tables[table].c
+    q = select(*keys, func.sum(sums.subjects), func.sum(sums.allowed)).where(*where).group_by(*keys)
+    if per_bucket:
+        q = q.order_by(bucket)
+    n = len(keys)
     with engine.connect() as conn:
-        return {_key(r): [int(r[4]), int(r[5])] for r in conn.execute(q)}
+        return [
+            (int(r[0]) if per_bucket else None, _key(r[n - len(cols) : n], by), int(r[n]), int(r[n + 1]))
+            for r in conn.execute(q)
+        ]
 
 
-def days_before(engine: Engine, day: int) -> Iterable[tuple[int, GroupKey, int, int]]:
-    """Every (day, group, subjects, allowed) before ``day``, in day order, for cumulative series."""
-    d = t.report_days.c
-    q = (
-        select(d.day, d.purpose, d.region, d.notice_version, d.source, d.subjects, d.allowed)
-        .where(d.day < day)
-        .order_by(d.day)
-    )
-    with engine.connect() as conn:
-        return [(int(r[0]), _key(r[1:5]), int(r[5]), int(r[6])) for r in conn.execute(q)]
-
-
-def edges_between(engine: Engine, from_us: int, to_us: int) -> dict[GroupKey, list[int]]:
+def edges_between(engine: Engine, from_us: int, to_us: int, by: Sequence[str]) -> dict[GroupKey, list[int]]:
     """Per group, spans starting in [from_us, to_us] minus spans ending in it: [subjects, allowed]."""
     c = t.report_spans.c
-    group = (c.purpose, c.region, c.notice_version, c.source)
+    group = _columns(c, by)
     out: dict[GroupKey, list[int]] = {}
     with engine.connect() as conn:
         for column, sign in ((c.start_us, 1), (c.end_us, -1)):
@@ -222,15 +237,27 @@ def edges_between(engine: Engine, from_us: int, to_us: int) -> dict[GroupKey, li
                 .group_by(*group)
             )
             for r in conn.execute(q):
-                acc = out.setdefault(_key(r), [0, 0])
-                acc[0] += sign * int(r[4])
-                acc[1] += sign * int(r[5])
+                acc = out.setdefault(_key(r[: len(group)], by), [0, 0])
+                acc[0] += sign * int(r[len(group)])
+                acc[1] += sign * int(r[len(group) + 1])
     return out
 
 
-def _key(r: Sequence[Any]) -> GroupKey:
-    version = r[2]
-    return (str(r[0]), str(r[1]), None if version == _NO_VERSION else str(version), str(r[3]))
+def _columns(c: Any, by: Sequence[str]) -> list[Any]:
+    return [c[name] for name in GROUPINGS if name in by]
+
+
+def _key(values: Sequence[Any], by: Sequence[str]) -> GroupKey:
+    """A group key from the values of the ``by`` columns (in field order); None for the others."""
+    it = iter(values)
+    full = [next(it) if name in by else None for name in GROUPINGS]
+    version = full[2]
+    return (
+        str(full[0]),
+        None if full[1] is None else str(full[1]),
+        None if version is None or version == _NO_VERSION else str(version),
+        None if full[3] is None else str(full[3]),
+    )
 
 
 def _span(r: Any) -> SpanRow:
@@ -248,17 +275,9 @@ def _span(r: Any) -> SpanRow:
     )
 
 
-def _span_values(s: SpanRow) -> dict[str, Any]:
-    return {
-        "person": s.person,
-        "purpose": s.purpose,
-        "start_us": s.start_us,
-        "end_us": s.end_us,
-        "region": s.region,
-        "notice_version": _NO_VERSION if s.notice_version is None else s.notice_version,
-        "source": s.source,
-        "allowed": int(s.allowed),
-    }
+def _span_values(s: SpanRow) -> tuple[Any, ...]:
+    version = _NO_VERSION if s.notice_version is None else s.notice_version
+    return (s.person, s.purpose, s.start_us, s.end_us, s.region, version, s.source, int(s.allowed))
 
 
 def _now() -> str:

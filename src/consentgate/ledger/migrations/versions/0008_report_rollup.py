@@ -1,5 +1,5 @@
 """The consent-rate rollup (reports/rollup.py): each person's states as spans of time, the spans'
-starts and ends summed per UTC day, and how far into both chains the rollup has read.
+starts and ends summed per UTC day and per UTC month, and how far into both chains the rollup has read.
 
 Derived data, never evidence: dropping these tables loses nothing (the next report rebuilds them),
 and they hold no identifier (a person is named by the seq of one of their events).
@@ -52,11 +52,22 @@ def upgrade() -> None:
         sa.Column("subjects", sa.BigInteger, nullable=False),
         sa.Column("allowed", sa.BigInteger, nullable=False),
     )
+    op.create_table(
+        "report_months",
+        sa.Column("month", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("purpose", sa.String(128), primary_key=True),
+        sa.Column("region", sa.String(128), primary_key=True),
+        sa.Column("notice_version", sa.String(64), primary_key=True),
+        sa.Column("source", sa.String(32), primary_key=True),
+        sa.Column("subjects", sa.BigInteger, nullable=False),
+        sa.Column("allowed", sa.BigInteger, nullable=False),
+    )
     op.create_index("ix_aliases_record_seq", "aliases", ["record_seq"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_aliases_record_seq", table_name="aliases")
+    op.drop_table("report_months")
     op.drop_table("report_days")
     op.drop_table("report_spans")
     op.drop_table("report_state")
