@@ -163,9 +163,8 @@ def run(url: str, label: str, args: argparse.Namespace) -> dict[str, Any]:
         ledger.append(fresh + late)
         # 20 links that merge two existing people each (user-a becomes an alias of user-b).
         pick = random.Random(r).sample(range(1, people), 40)
-        link_rows(
-            ledger, [(f"user-{a:08d}", f"user-{b:08d}") for a, b in zip(pick[::2], pick[1::2], strict=True)]
-        )
+        merges = [(f"user-{a:08d}", f"user-{b:08d}") for a, b in zip(pick[::2], pick[1::2], strict=True)]
+        link_rows(ledger, merges, new=True)
         chained_link(ledger, f"device-{r}", "user-00000000")
         s, _ = timed(lambda: consent_rates(engine, policy, at=AT))
         incremental_runs.append(s)

@@ -151,3 +151,13 @@ def test_a_mistyped_ledger_path_is_an_error_not_an_empty_report(
     assert result.exit_code == 1
     assert "does not exist" in result.stderr
     assert not missing.exists()
+
+
+def test_the_first_report_says_it_decides_everyone_once(db: Path, example_policy_path: Path) -> None:
+    first = run(db, example_policy_path, "--json")
+    assert first.exit_code == 0, first.output
+    assert "deciding every person in the ledger once for this policy" in first.stderr
+    again = run(db, example_policy_path, "--json")
+    assert again.exit_code == 0, again.output
+    assert again.stderr == ""
+    assert json.loads(again.stdout)["rows"] == json.loads(first.stdout)["rows"]

@@ -102,6 +102,7 @@ def consent_rates(
         consentgate report consent-rates --from 2026-05-01 --to 2026-05-31 --interval day --csv
     """
     from consentgate.reports import consent_rates as compute
+    from consentgate.reports import rollup
     from consentgate.reports.rates import parse_instant, zone_of
 
     if as_json and as_csv:
@@ -110,6 +111,8 @@ def consent_rates(
     zone = zone_of(tz)
     policy = env.policy()
     engine = env.ledger(must_exist=True).engine
+    if rollup.needs_rebuild(engine, policy):
+        env.note("deciding every person in the ledger once for this policy (later reports read what changed)")
     report = compute(
         engine,
         policy,

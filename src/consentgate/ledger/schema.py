@@ -250,26 +250,21 @@ report_spans = Table(
     Index("ix_report_spans_end", "end_us"),
 )
 
-report_days = Table(
-    "report_days",
-    metadata,
-    Column("day", Integer, primary_key=True, autoincrement=False),
-    Column("purpose", String(128), primary_key=True),
-    Column("region", String(128), primary_key=True),
-    Column("notice_version", String(64), primary_key=True),
-    Column("source", String(32), primary_key=True),
-    Column("subjects", BigInteger, nullable=False),
-    Column("allowed", BigInteger, nullable=False),
-)
 
-report_months = Table(
-    "report_months",
-    metadata,
-    Column("month", Integer, primary_key=True, autoincrement=False),
-    Column("purpose", String(128), primary_key=True),
-    Column("region", String(128), primary_key=True),
-    Column("notice_version", String(64), primary_key=True),
-    Column("source", String(32), primary_key=True),
-    Column("subjects", BigInteger, nullable=False),
-    Column("allowed", BigInteger, nullable=False),
-)
+def _sums(name: str, bucket: str) -> Table:
+    """A table of span starts (+1) and ends (-1) summed per time bucket and report group."""
+    return Table(
+        name,
+        metadata,
+        Column(bucket, Integer, primary_key=True, autoincrement=False),
+        Column("purpose", String(128), primary_key=True),
+        Column("region", String(128), primary_key=True),
+        Column("notice_version", String(64), primary_key=True),
+        Column("source", String(32), primary_key=True),
+        Column("subjects", BigInteger, nullable=False),
+        Column("allowed", BigInteger, nullable=False),
+    )
+
+
+report_days = _sums("report_days", "day")
+report_months = _sums("report_months", "month")

@@ -77,8 +77,16 @@ def spans(policy: Policy, timeline: Timeline, events: Sequence[ConsentEvent]) ->
             continue  # a purpose the policy no longer declares is in no report
         current: State | None = None
         since = first
+        # The deciding choice at each turn, found by walking the choices forward alongside the turns
+        # (what Timeline.scan finds walking back, without a scan per turn).
+        choices = [e for e in ordered if e.purpose == purpose and e.action in PURPOSE_ACTIONS]
+        j = 0
         for at in turns(policy, p, ordered, first, shared):
-            state = state_at(policy, timeline, purpose, at)
+            while j + 1 < len(choices) and choices[j + 1].occurred_us <= at:
+                j += 1
+            signal = choices[j]
+            decision = decide_timeline(policy, timeline, purpose, _ANY_AT, None, at)
+            state = State(decision.region, signal.notice_version, signal.source, decision.allowed)
             if state != current:
                 if current is not None:
                     out.append(Span(purpose, since, at, current))

@@ -60,6 +60,12 @@ def refresh(engine: Engine, policy: Policy) -> store.RollupState:
     return store.RollupState(events_head, records_head, fingerprint)
 
 
+def needs_rebuild(engine: Engine, policy: Policy) -> bool:
+    """Whether the next report decides the whole ledger again (no rollup yet, or another policy)."""
+    state = store.read_state(engine)
+    return state is None or state.policy_fingerprint != policy_fingerprint(policy)
+
+
 def _components(by_identifier: dict[str, set[str]]) -> list[set[str]]:
     """Each connected component once (``people`` maps every member to the same set)."""
     seen: set[int] = set()

@@ -42,26 +42,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_report_spans_start", "report_spans", ["start_us"])
     op.create_index("ix_report_spans_end", "report_spans", ["end_us"])
-    op.create_table(
-        "report_days",
-        sa.Column("day", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("purpose", sa.String(128), primary_key=True),
-        sa.Column("region", sa.String(128), primary_key=True),
-        sa.Column("notice_version", sa.String(64), primary_key=True),
-        sa.Column("source", sa.String(32), primary_key=True),
-        sa.Column("subjects", sa.BigInteger, nullable=False),
-        sa.Column("allowed", sa.BigInteger, nullable=False),
-    )
-    op.create_table(
-        "report_months",
-        sa.Column("month", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("purpose", sa.String(128), primary_key=True),
-        sa.Column("region", sa.String(128), primary_key=True),
-        sa.Column("notice_version", sa.String(64), primary_key=True),
-        sa.Column("source", sa.String(32), primary_key=True),
-        sa.Column("subjects", sa.BigInteger, nullable=False),
-        sa.Column("allowed", sa.BigInteger, nullable=False),
-    )
+    for name, bucket in (("report_days", "day"), ("report_months", "month")):
+        op.create_table(
+            name,
+            sa.Column(bucket, sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("purpose", sa.String(128), primary_key=True),
+            sa.Column("region", sa.String(128), primary_key=True),
+            sa.Column("notice_version", sa.String(64), primary_key=True),
+            sa.Column("source", sa.String(32), primary_key=True),
+            sa.Column("subjects", sa.BigInteger, nullable=False),
+            sa.Column("allowed", sa.BigInteger, nullable=False),
+        )
     op.create_index("ix_aliases_record_seq", "aliases", ["record_seq"])
 
 
