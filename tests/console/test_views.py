@@ -64,6 +64,7 @@ def test_the_request_queue_puts_overdue_first_then_open_then_closed(
     assert second["overdue"] is False
     assert second["days_left"] > 0
     assert first["next_step"] == f'consentgate requests verify {late.request_id} --method "…"'
+    assert all("subject" not in r for r in view["requests"])
     assert third["status"] == "rejected"
     assert third["next_step"] is None
     assert third["days_left"] is None

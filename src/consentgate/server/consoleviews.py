@@ -76,7 +76,9 @@ def requests_view(state: ServerState, *, today: date | None = None) -> dict[str,
 
     rows = []
     for r in sorted(found, key=order):
-        row = {k: v for k, v in r.to_json(today=today).items() if k != "outcome"}
+        # Without the subject: the queue is worked by request id, and an audit key reading it should
+        # not collect identifiers; the ledger page looks a person up when that is the question.
+        row = {k: v for k, v in r.to_json(today=today).items() if k not in ("outcome", "subject")}
         row["days_left"] = (r.due - today).days if r.is_open else None
         row["next_step"] = NEXT_STEP[r.status].format(id=r.request_id) if r.status in OPEN else None
         rows.append(row)
