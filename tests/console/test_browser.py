@@ -222,3 +222,21 @@ def test_charts_load_only_on_the_console(console: Console) -> None:
         sign_in_page = http.get("/console/sign-in").text
         assert "chart.umd.min.js" not in sign_in_page  # only pages with charts load it
         assert http.get("/console/static/chart.umd.min.js").text.startswith("/*!\n * Chart.js v4")
+
+
+def test_the_watch_would_see_a_violation(
+    browser: Browser, console: Console, signed_in: dict[str, Any]
+) -> None:
+    """The CSP listener is live: an inline script added to a console page is blocked and reported,
+    so an empty list in the tests above means no violation, not a deaf listener."""
+    with new_context(browser, storage_state=signed_in) as context:
+        page = context.new_page()
+        problems = _watched(page)
+        page.goto(f"{console.base}/console/risk")
+        page.evaluate(
+            "() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1';"
+            " document.body.appendChild(s); }"
+        )
+        page.wait_for_function("window.__problems.length > 0")
+        assert page.evaluate("window.__ran") is None
+        assert any("script-src" in p for p in _all_problems(page, problems))
