@@ -29,7 +29,7 @@ from consentgate.settings import Settings
 POLICY_NAME = "policy.yaml"
 DB_NAME = "consentgate.db"
 KEYS_NAME = "keys.json"
-DEMO_SCOPES = ("admin", "collect")
+DEMO_SCOPES = ("admin", "collect", "audit")
 
 
 def example_policy_text() -> str:
@@ -125,10 +125,12 @@ def print_guide(
 consentgate demo — {directory}/ ({total} events in the ledger{news})
 
   demo site     {base}/demo/        (banner, gated tags, chat toggle, privacy center)
+  console       {base}/console      (sign in with the audit key: rates, ledger, requests, risk)
   API docs      {base}/docs
   health        {base}/healthz
   admin key     {admin}
   collect key   {collect}      (public: for the banner / POST /v1/consents)
+  audit key     {keys["audit"]["key"]}      (read-only: the console and /v1/reports)
   (keys are kept in {directory / KEYS_NAME}; delete {directory}/ to start over)
 
 try the API:

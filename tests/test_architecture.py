@@ -83,6 +83,7 @@ LIBRARY_OWNERS: dict[str, tuple[str, ...]] = {
     "typer": ("cli",),
     "rich": ("cli",),
     "httpx": ("client", "scan"),
+    "jinja2": ("server",),  # the operator console's templates (server/routers/console.py)
 }
 
 # What ``decide.py`` itself may import: the policy and event models, the error tree, and standard

@@ -68,10 +68,11 @@ def app(settings: Settings, service: ConsentService) -> FastAPI:
 
 @pytest.fixture
 def keys(service: ConsentService) -> dict[str, str]:
-    """One key per scope, plus a revoked admin key."""
+    """One key per scope (collect, read, admin, audit), plus a revoked admin key."""
     engine = service.ledger.engine
     out = {
-        scope: create_key(engine, scope, label=f"test {scope}")[1] for scope in ("collect", "read", "admin")
+        scope: create_key(engine, scope, label=f"test {scope}")[1]
+        for scope in ("collect", "read", "admin", "audit")
     }
     revoked_id, out["revoked"] = create_key(engine, "admin", label="test revoked")
     revoke_key(engine, revoked_id)

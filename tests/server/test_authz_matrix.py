@@ -40,64 +40,82 @@ CREDENTIALS = (
     "token alone",
     "read",
     "admin",
+    "audit",
     "revoked key",
 )
-#                                         none col  +tok +oth +exp +tmp tok  read adm  rev
+#                                         none col  +tok +oth +exp +tmp tok  read adm  aud  rev
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("submit a choice for a visitor id", "POST /v1/consents"):
-                                          (401, 201, 201, 201, 401, 401, 201, 403, 201, 401),
+                                          (401, 201, 201, 201, 401, 401, 201, 403, 201, 403, 401),
     ("submit a choice for another subject", "POST /v1/consents"):
-                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 401),
+                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 403, 401),
     ("submit a batch for another subject", "POST /v1/consents/batch"):
-                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 401),
+                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 403, 401),
     ("withdraw", "POST /v1/consents"):
-                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 401),
+                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 403, 401),
     ("read state", "GET /v1/subjects/{subject}/state"):
-                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 403, 401),
     ("read evidence", "GET /v1/subjects/{subject}/evidence"):
-                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 403, 401),
     ("decide", "GET /v1/decisions"):
-                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 403, 401),
     ("decide a batch", "POST /v1/decisions/batch"):
-                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 403, 401),
     ("link an alias", "POST /v1/subjects/{subject}/aliases"):
-                                          (401, 403, 403, 403, 401, 401, 403, 403, 201, 401),
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 201, 403, 401),
     ("issue a subject token", "POST /v1/tokens"):
-                                          (401, 403, 403, 403, 401, 401, 403, 403, 201, 401),
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 201, 403, 401),
     ("issue a visitor id", "POST /v1/visitors"):
-                                          (401, 201, 201, 201, 401, 401, 403, 403, 201, 401),
+                                          (401, 201, 201, 201, 401, 401, 403, 403, 201, 403, 401),
     ("health", "GET /healthz"):
-                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("banner configuration", "GET /v1/banner/config"):
-                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("OpenAPI document", "GET /openapi.json"):
-                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("cookie declaration", "GET /v1/declaration"):
-                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
+                                          (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ("file a data-subject request", "POST /v1/requests"):
-                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 401),
+                                          (401, 403, 201, 403, 401, 401, 201, 403, 201, 403, 401),
     ("list requests", "GET /v1/requests"):
-                                          (401, 403, 403, 403, 401, 401, 403, 200, 200, 401),
+                                          (401, 403, 403, 403, 401, 401, 403, 200, 200, 403, 401),
     ("read a request", "GET /v1/requests/{request_id}"):
-                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 403, 401),
     ("read a person's requests", "GET /v1/subjects/{subject}/requests"):
-                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 403, 401),
     ("read the access report", "GET /v1/subjects/{subject}/report"):
-                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 401),
+                                          (401, 403, 200, 403, 401, 401, 200, 200, 200, 403, 401),
     ("verify a request", "POST /v1/requests/{request_id}/verify"):
-                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 401),
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 403, 401),
     ("extend a request", "POST /v1/requests/{request_id}/extend"):
-                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 401),
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 403, 401),
     ("reject a request", "POST /v1/requests/{request_id}/reject"):
-                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 401),
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 403, 401),
     ("complete a request", "POST /v1/requests/{request_id}/complete"):
-                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 401),
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 403, 401),
+    ("report: consent rates overview", "GET /v1/reports/overview"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 200, 401),
+    ("report: ledger", "GET /v1/reports/ledger"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 200, 401),
+    ("report: request queue", "GET /v1/reports/requests"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 200, 401),
+    ("report: website", "GET /v1/reports/website"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 200, 401),
+    ("report: data map", "GET /v1/reports/data-map"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 200, 401),
+    ("report: risk", "GET /v1/reports/risk"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 200, 401),
+    ("report: audit pack", "GET /v1/reports/audit-pack"):
+                                          (401, 403, 403, 403, 401, 401, 403, 403, 200, 200, 401),
 }  # fmt: skip
 CELLS = [
     (action, endpoint, credential, statuses[i])
     for (action, endpoint), statuses in MATRIX.items()
     for i, credential in enumerate(CREDENTIALS)
 ]
+REPORT_PATHS = {
+    action: endpoint.rsplit("/", 1)[1] for action, endpoint in MATRIX if action.startswith("report: ")
+}
 WRITES = {"POST /v1/consents", "POST /v1/consents/batch"}
 
 
@@ -158,6 +176,8 @@ def request_for(action: str, subject: str, request_id: str = "") -> tuple[str, s
     if action in ("extend a request", "reject a request"):
         verb = action.split()[0]
         return "POST", f"/v1/requests/{request_id}/{verb}", {"json": {"reason": "complex request"}}
+    if action.startswith("report: "):
+        return "GET", "/v1/reports/" + REPORT_PATHS[action], {}
     if action == "complete a request":
         return "POST", f"/v1/requests/{request_id}/complete", {}
     raise AssertionError(f"no request for {action!r}")
@@ -190,7 +210,7 @@ def headers_for(credential: str, subject: str, keys: dict[str, str], keyring: Ke
             return {**collect, **subject_token(tampered(keyring.issue(subject)))}
         case "token alone":
             return subject_token(keyring.issue(subject))
-        case "read" | "admin":
+        case "read" | "admin" | "audit":
             return bearer(keys[credential])
         case "revoked key":
             return bearer(keys["revoked"])

@@ -2,8 +2,9 @@
 
 Scopes: ``collect`` may get anonymous visitor ids and submit choices for them (it is public: it sits
 in every page with the banner); ``read`` may read decisions, state and evidence; ``admin`` may do
-everything. Subject tokens (:mod:`consentgate.auth.tokens`) let a browser act for one person; the
-full matrix is in docs/security.md.
+everything; ``audit`` may read reports (``/v1/reports/…``) and sign in to the operator console
+(``/console``, a subject's history and evidence included), and write nothing. Subject tokens
+(:mod:`consentgate.auth.tokens`) let a browser act for one person; the full matrix is in docs/security.md.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Scope(StrEnum):
     COLLECT = "collect"
     READ = "read"
     ADMIN = "admin"
+    AUDIT = "audit"
 
 
 def _hash(key: str) -> str:
@@ -38,7 +40,7 @@ def create_key(engine: Engine, scope: str, label: str | None = None) -> tuple[st
     try:
         sc = Scope(scope)
     except ValueError:
-        raise BadInput(f"scope {scope!r} is not one of collect, read, admin") from None
+        raise BadInput(f"scope {scope!r} is not one of {', '.join(s.value for s in Scope)}") from None
     key_id = secrets.token_hex(6)
     key = f"cg_{sc.value}_{key_id}_{secrets.token_urlsafe(24)}"
     rows.add_key(engine, key_id=key_id, key_hash=_hash(key), scope=sc.value, label=label)
@@ -48,6 +50,20 @@ def create_key(engine: Engine, scope: str, label: str | None = None) -> tuple[st
 def authenticate(engine: Engine, key: str) -> Scope | None:
     """The key's scope, or None when it is unknown or revoked."""
     scope = rows.active_scope(engine, _hash(key))
+    return None if scope is None else Scope(scope)
+
+
+def identify_key(engine: Engine, key: str) -> tuple[str, Scope] | None:
+    """``(key_id, scope)`` of an active key, or None: a console session remembers the key by its id,
+    never by the secret."""
+    found = rows.active_key(engine, _hash(key))
+    return None if found is None else (found[0], Scope(found[1]))
+
+
+def active_scope_of(engine: Engine, key_id: str) -> Scope | None:
+    """The scope of the key with this id while it is not revoked (one query, never cached: a console
+    session asks on every request, so revoking the key ends its sessions at once)."""
+    scope = rows.scope_by_id(engine, key_id)
     return None if scope is None else Scope(scope)
 
 

@@ -19,7 +19,8 @@ keys_app = typer.Typer(
     help="API keys for the HTTP service (clients send `Authorization: Bearer KEY`).\n\n"
     "Scopes: `collect` may get visitor ids and submit choices for them (it is public: it sits in every "
     "page with the banner; a subject token lets it act for a logged-in person, see `tokens issue`); "
-    "`read` may read decisions, state and evidence; `admin` may do everything.\n\n"
+    "`read` may read decisions, state and evidence; `admin` may do everything; `audit` may read "
+    "reports and sign in to the operator console (`/console`), nothing that writes.\n\n"
     "Example:\n\n    consentgate keys create --scope collect --label www-banner",
     no_args_is_help=True,
     rich_markup_mode="markdown",

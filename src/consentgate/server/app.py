@@ -31,7 +31,9 @@ from consentgate.server.ratelimit import EventBudget
 from consentgate.server.readcache import CachedDecisions, HeadProbe
 from consentgate.server.routers import access, consents, decisions, health, subjects, web
 from consentgate.server.routers import declaration as declaration_router
+from consentgate.server.routers import reports as reports_router
 from consentgate.server.routers import requests as requests_router
+from consentgate.server.routers.console import install_console
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
 
@@ -41,7 +43,8 @@ for a purpose, and prove it.
 
 Send an API key as `Authorization: Bearer KEY`. Scopes: **collect** may get anonymous visitor ids
 (`POST /v1/visitors`) and submit choices for them; **read** may read decisions, state and evidence;
-**admin** may do everything. A **subject token** (`X-Consentgate-Subject-Token`, minted by the site's
+**admin** may do everything; **audit** may read `/v1/reports/…` and sign in to the operator console
+(`/console`), and writes nothing. A **subject token** (`X-Consentgate-Subject-Token`, minted by the site's
 backend) lets a browser read and change the choices of the one subject it binds. The full matrix is in
 docs/security.md. Every error has the shape
 `{"error": {"code", "message", "problems": [{"at", "message"}]}}`, and invalid input stores nothing.
@@ -133,4 +136,6 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         app.include_router(router)
     app.include_router(requests_router.router)  # data-subject requests and access reports
     app.include_router(declaration_router.router)  # the website scanner's cookie declaration
+    app.include_router(reports_router.router)  # what the console shows, as JSON (admin or audit key)
+    install_console(app)  # the operator console at /console (docs/console.md)
     return app

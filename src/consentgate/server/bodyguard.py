@@ -31,6 +31,9 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # text/plain is accepted as JSON: navigator.sendBeacon and other CORS "simple requests" can only
 # send that type without a preflight, and banners record choices as the page unloads.
 _JSON_TYPES = ("application/json", "text/plain")
+# The operator console's HTML forms post urlencoded bodies, and only there (server/routers/console.py).
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_FORM_PREFIX = "/console/"
 
 
 class BodyGuard:
@@ -74,6 +77,9 @@ class BodyGuard:
         if body:
             declared = headers.get("content-type")
             media = (declared or "application/json").split(";")[0].strip().lower()
+            if media == _FORM_TYPE and scope["path"].startswith(_FORM_PREFIX):
+                await self.app(scope, _replay(body, receive), send)
+                return
             if not (media in _JSON_TYPES or media.endswith("+json")):
                 response = error_response(
                     415,

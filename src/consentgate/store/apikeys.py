@@ -35,6 +35,24 @@ def active_scope(engine: Engine, key_hash: str) -> str | None:
     return str(row.scope)
 
 
+def active_key(engine: Engine, key_hash: str) -> tuple[str, str] | None:
+    """``(key_id, scope)`` of the unrevoked key with this hash, or None."""
+    c = t.api_keys.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(c.key_id, c.scope).where(c.key_hash == key_hash, c.revoked_at.is_(None))
+        ).first()
+    return None if row is None else (str(row.key_id), str(row.scope))
+
+
+def scope_by_id(engine: Engine, key_id: str) -> str | None:
+    """The scope of the unrevoked key with this id, or None."""
+    c = t.api_keys.c
+    with engine.connect() as conn:
+        row = conn.execute(select(c.scope).where(c.key_id == key_id, c.revoked_at.is_(None))).first()
+    return None if row is None else str(row.scope)
+
+
 def revoke(engine: Engine, key_id: str) -> bool:
     """Mark the key revoked; False when there is no such active key."""
     with writer(engine).begin() as conn:

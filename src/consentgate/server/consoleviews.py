@@ -1,0 +1,292 @@
+"""What each console page shows, as JSON-ready data: the pages (``routers/console.py``) render it and
+``/v1/reports/…`` (``routers/reports.py``) serves it as it is, so the two never disagree.
+
+Every figure comes from a function that already answers the question elsewhere (the chain monitor,
+the request desk, the scan history, the data map, ``reports/``); this module only gathers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from consentgate.classify.datamap import build_datamap
+from consentgate.errors import BadInput
+from consentgate.reports.audit import AuditOptions, build_audit_pack
+from consentgate.reports.rates import Interval, consent_rates
+from consentgate.reports.risk import declared_level, risk_report
+from consentgate.requests import RequestDesk
+from consentgate.requests.models import OPEN, DataRequest, Status
+from consentgate.requests.report import access_report
+from consentgate.scan.declaration import declaration_html
+from consentgate.scan.diff import check_document, diff_scans
+from consentgate.scan.history import ScanHistory
+from consentgate.scan.schedule import declaration_scan
+from consentgate.server.deps import ServerState
+from consentgate.store.counts import event_counts
+from consentgate.store.runs import RunStore
+
+HISTORY_SCANS = 10  # scan diffs shown: the newest few are what an engineer checks after a release
+
+# What the operator does next at each status (docs/requests.md), as the CLI command to run.
+NEXT_STEP: dict[Status, str] = {
+    Status.RECEIVED: 'consentgate requests verify {id} --method "…"',
+    Status.VERIFIED: "consentgate requests complete {id}",
+    Status.IN_PROGRESS: "consentgate requests complete {id}",
+}
+
+
+def ledger_view(state: ServerState) -> dict[str, Any]:
+    """Head, the chain monitor's last verdict, events per action."""
+    ledger = state.service.ledger
+    seq, digest = ledger.head()
+    counts = event_counts(ledger.engine)
+    return {
+        "head": {"seq": seq, "hash": digest},
+        "verification": state.chain.status.to_json(),
+        "events": {"total": sum(counts.values()), "by_action": counts},
+        "signed_checkpoints": ledger.signer is not None,
+    }
+
+
+def subject_view(state: ServerState, subject: str) -> dict[str, Any]:
+    """The access report of one person (history with the wording shown, evidence chain check,
+    current decisions, runs, requests); raises ``UnknownSubject`` when the ledger has nothing."""
+    service = state.service
+    service.require_known(subject)
+    return access_report(RequestDesk(service), subject)
+
+
+def requests_view(state: ServerState, *, today: date | None = None) -> dict[str, Any]:
+    """Every request: overdue first, then open ones by due date, then closed ones, newest first."""
+    desk = RequestDesk(state.service)
+    today = today or desk.today()
+    found = desk.find()
+
+    def order(r: DataRequest) -> tuple[int, str]:
+        if r.overdue(today):
+            return (0, r.due.isoformat())
+        if r.is_open:
+            return (1, r.due.isoformat())
+        closed = r.closed_at or r.received_at
+        return (2, f"{9999999999 - int(closed.timestamp()):010d}")
+
+    rows = []
+    for r in sorted(found, key=order):
+        # Without the subject: the queue is worked by request id, and an audit key reading it should
+        # not collect identifiers; the ledger page looks a person up when that is the question.
+        row = {k: v for k, v in r.to_json(today=today).items() if k not in ("outcome", "subject")}
+        row["days_left"] = (r.due - today).days if r.is_open else None
+        row["next_step"] = NEXT_STEP[r.status].format(id=r.request_id) if r.status in OPEN else None
+        rows.append(row)
+    return {
+        "today": today.isoformat(),
+        "open": sum(1 for r in found if r.is_open),
+        "overdue": sum(1 for r in found if r.overdue(today)),
+        "requests": rows,
+    }
+
+
+def website_view(state: ServerState, *, locale: str = "en") -> dict[str, Any]:
+    """The latest scan's summary, violations and unclassified items, and what changed between the
+    newest scheduled scans."""
+    settings, policy = state.settings, state.service.policy
+    latest = declaration_scan(settings, policy)
+    out: dict[str, Any] = {"scan": None, "problem": None, "history": []}
+    if latest is None:
+        out["problem"] = (
+            "no scan yet: run `consentgate scan URL --out scan.json` and set scan_file, or schedule "
+            "scans (policy web.scan and scan_history_dir)"
+        )
+        return out
+    try:
+        doc = _load_scan(latest)
+    except FileNotFoundError:
+        out["problem"] = f"the scan file {latest} does not exist"
+        return out
+    except (ValueError, BadInput) as exc:
+        out["problem"] = f"the scan file {latest.name} is not a consentgate scan: {exc}"
+        return out
+    out["scan"] = _scan_summary(doc, latest)
+    # The cookie declaration as the site publishes it (GET /v1/declaration), in the reader's language.
+    out["declaration_html"] = declaration_html(doc, locale)
+    if settings.scan_history_dir is not None and policy.web.scan is not None:
+        history = ScanHistory(settings.scan_history_dir)
+        for url in policy.web.scan.start_urls:
+            paths = history.scans(url)[-(HISTORY_SCANS + 1) :]
+            for old, new in pairwise(paths):
+                a, b = _load_scan(old), _load_scan(new)
+                diff = diff_scans(a, b)
+                out["history"].append(
+                    {
+                        "site": url,
+                        "from": a.get("started_at"),
+                        "to": b.get("started_at"),
+                        "changed": diff.changed,
+                        **diff.as_json(),
+                    }
+                )
+        out["history"].reverse()
+    return out
+
+
+def _load_scan(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        return check_document(json.load(fh), str(path))
+
+
+def _scan_summary(doc: dict[str, Any], path: Path) -> dict[str, Any]:
+    s = doc.get("summary", {})
+    unknown = s.get("unknown", {})
+    unclassified = [
+        {"kind": kind, "name": item.get("name") or item.get("host"), "domain": item.get("domain")}
+        for kind, items in (("cookie", doc.get("cookies", [])), ("storage", doc.get("storage", [])))
+        for item in items
+        if item.get("category") == "unknown"
+    ] + [
+        {"kind": "host", "name": h.get("host"), "domain": h.get("host")}
+        for h in doc.get("hosts", [])
+        if h.get("category") == "unknown"
+    ]
+    return {
+        "file": path.name,
+        "site": doc.get("site"),
+        "start_url": doc.get("start_url"),
+        "started_at": doc.get("started_at"),
+        "pages": s.get("pages", len(doc.get("pages", []))),
+        "cookies": s.get("cookies", len(doc.get("cookies", []))),
+        "storage": s.get("storage", len(doc.get("storage", []))),
+        "third_party_hosts": s.get("third_party_hosts", 0),
+        "unknown": sum(unknown.values()) if isinstance(unknown, dict) else len(unclassified),
+        "verdict": doc.get("verdict", {}).get("line"),
+        "violations": [
+            {
+                "type": v.get("type", "needs_consent"),
+                "kind": v.get("kind"),
+                "name": v.get("name") or v.get("host"),
+                "category": v.get("category"),
+                "phase": v.get("phase"),
+                "page": v.get("page"),
+            }
+            for v in doc.get("violations", [])
+        ],
+        "unclassified": unclassified,
+    }
+
+
+def datamap_view(state: ServerState) -> dict[str, Any]:
+    """Sources with their declared level, purposes (with basis) and vendors; training runs, filter
+    runs and exports with their counts. Levels are declared, not classified here (see risk.py)."""
+    policy = state.service.policy
+    dm = build_datamap(policy, {})
+    levels = {s.id: declared_level(s) for s in policy.sources}
+    for entry in dm["sources"]:
+        entry["level"] = levels[entry["id"]]
+    runs = RunStore(state.service.ledger.engine).runs()
+    dm["vendors"] = [
+        {
+            "id": v.id,
+            "name": v.name or v.id,
+            "purposes": list(v.purposes),
+            "self_training": v.self_training,
+            "self_training_approved": v.self_training_approved,
+        }
+        for v in policy.vendors
+    ]
+    dm["runs"] = [{k: v for k, v in r.to_json().items() if k != "manifest"} for r in runs]
+    dm["run_counts"] = {
+        kind: sum(1 for r in runs if r.kind == kind) for kind in ("training", "filter", "export")
+    }
+    return dm
+
+
+def risk_view(state: ServerState) -> dict[str, Any]:
+    return risk_report(state.service.policy, at=datetime.now(UTC))
+
+
+OVERVIEW_WEEKS = 12  # the rate-over-time chart: a quarter, week by week
+
+
+def overview_view(state: ServerState, *, now: datetime | None = None) -> dict[str, Any]:
+    """Consent rates now by purpose and region, week by week over the last quarter by purpose, and
+    now by purpose and notice version (reports/rates.py: every figure a decision of decide.py)."""
+    engine, policy = state.service.ledger.engine, state.service.policy
+    now = now or datetime.now(UTC)
+    weekly = consent_rates(
+        engine,
+        policy,
+        start=now - timedelta(weeks=OVERVIEW_WEEKS),
+        end=now,
+        interval=Interval.week,
+        by=("purpose",),
+    )
+    return {
+        "by_region": consent_rates(engine, policy, at=now, by=("purpose", "region")).as_json(),
+        "over_time": weekly.as_json(),
+        "by_notice_version": consent_rates(
+            engine, policy, at=now, by=("purpose", "notice_version")
+        ).as_json(),
+    }
+
+
+def rate_charts(overview: dict[str, Any], t: dict[str, str]) -> list[dict[str, Any]]:
+    """The overview's three charts: Chart.js data (rates in percent) and the same figures as table
+    rows, so a person who cannot see the chart reads the table."""
+    specs = (
+        ("by_region", "region", "bar", t["rates_title"], t["rates_intro"], t["region"]),
+        ("over_time", "at", "line", t["rates_over_time"], None, t["date"]),
+        ("by_notice_version", "notice_version", "bar", t["rates_by_notice"], None, t["notice_version"]),
+    )
+    charts = []
+    for key, axis, kind, title, intro, axis_label in specs:
+        rows = overview[key]["rows"]
+        labels = sorted({_label(r[axis], axis) for r in rows})
+        purposes = sorted({r["purpose"] for r in rows})
+        rate = {(r["purpose"], _label(r[axis], axis)): r["rate"] for r in rows}
+        datasets = [
+            {"label": p, "data": [_percent(rate.get((p, label))) for label in labels]} for p in purposes
+        ]
+        charts.append(
+            {
+                "id": f"chart-{key.replace('_', '-')}",
+                "title": title,
+                "intro": intro,
+                "data": {"type": kind, "labels": labels, "datasets": datasets, "y_label": f"{t['rate']} (%)"},
+                "headers": [axis_label, t["purpose"], t["subjects"], t["allowed"], f"{t['rate']} (%)"],
+                "rows": [
+                    [_label(r[axis], axis), r["purpose"], r["subjects"], r["allowed"], _shown(r["rate"])]
+                    for r in sorted(rows, key=lambda r: (_label(r[axis], axis), r["purpose"]))
+                ],
+            }
+        )
+    return charts
+
+
+def _label(value: str | None, axis: str) -> str:
+    if value is None:
+        return "-"
+    return value[:10] if axis == "at" else str(value)
+
+
+def _percent(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+def _shown(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.1f}"
+
+
+def audit_pack(state: ServerState) -> str:
+    """The audit pack (reports/audit.py) as one HTML file: a full verification of the ledger, a
+    checkpoint signed when a ledger key is configured, the scans this service knows."""
+    settings, ledger = state.settings, state.service.ledger
+    options = AuditOptions(
+        signer=ledger.signer,
+        verify=True,
+        history_dir=settings.scan_history_dir,
+        scan_files=(settings.scan_file,) if settings.scan_file is not None else (),
+    )
+    return build_audit_pack(ledger.engine, state.service.policy, options)
