@@ -18,6 +18,7 @@ from consentgate.requests import RequestDesk
 from consentgate.server import create_app
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from tests.browser import browser as browser  # the fixture, once per package (tests/browser.py)
 
 ORIGIN = "http://testserver"
 # (subject, region, action) for train_support_chatbot, at the notice version in force; chosen so

@@ -16,7 +16,6 @@ from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.service import ConsentService
 from tests.browser import artifacts, new_context
-from tests.browser import browser as browser
 from tests.conftest import EXAMPLE_POLICY
 from tests.console.conftest import seed
 from tests.support import servers

@@ -15,7 +15,6 @@ from consentgate.policy import Policy
 from consentgate.reports.audit import AuditOptions, build_audit_pack
 from consentgate.reports.periods import Period
 from tests.browser import artifacts, new_context
-from tests.browser import browser as browser
 
 from .test_audit_pack import HOSTILE_WORDING, hostile, populate
 
