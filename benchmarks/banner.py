@@ -22,22 +22,19 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 from common import ROOT
 from playwright.sync_api import Browser
 from playwright.sync_api import Error as PlaywrightError
 from tests.browser import launched, serve_static
+from tests.support.servers import NO_RATE_LIMITS, Server, start_server
 
 from consentgate.auth.apikeys import create_key
 from consentgate.ledger.store import Ledger
@@ -140,12 +137,6 @@ VISIBLE = """(() => {
 })();"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def gz(data: bytes) -> int:
     return len(gzip.compress(data, compresslevel=9, mtime=0))
 
@@ -164,7 +155,7 @@ def npm_install() -> Path:
     return NPM_DIR / "node_modules"
 
 
-def start_consentgate(folder: Path, site_origin: str) -> tuple[str, str, subprocess.Popen[bytes]]:
+def start_consentgate(folder: Path, site_origin: str) -> tuple[str, str, Server]:
     """The real server on the example policy, with the benchmark page's origin allowed (CORS)."""
     text = EXAMPLE_POLICY.read_text(encoding="utf-8").replace(
         'origins: ["https://www.example.com",', f'origins: ["{site_origin}", "https://www.example.com",', 1
@@ -174,32 +165,9 @@ def start_consentgate(folder: Path, site_origin: str) -> tuple[str, str, subproc
     db = str(folder / "ledger.db")
     with Ledger.open(db) as ledger:
         _, key = create_key(ledger.engine, "collect", "banner benchmark")
-    port = free_port()
-    env = {
-        **os.environ,
-        "CONSENTGATE_DB": db,
-        "CONSENTGATE_POLICY": str(policy),
-        "CONSENTGATE_LOG_LEVEL": "warning",
-        "CONSENTGATE_RATE_PER_IP": "0",
-        "CONSENTGATE_RATE_PER_KEY": "0",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "consentgate.server.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return base, key, proc
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            sys.exit("consentgate did not start")
-        time.sleep(0.05)
+    extra = {**NO_RATE_LIMITS, "CONSENTGATE_LOG_LEVEL": "warning"}
+    server = start_server(db, policy, folder, name="consentgate", extra_env=extra, seal=False, timeout=30)
+    return server.base_url, key, server
 
 
 def page(banner: Banner) -> str:
@@ -259,7 +227,7 @@ def main() -> int:
         for name, code in INIT.items():
             (root / "init" / name).write_text(code, encoding="utf-8")
         site, httpd = serve_static(root)
-        api, key, proc = start_consentgate(root, site)
+        api, key, server = start_consentgate(root, site)
         try:
             ours.head = f'<script src="{api}/banner.js" data-key="{key}"></script>'
             banners = [ours, *BASELINES]
@@ -269,8 +237,7 @@ def main() -> int:
                 urls[b.name] = f"{site}/page{i}.html"
             measure(banners, urls, args.runs)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            server.stop(10)
             httpd.shutdown()
 
     our_total = sum(ours.sizes.values())

@@ -5,9 +5,11 @@
 of ``run.check(batch)`` for this tree's :class:`TrainingRun` and, as the baseline in the same run, the
 ``TrainingRun`` of git revision ``--baseline`` (default 865d91b: main before issues 15 and 18): its
 ``src`` is unpacked with ``git archive`` and measured in a child process on the same ledger and the
-same batches, before and after this tree's.
+same batches, before and after this tree's. ``--db postgres`` (or ``both``) measures the same on
+PostgreSQL, in a throw-away cluster (tests/support/pg.py), one database per ledger.
 
 Run: .venv/bin/python benchmarks/guard.py [--people 5000] [--batches 400] [--baseline 865d91b]
+     [--db sqlite|postgres|both]
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, median, submission_events, synthetic_submissions
+from common import ROOT, median, postgres, submission_events, synthetic_submissions
 
-if __name__ == "__main__" and len(sys.argv) == 5 and sys.argv[1] == "--child":
+if __name__ == "__main__" and len(sys.argv) == 6 and sys.argv[1] == "--child":
     sys.path.insert(0, sys.argv[2])  # the baseline's source first, before anything imports consentgate
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
@@ -43,10 +47,11 @@ def baseline_src(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def baseline_per_batch(src: Path, people: int, batches_file: Path) -> float:
-    """``per_batch`` of the revision unpacked at ``src``, in a child process that imports only it."""
+def baseline_per_batch(src: Path, people: int, batches_file: Path, url: str) -> float:
+    """``per_batch`` of the revision unpacked at ``src``, in a child process that imports only it,
+    on a new ledger at ``url``."""
     out = subprocess.run(
-        [sys.executable, __file__, "--child", str(src), str(people), str(batches_file)],
+        [sys.executable, __file__, "--child", str(src), str(people), str(batches_file), url],
         cwd=ROOT / "benchmarks", capture_output=True, text=True,
     )  # fmt: skip
     if out.returncode != 0:
@@ -75,31 +80,62 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=400)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--baseline", default="865d91b")
+    ap.add_argument("--db", choices=["sqlite", "postgres", "both"], default="sqlite")
     args = ap.parse_args()
-    from consentgate.pipeline.training import TrainingRun
-
     with tempfile.TemporaryDirectory() as tmp:
         src = baseline_src(args.baseline, Path(tmp))
-        url = str(Path(tmp) / "ledger.db")
-        subs = record_people(url, args.people)
-        # Only people allowed at AT, so no batch stops the run.
-        probe = build_allowed(url, [s["subject"] for s in subs])
-        rnd = random.Random(3)
-        batches = [
-            [{"subject": rnd.choice(probe), "text": "hello"} for _ in range(args.batch_size)]
-            for _ in range(args.batches)
-        ]
-        batches_file = Path(tmp) / "batches.json"
-        batches_file.write_text(json.dumps(batches))
-        results = {}
-        for name in ("baseline", "this tree", "baseline again"):
-            if name == "this tree":
-                results[name] = per_batch(TrainingRun, url, batches)
-            else:
-                # Its own ledger, the same events: an older schema cannot open this tree's database.
-                results[name] = baseline_per_batch(src, args.people, batches_file)
-            print(f"{name:>15}: {results[name] * 1000:.3f} ms per batch of {args.batch_size}", flush=True)
+        for kind in ("sqlite", "postgres"):
+            if args.db in (kind, "both"):
+                with ledgers(kind, Path(tmp)) as urls:
+                    if urls is not None:
+                        measure(kind, urls, src, Path(tmp), args)
         print(f"people={args.people} batches={args.batches} baseline={args.baseline}")
+
+
+def measure(kind: str, urls: dict[str, str], src: Path, tmp: Path, args: argparse.Namespace) -> None:
+    from consentgate.pipeline.training import TrainingRun
+
+    subs = record_people(urls["this tree"], args.people)
+    # Only people allowed at AT, so no batch stops the run.
+    probe = build_allowed(urls["this tree"], [s["subject"] for s in subs])
+    rnd = random.Random(3)
+    batches = [
+        [{"subject": rnd.choice(probe), "text": "hello"} for _ in range(args.batch_size)]
+        for _ in range(args.batches)
+    ]
+    batches_file = tmp / "batches.json"
+    batches_file.write_text(json.dumps(batches))
+    for name in ("baseline", "this tree", "baseline again"):
+        if name == "this tree":
+            seconds = per_batch(TrainingRun, urls[name], batches)
+        else:
+            # Its own ledger, the same events: an older schema cannot open this tree's database.
+            seconds = baseline_per_batch(src, args.people, batches_file, urls[name])
+        print(f"{kind:>8} {name:>15}: {seconds * 1000:.3f} ms per batch of {args.batch_size}", flush=True)
+
+
+@contextmanager
+def ledgers(kind: str, tmp: Path) -> Iterator[dict[str, str] | None]:
+    """A new, empty ledger for each measurement: SQLite files, or databases of one PostgreSQL cluster
+    (None when its binaries are missing)."""
+    names = ("baseline", "this tree", "baseline again")
+    if kind == "sqlite":
+        yield {n: str(tmp / f"{n.replace(' ', '-')}.db") for n in names}
+        return
+    import psycopg
+
+    with postgres() as url:
+        if url is None:
+            yield None
+            return
+        server = url.rsplit("/", 1)[0]
+        urls = {}
+        with psycopg.connect(url, autocommit=True) as conn:
+            for n in names:
+                db = n.replace(" ", "_")
+                conn.execute(f"CREATE DATABASE {db}")
+                urls[n] = f"{server}/{db}"
+        yield urls
 
 
 def record_people(url: str, people: int) -> list[dict[str, Any]]:
@@ -127,8 +163,9 @@ def build_allowed(url: str, subjects: list[str]) -> list[str]:
     return [s for s in subjects if s in allowed]
 
 
-def child(src: str, people: str, batches_file: str) -> None:
-    """The baseline's side: import the revision at ``src`` (first on the path) and print its median."""
+def child(src: str, people: str, batches_file: str, url: str) -> None:
+    """The baseline's side: import the revision at ``src`` (first on the path), record the people into
+    a new ledger at ``url`` and print its median."""
     import consentgate
 
     assert consentgate.__file__ is not None
@@ -137,13 +174,11 @@ def child(src: str, people: str, batches_file: str) -> None:
         from consentgate.pipeline.training import TrainingRun
     except ImportError:  # before issue 18 the guard lived in pipeline/guard.py
         from consentgate.pipeline.guard import TrainingRun  # type: ignore[no-redef]
-    url = str(Path(batches_file).with_name("baseline-ledger.db"))
     record_people(url, int(people))
     print(per_batch(TrainingRun, url, json.loads(Path(batches_file).read_text())))
-    Path(url).unlink()
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":
         sys.exit(child(*sys.argv[2:]))
     sys.exit(main())

@@ -13,9 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,6 +23,7 @@ from typing import Any
 
 import httpx
 from common import ROOT, median, percentile, postgres, submission_events, synthetic_submissions, timed
+from tests.support.servers import start_server
 
 from consentgate.auth import apikeys
 from consentgate.decide import Query, decide_batch
@@ -35,12 +33,6 @@ from consentgate.service import ConsentService
 
 POLICY = ROOT / "src" / "consentgate" / "policy" / "example.yaml"
 AT = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bench_inprocess(url: str, n_subjects: int, results: dict[str, Any]) -> None:
@@ -100,30 +92,15 @@ def bench_api(url: str, n_subjects: int, seconds: float, results: dict[str, Any]
     ledger = Ledger.open(url)
     _, key = apikeys.create_key(ledger.engine, "admin", "benchmark")
     ledger.close()
-    port = _free_port()
-    # Storage throughput through batches of one key is the point here, not its event budget.
-    env = dict(
-        os.environ, CONSENTGATE_DB=url, CONSENTGATE_POLICY=str(POLICY), CONSENTGATE_RATE_EVENTS_PER_KEY="0"
+    # Storage throughput through batches of one key is the point here, not its event budget. Unsealed,
+    # as the in-process figures are: no ledger key beside a benchmark's database.
+    logs = Path(tempfile.mkdtemp(prefix="cg-bench-ledger-"))
+    server = start_server(
+        url, POLICY, logs, name="ledger-api", extra_env={"CONSENTGATE_RATE_EVENTS_PER_KEY": "0"}, seal=False
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "consentgate.server.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = server.base_url
     headers = {"Authorization": f"Bearer {key}"}
     try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(
-                f"server did not start: {server.stderr.read().decode() if server.stderr else ''}"
-            )
         subs = synthetic_submissions(n_subjects, 3, seed=11)
 
         # Baseline: one submission (2 events) per request, one client.
@@ -189,8 +166,7 @@ def bench_api(url: str, n_subjects: int, seconds: float, results: dict[str, Any]
             results["api_decisions_batch_10k_s_p50"] = round(median(times), 3)
             results["api_decisions_batch_per_s"] = round(10_000 / median(times))
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop(10)
 
 
 def main() -> None:

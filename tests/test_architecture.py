@@ -12,15 +12,19 @@ edge of a module graph. What counts as an import:
   start names a package (``f"consentgate.pipeline.engines.{name}"``) stands for every module in it.
   Logger names (the argument of ``logging.getLogger``) look the same and import nothing: left out.
 * ``from a import b`` where ``a.b`` is a module is an edge to ``a.b``; otherwise to ``a``.
+* for cycles, importing ``a.b.c`` is also an edge to the packages ``a`` and ``a.b`` whose
+  ``__init__`` runs first, where that ``__init__`` imports one of our modules as it runs (not one
+  that resolves its names lazily): ``store.requests`` importing ``requests.models`` ran
+  ``requests/__init__``, which imported the desk, which imports ``store.requests``.
 
 Imports under ``if TYPE_CHECKING:`` never run, yet they are design dependencies as real as the others
 (mypy follows them; two of the three cycles issue 18 names are made of them): they count in the cycle
 and layer checks, and a printed cycle marks them ``(type-checking)``. They are left out only of what
 ``import consentgate.decide`` loads, which is about run time.
 
-The known cycles and exceptions below are today's debts, being paid on other branches (issue 18):
-each entry must still be true, so a list cannot go stale silently — delete an entry when the test
-says it is gone.
+The known cycles and exceptions below are for debts (issue 18 paid the last ones; the lists are
+kept empty for a debt a future change must take on knowingly): each entry must still be true, so a
+list cannot go stale silently — delete an entry when the test says it is gone.
 """
 
 from __future__ import annotations
@@ -33,8 +37,6 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
@@ -62,7 +64,7 @@ LAYERS = (
     Layer("auth", ("auth",), ("core", "storage")),
     Layer(
         "domain",
-        ("service", "stamping", "pipeline", "requests", "classify", "scan", "web", "reports"),
+        ("service", "deciding", "stamping", "pipeline", "requests", "classify", "scan", "web", "reports"),
         ("core", "storage", "auth"),
     ),
     Layer("http", ("server",), ("core", "storage", "auth", "domain")),
@@ -114,24 +116,7 @@ IO_LIBRARIES = frozenset(
     }
 )  # fmt: skip
 
-# -- today's debts (issue 18); each entry is checked to be still true -----------------------------
-
-KNOWN_CYCLES: tuple[tuple[str, ...], ...] = (
-    # Not counted in issue 18: lazy both ways (models validates with references, which reads the
-    # models' Basis and types its argument with Policy). Breaking it means a Protocol for Policy or
-    # splitting models.py; left for a change of its own.
-    ("consentgate.policy.models", "consentgate.policy.references"),
-)
-
-KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset(
-    {
-        # core → domain: the policy lint reads the banner's translations
-        ("consentgate.policy.lint", "consentgate.web.i18n"),
-    }
-)
-
-# I/O libraries that ``import consentgate.decide`` loads today (through the root package's eager
-# imports; branch lightroot makes them lazy).
+# I/O libraries that ``import consentgate.decide`` is known to load (none).
 KNOWN_DECIDE_LOADS: frozenset[str] = frozenset()
 
 
@@ -167,7 +152,33 @@ class Graph:
         for imp in self.imports:
             if imp.target in self.modules:
                 graph[imp.importer].add(imp.target)
+                graph[imp.importer].update(self.packages_run(imp.importer, imp.target))
         return graph
+
+    def packages_run(self, importer: str, target: str) -> set[str]:
+        """The packages whose ``__init__`` importing ``target`` runs first (``a.b.c`` runs ``a`` and
+        ``a.b``) and which import something of ours as they run. Left out: the importer's own
+        packages (loaded before it runs) and packages that resolve their names lazily, as the root
+        does — running their ``__init__`` loads none of the modules they name."""
+        parts = target.split(".")
+        parents = {".".join(parts[:n]) for n in range(1, len(parts))}
+        return {
+            p
+            for p in parents
+            if p in self.eager_packages and p != importer and not importer.startswith(p + ".")
+        }
+
+    @functools.cached_property
+    def eager_packages(self) -> frozenset[str]:
+        """Packages whose ``__init__`` imports one of our modules when it runs."""
+        return frozenset(
+            imp.importer
+            for imp in self.imports
+            if self.modules[imp.importer].name == "__init__.py"
+            and imp.target in self.modules
+            and not imp.lazy
+            and not imp.type_checking
+        )
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -313,6 +324,10 @@ def _show(graph: Graph, path: list[str]) -> str:
     shown = [path[0]]
     for importer, target in itertools.pairwise(path):
         kinds = [imp for imp in graph.imports if (imp.importer, imp.target) == (importer, target)]
+        through = [
+            imp for imp in graph.imports if imp.importer == importer and imp.target.startswith(target + ".")
+        ]
+        kinds = kinds or through  # ``target`` is the package of a module it imports
         mark = (
             ""
             if any(not i.lazy and not i.type_checking for i in kinds)
@@ -418,21 +433,10 @@ def test_the_walk_sees_every_kind_of_import() -> None:
     assert any(imp.type_checking for imp in source_graph().imports)
 
 
-def test_no_import_cycles_but_the_known_ones() -> None:
-    known = {frozenset(cycle) for cycle in KNOWN_CYCLES}
-    new = [shown for members, shown in cycles(source_graph()).items() if members not in known]
-    assert not new, "import cycles (break them: move what both need down into a third module):\n" + "\n".join(
-        sorted(new)
-    )
-
-
-@pytest.mark.parametrize("cycle", KNOWN_CYCLES, ids=lambda c: " <-> ".join(m.split(".", 1)[1] for m in c))
-def test_a_known_cycle_is_still_there(cycle: tuple[str, ...]) -> None:
-    edges = source_graph().edges()
-    missing = [f"{a} -> {b}" for a, b in itertools.pairwise([*cycle, cycle[0]]) if b not in edges[a]]
-    assert not missing, (
-        f"{' <-> '.join(cycle)} is broken ({', '.join(missing)} gone): remove it from KNOWN_CYCLES"
-    )
+def test_no_import_cycles() -> None:
+    found = list(cycles(source_graph()).values())
+    why = "import cycles (break them: move what both need down into a third module):\n"
+    assert not found, why + "\n".join(sorted(found))
 
 
 def test_every_module_has_a_layer() -> None:
@@ -442,15 +446,8 @@ def test_every_module_has_a_layer() -> None:
 
 
 def test_imports_point_down_the_layers() -> None:
-    broken = [why for edge, why in violations(source_graph()).items() if edge not in KNOWN_EXCEPTIONS]
+    broken = list(violations(source_graph()).values())
     assert not broken, "imports against docs/architecture.md:\n" + "\n".join(sorted(broken))
-
-
-@pytest.mark.parametrize("edge", sorted(KNOWN_EXCEPTIONS), ids=" -> ".join)
-def test_a_known_exception_is_still_needed(edge: tuple[str, str]) -> None:
-    assert edge in violations(source_graph()), (
-        f"{edge[0]} no longer imports {edge[1]}: remove it from KNOWN_EXCEPTIONS"
-    )
 
 
 def test_decide_imports_only_models_and_pure_standard_modules() -> None:

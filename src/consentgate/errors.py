@@ -107,6 +107,11 @@ class StaleDataWarning(UserWarning):
     the warning says how many events and how long, so nobody reads silence as "up to date"."""
 
 
+class TrainingStoppedWarning(UserWarning):
+    """A training loop stopped itself because a record may not be used (the run's record holds the
+    :class:`ConsentViolation`): said out loud, because the loop returned normally."""
+
+
 class BadInput(ConsentgateError):
     """Input the caller must fix; the message says what to change."""
 

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from consentgate.auth import identity
-from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline, holds_until
+from consentgate.decide import Decision, Query
+from consentgate.deciding import decide_all, resolve_people
 from consentgate.errors import UnknownSubject
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
@@ -52,6 +53,22 @@ def language_note(locale: str) -> str:
         f"language not recorded: this is the policy's {locale!r} wording of that version; "
         "the person may have been shown another language"
     )
+
+
+@dataclass(frozen=True)
+class _StoreReads:
+    """What a decision reads (:class:`consentgate.deciding.DecisionReads`), from the stores."""
+
+    ledger: Ledger
+
+    def people(self, subjects: Collection[str]) -> dict[str, set[str]]:
+        return identity.people(self.ledger.engine, subjects)
+
+    def suppressed(self, key: ErasureKey, identifiers: Collection[str]) -> set[str]:
+        return suppressed_identifiers(self.ledger.engine, key, identifiers)
+
+    def events_of(self, identifiers: Collection[str]) -> list[ConsentEvent]:
+        return self.ledger.events_of(identifiers)
 
 
 @dataclass
@@ -116,31 +133,9 @@ class ConsentService:
         return self._decide_all(queries, holding=True)
 
     def _decide_all(self, queries: Sequence[Query], *, holding: bool) -> list[tuple[Decision, int]]:
-        checked: set[str] = set()
-        for q in queries:
-            self.policy.require_purpose(q.purpose)
-            if q.region is not None and q.region not in checked:
-                # The one region rule, once per distinct value (a dotless "it" must not pass as IT).
-                self.policy.query_region(q.region)
-                checked.add(q.region)
-        subjects = {q.subject for q in queries}
-        persons = self.people(subjects)
-        all_ids = set().union(*persons.values()) if persons else set()
-        by_id: dict[str, list[ConsentEvent]] = {}
-        for ev in self.ledger.events_of(all_ids):
-            by_id.setdefault(ev.subject, []).append(ev)
-        timelines: dict[frozenset[str], Timeline] = {}
-        cache: dict[datetime, int] = {}
-        out = []
-        for q in queries:
-            ids = frozenset(persons.get(q.subject, {q.subject}))
-            tl = timelines.get(ids)
-            if tl is None:
-                tl = timelines[ids] = Timeline(ev for i in ids for ev in by_id.get(i, ()))
-            at_us = at_micros(q.at, cache)
-            decision = decide_timeline(self.policy, tl, q.purpose, q.at, q.region, at_us=at_us)
-            out.append((decision, holds_until(self.policy, tl, q.purpose, at_us) if holding else at_us))
-        return out
+        return decide_all(
+            self.policy, _StoreReads(self.ledger), self._find_erasure_key(), queries, holding=holding
+        )
 
     def state(
         self, subject: str, at: datetime | None = None, region: str | None = None
@@ -160,24 +155,16 @@ class ConsentService:
             self._erasure_key = erasure_key(self.ledger.engine)
         return self._erasure_key
 
-    def people(self, subjects: Collection[str]) -> dict[str, set[str]]:
-        """Each identifier → every identifier of its person, including what an erasure left of them.
-
-        An erased person's ids live on only as pseudonyms (:mod:`consentgate.ledger.erasure`); an
-        identifier on the suppression list therefore also resolves to its pseudonym's group, so the
-        erase event keeps denying every purpose — whatever is recorded under the raw id later.
-        """
-        persons = identity.people(self.ledger.engine, subjects)
+    def _find_erasure_key(self) -> ErasureKey | None:
         if self._erasure_key is None:
             # None until the first erasure anywhere made the key; looked up again until then.
             self._erasure_key = find_erasure_key(self.ledger.engine)
-        key = self._erasure_key
-        hit = suppressed_identifiers(self.ledger.engine, key, subjects) if key is not None else set()
-        if key is not None and hit:
-            pseudo = identity.people(self.ledger.engine, {key.pseudonym(i) for i in hit})
-            for i in hit:
-                persons[i] = persons.get(i, {i}) | pseudo[key.pseudonym(i)]
-        return persons
+        return self._erasure_key
+
+    def people(self, subjects: Collection[str]) -> dict[str, set[str]]:
+        """Each identifier → every identifier of its person, including what an erasure left of them
+        (:func:`consentgate.deciding.resolve_people`)."""
+        return resolve_people(_StoreReads(self.ledger), self._find_erasure_key(), subjects)
 
     def person(self, subject: str) -> set[str]:
         return self.people([subject])[subject]

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from consentgate.auth.identity import ALIAS_KINDS
 from consentgate.cli import app
-from consentgate.cli.events import AliasKind
+from consentgate.cli.link import AliasKind
 
 EXPECTED = {
     "init", "serve", "record", "import-events", "link", "decide", "history", "evidence",

@@ -67,6 +67,27 @@ class World:
         return {p for p in candidates if run.run_id in self.used_by(p)}
 
 
+@pytest.fixture(autouse=True)
+def _keep_os_environ() -> Iterator[None]:
+    """Put back the process's ``os.environ`` after a test that ran ``datasets`` with ``num_proc``.
+
+    ``Dataset.map/filter(num_proc=N)`` replaces ``os.environ`` with a deep copy of itself
+    (``os.environ = prev_env`` in datasets' ``arrow_dataset.py``, since huggingface/datasets#2119).
+    Whoever kept the original object no longer sees changes: rich's ``Console`` reads ``COLUMNS``
+    from it, so every later CLI test printed 80 columns wide whatever ``CliRunner(env=...)`` set.
+    """
+    original = os.environ
+    yield
+    if os.environ is not original:
+        current = dict(os.environ)
+        # The intent is to restore the object, not to clear the environment; what was set on the copy
+        # went through putenv, so the original only needs its mapping brought in line.
+        os.environ = original  # noqa: B003
+        for name in set(original) - set(current):
+            del original[name]
+        original.update(current)
+
+
 @pytest.fixture(scope="session")
 def policy() -> Policy:
     return load_policy(POLICY)

@@ -5,16 +5,18 @@ output has a fingerprint that is stable for the same inputs and moves with the l
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
 import datasets
 import pytest
 
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, StaleData, StaleDataWarning, WrongProcess
 from consentgate.integrations.hf import SUBJECT_INDEX, filter_dataset, with_subject_index
 from consentgate.pipeline import FilterOptions, Suppression, build_snapshot
 from consentgate.pipeline.snapshot import Snapshot
+from consentgate.store.runs import RunStore
 from tests.pipeline.conftest import AT, SUPPRESSION_KEY
 
 from .conftest import PEOPLE, REFUSED, World
@@ -103,8 +105,103 @@ def test_the_subject_travels_as_an_integer_index() -> None:
         assert flags[row[SUBJECT_INDEX]] == row["do_not_train"]
 
 
+def test_a_run_in_a_datasets_worker_refuses(world: World) -> None:
+    """datasets.map(num_proc=2) pickles the function with the run in it; the copy refuses."""
+    with world.run() as run:
+
+        def check(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+            try:
+                run.check([{"user_id": u} for u in batch["user_id"]])
+            except WrongProcess as exc:
+                return {"refused": [exc.message] * len(batch["user_id"])}
+            return {"refused": [""] * len(batch["user_id"])}
+
+        out = chats().map(check, batched=True, num_proc=2)
+    assert all("not in the training process" in m for m in out["refused"])
+    assert world.users_of(run) == set()
+
+
+def test_a_check_in_a_datasets_filter_worker_refuses_in_the_caller(world: World) -> None:
+    """Uncaught, the worker's refusal reaches the code that called ``filter(num_proc=2)``."""
+    with world.run() as run:
+
+        def keep(batch: dict[str, list[Any]]) -> list[bool]:
+            run.check([{"user_id": u} for u in batch["user_id"]])
+            return [True] * len(batch["user_id"])
+
+        with pytest.raises(WrongProcess, match="SubjectCollate"):
+            chats().filter(keep, batched=True, num_proc=2)
+    assert run.status == "completed"
+    assert world.users_of(run) == set()
+
+
+def test_the_filtered_dataset_maps_with_num_proc_and_caches(world: World, tmp_path: Path) -> None:
+    """What filter_dataset returns is an ordinary Dataset: multi-process ``map`` works on it, and
+    the same filter of the same ledger state gives the same fingerprint after ``map(num_proc=2)``."""
+    on_disk = tmp_path / "chats"
+    chats().save_to_disk(str(on_disk))
+    ds = datasets.load_from_disk(str(on_disk)).shuffle(seed=7)
+    first = filter_dataset(ds, snap(world), USER_ID).data.map(length, num_proc=2)
+    again = filter_dataset(ds, snap(world), USER_ID).data.map(length, num_proc=2)
+    assert first._fingerprint == again._fingerprint
+    assert first["n"] == [len(t) for t in first["text"]]
+    assert set(first["user_id"]) <= set(PEOPLE)
+
+
 def test_not_a_dataset_is_bad_input(world: World) -> None:
     with pytest.raises(BadInput, match=r"takes a datasets\.Dataset"):
         filter_dataset(datasets.DatasetDict({"train": chats()}), snap(world), USER_ID)
     with pytest.raises(BadInput, match="no column 'uid'"):
         filter_dataset(chats(), snap(world), FilterOptions(subject_column="uid"))
+
+
+# -- stale snapshots ---------------------------------------------------------------------------------
+
+
+def test_a_stale_snapshot_is_warned_about_refused_beyond_the_limit_and_recorded(world: World) -> None:
+    old = snap(world)
+    world.withdraw(PEOPLE[0], PEOPLE[1])
+    with pytest.raises(StaleData, match="2 ledger events behind"):
+        filter_dataset(chats(), old, USER_ID, ledger=world.ledger, max_staleness="1", now=AT)
+    with pytest.warns(StaleDataWarning, match=r"2 ledger events behind \(head"):
+        result = filter_dataset(chats(), old, USER_ID, ledger=world.ledger, max_staleness="2,1h", now=AT)
+    staleness = result.manifest.staleness
+    assert staleness is not None
+    assert (staleness["events"], staleness["known"]) == (2, True)
+    assert PEOPLE[0] in result.data["user_id"]  # the old snapshot let them through: the manifest says why
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        current = filter_dataset(
+            chats(), snap(world), USER_ID, ledger=world.ledger, max_staleness="0", now=AT
+        )
+    assert current.manifest.staleness is not None
+    assert current.manifest.staleness["events"] == 0
+    assert PEOPLE[0] not in current.data["user_id"]
+    unknown = filter_dataset(chats(), old, USER_ID)  # no ledger: nobody can tell, and it says so
+    assert unknown.manifest.to_json()["staleness"] is None
+    with pytest.raises(BadInput, match="needs the ledger"):
+        filter_dataset(chats(), old, USER_ID, max_staleness="1")
+
+
+def test_a_training_run_measures_the_filter_it_trains_on(world: World) -> None:
+    """TrainingRun(dataset=result.manifest): the in-memory filter's snapshot against the ledger when
+    the run starts (what the Trainer callback and the torch wrappers train on)."""
+    result = filter_dataset(chats(), snap(world), USER_ID, ledger=world.ledger, now=AT)
+    with world.run(dataset=result.manifest) as fresh:
+        pass
+    [entry] = fresh.manifest()["dataset"]
+    assert entry["filter_run"] == result.manifest.run_id
+    assert entry["name"] == f"memory://hf-datasets/{result.manifest.run_id}"
+    assert entry["fingerprint"] == f"datasets:{result.data._fingerprint}"
+    assert entry["staleness"]["events"] == 0
+    world.withdraw(PEOPLE[2])
+    warned = pytest.warns(StaleDataWarning, match="filtered in memory by run .* 1 ledger event behind")
+    with warned, world.run(dataset=result.manifest) as behind:
+        pass
+    assert behind.manifest()["dataset"][0]["staleness"]["events"] == 1
+    before = len(RunStore(world.ledger.engine).runs(kind="training"))
+    with pytest.raises(StaleData, match="1 ledger event behind"):
+        world.run(dataset=result.manifest, max_staleness="0").__enter__()
+    with pytest.raises(BadInput, match="refilter=True re-filters files"):
+        world.run(dataset=result.manifest, refilter=True).__enter__()
+    assert len(RunStore(world.ledger.engine).runs(kind="training")) == before  # refused: nothing stored

@@ -162,3 +162,27 @@ def test_records_without_the_subject_key_are_bad_input() -> None:
         SubjectCollate(subject_column="user_id")([{"x": 1}])
     with pytest.raises(BadInput, match="needs dicts"):
         SubjectCollate()([(1, 2)])
+
+
+class Pinnable:
+    """Stands in for a tensor: this machine has no accelerator, and PyTorch pins only for one
+    (``Tensor.pin_memory()`` raises without). The DataLoader's recursion calls ``pin_memory()`` on it
+    as on a tensor, so it shows whether a SubjectBatch passes the call on to what it carries."""
+
+    def __init__(self, pinned: bool = False) -> None:
+        self.pinned = pinned
+
+    def pin_memory(self) -> Pinnable:
+        return Pinnable(pinned=True)
+
+
+def test_pin_memory_pins_what_a_subject_batch_carries_and_keeps_its_ids() -> None:
+    from torch.utils.data._utils.pin_memory import pin_memory  # what DataLoader(pin_memory=True) runs
+
+    batch = SubjectBatch({"x": Pinnable(), "parts": [Pinnable(), Pinnable()]}, ["a", "b"], [False, True])
+    pinned = pin_memory(batch)
+    assert isinstance(pinned, SubjectBatch)
+    assert pinned.data["x"].pinned
+    assert all(p.pinned for p in pinned.data["parts"])
+    assert (pinned.subjects, pinned.flags) == (["a", "b"], [False, True])
+    assert not batch.data["x"].pinned  # the worker's batch is left as it was

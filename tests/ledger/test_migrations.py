@@ -80,3 +80,14 @@ def test_the_later_tables_match_their_declaration(ledger_url: str) -> None:
         assert mine == []
     finally:
         engine.dispose()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    # Opening a ledger at HEAD_REVISION skips Alembic, and the CLI's SQLite read path reads only
+    # ledgers at it: a new migration with a stale constant would be skipped on open.
+    from alembic.script import ScriptDirectory
+
+    from consentgate.ledger.db import _alembic_config
+    from consentgate.ledger.rows import HEAD_REVISION
+
+    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == HEAD_REVISION

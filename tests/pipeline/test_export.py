@@ -12,15 +12,16 @@ import pytest
 from typer.testing import CliRunner
 
 from consentgate.cli import app
-from consentgate.errors import QueryError, Refused
+from consentgate.errors import QueryError, Refused, StaleData, StaleDataWarning
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import FilterOptions, build_snapshot, filter_files
 from consentgate.pipeline.export import EXPORT_FORMAT, check_vendor, export_files
+from consentgate.pipeline.staleness import MaxStaleness
 from consentgate.policy import Policy, load_policy
 from consentgate.service import ConsentService
 from consentgate.store.runs import RunStore
 
-from .conftest import AT, POLICY, populate, records
+from .conftest import AT, POLICY, ev, populate, records
 
 VENDORS = """
 vendors:
@@ -234,3 +235,43 @@ def test_a_spark_export_reads_its_part_files_for_the_record(
         assert out.is_dir()
         assert (result.manifest.counts.kept, result.subjects) == (6, 3)
         assert [r.run_id for r in RunStore(led.engine).used_by("gina")[1]] == [result.run_id]
+
+
+def test_an_export_records_how_far_its_snapshot_was_behind(
+    db: Path, policy_file: Path, records_file: Path, tmp_path: Path, vendor_policy: Policy
+) -> None:
+    """Like a filter manifest, an export's says how far the snapshot it used was behind the ledger;
+    a snapshot given from Python is warned about, and refused beyond max_staleness."""
+    with Ledger.open(str(db)) as led:
+        old = build_snapshot(vendor_policy, led, "train_optout")
+        old.write(tmp_path / "old.parquet")
+        ConsentService(vendor_policy, led).record(
+            [ev(s, "withdraw", "2026-06-07T09:00:00Z", purpose="train_optout") for s in ("ken", "lee")],
+            strict=False,
+        )
+
+        def export(out: str, **kw: Any) -> Any:
+            return export_files(
+                vendor_policy, led, "host", "train_optout", records_file, tmp_path / out,
+                FilterOptions(subject_column="user_id"), **kw,
+            )  # fmt: skip
+
+        with pytest.raises(StaleData, match="2 ledger events behind"):
+            export("a.parquet", snapshot=old, max_staleness=MaxStaleness(events=1))
+        assert not (tmp_path / "a.parquet").exists()
+        with pytest.warns(StaleDataWarning, match="2 ledger events behind"):
+            used = export("b.parquet", snapshot=old, max_staleness=MaxStaleness(events=2))
+        assert used.to_json()["staleness"]["events"] == 2
+        fresh = export("c.parquet")
+        assert fresh.to_json()["staleness"]["events"] == 0
+        stored = {r.run_id: r.manifest for r in RunStore(led.engine).runs(kind="export")}
+        assert stored[used.run_id]["staleness"]["events"] == 2
+
+    result = cg(
+        db, policy_file, "export", "--vendor", "host", "--purpose", "train_optout", "--subject-column",
+        "user_id", "--input", str(records_file), "--output", str(tmp_path / "d.parquet"),
+        "--snapshot", str(tmp_path / "old.parquet"), "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 ledger events behind" in result.stderr
+    assert json.loads(result.stdout)["staleness"]["events"] == 2

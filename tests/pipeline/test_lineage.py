@@ -144,7 +144,7 @@ def test_decisions_past_their_valid_until_make_a_snapshot_stale_without_new_even
     snap = build_snapshot(policy, shared, "train_chat", datetime(2026, 6, 20, tzinfo=UTC))
     found = snapshot_staleness(shared, snap, now=datetime(2026, 7, 20, tzinfo=UTC))
     assert (found.events, found.expired, found.stale) == (0, 1, True)
-    assert "1 of its decision passed their valid_until" in found.message()
+    assert "is out of date in 1 of its decisions, whose valid_until has passed" in found.message()
 
 
 # -- filter runs in runs -----------------------------------------------------------------------------

@@ -17,6 +17,14 @@ MARKUP = re.compile(r"<[a-zA-Z/!]")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
+def test_the_declared_interface_locales_are_exactly_the_shipped_files() -> None:
+    # The policy lint reads the list (policy/locales.py) without importing the web package; a file
+    # added or removed here without the list would make it warn about the wrong languages.
+    shipped = sorted(f.name.removesuffix(".json") for f in (files("consentgate.web") / "i18n").iterdir()
+                     if f.name.endswith(".json"))  # fmt: skip
+    assert list(i18n.available()) == shipped
+
+
 def test_every_official_eu_language_and_a_right_to_left_one_are_offered() -> None:
     offered = set(i18n.available())
     assert offered >= EU_LANGUAGES

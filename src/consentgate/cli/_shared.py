@@ -3,6 +3,10 @@
 The root callback builds one :class:`CliEnv` and puts it on the Click context; commands fetch it
 with :func:`env_of`. Nothing here is a module-level global, so tests can run many invocations in one
 process with different databases and policies.
+
+Every command imports this module, so it imports only what all of them need: the ledger, the
+service and Rich are imported where they are first used (``consentgate decide`` on SQLite needs
+neither SQLAlchemy nor Rich; docs/benchmarks.md, "CLI start-up").
 """
 
 from __future__ import annotations
@@ -11,21 +15,21 @@ import json
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from consentgate.errors import BadInput, ChainBroken, QueryError
 from consentgate.ledger.events import ConsentEvent
 from consentgate.ledger.intake import parse_time
-from consentgate.ledger.signing import find_signer
-from consentgate.ledger.store import Ledger
-from consentgate.policy import Policy, load_policy
-from consentgate.service import ConsentService
-from consentgate.settings import Settings
-from consentgate.store.engine import missing_sqlite_file
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from consentgate.ledger.store import Ledger
+    from consentgate.policy import Policy
+    from consentgate.service import ConsentService
+    from consentgate.settings import Settings
 
 
 def make_consoles() -> tuple[Console, Console]:
@@ -34,6 +38,8 @@ def make_consoles() -> tuple[Console, Console]:
     ``soft_wrap`` keeps long lines (ids, hashes, file paths) whole instead of breaking them at the
     console width, so output stays greppable when piped.
     """
+    from rich.console import Console
+
     return Console(soft_wrap=True, highlight=False), Console(stderr=True, soft_wrap=True, highlight=False)
 
 
@@ -42,13 +48,30 @@ class CliEnv:
     """One invocation's settings and the stores it opened, closed when the command ends."""
 
     settings: Settings
-    out: Console
-    err: Console
+    _consoles: tuple[Console, Console] | None = field(default=None, repr=False)
     _ledger: Ledger | None = field(default=None, repr=False)
     _policy: Policy | None = field(default=None, repr=False)
 
+    @property
+    def out(self) -> Console:
+        """The console for answers (stdout), made on first use: a command that prints only JSON
+        never imports Rich."""
+        return self._console_pair()[0]
+
+    @property
+    def err(self) -> Console:
+        """The console for notes, progress and errors (stderr)."""
+        return self._console_pair()[1]
+
+    def _console_pair(self) -> tuple[Console, Console]:
+        if self._consoles is None:
+            self._consoles = make_consoles()
+        return self._consoles
+
     def policy(self) -> Policy:
         if self._policy is None:
+            from consentgate.policy import load_policy
+
             self._policy = load_policy(self.settings.policy)
         return self._policy
 
@@ -56,6 +79,10 @@ class CliEnv:
         """Open (and migrate) the ledger. Readers pass ``must_exist`` so a mistyped ``--db`` path is an
         error instead of a freshly created empty ledger that "verifies" with zero events."""
         if self._ledger is None:
+            from consentgate.ledger.signing import find_signer
+            from consentgate.ledger.store import Ledger
+            from consentgate.store.engine import missing_sqlite_file
+
             if must_exist:
                 missing = missing_sqlite_file(self.settings.db)
                 if missing is not None:
@@ -69,6 +96,8 @@ class CliEnv:
 
     def service(self, *, must_exist: bool = False, appends: bool = False) -> ConsentService:
         """``appends``: the command will chain events onto the ledger, so its head is checked first."""
+        from consentgate.service import ConsentService
+
         # Load the policy first: a broken policy should be reported before a database is touched.
         policy = self.policy()
         ledger = self.ledger(must_exist=must_exist)
@@ -85,6 +114,8 @@ class CliEnv:
 
     def note(self, message: str, style: str = "dim") -> None:
         """A remark for the person at the terminal; on stderr so it never pollutes captured output."""
+        from rich.text import Text
+
         self.err.print(Text(message, style=style))
 
     def emit_json(self, value: Any, *, indent: int | None = 2) -> None:

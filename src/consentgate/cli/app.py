@@ -50,23 +50,23 @@ class Lazy(NamedTuple):
 # In the order ``--help`` lists them (Typer lists commands before groups).
 COMMANDS: dict[str, Lazy] = {
     "init": Lazy(
-        "consentgate.cli.setup:init",
+        "consentgate.cli.init:init",
         "Create DIR/policy.yaml (the example policy) and the ledger DIR/consentgate.db.",
     ),
     "serve": Lazy(
-        "consentgate.cli.setup:serve",
+        "consentgate.cli.serve:serve",
         "Serve the HTTP API (OpenAPI docs at /docs) with uvicorn.",
     ),
     "record": Lazy(
-        "consentgate.cli.events:record",
+        "consentgate.cli.record:record",
         "Record one choice a person made; prints the stored event ids (one per purpose).",
     ),
     "import-events": Lazy(
-        "consentgate.cli.events:import_events",
+        "consentgate.cli.import_events:import_events",
         "Import historical events from a JSON Lines file, all or nothing.",
     ),
     "link": Lazy(
-        "consentgate.cli.events:link",
+        "consentgate.cli.link:link",
         "Record that two identifiers are one person, so choices made under either count for both.",
     ),
     "decide": Lazy(
@@ -74,11 +74,11 @@ COMMANDS: dict[str, Lazy] = {
         "Decide whether a person's data may be used for a purpose; the answer names its evidence.",
     ),
     "history": Lazy(
-        "consentgate.cli.subjects:history",
+        "consentgate.cli.history:history",
         "List a person's events in decision order (when they acted, then when it was recorded).",
     ),
     "evidence": Lazy(
-        "consentgate.cli.subjects:evidence",
+        "consentgate.cli.evidence:evidence",
         "Show the evidence of what a person chose: every event with the exact wording shown, the current "
         "decision per purpose, and whether the hash chain of those events is intact.",
     ),
@@ -105,17 +105,17 @@ COMMANDS: dict[str, Lazy] = {
         "Find the identifier types each column holds, their share of rows, and how personal each column is.",
     ),
     "scan-text": Lazy(
-        "consentgate.cli.classify:scan_text",
+        "consentgate.cli.scan_text:scan_text",
         'Find identifiers in free text: one `{"id", "spans": [{"start", "end", "type", "score"}]}` per '
         "record.",
     ),
     "datamap": Lazy(
-        "consentgate.cli.classify:datamap",
+        "consentgate.cli.datamap:datamap",
         "Join the policy's sources with what their data holds: purposes fed (and their basis), data "
         "found, retention, vendors, and where declaration and data disagree.",
     ),
     "redact": Lazy(
-        "consentgate.cli.classify:redact",
+        "consentgate.cli.redact:redact",
         "Replace identifiers with typed placeholders ([EMAIL]) or consistent keyed pseudonyms (EMAIL_3f9a…).",
     ),
     "gate-html": Lazy(
@@ -294,7 +294,7 @@ def root(
     """Build the settings once; every command receives them through the context."""
     from pydantic import ValidationError
 
-    from consentgate.cli._shared import CliEnv, make_consoles
+    from consentgate.cli._shared import CliEnv
     from consentgate.settings import Settings
 
     del show_version
@@ -304,8 +304,7 @@ def root(
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise BadInput(f"setting {where} (env CONSENTGATE_{where.upper()}): {first['msg']}") from None
-    out, err = make_consoles()
-    env = CliEnv(settings=settings, out=out, err=err)
+    env = CliEnv(settings=settings)
     ctx.obj = env
     ctx.call_on_close(env.close)
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 import sys
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.text import Text
 
-from consentgate.cli._jsonl import format_problems, line_number, make_progress, read_jsonl
 from consentgate.cli._shared import CliEnv, env_of, parse_at
 from consentgate.decide import Decision, Query
+from consentgate.deciding import decide_all
 from consentgate.errors import QueryError
 from consentgate.ledger.intake import parse_time
-from consentgate.policy import Policy
-from consentgate.service import ConsentService
+from consentgate.store.sqlite_reads import SqliteReads
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from consentgate.policy import Policy
+    from consentgate.service import ConsentService
 
 EXIT_DENIED = 3
 # decide_many reads every subject's events of a chunk at once; 10,000 queries keep that read and
@@ -110,7 +114,7 @@ def decide(
         if region is not None:
             _region_option(env.policy(), region)
         when = parse_at(at)
-        decision = env.service(must_exist=True).decide(subject, purpose, when, region)
+        decision = decide_one(env, Query(subject, purpose, when, region))
         if as_json:
             env.emit_json(decision_json(decision, subject, purpose, when))
         else:
@@ -120,12 +124,34 @@ def decide(
         raise typer.Exit(EXIT_DENIED)
 
 
+def decide_one(env: CliEnv, query: Query) -> Decision:
+    """One decision, read with ``sqlite3`` alone where the ledger is a current SQLite file.
+
+    The question is asked in a fresh process: importing SQLAlchemy and the service took most of its
+    time (docs/benchmarks.md, "CLI start-up"). The answer comes from the same code either way
+    (``deciding.decide_all``); only the reads differ. A database it cannot be sure of (PostgreSQL, a
+    missing file, a schema to migrate) goes through the service, which also says what is wrong. The
+    ledger key is not loaded: a decision signs nothing.
+    """
+    policy = env.policy()  # a broken policy is reported before the database is touched
+    reads = SqliteReads.open(env.settings.db)
+    if reads is None:
+        return env.service(must_exist=True).decide(query.subject, query.purpose, query.at, query.region)
+    try:
+        [(decision, _)] = decide_all(policy, reads, reads.erasure_key(), [query], holding=False)
+    finally:
+        reads.close()
+    return decision
+
+
 def decision_json(d: Decision, subject: str, purpose: str, at: datetime) -> dict[str, Any]:
     """The contract's five keys first, then what the question was."""
     return {**d.to_json(), "subject": subject, "purpose": purpose, "at": at.isoformat()}
 
 
 def readable(d: Decision, subject: str, purpose: str) -> Text:
+    from rich.text import Text
+
     text = Text()
     text.append("allowed" if d.allowed else "denied", style="bold green" if d.allowed else "bold red")
     text.append(f": {purpose} for {subject} — {d.reason} (basis {d.basis or 'none'}, region {d.region})")
@@ -193,6 +219,8 @@ def _region_option(policy: Policy, region: str) -> None:
 
 
 def _decide_batch(env: CliEnv, path: str, at: str | None, region: str | None, as_json: bool) -> bool:
+    from consentgate.cli._jsonl import format_problems, line_number, read_jsonl
+
     service = env.service(must_exist=True)
     if region is not None:
         _region_option(service.policy, region)
@@ -230,6 +258,8 @@ def _decide_grouped(
     over the file, unsorted chunks would read that person's events once per chunk (3x the reads on
     a measured 100,000-query batch over 25,000 subjects). Sorting keeps each person in one chunk.
     """
+    from consentgate.cli._jsonl import make_progress
+
     order = sorted(range(len(queries)), key=lambda i: queries[i].subject)
     answers: list[Decision | None] = [None] * len(queries)
     with make_progress(env.err, enabled=show_progress) as progress:

@@ -105,12 +105,13 @@ def export(
     )
     options = options.with_source_from(policy)
     ledger = env.ledger(must_exist=True)
+    limit = MaxStaleness.parse(max_staleness) if max_staleness is not None else None
     if snapshot_file is not None:
         snap = snapshot_file_at(snapshot_file, at)
-        limit = MaxStaleness.parse(max_staleness) if max_staleness is not None else None
-        check_fresh(env, ledger, snap, f"snapshot {snapshot_file}", limit)
     else:
         snap = build_snapshot(policy, ledger, purpose, parse_at(at))
+    what = f"snapshot {snapshot_file}" if snapshot_file is not None else "the snapshot"
+    found = check_fresh(env, ledger, snap, what, limit)  # recorded in the manifest, as filter does
     with input_progress(env.err, input, f"exporting with {engine.value}") as report:
         result = export_files(
             policy,
@@ -124,6 +125,7 @@ def export(
             snapshot=snap,
             manifest_path=manifest,
             progress=report,
+            staleness=found,
         )
     emit_lineage(env, result.to_json())
     if as_json:

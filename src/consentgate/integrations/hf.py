@@ -15,6 +15,14 @@ of the visible rows, in their visible order, decides them with the Arrow engine 
 every filter: :mod:`consentgate.pipeline.plan`), and returns ``ds.select(kept)`` — another indices
 mapping, no copy of the text. Suppression applies as in ``filter_files``.
 
+**Stale snapshots.** Given the ``ledger``, the filter measures how far the snapshot is behind it
+(:mod:`consentgate.pipeline.staleness`, as ``consentgate filter --snapshot`` does): a
+:class:`~consentgate.errors.StaleDataWarning` with the events and the time behind, a
+:class:`~consentgate.errors.StaleData` refusal beyond ``max_staleness`` (before anything is read),
+and ``staleness`` in the manifest. Without the ledger nobody can tell, and the manifest says
+``staleness: null``. Train on the result with ``TrainingRun(dataset=result.manifest)``: the run
+measures it against the ledger again when it starts.
+
 **Caching.** The result's ``_fingerprint`` is derived from the input's fingerprint, the snapshot's
 ledger head and policy fingerprint, the purpose, the settings and the suppression list, so every
 ``.map()`` after it is cached by ``datasets`` and recomputed when any of those change (a withdrawal
@@ -27,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,11 +43,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from consentgate.errors import BadInput, MissingExtra
+from consentgate.ledger.store import Ledger
 from consentgate.pipeline.engines import arrow as arrow_engine
 from consentgate.pipeline.filter import FilterResult, _plan, _suppressed
 from consentgate.pipeline.manifest import build_manifest, new_run_id
 from consentgate.pipeline.plan import Counts, FilterOptions, FilterPlan
 from consentgate.pipeline.snapshot import Snapshot
+from consentgate.pipeline.staleness import MaxStaleness, enforce, snapshot_staleness
 
 try:
     import datasets
@@ -59,16 +70,32 @@ def filter_dataset(
     *,
     purpose: str | None = None,
     manifest_path: Path | None = None,
+    ledger: Ledger | None = None,
+    max_staleness: MaxStaleness | str | None = None,
+    now: datetime | None = None,
 ) -> FilterResult:
     """Keep the visible rows of ``ds`` whose subject may be used; ``FilterResult.data`` is a
-    ``datasets.Dataset`` with a fingerprint that ``datasets`` caches on (see the module docstring)."""
+    ``datasets.Dataset`` with a fingerprint that ``datasets`` caches on (see the module docstring).
+    ``ledger``: measure how far ``snapshot`` is behind it (warn, or refuse beyond ``max_staleness``);
+    ``now``: the time its decisions' ``valid_until`` is compared with (default: the clock)."""
     if not isinstance(ds, datasets.Dataset):
         raise BadInput(
             f"filter_dataset takes a datasets.Dataset, not a {type(ds).__name__} (for a DatasetDict, "
             "filter each split: {name: filter_dataset(split, ...).data for name, split in dd.items()})"
         )
+    limit = MaxStaleness.parse(max_staleness) if isinstance(max_staleness, str) else max_staleness
+    if limit is not None and ledger is None:
+        raise BadInput(
+            f"max_staleness={limit.describe()!r} needs the ledger to compare the snapshot with: pass "
+            "ledger=, or leave out max_staleness"
+        )
     started = datetime.now(UTC)
     plan = _plan(snapshot, purpose, options)
+    staleness = None
+    if ledger is not None:
+        what = "the snapshot given to filter_dataset"
+        found = snapshot_staleness(ledger, snapshot, what=what, now=now or started)
+        staleness = enforce(found, limit, purpose=plan.snapshot.purpose).to_json()
     wanted = [c for c in (plan.subject_column, plan.flag_column) if c is not None and c in ds.column_names]
     if plan.subject_column not in ds.column_names:
         raise BadInput(
@@ -99,6 +126,7 @@ def filter_dataset(
         description=f"datasets.Dataset of {ds.num_rows} visible rows (fingerprint {ds._fingerprint})",
         started_at=started,
     )
+    manifest = replace(manifest, output_fingerprint=f"datasets:{out._fingerprint}", staleness=staleness)
     if manifest_path is not None:
         manifest.write(manifest_path)
     return FilterResult(out, manifest)

@@ -13,15 +13,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, StatementError
 
 from consentgate.errors import BadInput, StorageError, TerminalStorageError, TransientStorageError
+from consentgate.ledger.rows import HEAD_REVISION
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-# The newest migration's revision. Opening a ledger whose schema is at it skips Alembic altogether
-# (importing it costs more than the rest of ``consentgate decide``); tests/ledger/test_migrations.py
-# checks that this is Alembic's head, so a new migration cannot be skipped by a stale constant.
-HEAD_REVISION = "0008"
+# Opening a ledger whose schema is at the newest revision (``rows.HEAD_REVISION``) skips Alembic
+# altogether: importing it costs more than the rest of ``consentgate decide``.
 
 
 def normalise_url(url: str) -> str:

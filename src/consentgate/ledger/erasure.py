@@ -13,14 +13,13 @@ the person: asked about ``x``, it finds ``x``'s hash on the list and reads the e
 the pseudonym — the erase event among them, which denies every purpose.
 
 The key is a service secret generated once into ``service_secrets`` (purpose ``erasure``), so every
-process hashes alike (``store/secrets.py`` loads it: ``erasure_key`` and ``find_erasure_key``).
+process hashes alike (``store/secrets.py`` loads it: ``erasure_key`` and ``find_erasure_key``). The
+key and the pseudonyms are computed in ``pseudonyms.py`` (re-exported here), which needs no database.
 Without it the hashes cannot be tested against a list of likely emails.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -29,44 +28,15 @@ from sqlalchemy import Connection, Engine, case, insert, or_, select, update
 
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import alias_commit
+from consentgate.ledger.pseudonyms import KEY_PURPOSE as KEY_PURPOSE
+from consentgate.ledger.pseudonyms import ErasureKey as ErasureKey
+from consentgate.ledger.pseudonyms import by_hash as _by_hash
+from consentgate.ledger.pseudonyms import is_pseudonym as is_pseudonym
+from consentgate.ledger.pseudonyms import key_id as key_id
 from consentgate.ledger.records import Records, write_records
 from consentgate.ledger.signing import Signer
 
-KEY_PURPOSE = "erasure"
-PREFIX = "erased:"
 _CHUNK = 400
-
-
-class ErasureKey:
-    """``identifier → HMAC-SHA256(key, identifier)``; the key never leaves the process."""
-
-    __slots__ = ("_key", "key_id")
-
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-        self.key_id = key_id(key)
-
-    def digest(self, identifier: str) -> bytes:
-        return hmac.digest(self._key, identifier.encode("utf-8"), "sha256")
-
-    def hash(self, identifier: str) -> str:
-        return self.digest(identifier).hex()
-
-    def pseudonym(self, identifier: str) -> str:
-        """What the ledger holds instead of an erased identifier."""
-        return PREFIX + self.hash(identifier)
-
-    def __repr__(self) -> str:  # never the key
-        return f"ErasureKey(key_id={self.key_id!r})"
-
-
-def key_id(key: bytes) -> str:
-    """A short public name for a key, so a list and a key can be checked to belong together."""
-    return hashlib.sha256(b"consentgate-suppression-key:" + key).hexdigest()[:16]
-
-
-def is_pseudonym(identifier: str) -> bool:
-    return identifier.startswith(PREFIX)
 
 
 # -- the suppression list ---------------------------------------------------------------------------
@@ -124,9 +94,7 @@ def erased_in(conn: Connection, identifiers: Iterable[str]) -> dict[str, str]:
 
 def suppressed_identifiers(engine: Engine, key: ErasureKey, identifiers: Iterable[str]) -> set[str]:
     """The identifiers whose keyed hash is on the suppression list."""
-    by_hash: dict[str, list[str]] = {}
-    for i in identifiers:
-        by_hash.setdefault(key.hash(i), []).append(i)
+    by_hash = _by_hash(key, identifiers)
     if not by_hash:
         return set()
     with engine.connect() as conn:

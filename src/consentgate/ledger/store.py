@@ -19,7 +19,7 @@ from typing import Any, cast
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from consentgate.errors import BadInput, TerminalStorageError, TransientStorageError
+from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, seal_message
 from consentgate.ledger.db import make_engine, migrate, retry_locked, storage_error
@@ -35,6 +35,8 @@ from consentgate.ledger.records import (
     text_record,
     write_records,
 )
+from consentgate.ledger.rows import row_event as _row_event
+from consentgate.ledger.rows import sqlite_error as _sqlite_error
 from consentgate.ledger.signing import PublicKeys, Signer
 from consentgate.ledger.verify import Checkpoint, Verification, VerifyReport, check_event_row
 
@@ -480,40 +482,3 @@ def _to_event(row: dict[str, Any]) -> ConsentEvent:
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
-
-
-def _row_event(row: Any) -> ConsentEvent:
-    """A stored row as an event; the hot path of every decision that reads the ledger."""
-    subject = row["subject"]
-    signals = row["signals"]
-    return ConsentEvent(
-        subject if subject is not None else f"erased:{row['subject_commit'][:16]}",
-        _ACTIONS[row["action"]],
-        datetime.fromisoformat(row["occurred_at"]),
-        datetime.fromisoformat(row["recorded_at"]),
-        row["purpose"],
-        row["notice_id"],
-        row["notice_version"],
-        row["wording_hash"],
-        row["region"],
-        row["locale"],
-        row["source"],
-        {} if signals == "{}" else json.loads(signals),
-        row["seq"],
-        row["event_id"],
-        row["prev_hash"],
-        row["hash"],
-        row["occurred_us"],
-        row["recorded_us"],
-    )
-
-
-_ACTIONS = {a.value: a for a in Action}
-
-
-def _sqlite_error(exc: sqlite3.Error, doing: str) -> Exception:
-    """What :func:`~consentgate.ledger.db.storage_error` says of the same error raised through SQLAlchemy."""
-    text = str(exc).strip().splitlines()[0] if str(exc) else type(exc).__name__
-    if isinstance(exc, sqlite3.OperationalError):
-        return TransientStorageError(f"could not {doing}: {text}")
-    return TerminalStorageError(f"could not {doing}: {text}")

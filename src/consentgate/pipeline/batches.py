@@ -186,6 +186,15 @@ class SubjectBatch:
     def __repr__(self) -> str:
         return f"SubjectBatch({len(self.subjects)} records)"
 
+    def pin_memory(self, device: Any = None) -> SubjectBatch:
+        """What a ``DataLoader(pin_memory=True)`` calls on an object it does not know: the tensors in
+        ``data`` pinned by PyTorch's own recursion (dicts, lists, tuples), the ids left as they are.
+        Without it the loader would hand the batch over unpinned, without a word."""
+        from torch.utils.data._utils.pin_memory import pin_memory  # the loader's own function
+
+        pinned = pin_memory(self.data, device)  # type: ignore[no-untyped-call]  # torch leaves it untyped
+        return SubjectBatch(pinned, self.subjects, self.flags)
+
     def table(self, subject_column: str, flag_column: str | None) -> pa.Table:
         """The ids (and flags) as the guard checks them, under the run's column names."""
         columns = {subject_column: _subject_array(self.subjects, subject_column)}

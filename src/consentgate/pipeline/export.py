@@ -31,6 +31,7 @@ from consentgate.pipeline.lineage import output_subjects, remove_output
 from consentgate.pipeline.manifest import Manifest, write_json
 from consentgate.pipeline.plan import FilterOptions, ProgressFn, no_progress
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
+from consentgate.pipeline.staleness import MaxStaleness, Staleness, enforce, snapshot_staleness
 from consentgate.pipeline.suppression import ledger_suppression
 from consentgate.policy.models import Policy, Vendor
 from consentgate.store.runs import HASH_NAME, RunStore
@@ -119,20 +120,30 @@ def export_files(
     at: datetime | None = None,
     manifest_path: Path | None = None,
     progress: ProgressFn = no_progress,
+    max_staleness: MaxStaleness | None = None,
+    staleness: Staleness | None = None,
 ) -> ExportResult:
     """Check the vendor, filter ``input`` into ``output`` for ``purpose``, and record the export.
 
     A source id in ``options`` is looked up in ``policy``; the ledger's erasure suppressions apply on
-    top of any list the options carry."""
+    top of any list the options carry. The manifest records how far the snapshot was behind the
+    ledger (``staleness``, as a filter manifest does): a ``snapshot`` given is measured, warned
+    about and refused beyond ``max_staleness`` before anything is read, unless the caller measured
+    it already (``staleness``: the CLI, which says it in its own words)."""
     found = check_vendor(policy, vendor, purpose)
     options = replace(
         options.with_source_from(policy),
         suppression=ledger_suppression(ledger.engine, options.suppression),
     )
     snap = snapshot if snapshot is not None else build_snapshot(policy, ledger, purpose, at)
+    if staleness is None:
+        staleness = snapshot_staleness(ledger, snap, what="the export's snapshot")
+        if snapshot is not None:
+            enforce(staleness, max_staleness, purpose=purpose)
     manifest = filter_files(
         input, Path(output), snap, options, engine=engine, purpose=purpose, progress=progress
     )
+    manifest = replace(manifest, staleness=staleness.to_json())
     store = RunStore(ledger.engine)
     try:
         hashes: set[bytes] = set()

@@ -114,8 +114,8 @@ class Staleness:
             )
         if self.expired:
             parts.append(
-                f"{self.expired} of its decision{'' if self.expired == 1 else 's'} "
-                "passed their valid_until (a consent expired or a new notice version took effect)"
+                f"out of date in {self.expired} of its decisions, whose valid_until has passed (a "
+                "consent expired or a new notice version took effect)"
             )
         if not parts:
             return f"{self.what} is at the ledger's head ({lg.ledger_seq})"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from consentgate.policy.locales import INTERFACE_LOCALES, negotiate
 from consentgate.policy.models import DEFAULT_REGION, Basis, NoticeVersion, Policy
-from consentgate.web import i18n
 
 # US states whose privacy laws require honouring a universal opt-out mechanism (Global Privacy
 # Control) as of 2026. Sources: docs/standards.md, GPC (secondary, "verify per state") and the statutes:
@@ -109,11 +109,11 @@ def _consent_without_expiry(policy: Policy) -> list[PolicyWarning]:
 
 def banner_locales(policy: Policy) -> list[str]:
     """The locales the banner offers for this policy: interface languages it ships
-    (``web/i18n/*.json``) in which at least one notice has wording, plus the one it falls back to
-    (``web.default_locale`` if shipped, else English). A visitor in any of them should read every
-    notice in that language."""
-    shipped = set(i18n.available())
-    offered = {i18n.negotiate(None, None, policy.web.default_locale)}
+    (``policy/locales.py``, one ``web/i18n/*.json`` each) in which at least one notice has wording,
+    plus the one it falls back to (``web.default_locale`` if shipped, else English). A visitor in any
+    of them should read every notice in that language."""
+    shipped = set(INTERFACE_LOCALES)
+    offered = {negotiate(None, None, policy.web.default_locale)}
     for notice in policy.notices:
         for version in notice.versions:
             offered |= {loc.lower() for loc in version.text} & shipped

@@ -15,20 +15,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from consentgate.errors import BadInput, QueryError
+from consentgate.policy.terms import DEFAULT_REGION as DEFAULT_REGION
+from consentgate.policy.terms import Basis as Basis
 
 ISO_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 IDENT = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
-DEFAULT_REGION = "*"
-
-
-class Basis(StrEnum):
-    """Lawful bases a purpose can rest on in a region (GDPR Art. 6, US opt-out laws)."""
-
-    CONSENT = "consent"
-    LEGITIMATE_INTEREST = "legitimate_interest"
-    OPT_OUT = "opt_out"
-    CONTRACT = "contract"
-    NOT_ALLOWED = "not_allowed"
 
 
 class PurposeKind(StrEnum):
@@ -359,7 +350,8 @@ class Policy(_Model):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Policy:
-        from consentgate.policy.references import check_references  # it reads these models
+        # Imported here: only validation needs it, and ``import consentgate.decide`` stays small.
+        from consentgate.policy.references import check_references
 
         check_references(self)
         return self

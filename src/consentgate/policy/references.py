@@ -8,14 +8,13 @@ problems are collected, not only the first: a reviewer fixes a file in one pass.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-if TYPE_CHECKING:
-    from consentgate.policy.models import Policy
+from consentgate.policy.terms import DEFAULT_REGION, Basis
 
 # Error types whose location ends in a mapping *key* (not its value): the loader points at the key.
 KEY_ERRORS = frozenset({"extra_forbidden", "unknown_key"})
@@ -56,7 +55,7 @@ class _Problems:
             else:
                 first[item] = i
 
-    def unknown_purposes(self, where: Loc, named: list[str], purposes: set[str]) -> None:
+    def unknown_purposes(self, where: Loc, named: Sequence[str], purposes: set[str]) -> None:
         for j, pid in enumerate(named):
             if pid not in purposes:
                 self.add(
@@ -67,10 +66,73 @@ class _Problems:
                 )
 
 
-def check_references(policy: Policy) -> None:
-    """Raise one ``ValidationError`` listing every dangling or duplicate id, each at its own location."""
-    from consentgate.policy.models import DEFAULT_REGION, Basis  # models.py calls this module
+# What the check reads of a policy, as read-only protocols: ``models.Policy`` validates itself with
+# this module, so naming the models here would make the two modules import each other.
 
+
+class _Purpose(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def notice(self) -> str | None: ...
+    @property
+    def basis(self) -> Mapping[str, Basis]: ...
+
+
+class _Version(Protocol):
+    @property
+    def version(self) -> int | str: ...
+    @property
+    def label(self) -> str: ...
+
+
+class _Notice(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def purposes(self) -> Sequence[str]: ...
+    @property
+    def versions(self) -> Sequence[_Version]: ...
+
+
+class _Recipient(Protocol):
+    """A vendor or a source: an id and the purposes it names."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def purposes(self) -> Sequence[str]: ...
+
+
+class _Region(Protocol):
+    @property
+    def countries(self) -> Sequence[str]: ...
+
+
+class _Web(Protocol):
+    @property
+    def consent_mode(self) -> Mapping[str, Any]: ...
+
+
+class PolicyParts(Protocol):
+    """The parts of a policy whose ids refer to each other (``models.Policy`` has them all)."""
+
+    @property
+    def purposes(self) -> Sequence[_Purpose]: ...
+    @property
+    def notices(self) -> Sequence[_Notice]: ...
+    @property
+    def vendors(self) -> Sequence[_Recipient]: ...
+    @property
+    def sources(self) -> Sequence[_Recipient]: ...
+    @property
+    def regions(self) -> Mapping[str, _Region]: ...
+    @property
+    def web(self) -> _Web: ...
+
+
+def check_references(policy: PolicyParts) -> None:
+    """Raise one ``ValidationError`` listing every dangling or duplicate id, each at its own location."""
     out = _Problems()
     purpose_ids = [p.id for p in policy.purposes]
     out.unique("purposes", purpose_ids)

@@ -6,7 +6,7 @@ rules a new link must follow (kinds, lengths, no control characters) are ``auth/
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, insert, or_, select
@@ -18,8 +18,7 @@ from consentgate.ledger.erasure import erased_in
 from consentgate.ledger.records import Records, write_records
 from consentgate.ledger.signing import Signer
 from consentgate.store.engine import writer
-
-_CHUNK = 400  # IN (...) lists under SQLite's bound-parameter limit
+from consentgate.store.persons import components
 
 
 def add_link(engine: Engine, alias: str, subject: str, kind: str, *, signer: Signer | None) -> bool:
@@ -66,41 +65,14 @@ def person(engine: Engine, subject: str) -> set[str]:
 
 def people(engine: Engine, subjects: Collection[str]) -> dict[str, set[str]]:
     """Resolve many identifiers at once: each maps to its whole connected component."""
-    edges: dict[str, set[str]] = {}
-    frontier = set(subjects)
-    seen: set[str] = set()
+    a = t.aliases.c
     with engine.connect() as conn:
-        while frontier:
-            batch = list(frontier - seen)
-            seen |= frontier
-            frontier = set()
-            for i in range(0, len(batch), _CHUNK):
-                part = batch[i : i + _CHUNK]
-                q = select(t.aliases.c.alias, t.aliases.c.subject).where(
-                    or_(t.aliases.c.alias.in_(part), t.aliases.c.subject.in_(part))
-                )
-                for alias, subj in conn.execute(q):
-                    edges.setdefault(alias, set()).add(subj)
-                    edges.setdefault(subj, set()).add(alias)
-                    for x in (alias, subj):
-                        if x not in seen:
-                            frontier.add(x)
-    wanted = set(subjects)
-    out: dict[str, set[str]] = {}
-    for s in wanted:
-        if s in out:
-            continue
-        comp = {s}
-        stack = [s]
-        while stack:
-            for nxt in edges.get(stack.pop(), ()):
-                if nxt not in comp:
-                    comp.add(nxt)
-                    stack.append(nxt)
-        for member in comp:
-            if member in wanted:
-                out[member] = comp
-    return out
+
+        def links_of(part: list[str]) -> Iterable[tuple[str, str]]:
+            q = select(a.alias, a.subject).where(or_(a.alias.in_(part), a.subject.in_(part)))
+            return [(alias, subject) for alias, subject in conn.execute(q)]
+
+        return components(subjects, links_of)
 
 
 def aliases_of(engine: Engine, ids: Collection[str]) -> list[dict[str, str]]:

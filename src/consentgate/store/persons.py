@@ -1,0 +1,48 @@
+"""A person is a connected component of identifier links: the walk, over any way of reading them.
+
+``aliases.people`` reads the links through SQLAlchemy, the CLI's read path (``sqlite_reads.py``)
+through the standard ``sqlite3`` module; both walk them here, so they find the same people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+
+# The links touching any of these identifiers, as (alias, subject) pairs: one ``aliases`` query.
+LinksOf = Callable[[list[str]], Iterable[tuple[str, str]]]
+CHUNK = 400  # IN (...) lists under SQLite's bound-parameter limit (each list appears twice)
+
+
+def components(subjects: Collection[str], links_of: LinksOf) -> dict[str, set[str]]:
+    """Each of ``subjects`` → every identifier connected to it (itself included), reading the links
+    breadth first, a batch of up to :data:`CHUNK` identifiers per query."""
+    edges: dict[str, set[str]] = {}
+    frontier = set(subjects)
+    seen: set[str] = set()
+    while frontier:
+        batch = list(frontier - seen)
+        seen |= frontier
+        frontier = set()
+        for i in range(0, len(batch), CHUNK):
+            for alias, subj in links_of(batch[i : i + CHUNK]):
+                edges.setdefault(alias, set()).add(subj)
+                edges.setdefault(subj, set()).add(alias)
+                for x in (alias, subj):
+                    if x not in seen:
+                        frontier.add(x)
+    wanted = set(subjects)
+    out: dict[str, set[str]] = {}
+    for s in wanted:
+        if s in out:
+            continue
+        comp = {s}
+        stack = [s]
+        while stack:
+            for nxt in edges.get(stack.pop(), ()):
+                if nxt not in comp:
+                    comp.add(nxt)
+                    stack.append(nxt)
+        for member in comp:
+            if member in wanted:
+                out[member] = comp
+    return out
