@@ -30,6 +30,7 @@ from consentgate.reports.persons import People, Tally, batches, erased, spans
 from consentgate.store import aliases as alias_store
 from consentgate.store import rates as store
 from consentgate.store.engine import Engine
+from consentgate.store.errors import storage
 from consentgate.store.heads import head_marks
 from consentgate.store.rates import GROUPINGS
 
@@ -40,6 +41,11 @@ BATCH_IDENTIFIERS = 2_000
 
 def refresh(engine: Engine, policy: Policy) -> store.RollupState:
     """Bring the rollup up to the ledger's current heads; returns the heads it now reflects."""
+    with storage("bring the consent-rate rollup up to date"):
+        return _refresh(engine, policy)
+
+
+def _refresh(engine: Engine, policy: Policy) -> store.RollupState:
     fingerprint = policy_fingerprint(policy)
     events_head, records_head = head_marks(engine)
     state = store.read_state(engine)
@@ -156,6 +162,11 @@ def tally(
     day (cumulated in day order), then the spans that start or end in the instant's own day up to it.
     """
     refresh(engine, policy)
+    with storage("read the consent-rate rollup"):
+        return _tally(engine, instants, by)
+
+
+def _tally(engine: Engine, instants: Sequence[datetime], by: Sequence[str]) -> Tally:
     at_us = [to_micros(t) for t in instants]
     days = [us // DAY_US for us in at_us]
     first = month_of(min(days))
