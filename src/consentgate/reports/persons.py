@@ -182,7 +182,8 @@ class People:
             out.setdefault(self.root(i), set()).add(i)
         members: dict[str, set[str]] = {}
         for node in self._parent:
-            members.setdefault(self.root(node), set()).add(node)
+            root = self.root(node)
+            members.setdefault(root, {root}).add(node)  # the root has no parent entry of its own
         for root, ids in out.items():
             ids.update(members.get(root, ()))
         return out

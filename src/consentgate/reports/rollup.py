@@ -37,6 +37,9 @@ from consentgate.store.rates import GROUPINGS
 DAY_US = 86_400 * 1_000_000
 _EPOCH = date(1970, 1, 1)
 BATCH_IDENTIFIERS = 2_000
+# Up to this many changed identifiers, their people are found by following their links in the
+# database; beyond it, every link is read once and grouped in memory.
+FOLLOW_LINKS_UP_TO = 20_000
 
 
 def refresh(engine: Engine, policy: Policy) -> store.RollupState:
@@ -53,7 +56,10 @@ def _refresh(engine: Engine, policy: Policy) -> store.RollupState:
         if state.events_seq >= events_head and state.records_seq >= records_head:
             return state
         changed = store.changed_identifiers(engine, state.events_seq, events_head, state.records_seq)
-        groups = _components(alias_store.people(engine, changed))
+        if len(changed) <= FOLLOW_LINKS_UP_TO:
+            groups = _components(alias_store.people(engine, changed))
+        else:  # a bulk import: reading every link once beats following them a few hundred at a time
+            groups = list(People(store.alias_links(engine)).group(changed).values())
     else:
         with store.locked(engine) as conn:
             store.reset(conn, fingerprint)
