@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -161,3 +162,15 @@ def test_the_first_report_says_it_decides_everyone_once(db: Path, example_policy
     assert again.exit_code == 0, again.output
     assert again.stderr == ""
     assert json.loads(again.stdout)["rows"] == json.loads(first.stdout)["rows"]
+
+
+def test_a_database_failure_is_one_line_not_a_traceback(db: Path, example_policy_path: Path) -> None:
+    assert run(db, example_policy_path, "--json").exit_code == 0
+    con = sqlite3.connect(db)
+    con.execute("DROP TABLE report_months")
+    con.commit()
+    con.close()
+    result = run(db, example_policy_path, "--json")
+    assert result.exit_code == 1
+    assert "could not read the consent-rate rollup: no such table: report_months" in result.stderr
+    assert "Traceback" not in result.output + result.stderr

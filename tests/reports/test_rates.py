@@ -69,9 +69,15 @@ def test_an_event_instant_counts_at_that_instant(led: Ledger, example_policy: Po
             assert rows_of(led, example_policy, at, ALL) == expected_rows(led, example_policy, at, ALL)
 
 
-def test_the_rollup_stays_right_as_the_ledger_grows(led: Ledger, example_policy: Policy) -> None:
+@pytest.mark.parametrize("follow_links", [True, False], ids=["follow-links", "read-all-links"])
+def test_the_rollup_stays_right_as_the_ledger_grows(
+    led: Ledger, example_policy: Policy, follow_links: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Built once, then brought up to date after new people, late events, links that merge two people
-    and erasures: the same figures as the definition and as a full recomputation."""
+    and erasures: the same figures as the definition and as a full recomputation. Both ways of
+    finding the changed people: following their links, and (as for a bulk import) reading them all."""
+    if not follow_links:
+        monkeypatch.setattr(rollup, "FOLLOW_LINKS_UP_TO", 0)
     gen = Generator(led, example_policy, seed=20)
     gen.add_people(80)
     points = instants(2, 5)

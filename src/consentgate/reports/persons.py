@@ -105,7 +105,10 @@ def turns(
     group of the latest event that has a region (``shared``), a GPC signal (``shared``), an erasure
     (erased people have no spans), the latest choice about the purpose (at each such choice), the
     notice versions in force (at each version's ``effective_from``: a material one voids older
-    grants) and a grant's age (just after ``max_age_days`` have passed since a grant).
+    grants) and a grant's age (just after ``max_age_days`` have passed since a grant). The same
+    three ways time alone changes a decision as :func:`consentgate.decide.holds_until` lists; a new
+    one there must be added here (tests/reports checks the figures at random instants against
+    ``decide`` itself, which would catch a missed turn only where it samples).
     """
     at = {first, *(t for t in shared if t > first)}
     age = purpose.max_age_days
@@ -182,7 +185,8 @@ class People:
             out.setdefault(self.root(i), set()).add(i)
         members: dict[str, set[str]] = {}
         for node in self._parent:
-            members.setdefault(self.root(node), set()).add(node)
+            root = self.root(node)
+            members.setdefault(root, {root}).add(node)  # the root has no parent entry of its own
         for root, ids in out.items():
             ids.update(members.get(root, ()))
         return out

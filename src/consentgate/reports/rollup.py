@@ -30,16 +30,25 @@ from consentgate.reports.persons import People, Tally, batches, erased, spans
 from consentgate.store import aliases as alias_store
 from consentgate.store import rates as store
 from consentgate.store.engine import Engine
+from consentgate.store.errors import storage
 from consentgate.store.heads import head_marks
 from consentgate.store.rates import GROUPINGS
 
 DAY_US = 86_400 * 1_000_000
 _EPOCH = date(1970, 1, 1)
 BATCH_IDENTIFIERS = 2_000
+# Up to this many changed identifiers, their people are found by following their links in the
+# database; beyond it, every link is read once and grouped in memory.
+FOLLOW_LINKS_UP_TO = 20_000
 
 
 def refresh(engine: Engine, policy: Policy) -> store.RollupState:
     """Bring the rollup up to the ledger's current heads; returns the heads it now reflects."""
+    with storage("bring the consent-rate rollup up to date"):
+        return _refresh(engine, policy)
+
+
+def _refresh(engine: Engine, policy: Policy) -> store.RollupState:
     fingerprint = policy_fingerprint(policy)
     events_head, records_head = head_marks(engine)
     state = store.read_state(engine)
@@ -47,7 +56,10 @@ def refresh(engine: Engine, policy: Policy) -> store.RollupState:
         if state.events_seq >= events_head and state.records_seq >= records_head:
             return state
         changed = store.changed_identifiers(engine, state.events_seq, events_head, state.records_seq)
-        groups = _components(alias_store.people(engine, changed))
+        if len(changed) <= FOLLOW_LINKS_UP_TO:
+            groups = _components(alias_store.people(engine, changed))
+        else:  # a bulk import: reading every link once beats following them a few hundred at a time
+            groups = list(People(store.alias_links(engine)).group(changed).values())
     else:
         with store.locked(engine) as conn:
             store.reset(conn, fingerprint)
@@ -156,6 +168,11 @@ def tally(
     day (cumulated in day order), then the spans that start or end in the instant's own day up to it.
     """
     refresh(engine, policy)
+    with storage("read the consent-rate rollup"):
+        return _tally(engine, instants, by)
+
+
+def _tally(engine: Engine, instants: Sequence[datetime], by: Sequence[str]) -> Tally:
     at_us = [to_micros(t) for t in instants]
     days = [us // DAY_US for us in at_us]
     first = month_of(min(days))
