@@ -97,7 +97,8 @@ class _Connection(asyncio.Protocol):
         self.on_answer = on_answer
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
-        self.started = 0.0
+        self.started = 0.0  # when the request was due (open loop: its scheduled instant)
+        self.sent = 0.0  # when it was written (later than ``started`` when the client fell behind)
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -107,6 +108,7 @@ class _Connection(asyncio.Protocol):
     def send(self, request: bytes, started: float) -> None:
         assert self.transport is not None
         self.started = started
+        self.sent = time.perf_counter()
         self.transport.write(request)
 
     def data_received(self, data: bytes) -> None:
@@ -135,6 +137,8 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
     make = _request_maker(cfg)
     seconds, rate = float(cfg["seconds"]), cfg.get("rate")
     latencies: list[float] = []
+    lags: list[float] = []  # send time minus due time: the client's own share of each latency
+    trace: list[tuple[float, float, float]] | None = [] if cfg.get("trace") else None
     statuses: dict[int, int] = {}
     decisions = 0
     counter = 0
@@ -155,6 +159,9 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
         outstanding -= 1
         now = time.perf_counter()
         latencies.append(now - conn.started)
+        lags.append(conn.sent - conn.started)
+        if trace is not None:
+            trace.append((conn.started, conn.sent, now))
         statuses[status] = statuses.get(status, 0) + 1
         if cfg["kind"] == "batch" and status == 200:
             decisions += body.count(b'"allowed"')
@@ -210,6 +217,8 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
         "statuses": statuses,
         "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else None,
         "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else None,
+        "send_lag_p99_ms": percentile(lags, 0.99) * 1000 if lags else None,
+        **({"trace": trace} if trace is not None else {}),
         "client_cpu_ms_per_request": (cpu1.user + cpu1.system - cpu0.user - cpu0.system)
         * 1000
         / max(1, answered),
@@ -302,7 +311,9 @@ def _seed(db_url: str, subjects: int) -> str:
     return key
 
 
-def _consentgate(db_url: str, key_file: Path, workers: int = 1, src: str | None = None) -> _Server:
+def _consentgate(
+    db_url: str, key_file: Path, workers: int = 1, src: str | None = None, traced: str | None = None
+) -> _Server:
     env = dict(
         os.environ,
         CONSENTGATE_DB=db_url,
@@ -314,8 +325,10 @@ def _consentgate(db_url: str, key_file: Path, workers: int = 1, src: str | None 
     )
     if src:  # serve another copy of the code (``--before``): it comes first on the import path
         env["PYTHONPATH"] = src
-    serve = "from consentgate.cli import main; main()"
-    argv = [sys.executable, "-c", serve, "serve", "--port", "{port}", "--workers", str(workers)]
+    serve = ["-c", "from consentgate.cli import main; main()"]
+    if traced:  # the timeline of reads_tail.py, written to this file when the server stops
+        serve = [str(Path(__file__).with_name("reads_tail.py")), "--serve-traced", traced]
+    argv = [sys.executable, *serve, "serve", "--port", "{port}", "--workers", str(workers)]
     return _Server(argv, env)
 
 
