@@ -13,7 +13,7 @@ from typing import Any
 
 from consentgate.auth import identity
 from consentgate.decide import Decision, Query, Timeline, at_micros, decide_timeline, holds_until
-from consentgate.errors import UnknownSubject
+from consentgate.errors import MissingExtra, UnknownSubject
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
 from consentgate.ledger.groupcommit import GroupCommitter
@@ -43,6 +43,16 @@ def ledger_knows(ledger: Ledger, subject: str) -> bool:
     if key is not None and suppressed_identifiers(ledger.engine, key, [subject]):
         return True
     return bool(ledger.events_of(ids))
+
+
+def _bulk_path() -> Any:
+    """pipeline/bulkquery.py, which decides many queries on Arrow columns; None without pyarrow
+    (the ``pipeline`` extra), and then every query takes the per-person path, as before."""
+    try:
+        from consentgate.pipeline import bulkquery
+    except (ImportError, MissingExtra):
+        return None
+    return bulkquery
 
 
 def language_note(locale: str) -> str:
@@ -123,24 +133,35 @@ class ConsentService:
                 # The one region rule, once per distinct value (a dotless "it" must not pass as IT).
                 self.policy.query_region(q.region)
                 checked.add(q.region)
-        subjects = {q.subject for q in queries}
-        persons = self.people(subjects)
-        all_ids = set().union(*persons.values()) if persons else set()
-        by_id: dict[str, list[ConsentEvent]] = {}
-        for ev in self.ledger.events_of(all_ids):
-            by_id.setdefault(ev.subject, []).append(ev)
-        timelines: dict[frozenset[str], Timeline] = {}
         cache: dict[datetime, int] = {}
-        out = []
-        for q in queries:
-            ids = frozenset(persons.get(q.subject, {q.subject}))
-            tl = timelines.get(ids)
-            if tl is None:
-                tl = timelines[ids] = Timeline(ev for i in ids for ev in by_id.get(i, ()))
-            at_us = at_micros(q.at, cache)
-            decision = decide_timeline(self.policy, tl, q.purpose, q.at, q.region, at_us=at_us)
-            out.append((decision, holds_until(self.policy, tl, q.purpose, at_us) if holding else at_us))
-        return out
+        at_us = [at_micros(q.at, cache) for q in queries]
+        persons = self.people({q.subject for q in queries})
+        out: list[tuple[Decision, int] | None] = [None] * len(queries)
+        rest: Sequence[int] = range(len(queries))
+        bulk = _bulk_path()
+        if bulk is not None and len(queries) >= bulk.MIN_GROUP:
+            decided = bulk.decide_queries(self.ledger.engine, self.policy, queries, at_us, persons)
+            for i, answer in decided.answers.items():
+                out[i] = answer if holding else (answer[0], at_us[i])
+            rest = decided.rest
+        if rest:
+            ids = set().union(*(persons.get(queries[i].subject, {queries[i].subject}) for i in rest))
+            by_id: dict[str, list[ConsentEvent]] = {}
+            for ev in self.ledger.events_of(ids):
+                by_id.setdefault(ev.subject, []).append(ev)
+            timelines: dict[frozenset[str], Timeline] = {}
+            for i in rest:
+                q = queries[i]
+                person = frozenset(persons.get(q.subject, {q.subject}))
+                tl = timelines.get(person)
+                if tl is None:
+                    tl = timelines[person] = Timeline(ev for x in person for ev in by_id.get(x, ()))
+                decision = decide_timeline(self.policy, tl, q.purpose, q.at, q.region, at_us=at_us[i])
+                out[i] = (
+                    decision,
+                    holds_until(self.policy, tl, q.purpose, at_us[i]) if holding else at_us[i],
+                )
+        return [d for d in out if d is not None]
 
     def state(
         self, subject: str, at: datetime | None = None, region: str | None = None

@@ -47,7 +47,7 @@ from consentgate.decide import (  # decide.py's wording, so a reason cannot drif
     _RECONSENT,
 )
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action
-from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose
+from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose, to_micros
 from consentgate.store.snapshots import KIND
 
 _DAY_US = 86_400 * 1_000_000
@@ -185,6 +185,20 @@ def decide_all(
     for key, name in zip(left.column("key").to_pylist(), left.column("person").to_pylist(), strict=True):
         by_person.setdefault(name, []).append(key)
     return Bulk(table, len(persons) - len(by_person), by_person)
+
+
+def next_reconsent_us(policy: Policy, purpose: Purpose, at_us: int) -> int | None:
+    """The next instant after ``at_us`` when a material version of the purpose's notice takes
+    effect: a decision a grant makes holds until then at most (the ``reconsent_us`` of
+    :func:`decide_all`)."""
+    if purpose.notice is None:
+        return None
+    later = [
+        to_micros(v.effective_from)
+        for v in policy.versions_of(purpose.notice)
+        if v.reconsent and to_micros(v.effective_from) > at_us
+    ]
+    return min(later, default=None)
 
 
 _DEAF = (Basis.CONTRACT, Basis.NOT_ALLOWED)  # bases no choice changes: no deciding event
