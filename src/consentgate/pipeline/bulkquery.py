@@ -29,8 +29,9 @@ from consentgate.store.engine import Engine
 from consentgate.store.snapshots import event_columns_of
 
 # Fewer queries than this for one (purpose, instant) go to the per-person path: Arrow's fixed cost
-# per call (about 60 kernels) is more than a few people's decisions in Python (docs/benchmarks.md).
-MIN_GROUP = 64
+# per call (some 60 kernels, five hash aggregations) outweighs a few hundred people's decisions in
+# Python. Measured by benchmarks/batch_decisions.py: per-person ahead at 256, bulk at 1,000.
+MIN_GROUP = 500
 
 
 @dataclass(frozen=True, slots=True)

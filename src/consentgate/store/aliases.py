@@ -9,17 +9,17 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, or_, select
+from sqlalchemy import Engine, insert, select
 
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import alias_commit, new_salt
+from consentgate.ledger.db import list_param, one_of
 from consentgate.ledger.erasure import erased_in
 from consentgate.ledger.records import Records, write_records
 from consentgate.ledger.signing import Signer
 from consentgate.store.engine import writer
 
-_CHUNK = 400  # IN (...) lists under SQLite's bound-parameter limit
 
 
 def add_link(engine: Engine, alias: str, subject: str, kind: str, *, signer: Signer | None) -> bool:
@@ -66,6 +66,11 @@ def person(engine: Engine, subject: str) -> set[str]:
 
 def people(engine: Engine, subjects: Collection[str]) -> dict[str, set[str]]:
     """Resolve many identifiers at once: each maps to its whole connected component."""
+    dialect = engine.dialect.name
+    sql = (
+        f"SELECT alias, subject FROM aliases WHERE {one_of(dialect, 'alias', 'ids')}"
+        f" OR {one_of(dialect, 'subject', 'ids')}"
+    )
     edges: dict[str, set[str]] = {}
     frontier = set(subjects)
     seen: set[str] = set()
@@ -74,12 +79,8 @@ def people(engine: Engine, subjects: Collection[str]) -> dict[str, set[str]]:
             batch = list(frontier - seen)
             seen |= frontier
             frontier = set()
-            for i in range(0, len(batch), _CHUNK):
-                part = batch[i : i + _CHUNK]
-                q = select(t.aliases.c.alias, t.aliases.c.subject).where(
-                    or_(t.aliases.c.alias.in_(part), t.aliases.c.subject.in_(part))
-                )
-                for alias, subj in conn.execute(q):
+            if batch:
+                for alias, subj in conn.exec_driver_sql(sql, {"ids": list_param(dialect, batch)}):
                     edges.setdefault(alias, set()).add(subj)
                     edges.setdefault(subj, set()).add(alias)
                     for x in (alias, subj):

@@ -8,7 +8,6 @@ the notice fields only for the purpose asked about, ``signals`` only for ``gpc``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any
 
@@ -16,6 +15,7 @@ import pyarrow as pa
 from sqlalchemy import Engine, select
 
 from consentgate.ledger import schema as t
+from consentgate.ledger.db import list_param, one_of
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action
 
 # ``kind`` of an event row: its action's code where the action is about the whole person (gpc,
@@ -84,12 +84,10 @@ def event_columns_of(engine: Engine, purpose: str, subjects: Collection[str]) ->
     batch of decisions reads, in one statement however many identifiers — the list travels as one
     parameter (a PostgreSQL array; a JSON array that SQLite's ``json_each`` unpacks), so there is
     neither a bound-parameter limit nor an ``IN (...)`` list to build per call."""
-    postgres = engine.dialect.name == "postgresql"
-    p = "%(p)s" if postgres else ":p"
-    among = "subject = ANY(%(ids)s)" if postgres else "subject IN (SELECT value FROM json_each(:ids))"
-    sql = _EVENTS_SQL.format(kind=_kind_sql(p), p=p, where=among)
-    ids = list(subjects)
-    return _read(engine, sql, {"p": purpose, "ids": ids if postgres else json.dumps(ids)}, 100_000, None)
+    dialect = engine.dialect.name
+    p = "%(p)s" if dialect == "postgresql" else ":p"
+    sql = _EVENTS_SQL.format(kind=_kind_sql(p), p=p, where=one_of(dialect, "subject", "ids"))
+    return _read(engine, sql, {"p": purpose, "ids": list_param(dialect, subjects)}, 100_000, None)
 
 
 def _read(engine: Engine, sql: str, params: dict[str, Any], chunk: int, cursor_name: str | None) -> pa.Table:
