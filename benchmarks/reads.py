@@ -173,7 +173,7 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
         if trace is not None:
             trace.append((conn.started, conn.handled, conn.sent, now))
         statuses[status] = statuses.get(status, 0) + 1
-        if cfg["kind"] == "batch" and status == 200:
+        if cfg["kind"] in ("batch", "batch_cold") and status == 200:
             decisions += body.count(b'"allowed"')
         if rate is None:
             if now < stop_at and (limit is None or counter < limit):

@@ -7,6 +7,7 @@ the links, and every "holds until" must be an instant at which ``decide`` still 
 from __future__ import annotations
 
 import random
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -17,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from consentgate import service as service_module
 from consentgate.decide import _FOREVER, Decision, Query, decide
 from consentgate.ledger.erasure import pseudonymise
 from consentgate.ledger.events import Action, NewEvent
@@ -170,4 +172,26 @@ def test_without_enough_queries_for_a_group_every_query_takes_the_pure_path(serv
     left = bulkquery.decide_queries(service.ledger.engine, service.policy, queries, at_us, {})
     assert left.answers == {}
     assert left.rest == [0, 1]
+    check(service, queries)
+
+
+def test_without_pyarrow_a_large_batch_is_decided_one_person_at_a_time(
+    service: ConsentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server needs no ``pipeline`` extra: then ``_bulk_path`` finds no Arrow, and a batch over
+    the threshold still gets every answer, from the per-person path."""
+    at = AT_CHOICES[2]
+    service.ledger.append(
+        [
+            NewEvent(f"p{i}", Action.DENY, at - timedelta(days=1), purpose="chat", region="US")
+            for i in range(50)
+        ]
+    )
+    for name in [
+        m for m in sys.modules if m == "consentgate.pipeline" or m.startswith("consentgate.pipeline.")
+    ]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    assert service_module._bulk_path() is None
+    queries = [Query(f"p{i % 60}", "chat", at) for i in range(bulkquery.MIN_GROUP + 10)]
     check(service, queries)

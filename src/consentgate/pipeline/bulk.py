@@ -338,7 +338,9 @@ class _Persons:
 
     def aggregate(self, who: pa.Array, values: pa.Array, how: str) -> pa.Array:
         """``how`` ("min"/"max") of ``values`` per person code in ``who`` (null: no value)."""
-        agg = pa.table({"p": who, "v": values}).group_by("p").aggregate([("v", how)])
+        # One thread: Acero's thread pool cost more than it saved on both sizes measured (2 cores):
+        # 0.43 against 0.13 ms for 1,000 rows (a batch of decisions), 124 against 62 ms for 350,000.
+        agg = pa.table({"p": who, "v": values}).group_by("p", use_threads=False).aggregate([("v", how)])
         return pc.take(_flat(agg.column(f"v_{how}")), pc.index_in(self.codes, value_set=agg.column("p")))
 
 

@@ -55,9 +55,9 @@ def decide_queries(
     and erasure resolution, :meth:`consentgate.service.ConsentService.people`)."""
     groups: dict[tuple[str, int], list[int]] = {}
     rest: list[int] = []
+    erased = {s for s, ids in persons.items() if any(x.startswith(ERASED_PREFIX) for x in ids)}
     for i, q in enumerate(queries):
-        ids = persons.get(q.subject, {q.subject})
-        if q.region is not None or any(x.startswith(ERASED_PREFIX) for x in ids):
+        if q.region is not None or q.subject in erased or q.subject.startswith(ERASED_PREFIX):
             rest.append(i)
         else:
             groups.setdefault((q.purpose, at_us[i]), []).append(i)
