@@ -19,6 +19,7 @@ the process off the CPU). Reported with the p50/p99 of each part.
 
 Run: .venv/bin/python benchmarks/reads_tail.py [--db sqlite|postgresql|both] [--seconds 10] [--runs 3]
 [--rate N (default: half the closed-loop rate measured first)] [--slow-ms 10] [--workers 1]
+[--before SRC (a copy of src/ from before a change, run interleaved at the same rate)]
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def _serve_traced(out: str, argv: list[str]) -> None:
 
     from consentgate.server import readcache
     from consentgate.server.chain import ChainMonitor
+    from consentgate.store import heads as heads_module
 
     clock = time.perf_counter
     rec: dict[str, list[Any]] = {k: [] for k in ("gc", "stall", "request", "head", "head_wait", "chain")}
@@ -103,7 +105,9 @@ def _serve_traced(out: str, argv: list[str]) -> None:
 
     fastapi.FastAPI.__call__ = timed_app  # type: ignore[method-assign]
     timed_async(readcache.HeadProbe, "read", "head_wait")
-    timed_sync(readcache.HeadProbe, "heads", "head")
+    timed_sync(readcache.HeadProbe, "heads", "head")  # SQLite: on the loop
+    if hasattr(heads_module, "AsyncHeadReader"):  # PostgreSQL, awaited on the loop (not in --before)
+        timed_async(heads_module.AsyncHeadReader, "heads", "head")
     timed_sync(ChainMonitor, "check", "chain")
 
     async def watch_loop() -> None:
@@ -230,41 +234,47 @@ def _spread(values: list[float]) -> dict[str, float] | None:
     return {"n": len(values), "p50": percentile(values, 0.5) * 1000, "p99": percentile(values, 0.99) * 1000}
 
 
-def _run_db(name: str, db_url: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+def _one_run(
+    db_url: str, key_file: Path, key: str, args: argparse.Namespace, src: str | None, rate: float | None
+) -> dict[str, Any]:
+    """One server (the code in ``src``, else this tree), warmed, then the traced open-loop phase at
+    ``rate`` (None: half the closed-loop rate measured here first)."""
+    out = Path(tempfile.mkdtemp(prefix="cg-tail-")) / "server.json"
+    server = _consentgate(db_url, key_file, workers=args.workers, src=src, traced=str(out))
+    try:
+        _measure(server, "batch", 1.0, key=key, subjects=args.subjects)
+        _measure(server, "decide", 1.0, key=key, subjects=args.subjects)
+        if rate is None:
+            rate = _measure(server, "decide", 3.0, key=key, subjects=args.subjects)["requests_per_s"] / 2
+        waited0 = _run_queue_ms(server.proc.pid)
+        load = os.getloadavg()[0]
+        client = _measure(
+            server, "decide", args.seconds, key=key, subjects=args.subjects, rate=rate, trace=True
+        )
+        waited = _run_queue_ms(server.proc.pid) - waited0
+    finally:
+        server.stop()
+    result = _classify(client["trace"], json.loads(out.read_text()), args.slow_ms / 1000)
+    result.update(rate=rate, load_average=load, server_run_queue_ms_per_s=waited / args.seconds)
+    return result
+
+
+def _run_db(name: str, db_url: str, args: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+    """``--runs`` runs of this tree and, interleaved at the same offered rate, of ``--before``."""
     from consentgate.ledger.signing import create_key
 
     key_file = Path(tempfile.mkdtemp(prefix="cg-tail-key-")) / "ledger.key"
     create_key(key_file)
     key = _seed(db_url, args.subjects)
-    results = []
+    results: dict[str, list[dict[str, Any]]] = {"now": [], "before": []}
     for run in range(args.runs):
-        out = Path(tempfile.mkdtemp(prefix="cg-tail-")) / "server.json"
-        server = _consentgate(db_url, key_file, workers=args.workers, traced=str(out))
-        try:
-            _measure(server, "batch", 1.0, key=key, subjects=args.subjects)
-            _measure(server, "decide", 1.0, key=key, subjects=args.subjects)
-            rate = (
-                args.rate
-                or _measure(server, "decide", 3.0, key=key, subjects=args.subjects)["requests_per_s"] / 2
-            )
-            waited0 = _run_queue_ms(server.proc.pid)
-            load = os.getloadavg()[0]
-            client = _measure(
-                server, "decide", args.seconds, key=key, subjects=args.subjects, rate=rate, trace=True
-            )
-            waited = _run_queue_ms(server.proc.pid) - waited0
-        finally:
-            server.stop()
-        traced = json.loads(out.read_text())
-        result = _classify(client["trace"], traced, args.slow_ms / 1000)
-        result.update(
-            run=run + 1,
-            rate=rate,
-            load_average=load,
-            server_run_queue_ms_per_s=waited / args.seconds,
-        )
-        results.append(result)
-        print(f"{name} run {run + 1}: {json.dumps(result)}", flush=True)
+        now = _one_run(db_url, key_file, key, args, None, args.rate)
+        results["now"].append(now)
+        print(f"{name} run {run + 1}: {json.dumps(now)}", flush=True)
+        if args.before:
+            before = _one_run(db_url, key_file, key, args, args.before, now["rate"])
+            results["before"].append(before)
+            print(f"{name} run {run + 1}, before: {json.dumps(before)}", flush=True)
     return results
 
 
@@ -288,6 +298,13 @@ def _summary(name: str, results: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _summaries(name: str, results: dict[str, list[dict[str, Any]]]) -> list[str]:
+    lines = _summary(name, results["now"])
+    if results["before"]:
+        lines += _summary(f"{name} (--before)", results["before"])
+    return lines
+
+
 def main() -> None:
     if len(sys.argv) >= 3 and sys.argv[1] == "--serve-traced":
         _serve_traced(sys.argv[2], sys.argv[3:])
@@ -300,15 +317,16 @@ def main() -> None:
     ap.add_argument("--slow-ms", type=float, default=10.0, help="a request slower than this is explained")
     ap.add_argument("--subjects", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--before", metavar="SRC", help="also run the code in SRC (a copy of src/), interleaved")
     args = ap.parse_args()
     lines = [f"load average before: {os.getloadavg()}; cpus {os.cpu_count()}; {PURPOSE}"]
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            lines += _summary("sqlite", _run_db("sqlite", str(Path(tmp) / "tail.db"), args))
+            lines += _summaries("sqlite", _run_db("sqlite", str(Path(tmp) / "tail.db"), args))
     if args.db in ("postgresql", "both"):
         with postgres() as url:
             if url:
-                lines += _summary("postgresql", _run_db("postgresql", url, args))
+                lines += _summaries("postgresql", _run_db("postgresql", url, args))
     print("\n".join(lines))
 
 
