@@ -243,7 +243,9 @@ def _client_main(cfg_json: str) -> None:
     import uvloop
 
     uvloop.install()
-    print(json.dumps(asyncio.run(_drive(json.loads(cfg_json)))))
+    cfg = json.loads(cfg_json)
+    # To a file: a traced run's result is megabytes, and once came back over the pipe cut short.
+    Path(cfg["out"]).write_text(json.dumps(asyncio.run(_drive(cfg))))
 
 
 # -- the floor app -----------------------------------------------------------------------------------
@@ -286,14 +288,16 @@ class _Server:
 def _measure(server: _Server, kind: str, seconds: float, **extra: Any) -> dict[str, Any]:
     cfg = {"kind": kind, "port": server.port, "seconds": seconds, "start_at": time.time() + 1.0, **extra}
     cpu0 = _cpu_seconds(server.proc.pid)
-    out = subprocess.run(
-        [sys.executable, __file__, "--client", json.dumps(cfg)],
-        capture_output=True,
-        text=True,
-        timeout=seconds + DRAIN_SECONDS + 60,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(out.stdout)
+    with tempfile.TemporaryDirectory(prefix="cg-reads-client-") as tmp:
+        cfg["out"] = str(Path(tmp) / "result.json")
+        subprocess.run(
+            [sys.executable, __file__, "--client", json.dumps(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=seconds + DRAIN_SECONDS + 60,
+            check=True,
+        )
+        result: dict[str, Any] = json.loads(Path(cfg["out"]).read_text())
     result["server_cpu_ms_per_request"] = (
         (_cpu_seconds(server.proc.pid) - cpu0) * 1000 / max(1, result["requests"])
     )

@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         if own_committer and service.committer is not None:
             service.committer.close()
             service.committer = None
-        await heads.aclose()
+        heads.close()
         if owned:
             service.ledger.close()
 

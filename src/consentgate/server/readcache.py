@@ -35,7 +35,7 @@ from consentgate.decide import Query
 from consentgate.policy.models import to_micros
 from consentgate.service import ConsentService
 from consentgate.store.engine import Engine
-from consentgate.store.heads import AsyncHeadReader, HeadReader, Heads
+from consentgate.store.heads import HeadReader, Heads
 
 MAX_ENTRIES = 100_000
 
@@ -44,20 +44,21 @@ class HeadProbe:
     """Reads both chain heads over one dedicated connection in autocommit mode.
 
     Dedicated, not from the pool: a read in its own transaction sees every commit made before it
-    started, and the probe never waits behind requests for a pooled connection. On a database error
-    the connection is dropped, the request gets 503 with ``Retry-After`` (a
-    :class:`~consentgate.errors.TransientStorageError`), and the next call opens another connection.
+    started, and the probe never waits behind requests for a pooled connection. Thread-safe (a lock
+    around the one connection); on a database error the connection is dropped, the request gets 503
+    with ``Retry-After`` (a :class:`~consentgate.errors.TransientStorageError`), and the next call
+    opens another connection.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._reader = HeadReader(engine)
-        # Over a network (PostgreSQL) a read is a round trip: awaited on the event loop (no worker
-        # thread: handing the GIL back and forth cost more than the round trip), and the requests
-        # that arrive meanwhile share the next read (see ``read``).
-        self._remote: AsyncHeadReader | None = None
-        if engine.dialect.name == "postgresql":
-            self._remote = AsyncHeadReader(engine)
+        # Over a network (PostgreSQL) a read is a round trip: it runs in a worker thread, and the
+        # requests that arrive meanwhile share the next read (see ``read``). The thread then needs
+        # the GIL back from the busy event loop: server/process.py shortens the switch interval for
+        # that. (Awaiting the read on the loop with psycopg's async connection was tried and was
+        # worse: p99 at half rate 40 ms against 19 ms, interleaved runs; docs/benchmarks.md.)
+        self._remote = engine.dialect.name == "postgresql"
         self._running = False
         self._next: asyncio.Future[Heads] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
@@ -66,12 +67,12 @@ class HeadProbe:
         """Both heads, as read by a query that *started after this call began* — so a write
         committed before the request arrived is always in them.
 
-        On SQLite the read is a few microseconds: done here, on the event loop. On PostgreSQL it is
-        awaited, and concurrent callers share reads: one arriving while a read is in flight waits
-        for the next read, which starts when the current one ends. One round trip then serves every
-        request that arrived during the previous one.
+        On SQLite the read is a few microseconds: done here, on the event loop. On PostgreSQL it
+        runs in a worker thread, and concurrent callers share reads: one arriving while a read is in
+        flight waits for the next read, which starts when the current one ends. One round trip then
+        serves every request that arrived during the previous one.
         """
-        if self._remote is None:
+        if not self._remote:
             return self.heads()
         if not self._running:
             return await self._read_now()
@@ -80,10 +81,9 @@ class HeadProbe:
         return await asyncio.shield(self._next)
 
     async def _read_now(self) -> Heads:
-        assert self._remote is not None
         self._running = True
         try:
-            heads = await self._remote.heads()
+            heads = await run_in_threadpool(self.heads)
         finally:
             self._running = False
             waiting, self._next = self._next, None
@@ -106,10 +106,8 @@ class HeadProbe:
     def heads(self) -> Heads:
         return self._reader.heads()
 
-    async def aclose(self) -> None:
+    def close(self) -> None:
         self._reader.close()
-        if self._remote is not None:
-            await self._remote.aclose()
 
 
 CacheKey = tuple[str, str, str | None, int | None]

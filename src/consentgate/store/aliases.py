@@ -21,7 +21,6 @@ from consentgate.ledger.signing import Signer
 from consentgate.store.engine import writer
 
 
-
 def add_link(engine: Engine, alias: str, subject: str, kind: str, *, signer: Signer | None) -> bool:
     """Store the link as an ``aliases`` row and a ``link`` record, in one transaction that checks the
     record chain's head first; False when the two are already linked."""

@@ -3,8 +3,6 @@ per request (server/readcache.py) to know whether anything changed since it fill
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import threading
 from typing import Any
 
@@ -82,56 +80,3 @@ class HeadReader:
     def close(self) -> None:
         with self._lock:
             self._close()
-
-
-class AsyncHeadReader:
-    """The heads of a PostgreSQL ledger read on the event loop, over one psycopg async connection in
-    autocommit mode.
-
-    Why not :class:`HeadReader` in a worker thread: the round trip itself is about 0.2 ms, but the
-    thread then needs the GIL back from the event loop, which holds it while it serves requests and
-    gives it up only every ``sys.getswitchinterval()`` (5 ms). Under load a request waited 19-31 ms
-    (p99) for a head read that took 0.2 ms (benchmarks/reads_tail.py, docs/benchmarks.md). On the
-    loop, the wait is the round trip. One query at a time on the connection (psycopg serialises
-    them); on a database error the connection is dropped, the caller gets a
-    :class:`~consentgate.errors.TransientStorageError`, and the next call opens another.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        if engine.dialect.name != "postgresql":
-            raise ValueError("AsyncHeadReader reads PostgreSQL ledgers; use HeadReader")
-        args, params = engine.dialect.create_connect_args(engine.url)
-        params.pop("context", None)  # SQLAlchemy's adapters for its own connections; defaults suffice
-        self._args, self._params = args, params
-        self._conn: Any = None
-        self._lock: asyncio.Lock | None = None
-
-    async def heads(self) -> Heads:
-        import psycopg  # the PostgreSQL driver: only a PostgreSQL ledger gets here
-
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            try:
-                if self._conn is None or self._conn.closed:
-                    self._conn = await psycopg.AsyncConnection.connect(
-                        *self._args, **self._params, autocommit=True
-                    )
-                async with self._conn.cursor() as cur:
-                    await cur.execute(_HEADS_SQL)
-                    row = await cur.fetchone()
-            except psycopg.Error as exc:
-                await self._close()
-                raise TransientStorageError(f"could not read the ledger's head: {exc}") from exc
-        if row is None:
-            raise LookupError("the ledger_head row is missing; run `consentgate ledger verify`")
-        return tuple(row)
-
-    async def _close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(Exception):  # a broken connection: nothing more to learn from it
-                await conn.close()
-
-    async def aclose(self) -> None:
-        await self._close()
