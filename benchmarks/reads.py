@@ -399,7 +399,7 @@ def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) ->
             # Every worker has a cache of its own, and a connection goes to one worker: warm them as
             # the single process was warmed, with batches on all 16 connections (before, 1 s of
             # single requests left part of each worker's cache cold, and on PostgreSQL a miss costs
-            # 15-20x a hit: that, not the second worker, made two workers look slower than one).
+            # 12-20x a hit: part of why two workers looked slower than one, docs/benchmarks.md).
             _measure(server, "batch", 2.0, key=key, subjects=args.subjects)
             _measure(server, "decide", 1.0, key=key, subjects=args.subjects)
             out[f"decisions_workers_{args.workers}"] = _measure(
