@@ -54,7 +54,6 @@ def _serve_traced(out: str, argv: list[str]) -> None:
 
     from consentgate.server import readcache
     from consentgate.server.chain import ChainMonitor
-    from consentgate.store import heads as heads_module
 
     clock = time.perf_counter
     rec: dict[str, list[Any]] = {k: [] for k in ("gc", "stall", "request", "head", "head_wait", "chain")}
@@ -105,9 +104,7 @@ def _serve_traced(out: str, argv: list[str]) -> None:
 
     fastapi.FastAPI.__call__ = timed_app  # type: ignore[method-assign]
     timed_async(readcache.HeadProbe, "read", "head_wait")
-    timed_sync(readcache.HeadProbe, "heads", "head")  # SQLite: on the loop
-    if hasattr(heads_module, "AsyncHeadReader"):  # PostgreSQL, awaited on the loop (not in --before)
-        timed_async(heads_module.AsyncHeadReader, "heads", "head")
+    timed_sync(readcache.HeadProbe, "heads", "head")  # SQLite: on the loop; PostgreSQL: in a thread
     timed_sync(ChainMonitor, "check", "chain")
 
     async def watch_loop() -> None:
