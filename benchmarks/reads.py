@@ -73,11 +73,15 @@ def _request_maker(cfg: dict[str, Any]) -> Callable[[int], bytes]:
         return lambda i: (
             f"GET /v1/decisions?subject=fresh-{tag}-{i:08d}&purpose={PURPOSE} HTTP/1.1\r\n{host}{auth}\r\n"
         ).encode()
-    if kind == "batch":
+    if kind in ("batch", "batch_cold"):
+        # batch_cold: people seeded for it and asked about once each (cfg "limit" batches), so every
+        # decision is a cache miss and goes to the database.
         bodies = []
         for b in range(max(1, subjects // BATCH_SIZE)):
             queries = [
                 {"subject": f"reader-{(b * BATCH_SIZE + j) % subjects:06d}", "purpose": PURPOSE}
+                if kind == "batch"
+                else {"subject": f"cold-{b * BATCH_SIZE + j:07d}", "purpose": PURPOSE}
                 for j in range(BATCH_SIZE)
             ]
             body = json.dumps({"queries": queries}).encode()
@@ -97,16 +101,19 @@ class _Connection(asyncio.Protocol):
         self.on_answer = on_answer
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
-        self.started = 0.0
+        self.started = 0.0  # when the request was due (open loop: its scheduled instant)
+        self.handled = 0.0  # when the client got to it: later than ``started`` if the client fell behind
+        self.sent = 0.0  # when it was written: later than ``handled`` if no connection was free
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is not an asyncio.Transport
         self.ready.set_result(None)
 
-    def send(self, request: bytes, started: float) -> None:
+    def send(self, request: bytes, started: float, handled: float) -> None:
         assert self.transport is not None
-        self.started = started
+        self.started, self.handled = started, handled
+        self.sent = time.perf_counter()
         self.transport.write(request)
 
     def data_received(self, data: bytes) -> None:
@@ -134,19 +141,25 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     make = _request_maker(cfg)
     seconds, rate = float(cfg["seconds"]), cfg.get("rate")
+    limit = cfg.get("limit")  # closed loop: stop after this many requests (None: after ``seconds``)
     latencies: list[float] = []
+    # The client's own lateness (it got to a request after it was due: descheduled, or its loop
+    # busy) is part of each latency but not the server's doing; waiting for a free connection is.
+    lags: list[float] = []
+    served: list[float] = []  # latency counted from when the client got to the request
+    trace: list[tuple[float, float, float, float]] | None = [] if cfg.get("trace") else None
     statuses: dict[int, int] = {}
     decisions = 0
     counter = 0
     stop_at = 0.0
-    due: deque[float] = deque()  # open loop: scheduled starts not yet sent
+    due: deque[tuple[float, float]] = deque()  # open loop: (scheduled, handled) not yet sent
     free: list[_Connection] = []
     finished = loop.create_future()
     outstanding = 0
 
-    def send(conn: _Connection, started: float) -> None:
+    def send(conn: _Connection, started: float, handled: float) -> None:
         nonlocal counter, outstanding
-        conn.send(make(counter), started)
+        conn.send(make(counter), started, handled)
         counter += 1
         outstanding += 1
 
@@ -155,17 +168,22 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
         outstanding -= 1
         now = time.perf_counter()
         latencies.append(now - conn.started)
+        lags.append(conn.handled - conn.started)
+        served.append(now - conn.handled)
+        if trace is not None:
+            trace.append((conn.started, conn.handled, conn.sent, now))
         statuses[status] = statuses.get(status, 0) + 1
-        if cfg["kind"] == "batch" and status == 200:
+        if cfg["kind"] in ("batch", "batch_cold") and status == 200:
             decisions += body.count(b'"allowed"')
         if rate is None:
-            if now < stop_at:
-                send(conn, now)
+            if now < stop_at and (limit is None or counter < limit):
+                send(conn, now, now)
         elif due:
-            send(conn, due.popleft())
+            send(conn, *due.popleft())
         else:
             free.append(conn)
-        if outstanding == 0 and now >= stop_at and not finished.done():
+        done = now >= stop_at or (limit is not None and counter >= limit)
+        if outstanding == 0 and done and not finished.done():
             finished.set_result(None)
 
     conns = []
@@ -178,8 +196,9 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     stop_at = t0 + seconds
     if rate is None:
-        for conn in conns:
-            send(conn, time.perf_counter())
+        for conn in conns[: limit or len(conns)]:
+            now = time.perf_counter()
+            send(conn, now, now)
     else:
         free.extend(conns)
         i = 0
@@ -190,10 +209,11 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
             delay = at - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            handled = time.perf_counter()
             if free:
-                send(free.pop(), at)
+                send(free.pop(), at, handled)
             else:
-                due.append(at)
+                due.append((at, handled))
             i += 1
     with contextlib.suppress(TimeoutError):  # answers still missing then are simply not counted
         await asyncio.wait_for(finished, timeout=seconds + DRAIN_SECONDS)
@@ -210,6 +230,9 @@ async def _drive(cfg: dict[str, Any]) -> dict[str, Any]:
         "statuses": statuses,
         "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else None,
         "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else None,
+        "client_lag_p99_ms": percentile(lags, 0.99) * 1000 if lags else None,
+        "from_handled_p99_ms": percentile(served, 0.99) * 1000 if served else None,
+        **({"trace": trace} if trace is not None else {}),
         "client_cpu_ms_per_request": (cpu1.user + cpu1.system - cpu0.user - cpu0.system)
         * 1000
         / max(1, answered),
@@ -220,7 +243,9 @@ def _client_main(cfg_json: str) -> None:
     import uvloop
 
     uvloop.install()
-    print(json.dumps(asyncio.run(_drive(json.loads(cfg_json)))))
+    cfg = json.loads(cfg_json)
+    # To a file: a traced run's result is megabytes, and once came back over the pipe cut short.
+    Path(cfg["out"]).write_text(json.dumps(asyncio.run(_drive(cfg))))
 
 
 # -- the floor app -----------------------------------------------------------------------------------
@@ -263,14 +288,16 @@ class _Server:
 def _measure(server: _Server, kind: str, seconds: float, **extra: Any) -> dict[str, Any]:
     cfg = {"kind": kind, "port": server.port, "seconds": seconds, "start_at": time.time() + 1.0, **extra}
     cpu0 = _cpu_seconds(server.proc.pid)
-    out = subprocess.run(
-        [sys.executable, __file__, "--client", json.dumps(cfg)],
-        capture_output=True,
-        text=True,
-        timeout=seconds + DRAIN_SECONDS + 60,
-        check=True,
-    )
-    result: dict[str, Any] = json.loads(out.stdout)
+    with tempfile.TemporaryDirectory(prefix="cg-reads-client-") as tmp:
+        cfg["out"] = str(Path(tmp) / "result.json")
+        subprocess.run(
+            [sys.executable, __file__, "--client", json.dumps(cfg)],
+            capture_output=True,
+            text=True,
+            timeout=seconds + DRAIN_SECONDS + 60,
+            check=True,
+        )
+        result: dict[str, Any] = json.loads(Path(cfg["out"]).read_text())
     result["server_cpu_ms_per_request"] = (
         (_cpu_seconds(server.proc.pid) - cpu0) * 1000 / max(1, result["requests"])
     )
@@ -280,8 +307,9 @@ def _measure(server: _Server, kind: str, seconds: float, **extra: Any) -> dict[s
     return result
 
 
-def _seed(db_url: str, subjects: int) -> str:
-    """``subjects`` people with one grant each (the issue's "subject with one grant"); a read key."""
+def _seed(db_url: str, subjects: int, cold: int = 0) -> str:
+    """``subjects`` people with one grant each (the issue's "subject with one grant"), and ``cold``
+    more whom only the cold batches ask about; a read key."""
     from consentgate.auth import apikeys
     from consentgate.ledger.store import Ledger
     from consentgate.policy import load_policy
@@ -291,10 +319,10 @@ def _seed(db_url: str, subjects: int) -> str:
     with Ledger.open(db_url) as ledger:
         service = ConsentService(load_policy(POLICY), ledger)
         raws = [
-            ("", {"subject": f"reader-{s:06d}", "action": "grant", "purposes": [PURPOSE],
+            ("", {"subject": s, "action": "grant", "purposes": [PURPOSE],
                   "notice_id": "ai-training", "notice_version": 2, "occurred_at": when,
                   "region": "DE", "locale": "en", "source": "banner"})
-            for s in range(subjects)
+            for s in [f"reader-{n:06d}" for n in range(subjects)] + [f"cold-{n:07d}" for n in range(cold)]
         ]  # fmt: skip
         for start in range(0, len(raws), 5000):
             service.record(raws[start : start + 5000])
@@ -302,7 +330,9 @@ def _seed(db_url: str, subjects: int) -> str:
     return key
 
 
-def _consentgate(db_url: str, key_file: Path, workers: int = 1, src: str | None = None) -> _Server:
+def _consentgate(
+    db_url: str, key_file: Path, workers: int = 1, src: str | None = None, traced: str | None = None
+) -> _Server:
     env = dict(
         os.environ,
         CONSENTGATE_DB=db_url,
@@ -314,8 +344,10 @@ def _consentgate(db_url: str, key_file: Path, workers: int = 1, src: str | None 
     )
     if src:  # serve another copy of the code (``--before``): it comes first on the import path
         env["PYTHONPATH"] = src
-    serve = "from consentgate.cli import main; main()"
-    argv = [sys.executable, "-c", serve, "serve", "--port", "{port}", "--workers", str(workers)]
+    serve = ["-c", "from consentgate.cli import main; main()"]
+    if traced:  # the timeline of reads_tail.py, written to this file when the server stops
+        serve = [str(Path(__file__).with_name("reads_tail.py")), "--serve-traced", traced]
+    argv = [sys.executable, *serve, "serve", "--port", "{port}", "--workers", str(workers)]
     return _Server(argv, env)
 
 
@@ -324,7 +356,7 @@ def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) ->
 
     key_file = Path(tempfile.mkdtemp(prefix="cg-reads-key-")) / "ledger.key"
     create_key(key_file)
-    key = _seed(db_url, args.subjects)
+    key = _seed(db_url, args.subjects, args.cold)
     out: dict[str, Any] = {"load_average": os.getloadavg()[0]}
     server = _consentgate(db_url, key_file)
     s = args.seconds
@@ -343,6 +375,9 @@ def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) ->
         out["decisions_half_rate"] = _measure(server, "decide", s, key=key, subjects=args.subjects, rate=half)
         out["decisions_uncached"] = _measure(server, "decide_fresh", s, key=key)
         out["batch"] = _measure(server, "batch", s, key=key, subjects=args.subjects)
+        if args.cold >= BATCH_SIZE:  # last: it fills the cache with people nobody asks about again
+            n = args.cold // BATCH_SIZE
+            out["batch_cold"] = _measure(server, "batch_cold", 120, key=key, subjects=args.cold, limit=n)
         out["floor_again"] = _measure(floor, "floor", s)
     finally:
         server.stop()
@@ -361,6 +396,11 @@ def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) ->
     if args.workers > 1:
         server = _consentgate(db_url, key_file, workers=args.workers)
         try:
+            # Every worker has a cache of its own, and a connection goes to one worker: warm them as
+            # the single process was warmed, with batches on all 16 connections (before, 1 s of
+            # single requests left part of each worker's cache cold, and on PostgreSQL a miss costs
+            # 12-20x a hit: part of why two workers looked slower than one, docs/benchmarks.md).
+            _measure(server, "batch", 2.0, key=key, subjects=args.subjects)
             _measure(server, "decide", 1.0, key=key, subjects=args.subjects)
             out[f"decisions_workers_{args.workers}"] = _measure(
                 server, "decide", s, key=key, subjects=args.subjects
@@ -387,7 +427,9 @@ def _lines(db: str, r: dict[str, Any], workers: int) -> list[str]:
     h = r["decisions_half_rate"]
     lines.append(
         f"{db}: decisions at half that rate ({h['requests_per_s']:,.0f}/s offered and answered): "
-        f"p50 {h['p50_ms']:.2f} ms, p99 {h['p99_ms']:.2f} ms (target < 20 ms)"
+        f"p50 {h['p50_ms']:.2f} ms, p99 {h['p99_ms']:.2f} ms (target < 20 ms); the client's own lateness "
+        f"p99 {h['client_lag_p99_ms']:.2f} ms, p99 counted from when it got to each request "
+        f"{h['from_handled_p99_ms']:.2f} ms"
     )
     u = r["decisions_uncached"]
     lines.append(
@@ -399,6 +441,13 @@ def _lines(db: str, r: dict[str, Any], workers: int) -> list[str]:
         f"{db}: POST /v1/decisions/batch ({BATCH_SIZE} queries each): "
         f"{b['decisions_per_s']:,.0f} decisions/s (target >= 50,000), p99 {b['p99_ms']:.1f} ms per batch"
     )
+    if "batch_cold" in r:
+        c = r["batch_cold"]
+        lines.append(
+            f"{db}: POST /v1/decisions/batch, cold (people never asked before, {c['requests']} batches): "
+            f"{c['decisions_per_s']:,.0f} decisions/s (target >= 50,000), p99 {c['p99_ms']:.1f} ms per "
+            f"batch, server CPU {c['server_cpu_ms_per_request']:.1f} ms per batch"
+        )
     for name, m in r.get("before", {}).items():
         rate = (
             f"{m['decisions_per_s']:,.0f} decisions/s"
@@ -430,6 +479,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0, help="length of each measured phase")
     ap.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--subjects", type=int, default=1000, help="people with one grant each, asked in turn")
+    ap.add_argument(
+        "--cold", type=int, default=50_000, help="people asked about once each by the cold batches (0: skip)"
+    )
     ap.add_argument("--workers", type=int, default=2, help="also serve with this many processes (1: skip)")
     ap.add_argument(
         "--before",

@@ -10,7 +10,7 @@ written once, here, so the two cannot decide differently.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -18,6 +18,11 @@ from consentgate.decide import Decision, Query, Timeline, at_micros, decide_time
 from consentgate.ledger.events import ConsentEvent
 from consentgate.ledger.pseudonyms import ErasureKey
 from consentgate.policy.models import Policy
+
+# A bulk decider's answer: decisions by query position (with the instant each holds until), and the
+# positions it left to the per-person path.
+BulkDecided = tuple[dict[int, tuple[Decision, int]], Sequence[int]]
+BulkDecider = Callable[[Sequence[Query], Sequence[int], dict[str, set[str]]], BulkDecided]
 
 
 class DecisionReads(Protocol):
@@ -62,11 +67,15 @@ def decide_all(
     queries: Sequence[Query],
     *,
     holding: bool,
+    bulk: tuple[BulkDecider, int] | None = None,
 ) -> list[tuple[Decision, int]]:
     """Every query's decision, with one person resolution and one event read for all of them.
 
     Each decision comes with the last instant (UTC microseconds) it holds unless something is
     recorded (:func:`consentgate.decide.holds_until`) when ``holding``, else with the query's instant.
+    ``bulk``: a decider for many queries at once (``pipeline/bulkquery.py``, on Arrow columns) and the
+    batch size from which it pays; it answers what it can, the rest is decided here, one person at
+    a time. Both answer exactly what ``decide`` does (tests/pipeline/test_bulkquery.py).
     """
     checked: set[str] = set()
     for q in queries:
@@ -75,20 +84,27 @@ def decide_all(
             # The one region rule, once per distinct value (a dotless "it" must not pass as IT).
             policy.query_region(q.region)
             checked.add(q.region)
-    persons = resolve_people(reads, key, {q.subject for q in queries})
-    all_ids = set().union(*persons.values()) if persons else set()
-    by_id: dict[str, list[ConsentEvent]] = {}
-    for ev in reads.events_of(all_ids):
-        by_id.setdefault(ev.subject, []).append(ev)
-    timelines: dict[frozenset[str], Timeline] = {}
     cache: dict[datetime, int] = {}
-    out = []
-    for q in queries:
-        ids = frozenset(persons.get(q.subject, {q.subject}))
-        tl = timelines.get(ids)
-        if tl is None:
-            tl = timelines[ids] = Timeline(ev for i in ids for ev in by_id.get(i, ()))
-        at_us = at_micros(q.at, cache)
-        decision = decide_timeline(policy, tl, q.purpose, q.at, q.region, at_us=at_us)
-        out.append((decision, holds_until(policy, tl, q.purpose, at_us) if holding else at_us))
-    return out
+    at_us = [at_micros(q.at, cache) for q in queries]
+    persons = resolve_people(reads, key, {q.subject for q in queries})
+    out: list[tuple[Decision, int] | None] = [None] * len(queries)
+    rest: Sequence[int] = range(len(queries))
+    if bulk is not None and len(queries) >= bulk[1]:
+        answers, rest = bulk[0](queries, at_us, persons)
+        for i, answer in answers.items():
+            out[i] = answer if holding else (answer[0], at_us[i])
+    if rest:
+        ids = set().union(*(persons.get(queries[i].subject, {queries[i].subject}) for i in rest))
+        by_id: dict[str, list[ConsentEvent]] = {}
+        for ev in reads.events_of(ids):
+            by_id.setdefault(ev.subject, []).append(ev)
+        timelines: dict[frozenset[str], Timeline] = {}
+        for i in rest:
+            q = queries[i]
+            person = frozenset(persons.get(q.subject, {q.subject}))
+            tl = timelines.get(person)
+            if tl is None:
+                tl = timelines[person] = Timeline(ev for x in person for ev in by_id.get(x, ()))
+            decision = decide_timeline(policy, tl, q.purpose, q.at, q.region, at_us=at_us[i])
+            out[i] = (decision, holds_until(policy, tl, q.purpose, at_us[i]) if holding else at_us[i])
+    return [d for d in out if d is not None]

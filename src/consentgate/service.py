@@ -13,8 +13,8 @@ from typing import Any
 
 from consentgate.auth import identity
 from consentgate.decide import Decision, Query
-from consentgate.deciding import decide_all, resolve_people
-from consentgate.errors import UnknownSubject
+from consentgate.deciding import BulkDecided, decide_all, resolve_people
+from consentgate.errors import MissingExtra, UnknownSubject
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
 from consentgate.ledger.groupcommit import GroupCommitter
@@ -44,6 +44,16 @@ def ledger_knows(ledger: Ledger, subject: str) -> bool:
     if key is not None and suppressed_identifiers(ledger.engine, key, [subject]):
         return True
     return bool(ledger.events_of(ids))
+
+
+def _bulk_path() -> Any:
+    """pipeline/bulkquery.py, which decides many queries on Arrow columns; None without pyarrow
+    (the ``pipeline`` extra), and then every query takes the per-person path, as before."""
+    try:
+        from consentgate.pipeline import bulkquery
+    except (ImportError, MissingExtra):
+        return None
+    return bulkquery
 
 
 def language_note(locale: str) -> str:
@@ -133,8 +143,22 @@ class ConsentService:
         return self._decide_all(queries, holding=True)
 
     def _decide_all(self, queries: Sequence[Query], *, holding: bool) -> list[tuple[Decision, int]]:
+        bulk = _bulk_path()
+        engine = self.ledger.engine
+
+        def in_bulk(
+            queries: Sequence[Query], at_us: Sequence[int], persons: dict[str, set[str]]
+        ) -> BulkDecided:
+            decided = bulk.decide_queries(engine, self.policy, queries, at_us, persons)
+            return decided.answers, decided.rest
+
         return decide_all(
-            self.policy, _StoreReads(self.ledger), self._find_erasure_key(), queries, holding=holding
+            self.policy,
+            _StoreReads(self.ledger),
+            self._find_erasure_key(),
+            queries,
+            holding=holding,
+            bulk=(in_bulk, bulk.MIN_GROUP) if bulk is not None else None,
         )
 
     def state(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -169,3 +170,19 @@ def storage_error(exc: BaseException, doing: str) -> StorageError:
     if isinstance(exc, OperationalError):
         return TransientStorageError(f"could not {doing}: {reason}")
     return TerminalStorageError(f"could not {doing}: {reason}")
+
+
+def one_of(dialect: str, column: str, param: str) -> str:
+    """SQL for "``column`` is one of the values bound to ``param``", the values travelling as one
+    parameter (:func:`list_param`): a PostgreSQL array, or a JSON array that SQLite's ``json_each``
+    unpacks. Unlike ``IN (…)`` with one placeholder per value there is no bound-parameter limit to
+    chunk under, and no statement to build per list (SQLAlchemy's expansion of a 400-value ``IN``
+    cost more than the query: issue 20). For the driver's own cursor (``exec_driver_sql``)."""
+    if dialect == "postgresql":
+        return f"{column} = ANY(%({param})s)"
+    return f"{column} IN (SELECT value FROM json_each(:{param}))"
+
+
+def list_param(dialect: str, values: Iterable[str]) -> Any:
+    """The value to bind for :func:`one_of`."""
+    return list(values) if dialect == "postgresql" else json.dumps(list(values))

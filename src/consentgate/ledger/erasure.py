@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, case, insert, or_, select, update
 
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import alias_commit
+from consentgate.ledger.db import list_param, one_of
 from consentgate.ledger.pseudonyms import KEY_PURPOSE as KEY_PURPOSE
 from consentgate.ledger.pseudonyms import ErasureKey as ErasureKey
 from consentgate.ledger.pseudonyms import by_hash as _by_hash
@@ -70,12 +71,11 @@ def suppress(
 
 def suppressed(conn: Connection, hashes: Collection[str]) -> set[str]:
     """The hashes among ``hashes`` that are on the list."""
-    found: set[str] = set()
-    items = list(hashes)
-    col = t.suppressions.c.id_hash
-    for i in range(0, len(items), _CHUNK):
-        found.update(conn.execute(select(col).where(col.in_(items[i : i + _CHUNK]))).scalars())
-    return found
+    if not hashes:
+        return set()
+    dialect = conn.dialect.name
+    sql = f"SELECT id_hash FROM suppressions WHERE {one_of(dialect, 'id_hash', 'hashes')}"
+    return {str(h) for (h,) in conn.exec_driver_sql(sql, {"hashes": list_param(dialect, hashes)})}
 
 
 def erased_in(conn: Connection, identifiers: Iterable[str]) -> dict[str, str]:

@@ -47,7 +47,7 @@ from consentgate.decide import (  # decide.py's wording, so a reason cannot drif
     _RECONSENT,
 )
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action
-from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose
+from consentgate.policy.models import DEFAULT_REGION, Basis, Policy, Purpose, to_micros
 from consentgate.store.snapshots import KIND
 
 _DAY_US = 86_400 * 1_000_000
@@ -187,6 +187,20 @@ def decide_all(
     return Bulk(table, len(persons) - len(by_person), by_person)
 
 
+def next_reconsent_us(policy: Policy, purpose: Purpose, at_us: int) -> int | None:
+    """The next instant after ``at_us`` when a material version of the purpose's notice takes
+    effect: a decision a grant makes holds until then at most (the ``reconsent_us`` of
+    :func:`decide_all`)."""
+    if purpose.notice is None:
+        return None
+    later = [
+        to_micros(v.effective_from)
+        for v in policy.versions_of(purpose.notice)
+        if v.reconsent and to_micros(v.effective_from) > at_us
+    ]
+    return min(later, default=None)
+
+
 _DEAF = (Basis.CONTRACT, Basis.NOT_ALLOWED)  # bases no choice changes: no deciding event
 
 
@@ -324,7 +338,9 @@ class _Persons:
 
     def aggregate(self, who: pa.Array, values: pa.Array, how: str) -> pa.Array:
         """``how`` ("min"/"max") of ``values`` per person code in ``who`` (null: no value)."""
-        agg = pa.table({"p": who, "v": values}).group_by("p").aggregate([("v", how)])
+        # One thread: Acero's thread pool cost more than it saved on both sizes measured (2 cores):
+        # 0.43 against 0.13 ms for 1,000 rows (a batch of decisions), 124 against 62 ms for 350,000.
+        agg = pa.table({"p": who, "v": values}).group_by("p", use_threads=False).aggregate([("v", how)])
         return pc.take(_flat(agg.column(f"v_{how}")), pc.index_in(self.codes, value_set=agg.column("p")))
 
 

@@ -37,8 +37,8 @@ from consentgate.errors import BadInput, shown
 from consentgate.ledger.chain import GENESIS
 from consentgate.ledger.events import Action, ConsentEvent
 from consentgate.ledger.store import Ledger
-from consentgate.pipeline.bulk import decide_all
-from consentgate.policy.models import Policy, Purpose, to_micros
+from consentgate.pipeline.bulk import decide_all, next_reconsent_us
+from consentgate.policy.models import Policy, Purpose
 from consentgate.store import snapshots
 
 SNAPSHOT_FORMAT = "consentgate-snapshot/1"
@@ -212,15 +212,7 @@ class _Context:
 
     def next_reconsent_us(self) -> int | None:
         """The next instant after ``at`` when a material notice change takes effect for this purpose."""
-        notice = self.purpose.notice
-        if notice is None:
-            return None
-        later = [
-            to_micros(v.effective_from)
-            for v in self.policy.versions_of(notice)
-            if v.reconsent and to_micros(v.effective_from) > self.at_us
-        ]
-        return min(later, default=None)
+        return next_reconsent_us(self.policy, self.purpose, self.at_us)
 
 
 class _Rows:

@@ -54,7 +54,10 @@ class HeadProbe:
         self.engine = engine
         self._reader = HeadReader(engine)
         # Over a network (PostgreSQL) a read is a round trip: it runs in a worker thread, and the
-        # requests that arrive meanwhile share the next read (see ``read``).
+        # requests that arrive meanwhile share the next read (see ``read``). The thread then needs
+        # the GIL back from the busy event loop: server/process.py shortens the switch interval for
+        # that. (Awaiting the read on the loop with psycopg's async connection was tried and was
+        # worse: p99 at half rate 40 ms against 19 ms, interleaved runs; docs/benchmarks.md.)
         self._remote = engine.dialect.name == "postgresql"
         self._running = False
         self._next: asyncio.Future[Heads] | None = None

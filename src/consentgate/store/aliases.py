@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, or_, select
+from sqlalchemy import Engine, insert, select
 
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import alias_commit, new_salt
+from consentgate.ledger.db import list_param, one_of
 from consentgate.ledger.erasure import erased_in
 from consentgate.ledger.records import Records, write_records
 from consentgate.ledger.signing import Signer
@@ -65,14 +66,19 @@ def person(engine: Engine, subject: str) -> set[str]:
 
 def people(engine: Engine, subjects: Collection[str]) -> dict[str, set[str]]:
     """Resolve many identifiers at once: each maps to its whole connected component."""
-    a = t.aliases.c
+    dialect = engine.dialect.name
+    sql = (
+        f"SELECT alias, subject FROM aliases WHERE {one_of(dialect, 'alias', 'ids')}"
+        f" OR {one_of(dialect, 'subject', 'ids')}"
+    )
     with engine.connect() as conn:
 
         def links_of(part: list[str]) -> Iterable[tuple[str, str]]:
-            q = select(a.alias, a.subject).where(or_(a.alias.in_(part), a.subject.in_(part)))
-            return [(alias, subject) for alias, subject in conn.execute(q)]
+            rows = conn.exec_driver_sql(sql, {"ids": list_param(dialect, part)})
+            return [(alias, subject) for alias, subject in rows]
 
-        return components(subjects, links_of)
+        # The identifiers go as one parameter (an array, or JSON on SQLite): no chunks needed.
+        return components(subjects, links_of, chunk=None)
 
 
 def aliases_of(engine: Engine, ids: Collection[str]) -> list[dict[str, str]]:

@@ -13,9 +13,12 @@ LinksOf = Callable[[list[str]], Iterable[tuple[str, str]]]
 CHUNK = 400  # IN (...) lists under SQLite's bound-parameter limit (each list appears twice)
 
 
-def components(subjects: Collection[str], links_of: LinksOf) -> dict[str, set[str]]:
+def components(
+    subjects: Collection[str], links_of: LinksOf, *, chunk: int | None = CHUNK
+) -> dict[str, set[str]]:
     """Each of ``subjects`` → every identifier connected to it (itself included), reading the links
-    breadth first, a batch of up to :data:`CHUNK` identifiers per query."""
+    breadth first, a batch of up to ``chunk`` identifiers per query (None: the whole frontier in
+    one query, for readers that pass the list as one parameter)."""
     edges: dict[str, set[str]] = {}
     frontier = set(subjects)
     seen: set[str] = set()
@@ -23,8 +26,9 @@ def components(subjects: Collection[str], links_of: LinksOf) -> dict[str, set[st
         batch = list(frontier - seen)
         seen |= frontier
         frontier = set()
-        for i in range(0, len(batch), CHUNK):
-            for alias, subj in links_of(batch[i : i + CHUNK]):
+        size = chunk or max(len(batch), 1)
+        for i in range(0, len(batch), size):
+            for alias, subj in links_of(batch[i : i + size]):
                 edges.setdefault(alias, set()).add(subj)
                 edges.setdefault(subj, set()).add(alias)
                 for x in (alias, subj):

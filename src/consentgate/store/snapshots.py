@@ -8,12 +8,14 @@ the notice fields only for the purpose asked about, ``signals`` only for ``gpc``
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import Engine, select
 
 from consentgate.ledger import schema as t
+from consentgate.ledger.db import list_param, one_of
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action
 
 # ``kind`` of an event row: its action's code where the action is about the whole person (gpc,
@@ -55,7 +57,7 @@ _EVENTS_SQL = (
     "SELECT seq, event_id, subject, {kind},"
     " CASE WHEN purpose = {p} THEN notice_id END, CASE WHEN purpose = {p} THEN notice_version END,"
     " region, occurred_at, occurred_us, recorded_us, CASE WHEN action = 'gpc' THEN signals END"
-    " FROM events WHERE seq <= {h} AND subject IS NOT NULL"
+    " FROM events WHERE {where} AND subject IS NOT NULL"
 )
 
 
@@ -71,12 +73,28 @@ def event_columns(engine: Engine, purpose: str, head_seq: int, *, chunk: int = 1
     """
     postgres = engine.dialect.name == "postgresql"
     p, h = ("%(p)s", "%(h)s") if postgres else (":p", ":h")
-    sql = _EVENTS_SQL.format(kind=_kind_sql(p), p=p, h=h)
-    params = {"p": purpose, "h": head_seq}
+    sql = _EVENTS_SQL.format(kind=_kind_sql(p), p=p, where=f"seq <= {h}")
+    return _read(
+        engine, sql, {"p": purpose, "h": head_seq}, chunk, "consentgate_snapshot" if postgres else None
+    )
+
+
+def event_columns_of(engine: Engine, purpose: str, subjects: Collection[str]) -> pa.Table:
+    """:func:`event_columns` for the events filed under these identifiers only (every seq): what a
+    batch of decisions reads, in one statement however many identifiers — the list travels as one
+    parameter (a PostgreSQL array; a JSON array that SQLite's ``json_each`` unpacks), so there is
+    neither a bound-parameter limit nor an ``IN (...)`` list to build per call."""
+    dialect = engine.dialect.name
+    p = "%(p)s" if dialect == "postgresql" else ":p"
+    sql = _EVENTS_SQL.format(kind=_kind_sql(p), p=p, where=one_of(dialect, "subject", "ids"))
+    return _read(engine, sql, {"p": purpose, "ids": list_param(dialect, subjects)}, 100_000, None)
+
+
+def _read(engine: Engine, sql: str, params: dict[str, Any], chunk: int, cursor_name: str | None) -> pa.Table:
     batches: list[pa.RecordBatch] = []
     with engine.connect() as conn:
         raw: Any = conn.connection.dbapi_connection
-        cur = raw.cursor(name="consentgate_snapshot") if postgres else raw.cursor()
+        cur = raw.cursor(name=cursor_name) if cursor_name else raw.cursor()
         try:
             cur.execute(sql, params)
             while rows := cur.fetchmany(chunk):
