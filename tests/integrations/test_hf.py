@@ -205,3 +205,20 @@ def test_a_training_run_measures_the_filter_it_trains_on(world: World) -> None:
     with pytest.raises(BadInput, match="refilter=True re-filters files"):
         world.run(dataset=result.manifest, refilter=True).__enter__()
     assert len(RunStore(world.ledger.engine).runs(kind="training")) == before  # refused: nothing stored
+
+
+def test_a_filter_given_the_ledger_is_stored_in_runs_with_the_people_it_kept(world: World) -> None:
+    """Like a file filter run: kind ``filter``, the output's fingerprint, and the people whose rows
+    the filtered dataset holds, so ``runs --subject`` finds it (and a person it dropped does not)."""
+    data = chats().select([0, 1, 2, 3, len(PEOPLE)])  # three kept people, and the refused one
+    result = filter_dataset(data, snap(world), USER_ID, ledger=world.ledger, now=AT)
+    store = RunStore(world.ledger.engine)
+    [stored] = [r for r in store.runs(kind="filter") if r.run_id == result.manifest.run_id]
+    assert stored.manifest["output_fingerprint"] == f"datasets:{result.data._fingerprint}"
+    kept = set(result.data["user_id"])
+    assert len(kept) == 3
+    assert REFUSED not in kept
+    for person in kept:
+        assert result.manifest.run_id in {r.run_id for r in store.used([person], kind="filter")}
+    assert result.manifest.run_id not in {r.run_id for r in store.used([REFUSED], kind="filter")}
+    assert stored.manifest["subjects"]["count"] == len(kept)

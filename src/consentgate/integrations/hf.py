@@ -46,6 +46,7 @@ from consentgate.errors import BadInput, MissingExtra
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline.engines import arrow as arrow_engine
 from consentgate.pipeline.filter import FilterResult, _plan, _suppressed
+from consentgate.pipeline.lineage import record_filter_run
 from consentgate.pipeline.manifest import build_manifest, new_run_id
 from consentgate.pipeline.plan import Counts, FilterOptions, FilterPlan
 from consentgate.pipeline.snapshot import Snapshot
@@ -129,7 +130,18 @@ def filter_dataset(
     manifest = replace(manifest, output_fingerprint=f"datasets:{out._fingerprint}", staleness=staleness)
     if manifest_path is not None:
         manifest.write(manifest_path)
+    if ledger is not None:
+        # Stored in ``runs`` like a file filter run, so ``runs --subject`` finds the dataset and a
+        # TrainingRun given this manifest references the run (its output fingerprint).
+        record_filter_run(ledger, manifest, _output_subjects(out, plan.subject_column))
     return FilterResult(out, manifest)
+
+
+def _output_subjects(ds: datasets.Dataset, column: str) -> Iterator[list[str]]:
+    """Distinct non-empty subject ids of the filtered dataset's visible rows, a table at a time."""
+    for table in _visible(ds, [column]):
+        ids = pc.unique(table.column(column).combine_chunks()).to_pylist()
+        yield [str(i) for i in ids if i not in (None, "")]
 
 
 def result_fingerprint(ds: datasets.Dataset, plan: FilterPlan) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -45,15 +45,21 @@ def filter_run_json(manifest: Manifest, subjects: int, key_id: str) -> dict[str,
     }
 
 
-def record_filter_run(ledger: Ledger, manifest: Manifest) -> dict[str, Any]:
-    """Store a finished :func:`~consentgate.pipeline.filter_files` run in ``runs`` (kind ``filter``)
-    with keyed hashes of the identifiers its output holds; returns the stored manifest."""
-    if manifest.output is None or manifest.output_fingerprint is None:
+def record_filter_run(
+    ledger: Ledger, manifest: Manifest, subjects: Iterable[list[str]] | None = None
+) -> dict[str, Any]:
+    """Store a finished filter run in ``runs`` (kind ``filter``) with keyed hashes of the identifiers
+    its output holds; returns the stored manifest. ``subjects``: those identifiers, in batches, for
+    an output that is not a file (a ``datasets.Dataset``); by default they are read from the file
+    :func:`~consentgate.pipeline.filter_files` wrote."""
+    if manifest.output_fingerprint is None or (subjects is None and manifest.output is None):
         raise BadInput("only a filter run that wrote a file can be recorded (use filter_files)")
     store = RunStore(ledger.engine)
-    column = str(manifest.settings["subject_column"])
+    if subjects is None:
+        column = str(manifest.settings["subject_column"])
+        subjects = output_subjects(Path(str(manifest.output)), column)
     hashes: set[bytes] = set()
-    for ids in output_subjects(Path(manifest.output), column):
+    for ids in subjects:
         hashes |= store.hasher.many(ids)
     stored = filter_run_json(manifest, len(hashes), store.hasher.key_id)
     store.record(
