@@ -81,7 +81,10 @@ def test_buttons_read_accept_all_and_reject_all_in_english() -> None:
     ("requested", "accept_language", "expected"),
     [
         ("de-AT", None, "de"),
-        ("pt_BR", None, "pt"),
+        ("pt_BR", None, "pt-BR"),
+        ("pt-PT", None, "pt"),
+        ("pt", None, "pt"),
+        (None, "pt-br;q=0.8, en;q=0.5", "pt-BR"),
         ("GA", None, "ga"),
         (None, "fr-CH;q=0.9, he;q=1", "he"),
         (None, "xx, nl;q=0.5", "nl"),
@@ -96,3 +99,31 @@ def test_locale_negotiation(requested: str | None, accept_language: str | None, 
 
 def test_the_policy_default_locale_is_the_fallback() -> None:
     assert i18n.negotiate("zz", None, "sv") == "sv"
+
+
+# French puts a no-break space before the two-part marks (U+00A0 before ":", the narrow U+202F before
+# ";", "?" and "!"), so a line never starts with one of them.
+FRENCH_MARK_AFTER_SPACE = re.compile(r"[ \t]+[:;?!]")
+ARABIC_SCRIPT = ("ar", "fa", "ur")
+REFLEXIVE_PAIRS = {"vous vous", "nous nous"}
+
+
+@pytest.mark.parametrize("locale", [loc for loc in i18n.available() if i18n.language(loc) == "fr"])
+def test_french_has_no_break_spaces_before_two_part_marks(locale: str) -> None:
+    for key, text in i18n.strings(locale).items():
+        assert not FRENCH_MARK_AFTER_SPACE.search(text), f"{locale}.{key}: {text!r}"
+
+
+@pytest.mark.parametrize("locale", [loc for loc in i18n.available() if i18n.language(loc) in ARABIC_SCRIPT])
+def test_arabic_script_uses_its_own_comma_and_semicolon(locale: str) -> None:
+    for key, text in i18n.strings(locale).items():
+        assert not re.search(r"[,;?]", text), f"{locale}.{key} uses a Latin mark where ، ؛ ؟ belong"
+
+
+@pytest.mark.parametrize("locale", i18n.available())
+def test_no_word_is_doubled(locale: str) -> None:
+    # el and bg once read "σας σας" / "ви ви": a pronoun repeated by two clauses that met. French
+    # reflexives ("vous vous y opposez") are grammar, not a slip.
+    for key, text in i18n.strings(locale).items():
+        doubled = [m.group(0) for m in re.finditer(r"(?<!\w)(\w+)\s+\1(?!\w)", text, re.IGNORECASE)]
+        assert not [d for d in doubled if d.lower() not in REFLEXIVE_PAIRS], f"{locale}.{key} repeats {doubled}"
