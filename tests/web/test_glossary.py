@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from importlib.resources import files
 
 import pytest
@@ -27,9 +28,16 @@ TERMS: dict[str, dict[str, list[str]]] = GLOSSARY["terms"]
 ENGLISH_GLOSS = re.compile(r"\s*\(opt-out\)", re.IGNORECASE)
 
 
+def fold(text: str) -> str:
+    """Lower case without combining marks: Turkish "İ" lowers to "i" plus a dot, Arabic vowel signs
+    are optional; neither should decide whether a term is used."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def uses(text: str, forms: list[str]) -> bool:
-    text = ENGLISH_GLOSS.sub("", text).lower()
-    return any(form in text for form in forms)
+    text = fold(ENGLISH_GLOSS.sub("", text))
+    return any(fold(form) in text for form in forms)
 
 
 def test_every_interface_locale_has_a_glossary_of_every_concept() -> None:

@@ -13,8 +13,9 @@ import re
 # One per file in web/i18n/, sorted: every official EU language, and Arabic and Hebrew (right to left).
 # A region appears only where its wording differs (pt-BR); ``negotiate`` maps pt-PT and pt to pt.
 INTERFACE_LOCALES: tuple[str, ...] = (
-    "ar", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "he", "hr", "hu", "it",
-    "lt", "lv", "mt", "nl", "pl", "pt", "pt-BR", "ro", "sk", "sl", "sv",
+    "ar", "bg", "bs", "ca", "cs", "da", "de", "el", "en", "es", "et", "eu", "fi", "fr", "ga", "gl",
+    "he", "hr", "hu", "is", "it", "lt", "lv", "mk", "mt", "nb", "nl", "pl", "pt", "pt-BR", "ro", "ru",
+    "sk", "sl", "sq", "sr", "sv", "tr", "uk",
 )  # fmt: skip
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"
 _LOCALE = re.compile(LOCALE_PATTERN)

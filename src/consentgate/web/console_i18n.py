@@ -1,10 +1,10 @@
 """The operator console's own words, one JSON file per locale in ``web/console/i18n/``.
 
 The console offers a subset of the privacy center's locales (``web/i18n/``): every official EU
-language, Arabic and Hebrew; a visitor's ``pt-BR`` gets ``pt``, a language it lacks English. Every file
-has every key of ``en.json`` (tests/console/test_i18n.py). Codes and values from the policy and the ledger (purpose
-ids, actions, bases, statuses) are shown as they are: they are the words of the CLI and the policy
-file the same team reads.
+language, Arabic and Hebrew; ``pt-BR`` gets ``pt``, a language it lacks gets English. Every file has
+every key of ``en.json`` (tests/console/test_i18n.py). Codes and values from the policy and the ledger
+(purpose ids, actions, bases, statuses) are shown as they are: they are the words of the CLI and the
+policy file the same team reads.
 """
 
 from __future__ import annotations
