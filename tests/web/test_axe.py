@@ -28,6 +28,10 @@ def test_the_first_layer_and_the_settings_pass_axe(
     # Checked before axe runs: axe's own probe adds an inline <style>, which the CSP rightly blocks.
     assert_no_csp_violations(page)
     assert violations(page, BANNER) == [], "first layer"
+    # The always-active purposes are joined the locale's way (Intl.ListFormat): never a Latin comma in
+    # Arabic, which joins two with "و" and more with "،".
+    fixed = banner(page).locator(".cg-fixed").inner_text()
+    assert ("," in fixed) == (locale == "en"), fixed
     banner(page).locator("[data-consentgate-action=settings]").click()
     expect(banner(page).get_by_role("switch").first).to_be_visible()
     assert violations(page, BANNER) == [], "settings layer"
