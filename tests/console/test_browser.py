@@ -19,6 +19,7 @@ from tests.browser import artifacts, new_context
 from tests.conftest import EXAMPLE_POLICY
 from tests.console.conftest import seed
 from tests.support import servers
+from tests.support.axe import violations
 
 PAGES = (  # path, English heading
     ("/console", "Overview"),
@@ -175,6 +176,23 @@ def test_the_console_works_from_the_keyboard(
         page.keyboard.press("Enter")
         page.wait_for_url(f"{console.base}/console/risk")
         assert page.get_attribute("nav a[aria-current=page]", "href") == "/console/risk"
+
+
+@pytest.mark.parametrize("locale", ["en", "he"])
+def test_every_console_page_passes_axe(
+    browser: Browser, console: Console, signed_in: dict[str, Any], locale: str
+) -> None:
+    # Issue 17 item 5: axe-core (tests/support/axe) finds nothing on any page, left to right and right
+    # to left, with the charts drawn.
+    with new_context(browser, storage_state=signed_in) as context:
+        page = context.new_page()
+        for path, _ in PAGES:
+            page.goto(f"{console.base}{path}?lang={locale}")
+            if path == "/console":
+                page.wait_for_selector("canvas[data-drawn]", timeout=10_000)
+            assert violations(page) == [], f"{path} in {locale}"
+        page.goto(f"{console.base}/console/sign-in?lang={locale}")
+        assert violations(page) == [], f"sign-in in {locale}"
 
 
 def test_a_person_looked_up_on_the_ledger_page(

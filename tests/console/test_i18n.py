@@ -15,8 +15,22 @@ PAGES = ("/console", "/console/ledger", "/console/requests", "/console/website",
          "/console/risk", "/console/sign-in")  # fmt: skip
 
 
-def test_the_console_offers_the_privacy_centers_locales() -> None:
-    assert console_i18n.available() == i18n.available()
+def test_the_console_offers_a_subset_of_the_privacy_centers_locales() -> None:
+    # The console is read by the operator's team, not by the people whose data it is: it keeps every
+    # official EU language (and Arabic and Hebrew) while the banner and privacy center grow further.
+    offered = set(console_i18n.available())
+    assert offered <= set(i18n.available())
+    assert offered >= {"bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it",
+                       "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "ar", "he"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("requested", "expected"), [("pt-BR", "pt"), ("sr", "en"), ("de-AT", "de"), ("he", "he")]
+)
+def test_a_locale_the_console_lacks_falls_back_to_its_language_then_english(
+    requested: str, expected: str
+) -> None:
+    assert console_i18n.negotiate(requested, None, "en") == expected
 
 
 @pytest.mark.parametrize("locale", console_i18n.available())

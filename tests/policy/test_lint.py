@@ -129,6 +129,11 @@ def test_the_banner_offers_shipped_locales_the_policy_has_wording_in() -> None:
     )
     assert "tlh" not in i18n.available()
     assert banner_locales(parse_policy_text(odd)) == ["en", "fr"]
+    # A shipped locale with a region or script is named as shipped, whatever case the policy wrote.
+    regional = CLEAN.replace(
+        'de: "Meine Daten nutzen."', 'pt-br: "Usar meus dados.", zh-Hant: "使用我的資料。"'
+    )
+    assert banner_locales(parse_policy_text(regional)) == ["en", "pt-BR", "zh-Hant"]
 
 
 def test_a_notice_without_wording_in_a_banner_locale_warns() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+import unicodedata
 from importlib.resources import files
 
 import pytest
@@ -12,6 +14,8 @@ from consentgate.web import i18n
 
 EU_LANGUAGES = {"bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
                 "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv"}  # fmt: skip
+MORE_LANGUAGES = {"nb", "is", "ca", "eu", "gl", "sr", "bs", "mk", "sq", "uk", "ru", "tr", "ar", "he", "hi",
+                  "ja", "ko", "zh-Hans", "zh-Hant", "th", "vi", "id", "ms", "pt-BR", "fa", "ur"}  # fmt: skip
 KEYS = list(json.loads((files("consentgate.web") / "i18n" / "en.json").read_text(encoding="utf-8")))
 MARKUP = re.compile(r"<[a-zA-Z/!]")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -25,11 +29,12 @@ def test_the_declared_interface_locales_are_exactly_the_shipped_files() -> None:
     assert list(i18n.available()) == shipped
 
 
-def test_every_official_eu_language_and_a_right_to_left_one_are_offered() -> None:
+def test_every_official_eu_language_and_the_issues_list_are_offered() -> None:
+    # Issue 17: at least 42, every EU official language and these, right to left where the script is.
     offered = set(i18n.available())
-    assert offered >= EU_LANGUAGES
-    assert len(offered) >= 24
-    assert {loc for loc in offered if i18n.direction(loc) == "rtl"} >= {"ar", "he"}
+    assert offered >= EU_LANGUAGES | MORE_LANGUAGES
+    assert len(offered) >= 42
+    assert {loc for loc in offered if i18n.direction(loc) == "rtl"} == {"ar", "fa", "he", "ur"}
 
 
 @pytest.mark.parametrize("locale", i18n.available())
@@ -81,7 +86,19 @@ def test_buttons_read_accept_all_and_reject_all_in_english() -> None:
     ("requested", "accept_language", "expected"),
     [
         ("de-AT", None, "de"),
-        ("pt_BR", None, "pt"),
+        ("pt_BR", None, "pt-BR"),
+        ("zh-TW", None, "zh-Hant"),
+        ("zh-Hant-HK", None, "zh-Hant"),
+        ("zh-Hans-TW", None, "zh-Hans"),
+        (None, "zh-CN,zh;q=0.9", "zh-Hans"),
+        (None, "zh", "zh-Hans"),
+        ("no", None, "nb"),
+        (None, "nn-NO, en;q=0.3", "nb"),
+        ("sr-Cyrl-RS", None, "sr"),
+        ("fa-IR", None, "fa"),
+        ("pt-PT", None, "pt"),
+        ("pt", None, "pt"),
+        (None, "pt-br;q=0.8, en;q=0.5", "pt-BR"),
         ("GA", None, "ga"),
         (None, "fr-CH;q=0.9, he;q=1", "he"),
         (None, "xx, nl;q=0.5", "nl"),
@@ -96,3 +113,37 @@ def test_locale_negotiation(requested: str | None, accept_language: str | None, 
 
 def test_the_policy_default_locale_is_the_fallback() -> None:
     assert i18n.negotiate("zz", None, "sv") == "sv"
+
+
+# French puts a no-break space before the two-part marks (U+00A0 before ":", the narrow U+202F before
+# ";", "?" and "!"), so a line never starts with one of them.
+FRENCH_MARK_AFTER_SPACE = re.compile(r"[ \t]+[:;?!]")
+ARABIC_SCRIPT = ("ar", "fa", "ur")
+GRAMMATICAL_PAIRS = {"vous vous", "nous nous", "të të"}
+
+
+@pytest.mark.parametrize("locale", [loc for loc in i18n.available() if i18n.language(loc) == "fr"])
+def test_french_has_no_break_spaces_before_two_part_marks(locale: str) -> None:
+    for key, text in i18n.strings(locale).items():
+        assert not FRENCH_MARK_AFTER_SPACE.search(text), f"{locale}.{key}: {text!r}"
+
+
+@pytest.mark.parametrize("locale", [loc for loc in i18n.available() if i18n.language(loc) in ARABIC_SCRIPT])
+def test_arabic_script_uses_its_own_comma_and_semicolon(locale: str) -> None:
+    for key, text in i18n.strings(locale).items():
+        assert not re.search(r"[,;?]", text), f"{locale}.{key} uses a Latin mark where ، ؛ ؟ belong"
+
+
+@pytest.mark.parametrize("locale", i18n.available())
+def test_no_word_is_doubled(locale: str) -> None:
+    # el and bg once read "σας σας" / "ви ви": a pronoun repeated by two clauses that met. French
+    # reflexives ("vous vous y opposez") and Albanian's article before "të dhënat" (data) are grammar.
+    # Words are what whitespace separates: a regular-expression \w stops at Devanagari vowel signs and
+    # would see "द द" in "पसंद देखने".
+    for key, text in i18n.strings(locale).items():
+        words = [
+            "".join(c for c in w if not unicodedata.category(c).startswith("P")).casefold()
+            for w in PLACEHOLDER.sub("", text).split()
+        ]
+        doubled = [f"{a} {b}" for a, b in itertools.pairwise(words) if a and a == b]
+        assert not [d for d in doubled if d not in GRAMMATICAL_PAIRS], f"{locale}.{key} repeats {doubled}"

@@ -112,11 +112,13 @@ def banner_locales(policy: Policy) -> list[str]:
     (``policy/locales.py``, one ``web/i18n/*.json`` each) in which at least one notice has wording,
     plus the one it falls back to (``web.default_locale`` if shipped, else English). A visitor in any
     of them should read every notice in that language."""
-    shipped = set(INTERFACE_LOCALES)
+    # Compared in lower case, named as shipped: wording under "pt-br" or "zh-hans" counts for pt-BR and
+    # zh-Hans.
+    shipped = {loc.lower(): loc for loc in INTERFACE_LOCALES}
     offered = {negotiate(None, None, policy.web.default_locale)}
     for notice in policy.notices:
         for version in notice.versions:
-            offered |= {loc.lower() for loc in version.text} & shipped
+            offered |= {shipped[loc.lower()] for loc in version.text if loc.lower() in shipped}
     return sorted(offered)
 
 

@@ -10,26 +10,46 @@ from __future__ import annotations
 
 import re
 
-# One per file in web/i18n/, sorted: every official EU language, and Arabic and Hebrew (right to left).
+# One per file in web/i18n/, sorted: every official EU language and 26 more (Arabic, Hebrew, Persian and
+# Urdu right to left). A region or script appears only where the wording differs (pt-BR, zh-Hans,
+# zh-Hant); ``negotiate`` maps the tags browsers send onto them (pt-PT → pt, zh-TW → zh-Hant, no → nb).
 INTERFACE_LOCALES: tuple[str, ...] = (
-    "ar", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "he", "hr", "hu", "it",
-    "lt", "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
+    "ar", "bg", "bs", "ca", "cs", "da", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fr", "ga",
+    "gl", "he", "hi", "hr", "hu", "id", "is", "it", "ja", "ko", "lt", "lv", "mk", "ms", "mt", "nb",
+    "nl", "pl", "pt", "pt-BR", "ro", "ru", "sk", "sl", "sq", "sr", "sv", "th", "tr", "uk", "ur", "vi",
+    "zh-Hans", "zh-Hant",
 )  # fmt: skip
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$"
 _LOCALE = re.compile(LOCALE_PATTERN)
 _QUALITY = re.compile(r"^q=([01](?:\.\d{0,3})?)$")
 
 
+# Tags browsers send for a locale we ship under another name (lower case): Chinese by region, since
+# browsers rarely send the script; Norwegian "no" and Nynorsk readers get Bokmål, which they all read.
+_ALIASES = {
+    "zh": "zh-Hans", "zh-cn": "zh-Hans", "zh-sg": "zh-Hans", "zh-my": "zh-Hans",
+    "zh-tw": "zh-Hant", "zh-hk": "zh-Hant", "zh-mo": "zh-Hant",
+    "no": "nb", "nn": "nb",
+}  # fmt: skip
+
+
 def negotiate(requested: str | None, accept_language: str | None, default: str) -> str:
-    """The best interface locale: the requested one (exact, then its language), then the browser's
-    ``Accept-Language`` in order of preference, then the policy's default, then English."""
+    """The best interface locale: the requested one (exact, then shorter prefixes: ``zh-Hant-TW`` →
+    ``zh-Hant`` → ``zh``), then the browser's ``Accept-Language`` in order of preference, then the
+    policy's default, then English."""
     offered = {loc.lower(): loc for loc in INTERFACE_LOCALES}
 
     def match(tag: str) -> str | None:
         tag = tag.strip().replace("_", "-").lower()
         if not tag or not _LOCALE.match(tag):
             return None
-        return offered.get(tag) or offered.get(language(tag))
+        parts = tag.split("-")
+        for end in range(len(parts), 0, -1):
+            prefix = "-".join(parts[:end])
+            found = offered.get(prefix) or offered.get(_ALIASES.get(prefix, "").lower())
+            if found:
+                return found
+        return None
 
     candidates = [requested] if requested else []
     candidates += _preferences(accept_language or "")

@@ -232,7 +232,7 @@
       gpcOn() && el('p', {class: 'cg-gpc', role: 'status', text: S('gpc_honoured')}),
       ai.length > 0 && el('div', {class: 'cg-ai'}, el('h3', {text: S('ai_section')}), el('p', {class: 'cg-hint', text: S('ai_hint')}), ...ai.map(block)),
       other.length > 0 && el('div', null, ai.length > 0 && el('h3', {text: S('other_section')}), ...other.map(block)),
-      fixed.length > 0 && el('p', {class: 'cg-fixed', text: S('always_on') + ': ' + fixed.join(', ')}),
+      fixed.length > 0 && el('p', {class: 'cg-fixed', text: S('always_on') + ': ' + new Intl.ListFormat(cfg.locale, {type: 'unit'}).format(fixed)}),
       el('p', {class: 'cg-err', role: 'alert', hidden: ''}),
       el('div', {class: 'cg-btns'}, button('accept-all', 'accept_all'), button('reject-all', 'reject_all'), button('save', 'save'),
         button('settings', 'settings', 'cg-link'), (settings ? !due() : cfg.flow == 'opt_out') && button('close', 'close', 'cg-link')),

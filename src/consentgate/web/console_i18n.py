@@ -1,9 +1,10 @@
 """The operator console's own words, one JSON file per locale in ``web/console/i18n/``.
 
-The console offers the locales the privacy center has (``web/i18n/``), every file with every key of
-``en.json`` (tests/console/test_i18n.py). Codes and values from the policy and the ledger (purpose
-ids, actions, bases, statuses) are shown as they are: they are the words of the CLI and the policy
-file the same team reads.
+The console offers a subset of the privacy center's locales (``web/i18n/``): every official EU
+language, Arabic and Hebrew; ``pt-BR`` gets ``pt``, a language it lacks gets English. Every file has
+every key of ``en.json`` (tests/console/test_i18n.py). Codes and values from the policy and the ledger
+(purpose ids, actions, bases, statuses) are shown as they are: they are the words of the CLI and the
+policy file the same team reads.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from functools import cache
 from importlib.resources import files
 
+from consentgate.policy.locales import language
 from consentgate.web import i18n as web_i18n
 
 LOCALE_PATTERN = web_i18n.LOCALE_PATTERN
@@ -45,4 +47,7 @@ def languages() -> tuple[tuple[str, str], ...]:
 def negotiate(requested: str | None, accept_language: str | None, default: str) -> str:
     """The best console locale: as :func:`consentgate.web.i18n.negotiate`, over the console's files."""
     found = web_i18n.negotiate(requested, accept_language, default)
-    return found if found in available() else "en"
+    for candidate in (found, language(found)):
+        if candidate in available():
+            return candidate
+    return "en"

@@ -15,7 +15,7 @@ from importlib.resources import files
 
 from consentgate.policy.locales import INTERFACE_LOCALES, LOCALE_PATTERN, language, negotiate
 
-__all__ = ["LOCALE_PATTERN", "RTL_LANGUAGES", "available", "direction", "negotiate", "strings"]
+__all__ = ["LOCALE_PATTERN", "RTL_LANGUAGES", "available", "direction", "language", "negotiate", "strings"]
 
 # Scripts written right to left among the languages we ship or may ship (ISO 639-1).
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "yi"})
