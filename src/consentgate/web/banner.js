@@ -10,7 +10,8 @@
   const ADS = TYPES.slice(0, 3), DAY = 864e5, dom = N.globalPrivacyControl === true;
   const reg = (ds.region || '').toUpperCase();
   let token = ds.subjectToken, cfg = null, P = {}, srv = null, vid = null, root = null, ret = null;
-  let listeners = [], texts = {}, last = '', live = false, store = read();
+  let listeners = [], texts = {}, last = '', live = false, store = read(), queue = [];
+  try { queue = JSON.parse(localStorage.getItem('cg_pending')) || []; } catch (e) { /* none */ }
   B = B || {cm: [{granted: ['security_storage']}], hosts: {}};
 
   function read() {
@@ -143,7 +144,10 @@
   // exact text shown, under the server-issued visitor id (cookie cg_vid) or a subject token's subject.
   const subject = (t) => JSON.parse(new TextDecoder().decode(Uint8Array.from(
     atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)))).sub;
-  const json = (r) => (r.ok ? r.json() : Promise.reject(new Error('consentgate: HTTP ' + r.status)));
+  // A failure worth retrying (no answer, 429, 5xx) is marked: the choice then waits in localStorage.
+  const json = (r) => (r.ok ? r.json() : Promise.reject(Object.assign(new Error('consentgate: HTTP ' + r.status),
+    {retry: r.status == 429 || r.status >= 500})));
+  const net = (e) => { if (e instanceof TypeError) e.retry = true; throw e; };
   const headers = () => {
     const h = {'Content-Type': 'application/json'};
     if (ds.key) h.Authorization = 'Bearer ' + ds.key;
@@ -151,12 +155,12 @@
     return h;
   };
   const visitor = () => vid || (vid = fetch(base + 'v1/visitors', {method: 'POST', headers: headers(), credentials: 'include'})
-    .then(json).then((j) => j.visitor_id, (e) => { vid = null; throw e; }));
+    .then(json, net).then((j) => j.visitor_id, (e) => { vid = null; throw e; }));
   async function post(body) {
     body.subject = token ? subject(token) : await visitor();
     if (cfg.region) body.region = cfg.region;
     body.locale = cfg.locale;
-    return json(await fetch(base + 'v1/consents', {method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'include'}));
+    return json(await fetch(base + 'v1/consents', {method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'include'}).catch(net));
   }
   async function sha(t) {
     try {
@@ -180,16 +184,49 @@
     const after = (id) => (id in map ? map[id] : allowed(id));
     const signals = {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))};
     if (choice) signals.banner_choice = choice;
-    if (choices.length) await post({choices, source, signals});
-    for (const id in map) {
-      const v = cfg.notices[P[id].notice].version;
-      store.c[id] = [map[id] ? 1 : 0, now, v];
-      store.n[P[id].notice] = v;
-      if (srv) srv[id] = map[id];
+    const c = {b: {choices, source, signals, occurred_at: new Date(now).toISOString()}, m: map, t: now};
+    if (!choices.length) return commit(c);
+    queue.push(c);
+    keep();
+    await flush();
+  }
+  // The record comes first: a choice changes what runs only once the service has acknowledged it.
+  // Until then it waits in localStorage (sent again every few seconds, when the browser is back
+  // online, and on the next page view) with the time the visitor made it, and nothing gated runs.
+  function keep() {
+    try { queue.length ? localStorage.setItem('cg_pending', JSON.stringify(queue)) : localStorage.removeItem('cg_pending'); } catch (e) { /* storage off */ }
+  }
+  let sending = null, timer = 0;
+  const flush = () => sending || (sending = (async () => {
+    try {
+      while (queue.length) {
+        await post(Object.assign({}, queue[0].b));
+        commit(queue.shift());
+        keep();
+      }
+    } catch (e) {
+      if (!e.retry) { queue.shift(); keep(); } else { clearTimeout(timer); timer = setTimeout(() => flush().then(done, console.error), 3e3); }
+      throw e;
+    } finally { sending = null; }
+  })());
+  function commit(c) {
+    const v = {};
+    c.b.choices.forEach((x) => { v[x.purpose] = x.notice_version; });
+    for (const id in c.m) {
+      store.c[id] = [c.m[id] ? 1 : 0, c.t, v[id]];
+      store.n[P[id].notice] = v[id];
+      if (srv) srv[id] = c.m[id];
     }
     store.m = consentMode(allowed);
     write();
     apply();
+  }
+  // A retried choice went through: the banner that said it was waiting goes.
+  function done() {
+    if (!root) return;
+    asked().forEach((p) => { store.n[p.notice] = cfg.notices[p.notice].version; });
+    write();
+    close();
   }
   async function sync() { // a signed-in subject: what the ledger says wins over this browser's cookie
     if (!token) return;
@@ -233,7 +270,7 @@
       ai.length > 0 && el('div', {class: 'cg-ai'}, el('h3', {text: S('ai_section')}), el('p', {class: 'cg-hint', text: S('ai_hint')}), ...ai.map(block)),
       other.length > 0 && el('div', null, ai.length > 0 && el('h3', {text: S('other_section')}), ...other.map(block)),
       fixed.length > 0 && el('p', {class: 'cg-fixed', text: S('always_on') + ': ' + fixed.join(', ')}),
-      el('p', {class: 'cg-err', role: 'alert', hidden: ''}),
+      el('p', {class: 'cg-err', role: 'alert', hidden: queue.length ? null : '', text: queue.length ? S('pending') : null}),
       el('div', {class: 'cg-btns'}, button('accept-all', 'accept_all'), button('reject-all', 'reject_all'), button('save', 'save'),
         button('settings', 'settings', 'cg-link'), (settings ? !due() : cfg.flow == 'opt_out') && button('close', 'close', 'cg-link')),
       el('a', {class: 'cg-pc', href: base + 'privacy-center' + (token ? '#token=' + token : ''), target: '_blank', rel: 'noopener', text: S('privacy_center')})));
@@ -267,7 +304,7 @@
       close();
     } catch (err) {
       const m = root.querySelector('.cg-err');
-      m.textContent = S('error');
+      m.textContent = S(err.retry ? 'pending' : 'error');
       m.hidden = false;
       bs.forEach((x) => { x.disabled = false; });
       console.error(err);
@@ -295,6 +332,10 @@
   if (lang) q.set('locale', lang);
   if (reg) q.set('region', reg);
   const loaded = new Promise((r) => (D.readyState == 'loading' ? D.addEventListener('DOMContentLoaded', r) : r()));
+  // The visitor id is asked for beside the configuration (which is public and cached; the id is
+  // not), so "Accept all" costs one request; a browser that has chosen before already has its id.
+  if (!token && !Object.keys(store.c).length) visitor().catch(() => {});
+  W.addEventListener('online', () => { if (cfg && queue.length) flush().then(done, console.error); });
   const ready = fetch(base + 'v1/banner/config?' + q).then(json).then(async (c) => {
     cfg = c;
     c.purposes.forEach((p) => { P[p.id] = p; });
@@ -306,6 +347,7 @@
     await loaded;
     live = true;
     apply();
+    if (queue.length) flush().then(done, console.error);
     if (due()) { await styled; render(false); }
     return state();
   });
