@@ -66,6 +66,8 @@ class Banner:
     sizes: dict[str, int] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
     accepts: list[float] = field(default_factory=list)
+    # consentgate only: click to request, the request, answer to the tag's fetch, fetch to tag running
+    parts: list[tuple[float, ...]] = field(default_factory=list)
 
     @property
     def module(self) -> str:
@@ -156,6 +158,12 @@ VISIBLE = """(() => {
   }, true);
 })();"""
 TAG = "window.__tag = performance.now();"
+# consentgate's record request, from the page's resource timing: [start, end of the response].
+RECORD = """(() => {
+  const e = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/v1/consents')).pop();
+  const t = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/tag.js')).pop();
+  return e ? [e.startTime, e.responseEnd, t ? t.startTime : NaN] : null;
+})()"""
 
 
 def gz(data: bytes) -> int:
@@ -219,6 +227,10 @@ def load_once(browser: Browser, banner: Banner, url: str) -> tuple[float, float]
         except PlaywrightError:
             sys.exit(f"{banner.name}: the gated tag did not run within 15 s of Accept all; errors: {errors}")
         shown, click, tag = page.evaluate("[window.__shown, window.__click, window.__tag]")
+        record = page.evaluate(RECORD)
+        if record:
+            start, answered, fetched = record
+            banner.parts.append((start - click, answered - start, fetched - answered, tag - fetched))
         return float(shown), float(tag) - float(click)
     finally:
         context.close()
@@ -302,6 +314,13 @@ def main() -> int:
         m = statistics.median(b.accepts)
         print(f"{b.name:24} {m:8.1f} {min(b.accepts):8.1f} {max(b.accepts):8.1f} {m / fastest:>15.2f}x")
     ratio = statistics.median(ours.accepts) / fastest
+    if ours.parts:
+        before, request, after, tag = (statistics.median(p) for p in zip(*ours.parts, strict=True))
+        print(
+            f"consentgate, where it goes (medians): click to request {before:.1f} ms, request (CORS "
+            f"preflight, durable write, answer) {request:.1f} ms, answer to the tag's fetch {after:.1f} ms, "
+            f"fetch to tag running {tag:.1f} ms"
+        )
     print(f"consentgate accept to tag: {ratio:.2f}x the fastest peer (target <= 1.25x): {ratio <= 1.25}")
     smaller = all(our_total < sum(b.sizes.values()) for b in BASELINES)
     within = our_total <= BUDGET
