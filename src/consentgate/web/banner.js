@@ -271,9 +271,9 @@
       other.length > 0 && el('div', null, ai.length > 0 && el('h3', {text: S('other_section')}), ...other.map(block)),
       fixed.length > 0 && el('p', {class: 'cg-fixed', text: S('always_on') + ': ' + fixed.join(', ')}),
       el('p', {class: 'cg-err', role: 'alert', hidden: queue.length ? null : '', text: queue.length ? S('pending') : null}),
-      el('div', {class: 'cg-btns'}, button('accept-all', 'accept_all'), button('reject-all', 'reject_all'), button('save', 'save'),
+      el('div', {class: 'cg-foot'}, el('div', {class: 'cg-btns'}, button('accept-all', 'accept_all'), button('reject-all', 'reject_all'), button('save', 'save'),
         button('settings', 'settings', 'cg-link'), (settings ? !due() : cfg.flow == 'opt_out') && button('close', 'close', 'cg-link')),
-      el('a', {class: 'cg-pc', href: base + 'privacy-center' + (token ? '#token=' + token : ''), target: '_blank', rel: 'noopener', text: S('privacy_center')})));
+      el('a', {class: 'cg-pc', href: base + 'privacy-center' + (token ? '#token=' + token : ''), target: '_blank', rel: 'noopener', text: S('privacy_center')}))));
     root.addEventListener('click', click);
     root.addEventListener('keydown', key);
     D.body.append(root);
