@@ -168,6 +168,8 @@
         (x) => (x + 256).toString(16).slice(1)).join('');
     } catch (e) { return null; } // no WebCrypto outside secure contexts: the server's hash of the same text
   }
+  // Hashed while the banner is shown, so a click waits for nothing but the record.
+  const hashes = {}, hashOf = (t) => hashes[t] || (hashes[t] = sha(t));
   // choice: which banner button made it (accept_all, reject_all, custom), for the outcome report.
   async function record(map, source, choice) {
     const choices = [], now = Date.now();
@@ -178,7 +180,7 @@
       choices.push({
         purpose: id, notice_id: p.notice, notice_version: n.version,
         action: map[id] ? 'grant' : p.basis == 'consent' ? (s && s[0] ? 'withdraw' : 'deny') : p.basis == 'opt_out' ? 'opt_out' : 'object',
-        wording_hash: (await sha(texts[p.notice] || n.text)) || n.wording_hash,
+        wording_hash: (await hashOf(texts[p.notice] || n.text)) || n.wording_hash,
       });
     }
     const after = (id) => (id in map ? map[id] : allowed(id));
@@ -274,6 +276,7 @@
       el('div', {class: 'cg-foot'}, el('div', {class: 'cg-btns'}, button('accept-all', 'accept_all'), button('reject-all', 'reject_all'), button('save', 'save'),
         button('settings', 'settings', 'cg-link'), (settings ? !due() : cfg.flow == 'opt_out') && button('close', 'close', 'cg-link')),
       el('a', {class: 'cg-pc', href: base + 'privacy-center' + (token ? '#token=' + token : ''), target: '_blank', rel: 'noopener', text: S('privacy_center')}))));
+    ids.forEach((n) => hashOf(texts[n]));
     root.addEventListener('click', click);
     root.addEventListener('keydown', key);
     D.body.append(root);
