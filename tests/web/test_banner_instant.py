@@ -88,3 +88,36 @@ def test_unreachable_service_keeps_the_choice_retries_and_runs_nothing_meanwhile
     expect(banner(page)).to_have_count(0)
     assert len(server.events(vid)) == len(EU_ASKED)
     assert_no_csp_violations(page)
+
+
+def test_a_no_takes_effect_at_once_even_while_its_record_waits(
+    context: BrowserContext, server: Server, site: Site
+) -> None:
+    page = context.new_page()
+    page.goto(site.url())
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => (window.ran || []).length >= 4")
+    vid = visitor_id(context)
+    assert "_test_an" in {c["name"] for c in context.cookies()}
+
+    page.route(f"{server.base}/v1/consents", lambda route: route.abort("connectionrefused"))
+    page.evaluate("consentgate.show()")
+    banner(page).get_by_role("button", name="Reject all").click()
+    expect(banner(page).locator(".cg-err")).to_have_text(PENDING)
+    # Withdrawn here already: the state says so and the purposes' cookies are gone.
+    assert page.evaluate("consentgate.state().allowed.product_analytics") is False
+    assert "_test_an" not in {c["name"] for c in context.cookies()}
+    page.reload()
+    expect(banner(page).locator(".cg-err")).to_have_text(PENDING)
+    page.wait_for_timeout(300)
+    assert ran(page) == []
+    assert {e.action.value for e in server.events(vid)} == {"grant"}
+
+    page.unroute(f"{server.base}/v1/consents")
+    expect(banner(page)).to_have_count(0, timeout=10_000)
+    actions = [e.action.value for e in server.events(vid)]
+    assert actions == ["grant"] * len(EU_ASKED) + ["withdraw"] * len(EU_ASKED)
+    page.reload()
+    page.wait_for_timeout(300)
+    assert ran(page) == []
+    expect(banner(page)).to_have_count(0)

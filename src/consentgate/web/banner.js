@@ -190,6 +190,10 @@
     if (!choices.length) return commit(c);
     queue.push(c);
     keep();
+    // A no takes effect here at once, acknowledged or not: holding back more is always safe.
+    for (const id in map) if (!map[id]) { store.c[id] = [0, now, cfg.notices[P[id].notice].version]; if (srv) srv[id] = false; }
+    write();
+    apply();
     await flush();
   }
   // The record comes first: a choice changes what runs only once the service has acknowledged it.
@@ -215,6 +219,7 @@
     const v = {};
     c.b.choices.forEach((x) => { v[x.purpose] = x.notice_version; });
     for (const id in c.m) {
+      if (!P[id]) continue; // no longer in the policy
       store.c[id] = [c.m[id] ? 1 : 0, c.t, v[id]];
       store.n[P[id].notice] = v[id];
       if (srv) srv[id] = c.m[id];
@@ -351,7 +356,7 @@
     live = true;
     apply();
     if (queue.length) flush().then(done, console.error);
-    if (due()) { await styled; render(false); }
+    if (due() || queue.length) { await styled; render(false); }
     return state();
   });
   ready.catch(console.error);
