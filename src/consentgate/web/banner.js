@@ -191,9 +191,9 @@
     queue.push(c);
     keep();
     // A no takes effect here at once, acknowledged or not: holding back more is always safe.
-    for (const id in map) if (!map[id]) { store.c[id] = [0, now, cfg.notices[P[id].notice].version]; if (srv) srv[id] = false; }
-    write();
-    apply();
+    let no = 0;
+    for (const id in map) if (!map[id]) { no = store.c[id] = [0, now, cfg.notices[P[id].notice].version]; if (srv) srv[id] = false; }
+    if (no) { write(); apply(); }
     await flush();
   }
   // The record comes first: a choice changes what runs only once the service has acknowledged it.
