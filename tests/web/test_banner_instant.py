@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playwright.sync_api import BrowserContext, Route, expect
+from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from consentgate.web import i18n
 from tests.browser import artifacts
@@ -21,13 +21,19 @@ from .conftest import EU_ASKED, Server, Site, assert_no_csp_violations, banner, 
 PENDING = i18n.strings("en")["pending"]
 
 
-def test_accept_all_is_one_request_and_tags_wait_for_its_acknowledgement(
-    context: BrowserContext, server: Server, site: Site
-) -> None:
+def first_view(context: BrowserContext, site: Site) -> tuple[Page, str]:
+    """A first page view with the banner up, and the visitor id the banner fetched beside its
+    configuration, before any click."""
     page = context.new_page()
     page.goto(site.url())
     expect(banner(page)).to_be_visible()
-    vid = visitor_id(context)  # issued beside the configuration, before any click
+    return page, visitor_id(context)
+
+
+def test_accept_all_is_one_request_and_tags_wait_for_its_acknowledgement(
+    context: BrowserContext, server: Server, site: Site
+) -> None:
+    page, vid = first_view(context, site)
     assert server.events(vid) == []
     sent: list[str] = []
     page.on("request", lambda r: sent.append(f"{r.method} {r.url}") if server.base in r.url else None)
@@ -55,10 +61,7 @@ def _pending(page: Any) -> list[Any]:
 def test_unreachable_service_keeps_the_choice_retries_and_runs_nothing_meanwhile(
     context: BrowserContext, server: Server, site: Site
 ) -> None:
-    page = context.new_page()
-    page.goto(site.url())
-    expect(banner(page)).to_be_visible()
-    vid = visitor_id(context)
+    page, vid = first_view(context, site)
     page.route(f"{server.base}/v1/consents", lambda route: route.abort("connectionrefused"))
     clicked = datetime.now(UTC)
     page.get_by_role("button", name="Accept all").click()
