@@ -13,6 +13,11 @@ vanilla-cookieconsent, Osano's cookieconsent and Klaro!, at pinned versions. For
   several runs with a fresh browser context each (cold cache), interleaved; the median is reported.
   consentgate's page is served cross-origin from the real server (uvicorn, SQLite) and includes its
   configuration request; the others are configured in the page.
+* **accept to tag** (issue 17): on the same load, once the banner is visible, "Accept all" is clicked;
+  the time from the click event (a capturing listener, before the banner's own) until a gated analytics
+  tag runs (it stamps `performance.now()`). Each banner gates the tag as its documentation shows
+  (`data-consent`, `data-category`, Klaro's `data-name`, Osano's `onStatusChange`); consentgate's
+  includes recording the choice in the ledger and the server's acknowledgement.
 
 Run: .venv/bin/python benchmarks/banner.py [--runs 15]
 """
@@ -55,10 +60,14 @@ class Banner:
     js: list[str]  # paths under node_modules/<package name>/
     css: list[str]
     selector: str  # the element that is the visible banner
+    accept: str  # its "Accept all" button
     head: str = ""  # page <head> additions
     body: str = ""  # page <body> additions
     sizes: dict[str, int] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
+    accepts: list[float] = field(default_factory=list)
+    # consentgate only: click to request, the request, answer to the tag's fetch, fetch to tag running
+    parts: list[tuple[float, ...]] = field(default_factory=list)
 
     @property
     def module(self) -> str:
@@ -74,8 +83,10 @@ BASELINES = [
         ["dist/cookieconsent.umd.js"],
         ["dist/cookieconsent.css"],
         "#cc-main .cm",
+        "#cc-main .cm [data-role=all]",
         head='<link rel="stylesheet" href="/node_modules/vanilla-cookieconsent/dist/cookieconsent.css">',
-        body='<script src="/node_modules/vanilla-cookieconsent/dist/cookieconsent.umd.js"></script>'
+        body='<script type="text/plain" data-category="analytics" src="/tag.js"></script>'
+        '<script src="/node_modules/vanilla-cookieconsent/dist/cookieconsent.umd.js"></script>'
         '<script src="/init/vanilla.js"></script>',
     ),
     Banner(
@@ -84,6 +95,7 @@ BASELINES = [
         ["build/cookieconsent.min.js"],
         ["build/cookieconsent.min.css"],
         ".cc-window",
+        ".cc-window .cc-allow",
         head='<link rel="stylesheet" href="/node_modules/cookieconsent/build/cookieconsent.min.css">'
         '<script src="/node_modules/cookieconsent/build/cookieconsent.min.js"></script>'
         '<script src="/init/osano.js"></script>',
@@ -94,8 +106,11 @@ BASELINES = [
         ["dist/klaro.js"],  # its styles are inside the script
         [],
         ".klaro .cookie-notice, .klaro .cookie-modal",
+        ".klaro .cookie-notice .cm-btn-success",
         head='<script src="/init/klaro.js"></script>'
         '<script defer src="/node_modules/klaro/dist/klaro.js" data-config="klaroConfig"></script>',
+        body='<script type="text/plain" data-type="text/javascript" data-name="analytics" '
+        'data-src="/tag.js"></script>',
     ),
 ]
 
@@ -113,7 +128,11 @@ INIT = {
 });""",
     "osano.js": """window.addEventListener('load', function () {
   window.cookieconsent.initialise({type: 'opt-in', content: {
-    message: 'We ask before we use your data.', allow: 'Accept all', deny: 'Reject all', link: 'Settings'}});
+    message: 'We ask before we use your data.', allow: 'Accept all', deny: 'Reject all', link: 'Settings'},
+    onStatusChange: function () {
+      if (!this.hasConsented()) return;
+      var s = document.createElement('script'); s.src = '/tag.js'; document.head.appendChild(s);
+    }});
 });""",
     "klaro.js": """window.klaroConfig = {version: 1, elementID: 'klaro', lang: 'en', acceptAll: true,
   translations: {en: {consentNotice: {description: 'We ask before we use your data.'},
@@ -134,7 +153,17 @@ VISIBLE = """(() => {
     requestAnimationFrame(check);
   };
   requestAnimationFrame(check);
+  document.addEventListener('click', () => {
+    if (window.__click === undefined) window.__click = performance.now();
+  }, true);
 })();"""
+TAG = "window.__tag = performance.now();"
+# consentgate's record request, from the page's resource timing: [start, end of the response].
+RECORD = """(() => {
+  const e = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/v1/consents')).pop();
+  const t = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/tag.js')).pop();
+  return e ? [e.startTime, e.responseEnd, t ? t.startTime : NaN] : null;
+})()"""
 
 
 def gz(data: bytes) -> int:
@@ -177,8 +206,9 @@ def page(banner: Banner) -> str:
     )
 
 
-def load_once(browser: Browser, banner: Banner, url: str) -> float:
-    """One cold page load (a fresh context: empty cache and cookies); ms until the banner is visible."""
+def load_once(browser: Browser, banner: Banner, url: str) -> tuple[float, float]:
+    """One cold page load (a fresh context: empty cache and cookies): ms until the banner is visible,
+    then ms from the click on "Accept all" until the gated tag runs."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         context.add_init_script(VISIBLE % json.dumps(banner.selector))
@@ -191,7 +221,17 @@ def load_once(browser: Browser, banner: Banner, url: str) -> float:
             page.wait_for_function("() => window.__shown !== undefined", timeout=15_000)
         except PlaywrightError:
             sys.exit(f"{banner.name}: no banner within 15 s; page errors: {errors}")
-        return float(page.evaluate("window.__shown"))
+        page.click(banner.accept)
+        try:
+            page.wait_for_function("() => window.__tag !== undefined", timeout=15_000)
+        except PlaywrightError:
+            sys.exit(f"{banner.name}: the gated tag did not run within 15 s of Accept all; errors: {errors}")
+        shown, click, tag = page.evaluate("[window.__shown, window.__click, window.__tag]")
+        record = page.evaluate(RECORD)
+        if record:
+            start, answered, fetched = record
+            banner.parts.append((start - click, answered - start, fetched - answered, tag - fetched))
+        return float(shown), float(tag) - float(click)
     finally:
         context.close()
 
@@ -203,7 +243,9 @@ def measure(banners: list[Banner], urls: dict[str, str], runs: int) -> None:
             load_once(browser, b, urls[b.name])
         for _ in range(runs):
             for b in banners:
-                b.times.append(load_once(browser, b, urls[b.name]))
+                shown, accept = load_once(browser, b, urls[b.name])
+                b.times.append(shown)
+                b.accepts.append(accept)
 
 
 def main() -> int:
@@ -213,7 +255,15 @@ def main() -> int:
 
     modules = npm_install()
     policy = load_policy(EXAMPLE_POLICY)
-    ours = Banner("consentgate", "", [], [], "#consentgate-banner .cg-box")
+    ours = Banner(
+        "consentgate",
+        "",
+        [],
+        [],
+        "#consentgate-banner .cg-box",
+        "#consentgate-banner [data-consentgate-action=accept-all]",
+        body='<script type="text/plain" data-consent="product_analytics" src="/tag.js"></script>',
+    )
     js, css = compiled_banner(policy), asset("banner.css")
     ours.sizes = {"banner.js": gz(js), "banner.css": gz(css)}
     for b in BASELINES:
@@ -224,6 +274,7 @@ def main() -> int:
         root = Path(tmp)
         (root / "node_modules").symlink_to(modules, target_is_directory=True)
         (root / "init").mkdir()
+        (root / "tag.js").write_text(TAG, encoding="utf-8")
         for name, code in INIT.items():
             (root / "init" / name).write_text(code, encoding="utf-8")
         site, httpd = serve_static(root)
@@ -251,11 +302,26 @@ def main() -> int:
         kb = f"{total:>9,} B ({total / 1000:4.1f} KB)"
         print(f"{b.name:24} {version:8} {kb} {total / our_total:>6.2f}x  {files}")
         results.append({"banner": b.name, "package": b.package, "gzip_bytes": total, "files": b.sizes,
-                        "time_to_banner_ms": b.times})  # fmt: skip
+                        "time_to_banner_ms": b.times, "accept_to_tag_ms": b.accepts})  # fmt: skip
     print(f"\ntime from navigation to banner visible, headless Chromium, {args.runs} cold loads each (ms)")
     print(f"{'banner':24} {'median':>8} {'min':>8} {'max':>8}")
     for b in banners:
         print(f"{b.name:24} {statistics.median(b.times):8.1f} {min(b.times):8.1f} {max(b.times):8.1f}")
+    print("\nfrom the click on Accept all to the gated tag running, same loads (ms)")
+    print(f"{'banner':24} {'median':>8} {'min':>8} {'max':>8} {'vs fastest peer':>16}")
+    fastest = min(statistics.median(b.accepts) for b in BASELINES)
+    for b in banners:
+        m = statistics.median(b.accepts)
+        print(f"{b.name:24} {m:8.1f} {min(b.accepts):8.1f} {max(b.accepts):8.1f} {m / fastest:>15.2f}x")
+    ratio = statistics.median(ours.accepts) / fastest
+    if ours.parts:
+        before, request, after, tag = (statistics.median(p) for p in zip(*ours.parts, strict=True))
+        print(
+            f"consentgate, where it goes (medians): click to request {before:.1f} ms, request (CORS "
+            f"preflight, durable write, answer) {request:.1f} ms, answer to the tag's fetch {after:.1f} ms, "
+            f"fetch to tag running {tag:.1f} ms"
+        )
+    print(f"consentgate accept to tag: {ratio:.2f}x the fastest peer (target <= 1.25x): {ratio <= 1.25}")
     smaller = all(our_total < sum(b.sizes.values()) for b in BASELINES)
     within = our_total <= BUDGET
     print(

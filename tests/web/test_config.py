@@ -75,6 +75,9 @@ class AppClient:
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self._run(self._client.post(url, **kwargs))
 
+    def head(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self._run(self._client.head(url, **kwargs))
+
     def close(self) -> None:
         self._run(self._client.aclose())
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -288,6 +291,36 @@ def test_static_files(client: AppClient, path: str, media: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"] == media
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/banner.js",
+        "/banner.css",
+        "/i18n/de.json",
+        "/privacy-center",
+        "/privacy-center.js",
+        "/privacy-center.css",
+        "/demo/",
+        "/demo/demo.css",
+        "/console/static/console.css",
+    ],
+)
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_head_answers_every_static_file_as_get_would_without_the_body(
+    client: AppClient, path: str, encoding: str
+) -> None:
+    """Link checkers, uptime probes and CDNs ask with HEAD; a 405 there reads as a broken file."""
+    headers = {"Accept-Encoding": encoding}
+    got, head = client.get(path, headers=headers), client.head(path, headers=headers)
+    assert got.status_code == 200, got.text
+    assert head.status_code == 200
+    assert head.content == b""
+    for name in ("content-type", "content-encoding", "etag", "cache-control", "vary"):
+        assert head.headers.get(name) == got.headers.get(name), name
+    assert int(head.headers["content-length"]) == int(got.headers["content-length"]) > 0
+    assert client.head(path, headers={**headers, "If-None-Match": got.headers["etag"]}).status_code == 304
 
 
 @pytest.mark.parametrize(

@@ -142,3 +142,29 @@ def test_demo_site_shows_the_whole_flow(context: BrowserContext, server: Server)
     expect(page.locator("#who")).to_contain_text("signed in")
     assert "#token=" in (page.locator("#pc-link").get_attribute("href") or "")
     assert_no_csp_violations(page)
+
+
+def test_privacy_center_takes_a_token_given_while_the_tab_is_already_there(
+    context: BrowserContext, server: Server
+) -> None:
+    """A link to /privacy-center#token=… followed from the center itself only changes the fragment."""
+    first, second = "center-first@example.com", "center-second@example.com"
+    page = context.new_page()
+    page.goto(f"{server.base}/privacy-center")
+    expect(page.locator("#pc-signin")).to_be_visible()
+
+    go = "(t) => { location.hash = 'token=' + t; }"
+    page.evaluate(go, quote(issue_subject_token(TOKEN_SECRET, first)))
+    expect(page.get_by_role("switch", name="Product analytics")).not_to_be_checked()
+    expect(page.locator("#pc-signin")).to_be_hidden()
+    page.get_by_role("switch", name="Product analytics").check()
+    expect(page.locator("#pc-events tr")).to_have_count(1)
+    expect(page).to_have_url(f"{server.base}/privacy-center")  # the token left the address bar
+
+    page.evaluate(go, quote(issue_subject_token(TOKEN_SECRET, second)))
+    expect(page.get_by_role("switch", name="Product analytics")).not_to_be_checked()
+    expect(page.locator("#pc-events")).to_contain_text("No choices recorded yet.")
+    expect(page.locator("#pc-choices")).to_be_visible()
+    assert [e.subject for e in server.events(first)] == [first]
+    assert server.events(second) == []
+    assert_no_csp_violations(page)

@@ -10,7 +10,8 @@
   const ADS = TYPES.slice(0, 3), DAY = 864e5, dom = N.globalPrivacyControl === true;
   const reg = (ds.region || '').toUpperCase();
   let token = ds.subjectToken, cfg = null, P = {}, srv = null, vid = null, root = null, ret = null;
-  let listeners = [], texts = {}, last = '', live = false, store = read();
+  let listeners = [], texts = {}, last = '', live = false, store = read(), queue = [];
+  try { queue = JSON.parse(localStorage.getItem('cg_pending')) || []; } catch (e) { /* none */ }
   B = B || {cm: [{granted: ['security_storage']}], hosts: {}};
 
   function read() {
@@ -143,7 +144,10 @@
   // exact text shown, under the server-issued visitor id (cookie cg_vid) or a subject token's subject.
   const subject = (t) => JSON.parse(new TextDecoder().decode(Uint8Array.from(
     atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)))).sub;
-  const json = (r) => (r.ok ? r.json() : Promise.reject(new Error('consentgate: HTTP ' + r.status)));
+  // A failure worth retrying (no answer, 429, 5xx) is marked: the choice then waits in localStorage.
+  const json = (r) => (r.ok ? r.json() : Promise.reject(Object.assign(new Error('consentgate: HTTP ' + r.status),
+    {retry: r.status == 429 || r.status >= 500})));
+  const net = (e) => { if (e instanceof TypeError) e.retry = true; throw e; };
   const headers = () => {
     const h = {'Content-Type': 'application/json'};
     if (ds.key) h.Authorization = 'Bearer ' + ds.key;
@@ -151,12 +155,12 @@
     return h;
   };
   const visitor = () => vid || (vid = fetch(base + 'v1/visitors', {method: 'POST', headers: headers(), credentials: 'include'})
-    .then(json).then((j) => j.visitor_id, (e) => { vid = null; throw e; }));
+    .then(json, net).then((j) => j.visitor_id, (e) => { vid = null; throw e; }));
   async function post(body) {
     body.subject = token ? subject(token) : await visitor();
     if (cfg.region) body.region = cfg.region;
     body.locale = cfg.locale;
-    return json(await fetch(base + 'v1/consents', {method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'include'}));
+    return json(await fetch(base + 'v1/consents', {method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'include'}).catch(net));
   }
   async function sha(t) {
     try {
@@ -164,6 +168,8 @@
         (x) => (x + 256).toString(16).slice(1)).join('');
     } catch (e) { return null; } // no WebCrypto outside secure contexts: the server's hash of the same text
   }
+  // Hashed while the banner is shown, so a click waits for nothing but the record.
+  const hashes = {}, hashOf = (t) => hashes[t] || (hashes[t] = sha(t));
   // choice: which banner button made it (accept_all, reject_all, custom), for the outcome report.
   async function record(map, source, choice) {
     const choices = [], now = Date.now();
@@ -174,22 +180,60 @@
       choices.push({
         purpose: id, notice_id: p.notice, notice_version: n.version,
         action: map[id] ? 'grant' : p.basis == 'consent' ? (s && s[0] ? 'withdraw' : 'deny') : p.basis == 'opt_out' ? 'opt_out' : 'object',
-        wording_hash: (await sha(texts[p.notice] || n.text)) || n.wording_hash,
+        wording_hash: (await hashOf(texts[p.notice] || n.text)) || n.wording_hash,
       });
     }
     const after = (id) => (id in map ? map[id] : allowed(id));
     const signals = {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))};
     if (choice) signals.banner_choice = choice;
-    if (choices.length) await post({choices, source, signals});
-    for (const id in map) {
-      const v = cfg.notices[P[id].notice].version;
-      store.c[id] = [map[id] ? 1 : 0, now, v];
-      store.n[P[id].notice] = v;
-      if (srv) srv[id] = map[id];
+    const c = {b: {choices, source, signals, occurred_at: new Date(now).toISOString()}, m: map, t: now};
+    if (!choices.length) return commit(c);
+    queue.push(c);
+    keep();
+    // A no takes effect here at once, acknowledged or not: holding back more is always safe.
+    let no = 0;
+    for (const id in map) if (!map[id]) { no = store.c[id] = [0, now, cfg.notices[P[id].notice].version]; if (srv) srv[id] = false; }
+    if (no) { write(); apply(); }
+    await flush();
+  }
+  // The record comes first: a choice changes what runs only once the service has acknowledged it.
+  // Until then it waits in localStorage (sent again every few seconds, when the browser is back
+  // online, and on the next page view) with the time the visitor made it, and nothing gated runs.
+  function keep() {
+    try { queue.length ? localStorage.setItem('cg_pending', JSON.stringify(queue)) : localStorage.removeItem('cg_pending'); } catch (e) { /* storage off */ }
+  }
+  let sending = null, timer = 0;
+  const flush = () => sending || (sending = (async () => {
+    try {
+      while (queue.length) {
+        await post(Object.assign({}, queue[0].b));
+        commit(queue.shift());
+        keep();
+      }
+    } catch (e) {
+      if (!e.retry) { queue.shift(); keep(); } else { clearTimeout(timer); timer = setTimeout(() => flush().then(done, console.error), 3e3); }
+      throw e;
+    } finally { sending = null; }
+  })());
+  function commit(c) {
+    const v = {};
+    c.b.choices.forEach((x) => { v[x.purpose] = x.notice_version; });
+    for (const id in c.m) {
+      if (!P[id]) continue; // no longer in the policy
+      store.c[id] = [c.m[id] ? 1 : 0, c.t, v[id]];
+      store.n[P[id].notice] = v[id];
+      if (srv) srv[id] = c.m[id];
     }
     store.m = consentMode(allowed);
     write();
     apply();
+  }
+  // A retried choice went through: the banner that said it was waiting goes.
+  function done() {
+    if (!root) return;
+    asked().forEach((p) => { store.n[p.notice] = cfg.notices[p.notice].version; });
+    write();
+    close();
   }
   async function sync() { // a signed-in subject: what the ledger says wins over this browser's cookie
     if (!token) return;
@@ -233,10 +277,11 @@
       ai.length > 0 && el('div', {class: 'cg-ai'}, el('h3', {text: S('ai_section')}), el('p', {class: 'cg-hint', text: S('ai_hint')}), ...ai.map(block)),
       other.length > 0 && el('div', null, ai.length > 0 && el('h3', {text: S('other_section')}), ...other.map(block)),
       fixed.length > 0 && el('p', {class: 'cg-fixed', text: S('always_on') + ': ' + new Intl.ListFormat(cfg.locale, {type: 'unit'}).format(fixed)}),
-      el('p', {class: 'cg-err', role: 'alert', hidden: ''}),
-      el('div', {class: 'cg-btns'}, button('accept-all', 'accept_all'), button('reject-all', 'reject_all'), button('save', 'save'),
+      el('p', {class: 'cg-err', role: 'alert', hidden: queue.length ? null : '', text: queue.length ? S('pending') : null}),
+      el('div', {class: 'cg-foot'}, el('div', {class: 'cg-btns'}, button('accept-all', 'accept_all'), button('reject-all', 'reject_all'), button('save', 'save'),
         button('settings', 'settings', 'cg-link'), (settings ? !due() : cfg.flow == 'opt_out') && button('close', 'close', 'cg-link')),
-      el('a', {class: 'cg-pc', href: base + 'privacy-center' + (token ? '#token=' + token : ''), target: '_blank', rel: 'noopener', text: S('privacy_center')})));
+      el('a', {class: 'cg-pc', href: base + 'privacy-center' + (token ? '#token=' + token : ''), target: '_blank', rel: 'noopener', text: S('privacy_center')}))));
+    ids.forEach((n) => hashOf(texts[n]));
     root.addEventListener('click', click);
     root.addEventListener('keydown', key);
     D.body.append(root);
@@ -267,7 +312,7 @@
       close();
     } catch (err) {
       const m = root.querySelector('.cg-err');
-      m.textContent = S('error');
+      m.textContent = S(err.retry ? 'pending' : 'error');
       m.hidden = false;
       bs.forEach((x) => { x.disabled = false; });
       console.error(err);
@@ -295,6 +340,10 @@
   if (lang) q.set('locale', lang);
   if (reg) q.set('region', reg);
   const loaded = new Promise((r) => (D.readyState == 'loading' ? D.addEventListener('DOMContentLoaded', r) : r()));
+  // The visitor id is asked for beside the configuration (which is public and cached; the id is
+  // not), so "Accept all" costs one request; a browser that has chosen before already has its id.
+  if (!token && !Object.keys(store.c).length) visitor().catch(() => {});
+  W.addEventListener('online', () => { if (cfg && queue.length) flush().then(done, console.error); });
   const ready = fetch(base + 'v1/banner/config?' + q).then(json).then(async (c) => {
     cfg = c;
     c.purposes.forEach((p) => { P[p.id] = p; });
@@ -306,7 +355,8 @@
     await loaded;
     live = true;
     apply();
-    if (due()) { await styled; render(false); }
+    if (queue.length) flush().then(done, console.error);
+    if (due() || queue.length) { await styled; render(false); }
     return state();
   });
   ready.catch(console.error);

@@ -7,11 +7,17 @@
 (() => {
   'use strict';
   const D = document, $ = (s) => D.querySelector(s);
-  const found = location.hash.match(/token=([^&]+)/);
-  if (found) {
+  const take = () => {
+    const found = location.hash.match(/token=([^&]+)/);
+    if (!found) return false;
     sessionStorage.setItem('cg_token', decodeURIComponent(found[1]));
     history.replaceState(null, '', location.pathname + location.search);
-  }
+    return true;
+  };
+  take();
+  // A link to #token=… followed from this tab while it is already here changes only the fragment (no
+  // new page load): the page starts again for that token rather than showing the previous person.
+  addEventListener('hashchange', () => { if (take()) location.reload(); });
   const token = sessionStorage.getItem('cg_token');
   const params = new URLSearchParams(location.search);
   let cfg = null, evidence = null;

@@ -39,7 +39,7 @@ from consentgate.errors import UnknownSubject
 from consentgate.server import consoleviews as views
 from consentgate.server.deps import ServerState, server_state
 from consentgate.server.ratelimit import TokenBuckets, address_bucket
-from consentgate.server.routers.web import _served
+from consentgate.server.routers.web import ASSET_METHODS, _served
 from consentgate.server.sessions import (
     CONSOLE_SCOPES,
     COOKIE,
@@ -354,7 +354,7 @@ def attachment(body: str) -> Response:
     )
 
 
-@router.get("/static/{name}")
+@router.api_route("/static/{name}", methods=ASSET_METHODS)
 def static(request: Request, name: str) -> Response:
     if name not in STATIC:
         raise HTTPException(404)

@@ -48,6 +48,8 @@ router = APIRouter(tags=["web"])
 BOOT_MARKER = b"/*BOOT*/null"
 STATIC_MAX_AGE = 300  # /banner.js keeps one URL for ever, so caches may hold it only briefly
 DEMO_TOKEN_TTL = 3600
+# HEAD as well as GET for every file: link checkers, uptime probes and CDNs ask with HEAD (RFC 9110 §9.3.2).
+ASSET_METHODS = ["GET", "HEAD"]
 _TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -207,9 +209,11 @@ def _served(request: Request, body: bytes, name: str, *, cache_control: str | No
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     if "gzip" in request.headers.get("accept-encoding", "") and suffix != ".html":
-        return Response(
-            _gzipped(body), media_type=_TYPES[suffix], headers={**headers, "Content-Encoding": "gzip"}
-        )
+        body = _gzipped(body)
+        headers["Content-Encoding"] = "gzip"
+    if request.method == "HEAD":  # the headers GET would send, Content-Length included; no body
+        headers["Content-Length"] = str(len(body))
+        body = b""
     return Response(body, media_type=_TYPES[suffix], headers=headers)
 
 
@@ -225,7 +229,7 @@ def compiled_banner(policy: Policy) -> bytes:
     return code.replace(BOOT_MARKER, boot, 1)
 
 
-@router.get("/banner.js", include_in_schema=False)
+@router.api_route("/banner.js", methods=ASSET_METHODS, include_in_schema=False)
 def banner_js(request: Request, service: Service) -> Response:
     # Compiled once per app: the policy of an app never changes.
     body: bytes | None = getattr(request.app.state, "banner_js", None)
@@ -234,12 +238,12 @@ def banner_js(request: Request, service: Service) -> Response:
     return _served(request, body, "banner.js")
 
 
-@router.get("/banner.css", include_in_schema=False)
+@router.api_route("/banner.css", methods=ASSET_METHODS, include_in_schema=False)
 def banner_css(request: Request) -> Response:
     return _served(request, asset("banner.css"), "banner.css")
 
 
-@router.get("/i18n/{name}", include_in_schema=False)
+@router.api_route("/i18n/{name}", methods=ASSET_METHODS, include_in_schema=False)
 def translations(request: Request, name: str) -> Response:
     locale = name.removesuffix(".json")
     if not name.endswith(".json") or locale not in i18n.available():
@@ -247,17 +251,17 @@ def translations(request: Request, name: str) -> Response:
     return _served(request, asset("i18n", name), name)
 
 
-@router.get("/privacy-center", include_in_schema=False)
+@router.api_route("/privacy-center", methods=ASSET_METHODS, include_in_schema=False)
 def privacy_center(request: Request) -> Response:
     return _served(request, asset("privacy-center.html"), "privacy-center.html", cache_control="no-cache")
 
 
-@router.get("/privacy-center.js", include_in_schema=False)
+@router.api_route("/privacy-center.js", methods=ASSET_METHODS, include_in_schema=False)
 def privacy_center_js(request: Request) -> Response:
     return _served(request, asset("privacy-center.js"), "privacy-center.js")
 
 
-@router.get("/privacy-center.css", include_in_schema=False)
+@router.api_route("/privacy-center.css", methods=ASSET_METHODS, include_in_schema=False)
 def privacy_center_css(request: Request) -> Response:
     return _served(request, asset("privacy-center.css"), "privacy-center.css")
 
@@ -278,20 +282,20 @@ def _demo_files() -> frozenset[str]:
     return frozenset(f.name for f in folder.iterdir() if f.name[f.name.rfind(".") :] in _TYPES)
 
 
-@router.get("/demo", include_in_schema=False)
+@router.api_route("/demo", methods=ASSET_METHODS, include_in_schema=False)
 def demo_root(settings: AppSettings) -> Response:
     _demo_key(settings)
     return RedirectResponse("/demo/", status_code=307)
 
 
-@router.get("/demo/", include_in_schema=False)
+@router.api_route("/demo/", methods=ASSET_METHODS, include_in_schema=False)
 def demo_page(request: Request, settings: AppSettings) -> Response:
     key = html.escape(_demo_key(settings), quote=True)
     page = asset("demo", "index.html").replace(b"{{COLLECT_KEY}}", key.encode())
     return _served(request, page, "index.html", cache_control="no-cache")
 
 
-@router.get("/demo/{name}", include_in_schema=False)
+@router.api_route("/demo/{name}", methods=ASSET_METHODS, include_in_schema=False)
 def demo_file(request: Request, settings: AppSettings, name: str) -> Response:
     _demo_key(settings)
     if name not in _demo_files() or name == "index.html":
