@@ -19,6 +19,8 @@ address stands for many visitors here).
 
 Run: .venv/bin/python benchmarks/reads.py [--seconds 5] [--db sqlite|postgresql|both] [--subjects 1000]
 [--workers 2] [--before SRC]
+     .venv/bin/python benchmarks/reads.py --batches-only --cold 20000 --rounds 3 --before OLD/src
+(only batches, cold and warm, this tree and the older code interleaved round by round)
 """
 
 from __future__ import annotations
@@ -81,7 +83,7 @@ def _request_maker(cfg: dict[str, Any]) -> Callable[[int], bytes]:
             queries = [
                 {"subject": f"reader-{(b * BATCH_SIZE + j) % subjects:06d}", "purpose": PURPOSE}
                 if kind == "batch"
-                else {"subject": f"cold-{b * BATCH_SIZE + j:07d}", "purpose": PURPOSE}
+                else {"subject": f"cold-{cfg.get('first', 0) + b * BATCH_SIZE + j:07d}", "purpose": PURPOSE}
                 for j in range(BATCH_SIZE)
             ]
             body = json.dumps({"queries": queries}).encode()
@@ -356,6 +358,8 @@ def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) ->
 
     key_file = Path(tempfile.mkdtemp(prefix="cg-reads-key-")) / "ledger.key"
     create_key(key_file)
+    if args.batches_only:
+        return _run_batches(db_url, key_file, args)
     key = _seed(db_url, args.subjects, args.cold)
     out: dict[str, Any] = {"load_average": os.getloadavg()[0]}
     server = _consentgate(db_url, key_file)
@@ -411,7 +415,55 @@ def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) ->
     return out
 
 
+def _run_batches(db_url: str, key_file: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """``--batches-only``: warm and cold batches for this tree and, with ``--before``, the older
+    code, interleaved round by round (this tree, then the older code), each round on people neither
+    server asked about before: ``--cold`` people per round and side."""
+    rounds, cold = args.rounds, args.cold
+    key = _seed(db_url, args.subjects, 2 * rounds * cold)
+    sides = [("this tree", None)] + ([("before", args.before)] if args.before else [])
+    servers = {name: _consentgate(db_url, key_file, src=src) for name, src in sides}
+    out: dict[str, Any] = {"load_average": os.getloadavg()[0], "rounds": []}
+    try:
+        for server in servers.values():  # imports, connections, the key cache, every warm subject
+            _measure(server, "batch", 1.0, key=key, subjects=args.subjects)
+        first, n_cold = 0, cold // BATCH_SIZE
+        for _ in range(rounds):
+            row: dict[str, Any] = {"load_average": os.getloadavg()[0]}
+            for name, server in servers.items():
+                row[name] = {
+                    "cold": _measure(
+                        server, "batch_cold", 120, key=key, subjects=cold, first=first, limit=n_cold
+                    ),
+                    "warm": _measure(server, "batch", args.seconds, key=key, subjects=args.subjects),
+                }
+                first += cold
+            out["rounds"].append(row)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return out
+
+
+def _batch_lines(db: str, r: dict[str, Any]) -> list[str]:
+    lines = []
+    for n, row in enumerate(r["rounds"], 1):
+        for name in ("this tree", "before"):
+            if name in row:
+                c, w = row[name]["cold"], row[name]["warm"]
+                lines.append(
+                    f"{db}: round {n} (load {row['load_average']:.1f}) {name}: cold "
+                    f"{c['decisions_per_s']:,.0f} decisions/s "
+                    f"({c['server_cpu_ms_per_request']:.1f} ms server CPU per batch of {BATCH_SIZE}, "
+                    f"p99 {c['p99_ms']:.1f} ms); warm {w['decisions_per_s']:,.0f} decisions/s "
+                    f"({w['server_cpu_ms_per_request']:.1f} ms CPU per batch)"
+                )
+    return lines
+
+
 def _lines(db: str, r: dict[str, Any], workers: int) -> list[str]:
+    if "rounds" in r:
+        return _batch_lines(db, r)
     floor = (r["floor"]["requests_per_s"] + r["floor_again"]["requests_per_s"]) / 2
     targets = {"decisions": 2.0, "healthz": 1.5, "banner_config": 1.5}
     lines = [f"{db}: floor {floor:,.0f} requests/s (mean of the runs before and after)"]
@@ -488,6 +540,12 @@ def main() -> None:
         metavar="SRC",
         help="also serve the code in SRC (a copy of src/ from before a change) in the same run",
     )
+    ap.add_argument(
+        "--batches-only",
+        action="store_true",
+        help="only POST /v1/decisions/batch, cold and warm, interleaved with --before round by round",
+    )
+    ap.add_argument("--rounds", type=int, default=3, help="with --batches-only: rounds of cold and warm")
     args = ap.parse_args()
     report: dict[str, Any] = {"args": vars(args), "cpus": os.cpu_count(), "load_average": os.getloadavg()}
     floor = _Server([sys.executable, __file__, "--floor", "{port}"])

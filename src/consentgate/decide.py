@@ -42,6 +42,8 @@ class Decision(NamedTuple):
 
     @property
     def reason(self) -> str:
+        if len(self.why) == 2 and self.why[0] == "{}" and type(self.why[1]) is str:
+            return self.why[1]  # already a line (pipeline/bulkquery.py): skip the format per decision
         template, *args = self.why
         return str(template).format(*(_iso(a) if isinstance(a, ConsentEvent) else a for a in args))
 

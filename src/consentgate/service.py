@@ -56,6 +56,15 @@ def _bulk_path() -> Any:
     return bulkquery
 
 
+def preload_bulk_path() -> bool:
+    """Import the bulk path (pyarrow and the pipeline) now rather than on the first large batch;
+    whether it is there. A server calls this before ``gc.freeze()`` (server/process.py): imported
+    later, its ~10^5 module objects stayed in the collector's oldest generation and every full
+    collection walked them again, about half of the collector's time per cold batch (1.5 of
+    2.9 ms for 1,000 people, docs/benchmarks.md)."""
+    return _bulk_path() is not None
+
+
 def language_note(locale: str) -> str:
     """Evidence for an event recorded without a locale: the stored wording is the policy's default,
     which the person may never have read."""

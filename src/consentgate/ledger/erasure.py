@@ -93,12 +93,16 @@ def erased_in(conn: Connection, identifiers: Iterable[str]) -> dict[str, str]:
 
 
 def suppressed_identifiers(engine: Engine, key: ErasureKey, identifiers: Iterable[str]) -> set[str]:
-    """The identifiers whose keyed hash is on the suppression list."""
-    by_hash = _by_hash(key, identifiers)
-    if not by_hash:
-        return set()
+    """The identifiers whose keyed hash is on the suppression list.
+
+    An empty list (every deployment before its first erasure; the key may exist without one) is
+    asked first, in the same connection: an HMAC per identifier was a fifth of a cold batch's
+    decision time (1.8 ms of ~15 for 1,000 people, py-spy; docs/benchmarks.md)."""
     with engine.connect() as conn:
-        hits = suppressed(conn, by_hash)
+        if conn.execute(select(t.suppressions.c.id_hash).limit(1)).first() is None:
+            return set()
+        by_hash = _by_hash(key, identifiers)
+        hits = suppressed(conn, by_hash) if by_hash else set()
     return {i for h in hits for i in by_hash[h]}
 
 

@@ -94,8 +94,14 @@ def _decide_group(
         name: done.table.column(name).to_pylist()
         for name in ("key", "allowed", "basis", "region", "reason", "evidence_event", "valid_until")
     }
+    # A few distinct reasons among thousands of rows: one ``why`` tuple each, shared.
+    whys: dict[str, tuple[str, str]] = {r: ("{}", r) for r in set(cols["reason"])}
+    # decide_all's first instant to decide again (None: never) → the last instant that holds.
     by_key = {
-        key: (Decision(allowed, basis, region, ("{}", reason), evidence), _holds(until))
+        key: (
+            Decision(allowed, basis, region, whys[reason], evidence),
+            _FOREVER if until is None else until - 1,
+        )
         for key, allowed, basis, region, reason, evidence, until in zip(*cols.values(), strict=True)
     }
     fallback = {i for keys in done.fallback.values() for i in keys}
@@ -115,8 +121,3 @@ def _decide_group(
             found = nobody
         out[j] = found
     return left
-
-
-def _holds(valid_until: int | None) -> int:
-    """``decide_all``'s first instant to decide again (None: never) as the last instant that holds."""
-    return _FOREVER if valid_until is None else valid_until - 1

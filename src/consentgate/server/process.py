@@ -27,6 +27,7 @@ import sys
 from fastapi import FastAPI
 
 from consentgate.server.app import create_app
+from consentgate.service import preload_bulk_path
 from consentgate.settings import Settings
 
 YOUNG_THRESHOLD = 10_000
@@ -37,6 +38,7 @@ def serving_app(settings: Settings | None = None) -> FastAPI:
     """``create_app`` for a long-running server process (``consentgate serve``, one per worker)."""
     app = create_app(settings)
     app.openapi()  # built now, frozen with the rest, instead of on the first /openapi.json request
+    preload_bulk_path()  # the same for pyarrow and the batch path (imported by a first large batch)
     gc.collect()  # start-up garbage goes now; what survives is frozen
     gc.freeze()
     _, older, oldest = gc.get_threshold()

@@ -174,9 +174,10 @@ class CachedDecisions:
         heads = await self.probe.read()  # read after this request arrived (one indexed row)
         out: list[Answer | None] = []
         missing: list[tuple[int, CacheKey, Query]] = []
+        now_us = to_micros(now)  # most batches ask about now: converted once, not per query
         for i, (subject, purpose, at, region) in enumerate(asked):
             when = at or now
-            at_us = to_micros(when)
+            at_us = now_us if at is None else to_micros(at)
             key = (subject, purpose, region, None if at is None else at_us)
             found = self.cache.get(heads, key, at_us)
             out.append(found)
@@ -184,7 +185,7 @@ class CachedDecisions:
                 missing.append((i, key, Query(subject, purpose, when, region)))
         if missing:
             computed = await run_in_threadpool(self.service.decide_many_holding, [q for _, _, q in missing])
-            for (i, key, q), (decision, holds) in zip(missing, computed, strict=True):
+            for (i, key, _), (decision, holds) in zip(missing, computed, strict=True):
                 out[i] = answer = decision.to_json()
-                self.cache.put(heads, key, answer, to_micros(q.at), holds)
+                self.cache.put(heads, key, answer, now_us if key[3] is None else key[3], holds)
         return [d for d in out if d is not None]
