@@ -1,0 +1,118 @@
+"""The Global Vendor List the service hosts: read, checked, and kept only when it is newer.
+
+The browser never fetches IAB's list itself (issue 17): the service serves the copy it holds, the one
+the TC strings it writes are built against, so ``vendorListVersion`` in every string names a list the
+service can show.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from consentgate.errors import BadInput, Conflict
+
+SNAPSHOT_NAME = "gvl.json"  # the copy shipped in this package, and the name of an updated copy
+
+
+class GvlVendor(BaseModel):
+    """One vendor; the camelCase names are IAB's own, so the JSON validates as it is."""
+
+    # Open: IAB adds fields to vendors between specification versions; only these decide bits.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: int = Field(ge=1, lt=1 << 16)
+    name: str
+    purposes: list[int] = Field(default_factory=list)
+    legIntPurposes: list[int] = Field(default_factory=list)
+    flexiblePurposes: list[int] = Field(default_factory=list)
+    specialPurposes: list[int] = Field(default_factory=list)
+    specialFeatures: list[int] = Field(default_factory=list)
+    deletedDate: datetime | None = None
+
+
+class Gvl(BaseModel):
+    """The fields of a GVL (specification version 3) that TC strings and the banner use."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    gvlSpecificationVersion: int = Field(ge=3)
+    vendorListVersion: int = Field(ge=1, lt=1 << 12)
+    tcfPolicyVersion: int = Field(ge=4, lt=1 << 6)  # 4 = TCF 2.2; later lists say 5
+    lastUpdated: datetime
+    purposes: dict[str, dict[str, Any]]
+    specialFeatures: dict[str, dict[str, Any]]
+    vendors: dict[str, GvlVendor]
+
+    def vendor(self, vendor_id: int) -> GvlVendor | None:
+        """The vendor under this id, unless IAB deleted it (a deleted vendor gets no signal)."""
+        found = self.vendors.get(str(vendor_id))
+        return None if found is None or found.deletedDate is not None else found
+
+    def active_vendor_ids(self) -> list[int]:
+        return sorted(v.id for v in self.vendors.values() if v.deletedDate is None)
+
+
+def parse_gvl(text: str | bytes, source: str) -> Gvl:
+    """A GVL from its JSON text; a clear :class:`BadInput` naming ``source`` when it is not one."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BadInput(f"{source} is not JSON ({exc}); a Global Vendor List is vendor-list.json") from exc
+    try:
+        gvl = Gvl.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the top level"
+        raise BadInput(
+            f"{source} is not a Global Vendor List (specification version 3): {where}: {first['msg']}"
+        ) from exc
+    for key, vendor in gvl.vendors.items():
+        if key != str(vendor.id):
+            raise BadInput(f"{source}: vendors.{key} has id {vendor.id}; the key and the id must agree")
+    return gvl
+
+
+def shipped_gvl() -> Gvl:
+    """The snapshot this package ships (see docs/tcf.md for what it is)."""
+    text = resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_text(encoding="utf-8")
+    return parse_gvl(text, "the shipped GVL snapshot")
+
+
+def current_gvl(directory: Path | None) -> Gvl:
+    """The GVL the service serves: an updated copy in ``directory`` if there is one, else the snapshot."""
+    if directory is not None and (directory / SNAPSHOT_NAME).is_file():
+        path = directory / SNAPSHOT_NAME
+        return parse_gvl(path.read_bytes(), str(path))
+    return shipped_gvl()
+
+
+def store_gvl(text: str | bytes, source: str, directory: Path) -> Gvl:
+    """Keep a new GVL in ``directory`` if it checks out and is newer than the one served now.
+
+    An older or equal ``vendorListVersion`` is refused: TC strings already written name the newer
+    version, and vendors read a string against the list version it names (TCF policy: a CMP moves
+    forward only). Written to a temporary file and renamed, so the service never reads half a list.
+    """
+    new = parse_gvl(text, source)
+    old = current_gvl(directory)
+    if new.vendorListVersion <= old.vendorListVersion:
+        raise Conflict(
+            f"{source} is vendorListVersion {new.vendorListVersion}; the service already serves "
+            f"{old.vendorListVersion}. Only a newer list replaces it."
+        )
+    if new.tcfPolicyVersion < old.tcfPolicyVersion:
+        raise Conflict(
+            f"{source} is for tcfPolicyVersion {new.tcfPolicyVersion}, older than the "
+            f"{old.tcfPolicyVersion} served now; a list never moves back to an older policy."
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / (SNAPSHOT_NAME + ".tmp")
+    tmp.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    tmp.replace(directory / SNAPSHOT_NAME)
+    return new
