@@ -8,6 +8,7 @@ service can show.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -80,16 +81,32 @@ def parse_gvl(text: str | bytes, source: str) -> Gvl:
 
 def shipped_gvl() -> Gvl:
     """The snapshot this package ships (see docs/tcf.md for what it is)."""
-    text = resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_text(encoding="utf-8")
+    text = resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes()
     return parse_gvl(text, "the shipped GVL snapshot")
 
 
-def current_gvl(directory: Path | None) -> Gvl:
-    """The GVL the service serves: an updated copy in ``directory`` if there is one, else the snapshot."""
-    if directory is not None and (directory / SNAPSHOT_NAME).is_file():
-        path = directory / SNAPSHOT_NAME
-        return parse_gvl(path.read_bytes(), str(path))
-    return shipped_gvl()
+def gvl_dir(configured: Path | None) -> Path:
+    """Where updated lists live: the ``tcf_gvl_dir`` setting, else $XDG_DATA_HOME/consentgate/tcf."""
+    if configured is not None:
+        return configured
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "consentgate" / "tcf"
+
+
+def served_gvl_text(directory: Path) -> tuple[bytes, str]:
+    """The JSON the service serves, as stored, and where it came from: an updated copy in
+    ``directory`` if there is one, else the snapshot this package ships."""
+    path = directory / SNAPSHOT_NAME
+    if path.is_file():
+        return path.read_bytes(), str(path)
+    return resources.files("consentgate.web.tcf").joinpath(
+        SNAPSHOT_NAME
+    ).read_bytes(), "the shipped GVL snapshot"
+
+
+def current_gvl(directory: Path) -> Gvl:
+    """The GVL the service serves (:func:`served_gvl_text`), checked."""
+    return parse_gvl(*served_gvl_text(directory))
 
 
 def store_gvl(text: str | bytes, source: str, directory: Path) -> Gvl:

@@ -1,0 +1,160 @@
+"""The GVL the service hosts: `consentgate tcf update-gvl`, `GET /v1/tcf/gvl`, `POST /v1/tcf/tc-string`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from consentgate.cli import app as cli
+from consentgate.server import create_app
+from consentgate.web.tcf.gvl import shipped_gvl
+
+from . import oracle
+from .conftest import TCF, tcf_settings, write_policy
+
+
+def _gvl(version: int, *, policy_version: int = 5, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    data = json.loads(shipped_gvl().model_dump_json(exclude_none=True))
+    data["vendorListVersion"] = version
+    data["tcfPolicyVersion"] = policy_version
+    for key in drop:
+        data["vendors"].pop(key)
+    return data
+
+
+def _update(tmp_path: Path, gvl_dir: Path, source: str) -> Any:
+    runner = CliRunner(env={"COLUMNS": "240", "CONSENTGATE_TCF_GVL_DIR": str(gvl_dir)})
+    return runner.invoke(cli, ["--db", str(tmp_path / "x.db"), "tcf", "update-gvl", source])
+
+
+def test_a_newer_list_is_stored_and_served(tmp_path: Path, gvl_dir: Path, tcf_policy: Path) -> None:
+    served = shipped_gvl().vendorListVersion
+    newer = tmp_path / "vendor-list.json"
+    newer.write_text(json.dumps(_gvl(served + 3, drop=("25",))))
+    result = _update(tmp_path, gvl_dir, str(newer))
+    assert result.exit_code == 0, result.output
+    assert f"vendorListVersion {served + 3}" in result.output
+    assert f"replaces {served}" in result.output
+
+    app = create_app(tcf_settings(tmp_path, tcf_policy, gvl_dir))
+    with TestClient(app) as c:
+        got = c.get("/v1/tcf/gvl")
+        assert got.status_code == 200
+        assert got.json()["vendorListVersion"] == served + 3
+        assert got.headers["x-vendor-list-version"] == str(served + 3)
+        assert "25" not in got.json()["vendors"]
+        # strings are written against the served list: its version, and no vendor it dropped
+        answer = c.post("/v1/tcf/tc-string", json={"vendor_consents": [25, 8], "purpose_consents": [1]})
+        assert answer.status_code == 200, answer.text
+    oracle.require_oracle()
+    decoded = oracle.decode(answer.json()["tc_string"])
+    assert decoded["vendorListVersion"] == served + 3
+    assert decoded["vendorConsents"] == [8]
+    assert 25 not in decoded["vendorsDisclosed"]
+
+
+@pytest.mark.parametrize("offset", [0, -1])
+def test_an_older_or_equal_list_is_refused_and_the_served_one_stays(
+    tmp_path: Path, gvl_dir: Path, offset: int
+) -> None:
+    served = shipped_gvl().vendorListVersion
+    older = tmp_path / "old.json"
+    older.write_text(json.dumps(_gvl(served + offset)))
+    result = _update(tmp_path, gvl_dir, str(older))
+    assert result.exit_code == 1
+    assert f"vendorListVersion {served + offset}" in result.output
+    assert f"already serves {served}" in result.output
+    assert not gvl_dir.exists()
+
+
+def test_a_list_for_an_older_policy_version_is_refused(tmp_path: Path, gvl_dir: Path) -> None:
+    served = shipped_gvl()
+    bad = tmp_path / "old-policy.json"
+    bad.write_text(json.dumps(_gvl(served.vendorListVersion + 1, policy_version=served.tcfPolicyVersion - 1)))
+    result = _update(tmp_path, gvl_dir, str(bad))
+    assert result.exit_code == 1
+    assert "older than" in result.output
+    assert not gvl_dir.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"vendorListVersion": 900}', "is not a Global Vendor List"),
+    ],
+)
+def test_what_is_not_a_gvl_is_refused(tmp_path: Path, gvl_dir: Path, text: str, message: str) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    result = _update(tmp_path, gvl_dir, str(path))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert not gvl_dir.exists()
+
+
+def test_a_mismatched_vendor_key_is_refused(tmp_path: Path, gvl_dir: Path) -> None:
+    data = _gvl(shipped_gvl().vendorListVersion + 1)
+    data["vendors"]["9"] = data["vendors"].pop("8")
+    path = tmp_path / "mismatch.json"
+    path.write_text(json.dumps(data))
+    result = _update(tmp_path, gvl_dir, str(path))
+    assert result.exit_code == 1
+    assert "vendors.9 has id 8" in result.output
+
+
+@pytest.mark.anyio
+async def test_tc_string_answers_with_the_policy_and_choices(client: httpx.AsyncClient) -> None:
+    oracle.require_oracle()
+    body = {
+        "purpose_consents": [1, 2, 3],
+        "purpose_objections": [7],
+        "special_features": [1],
+        "vendor_consents": [1, 8, 755],
+        "vendor_objections": [2],
+        "google_ac_consents": [1301],
+        "locale": "de-AT",
+        "created": "2026-01-02T10:00:00Z",
+    }
+    answer = await client.post("/v1/tcf/tc-string", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["cache-control"] == "no-store"
+    got = answer.json()
+    assert got["addtl_consent"] == "2~1301~dv.89"
+    decoded = oracle.decode(got["tc_string"])
+    assert decoded["created"] == "2026-01-02T00:00:00.000Z"
+    assert decoded["lastUpdated"] >= decoded["created"]
+    assert (decoded["cmpId"], decoded["cmpVersion"]) == (TCF["cmp_id"], TCF["cmp_version"])
+    assert decoded["consentLanguage"] == "DE"
+    assert decoded["publisherCountryCode"] == "DE"
+    assert decoded["purposeConsents"] == [1, 2, 3]
+    assert decoded["purposeLegitimateInterests"] == [2, 8, 10]
+    assert decoded["specialFeatureOptins"] == [1]
+    assert decoded["vendorsDisclosed"] == [1, 2, 3, 8, 25, 755]  # 4 is deleted in the GVL
+    assert decoded["vendorConsents"] == [1, 8, 755]
+    assert 2 not in decoded["vendorLegitimateInterests"]
+    assert decoded["publisherRestrictions"] == [{"purposeId": 2, "restrictionType": 1, "vendorIds": [755]}]
+    assert decoded["vendorListVersion"] == got["vendor_list_version"]
+
+
+@pytest.mark.anyio
+async def test_out_of_range_choices_are_refused(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/v1/tcf/tc-string", json={"purpose_consents": [12]})
+    assert answer.status_code == 422
+    assert "purpose_consents: 12 outside 1-11" in answer.json()["error"]["message"]
+    unknown = await client.post("/v1/tcf/tc-string", json={"purposes": [1]})
+    assert unknown.status_code == 422
+
+
+def test_nothing_is_served_while_tcf_is_off(tmp_path: Path, example_policy_path: Path, gvl_dir: Path) -> None:
+    policy = write_policy(example_policy_path, tmp_path / "off.yaml", {**TCF, "enabled": False})
+    with TestClient(create_app(tcf_settings(tmp_path, policy, gvl_dir))) as c:
+        for got in (c.get("/v1/tcf/gvl"), c.post("/v1/tcf/tc-string", json={})):
+            assert got.status_code == 404
+            assert "web.tcf.enabled" in got.json()["error"]["message"]
