@@ -158,3 +158,21 @@ def test_nothing_is_served_while_tcf_is_off(tmp_path: Path, example_policy_path:
         for got in (c.get("/v1/tcf/gvl"), c.post("/v1/tcf/tc-string", json={})):
             assert got.status_code == 404
             assert "web.tcf.enabled" in got.json()["error"]["message"]
+
+
+@pytest.mark.anyio
+async def test_tcf_js_comes_separately_with_the_cmp_compiled_in(client: httpx.AsyncClient) -> None:
+    """The CMP API is its own file: the default banner (8 KB gzip budget, tests/web/test_assets.py)
+    carries none of it, and tcf.js knows its ids before any request so ``ping`` answers at once."""
+    banner = (await client.get("/banner.js")).text
+    assert "__tcfapi" not in banner
+    code = await client.get("/tcf.js")
+    assert code.status_code == 200
+    assert code.headers["content-type"].startswith("text/javascript")
+    boot = json.loads(code.text.rsplit("(", 1)[1].rsplit(")", 1)[0])
+    assert boot["cmpId"] == TCF["cmp_id"]
+    assert boot["cmpVersion"] == TCF["cmp_version"]
+    assert boot["gvlVersion"] == shipped_gvl().vendorListVersion
+    assert boot["vendors"] == [1, 2, 3, 8, 25, 755]
+    assert boot["ac"] == sorted(TCF["google_ac_vendors"])
+    assert "__tcfapi" in code.text

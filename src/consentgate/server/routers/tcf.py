@@ -14,17 +14,20 @@ they answer 404, so a site that is not a CMP does not look like one.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from consentgate.errors import BadInput
 from consentgate.server.deps import AppSettings, Service
 from consentgate.server.errors import COMMON_RESPONSES, error_response
+from consentgate.server.routers.web import _served as served_asset  # ETag, gzip: as banner.js
+from consentgate.web import asset, trim_js
 from consentgate.web.tcf.gvl import current_gvl, gvl_dir, parse_gvl, served_gvl_text
-from consentgate.web.tcf.signals import TcfChoices, additional_consent, tc_string
+from consentgate.web.tcf.signals import TcfChoices, additional_consent, disclosed_vendors, tc_string
 
 router = APIRouter(tags=["tcf"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -57,6 +60,30 @@ class TcStrings(BaseModel):
     addtl_consent: str = Field(description="Google's Additional Consent string (spec version 2).")
     vendor_list_version: int
     tcf_policy_version: int
+
+
+TCF_MARKER = b"/*TCF*/null"
+
+
+@router.get("/tcf.js", include_in_schema=False)
+def tcf_js(request: Request, service: Service, settings: AppSettings) -> Response:
+    """The CMP API (``__tcfapi``) with the CMP's ids, the served GVL's version and the disclosed
+    vendors compiled in, so it answers ``ping`` at once, before any request."""
+    tcf = service.policy.web.tcf
+    if not tcf.enabled:
+        return error_response(404, "not_found", _NOT_ENABLED)
+    served = current_gvl(gvl_dir(settings.tcf_gvl_dir))
+    boot = {
+        "cmpId": tcf.cmp_id,
+        "cmpVersion": tcf.cmp_version,
+        "gvlVersion": served.vendorListVersion,
+        "policyVersion": served.tcfPolicyVersion,
+        "vendors": disclosed_vendors(tcf, served),
+        "ac": sorted(set(tcf.google_ac_vendors)),
+    }
+    code = trim_js(asset("tcf", "tcf.js"))
+    body = code.replace(TCF_MARKER, json.dumps(boot, separators=(",", ":")).encode(), 1)
+    return served_asset(request, body, "tcf.js")
 
 
 @router.get("/v1/tcf/gvl", summary="The Global Vendor List the service serves", responses=_RESPONSES)
