@@ -176,3 +176,25 @@ async def test_tcf_js_comes_separately_with_the_cmp_compiled_in(client: httpx.As
     assert boot["vendors"] == [1, 2, 3, 8, 25, 755]
     assert boot["ac"] == sorted(TCF["google_ac_vendors"])
     assert "__tcfapi" in code.text
+
+
+def test_a_list_is_fetched_from_an_address(tmp_path: Path, gvl_dir: Path) -> None:
+    """IAB publishes the list at an address; update-gvl downloads it (here from a loopback server)."""
+    from tests.browser import serve_static
+
+    served = shipped_gvl().vendorListVersion
+    folder = tmp_path / "www"
+    folder.mkdir()
+    (folder / "vendor-list.json").write_text(json.dumps(_gvl(served + 1)))
+    base, httpd = serve_static(folder)
+    try:
+        missing = _update(tmp_path, gvl_dir, f"{base}/v3/none.json")
+        assert missing.exit_code == 1
+        assert "HTTP 404" in missing.output
+        assert not gvl_dir.exists()
+        result = _update(tmp_path, gvl_dir, f"{base}/vendor-list.json")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.exit_code == 0, result.output
+    assert json.loads((gvl_dir / "gvl.json").read_text())["vendorListVersion"] == served + 1
