@@ -28,19 +28,22 @@ def _gvl(version: int, *, policy_version: int = 5, drop: tuple[str, ...] = ()) -
     return data
 
 
-def _update(tmp_path: Path, gvl_dir: Path, source: str) -> Any:
+def _update(tmp_path: Path, gvl_dir: Path, source: str, policy: Path | None = None) -> Any:
     runner = CliRunner(env={"COLUMNS": "240", "CONSENTGATE_TCF_GVL_DIR": str(gvl_dir)})
-    return runner.invoke(cli, ["--db", str(tmp_path / "x.db"), "tcf", "update-gvl", source])
+    where = ["--policy", str(policy)] if policy else ["--policy", str(tmp_path / "no-policy.yaml")]
+    return runner.invoke(cli, ["--db", str(tmp_path / "x.db"), *where, "tcf", "update-gvl", source])
 
 
 def test_a_newer_list_is_stored_and_served(tmp_path: Path, gvl_dir: Path, tcf_policy: Path) -> None:
     served = shipped_gvl().vendorListVersion
     newer = tmp_path / "vendor-list.json"
     newer.write_text(json.dumps(_gvl(served + 3, drop=("25",))))
-    result = _update(tmp_path, gvl_dir, str(newer))
+    result = _update(tmp_path, gvl_dir, str(newer), tcf_policy)
     assert result.exit_code == 0, result.output
     assert f"vendorListVersion {served + 3}" in result.output
     assert f"replaces {served}" in result.output
+    # the policy names vendor 25, which the new list dropped, and 4, deleted: said, not hidden
+    assert "web.tcf names vendors 4, 25, which GVL" in result.output
 
     app = create_app(tcf_settings(tmp_path, tcf_policy, gvl_dir))
     with TestClient(app) as c:
@@ -197,4 +200,5 @@ def test_a_list_is_fetched_from_an_address(tmp_path: Path, gvl_dir: Path) -> Non
         httpd.shutdown()
         httpd.server_close()
     assert result.exit_code == 0, result.output
+    assert "web.tcf was not checked against the new list" in result.output
     assert json.loads((gvl_dir / "gvl.json").read_text())["vendorListVersion"] == served + 1

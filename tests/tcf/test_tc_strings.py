@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from consentgate.errors import BadInput
 from consentgate.policy.tcf import RestrictionKind, TcfRestriction, TcfSettings
 from consentgate.web.tcf.gvl import SNAPSHOT_NAME, Gvl, shipped_gvl
-from consentgate.web.tcf.signals import TcfChoices, additional_consent, tc_model, tc_string
+from consentgate.web.tcf.signals import TcfChoices, additional_consent, policy_gaps, tc_model, tc_string
 from consentgate.web.tcf.tcstring import PublisherRestriction, PublisherTC, RestrictionType, TCModel, encode
 
 from . import oracle
@@ -257,3 +257,21 @@ def test_additional_consent_string_lists_consented_then_disclosed_only() -> None
     )
     assert additional_consent(TcfChoices(), policy) == "2~~dv.1.35.89.2316"
     assert additional_consent(TcfChoices(), _policy()) == "2~~dv."
+
+
+def test_what_the_gvl_cannot_carry_out_is_named(gvl: Gvl) -> None:
+    policy = _policy(
+        vendors=[1, 8, 4000],
+        restrictions=[
+            TcfRestriction(purpose=7, type=RestrictionKind.REQUIRE_LEGITIMATE_INTEREST, vendors=[755, 2]),
+            TcfRestriction(purpose=2, type=RestrictionKind.REQUIRE_CONSENT, vendors=[755]),
+        ],
+    )
+    gaps = policy_gaps(policy, gvl)
+    assert len(gaps) == 2
+    assert gaps[0].startswith("web.tcf names vendors 4000, which GVL")
+    assert (
+        "restrictions[0] (require_legitimate_interest for purpose 7) changes nothing for vendors 2, 755"
+        in gaps[1]
+    )
+    assert policy_gaps(_policy(), gvl) == []

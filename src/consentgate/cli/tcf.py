@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 from consentgate.cli._shared import env_of
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, ConsentgateError
 
 tcf_app = typer.Typer(
     no_args_is_help=True,
@@ -33,7 +33,8 @@ def update_gvl(
     """Check a Global Vendor List and serve it from now on, if it is newer than the one served.
 
     An older or equal vendorListVersion is refused (exit 1): TC strings already written name the
-    newer list. Stored in the tcf_gvl_dir setting (default ~/.local/share/consentgate/tcf/); a
+    newer list. Vendors and restrictions of the policy's web.tcf the new list cannot carry out are
+    named in warnings. Stored in the tcf_gvl_dir setting (default ~/.local/share/consentgate/tcf/); a
     running service picks it up with its next request.
 
     Example:
@@ -41,6 +42,7 @@ def update_gvl(
         consentgate tcf update-gvl vendor-list.json
     """
     from consentgate.web.tcf.gvl import current_gvl, gvl_dir, store_gvl
+    from consentgate.web.tcf.signals import policy_gaps
 
     env = env_of(ctx)
     directory = gvl_dir(env.settings.tcf_gvl_dir)
@@ -62,6 +64,15 @@ def update_gvl(
             f"it replaces {before.vendorListVersion}"
         )
     )
+    try:
+        tcf = env.policy().web.tcf
+    except ConsentgateError as exc:
+        env.note(
+            f"warning: the policy's web.tcf was not checked against the new list: {exc.message}", "yellow"
+        )
+        return
+    for gap in policy_gaps(tcf, new):
+        env.note(f"warning: {gap}", style="yellow")
 
 
 tcf_app.command("update-gvl")(update_gvl)

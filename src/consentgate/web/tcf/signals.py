@@ -125,6 +125,32 @@ def tc_model(
     )
 
 
+def policy_gaps(settings: TcfSettings, gvl: Gvl) -> list[str]:
+    """What ``web.tcf`` names that this GVL cannot carry out: vendors it does not have (or deleted),
+    which no TC string will mention, and restrictions that change nothing and are left out."""
+    gaps = []
+    named = set(settings.vendors or []) | {v for r in settings.restrictions for v in r.vendors}
+    missing = sorted(v for v in named if gvl.vendor(v) is None)
+    if missing:
+        gaps.append(
+            f"web.tcf names vendors {', '.join(map(str, missing))}, which GVL {gvl.vendorListVersion} "
+            "does not list (or lists as deleted): TC strings will not mention them"
+        )
+    for i, rule in enumerate(settings.restrictions):
+        kind = _RESTRICTION_TYPES[rule.type]
+        idle = sorted(
+            v
+            for v in rule.vendors
+            if (vendor := gvl.vendor(v)) and not _restriction_applies(vendor, rule.purpose, kind)
+        )
+        if idle:
+            gaps.append(
+                f"web.tcf.restrictions[{i}] ({rule.type.value} for purpose {rule.purpose}) changes nothing "
+                f"for vendors {', '.join(map(str, idle))} under GVL {gvl.vendorListVersion}: left out"
+            )
+    return gaps
+
+
 def _restrictions(settings: TcfSettings, gvl: Gvl) -> tuple[PublisherRestriction, ...]:
     """The policy's restrictions, for the served vendors they change something for (TCF spec,
     "Publisher Restrictions"; IAB's library drops the others the same way)."""
