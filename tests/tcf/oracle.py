@@ -8,43 +8,23 @@ The oracle folder is a copy of the project's shared oracle (its README says how 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.support.npm import npm_ci, require_packages
 
 ORACLE_DIR = Path(__file__).parent / "oracle"
 LIBRARY = ORACLE_DIR / "node_modules" / "@iabtechlabtcf" / "core"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def _install() -> str | None:
-    """``npm ci`` the pinned library unless it is there; the reason when that is impossible."""
-    if LIBRARY.is_dir():
-        return None
-    npm = shutil.which("npm")
-    if npm is None or shutil.which("node") is None:
-        return "node/npm not found (install Node.js: `make system-deps`)"
-    result = subprocess.run(
-        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-        cwd=ORACLE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "npm_config_update_notifier": "false"},
-    )
-    return None if result.returncode == 0 else f"npm ci failed in {ORACLE_DIR}: {result.stderr[-2000:]}"
 
 
 def require_oracle() -> None:
-    reason = _install()
-    if reason is not None:
-        if IN_CI or os.environ.get("CONSENTGATE_REQUIRE_NPM"):
-            pytest.fail(reason)
-        pytest.skip(reason=f"!!! SKIPPING TCF ORACLE TESTS: {reason}")
+    """``npm ci`` the pinned library unless it is there; skip loudly (fail in CI) when impossible."""
+    if LIBRARY.is_dir():
+        return
+    reason = "node not found (install Node.js: `make system-deps`)" if shutil.which("node") is None else None
+    require_packages(reason or npm_ci(ORACLE_DIR), "TCF ORACLE TESTS")
 
 
 def decode(tc_string: str) -> dict[str, Any]:

@@ -90,6 +90,16 @@ def _open(page: Page, site: Site) -> None:
     page.wait_for_selector(ACCEPT)
 
 
+def _click_and_wait(page: Page, button: str) -> dict[str, Any]:
+    """Press a banner button; the TCData the listener got once the visitor's action completed."""
+    page.click(button)
+    page.wait_for_function("() => window.tcfEvents.some((e) => e.d.eventStatus === 'useractioncomplete')")
+    done: dict[str, Any] = page.evaluate(
+        "window.tcfEvents.find((e) => e.d.eventStatus === 'useractioncomplete').d"
+    )
+    return done
+
+
 def test_accept_all_writes_the_string_answers_frames_and_records_it(
     tcf_site: tuple[Server, Site], context: BrowserContext
 ) -> None:
@@ -104,9 +114,7 @@ def test_accept_all_writes_the_string_answers_frames_and_records_it(
     assert (first["eventStatus"], first["tcString"]) == ("cmpuishown", "")
     page.screenshot(path=str(artifacts("tcf") / "banner-with-tcf.png"))
 
-    page.click(ACCEPT)
-    page.wait_for_function("() => window.tcfEvents.some((e) => e.d.eventStatus === 'useractioncomplete')")
-    done = page.evaluate("window.tcfEvents.find((e) => e.d.eventStatus === 'useractioncomplete').d")
+    done = _click_and_wait(page, ACCEPT)
     cookie = _cookie(context, "euconsent-v2")
     assert cookie is not None
     assert done["tcString"] == cookie
@@ -162,9 +170,7 @@ def test_reject_all_objects_to_every_legitimate_interest(
     page = context.new_page()
     _open(page, site)
     page.evaluate(LISTEN)
-    page.click(REJECT)
-    page.wait_for_function("() => window.tcfEvents.some((e) => e.d.eventStatus === 'useractioncomplete')")
-    done = page.evaluate("window.tcfEvents.find((e) => e.d.eventStatus === 'useractioncomplete').d")
+    done = _click_and_wait(page, REJECT)
     decoded = oracle.decode(done["tcString"])
     assert decoded["purposeConsents"] == []
     assert decoded["purposeLegitimateInterests"] == []
