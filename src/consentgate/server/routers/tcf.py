@@ -33,9 +33,17 @@ router = APIRouter(tags=["tcf"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     k: v for k, v in COMMON_RESPONSES.items() if k in (404, 422, 429)
 }
+_POST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    k: v for k, v in COMMON_RESPONSES.items() if k in (400, 404, 413, 415, 422, 429)
+}
 _NOT_ENABLED = "TCF is not enabled: set web.tcf.enabled (and web.tcf.cmp_id) in the policy"
 
-Ids = Annotated[list[Annotated[int, Field(ge=1, lt=1 << 16)]], Field(max_length=5000)]
+_Id = Annotated[int, Field(ge=1, lt=1 << 16)]
+# Bounds that keep the largest valid body under max_body_bytes' default (64 kB), so an oversized list
+# is a 422 naming it: 24 purpose bits; about 1,100 GVL vendors today; Google lists about 600 ATPs.
+Purposes = Annotated[list[_Id], Field(max_length=24)]
+Vendors = Annotated[list[_Id], Field(max_length=2000)]
+AtpIds = Annotated[list[_Id], Field(max_length=1000)]
 
 
 class TcfChoiceBody(BaseModel):
@@ -43,12 +51,18 @@ class TcfChoiceBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    purpose_consents: Ids = Field(default_factory=list, description="TCF purposes (1-11) consented to.")
-    purpose_objections: Ids = Field(default_factory=list, description="Purposes whose LI was objected to.")
-    special_features: Ids = Field(default_factory=list, description="Special features (1-2) opted in to.")
-    vendor_consents: Ids = Field(default_factory=list, description="GVL vendors consented to.")
-    vendor_objections: Ids = Field(default_factory=list, description="GVL vendors whose LI was objected to.")
-    google_ac_consents: Ids = Field(default_factory=list, description="Google ATP ids consented to.")
+    purpose_consents: Purposes = Field(default_factory=list, description="TCF purposes (1-11) consented to.")
+    purpose_objections: Purposes = Field(
+        default_factory=list, description="Purposes whose LI was objected to."
+    )
+    special_features: Purposes = Field(
+        default_factory=list, description="Special features (1-2) opted in to."
+    )
+    vendor_consents: Vendors = Field(default_factory=list, description="GVL vendors consented to.")
+    vendor_objections: Vendors = Field(
+        default_factory=list, description="GVL vendors whose LI was objected to."
+    )
+    google_ac_consents: AtpIds = Field(default_factory=list, description="Google ATP ids consented to.")
     locale: str = Field(default="en", max_length=35, description="The banner's language, e.g. de or pt-BR.")
     created: datetime | None = Field(
         default=None, description="When the visitor's first TC string was made (its Created); now if none."
@@ -108,7 +122,7 @@ def gvl(service: Service, settings: AppSettings) -> Response:
     "/v1/tcf/tc-string",
     summary="Encode a visitor's TCF choices as a TC string",
     response_model=TcStrings,
-    responses=_RESPONSES,
+    responses=_POST_RESPONSES,
 )
 def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings) -> Response:
     """The TC string for these choices under the policy's ``web.tcf`` and the served GVL: vendors
