@@ -26,6 +26,8 @@ TCF = {
     "legitimate_interest_purposes": [2, 7, 8, 10],
     "restrictions": [{"purpose": 2, "type": "require_consent", "vendors": [755]}],
     "google_ac_vendors": [89, 1301],
+    "publisher_purposes": [1, 10],
+    "publisher_legitimate_interest_purposes": [7],
 }
 
 

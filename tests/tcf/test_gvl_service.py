@@ -144,6 +144,14 @@ async def test_tc_string_answers_with_the_policy_and_choices(client: httpx.Async
     assert 2 not in decoded["vendorLegitimateInterests"]
     assert decoded["publisherRestrictions"] == [{"purposeId": 2, "restrictionType": 1, "vendorIds": [755]}]
     assert decoded["vendorListVersion"] == got["vendor_list_version"]
+    # the publisher's own purposes: none consented to in this body, LI 7 not objected to
+    assert decoded["segments"] == ["core", "vendorsDisclosed", "publisherTC"]
+    assert (decoded["publisherConsents"], decoded["publisherLegitimateInterests"]) == ([], [7])
+    mine = await client.post(
+        "/v1/tcf/tc-string", json={"publisher_consents": [10, 2], "publisher_objections": [7]}
+    )
+    again = oracle.decode(mine.json()["tc_string"])
+    assert (again["publisherConsents"], again["publisherLegitimateInterests"]) == ([10], [])
 
 
 @pytest.mark.anyio

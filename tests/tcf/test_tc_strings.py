@@ -245,6 +245,8 @@ def test_policy_settings_are_checked() -> None:
         TcfSettings(enabled=True)
     with pytest.raises(ValueError, match="cannot rest on a legitimate interest"):
         TcfSettings(legitimate_interest_purposes=[2, 3])
+    with pytest.raises(ValueError, match="purposes 1, 4 cannot rest on a legitimate interest"):
+        TcfSettings(publisher_legitimate_interest_purposes=[4, 1, 7])
     with pytest.raises(ValueError, match="extra"):
         TcfSettings.model_validate({"enabled": False, "cmpid": 3})
 

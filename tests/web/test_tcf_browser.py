@@ -83,6 +83,8 @@ def _same_as_oracle(tc: dict[str, Any], decoded: dict[str, Any]) -> None:
         for r in decoded["publisherRestrictions"]
     }
     assert tc["publisher"]["restrictions"] == restrictions
+    assert _ids(tc["publisher"]["consents"]) == decoded["publisherConsents"]
+    assert _ids(tc["publisher"]["legitimateInterests"]) == decoded["publisherLegitimateInterests"]
 
 
 def _open(page: Page, site: Site) -> None:
@@ -123,6 +125,10 @@ def test_accept_all_writes_the_string_answers_frames_and_records_it(
     assert decoded["specialFeatureOptins"] == [1, 2]
     assert decoded["vendorsDisclosed"] == [1, 2, 3, 8, 25, 755]  # the policy's, less 4 (deleted)
     assert decoded["vendorConsents"] == [1, 2, 8, 25, 755]  # 3 declares no consent purpose
+    assert decoded["segments"] == ["core", "vendorsDisclosed", "publisherTC"]
+    assert (decoded["publisherConsents"], decoded["publisherLegitimateInterests"]) == (
+        TCF["publisher_purposes"], TCF["publisher_legitimate_interest_purposes"]
+    )  # fmt: skip
     _same_as_oracle(done, decoded)
     assert done["addtlConsent"] == "2~89.1301~dv."
 
@@ -176,6 +182,7 @@ def test_reject_all_objects_to_every_legitimate_interest(
     assert decoded["purposeLegitimateInterests"] == []
     assert decoded["vendorConsents"] == []
     assert decoded["vendorLegitimateInterests"] == []
+    assert (decoded["publisherConsents"], decoded["publisherLegitimateInterests"]) == ([], [])
     assert decoded["vendorsDisclosed"] == [1, 2, 3, 8, 25, 755]
     _same_as_oracle(done, decoded)
     assert done["addtlConsent"] == "2~~dv.89.1301"

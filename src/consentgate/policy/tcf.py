@@ -60,13 +60,23 @@ class TcfSettings(_Closed):
         description="TCF purposes the publisher discloses a legitimate interest for (never 1, 3, 4, 5 "
         "or 6: TCF 2.2 allows only consent for them); the visitor can object to each.",
     )
+    publisher_purposes: list[TcfPurposeId] = Field(
+        default_factory=list,
+        description="TCF purposes the publisher itself processes for on consent; with these (or "
+        "publisher_legitimate_interest_purposes) TC strings carry the publisher-TC segment.",
+    )
+    publisher_legitimate_interest_purposes: list[TcfPurposeId] = Field(
+        default_factory=list,
+        description="TCF purposes the publisher itself processes for on a legitimate interest (never 1, "
+        "3, 4, 5 or 6); the visitor can object to each.",
+    )
     google_ac_vendors: list[Annotated[int, Field(ge=1)]] = Field(
         default_factory=list,
         description="Google Ad Tech Provider ids (not in the GVL) disclosed for Google's Additional "
         "Consent string (addtl_consent).",
     )
 
-    @field_validator("legitimate_interest_purposes")
+    @field_validator("legitimate_interest_purposes", "publisher_legitimate_interest_purposes")
     @classmethod
     def _li_allowed(cls, purposes: list[int]) -> list[int]:
         refused = sorted(set(purposes) & CONSENT_ONLY_PURPOSES)

@@ -63,6 +63,12 @@ class TcfChoiceBody(BaseModel):
         default_factory=list, description="GVL vendors whose LI was objected to."
     )
     google_ac_consents: AtpIds = Field(default_factory=list, description="Google ATP ids consented to.")
+    publisher_consents: Purposes = Field(
+        default_factory=list, description="The publisher's own purposes (1-11) consented to."
+    )
+    publisher_objections: Purposes = Field(
+        default_factory=list, description="The publisher's own purposes whose LI was objected to."
+    )
     locale: str = Field(default="en", max_length=35, description="The banner's language, e.g. de or pt-BR.")
     created: datetime | None = Field(
         default=None, description="When the visitor's first TC string was made (its Created); now if none."
@@ -70,7 +76,10 @@ class TcfChoiceBody(BaseModel):
 
 
 class TcStrings(BaseModel):
-    tc_string: str = Field(description="The TC string (core.disclosedVendors), for euconsent-v2.")
+    tc_string: str = Field(
+        description="The TC string (core.disclosedVendors, and .publisherTC where the policy declares "
+        "publisher purposes), for euconsent-v2."
+    )
     addtl_consent: str = Field(description="Google's Additional Consent string (spec version 2).")
     vendor_list_version: int
     tcf_policy_version: int
@@ -139,6 +148,8 @@ def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings)
         vendor_consents=frozenset(body.vendor_consents),
         vendor_objections=frozenset(body.vendor_objections),
         google_ac_consents=frozenset(body.google_ac_consents),
+        publisher_consents=frozenset(body.publisher_consents),
+        publisher_objections=frozenset(body.publisher_objections),
     )
     created = body.created if body.created is not None and body.created.tzinfo is not None else now
     try:

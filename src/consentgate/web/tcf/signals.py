@@ -20,6 +20,7 @@ from consentgate.web.tcf.tcstring import (
     PURPOSES,
     SPECIAL_FEATURES,
     PublisherRestriction,
+    PublisherTC,
     RestrictionType,
     TCModel,
     day_of,
@@ -44,6 +45,8 @@ class TcfChoices:
     vendor_consents: frozenset[int] = frozenset()
     vendor_objections: frozenset[int] = frozenset()
     google_ac_consents: frozenset[int] = frozenset()
+    publisher_consents: frozenset[int] = frozenset()
+    publisher_objections: frozenset[int] = frozenset()
 
     def check(self) -> None:
         """Ids outside the ranges TCF defines are the caller's mistake, said plainly."""
@@ -53,6 +56,8 @@ class TcfChoices:
         _in_range("vendor_consents", self.vendor_consents, (1 << 16) - 1)
         _in_range("vendor_objections", self.vendor_objections, (1 << 16) - 1)
         _in_range("google_ac_consents", self.google_ac_consents, None)
+        _in_range("publisher_consents", self.publisher_consents, PURPOSES)
+        _in_range("publisher_objections", self.publisher_objections, PURPOSES)
 
 
 def _in_range(name: str, ids: Iterable[int], top: int | None) -> None:
@@ -122,6 +127,20 @@ def tc_model(
         vendor_legitimate_interests=frozenset(interests),
         restrictions=restrictions,
         vendors_disclosed=frozenset(disclosed),
+        publisher_tc=_publisher_tc(choices, settings),
+    )
+
+
+def _publisher_tc(choices: TcfChoices, settings: TcfSettings) -> PublisherTC | None:
+    """The publisher's own purposes, when the policy declares any (the segment is left out otherwise):
+    consent where the visitor gave it, a legitimate interest where they did not object."""
+    asked = set(settings.publisher_purposes)
+    interests = set(settings.publisher_legitimate_interest_purposes) - CONSENT_ONLY_PURPOSES
+    if not asked and not interests:
+        return None
+    return PublisherTC(
+        consents=frozenset(asked & choices.publisher_consents),
+        legitimate_interests=frozenset(interests - choices.publisher_objections),
     )
 
 

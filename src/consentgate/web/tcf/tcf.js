@@ -179,8 +179,8 @@
     decode,
     choose,
     acceptAll: () => choose({purpose_consents: all(11), special_features: all(2), vendor_consents: C.vendors,
-      google_ac_consents: C.ac}),
-    rejectAll: () => choose({purpose_objections: all(11), vendor_objections: C.vendors}),
+      google_ac_consents: C.ac, publisher_consents: all(11)}),
+    rejectAll: () => choose({purpose_objections: all(11), vendor_objections: C.vendors, publisher_objections: all(11)}),
     // The banner asks for the strings its choice produced, to record them with the event as evidence.
     forChoice: (choice) => (choice == 'accept_all' ? tcf.acceptAll() : choice == 'reject_all' ? tcf.rejectAll()
       : tc ? Promise.resolve({tc_string: tc.str, addtl_consent: ac}) : Promise.resolve({})),
