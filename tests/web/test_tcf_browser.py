@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from consentgate.policy.tcf import TcfSettings
+from consentgate.web.tcf.gvl import shipped_gvl
+from consentgate.web.tcf.signals import TcfChoices, tc_string
 from tests.browser import artifacts
 from tests.support import free_port
 from tests.tcf import oracle
@@ -201,3 +205,30 @@ def test_the_oracle_copy_matches_the_shared_one() -> None:
         pytest.skip("the shared oracle is not on this machine")
     ours = Path(oracle.ORACLE_DIR / "package.json").read_text()
     assert ours == shared.read_text()
+
+
+def test_a_string_that_did_not_disclose_a_vendor_is_asked_again(
+    tcf_site: tuple[Server, Site], context: BrowserContext
+) -> None:
+    """A stored string is reused on later views only while it disclosed every vendor the site names
+    now (and is this CMP's, under this policy version); one from before vendor 755 was added is not."""
+    _, site = tcf_site
+    gvl = shipped_gvl()
+    when = datetime(2026, 1, 5, tzinfo=UTC)
+    for vendors, status in (([1, 2, 3, 8, 25, 755], "tcloaded"), ([1, 2, 3, 8, 25], "cmpuishown")):
+        policy = TcfSettings.model_validate({**TCF, "vendors": vendors})
+        old = tc_string(
+            TcfChoices(purpose_consents=frozenset({1})),
+            policy,
+            gvl,
+            language="en",
+            created=when,
+            updated=when,
+        )
+        context.clear_cookies()
+        context.add_cookies([{"name": "euconsent-v2", "value": old, "url": site.base}])
+        page = context.new_page()
+        page.goto(site.url("tcf.html"))
+        seen = page.evaluate(LISTEN)
+        assert (seen["eventStatus"], seen["tcString"]) == (status, old if status == "tcloaded" else "")
+        page.close()

@@ -151,8 +151,10 @@
     try {
       const d = decode(m[1]);
       d.str = m[1];
-      // a string written against another list or CMP version is asked again (TCF policy)
-      return d.cmpId == C.cmpId && d.gvlVersion == C.gvlVersion ? d : null;
+      // Asked again when the string is another CMP's, from another TCF policy version, or did not
+      // disclose a vendor the site now names; a newer GVL alone does not ask again (TCF policy).
+      const known = C.vendors.every((v) => d.disclosed && d.disclosed[v]);
+      return d.cmpId == C.cmpId && d.policyVersion == C.policyVersion && known ? d : null;
     } catch (e) { return null; }
   }
   function emit() { listeners.forEach((cb, id) => cb(tcData(id), true)); }
