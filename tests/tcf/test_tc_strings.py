@@ -277,3 +277,61 @@ def test_what_the_gvl_cannot_carry_out_is_named(gvl: Gvl) -> None:
         in gaps[1]
     )
     assert policy_gaps(_policy(), gvl) == []
+
+
+GVL_IDS = [1, 2, 3, 8, 25, 755]  # the shipped snapshot's live vendors (4 is deleted)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[TcfSettings, TcfChoices]:
+    vendor_ids = st.sampled_from([*GVL_IDS, 4, 9, 4000])  # with a deleted and two unknown ids
+    restrictions = draw(
+        st.lists(
+            st.builds(
+                TcfRestriction,
+                purpose=st.integers(1, 11),
+                type=st.sampled_from(list(RestrictionKind)),
+                vendors=st.lists(st.sampled_from(GVL_IDS), min_size=1, max_size=4, unique=True),
+            ),
+            max_size=4,
+        )
+    )
+    policy = _policy(
+        legitimate_interest_purposes=draw(st.lists(st.sampled_from([2, 7, 8, 9, 10, 11]), unique=True)),
+        restrictions=restrictions,
+    )
+    choices = TcfChoices(
+        purpose_consents=draw(purpose_sets),
+        purpose_objections=draw(purpose_sets),
+        special_features=draw(st.frozensets(st.integers(1, 2))),
+        vendor_consents=draw(st.frozensets(vendor_ids)),
+        vendor_objections=draw(st.frozensets(vendor_ids)),
+    )
+    return policy, choices
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_any_choices_give_the_signals_iabs_library_gives(
+    gvl: Gvl, scenario: tuple[TcfSettings, TcfChoices]
+) -> None:
+    """Random choices, LI purposes and restrictions: our GVL rules and the library's clean-ups agree."""
+    policy, choices = scenario
+    ours = oracle.decode(tc_string(choices, policy, gvl, language="fr", created=WHEN, updated=WHEN))
+    model = {k: v for k, v in ours.items() if k != "segments"}
+    model["purposeLegitimateInterests"] = sorted(
+        set(policy.legitimate_interest_purposes) - choices.purpose_objections
+    )
+    model["vendorConsents"] = sorted(choices.vendor_consents)
+    model["vendorLegitimateInterests"] = sorted(set(GVL_IDS) - choices.vendor_objections)
+    model["publisherRestrictions"] = [
+        {
+            "purposeId": r.purpose,
+            "restrictionType": list(RestrictionKind).index(r.type),
+            "vendorIds": r.vendors,
+        }
+        for r in policy.restrictions
+    ]
+    model["segments"] = ["core", "vendorsDisclosed"]
+    gvl_file = Path(str(resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME)))
+    assert ours == oracle.decode(oracle.encode_semantic(model, gvl_file))
