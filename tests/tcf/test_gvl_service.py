@@ -28,6 +28,12 @@ def _gvl(version: int, *, policy_version: int = 5, drop: tuple[str, ...] = ()) -
     return data
 
 
+def _write(tmp_path: Path, data: dict[str, Any]) -> Path:
+    path = tmp_path / f"list-{data['vendorListVersion']}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
 def _update(tmp_path: Path, gvl_dir: Path, source: str, policy: Path | None = None) -> Any:
     runner = CliRunner(env={"COLUMNS": "240", "CONSENTGATE_TCF_GVL_DIR": str(gvl_dir)})
     where = ["--policy", str(policy)] if policy else ["--policy", str(tmp_path / "no-policy.yaml")]
@@ -55,6 +61,11 @@ def test_a_newer_list_is_stored_and_served(tmp_path: Path, gvl_dir: Path, tcf_po
         # strings are written against the served list: its version, and no vendor it dropped
         answer = c.post("/v1/tcf/tc-string", json={"vendor_consents": [25, 8], "purpose_consents": [1]})
         assert answer.status_code == 200, answer.text
+        # a list stored while the service runs is served from the next request on
+        assert _update(tmp_path, gvl_dir, str(_write(tmp_path, _gvl(served + 4)))).exit_code == 0
+        assert c.get("/v1/tcf/gvl").headers["x-vendor-list-version"] == str(served + 4)
+        later = c.post("/v1/tcf/tc-string", json={}).json()
+        assert later["vendor_list_version"] == served + 4
     oracle.require_oracle()
     decoded = oracle.decode(answer.json()["tc_string"])
     assert decoded["vendorListVersion"] == served + 3

@@ -26,7 +26,7 @@ from consentgate.server.deps import AppSettings, Service
 from consentgate.server.errors import COMMON_RESPONSES, error_response
 from consentgate.server.routers.web import _served as served_asset  # ETag, gzip: as banner.js
 from consentgate.web import asset, trim_js
-from consentgate.web.tcf.gvl import current_gvl, gvl_dir, parse_gvl, served_gvl_text
+from consentgate.web.tcf.gvl import current_gvl, gvl_dir, served_gvl
 from consentgate.web.tcf.signals import TcfChoices, additional_consent, disclosed_vendors, tc_string
 
 router = APIRouter(tags=["tcf"])
@@ -115,8 +115,7 @@ def gvl(service: Service, settings: AppSettings) -> Response:
     snapshot (docs/tcf.md). Public and cacheable for five minutes."""
     if not service.policy.web.tcf.enabled:
         return error_response(404, "not_found", _NOT_ENABLED)
-    body, source = served_gvl_text(gvl_dir(settings.tcf_gvl_dir))
-    served = parse_gvl(body, source)
+    body, served = served_gvl(gvl_dir(settings.tcf_gvl_dir))
     return Response(
         body,
         media_type="application/json",

@@ -7,6 +7,7 @@ service can show.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from datetime import datetime
@@ -79,6 +80,7 @@ def parse_gvl(text: str | bytes, source: str) -> Gvl:
     return gvl
 
 
+@functools.cache
 def shipped_gvl() -> Gvl:
     """The snapshot this package ships (see docs/tcf.md for what it is)."""
     text = resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes()
@@ -93,20 +95,37 @@ def gvl_dir(configured: Path | None) -> Path:
     return Path(base) / "consentgate" / "tcf"
 
 
-def served_gvl_text(directory: Path) -> tuple[bytes, str]:
-    """The JSON the service serves, as stored, and where it came from: an updated copy in
-    ``directory`` if there is one, else the snapshot this package ships."""
+def served_gvl(directory: Path) -> tuple[bytes, Gvl]:
+    """The JSON the service serves, as stored, and the list it holds: an updated copy in ``directory``
+    if there is one, else the snapshot this package ships.
+
+    IAB's list is about a megabyte of JSON, so it is parsed once per version of the file, not per
+    request. The text and the parsed list always come from the same file: ``store_gvl`` replaces it
+    by a rename, and the version key (inode, size, modification time) is taken from the open file.
+    """
     path = directory / SNAPSHOT_NAME
-    if path.is_file():
-        return path.read_bytes(), str(path)
-    return resources.files("consentgate.web.tcf").joinpath(
-        SNAPSHOT_NAME
-    ).read_bytes(), "the shipped GVL snapshot"
+    try:
+        with path.open("rb") as fh:
+            st = os.fstat(fh.fileno())
+            text = fh.read()
+    except FileNotFoundError:
+        shipped = resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes()
+        return shipped, shipped_gvl()
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    cached = _PARSED.get(key)
+    if cached is None:
+        cached = parse_gvl(text, str(path))
+        _PARSED.clear()  # one list per service: the newest replaces the one before
+        _PARSED[key] = cached
+    return text, cached
+
+
+_PARSED: dict[tuple[str, int, int, int], Gvl] = {}
 
 
 def current_gvl(directory: Path) -> Gvl:
-    """The GVL the service serves (:func:`served_gvl_text`), checked."""
-    return parse_gvl(*served_gvl_text(directory))
+    """The GVL the service serves (:func:`served_gvl`)."""
+    return served_gvl(directory)[1]
 
 
 def store_gvl(text: str | bytes, source: str, directory: Path) -> Gvl:
