@@ -145,6 +145,12 @@ class Settings(BaseSettings):
         "scan; unset, no scheduled scans run. Its newest scan of the first start URL is what "
         "/v1/declaration serves, ahead of scan_file.",
     )
+    tcf_gvl_dir: Path | None = Field(
+        default=None,
+        description="Where `consentgate tcf update-gvl` keeps the IAB Global Vendor List the service "
+        "serves at /v1/tcf/gvl and writes TC strings against. Unset: ~/.local/share/consentgate/tcf/ "
+        "if it holds one, else the snapshot bundled with consentgate.",
+    )
     cookie_database: Path | None = Field(
         default=None,
         description="An Open Cookie Database CSV to categorise cookies with. Unset: the copy "

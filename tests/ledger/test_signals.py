@@ -15,7 +15,9 @@ from consentgate.ledger.events import Action, ConsentEvent
 from consentgate.ledger.signals import ALLOWED, ConsentMode, Signals, outside_schema, parse_signals
 
 WHEN = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-ALLOWED_WORDS = "allowed: gpc, via, do_not_train, consent_mode, request_id, banner_choice"
+ALLOWED_WORDS = (
+    "allowed: gpc, via, do_not_train, consent_mode, request_id, banner_choice, tc_string, addtl_consent"
+)
 NOT_STORED = "a signal consentgate stores (signals hold no notes or identifiers)"
 MODE_TYPES = (
     "ad_storage, ad_user_data, ad_personalization, analytics_storage, functionality_storage, "
@@ -101,7 +103,10 @@ def test_every_problem_is_reported() -> None:
 
 
 def test_the_schema_is_closed_at_both_levels() -> None:
-    assert ALLOWED == ("gpc", "via", "do_not_train", "consent_mode", "request_id", "banner_choice")
+    assert ALLOWED == (
+        "gpc", "via", "do_not_train", "consent_mode", "request_id", "banner_choice",
+        "tc_string", "addtl_consent",
+    )  # fmt: skip
     with pytest.raises(ValueError, match="'x' is not a Consent Mode v2 type"):
         ConsentMode.model_validate({"x": "granted"})
     assert ConsentMode.model_validate({"ad_storage": "granted"}).ad_storage == "granted"
@@ -127,3 +132,18 @@ def test_banner_choice_takes_only_the_three_buttons() -> None:
     stored, problems = parse_signals({"banner_choice": "accept_some"})
     assert stored == {}
     assert problems == [("signals.banner_choice", "must be 'accept_all', 'reject_all' or 'custom'")]
+
+
+def test_tcf_strings_are_kept_only_in_their_shape() -> None:
+    tc = "CQgYw8AQgYw8AEsACBDECWFoAPLAAENAAAYgF5wBAAAgAIAAyAvMC84AcAAgADAAQAvMAEJABAXm.IF5wBIAAgAGAAgADIC8w"
+    ac = "2~1.35~dv.89.2316"
+    assert parse_signals({"tc_string": tc, "addtl_consent": ac}) == (
+        {"tc_string": tc, "addtl_consent": ac},
+        [],
+    )
+    for bad in ("alice@example.com", "BQgYw8AQgYw8AEsACBDECWFoAPLAA", tc + " ", "C" + "A" * 9000):
+        _, problems = parse_signals({"tc_string": bad})
+        assert [where for where, _ in problems] == ["signals.tc_string"], bad
+    for bad in ("1~1.2", "2~1.35", "2~a~dv.1", "2~1~dv.1 x"):
+        _, problems = parse_signals({"addtl_consent": bad})
+        assert [where for where, _ in problems] == ["signals.addtl_consent"], bad

@@ -10,10 +10,9 @@ pressed that platform's "accept" button, and its absence after "reject" that it 
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
+
+from tests.support.npm import npm_ci
 
 from .site import Response
 
@@ -36,20 +35,7 @@ def install_packages() -> str | None:
     """``npm ci`` the pinned packages unless they are there; the reason when that is impossible."""
     if all((MODULES / rel).is_file() for rel in DIST.values()):
         return None
-    npm = shutil.which("npm")
-    if npm is None:
-        return "npm not found (install Node.js: `make system-deps`)"
-    result = subprocess.run(
-        [npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-        cwd=CMP_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "npm_config_update_notifier": "false"},
-    )
-    if result.returncode != 0:
-        return f"npm ci failed in {CMP_DIR}: {result.stderr.strip()[-2000:]}"
-    return None
+    return npm_ci(CMP_DIR)
 
 
 def _vanilla(necessary_on_first_layer: bool) -> str:

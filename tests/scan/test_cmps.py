@@ -3,26 +3,22 @@ platforms (not imitations), first and second layer, and says so per phase."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 
 from consentgate.scan import ScanOptions, scan_site
+from tests.support.npm import require_packages
 
 from .cmps import install_packages
-from .conftest import IN_CI, require_chromium
+from .conftest import require_chromium
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def packages() -> None:
-    reason = install_packages()
-    if reason is not None:
-        if IN_CI or os.environ.get("CONSENTGATE_REQUIRE_NPM"):
-            pytest.fail(reason)
-        pytest.skip(reason=f"!!! SKIPPING CMP TESTS: {reason}")
+    require_packages(install_packages(), "CMP TESTS")
 
 
 def _scan(site: dict[str, str], path: str) -> dict[str, Any]:

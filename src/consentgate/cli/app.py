@@ -147,6 +147,10 @@ COMMANDS: dict[str, Lazy] = {
         "consentgate.cli.scan:cookies_app",
         "The cookie knowledge base (Open Cookie Database): look names up, download the current file.",
     ),
+    "tcf": Lazy(
+        "consentgate.cli.tcf:tcf_app",
+        "IAB TCF v2.3: the Global Vendor List the service serves (docs/tcf.md).",
+    ),
     "requests": Lazy(
         "consentgate.cli.requests:requests_app",
         "Data-subject requests: access, object, withdraw, erase, opt_out.",

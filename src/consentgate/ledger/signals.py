@@ -14,6 +14,12 @@ request desk need, each value enumerated or boolean:
   the choice — "Accept all", "Reject all", or "Save" after setting the switches — for the banner
   outcome report (``reports/banner.py``); the purposes alone cannot tell a "Save" with every switch on
   from "Accept all".
+* ``tc_string`` and ``addtl_consent``: the IAB TCF v2 TC string and Google's Additional Consent string
+  the choice produced (docs/tcf.md), as evidence of what vendors were told. They are not enumerated:
+  only their shape (base64url segments starting with a version-2 core; lists of numbers) and length
+  are checked, so a sender could hide other bits in them. The service writes them itself
+  (``POST /v1/tcf/tc-string``) and the banner sends back what it got; a check that decodes a string
+  and refuses one the service could not have written is not built yet (docs/tcf.md, "Not yet").
 
 Anything else is refused with the key and the allowed ones named, so a sender learns at once.
 """
@@ -31,6 +37,9 @@ from consentgate.ledger.events import ConsentEvent
 ConsentModeState = Literal["granted", "denied"]
 BannerChoice = Literal["accept_all", "reject_all", "custom"]
 REQUEST_ID_PATTERN = r"^req-[0-9a-f]{16}$"
+# A TC string: 1-4 base64url segments; the core segment of TCF v2 starts with "C" (version 2).
+TC_STRING_PATTERN = r"^C[A-Za-z0-9_-]{20,}(\.[A-Za-z0-9_-]{2,}){0,3}$"
+ADDTL_CONSENT_PATTERN = r"^2~[0-9.]*~dv\.[0-9.]*$"
 
 
 def _closed(model: type[BaseModel], where: str, value: Any) -> Any:
@@ -91,6 +100,12 @@ class Signals(BaseModel):
     banner_choice: BannerChoice | None = Field(
         default=None,
         description="Which banner button made the choice: accept_all, reject_all or custom (Save).",
+    )
+    tc_string: Annotated[str, Field(pattern=TC_STRING_PATTERN, max_length=8192)] | None = Field(
+        default=None, description="The IAB TCF v2 TC string the choice produced (euconsent-v2)."
+    )
+    addtl_consent: Annotated[str, Field(pattern=ADDTL_CONSENT_PATTERN, max_length=8192)] | None = Field(
+        default=None, description="Google's Additional Consent string (2~ids~dv.ids) the choice produced."
     )
 
     @model_validator(mode="before")

@@ -186,6 +186,8 @@
     const after = (id) => (id in map ? map[id] : allowed(id));
     const signals = {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))};
     if (choice) signals.banner_choice = choice;
+    // IAB TCF (tcf.js, loaded only where the policy enables it): its strings go in as evidence.
+    if (choice && W.consentgateTcf) Object.assign(signals, await W.consentgateTcf.forChoice(choice));
     const c = {b: {choices, source, signals, occurred_at: new Date(now).toISOString()}, m: map, t: now};
     if (!choices.length) return commit(c);
     queue.push(c);

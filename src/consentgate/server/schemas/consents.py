@@ -98,8 +98,8 @@ class Submission(StrictModel):
         default=None,
         description=(
             "Facts about the request, from a closed list: gpc, via, do_not_train, consent_mode, "
-            "request_id, banner_choice. Nothing free-form: signals are hashed into the ledger, where "
-            "erasure cannot reach."
+            "request_id, banner_choice, tc_string, addtl_consent (the TCF strings, checked for shape only). "
+            "Nothing free-form: signals are hashed into the ledger, where erasure cannot reach."
         ),
         examples=[{"gpc": True, "via": "header"}],
     )

@@ -1,0 +1,154 @@
+"""The Global Vendor List the service hosts: read, checked, and kept only when it is newer.
+
+The browser never fetches IAB's list itself (issue 17): the service serves the copy it holds, the one
+the TC strings it writes are built against, so ``vendorListVersion`` in every string names a list the
+service can show.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from consentgate.errors import BadInput, Conflict
+
+SNAPSHOT_NAME = "gvl.json"  # the copy shipped in this package, and the name of an updated copy
+
+
+class GvlVendor(BaseModel):
+    """One vendor; the camelCase names are IAB's own, so the JSON validates as it is."""
+
+    # Open: IAB adds fields to vendors between specification versions; only these decide bits.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: int = Field(ge=1, lt=1 << 16)
+    name: str
+    purposes: list[int] = Field(default_factory=list)
+    legIntPurposes: list[int] = Field(default_factory=list)
+    flexiblePurposes: list[int] = Field(default_factory=list)
+    specialPurposes: list[int] = Field(default_factory=list)
+    specialFeatures: list[int] = Field(default_factory=list)
+    deletedDate: datetime | None = None
+
+
+class Gvl(BaseModel):
+    """The fields of a GVL (specification version 3) that TC strings and the banner use."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    gvlSpecificationVersion: int = Field(ge=3)
+    vendorListVersion: int = Field(ge=1, lt=1 << 12)
+    tcfPolicyVersion: int = Field(ge=4, lt=1 << 6)  # 4 = TCF 2.2; later lists say 5
+    lastUpdated: datetime
+    purposes: dict[str, dict[str, Any]]
+    specialFeatures: dict[str, dict[str, Any]]
+    vendors: dict[str, GvlVendor]
+
+    def vendor(self, vendor_id: int) -> GvlVendor | None:
+        """The vendor under this id, unless IAB deleted it (a deleted vendor gets no signal)."""
+        found = self.vendors.get(str(vendor_id))
+        return None if found is None or found.deletedDate is not None else found
+
+    def active_vendor_ids(self) -> list[int]:
+        return sorted(v.id for v in self.vendors.values() if v.deletedDate is None)
+
+
+def parse_gvl(text: str | bytes, source: str) -> Gvl:
+    """A GVL from its JSON text; a clear :class:`BadInput` naming ``source`` when it is not one."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BadInput(f"{source} is not JSON ({exc}); a Global Vendor List is vendor-list.json") from exc
+    try:
+        gvl = Gvl.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the top level"
+        raise BadInput(
+            f"{source} is not a Global Vendor List (specification version 3): {where}: {first['msg']}"
+        ) from exc
+    for key, vendor in gvl.vendors.items():
+        if key != str(vendor.id):
+            raise BadInput(f"{source}: vendors.{key} has id {vendor.id}; the key and the id must agree")
+    return gvl
+
+
+@functools.cache
+def shipped_gvl() -> Gvl:
+    """The snapshot this package ships (see docs/tcf.md for what it is)."""
+    text = resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes()
+    return parse_gvl(text, "the shipped GVL snapshot")
+
+
+def gvl_dir(configured: Path | None) -> Path:
+    """Where updated lists live: the ``tcf_gvl_dir`` setting, else $XDG_DATA_HOME/consentgate/tcf."""
+    if configured is not None:
+        return configured
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "consentgate" / "tcf"
+
+
+def served_gvl(directory: Path) -> tuple[bytes, Gvl]:
+    """The JSON the service serves, as stored, and the list it holds: an updated copy in ``directory``
+    if there is one, else the snapshot this package ships.
+
+    IAB's list is about a megabyte of JSON, so it is parsed once per version of the file, not per
+    request. The text and the parsed list always come from the same file: ``store_gvl`` replaces it
+    by a rename, and the version key (inode, size, modification time) is taken from the open file.
+    """
+    path = directory / SNAPSHOT_NAME
+    try:
+        with path.open("rb") as fh:
+            st = os.fstat(fh.fileno())
+            text = fh.read()
+    except FileNotFoundError:
+        shipped = resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes()
+        return shipped, shipped_gvl()
+    key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    cached = _PARSED.get(key)
+    if cached is None:
+        cached = parse_gvl(text, str(path))
+        _PARSED.clear()  # one list per service: the newest replaces the one before
+        _PARSED[key] = cached
+    return text, cached
+
+
+_PARSED: dict[tuple[str, int, int, int], Gvl] = {}
+
+
+def current_gvl(directory: Path) -> Gvl:
+    """The GVL the service serves (:func:`served_gvl`)."""
+    return served_gvl(directory)[1]
+
+
+def store_gvl(text: str | bytes, source: str, directory: Path) -> Gvl:
+    """Keep a new GVL in ``directory`` if it checks out and is newer than the one served now.
+
+    An older or equal ``vendorListVersion`` is refused: TC strings already written name the newer
+    version, and vendors read a string against the list version it names (TCF policy: a CMP moves
+    forward only). Written to a temporary file and renamed, so the service never reads half a list.
+    """
+    new = parse_gvl(text, source)
+    old = current_gvl(directory)
+    if new.vendorListVersion <= old.vendorListVersion:
+        raise Conflict(
+            f"{source} is vendorListVersion {new.vendorListVersion}; the service already serves "
+            f"{old.vendorListVersion}. Only a newer list replaces it."
+        )
+    if new.tcfPolicyVersion < old.tcfPolicyVersion:
+        raise Conflict(
+            f"{source} is for tcfPolicyVersion {new.tcfPolicyVersion}, older than the "
+            f"{old.tcfPolicyVersion} served now; a list never moves back to an older policy."
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / (SNAPSHOT_NAME + ".tmp")
+    tmp.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    tmp.replace(directory / SNAPSHOT_NAME)
+    return new

@@ -1,0 +1,198 @@
+/* consentgate IAB TCF v2.3 CMP API — docs/tcf.md. Embed before any vendor tag, and before banner.js:
+   <script src="https://HOST/tcf.js"></script>. Served only while the policy's web.tcf.enabled is true.
+   No inline code, no eval (strict CSP). TC strings are written by the service (POST /v1/tcf/tc-string):
+   this file only decodes them, answers __tcfapi and keeps the euconsent-v2 cookie. */
+((C) => {
+  'use strict';
+  const W = window, D = document, me = D.currentScript;
+  const base = me.src.replace(/[^/]*$/, '');
+  // C: compiled in by the service (cmpId, cmpVersion, gvlVersion, policyVersion, vendors, ac)
+  C = C || {cmpId: 0, cmpVersion: 0, gvlVersion: 0, policyVersion: 5, vendors: [], ac: []};
+  const COOKIE = 'euconsent-v2', DAYS = 390; // 13 months, the longest TCF policy lets a string live
+  const listeners = new Map();
+  let nextId = 1, tc = null, ac = '', status = 'loading', display = 'hidden', eventStatus = 'tcloaded';
+  const early = (W.__tcfapi && W.__tcfapi.a) || []; // calls an earlier IAB-style stub queued
+
+  // -- decoding (IAB "Consent string and vendor list formats v2.3") --------------------------------
+  function bits(seg) {
+    const s = atob(seg.replace(/-/g, '+').replace(/_/g, '/'));
+    let out = '';
+    for (let i = 0; i < s.length; i++) out += (s.charCodeAt(i) + 256).toString(2).slice(1);
+    let at = 0;
+    const r = {
+      int: (n) => { const v = parseInt(out.substr(at, n) || '0', 2); at += n; return v; },
+      flags: (n) => { const o = {}; for (let i = 1; i <= n; i++) o[i] = out[at++] == '1'; return o; },
+      chars: () => String.fromCharCode(65 + r.int(6), 65 + r.int(6)),
+      ranges: (o, v) => {
+        for (let n = r.int(12); n > 0; n--) {
+          const isRange = r.int(1), a = r.int(16), b = isRange ? r.int(16) : a;
+          for (let id = a; id <= b; id++) o[id] = v;
+        }
+        return o;
+      },
+      vendors: () => {
+        const max = r.int(16);
+        if (r.int(1)) return r.ranges({}, true);
+        const o = r.flags(max);
+        for (const k in o) if (!o[k]) delete o[k];
+        return o;
+      },
+    };
+    return r;
+  }
+  function decode(str) {
+    const segs = str.split('.'), r = bits(segs[0]), m = {};
+    if (r.int(6) != 2) throw new Error('consentgate tcf: not a TCF v2 string');
+    m.created = r.int(36); m.updated = r.int(36);
+    m.cmpId = r.int(12); m.cmpVersion = r.int(12); r.int(6); m.lang = r.chars();
+    m.gvlVersion = r.int(12); m.policyVersion = r.int(6);
+    m.isServiceSpecific = !!r.int(1); m.useNonStandardTexts = !!r.int(1);
+    m.specialFeatures = r.flags(12); m.purposes = r.flags(24); m.purposeLI = r.flags(24);
+    m.purposeOneTreatment = !!r.int(1); m.publisherCC = r.chars();
+    m.vendorConsents = r.vendors(); m.vendorLI = r.vendors();
+    m.restrictions = {};
+    for (let n = r.int(12); n > 0; n--) {
+      const p = r.int(6), type = r.int(2);
+      r.ranges(m.restrictions[p] = m.restrictions[p] || {}, type);
+    }
+    m.pub = {consents: {}, legitimateInterests: {}, customPurpose: {consents: {}, legitimateInterests: {}}};
+    for (const s of segs.slice(1)) {
+      const q = bits(s), type = q.int(3);
+      if (type == 1) m.disclosed = q.vendors();
+      if (type == 3) {
+        m.pub.consents = q.flags(24); m.pub.legitimateInterests = q.flags(24);
+        const n = q.int(6);
+        m.pub.customPurpose = {consents: q.flags(n), legitimateInterests: q.flags(n)};
+      }
+    }
+    return m;
+  }
+
+  // -- what __tcfapi answers (CMP API v2.3) ---------------------------------------------------------
+  const pick = (o, ids) => {
+    if (!ids) return Object.assign({}, o);
+    const out = {};
+    ids.forEach((id) => { out[id] = !!o[id]; });
+    return out;
+  };
+  const slice = (o, n) => { const out = {}; for (let i = 1; i <= n; i++) out[i] = !!o[i]; return out; };
+  function tcData(listenerId, vendorIds) {
+    const m = tc || {};
+    return {
+      tcString: tc ? tc.str : '',
+      tcfPolicyVersion: m.policyVersion || C.policyVersion,
+      cmpId: C.cmpId,
+      cmpVersion: C.cmpVersion,
+      gdprApplies: true,
+      eventStatus,
+      cmpStatus: status,
+      listenerId,
+      isServiceSpecific: true,
+      useNonStandardTexts: false,
+      publisherCC: m.publisherCC || '',
+      purposeOneTreatment: !!m.purposeOneTreatment,
+      purpose: {consents: slice(m.purposes || {}, 11), legitimateInterests: slice(m.purposeLI || {}, 11)},
+      vendor: {consents: pick(m.vendorConsents || {}, vendorIds), legitimateInterests: pick(m.vendorLI || {}, vendorIds),
+        disclosedVendors: pick(m.disclosed || {}, vendorIds)},
+      specialFeatureOptins: slice(m.specialFeatures || {}, 2),
+      publisher: Object.assign({restrictions: m.restrictions || {}}, m.pub || {consents: {}, legitimateInterests: {},
+        customPurpose: {consents: {}, legitimateInterests: {}}}),
+      addtlConsent: ac,
+    };
+  }
+  const ping = () => ({gdprApplies: true, cmpLoaded: status == 'loaded', cmpStatus: status, displayStatus: display,
+    apiVersion: '2.3', cmpVersion: C.cmpVersion, cmpId: C.cmpId, gvlVersion: C.gvlVersion, tcfPolicyVersion: C.policyVersion});
+  const commands = {
+    ping: (cb) => cb(ping(), true),
+    addEventListener(cb) {
+      const id = nextId++;
+      listeners.set(id, cb);
+      cb(tcData(id), true);
+    },
+    removeEventListener: (cb, id) => cb(listeners.delete(id)),
+    getTCData: (cb, vendorIds) => cb(tcData(undefined, vendorIds), true), // deprecated in 2.2, kept for older callers
+  };
+  function api(command, version, cb, parameter) {
+    if (typeof cb != 'function') return;
+    if (command == 'ping') { commands.ping(cb); return; } // answered at once, even while loading
+    if (!(command in commands) || (version != null && version !== 2 && version !== '2')) { cb(null, false); return; }
+    if (status != 'loaded') { queue.push([command, version, cb, parameter]); return; }
+    commands[command](cb, parameter);
+  }
+  const queue = [];
+  W.__tcfapi = api;
+
+  // Frames ask through postMessage: the frame named __tcfapiLocator tells them a CMP is here.
+  if (!W.frames.__tcfapiLocator) {
+    const add = () => {
+      const f = D.createElement('iframe');
+      f.style.cssText = 'display:none';
+      f.name = '__tcfapiLocator';
+      f.title = 'TCF locator';
+      D.body.appendChild(f);
+    };
+    if (D.body) add(); else D.addEventListener('DOMContentLoaded', add);
+  }
+  W.addEventListener('message', (e) => {
+    let msg = e.data;
+    if (typeof msg == 'string') { try { msg = JSON.parse(msg); } catch (x) { return; } }
+    const call = msg && msg.__tcfapiCall;
+    if (!call || !e.source) return;
+    api(call.command, call.version, (returnValue, success) => {
+      const reply = {__tcfapiReturn: {returnValue, success, callId: call.callId}};
+      e.source.postMessage(typeof e.data == 'string' ? JSON.stringify(reply) : reply, '*');
+    }, call.parameter);
+  });
+
+  // -- the cookie and choices ----------------------------------------------------------------------
+  function readCookie() {
+    const m = D.cookie.match(/(?:^|;\s*)euconsent-v2=([^;]*)/);
+    if (!m) return null;
+    try {
+      const d = decode(m[1]);
+      d.str = m[1];
+      // Asked again when the string is another CMP's, from another TCF policy version, or did not
+      // disclose a vendor the site now names; a newer GVL alone does not ask again (TCF policy).
+      const known = C.vendors.every((v) => d.disclosed && d.disclosed[v]);
+      return d.cmpId == C.cmpId && d.policyVersion == C.policyVersion && known ? d : null;
+    } catch (e) { return null; }
+  }
+  function emit() { listeners.forEach((cb, id) => cb(tcData(id), true)); }
+  async function choose(body) {
+    body = Object.assign({locale: D.documentElement.lang || navigator.language || 'en'}, body);
+    if (tc) body.created = new Date(tc.created * 100).toISOString();
+    const r = await fetch(base + 'v1/tcf/tc-string', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify(body)});
+    if (!r.ok) throw new Error('consentgate tcf: HTTP ' + r.status);
+    const j = await r.json();
+    const attrs = ';path=/;max-age=' + DAYS * 86400 + ';samesite=lax' + (location.protocol == 'https:' ? ';secure' : '');
+    D.cookie = COOKIE + '=' + j.tc_string + attrs;
+    D.cookie = 'cg_addtl_consent=' + encodeURIComponent(j.addtl_consent) + attrs;
+    tc = decode(j.tc_string);
+    tc.str = j.tc_string;
+    ac = j.addtl_consent;
+    eventStatus = 'useractioncomplete';
+    display = 'hidden';
+    emit();
+    return {tc_string: j.tc_string, addtl_consent: j.addtl_consent};
+  }
+  const all = (n) => Array.from({length: n}, (_, i) => i + 1);
+  const tcf = {
+    decode,
+    choose,
+    acceptAll: () => choose({purpose_consents: all(11), special_features: all(2), vendor_consents: C.vendors,
+      google_ac_consents: C.ac, publisher_consents: all(11)}),
+    rejectAll: () => choose({purpose_objections: all(11), vendor_objections: C.vendors, publisher_objections: all(11)}),
+    // The banner asks for the strings its choice produced, to record them with the event as evidence.
+    forChoice: (choice) => (choice == 'accept_all' ? tcf.acceptAll() : choice == 'reject_all' ? tcf.rejectAll()
+      : tc ? Promise.resolve({tc_string: tc.str, addtl_consent: ac}) : Promise.resolve({})),
+    shown() { if (tc) return; display = 'visible'; eventStatus = 'cmpuishown'; emit(); },
+  };
+  W.consentgateTcf = tcf;
+
+  tc = readCookie();
+  if (tc) ac = decodeURIComponent((D.cookie.match(/(?:^|;\s*)cg_addtl_consent=([^;]*)/) || [0, ''])[1]);
+  status = 'loaded';
+  if (!tc) { display = 'visible'; eventStatus = 'cmpuishown'; }
+  queue.splice(0).concat(early).forEach((a) => api(...a));
+})(/*TCF*/null);
