@@ -232,3 +232,33 @@ def test_a_string_that_did_not_disclose_a_vendor_is_asked_again(
         seen = page.evaluate(LISTEN)
         assert (seen["eventStatus"], seen["tcString"]) == (status, old if status == "tcloaded" else "")
         page.close()
+
+
+def test_vendors_see_no_consent_the_ledger_has_not_acknowledged(
+    tcf_site: tuple[Server, Site], context: BrowserContext
+) -> None:
+    """Record first under TCF too: while the consent POST fails, "Accept all" writes no euconsent-v2
+    cookie and __tcfapi's listeners get no useractioncomplete; once the service answers, they do."""
+    _server, site = tcf_site
+    page = context.new_page()
+    failing = {"on": True}
+
+    def consents(route: Any) -> None:
+        if failing["on"] and route.request.method == "POST":
+            route.fulfill(status=503, body="")
+        else:
+            route.continue_()
+
+    page.route("**/v1/consents", consents)
+    _open(page, site)
+    page.evaluate(LISTEN)
+    page.click(ACCEPT)
+    page.wait_for_selector(".cg-err:not([hidden])")
+    assert _cookie(context, "euconsent-v2") is None
+    statuses = page.evaluate("window.tcfEvents.map((e) => e.d.eventStatus)")
+    assert "useractioncomplete" not in statuses
+    failing["on"] = False
+    page.wait_for_function(
+        "() => window.tcfEvents.some((e) => e.d.eventStatus === 'useractioncomplete')", timeout=15_000
+    )
+    assert _cookie(context, "euconsent-v2") is not None

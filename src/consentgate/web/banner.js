@@ -186,8 +186,9 @@
     const after = (id) => (id in map ? map[id] : allowed(id));
     const signals = {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))};
     if (choice) signals.banner_choice = choice;
-    // IAB TCF (tcf.js, loaded only where the policy enables it): its strings go in as evidence.
-    if (choice && W.consentgateTcf) Object.assign(signals, await W.consentgateTcf.forChoice(choice));
+    // IAB TCF (tcf.js, loaded only where the policy enables it): its strings go in as evidence and
+    // reach vendors only once the record is acknowledged (commit); without them the choice still counts.
+    if (choice && W.consentgateTcf) Object.assign(signals, await W.consentgateTcf.forChoice(choice).catch(() => ({})));
     const c = {b: {choices, source, signals, occurred_at: new Date(now).toISOString()}, m: map, t: now};
     if (!choices.length) return commit(c);
     queue.push(c);
@@ -218,6 +219,7 @@
     } finally { sending = null; }
   })());
   function commit(c) {
+    if (W.consentgateTcf) W.consentgateTcf.adopt(c.b.signals);
     const v = {};
     c.b.choices.forEach((x) => { v[x.purpose] = x.notice_version; });
     for (const id in c.m) {

@@ -158,34 +158,41 @@
     } catch (e) { return null; }
   }
   function emit() { listeners.forEach((cb, id) => cb(tcData(id), true)); }
-  async function choose(body) {
+  // The service writes the strings; they take effect (cookie, __tcfapi listeners) only through
+  // adopt(), which the banner calls once the ledger has acknowledged the choice they go with.
+  async function encode(body) {
     body = Object.assign({locale: D.documentElement.lang || navigator.language || 'en'}, body);
     if (tc) body.created = new Date(tc.created * 100).toISOString();
     const r = await fetch(base + 'v1/tcf/tc-string', {method: 'POST', headers: {'Content-Type': 'application/json'},
       body: JSON.stringify(body)});
     if (!r.ok) throw new Error('consentgate tcf: HTTP ' + r.status);
     const j = await r.json();
+    return {tc_string: j.tc_string, addtl_consent: j.addtl_consent};
+  }
+  function adopt(s) {
+    if (!s || !s.tc_string) return;
     const attrs = ';path=/;max-age=' + DAYS * 86400 + ';samesite=lax' + (location.protocol == 'https:' ? ';secure' : '');
-    D.cookie = COOKIE + '=' + j.tc_string + attrs;
-    D.cookie = 'cg_addtl_consent=' + encodeURIComponent(j.addtl_consent) + attrs;
-    tc = decode(j.tc_string);
-    tc.str = j.tc_string;
-    ac = j.addtl_consent;
+    D.cookie = COOKIE + '=' + s.tc_string + attrs;
+    D.cookie = 'cg_addtl_consent=' + encodeURIComponent(s.addtl_consent || '') + attrs;
+    tc = decode(s.tc_string);
+    tc.str = s.tc_string;
+    ac = s.addtl_consent || '';
     eventStatus = 'useractioncomplete';
     display = 'hidden';
     emit();
-    return {tc_string: j.tc_string, addtl_consent: j.addtl_consent};
   }
+  async function choose(body) { const s = await encode(body); adopt(s); return s; }
   const all = (n) => Array.from({length: n}, (_, i) => i + 1);
   const tcf = {
     decode,
     choose,
-    acceptAll: () => choose({purpose_consents: all(11), special_features: all(2), vendor_consents: C.vendors,
+    acceptAll: () => encode({purpose_consents: all(11), special_features: all(2), vendor_consents: C.vendors,
       google_ac_consents: C.ac, publisher_consents: all(11)}),
-    rejectAll: () => choose({purpose_objections: all(11), vendor_objections: C.vendors, publisher_objections: all(11)}),
+    rejectAll: () => encode({purpose_objections: all(11), vendor_objections: C.vendors, publisher_objections: all(11)}),
     // The banner asks for the strings its choice produced, to record them with the event as evidence.
     forChoice: (choice) => (choice == 'accept_all' ? tcf.acceptAll() : choice == 'reject_all' ? tcf.rejectAll()
       : tc ? Promise.resolve({tc_string: tc.str, addtl_consent: ac}) : Promise.resolve({})),
+    adopt,
     shown() { if (tc) return; display = 'visible'; eventStatus = 'cmpuishown'; emit(); },
   };
   W.consentgateTcf = tcf;
