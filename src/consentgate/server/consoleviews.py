@@ -8,15 +8,17 @@ the request desk, the scan history, the data map, ``reports/``); this module onl
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from consentgate.classify.datamap import build_datamap
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, QueryError
 from consentgate.reports.audit import AuditOptions, build_audit_pack
-from consentgate.reports.rates import Interval, consent_rates
+from consentgate.reports.rates import Interval, RateReport, consent_rates, parse_instant, series_points
 from consentgate.reports.risk import declared_level, risk_report
 from consentgate.requests import RequestDesk
 from consentgate.requests.models import OPEN, DataRequest, Status
@@ -207,58 +209,145 @@ def risk_view(state: ServerState) -> dict[str, Any]:
     return risk_report(state.service.policy, at=datetime.now(UTC))
 
 
-OVERVIEW_WEEKS = 12  # the rate-over-time chart: a quarter, week by week
+OVERVIEW_WEEKS = 12  # the default rate-over-time chart: a quarter, week by week
+# A page draws every point of its series for every purpose: a year by day, with room for a leap year
+# (the CLI allows reports.rates.MAX_POINTS; its CSV is the place for longer series).
+MAX_PAGE_POINTS = 370
+OVERVIEW_TABLES = ("by_region", "over_time", "by_notice_version")
+SPLITS = ("region", "notice_version")  # what the series may be split by, besides purpose
 
 
-def overview_view(state: ServerState, *, now: datetime | None = None) -> dict[str, Any]:
-    """Consent rates now by purpose and region, week by week over the last quarter by purpose, and
-    now by purpose and notice version (reports/rates.py: every figure a decision of decide.py)."""
+@dataclass(frozen=True, slots=True)
+class OverviewQuery:
+    """The overview's controls: the series ``start``…``end`` by ``interval``, split by purpose and
+    ``split`` (None: purpose only); the region and notice-version tables are at ``end``."""
+
+    start: datetime
+    end: datetime
+    interval: Interval
+    split: str | None = None
+
+    @classmethod
+    def default(cls, now: datetime | None = None) -> OverviewQuery:
+        end = now or datetime.now(UTC)
+        return cls(end - timedelta(weeks=OVERVIEW_WEEKS), end, Interval.week)
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str], *, now: datetime | None = None) -> OverviewQuery:
+        """The query the form sent; a :class:`QueryError` naming the field to fix. A missing field
+        takes its default. A date alone means midnight UTC for ``from`` and the end of that day for
+        ``to`` (not later than now: a rate at a future instant would be a projection, not a fact)."""
+        now = now or datetime.now(UTC)
+        default = cls.default(now)
+        end = default.end
+        if to := params.get("to", "").strip():
+            end = parse_instant(to, "to")
+            if len(to) == 10:
+                end = min(end + timedelta(days=1), now)
+            elif end > now:
+                raise QueryError(f"to {to!r} is in the future; a rate is known up to now at most")
+        start = end - timedelta(weeks=OVERVIEW_WEEKS)
+        if frm := params.get("from", "").strip():
+            start = parse_instant(frm, "from")
+        if start >= end:
+            raise QueryError(f"from {_day(start)} is not before to {_day(end)}; pick an earlier from")
+        try:
+            interval = Interval(params.get("interval", "").strip() or "week")
+        except ValueError:
+            raise QueryError(f"interval {params['interval']!r} is not one of day, week, month") from None
+        split = params.get("by", "").strip() or None
+        if split is not None and split not in SPLITS:
+            raise QueryError(f"by {split!r} is not one of region, notice_version (or purpose alone)")
+        points = len(series_points(start, end, interval, UTC))
+        if points > MAX_PAGE_POINTS:
+            raise QueryError(
+                f"from {_day(start)} to {_day(end)} by {interval.value} is {points} points, more than "
+                f"the page draws ({MAX_PAGE_POINTS}); pick a longer interval or a shorter period"
+            )
+        return cls(start, end, interval, split)
+
+    def shown(self) -> dict[str, str]:
+        """The form's fields as a person types them: dates, not instants."""
+        return {**self.params(), "from": self.start.date().isoformat(), "to": self.end.date().isoformat()}
+
+    def params(self) -> dict[str, str]:
+        """The exact query: what a CSV link repeats so it downloads the figures on the page."""
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(),
+                "interval": self.interval.value, "by": self.split or ""}  # fmt: skip
+
+
+def _day(value: datetime) -> str:
+    return value.isoformat()
+
+
+def overview_reports(state: ServerState, query: OverviewQuery | None = None) -> dict[str, RateReport]:
+    """Consent rates at the query's end by purpose and region, the series by purpose (and its split),
+    and at its end by purpose and notice version (reports/rates.py: every figure a decision of
+    decide.py)."""
     engine, policy = state.service.ledger.engine, state.service.policy
-    now = now or datetime.now(UTC)
-    weekly = consent_rates(
-        engine,
-        policy,
-        start=now - timedelta(weeks=OVERVIEW_WEEKS),
-        end=now,
-        interval=Interval.week,
-        by=("purpose",),
-    )
+    q = query or OverviewQuery.default()
+    by = ("purpose", q.split) if q.split else ("purpose",)
     return {
-        "by_region": consent_rates(engine, policy, at=now, by=("purpose", "region")).as_json(),
-        "over_time": weekly.as_json(),
-        "by_notice_version": consent_rates(
-            engine, policy, at=now, by=("purpose", "notice_version")
-        ).as_json(),
+        "by_region": consent_rates(engine, policy, at=q.end, by=("purpose", "region")),
+        "over_time": consent_rates(engine, policy, start=q.start, end=q.end, interval=q.interval, by=by),
+        "by_notice_version": consent_rates(engine, policy, at=q.end, by=("purpose", "notice_version")),
     }
+
+
+def overview_view(state: ServerState, query: OverviewQuery | None = None) -> dict[str, Any]:
+    """The overview's three reports as JSON (``{"at", "rows"}`` each; the series with its range)."""
+    return {key: report.as_json() for key, report in overview_reports(state, query).items()}
 
 
 def rate_charts(overview: dict[str, Any], t: dict[str, str]) -> list[dict[str, Any]]:
     """The overview's three charts: Chart.js data (rates in percent) and the same figures as table
-    rows, so a person who cannot see the chart reads the table."""
+    rows, so a person who cannot see the chart reads the table. A series split by region or notice
+    version draws one line per purpose and group."""
+    split = next(
+        (s for s in SPLITS if overview["over_time"]["rows"] and s in overview["over_time"]["rows"][0]), None
+    )
     specs = (
-        ("by_region", "region", "bar", t["rates_title"], t["rates_intro"], t["region"]),
-        ("over_time", "at", "line", t["rates_over_time"], None, t["date"]),
-        ("by_notice_version", "notice_version", "bar", t["rates_by_notice"], None, t["notice_version"]),
+        ("by_region", "region", None, "bar", t["rates_title"], t["rates_intro"], t["region"]),
+        ("over_time", "at", split, "line", t["rates_over_time"], None, t["date"]),
+        ("by_notice_version", "notice_version", None, "bar", t["rates_by_notice"], None, t["notice_version"]),
     )
     charts = []
-    for key, axis, kind, title, intro, axis_label in specs:
+    for key, axis, extra, kind, title, intro, axis_label in specs:
         rows = overview[key]["rows"]
+
+        def line(r: dict[str, Any], extra: str | None = extra) -> str:
+            return r["purpose"] if extra is None else f"{r['purpose']} · {_label(r[extra], extra)}"
+
         labels = sorted({_label(r[axis], axis) for r in rows})
-        purposes = sorted({r["purpose"] for r in rows})
-        rate = {(r["purpose"], _label(r[axis], axis)): r["rate"] for r in rows}
-        datasets = [
-            {"label": p, "data": [_percent(rate.get((p, label))) for label in labels]} for p in purposes
-        ]
+        lines = sorted({line(r) for r in rows})
+        rate = {(line(r), _label(r[axis], axis)): r["rate"] for r in rows}
+        datasets = [{"label": n, "data": [_percent(rate.get((n, label))) for label in labels]} for n in lines]
+        extra_header = [t[extra]] if extra else []
         charts.append(
             {
                 "id": f"chart-{key.replace('_', '-')}",
+                "key": key,
                 "title": title,
                 "intro": intro,
                 "data": {"type": kind, "labels": labels, "datasets": datasets, "y_label": f"{t['rate']} (%)"},
-                "headers": [axis_label, t["purpose"], t["subjects"], t["allowed"], f"{t['rate']} (%)"],
+                "headers": [
+                    axis_label,
+                    t["purpose"],
+                    *extra_header,
+                    t["subjects"],
+                    t["allowed"],
+                    f"{t['rate']} (%)",
+                ],
                 "rows": [
-                    [_label(r[axis], axis), r["purpose"], r["subjects"], r["allowed"], _shown(r["rate"])]
-                    for r in sorted(rows, key=lambda r: (_label(r[axis], axis), r["purpose"]))
+                    [
+                        _label(r[axis], axis),
+                        r["purpose"],
+                        *([_label(r[extra], extra)] if extra else []),
+                        r["subjects"],
+                        r["allowed"],
+                        _shown(r["rate"]),
+                    ]
+                    for r in sorted(rows, key=lambda r: (_label(r[axis], axis), line(r)))
                 ],
             }
         )

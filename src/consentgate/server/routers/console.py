@@ -4,7 +4,9 @@
 ``GET/POST /console/sign-in``          a form for an admin or audit key; sets the session cookie
 ``POST /console/sign-out``             ends the session
 ``GET /console``                       overview: consent rates by region and purpose, over time, by
-                                       notice version (charts with their tables)
+                                       notice version (charts with their tables), for the period and
+                                       interval its form asks for (``from``, ``to``, ``interval``, ``by``)
+``GET /console/overview.csv``          one of the overview's tables (``table=``) as CSV, same query
 ``GET/POST /console/ledger``           head, last verification, event counts; a person's history,
                                        evidence and access report (looked up by POST: the identifier
                                        stays out of addresses and access logs)
@@ -22,11 +24,12 @@ Sessions are consentgate.server.sessions'. Pages are Jinja2 templates in ``web/c
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -35,7 +38,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.exceptions import HTTPException
 
 from consentgate.auth.apikeys import active_scope_of, identify_key
-from consentgate.errors import UnknownSubject
+from consentgate.errors import QueryError, UnknownSubject
 from consentgate.server import consoleviews as views
 from consentgate.server.deps import ServerState, server_state
 from consentgate.server.ratelimit import TokenBuckets, address_bucket
@@ -72,6 +75,7 @@ PAGE_HEADERS = {
     # POST handlers require this origin. same-origin still tells other sites nothing.
     "Referrer-Policy": "same-origin",
 }
+OVERVIEW_FIELDS = ("from", "to", "interval", "by")
 LangQuery = Annotated[str | None, Query(max_length=35, pattern=i18n.LOCALE_PATTERN)]
 
 
@@ -297,10 +301,42 @@ _view_page("/risk", "risk.html", "nav_risk", views.risk_view)
 
 @router.get("")
 async def overview(request: Request, session: SignedIn, lang: LangQuery = None) -> Response:
+    """Rates for the period the form asks for (``from``, ``to``, ``interval``, ``by`` in the query:
+    they hold no secret); a field to fix is named on the page, with no figures beside it."""
     t = i18n.strings(_locale(request, lang))
-    data = await run_in_threadpool(views.overview_view, server_state(request))
+    sent = {k: v for k, v in request.query_params.items() if k in OVERVIEW_FIELDS}
+    try:
+        query = views.OverviewQuery.parse(sent)
+    except QueryError as exc:
+        return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
+                     session=session, charts=[], form=sent, problem=str(exc), csv_query="",
+                     status=400)  # fmt: skip
+    data = await run_in_threadpool(views.overview_view, server_state(request), query)
     return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
-                 session=session, charts=views.rate_charts(data, t))  # fmt: skip
+                 session=session, charts=views.rate_charts(data, t), problem=None,
+                 form={**query.shown(), **sent}, csv_query=urlencode(query.params()))  # fmt: skip
+
+
+@router.get("/overview.csv")
+async def overview_csv(request: Request, session: SignedIn, table: str = "over_time") -> Response:
+    """One of the overview's tables as CSV, for the same query as the page it is linked from."""
+    if table not in views.OVERVIEW_TABLES:
+        raise HTTPException(404)
+    sent = {k: v for k, v in request.query_params.items() if k in OVERVIEW_FIELDS}
+    try:
+        query = views.OverviewQuery.parse(sent)
+    except QueryError as exc:
+        return Response(f"{exc}\n", status_code=400, media_type="text/plain; charset=utf-8",
+                        headers=PAGE_HEADERS)  # fmt: skip
+    reports = await run_in_threadpool(views.overview_reports, server_state(request), query)
+    out = io.StringIO()
+    reports[table].write_csv(out)
+    name = f"consent-rates-{table.replace('_', '-')}-{query.start.date()}-{query.end.date()}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get("/website")
