@@ -168,8 +168,9 @@ def test_the_console_works_from_the_keyboard(
         assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.id") == "main"
-        # The navigation is reachable by Tab and opens a page with Enter.
-        for _ in range(10):
+        # The navigation is reachable by Tab (past the overview's form and CSV links, focus wraps
+        # round to it) and opens a page with Enter.
+        for _ in range(25):
             page.keyboard.press("Tab")
             if page.evaluate("document.activeElement.textContent") == "Risk":
                 break
@@ -257,3 +258,42 @@ def test_the_watch_would_see_a_violation(
         page.wait_for_function("window.__problems.length > 0")
         assert page.evaluate("window.__ran") is None
         assert any("script-src" in p for p in _all_problems(page, problems))
+
+
+def test_the_overview_form_redraws_the_charts_and_names_a_field_to_fix(
+    browser: Browser, console: Console, signed_in: dict[str, Any]
+) -> None:
+    shots = artifacts("console")
+    with new_context(browser, storage_state=signed_in) as context:
+        page = context.new_page()
+        problems = _watched(page)
+        page.goto(f"{console.base}/console")
+        today = page.input_value("input[name=to]")
+        page.fill("input[name=from]", "2026-01-01" if today > "2026-01-10" else "2025-01-01")
+        page.select_option("select[name=interval]", "month")
+        page.select_option("select[name=by]", "region")
+        page.click("form.controls button")
+        page.wait_for_selector("canvas[data-drawn]", timeout=10_000)
+        assert "interval=month" in page.url
+        assert "by=region" in page.url
+        assert page.input_value("select[name=by]") == "region"  # the form shows what is drawn
+        series = page.query_selector_all("section table")[1]
+        assert [th.inner_text() for th in series.query_selector_all("thead th")][:3] == [
+            "Date", "Purpose", "Region"
+        ]  # fmt: skip
+        assert _drawn_pixels(page, "#chart-over-time") > 500
+        # The CSV link downloads the figures the page shows, under the same session.
+        with page.expect_download() as download:
+            page.click("#h-chart-over-time ~ p a.csv")
+        assert download.value.suggested_filename.startswith("consent-rates-over-time-")
+        page.screenshot(path=str(shots / "overview-by-region-monthly.png"), full_page=True)
+        assert _all_problems(page, problems) == []
+        page.fill("input[name=from]", "next spring")
+        page.click("form.controls button")
+        alert = page.wait_for_selector("[role=alert]")
+        assert "from 'next spring' is not a date" in alert.inner_text()
+        assert page.query_selector("canvas") is None
+        assert page.input_value("input[name=from]") == "next spring"
+        page.screenshot(path=str(shots / "overview-field-to-fix.png"), full_page=True)
+        # The page answers 400, which Chromium logs as a failed load; nothing else may appear.
+        assert [p for p in _all_problems(page, problems) if "status of 400" not in p] == []
