@@ -130,6 +130,7 @@ def test_a_period_before_any_choice_shows_no_figures(signed_in: TestClient) -> N
         ({"by": "source"}, "by 'source' is not one of region, notice_version"),
         ({"from": "2016-01-01", "to": "2026-01-01", "interval": "day"}, "more than the page draws"),
         ({"to": "2999-01-01T00:00:00Z"}, "is in the future"),
+        ({"to": "2999-01-01"}, "is in the future"),
     ],
 )
 def test_a_field_to_fix_is_named_on_the_page_with_no_figures(

@@ -242,15 +242,16 @@ class OverviewQuery:
         end = default.end
         if to := params.get("to", "").strip():
             end = parse_instant(to, "to")
-            if len(to) == 10:
-                end = min(end + timedelta(days=1), now)
-            elif end > now:
+            if end > now:
                 raise QueryError(f"to {to!r} is in the future; a rate is known up to now at most")
+            if len(to) == 10:  # a date: its whole day, so far
+                end = min(end + timedelta(days=1), now)
         start = end - timedelta(weeks=OVERVIEW_WEEKS)
         if frm := params.get("from", "").strip():
             start = parse_instant(frm, "from")
+        shown_from, shown_to = frm or start.date().isoformat(), to or end.date().isoformat()
         if start >= end:
-            raise QueryError(f"from {_day(start)} is not before to {_day(end)}; pick an earlier from")
+            raise QueryError(f"from {shown_from} is not before to {shown_to}: pick an earlier from")
         try:
             interval = Interval(params.get("interval", "").strip() or "week")
         except ValueError:
@@ -261,7 +262,7 @@ class OverviewQuery:
         points = len(series_points(start, end, interval, UTC))
         if points > MAX_PAGE_POINTS:
             raise QueryError(
-                f"from {_day(start)} to {_day(end)} by {interval.value} is {points} points, more than "
+                f"from {shown_from} to {shown_to} by {interval.value} is {points} points, more than "
                 f"the page draws ({MAX_PAGE_POINTS}); pick a longer interval or a shorter period"
             )
         return cls(start, end, interval, split)
@@ -274,10 +275,6 @@ class OverviewQuery:
         """The exact query: what a CSV link repeats so it downloads the figures on the page."""
         return {"from": self.start.isoformat(), "to": self.end.isoformat(),
                 "interval": self.interval.value, "by": self.split or ""}  # fmt: skip
-
-
-def _day(value: datetime) -> str:
-    return value.isoformat()
 
 
 def overview_reports(state: ServerState, query: OverviewQuery | None = None) -> dict[str, RateReport]:
