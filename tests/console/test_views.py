@@ -9,6 +9,7 @@ from pathlib import Path
 
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy
+from consentgate.reports.inventory import inventory
 from consentgate.requests import RequestDesk
 from consentgate.scan.history import ScanHistory
 from consentgate.server import consoleviews as views
@@ -111,9 +112,11 @@ def test_the_website_view_shows_the_latest_scan_and_what_changed(
         app = create_app(Settings(db=ledger.url, scan_history_dir=tmp_path / "scans"), service=service)
         view = views.website_view(app.state.consentgate, locale="de")
     scan = view["scan"]
-    assert scan["started_at"] == SCAN["started_at"]  # the newest scan, not the first
-    assert [v["name"] for v in scan["violations"]] == ["_demo_analytics_id"]
-    assert scan["unclassified"] == [{"kind": "cookie", "name": "_mystery", "domain": "www.example.com"}]
+    assert scan["scanned_at"] == SCAN["started_at"]  # the newest scan, not the first
+    assert [v["name"] for v in scan["violation_items"]] == ["_demo_analytics_id"]
+    assert scan["uncategorised_items"] == [
+        {"kind": "cookie", "name": "_mystery", "domain": "www.example.com"}
+    ]
     (change,) = view["history"]
     assert (change["from"], change["to"]) == (first["started_at"], SCAN["started_at"])
     assert [c["name"] for c in change["cookies"]["added"]] == ["_mystery"]
@@ -126,3 +129,35 @@ def test_without_a_scan_the_website_view_says_how_to_get_one(ledger: Ledger, exa
     view = views.website_view(_state(ConsentService(example_policy, ledger), example_policy_path))
     assert view["scan"] is None
     assert "consentgate scan" in view["problem"]
+
+
+def test_the_website_page_counts_as_the_inventory_and_the_audit_pack_do(
+    example_policy: Policy, tmp_path: Path
+) -> None:
+    """A summary that disagrees with the scan's own lists (hand-edited, or from an older scanner) is
+    not what the page counts: it shows reports.inventory's row, as `report inventory` and the pack."""
+    data = example_policy.model_dump(mode="json")
+    data["web"]["scan"] = {"start_urls": ["https://www.example.com/", "https://shop.example.com/"]}
+    policy = Policy.model_validate(data)
+    edited = {**SCAN, "summary": {**SCAN["summary"], "cookies": 9, "third_party_hosts": 0, "unknown": {}},
+              "storage": [{"key": "_seen", "kind": "localStorage", "origin": "https://www.example.com",
+                           "category": "unknown"}]}  # fmt: skip
+    ScanHistory(tmp_path / "scans").save(
+        "https://www.example.com/", edited, datetime(2026, 11, 30, 9, tzinfo=UTC)
+    )
+    with Ledger.open(str(tmp_path / "ledger.db")) as ledger:
+        app = create_app(Settings(db=ledger.url, scan_history_dir=tmp_path / "scans"),
+                         service=ConsentService(policy, ledger))  # fmt: skip
+        view = views.website_view(app.state.consentgate)
+        pack = views.audit_pack(app.state.consentgate)
+    expected = inventory(policy, history_dir=tmp_path / "scans")["sites"]
+    assert view["sites"] == expected
+    www, shop = view["sites"]
+    assert (www["cookies"], www["storage"], www["hosts"], www["uncategorised"]) == (2, 1, 1, 2)
+    assert shop["scanned_at"] is None  # never scanned: no zeros that would read as "nothing found"
+    assert shop["problem"] == "never scanned"
+    assert view["scan"]["cookies"] == 2
+    assert {(u["kind"], u["name"]) for u in view["scan"]["uncategorised_items"]} == {
+        ("cookie", "_mystery"), ("storage", "_seen")
+    }  # fmt: skip
+    assert "never scanned" in pack  # the pack lists the same sites

@@ -49,6 +49,13 @@ def inventory(
     }
 
 
+def read_scan(path: Path, origin: str = "file") -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """One scan file's inventory row and its items (None when the file is missing or not a scan,
+    with the problem in the row): what a page about that one scan shows, counted as here."""
+    found = _read(path, None, origin)
+    return found["row"], found["details"]
+
+
 def _unscanned(url: str | None, origin: str, problem: str, scan: str | None = None) -> dict[str, Any]:
     row = {
         "start_url": url,
@@ -98,6 +105,7 @@ def _read(path: Path, url: str | None, origin: str) -> dict[str, Any]:
     details = {
         "start_url": row["start_url"],
         "cookies": [_pick(c, "name", "domain", "party", "category", "phases") for c in cookies],
+        "storage": [_pick(i, "key", "kind", "origin", "category", "phases") for i in storage],
         "hosts": [_pick(h, "host", "category", "vendor", "phases") for h in hosts],
         "violations": [
             _pick(v, "type", "kind", "name", "host", "category", "phase", "page") for v in violations

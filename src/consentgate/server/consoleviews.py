@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from consentgate.classify.datamap import build_datamap
-from consentgate.errors import BadInput, QueryError
+from consentgate.errors import QueryError
 from consentgate.reports.audit import AuditOptions, build_audit_pack
+from consentgate.reports.inventory import inventory, read_scan
 from consentgate.reports.rates import Interval, RateReport, consent_rates, parse_instant, series_points
 from consentgate.reports.risk import declared_level, risk_report
 from consentgate.requests import RequestDesk
@@ -93,28 +94,41 @@ def requests_view(state: ServerState, *, today: date | None = None) -> dict[str,
 
 
 def website_view(state: ServerState, *, locale: str = "en") -> dict[str, Any]:
-    """The latest scan's summary, violations and unclassified items, and what changed between the
-    newest scheduled scans."""
+    """Every site's latest scan as ``consentgate report inventory`` and the audit pack count it (one
+    function, reports/inventory.py, so the three agree); the items of the scan the declaration is
+    built from; what changed between the newest scheduled scans."""
     settings, policy = state.settings, state.service.policy
+    sites = inventory(policy, history_dir=settings.scan_history_dir, scan_files=_scan_files(state))["sites"]
+    out: dict[str, Any] = {"sites": sites, "scan": None, "problem": None, "history": []}
     latest = declaration_scan(settings, policy)
-    out: dict[str, Any] = {"scan": None, "problem": None, "history": []}
     if latest is None:
         out["problem"] = (
             "no scan yet: run `consentgate scan URL --out scan.json` and set scan_file, or schedule "
             "scans (policy web.scan and scan_history_dir)"
         )
         return out
-    try:
-        doc = _load_scan(latest)
-    except FileNotFoundError:
-        out["problem"] = f"the scan file {latest} does not exist"
+    from_history = settings.scan_file is None or latest != settings.scan_file
+    row, details = read_scan(latest, "history" if from_history else "file")
+    if details is None:
+        out["problem"] = row["problem"]
         return out
-    except (ValueError, BadInput) as exc:
-        out["problem"] = f"the scan file {latest.name} is not a consentgate scan: {exc}"
-        return out
-    out["scan"] = _scan_summary(doc, latest)
+    out["scan"] = {
+        **row,
+        "violation_items": details["violations"],
+        # Items of category ``unknown`` (the row's ``uncategorised``), whether or not they broke a rule.
+        "uncategorised_items": [
+            {
+                "kind": kind,
+                "name": item.get("name") or item.get("key") or item.get("host"),  # cookie, storage, host
+                "domain": item.get("domain") or item.get("origin") or item.get("host"),
+            }
+            for kind, key in (("cookie", "cookies"), ("storage", "storage"), ("host", "hosts"))
+            for item in details[key]
+            if item.get("category") == "unknown"
+        ],
+    }
     # The cookie declaration as the site publishes it (GET /v1/declaration), in the reader's language.
-    out["declaration_html"] = declaration_html(doc, locale)
+    out["declaration_html"] = declaration_html(_load_scan(latest), locale)
     if settings.scan_history_dir is not None and policy.web.scan is not None:
         history = ScanHistory(settings.scan_history_dir)
         for url in policy.web.scan.start_urls:
@@ -135,48 +149,15 @@ def website_view(state: ServerState, *, locale: str = "en") -> dict[str, Any]:
     return out
 
 
+def _scan_files(state: ServerState) -> tuple[Path, ...]:
+    """The scan files this service names besides its scan history: the page and the pack read both."""
+    scan_file = state.settings.scan_file
+    return (scan_file,) if scan_file is not None else ()
+
+
 def _load_scan(path: Path) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
         return check_document(json.load(fh), str(path))
-
-
-def _scan_summary(doc: dict[str, Any], path: Path) -> dict[str, Any]:
-    s = doc.get("summary", {})
-    unknown = s.get("unknown", {})
-    unclassified = [
-        {"kind": kind, "name": item.get("name") or item.get("host"), "domain": item.get("domain")}
-        for kind, items in (("cookie", doc.get("cookies", [])), ("storage", doc.get("storage", [])))
-        for item in items
-        if item.get("category") == "unknown"
-    ] + [
-        {"kind": "host", "name": h.get("host"), "domain": h.get("host")}
-        for h in doc.get("hosts", [])
-        if h.get("category") == "unknown"
-    ]
-    return {
-        "file": path.name,
-        "site": doc.get("site"),
-        "start_url": doc.get("start_url"),
-        "started_at": doc.get("started_at"),
-        "pages": s.get("pages", len(doc.get("pages", []))),
-        "cookies": s.get("cookies", len(doc.get("cookies", []))),
-        "storage": s.get("storage", len(doc.get("storage", []))),
-        "third_party_hosts": s.get("third_party_hosts", 0),
-        "unknown": sum(unknown.values()) if isinstance(unknown, dict) else len(unclassified),
-        "verdict": doc.get("verdict", {}).get("line"),
-        "violations": [
-            {
-                "type": v.get("type", "needs_consent"),
-                "kind": v.get("kind"),
-                "name": v.get("name") or v.get("host"),
-                "category": v.get("category"),
-                "phase": v.get("phase"),
-                "page": v.get("page"),
-            }
-            for v in doc.get("violations", [])
-        ],
-        "unclassified": unclassified,
-    }
 
 
 def datamap_view(state: ServerState) -> dict[str, Any]:
@@ -373,6 +354,6 @@ def audit_pack(state: ServerState) -> str:
         signer=ledger.signer,
         verify=True,
         history_dir=settings.scan_history_dir,
-        scan_files=(settings.scan_file,) if settings.scan_file is not None else (),
+        scan_files=_scan_files(state),
     )
     return build_audit_pack(ledger.engine, state.service.policy, options)
