@@ -190,3 +190,24 @@ def test_the_csv_refuses_an_unknown_table_a_bad_query_and_a_stranger(
     bad = console_client.get("/console/overview.csv", params={"interval": "hour"})
     assert bad.status_code == 400
     assert "interval 'hour'" in bad.text
+
+
+def test_the_json_report_takes_the_forms_query(
+    console_client: TestClient, console_keys: dict[str, str], example_policy: Policy
+) -> None:
+    auth = {"Authorization": f"Bearer {console_keys['audit']}"}
+    today = datetime.now(UTC).date()
+    params = {"from": (today - timedelta(days=3)).isoformat(), "to": today.isoformat(),
+              "interval": "day", "by": "region"}  # fmt: skip
+    body = console_client.get("/v1/reports/overview", params=params, headers=auth).json()
+    series = body["over_time"]
+    assert (series["from"][:10], series["interval"]) == (params["from"], "day")
+    days = sorted({row["at"][:10] for row in series["rows"]})
+    assert days == [(today - timedelta(days=n)).isoformat() for n in (3, 2, 1, 0)]
+    expected = _expected(example_policy)
+    for day in days:
+        got = {r["region"]: (r["subjects"], r["allowed"]) for r in series["rows"] if r["at"].startswith(day)}
+        assert got == expected
+    bad = console_client.get("/v1/reports/overview", params={"by": "vendor"}, headers=auth)
+    assert bad.status_code == 422
+    assert "by 'vendor' is not one of region, notice_version" in bad.json()["error"]["message"]

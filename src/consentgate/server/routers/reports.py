@@ -1,7 +1,8 @@
 """``/v1/reports/…``: what the console's pages show, as JSON, for an admin or audit key.
 
 =====================================  =================================================================
-``GET /v1/reports/overview``           consent rates now by region, weekly, by notice version
+``GET /v1/reports/overview``           consent rates by region, over time, by notice version (the
+                                       console form's ``from``, ``to``, ``interval``, ``by``)
 ``GET /v1/reports/ledger``             head, last verification, events per action
 ``GET /v1/reports/requests``           the request queue, overdue first, with next steps
 ``GET /v1/reports/website``            the latest scan's summary, violations, unclassified, diffs
@@ -16,9 +17,9 @@ Read-only: an audit key may call these and nothing that writes (consentgate.serv
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from consentgate.auth.apikeys import Scope
@@ -46,7 +47,29 @@ def _report(path: str, summary: str, view: Callable[[ServerState], dict[str, Any
     )
 
 
-_report("/overview", "Consent rates by purpose and region, over time, by notice version", views.overview_view)
+@router.get("/overview", summary="Consent rates by purpose and region, over time, by notice version")
+async def overview(
+    request: Request,
+    from_: Annotated[
+        str | None, Query(alias="from", description="a date or ISO 8601 time with a zone")
+    ] = None,
+    to: Annotated[
+        str | None, Query(description="a date (its whole day, so far) or a time, not in the future")
+    ] = None,
+    interval: Annotated[str | None, Query(description="day, week or month")] = None,
+    by: Annotated[
+        str | None, Query(description="region or notice_version: split the series by it too")
+    ] = None,
+) -> dict[str, Any]:
+    """The console overview's reports for the same query as its form (``from``, ``to``, ``interval``,
+    ``by``; defaults: the last 12 weeks by week, up to now); a field to fix answers 422."""
+    sent = {
+        k: v for k, v in {"from": from_, "to": to, "interval": interval, "by": by}.items() if v is not None
+    }
+    query = views.OverviewQuery.parse(sent)
+    return await run_in_threadpool(views.overview_view, server_state(request), query)
+
+
 _report("/ledger", "The ledger's head, last verification and events per action", views.ledger_view)
 _report("/requests", "Data-subject requests, overdue first, with the next step", views.requests_view)
 _report(
