@@ -47,7 +47,11 @@ def _report(path: str, summary: str, view: Callable[[ServerState], dict[str, Any
     )
 
 
-@router.get("/overview", summary="Consent rates by purpose and region, over time, by notice version")
+@router.get(
+    "/overview",
+    summary="Consent rates by purpose and region, over time, by notice version",
+    responses={422: COMMON_RESPONSES[422]},
+)
 async def overview(
     request: Request,
     from_: Annotated[
