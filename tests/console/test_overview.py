@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
@@ -14,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from consentgate.policy import Policy
+from consentgate.server.consoleviews import version_dates
 from tests.console.conftest import CHOICES, PURPOSE, sign_in
 
 
@@ -176,7 +178,9 @@ def test_each_tables_csv_holds_the_figures_the_page_shows(signed_in: TestClient,
             rate = f"{float(row['rate']) * 100:.1f}" if row["rate"] else "-"
             as_shown.append([row[axis][:10], row["purpose"], *(row[s] for s in split),
                              row["subjects"], row["allowed"], rate])  # fmt: skip
-        assert sorted(as_shown) == sorted(table)
+        # A notice version's cell adds the dates its wording was in force (tested below).
+        bare = [[re.sub(r" \(\d{4}-\d\d-\d\d \u2013.*\)$", "", cell) for cell in row] for row in table]
+        assert sorted(as_shown) == sorted(bare)
 
 
 def test_the_csv_refuses_an_unknown_table_a_bad_query_and_a_stranger(
@@ -211,3 +215,18 @@ def test_the_json_report_takes_the_forms_query(
     bad = console_client.get("/v1/reports/overview", params={"by": "vendor"}, headers=auth)
     assert bad.status_code == 422
     assert "by 'vendor' is not one of region, notice_version" in bad.json()["error"]["message"]
+
+
+def test_a_notice_version_shows_the_dates_its_wording_was_in_force(
+    signed_in: TestClient, example_policy: Policy
+) -> None:
+    # The example policy: ai-training (train_support_chatbot, finetune_recommender) v1 from
+    # 2026-01-01, v2 from 2026-06-01 (+02:00, the date as written).
+    assert version_dates(example_policy, PURPOSE, "1") == "2026-01-01 \u2013 2026-06-01"
+    assert version_dates(example_policy, PURPOSE, "2") == "2026-06-01 \u2013"
+    assert version_dates(example_policy, PURPOSE, "9") is None
+    assert version_dates(example_policy, "no_such_purpose", "1") is None  # no notice asks about it
+    status, page, _ = _page(signed_in)
+    assert status == 200
+    by_version = page.tables[2]
+    assert [row[0] for row in by_version] == ["2 (2026-06-01 \u2013)"]  # the seed chose under v2

@@ -17,6 +17,7 @@ from typing import Any
 
 from consentgate.classify.datamap import build_datamap
 from consentgate.errors import QueryError
+from consentgate.policy import Policy
 from consentgate.reports.audit import AuditOptions, build_audit_pack
 from consentgate.reports.inventory import inventory, read_scan
 from consentgate.reports.rates import Interval, RateReport, consent_rates, parse_instant, series_points
@@ -277,10 +278,21 @@ def overview_view(state: ServerState, query: OverviewQuery | None = None) -> dic
     return {key: report.as_json() for key, report in overview_reports(state, query).items()}
 
 
-def rate_charts(overview: dict[str, Any], t: dict[str, str]) -> list[dict[str, Any]]:
+def rate_charts(
+    overview: dict[str, Any], t: dict[str, str], policy: Policy | None = None
+) -> list[dict[str, Any]]:
     """The overview's three charts: Chart.js data (rates in percent) and the same figures as table
     rows, so a person who cannot see the chart reads the table. A series split by region or notice
-    version draws one line per purpose and group."""
+    version draws one line per purpose and group. With the policy, a notice version shows the dates
+    its wording was in force beside its id (a bare "2" says nothing to the person who reads it)."""
+
+    def lab(r: dict[str, Any], field: str) -> str:
+        shown = _label(r[field], field)
+        if field != "notice_version" or policy is None or r[field] is None:
+            return shown
+        dates = version_dates(policy, r["purpose"], str(r[field]))
+        return f"{shown} ({dates})" if dates else shown
+
     split = next(
         (s for s in SPLITS if overview["over_time"]["rows"] and s in overview["over_time"]["rows"][0]), None
     )
@@ -294,11 +306,11 @@ def rate_charts(overview: dict[str, Any], t: dict[str, str]) -> list[dict[str, A
         rows = overview[key]["rows"]
 
         def line(r: dict[str, Any], extra: str | None = extra) -> str:
-            return r["purpose"] if extra is None else f"{r['purpose']} · {_label(r[extra], extra)}"
+            return r["purpose"] if extra is None else f"{r['purpose']} · {lab(r, extra)}"
 
-        labels = sorted({_label(r[axis], axis) for r in rows})
+        labels = sorted({lab(r, axis) for r in rows})
         lines = sorted({line(r) for r in rows})
-        rate = {(line(r), _label(r[axis], axis)): r["rate"] for r in rows}
+        rate = {(line(r), lab(r, axis)): r["rate"] for r in rows}
         datasets = [{"label": n, "data": [_percent(rate.get((n, label))) for label in labels]} for n in lines]
         extra_header = [t[extra]] if extra else []
         charts.append(
@@ -318,18 +330,34 @@ def rate_charts(overview: dict[str, Any], t: dict[str, str]) -> list[dict[str, A
                 ],
                 "rows": [
                     [
-                        _label(r[axis], axis),
+                        lab(r, axis),
                         r["purpose"],
-                        *([_label(r[extra], extra)] if extra else []),
+                        *([lab(r, extra)] if extra else []),
                         r["subjects"],
                         r["allowed"],
                         _shown(r["rate"]),
                     ]
-                    for r in sorted(rows, key=lambda r: (_label(r[axis], axis), line(r)))
+                    for r in sorted(rows, key=lambda r: (lab(r, axis), line(r)))
                 ],
             }
         )
     return charts
+
+
+def version_dates(policy: Policy, purpose: str, version: str) -> str | None:
+    """When ``version`` of the notices asking about ``purpose`` was in force: its first day and the
+    first day of the next version, dash-separated, or its first day and an open dash while it still
+    is (or will be); dates as the policy writes them. Several notices' ranges joined by "; "."""
+    ranges = []
+    for notice in policy.notices:
+        if purpose not in notice.purposes:
+            continue
+        ordered = sorted(notice.versions, key=lambda v: v.effective_from)
+        for v, nxt in zip(ordered, [*ordered[1:], None], strict=True):
+            if str(v.version) == version:
+                until = nxt.effective_from.date().isoformat() if nxt is not None else ""
+                ranges.append(f"{v.effective_from.date().isoformat()} \u2013 {until}".rstrip())
+    return "; ".join(ranges) or None
 
 
 def _label(value: str | None, axis: str) -> str:

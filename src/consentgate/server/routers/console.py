@@ -311,9 +311,10 @@ async def overview(request: Request, session: SignedIn, lang: LangQuery = None) 
         return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
                      session=session, charts=[], form=sent, problem=str(exc), csv_query="",
                      status=400)  # fmt: skip
-    data = await run_in_threadpool(views.overview_view, server_state(request), query)
+    state = server_state(request)
+    data = await run_in_threadpool(views.overview_view, state, query)
     return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
-                 session=session, charts=views.rate_charts(data, t), problem=None,
+                 session=session, charts=views.rate_charts(data, t, state.service.policy), problem=None,
                  form={**query.shown(), **sent}, csv_query=urlencode(query.params()))  # fmt: skip
 
 
