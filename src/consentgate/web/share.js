@@ -26,13 +26,13 @@
     const p = D.createElement('p');
     p.className = 'cg-share';
     p.textContent = api.cfg.strings.share_covers + ': ' + new Intl.ListFormat(api.cfg.locale, {type: 'unit'}).format(G);
-    root.querySelector('.cg-foot').before(p);
+    root.querySelector('.cg-foot').prepend(p); // in the sticky footer: seen beside the buttons it applies to
   };
   // Called by banner.js once its configuration is in, before it decides whether to ask.
   W.consentgateShare = async (a) => {
     api = a;
     new MutationObserver(() => { const b = D.getElementById('consentgate-banner'); if (b) line(b); })
-      .observe(D.body, {childList: true});
+      .observe(D.documentElement, {childList: true, subtree: true});
     if (!arrived || !here) return;
     const r = await call('redeem', {handoff: arrived, visitor_id: await a.visitor(), region: a.cfg.region || undefined});
     a.adopt(r.purposes);
