@@ -353,12 +353,7 @@
     c.purposes.forEach((p) => { P[p.id] = p; });
     await sync().catch(console.error);
     // share.js (loaded only where the policy sets web.share): a hand-off from another domain of the group.
-    if (W.consentgateShare && !token) {
-      await W.consentgateShare({cfg: c, visitor, headers, chosen: () => !queue.length && Object.keys(store.c).length > 0, adopt(ps) {
-        for (const id in ps) { const p = P[id], v = p && cfg.notices[p.notice].version; if (v && p.ask && ps[id].chosen) { store.c[id] = [ps[id].allowed ? 1 : 0, Date.now(), v]; store.n[p.notice] = v; } }
-        write();
-      }}).catch(console.error);
-    }
+    if (W.consentgateShare && !token) await W.consentgateShare({cfg: c, P, store, queue, write, visitor, headers}).catch(console.error);
     if ((dom || c.gpc.signal) && !store.g) {
       post({action: 'gpc', source: 'banner', signals: {gpc: true, via: dom ? 'dom' : 'header'}})
         .then(() => { store.g = 1; write(); }, console.error);

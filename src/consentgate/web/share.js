@@ -25,6 +25,8 @@
     if (root.querySelector('.cg-share')) return;
     const p = D.createElement('p');
     p.className = 'cg-share';
+    // Styled here, not in banner.css: the default banner's bytes stay for sites without a group.
+    Object.assign(p.style, {margin: '0 0 .75rem', fontSize: '.875rem', color: '#444'});
     p.textContent = api.cfg.strings.share_covers + ': ' + new Intl.ListFormat(api.cfg.locale, {type: 'unit'}).format(G);
     root.querySelector('.cg-foot').prepend(p); // in the sticky footer: seen beside the buttons it applies to
   };
@@ -35,12 +37,19 @@
       .observe(D.documentElement, {childList: true, subtree: true});
     if (!arrived || !here) return;
     const r = await call('redeem', {handoff: arrived, visitor_id: await a.visitor(), region: a.cfg.region || undefined});
-    a.adopt(r.purposes);
+    // The person's choices as if made here (a cookie on this domain), never a second record.
+    const {P, store, cfg} = a;
+    for (const id in r.purposes) {
+      const p = P[id], v = p && cfg.notices[p.notice].version, s = r.purposes[id];
+      if (v && p.ask && s.chosen) { store.c[id] = [s.allowed ? 1 : 0, Date.now(), v]; store.n[p.notice] = v; }
+    }
+    a.write();
   };
+  const chosen = () => !api.queue.length && Object.keys(api.store.c).length > 0;
   // A click on a link to another domain of the group: ask for a hand-off, then follow the link with it.
   D.addEventListener('click', async (e) => {
     const a = e.target.closest && e.target.closest('a[href]');
-    if (!a || !api || !api.chosen() || e.defaultPrevented || e.button || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    if (!a || !api || !chosen() || e.defaultPrevented || e.button || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
     const u = new URL(a.href, L.href), to = domainOf(u.hostname);
     if (!to || to == here || !/^https?:$/.test(u.protocol)) return;
     e.preventDefault();
