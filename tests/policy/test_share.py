@@ -52,7 +52,7 @@ def test_domains_are_host_names_and_subdomains_belong_to_them(tmp_path: Path) ->
     ],
 )
 def test_a_wrong_group_is_refused_with_what_to_fix(tmp_path: Path, share: Any, what: str) -> None:
-    with pytest.raises(PolicyError, match="web.share") as err:
+    with pytest.raises(PolicyError, match=r"web\.share") as err:
         _load(tmp_path, share)
     assert what in str(err.value)
 
