@@ -13,7 +13,6 @@ Nothing here touches a database: the clock is a parameter. One use is the store'
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import secrets
@@ -21,7 +20,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from consentgate.auth.tokens import Keyring
+from consentgate.auth.tokens import Keyring, _b64, _unb64  # one base64url for every signed string
 from consentgate.errors import AuthError
 
 PREFIX = "cgh1"
@@ -37,10 +36,6 @@ class Handoff:
     target: str
     expires_at: datetime
     token_id: str
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def issue(
@@ -68,7 +63,7 @@ def verify(keyring: Keyring, token: str, *, now: float | None = None) -> Handoff
             f"the hand-off's signature does not match: it was altered or comes from another service; {_AGAIN}"
         )
     try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        claims = json.loads(_unb64(parts[1]))
     except (ValueError, binascii.Error):  # pragma: no cover - signed by us, so well formed
         raise AuthError(f"the hand-off is malformed; {_AGAIN}") from None
     sub, src, dst, exp, jti = (claims.get(k) for k in ("sub", "from", "to", "exp", "jti"))
