@@ -135,7 +135,7 @@ async def test_an_expired_hand_off_is_refused(sites: Sites) -> None:
 
 
 async def test_an_altered_hand_off_is_refused(sites: Sites) -> None:
-    first, other = await sites.visitor(), await sites.visitor()
+    other, first = await sites.visitor(), await sites.visitor()
     await sites.grant(first)
     token = (await sites.handoff(first)).json()["handoff"]
     prefix, payload, mac = token.split(".")
@@ -189,3 +189,11 @@ async def test_share_js_is_served_with_the_group_compiled_in(sites: Sites) -> No
     head = await sites.client.head("/share.js")
     assert head.status_code == 200
     assert head.content == b""
+
+
+async def test_a_browser_whose_cookie_names_another_visitor_gets_no_hand_off(sites: Sites) -> None:
+    victim = await sites.visitor()
+    await sites.grant(victim)
+    await sites.visitor()  # this browser's own cookie now names another visitor id
+    refused = await sites.handoff(victim)
+    assert "not this browser's visitor id" in assert_error(refused, 401, "unauthorized")["message"]

@@ -29,6 +29,7 @@ from consentgate.policy.share import ShareSettings
 from consentgate.server.auth import VISITORS
 from consentgate.server.deps import INTACT_CHAIN, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES, error_response
+from consentgate.server.routers.access import VISITOR_COOKIE
 from consentgate.server.routers.web import ASSET_METHODS
 from consentgate.server.routers.web import _served as served_asset
 from consentgate.server.schemas.decisions import QueryRegion
@@ -116,6 +117,7 @@ def share_js(request: Request, service: Service) -> Response:
 )
 def issue_handoff(
     body: HandoffRequest,
+    request: Request,
     service: Service,
     tokens: Tokens,
     response: Response,
@@ -130,6 +132,11 @@ def issue_handoff(
             "links elsewhere get no hand-off"
         )
     subject = _visitor(tokens, body.visitor_id)
+    # Where the browser sends its HttpOnly cookie (the service is same-site with the page), the id must
+    # be that browser's own: knowing someone else's id is then not enough to read their choices.
+    cookie = request.cookies.get(VISITOR_COOKIE)
+    if cookie is not None and tokens.is_visitor_id(cookie) and cookie != subject:
+        raise AuthError("visitor_id is not this browser's visitor id (its cg_vid cookie names another)")
     if not service.knows(subject):
         raise Conflict("this visitor has made no choice yet: there is nothing to hand over")
     token = handoff.issue(tokens, subject, source, target, share.handoff_seconds)
