@@ -106,6 +106,7 @@ def test_the_pure_core_imports_only_the_policy_and_event_models() -> None:
         "consentgate.policy",
         "consentgate.policy.models",
         "consentgate.policy.tcf",  # web.tcf's settings: pydantic models like the rest of the policy
+        "consentgate.policy.share",  # web.share: a pydantic model like the rest of the policy
         "consentgate.policy.terms",
     }
 

@@ -81,6 +81,12 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
                                           (404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     ("TCF string", "POST /v1/tcf/tc-string"):
                                           (404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    # the banner's calls (collect key); 404 here because the example policy leaves web.share off
+    # (tests/server/test_share.py checks them with it on)
+    ("hand a choice to another domain", "POST /v1/share/handoff"):
+                                          (401, 404, 404, 404, 401, 401, 403, 403, 404, 403, 401),
+    ("redeem a hand-off", "POST /v1/share/redeem"):
+                                          (401, 404, 404, 404, 401, 401, 403, 403, 404, 403, 401),
     ("file a data-subject request", "POST /v1/requests"):
                                           (401, 403, 201, 403, 401, 401, 201, 403, 201, 403, 401),
     ("list requests", "GET /v1/requests"):
@@ -171,6 +177,10 @@ def request_for(action: str, subject: str, request_id: str = "") -> tuple[str, s
         return "GET", "/v1/tcf/gvl", {}
     if action == "TCF string":
         return "POST", "/v1/tcf/tc-string", {"json": {"purpose_consents": [1]}}
+    if action == "hand a choice to another domain":
+        return "POST", "/v1/share/handoff", {"json": {"visitor_id": subject, "target": "shop.example.net"}}
+    if action == "redeem a hand-off":
+        return "POST", "/v1/share/redeem", {"json": {"handoff": "cgh1.e30.AA", "visitor_id": subject}}
     if action == "file a data-subject request":
         return "POST", "/v1/requests", {"json": {"kind": "erase", "subject": subject}}
     if action == "list requests":

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ALIAS_KINDS", "aliases_of", "link", "people", "person"]
 
-ALIAS_KINDS = ("cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "other")
+ALIAS_KINDS = ("cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "shared_domain", "other")
 
 
 def link(

@@ -201,6 +201,23 @@ class Keyring:
             raise AuthError(f"the subject token expired at {_iso(exp)}; " + _REISSUE)
         return SubjectToken(sub, _dt(iat), _dt(exp), str(kid), jti)
 
+    # -- other signed strings (cross-domain hand-offs) ----------------------------------------------
+
+    def sign(self, label: bytes, message: str) -> str:
+        """A MAC of ``message`` under ``label`` (domain separation) with the newest secret."""
+        return _b64(_mac(self._secrets[self.signing_kid], label, message))
+
+    def signed(self, label: bytes, message: str, mac: str) -> bool:
+        """True when ``mac`` is :meth:`sign`'s answer under any active secret (each in constant time)."""
+        try:
+            raw = _unb64(mac)
+        except (ValueError, binascii.Error):
+            return False
+        found = False
+        for secret in self._secrets.values():
+            found |= hmac.compare_digest(_mac(secret, label, message), raw)
+        return found
+
     # -- visitor ids -------------------------------------------------------------------------------
 
     def new_visitor_id(self) -> str:

@@ -18,6 +18,7 @@ class AliasKind(StrEnum):
     EMAIL_HASH = "email_hash"
     ACCOUNT_ID = "account_id"
     VISITOR_ID = "visitor_id"
+    SHARED_DOMAIN = "shared_domain"
     OTHER = "other"
 
 

@@ -268,3 +268,13 @@ def _sums(name: str, bucket: str) -> Table:
 
 report_days = _sums("report_days", "day")
 report_months = _sums("report_months", "month")
+
+# Cross-domain hand-offs (web.share) already redeemed: one row per token id, so a hand-off link works
+# once. Not evidence (the link it made is a ledger record); rows past ``expires_at`` may be deleted.
+share_redemptions = Table(
+    "share_redemptions",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("redeemed_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+)

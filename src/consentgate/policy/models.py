@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from consentgate.errors import BadInput, QueryError
+from consentgate.policy.share import ShareSettings
 from consentgate.policy.tcf import TcfSettings
 from consentgate.policy.terms import DEFAULT_REGION as DEFAULT_REGION
 from consentgate.policy.terms import Basis as Basis
@@ -178,6 +179,11 @@ class Web(_Model):
         default=None, description="Service: scan these sites on a schedule and keep the declaration current."
     )
     tcf: TcfSettings = Field(default_factory=TcfSettings, description="Banner: IAB TCF v2.3 (docs/tcf.md).")
+    share: ShareSettings | None = Field(
+        default=None,
+        description="Banner: one site group's domains; a choice made on one applies on the others "
+        "(share.js, docs/web.md).",
+    )
 
     @field_validator("requests_url")
     @classmethod

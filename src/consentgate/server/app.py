@@ -33,6 +33,7 @@ from consentgate.server.routers import access, consents, decisions, health, subj
 from consentgate.server.routers import declaration as declaration_router
 from consentgate.server.routers import reports as reports_router
 from consentgate.server.routers import requests as requests_router
+from consentgate.server.routers import share as share_router
 from consentgate.server.routers import tcf as tcf_router
 from consentgate.server.routers.console import install_console
 from consentgate.service import ConsentService
@@ -139,5 +140,6 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     app.include_router(declaration_router.router)  # the website scanner's cookie declaration
     app.include_router(reports_router.router)  # what the console shows, as JSON (admin or audit key)
     app.include_router(tcf_router.router)  # IAB TCF v2.3: the GVL and TC strings (docs/tcf.md)
+    app.include_router(share_router.router)  # web.share: choices across a site group's domains
     install_console(app)  # the operator console at /console (docs/console.md)
     return app

@@ -352,6 +352,8 @@
     cfg = c;
     c.purposes.forEach((p) => { P[p.id] = p; });
     await sync().catch(console.error);
+    // share.js (loaded only where the policy sets web.share): a hand-off from another domain of the group.
+    if (W.consentgateShare && !token) await W.consentgateShare({cfg: c, P, store, queue, write, visitor, headers}).catch(console.error);
     if ((dom || c.gpc.signal) && !store.g) {
       post({action: 'gpc', source: 'banner', signals: {gpc: true, via: dom ? 'dom' : 'header'}})
         .then(() => { store.g = 1; write(); }, console.error);

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 from consentgate.server.schemas.common import IDENTIFIER_PATTERN, Identifier, StrictModel
 
 # The same list as identity.ALIAS_KINDS; tests/server pin that they agree.
-AliasKind = Literal["cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "other"]
+AliasKind = Literal[
+    "cookie_id", "device_id", "email_hash", "account_id", "visitor_id", "shared_domain", "other"
+]
 
 
 class AliasLink(StrictModel):
