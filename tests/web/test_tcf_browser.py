@@ -8,7 +8,6 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -196,15 +195,6 @@ def test_tcf_js_is_not_served_when_tcf_is_off(server: Server) -> None:
     import httpx
 
     assert httpx.get(server.base + "/tcf.js").status_code == 404
-
-
-def test_the_oracle_copy_matches_the_shared_one() -> None:
-    """tests/tcf/oracle is a copy of the project's shared oracle: both must pin the same library."""
-    shared = Path("/work/shared/tcf-oracle/package.json")
-    if not shared.exists():
-        pytest.skip("the shared oracle is not on this machine")
-    ours = Path(oracle.ORACLE_DIR / "package.json").read_text()
-    assert ours == shared.read_text()
 
 
 def test_a_string_that_did_not_disclose_a_vendor_is_asked_again(
