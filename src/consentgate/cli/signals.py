@@ -158,7 +158,8 @@ def _print_origin(env: CliEnv, origin: OriginCheck) -> None:
             caption.append(f"{name}: {state}, fetched {doc.fetched_at}")
     table = Table(
         title=f"{origin.origin}: robots.txt {_LABEL[origin.verdict('robots')]}, TDMRep "
-        f"{_LABEL[origin.verdict('tdmrep')]}, noai {_LABEL[origin.verdict('noai')]}",
+        f"{_LABEL[origin.verdict('tdmrep')]}, noai {_LABEL[origin.verdict('noai')]}"
+        + ("" if origin.complete else " (not everything could be read: see UNKNOWN)"),
         title_justify="left",
         caption="\n".join(caption),
         caption_justify="left",
