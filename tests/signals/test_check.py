@@ -148,11 +148,26 @@ def test_an_unreadable_file_is_unknown_unless_the_page_reserves(site: Site) -> N
     unknown = _tdm(site)
     assert unknown.verdict is Verdict.UNKNOWN
     assert "not JSON" in unknown.evidence
-    assert _tdm(site, "/r").verdict is Verdict.YES
+    reserving = _one(site, "/r")
+    finding = next(f for f in reserving.findings if f.mechanism == "tdmrep")
+    assert finding.verdict is Verdict.YES
+    assert finding.partial  # reserved whatever the file says, but the file was not read:
+    assert not reserving.complete  # so the check is not complete (exit 3)
     site.routes["/.well-known/tdmrep.json"] = Route(500, "oops")
     assert _tdm(site).verdict is Verdict.UNKNOWN
     site.routes["/.well-known/tdmrep.json"] = Route(body='[{"location": "/", "tdm-reservation": "yes"}]')
     assert "must be 0 or 1" in _tdm(site).evidence
+
+
+def test_a_byte_order_mark_and_a_full_url_location_are_read(site: Site) -> None:
+    rules = '[{"location": "https://news.example.com/paid/*", "tdm-reservation": 1}]'
+    site.routes["/.well-known/tdmrep.json"] = Route(body="\ufeff" + rules)
+    site.routes["/paid/a"] = page()
+    site.routes["/free"] = page()
+    assert _tdm(site, "/paid/a").verdict is Verdict.YES
+    free = _tdm(site, "/free")
+    assert free.verdict is Verdict.NO  # no rule matches, no header, no meta
+    assert not free.partial
 
 
 def test_a_malformed_header_value_is_unknown(site: Site) -> None:
@@ -209,3 +224,9 @@ def test_urls_are_grouped_by_origin_and_origin_documents_read_once() -> None:
         assert checks[0].verdict("robots") is Verdict.NO  # neither /a nor /b is under /archive/
         assert checks[1].complete
         assert isinstance(checks[1], OriginCheck)
+        body = checks[0].to_json()
+        assert [d["url"] for d in body["documents"]] == [
+            one.url("/robots.txt"),
+            one.url("/.well-known/tdmrep.json"),
+        ]
+        assert [d["status"] for d in body["documents"]] == [200, 404]

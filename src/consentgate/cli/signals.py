@@ -178,13 +178,13 @@ def _cell(check: dict[str, Any], mechanism: str) -> str:
     if mechanism == "robots":
         if verdict == "yes":
             reserved = [f["agent"] for f in found if f["verdict"] == "yes"]
-            return f"{label} for {', '.join(reserved)}\n{_escape(found_evidence(found, 'yes'))}"
-        return f"{label}\n{_escape(found_evidence(found, verdict))}"
+            return f"{label} for {', '.join(reserved)}\n{_escape(_evidence_lines(found, 'yes'))}"
+        return f"{label}\n{_escape(_evidence_lines(found, verdict))}"
     shown = [f for f in found if f["verdict"] == verdict] or found
     return f"{label}\n" + "\n".join(_escape(f["evidence"]) for f in shown)
 
 
-def found_evidence(found: list[dict[str, Any]], verdict: str) -> str:
+def _evidence_lines(found: list[dict[str, Any]], verdict: str) -> str:
     """The distinct evidence lines behind one verdict (robots.txt repeats one line for many agents)."""
     return "\n".join(dict.fromkeys(f["evidence"] for f in found if f["verdict"] == verdict))
 

@@ -13,10 +13,10 @@ origin's entry is.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from consentgate.scan.reservations import origin_of
+from consentgate.scan.reservations import Verdict, combine, origin_of
 from consentgate.store.reservations import MECHANISMS, ReservationStore, StoredCheck
 
 if TYPE_CHECKING:
@@ -127,9 +127,8 @@ def _honoured(origin: str, checks: list[StoredCheck]) -> dict[str, Any]:
     return _field(value, DERIVED, f"no mechanism reserved rights at the check on {last}")
 
 
-def _combine(verdicts: Any) -> str:
-    seen = set(verdicts)
-    return "yes" if "yes" in seen else "unknown" if "unknown" in seen or not seen else "no"
+def _combine(verdicts: Iterable[str]) -> str:
+    return combine(Verdict(v) for v in verdicts).value
 
 
 def _findings(check: StoredCheck, mechanism: str) -> list[dict[str, Any]]:

@@ -88,6 +88,9 @@ class Finding:
     evidence: str
     agent: str | None = None
     policy: str | None = None  # a TDMRep tdm-policy URL
+    # The verdict stands although a document it depends on was not read (a reservation found lower
+    # down is honoured whatever the unread one says); the check is then not complete.
+    partial: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"mechanism": self.mechanism, "verdict": self.verdict.value}
@@ -96,6 +99,8 @@ class Finding:
         out["evidence"] = self.evidence
         if self.policy:
             out["policy"] = self.policy
+        if self.partial:
+            out["partial"] = True
         return out
 
 
@@ -131,9 +136,8 @@ class UrlCheck:
 
     @property
     def complete(self) -> bool:
-        """Every mechanism read: no verdict is ``unknown`` and no document failed."""
-        read = all(self.verdict(m) is not Verdict.UNKNOWN for m in MECHANISMS)
-        return read and all(f.verdict is not Verdict.UNKNOWN for f in self.findings)
+        """Every mechanism read: no finding is ``unknown`` or rests on a document that was not read."""
+        return all(f.verdict is not Verdict.UNKNOWN and not f.partial for f in self.findings)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -160,10 +164,15 @@ class OriginCheck:
         return all(u.complete for u in self.urls)
 
     def to_json(self) -> dict[str, Any]:
+        """The origin's verdicts and the documents read once for it (robots.txt, tdmrep.json), then
+        every URL's check."""
+        own = (f"{self.origin}/robots.txt", f"{self.origin}/.well-known/tdmrep.json")
+        docs = [d.to_json() for d in self.urls[0].documents if d.url in own] if self.urls else []
         return {
             "origin": self.origin,
             "verdicts": {m: self.verdict(m).value for m in MECHANISMS},
             "complete": self.complete,
+            "documents": docs,
             "urls": [u.to_json() for u in self.urls],
         }
 
@@ -248,8 +257,7 @@ def _fetch(client: httpx.Client, url: str) -> _Fetched:
                     del body[MAX_BYTES:]
                     truncated = True
                     break
-            encoding = response.charset_encoding or "utf-8"
-            text = bytes(body).decode(encoding, errors="replace")
+            text = _decode(bytes(body), response.charset_encoding)
             doc = Document(url, at, response.status_code, hashlib.sha256(body).hexdigest(), None, truncated)
             return _Fetched(doc, text, response.headers)
     except httpx.TooManyRedirects:
@@ -258,6 +266,14 @@ def _fetch(client: httpx.Client, url: str) -> _Fetched:
         return _Fetched(Document(url, at, error=f"no answer within {client.timeout.read or 0:g} s"))
     except httpx.HTTPError as exc:
         return _Fetched(Document(url, at, error=f"could not fetch: {exc or type(exc).__name__}"))
+
+
+def _decode(body: bytes, charset: str | None) -> str:
+    """The body as text in its declared charset (UTF-8 when none or an unknown one is declared)."""
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
 
 
 def _failure(doc: Document) -> str | None:
@@ -348,7 +364,8 @@ def _tdmrep(url: str, well_known: _Fetched, page: _Fetched) -> Finding:
             return Finding("tdmrep", verdict, evidence, policy=policy)
         reserving = next((s for s in said[i + 1 :] if s[0] is Verdict.YES), None)
         if reserving is not None:
-            return Finding("tdmrep", Verdict.YES, f"{reserving[1]}; {evidence}", policy=reserving[2])
+            evidence = f"{reserving[1]}; {evidence}"
+            return Finding("tdmrep", Verdict.YES, evidence, policy=reserving[2], partial=True)
         return Finding("tdmrep", Verdict.UNKNOWN, evidence)
     return Finding("tdmrep", Verdict.NO, "no tdmrep.json rule, header or meta tag states a reservation")
 

@@ -53,7 +53,7 @@ def tdmrep_rules(text: str) -> list[TdmRule]:
     """The rules of a ``/.well-known/tdmrep.json``: a JSON array of objects with ``location``,
     ``tdm-reservation`` (0 or 1) and an optional ``tdm-policy`` URL."""
     try:
-        data = json.loads(text)
+        data = json.loads(text.removeprefix("\ufeff"))  # a byte-order mark is not an error
     except json.JSONDecodeError as exc:
         raise TdmRepError(f"not JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, list):
