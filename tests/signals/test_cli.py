@@ -85,6 +85,7 @@ def test_the_policy_crawlers_are_checked_and_its_origins_used_without_urls(
     (url,) = json.loads(result.stdout)["origins"][0]["urls"]
     assert url["url"] == site.url("/")
     assert {"ExampleNewsBot", "OtherBot", "GPTBot", "*"} <= set(url["agents"])
+    assert url["crawlers"] == ["ExampleNewsBot"]  # the policy's crawler is yours; --agent is not
     reserved = [f["agent"] for f in url["findings"] if f["mechanism"] == "robots" and f["verdict"] == "yes"]
     assert reserved == ["ExampleNewsBot"]
 

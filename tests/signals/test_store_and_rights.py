@@ -21,9 +21,10 @@ RESERVING = {
 OPEN = {"/robots.txt": Route(body="User-agent: *\nAllow: /\n"), "/": page()}
 
 
-def _store(ledger: Ledger, *urls: str) -> ReservationStore:
+def _store(ledger: Ledger, *urls: str, crawlers: tuple[str, ...] = ()) -> ReservationStore:
     store = ReservationStore(ledger.engine)
-    store.add([u.to_json() for o in check_reservations(list(urls), timeout=5) for u in o.urls])
+    checks = check_reservations(list(urls), crawlers=crawlers, timeout=5)
+    store.add([u.to_json() for o in checks for u in o.urls])
     return store
 
 
@@ -130,3 +131,18 @@ def test_without_a_database_or_origins_nothing_is_invented() -> None:
     assert "sources[].crawl.origins" in empty["reservations_checked"]["from"]
     with pytest.raises(BadInput, match="not an http"):
         rights_fields(None, ["news.example.com"])
+
+
+def test_a_reservation_against_your_own_crawler_is_told_apart(ledger: Ledger) -> None:
+    everyone = {"/robots.txt": Route(body="User-agent: *\nDisallow: /\n"), "/": page()}
+    with serve(RESERVING) as others_only, serve(everyone) as all_crawlers:
+        _store(ledger, others_only.url("/"), all_crawlers.url("/"), crawlers=("ExampleNewsBot",))
+        fields = rights_fields(ledger.engine, [others_only.origin, all_crawlers.origin])
+    others = _per_origin(fields, "reservations_honoured", others_only.origin)["value"]
+    assert others["own_crawlers"] == {"names": ["ExampleNewsBot"], "disallowed_by_robots_txt": []}
+    assert (
+        "robots.txt disallows GPTBot (every URL checked); not your crawler ExampleNewsBot" in others["under"]
+    )
+    mine = _per_origin(fields, "reservations_honoured", all_crawlers.origin)["value"]
+    assert mine["own_crawlers"]["disallowed_by_robots_txt"] == ["ExampleNewsBot"]
+    assert any("your crawler ExampleNewsBot among them" in u for u in mine["under"])

@@ -70,7 +70,7 @@ def check(
             "no URL to check: pass pages (consentgate signals check https://news.example.com/) or "
             "declare sources[].crawl.origins in the policy"
         )
-    results = check_reservations(targets, agents=[*crawlers, *(agent or [])])
+    results = check_reservations(targets, agents=agent or [], crawlers=crawlers)
     store = ReservationStore(env.ledger().engine)
     store.add([u.to_json() for o in results for u in o.urls])
     if as_json:

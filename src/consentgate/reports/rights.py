@@ -110,7 +110,11 @@ def _honoured(origin: str, checks: list[StoredCheck]) -> dict[str, Any]:
     reservations = [text for m in MECHANISMS if (text := _reservation(checks, m)) is not None]
     unread = [_NAMES[m] for m in MECHANISMS if _combine(c.verdicts[m] for c in checks) == "unknown"]
     if reservations:
-        value = {"handling": "exclude", "under": reservations, "checked_at": last}
+        value: dict[str, Any] = {"handling": "exclude", "under": reservations, "checked_at": last}
+        own = _own_crawlers(checks)
+        if own:
+            disallowed = sorted({a for c in checks for a in _reserved_agents(c)} & set(own))
+            value["own_crawlers"] = {"names": own, "disallowed_by_robots_txt": disallowed}
         return _field(
             value,
             DERIVED,
@@ -149,6 +153,11 @@ def _reserved_agents(check: StoredCheck) -> list[str]:
     return [f["agent"] for f in _findings(check, "robots") if f.get("verdict") == "yes" and f.get("agent")]
 
 
+def _own_crawlers(checks: list[StoredCheck]) -> list[str]:
+    """The names the checker's own crawler uses, as the checks recorded them (the policy's)."""
+    return sorted({a for c in checks for a in c.detail.get("crawlers", [])})
+
+
 def _policies(check: StoredCheck) -> list[str]:
     return [f["policy"] for f in _findings(check, "tdmrep") if f.get("policy")]
 
@@ -160,7 +169,16 @@ def _reservation(checks: list[StoredCheck], mechanism: str) -> str | None:
     scope = "every URL checked" if len(urls) == len(checks) else ", ".join(urls)
     if mechanism == "robots":
         agents = sorted({a for c in checks for a in _reserved_agents(c)})
-        return f"robots.txt disallows {', '.join(agents)} ({scope})"
+        own = _own_crawlers(checks)
+        mine = [a for a in own if a in agents]
+        whose = (
+            f"; your crawler {', '.join(mine)} among them"
+            if mine
+            else f"; not your crawler {', '.join(own)}"
+            if own
+            else ""
+        )
+        return f"robots.txt disallows {', '.join(agents)} ({scope}){whose}"
     if mechanism == "tdmrep":
         policies = sorted({p for c in checks for p in _policies(c)})
         terms = f"; licensing terms at {', '.join(policies)}" if policies else ""

@@ -124,6 +124,7 @@ class UrlCheck:
     agents: tuple[str, ...]
     findings: tuple[Finding, ...]
     documents: tuple[Document, ...]
+    crawlers: tuple[str, ...] = ()  # the agents that collect for the checker (the policy's crawlers)
 
     def verdict(self, mechanism: str) -> Verdict:
         return combine(f.verdict for f in self.findings if f.mechanism == mechanism)
@@ -146,6 +147,7 @@ class UrlCheck:
             "checked_at": self.checked_at,
             "verdicts": {m: self.verdict(m).value for m in MECHANISMS},
             "agents": list(self.agents),
+            "crawlers": list(self.crawlers),
             "findings": [f.to_json() for f in self.findings],
             "documents": [d.to_json() for d in self.documents],
         }
@@ -216,10 +218,19 @@ class _Fetched:
 
 
 def check_reservations(
-    urls: Sequence[str], *, agents: Iterable[str] = (), timeout: float = TIMEOUT_SECONDS
+    urls: Sequence[str],
+    *,
+    agents: Iterable[str] = (),
+    crawlers: Iterable[str] = (),
+    timeout: float = TIMEOUT_SECONDS,
 ) -> list[OriginCheck]:
-    """Read every mechanism for each URL; origin documents are fetched once per origin."""
-    names = agents_to_check(agents)
+    """Read every mechanism for each URL; origin documents are fetched once per origin.
+
+    robots.txt is read for :data:`AI_AGENTS`, ``agents``, ``crawlers`` and ``*``; ``crawlers`` (the
+    names your own crawler uses, from the policy's ``sources[].crawl.agents``) are recorded as such,
+    so a report can tell a reservation against your crawler from one against others."""
+    own = tuple(dict.fromkeys(c.strip() for c in crawlers if c.strip()))
+    names = agents_to_check([*own, *agents])
     by_origin: dict[str, list[str]] = {}
     for url in urls:
         by_origin.setdefault(origin_of(url), []).append(url.strip())
@@ -236,7 +247,7 @@ def check_reservations(
             results = []
             for url in dict.fromkeys(pages):
                 page = _fetch(client, url)
-                results.append(_check_url(url, origin, names, robots, tdmrep, page))
+                results.append(_check_url(url, origin, names, own, robots, tdmrep, page))
             checks.append(OriginCheck(origin, tuple(results)))
     return checks
 
@@ -286,11 +297,17 @@ def _failure(doc: Document) -> str | None:
 
 
 def _check_url(
-    url: str, origin: str, agents: tuple[str, ...], robots: _Fetched, tdmrep: _Fetched, page: _Fetched
+    url: str,
+    origin: str,
+    agents: tuple[str, ...],
+    crawlers: tuple[str, ...],
+    robots: _Fetched,
+    tdmrep: _Fetched,
+    page: _Fetched,
 ) -> UrlCheck:
     findings = [*_robots(url, agents, robots), _tdmrep(url, tdmrep, page), *_noai(page)]
     docs = (robots.document, tdmrep.document, page.document)
-    return UrlCheck(url, origin, page.document.fetched_at, agents, tuple(findings), docs)
+    return UrlCheck(url, origin, page.document.fetched_at, agents, tuple(findings), docs, crawlers)
 
 
 def _robots(url: str, agents: tuple[str, ...], fetched: _Fetched) -> list[Finding]:
