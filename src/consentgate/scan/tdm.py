@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
+
+from consentgate.scan.robots import Rule
 
 NOAI_DIRECTIVES = ("noai", "noimageai")
 # X-Robots-Tag directives that carry a value after a colon: "unavailable_after: …" names no agent.
@@ -37,12 +38,10 @@ class TdmRule:
     policy: str | None
 
     def matches(self, path: str) -> bool:
-        """The location as a path pattern: ``*`` any run of characters, a final ``$`` the end."""
+        """The location as a path pattern, as robots.txt writes them: ``*`` any run of characters,
+        a final ``$`` the end, compared percent-decoded."""
         where = urlsplit(self.location).path if "://" in self.location else self.location
-        body = re.escape(unquote(where)).replace(r"\*", ".*")
-        if body.endswith(r"\$"):
-            body = body[:-2] + "$"
-        return re.match(body, unquote(path)) is not None
+        return Rule(allow=False, path=where).pattern().match(unquote(path)) is not None
 
     def describe(self) -> str:
         policy = f", tdm-policy {self.policy}" if self.policy else ""
