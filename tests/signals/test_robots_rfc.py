@@ -89,3 +89,7 @@ def test_the_deciding_rule_carries_its_line_number() -> None:
     rule = robots_for_agent(groups, "anything")[0].deciding_rule(URL + "/a/b/c")
     assert rule is not None
     assert (rule.allow, rule.path, rule.line) == (False, "/a/b", 5)
+
+
+def test_a_byte_order_mark_does_not_hide_the_first_group() -> None:
+    assert not _allowed("\ufeffUser-agent: GPTBot\nDisallow: /\n", "GPTBot", "/news")

@@ -90,7 +90,7 @@ def robots_groups(text: str) -> tuple[dict[str, list[Rule]], list[str]]:
     sitemaps: list[str] = []
     agents: list[str] = []
     in_rules = False
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if ":" not in line:
             continue
