@@ -49,6 +49,10 @@ def test_robots_txt_is_read_per_ai_crawler_with_the_deciding_line(site: Site) ->
     # "$" ends the pattern: the longer Allow decides only for the exact path.
     assert _robots(_one(site, "/archive/open"))["GPTBot"] is Verdict.NO
     assert _robots(_one(site, "/archive/openx"))["GPTBot"] is Verdict.YES
+    admin = _one(site, "/admin")
+    claude = next(f for f in admin.findings if f.agent == "ClaudeBot")
+    assert (claude.verdict, claude.evidence) == (Verdict.YES, "line 8: Disallow: /admin (the * group)")
+    assert _robots(admin)["GPTBot"] is Verdict.NO  # its own group replaces "*"
 
 
 def test_the_policy_crawlers_and_extra_agents_are_checked_too(site: Site) -> None:

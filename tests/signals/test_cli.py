@@ -45,7 +45,7 @@ def test_every_mechanism_read_exits_0_and_prints_the_table(
     assert result.exit_code == 0, result.output
     assert f"{site.origin}: robots.txt reserved" in result.stdout
     assert "reserved for CCBot" in result.stdout
-    assert "line 2: Disallow: / (user-agent: ccbot)" in result.stdout
+    assert "line 2: Disallow: /" in result.stdout
     assert "robots.txt: HTTP 200, sha256" in result.stdout
     listed = json.loads(_cg(tmp_path, policy_file, "signals", "list", "--json").stdout)["checks"]
     assert [c["url"] for c in listed] == [site.url("/")]

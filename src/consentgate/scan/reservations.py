@@ -329,11 +329,13 @@ def _robots(url: str, agents: tuple[str, ...], fetched: _Fetched) -> list[Findin
     for agent in agents:
         rules, group = robots_for_agent(groups, agent)
         rule = rules.deciding_rule(url)
+        # The finding names its agent; only a fallback to the "*" group needs saying.
+        star = " (the * group)" if group == "*" and agent != "*" else ""
         if rule is None:
-            where = f"group user-agent: {group}" if group else "no group applies"
-            out.append(Finding("robots", Verdict.NO, f"no rule matches ({where})", agent))
+            why = f"no rule matches{star}" if group else "no group names it and there is no * group"
+            out.append(Finding("robots", Verdict.NO, why, agent))
             continue
-        line = f"line {rule.line}: {'Allow' if rule.allow else 'Disallow'}: {rule.path} (user-agent: {group})"
+        line = f"line {rule.line}: {'Allow' if rule.allow else 'Disallow'}: {rule.path}{star}"
         out.append(Finding("robots", Verdict.NO if rule.allow else Verdict.YES, line, agent))
     return out
 
