@@ -107,7 +107,7 @@ def test_a_crawl_origin_with_a_path_is_refused_by_the_policy(
     policy = _policy(tmp_path, example_policy_path, {"origins": ["https://news.example.com/articles"]})
     result = _cg(tmp_path, policy, "signals", "check")
     assert result.exit_code == 1
-    assert "crawl" in result.stderr
+    assert "is not a site's origin: write scheme://host[:port] without a path" in result.stderr
 
 
 def test_list_on_a_missing_ledger_is_an_error_not_an_empty_list(tmp_path: Path, policy_file: Path) -> None:

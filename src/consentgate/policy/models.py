@@ -321,6 +321,16 @@ class SourceStore(_Model):
         return self
 
 
+def _web_origin(value: str) -> str:
+    """An origin as browsers write it: scheme and host (and port), nothing after."""
+    if not re.fullmatch(r"https?://[^/?#\s]+/?", value):
+        raise ValueError(
+            f"{value!r} is not a site's origin: write scheme://host[:port] without a path, "
+            "e.g. https://news.example.com"
+        )
+    return value.rstrip("/")
+
+
 class SourceCrawl(_Model):
     """How a crawled source was collected: whose rights reservations apply (docs/reservations.md)."""
 
@@ -328,7 +338,7 @@ class SourceCrawl(_Model):
         default_factory=list,
         description="User-agent product tokens the crawler identifies as (checked in robots.txt).",
     )
-    origins: list[Annotated[str, Field(pattern=r"^https?://[^/?#\s]+$")]] = Field(
+    origins: list[Annotated[str, AfterValidator(_web_origin)]] = Field(
         default_factory=list,
         description="Sites crawled for this source (https://news.example.com), checked by "
         "`consentgate signals check`.",
