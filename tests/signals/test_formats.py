@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from consentgate.errors import BadInput
+from consentgate.scan.reservations import origin_of
 from consentgate.scan.tdm import NoAi, TdmRepError, first_matching, html_metas, noai_in_header, tdmrep_rules
 
 locations = st.lists(st.text(alphabet="abc/-*", min_size=0, max_size=6), min_size=1, max_size=3).map(
@@ -64,3 +66,24 @@ def test_meta_tags_are_read_wherever_they_stand() -> None:
         '<meta content="1" name="tdm-reservation"></head></html>'
     )
     assert html_metas(html) == [("Robots", "noai"), ("tdm-reservation", "1")]
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("HTTP://News.Example.com:80/a?b=1", "http://news.example.com"),
+        ("https://news.example.com:8443/", "https://news.example.com:8443"),
+        ("https://[2001:db8::1]:443/x", "https://[2001:db8::1]"),
+        ("http://192.0.2.10:8080", "http://192.0.2.10:8080"),
+    ],
+)
+def test_origins_are_scheme_host_and_a_port_other_than_the_default(url: str, origin: str) -> None:
+    assert origin_of(url) == origin
+
+
+@pytest.mark.parametrize(
+    "url", ["news.example.com", "ftp://news.example.com/", "https://", "http://x:99999/"]
+)
+def test_what_is_not_an_http_url_is_refused(url: str) -> None:
+    with pytest.raises(BadInput):
+        origin_of(url)
