@@ -151,6 +151,11 @@ COMMANDS: dict[str, Lazy] = {
         "consentgate.cli.tcf:tcf_app",
         "IAB TCF v2.3: the Global Vendor List the service serves (docs/tcf.md).",
     ),
+    "signals": Lazy(
+        "consentgate.cli.signals:signals_app",
+        "Publishers' rights reservations against AI training (robots.txt, TDMRep, noai), read and "
+        "stored apart from personal consent (docs/reservations.md).",
+    ),
     "requests": Lazy(
         "consentgate.cli.requests:requests_app",
         "Data-subject requests: access, object, withdraw, erase, opt_out.",

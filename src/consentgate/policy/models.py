@@ -321,6 +321,30 @@ class SourceStore(_Model):
         return self
 
 
+def _web_origin(value: str) -> str:
+    """An origin as browsers write it: scheme and host (and port), nothing after."""
+    if not re.fullmatch(r"https?://[^/?#\s]+/?", value):
+        raise ValueError(
+            f"{value!r} is not a site's origin: write scheme://host[:port] without a path, "
+            "e.g. https://news.example.com"
+        )
+    return value.rstrip("/")
+
+
+class SourceCrawl(_Model):
+    """How a crawled source was collected: whose rights reservations apply (docs/reservations.md)."""
+
+    agents: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]] = Field(
+        default_factory=list,
+        description="User-agent product tokens the crawler identifies as (checked in robots.txt).",
+    )
+    origins: list[Annotated[str, AfterValidator(_web_origin)]] = Field(
+        default_factory=list,
+        description="Sites crawled for this source (https://news.example.com), checked by "
+        "`consentgate signals check`.",
+    )
+
+
 class Source(_Model):
     id: str = Field(pattern=IDENT, description="Stable identifier of the system or dataset.")
     kind: str = Field(description="What it is: chat_transcripts, event_log, free_text, …")
@@ -336,6 +360,9 @@ class Source(_Model):
     location: str | None = Field(
         default=None,
         description="A file of its records for `consentgate datamap` to classify (relative to the policy).",
+    )
+    crawl: SourceCrawl | None = Field(
+        default=None, description="For data crawled from websites: the crawler's names and the sites."
     )
 
 
