@@ -15,7 +15,9 @@ from pydantic_core import ErrorDetails
 
 from consentgate.errors import PolicyError
 from consentgate.policy.models import (
+    CollectionPeriod,
     CookieCategoryRule,
+    Crawler,
     Notice,
     NoticeVersion,
     Organization,
@@ -192,6 +194,8 @@ _NOUNS: dict[type[BaseModel], str] = {
     Vendor: "a vendor",
     Source: "a source",
     SourceStore: "a source's store",
+    Crawler: "a source's crawler",
+    CollectionPeriod: "a source's collection period",
 }
 
 
