@@ -71,7 +71,7 @@ def summary(
         ),
     ] = None,
     out: Annotated[
-        Path | None,
+        str | None,  # text, not Path: a trailing "/" (a directory to create) must survive
         typer.Option(
             metavar="FILE|DIR",
             help="Write here instead of stdout; a directory keeps every earlier summary and adds a new "
@@ -132,10 +132,11 @@ def summary(
         raise typer.Exit(EXIT_INCOMPLETE)
 
 
-def _write(out: Path, built: Summary, fmt: Format, text: str) -> Path:
-    """``out`` itself, or in a directory (one that exists, or a path ending in ``/``) a new file that
-    never replaces an earlier summary: the template asks for old versions to be kept."""
-    if out.is_dir() or str(out).endswith(("/", "\\")):
+def _write(where: str, built: Summary, fmt: Format, text: str) -> Path:
+    """``where`` itself, or in a directory (one that exists, or a path ending in ``/``) a new file
+    that never replaces an earlier summary: the template asks for old versions to be kept."""
+    out = Path(where)
+    if out.is_dir() or where.endswith(("/", "\\")):
         out.mkdir(parents=True, exist_ok=True)
         stamp = str(built.last_update.value).replace(":", "").replace("+0000", "Z")
         stem = f"{re.sub(r'[^A-Za-z0-9._-]', '_', built.model)}-{stamp}"

@@ -45,6 +45,7 @@ def chats(n: int, *, offset: int = 0) -> pa.Table:
 @dataclass
 class Trained:
     ledger: Ledger
+    url: str
     policy: Policy
     policy_text: str
     dir: Path
@@ -108,7 +109,7 @@ def trained(ledger_url: str, tmp_path: Path) -> Iterator[Trained]:
                 run.check(batch)
         return run.run_id
 
-    trained_policy = Trained(ledger, policy, text, tmp_path, train)
+    trained_policy = Trained(ledger, ledger_url, policy, text, tmp_path, train)
     try:
         yield trained_policy
     finally:

@@ -110,10 +110,12 @@ def test_every_leaf_is_a_field_object_and_open_ones_hold_no_value(trained: Train
     for path, field in built.fields.items():
         as_json = field.to_json()
         assert set(as_json) == {"value", "provenance", "from"}, path
-        assert as_json["from"] and "None" not in as_json["from"], path
+        assert as_json["from"], path
+        assert "None" not in as_json["from"], path
         if field.open:
             assert as_json["value"] is None, path
-    assert built.open and not built.complete
+    assert built.open
+    assert not built.complete
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl", "csv", "directory"])

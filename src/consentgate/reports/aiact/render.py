@@ -61,6 +61,11 @@ def _rows(summary: Summary) -> list[tuple[str | None, str, str, list[tuple[str, 
     return out
 
 
+def _not_applicable(field: Field) -> bool:
+    """A sub-question of a category not used: its ``from`` says so, and why, in one phrase."""
+    return field.value is None and field.source.startswith("not applicable")
+
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
 
 
@@ -80,6 +85,8 @@ def render_markdown(summary: Summary) -> str:
         for label, field in answers:
             if field.open:
                 lines.append(f"- **{_md(label)}:** **{OPEN}** — {_md(field.source)}")
+            elif _not_applicable(field):
+                lines.append(f"- **{_md(label)}:** {_md(field.source)}")
             else:
                 shown = _md(text(field.value))
                 lines.append(f"- **{_md(label)}:** {shown} _({field.provenance}: {_md(field.source)})_")
@@ -113,6 +120,8 @@ def render_html(summary: Summary) -> str:
         for label, field in answers:
             if field.open:
                 value = f"<span class='tbc'>{OPEN}</span> <span class='from'>{e(field.source)}</span>"
+            elif _not_applicable(field):
+                value = e(field.source)
             else:
                 shown = e(text(field.value))
                 value = f"{shown}<br><span class='from'>{e(field.provenance)}: {e(field.source)}</span>"
