@@ -274,3 +274,21 @@ def test_sizes_of_a_directory_of_mixed_formats_are_not_guessed(trained: Trained,
     records = leaf(summary, "general.training_data.size.records")
     assert records["provenance"] == "to_be_completed"
     assert "several formats" in records["from"]
+
+
+def test_a_public_dataset_is_listed_and_its_reservations_stay_open(trained: Trained) -> None:
+    public = (
+        "  - {id: open-faq, kind: qa_pairs, purposes: [train_support_chatbot], personal: false, "
+        "origin: public, url: 'https://data.example.org/faq', modality: [text]}"
+    )
+    policy = parse_policy_text(example_text(**{"- {id: status-page-metrics,": public}))
+    trained.train("support-bot-v1", write(chats(2), trained.dir / "c.parquet"), policy=policy)
+    summary = build_summary(trained.ledger.engine, policy, "support-bot").to_json()
+    assert leaf(summary, "sources.public_datasets.used")["value"] is True
+    listed = leaf(summary, "sources.public_datasets.large_datasets")
+    assert listed["value"] == [{"name": "open-faq", "url": "https://data.example.org/faq"}]
+    assert leaf(summary, "sources.public_datasets.modalities")["value"] == ["text"]
+    # No crawling, but a dataset from others: how its reservations were honoured is not known.
+    assert leaf(summary, "sources.crawled.used")["value"] is False
+    honoured = leaf(summary, "processing.tdm_opt_outs.reservations_honoured")
+    assert honoured["provenance"] == "to_be_completed"

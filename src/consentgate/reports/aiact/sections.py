@@ -224,7 +224,6 @@ def _crawled(facts: ModelFacts, out: Fields, engine: Engine | None) -> None:
     keys = ("crawlers", "purposes", "behaviour", "period", "content", "top_domains", "reservations_checked")
     if used.value is False:
         out.update({p + k: not_applicable(p + "used", "crawled data") for k in keys})
-        out["processing.tdm_opt_outs.reservations_honoured"] = not_applicable(p + "used", "crawled data")
         return
     ids = _ids(members)
     crawlers = [s.crawler for s in members]
@@ -317,7 +316,7 @@ def processing(facts: ModelFacts, out: Fields) -> Fields:
             f"{p}tdm_opt_outs.measures {ANSWER}: what was done before and during collection, and the "
             "opt-out protocols honoured (also by dataset suppliers)"
         ),
-        p + "tdm_opt_outs.reservations_honoured": out["processing.tdm_opt_outs.reservations_honoured"],
+        p + "tdm_opt_outs.reservations_honoured": _honoured(out),
         p + "illegal_content.measures": to_be_completed(f"{p}illegal_content.measures {ANSWER}"),
         p + "other.personal_data_consent": derived(
             [
@@ -336,6 +335,27 @@ def processing(facts: ModelFacts, out: Fields) -> Fields:
         ),
     }
     return result
+
+
+_GATHERED = (
+    "sources.crawled.used",
+    "sources.public_datasets.used",
+    "sources.private_datasets.licensed.used",
+    "sources.private_datasets.third_party.used",
+)
+
+
+def _honoured(out: Fields) -> Field:
+    """3.1 asks how rights reservations were honoured, by the provider's crawlers and by the suppliers
+    of datasets: not applicable only when the model used neither crawled data nor others' datasets."""
+    path = "processing.tdm_opt_outs.reservations_honoured"
+    if path in out:  # the crawled sources' answer, from reports/rights.py
+        return out[path]
+    if all(out[u].value is False and not out[u].open for u in _GATHERED):
+        return derived(None, "not applicable: no crawled data and no dataset from others (section 2)")
+    return to_be_completed(
+        f"{path} {ANSWER}: how the suppliers of the datasets in section 2 honoured reservations"
+    )
 
 
 # -- helpers ---------------------------------------------------------------------------------------
