@@ -96,6 +96,7 @@ def test_unknown_keys_are_errors_naming_the_nearest_valid_one(
         ("- a\n", "must be a mapping"),
         ("general: {model: {placed_on_market: }}\n", "has no answer"),
         ("general: {model: {placed_on_market: [\n", "not valid YAML"),
+        ("version: '1'\nversion: '2'\n", "`version` appears twice"),
     ],
 )
 def test_malformed_answers_files_are_bad_input(tmp_path: Path, text: str, needle: str) -> None:

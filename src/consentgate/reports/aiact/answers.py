@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from consentgate.errors import BadInput
+from consentgate.policy.load import duplicate_keys
 from consentgate.policy.references import did_you_mean
 from consentgate.reports.aiact.fields import ITEMS, Field, declared, derived
 
@@ -42,11 +43,15 @@ def load_answers(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path}: cannot read the answers file: {exc}") from None
     try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise BadInput(f"{path}: not valid YAML: {exc}") from None
-    if data is None:
+    if root is None or data is None:
         return {}
+    twice = duplicate_keys(root)  # YAML keeps the last of two equal keys; which answer was meant?
+    if twice:
+        raise BadInput(f"{path}: " + "; ".join(str(p) for p in twice))
     if not isinstance(data, dict):
         raise BadInput(f"{path}: the answers file must be a mapping with keys such as 'general'")
     found: dict[str, Any] = {}

@@ -159,7 +159,7 @@ def _datasets(runs: list[RunRecord], base: Path) -> list[Dataset]:
 
 def _unchanged(path: Path, entry: dict[str, Any], recorded: str | None) -> str | None:
     name = entry["name"]
-    if recorded is None:
+    if recorded is None or "://" in str(name):
         return f"dataset {name} was not a local file when the run read it, so it cannot be measured here"
     if not path.exists():
         return f"dataset {name} is no longer at {path}"
