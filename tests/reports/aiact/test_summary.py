@@ -45,6 +45,14 @@ def text_of(value: Any) -> tuple[int, int]:
     return 0, 0
 
 
+def with_extra_source(trained: Trained, line: str) -> dict[str, Any]:
+    """The summary of a run for the chatbot's purpose under the example policy with ``line`` (a
+    source that purpose may use) in place of its status-page source."""
+    policy = parse_policy_text(example_text(**{"- {id: status-page-metrics,": line}))
+    trained.train("support-bot-v1", write(chats(2), trained.dir / "c.parquet"), policy=policy)
+    return build_summary(trained.ledger.engine, policy, "support-bot").to_json()
+
+
 def test_each_section_says_where_its_answers_come_from(trained: Trained) -> None:
     data = write(chats(7), trained.dir / "chats.parquet")
     run_id = trained.train("support-bot-v1", data)
@@ -193,9 +201,7 @@ def test_crawled_sources_fill_2_3_and_ask_the_rights_module(trained: Trained) ->
         "crawler: {name: ExampleBot, user_agent: ExampleBot/1.0, purpose: product documentation, "
         "behaviour: obeys robots.txt}, collected: {from: 2026-02-01}}"
     )
-    policy = parse_policy_text(example_text(**{"- {id: status-page-metrics,": crawled}))
-    trained.train("support-bot-v4", write(chats(2), trained.dir / "c.parquet"), policy=policy)
-    summary = build_summary(trained.ledger.engine, policy, "support-bot").to_json()
+    summary = with_extra_source(trained, crawled)
 
     assert leaf(summary, "sources.crawled.used")["value"] is True
     assert leaf(summary, "sources.crawled.crawlers")["value"] == [
@@ -281,9 +287,7 @@ def test_a_public_dataset_is_listed_and_its_reservations_stay_open(trained: Trai
         "  - {id: open-faq, kind: qa_pairs, purposes: [train_support_chatbot], personal: false, "
         "origin: public, url: 'https://data.example.org/faq', modality: [text]}"
     )
-    policy = parse_policy_text(example_text(**{"- {id: status-page-metrics,": public}))
-    trained.train("support-bot-v1", write(chats(2), trained.dir / "c.parquet"), policy=policy)
-    summary = build_summary(trained.ledger.engine, policy, "support-bot").to_json()
+    summary = with_extra_source(trained, public)
     assert leaf(summary, "sources.public_datasets.used")["value"] is True
     listed = leaf(summary, "sources.public_datasets.large_datasets")
     assert listed["value"] == [{"name": "open-faq", "url": "https://data.example.org/faq"}]
