@@ -97,6 +97,8 @@ def test_unknown_keys_are_errors_naming_the_nearest_valid_one(
         ("general: {model: {placed_on_market: }}\n", "has no answer"),
         ("general: {model: {placed_on_market: [\n", "not valid YAML"),
         ("version: '1'\nversion: '2'\n", "`version` appears twice"),
+        ("general: {model: {placed_on_market: June 2026}}\n", "must be a date such as 2026-09-01"),
+        ("general: {training_data: {latest_acquisition: 2026-13-01}}\n", "month must be in 1..12"),
     ],
 )
 def test_malformed_answers_files_are_bad_input(tmp_path: Path, text: str, needle: str) -> None:

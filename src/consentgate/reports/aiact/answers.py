@@ -45,7 +45,7 @@ def load_answers(path: Path) -> dict[str, Any]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date such as 2026-13-01
         raise BadInput(f"{path}: not valid YAML: {exc}") from None
     if root is None or data is None:
         return {}
@@ -66,11 +66,20 @@ def _walk(file: Path, node: dict[Any, Any], prefix: str, found: dict[str, Any]) 
             if value is None or value == "" or value == []:
                 raise BadInput(f"{file}: `{where}` has no answer; write one (e.g. none) or remove the key")
             found[where] = _plain(value)
+            if where in ITEMS and ITEMS[where].date:
+                _date(file, where, found[where])
             continue
         if isinstance(value, dict) and any(p.startswith(where + ".") for p in ITEMS):
             _walk(file, value, where + ".", found)
             continue
         raise BadInput(f"{file}: `{where}` is not a field of the AI Act summary" + _hint(where))
+
+
+def _date(file: Path, where: str, value: Any) -> None:
+    try:
+        dt.date.fromisoformat(value if isinstance(value, str) and len(value) == 10 else "")
+    except ValueError:
+        raise BadInput(f"{file}: `{where}` must be a date such as 2026-09-01, not {value!r}") from None
 
 
 def _hint(where: str) -> str:

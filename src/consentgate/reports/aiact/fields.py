@@ -65,6 +65,7 @@ class Item:
     path: str  # e.g. "general.provider.name"
     label: str  # the template's question, as the renderers print it
     optional: bool = False  # the template's "optional comments": left out when nobody declares it
+    date: bool = False  # answered with a date (YYYY-MM-DD)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +75,11 @@ class Subsection:
     items: tuple[Item, ...]
 
 
+DATES = frozenset({"general.model.placed_on_market", "general.training_data.latest_acquisition"})
+
+
 def _items(*pairs: tuple[str, str] | tuple[str, str, bool]) -> tuple[Item, ...]:
-    return tuple(Item(*p) for p in pairs)
+    return tuple(Item(p[0], p[1], optional=len(p) == 3, date=p[0] in DATES) for p in pairs)
 
 
 LAYOUT: tuple[Subsection, ...] = (

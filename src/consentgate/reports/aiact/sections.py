@@ -66,10 +66,10 @@ def _sizes(facts: ModelFacts, modalities: Field) -> Fields:
     names = ", ".join(d.name for d in facts.datasets)
     problems = [d.problem for d in facts.datasets if d.problem]
     if not facts.datasets:
-        gap = to_be_completed(f"{p}… {ANSWER}: the runs {', '.join(facts.run_ids)} recorded no dataset")
+        gap = to_be_completed(f"the sizes {ANSWER}: the runs {', '.join(facts.run_ids)} recorded no dataset")
         out = dict.fromkeys((p + "records", p + "text_characters", p + "text_tokens", p + "text_band"), gap)
     elif problems:
-        gap = to_be_completed(f"{p}… {ANSWER}; not measured: {'; '.join(problems)}")
+        gap = to_be_completed(f"the sizes {ANSWER}; not measured: {'; '.join(problems)}")
         out = dict.fromkeys((p + "records", p + "text_characters", p + "text_tokens", p + "text_band"), gap)
     else:
         sizes = [d.size for d in facts.datasets if d.size is not None]
