@@ -45,11 +45,15 @@ def text_of(value: Any) -> tuple[int, int]:
     return 0, 0
 
 
-def with_extra_source(trained: Trained, line: str) -> dict[str, Any]:
+def with_extra_source(trained: Trained, line: str, *, located: bool = True) -> dict[str, Any]:
     """The summary of a run for the chatbot's purpose under the example policy with ``line`` (a
-    source that purpose may use) in place of its status-page source."""
+    source that purpose may use) in place of its status-page source; ``located``: the source's
+    ``location`` is the run's dataset, so the run certainly read it (and only it)."""
+    data = write(chats(2), trained.dir / "extra.parquet")
+    if located:
+        line = line.replace("purposes:", f"location: '{data}', purposes:")
     policy = parse_policy_text(example_text(**{"- {id: status-page-metrics,": line}))
-    trained.train("support-bot-v1", write(chats(2), trained.dir / "c.parquet"), policy=policy)
+    trained.train("support-bot-v1", data, policy=policy)
     return build_summary(trained.ledger.engine, policy, "support-bot").to_json()
 
 
@@ -194,14 +198,16 @@ def test_a_named_source_and_an_annotated_policy_derive_what_the_template_asks(tr
     assert leaf(summary, "general.training_data.size.other_modalities")["provenance"] == "derived"
 
 
+CRAWLED = (
+    "  - {id: docs-crawl, kind: web_pages, purposes: [train_support_chatbot], personal: false, "
+    "origin: crawled, modality: [text], domains: [docs.example.com, forum.example.org], "
+    "crawler: {name: ExampleBot, user_agent: ExampleBot/1.0, purpose: product documentation, "
+    "behaviour: obeys robots.txt}, collected: {from: 2026-02-01}}"
+)
+
+
 def test_crawled_sources_fill_2_3_and_ask_the_rights_module(trained: Trained) -> None:
-    crawled = (
-        "  - {id: docs-crawl, kind: web_pages, purposes: [train_support_chatbot], personal: false, "
-        "origin: crawled, modality: [text], domains: [docs.example.com, forum.example.org], "
-        "crawler: {name: ExampleBot, user_agent: ExampleBot/1.0, purpose: product documentation, "
-        "behaviour: obeys robots.txt}, collected: {from: 2026-02-01}}"
-    )
-    summary = with_extra_source(trained, crawled)
+    summary = with_extra_source(trained, CRAWLED)
 
     assert leaf(summary, "sources.crawled.used")["value"] is True
     assert leaf(summary, "sources.crawled.crawlers")["value"] == [
@@ -296,3 +302,18 @@ def test_a_public_dataset_is_listed_and_its_reservations_stay_open(trained: Trai
     assert leaf(summary, "sources.crawled.used")["value"] is False
     honoured = leaf(summary, "processing.tdm_opt_outs.reservations_honoured")
     assert honoured["provenance"] == "to_be_completed"
+
+
+def test_a_source_among_several_allowed_for_the_purpose_is_not_claimed(trained: Trained) -> None:
+    # The run names no source and reads no source's file: its purpose allows the two chat sources
+    # and the crawl, so neither "crawled data used" nor "user data used" is known.
+    summary = with_extra_source(trained, CRAWLED, located=False)
+    for category in ("crawled", "user_data"):
+        used = leaf(summary, f"sources.{category}.used")
+        assert used["provenance"] == "to_be_completed", category
+        assert "FilterOptions(source=" in used["from"]
+    assert leaf(summary, "sources.crawled.crawlers")["provenance"] == "to_be_completed"
+    assert leaf(summary, "sources.user_data.services")["provenance"] == "to_be_completed"
+    # Public datasets: no allowed source is one, so that "no" stays derived.
+    public = leaf(summary, "sources.public_datasets.used")
+    assert (public["value"], public["provenance"]) == (False, "derived")

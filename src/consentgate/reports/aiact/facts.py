@@ -54,6 +54,8 @@ class ModelFacts:
     sources: dict[str, Source] = field(default_factory=dict)  # id → source, in policy order
     matched: dict[str, list[str]] = field(default_factory=dict)  # source id → how it was matched
     unmatched_runs: list[str] = field(default_factory=list)  # runs no declared source explains
+    # run id → (its sources, whether they are certain: named or its dataset, not just allowed)
+    per_run: dict[str, tuple[frozenset[str], bool]] = field(default_factory=dict)
     datasets: list[Dataset] = field(default_factory=list)
 
     @property
@@ -96,17 +98,21 @@ def _match_sources(facts: ModelFacts, policy: Policy, run: RunRecord, base: Path
     named = settings.get("source")
     if isinstance(named, str) and any(s.id == named for s in policy.sources):
         facts.matched.setdefault(named, []).append(f"named by run {run.run_id}")
+        facts.per_run[run.run_id] = (frozenset({named}), True)
         return
     paths = {_resolve(str(d.get("name")), base) for d in _dataset_entries(run)}
     by_path = [s for s in policy.sources if paths & _source_paths(s, base)]
     for s in by_path:
         facts.matched.setdefault(s.id, []).append(f"dataset of run {run.run_id}")
     if by_path:
+        facts.per_run[run.run_id] = (frozenset(s.id for s in by_path), True)
         return
     allowed = [s for s in policy.sources if run.purpose in s.purposes]
     for s in allowed:
         facts.matched.setdefault(s.id, []).append(f"allowed for purpose {run.purpose} of run {run.run_id}")
-    if not allowed:
+    if allowed:
+        facts.per_run[run.run_id] = (frozenset(s.id for s in allowed), False)
+    else:
         facts.unmatched_runs.append(run.run_id)
 
 

@@ -132,18 +132,21 @@ def sources(facts: ModelFacts, engine: Engine | None) -> Fields:
     _listed(out, "sources.private_datasets.third_party", third, "datasets", "third-party datasets")
     _crawled(facts, out, engine)
     _user_data(facts, out)
-    synthetic = _category(facts, out, "sources.synthetic", {SourceOrigin.SYNTHETIC}, "synthetic data")
+    _category(facts, out, "sources.synthetic", {SourceOrigin.SYNTHETIC}, "synthetic data")
     out["sources.synthetic.generators"] = (
-        to_be_completed(f"sources.synthetic.generators {ANSWER}: the models that generated it")
-        if synthetic
-        else not_applicable("sources.synthetic.used", "synthetic data")
+        not_applicable("sources.synthetic.used", "synthetic data")
+        if out["sources.synthetic.used"].value is False
+        else to_be_completed(f"sources.synthetic.generators {ANSWER}: the models that generated it")
     )
     other = _category(facts, out, "sources.other", {SourceOrigin.OTHER}, "other sources", modalities=False)
-    out["sources.other.description"] = (
-        derived([f"{s.id} ({s.kind})" for s in other], f"policy sources {_ids(other)} (origin: other)")
-        if other
-        else not_applicable("sources.other.used", "other sources")
-    )
+    used = out["sources.other.used"]
+    if used.value is True:
+        where = f"policy sources {_ids(other)} (origin: other)"
+        out["sources.other.description"] = derived([f"{s.id} ({s.kind})" for s in other], where)
+    elif used.value is False and not used.open:
+        out["sources.other.description"] = not_applicable("sources.other.used", "other sources")
+    else:
+        out["sources.other.description"] = to_be_completed(f"sources.other.description {ANSWER}")
     return out
 
 
@@ -161,7 +164,7 @@ def _category(
     used = _used(facts, members, what)
     out[prefix + ".used"] = used
     if modalities:
-        if members:
+        if members and used.value is True:
             out[prefix + ".modalities"] = _modalities(facts, members)
         elif used.value is False:
             out[prefix + ".modalities"] = not_applicable(prefix + ".used", what)
@@ -171,12 +174,27 @@ def _category(
 
 
 def _used(facts: ModelFacts, members: list[Source], what: str) -> Field:
-    if members:
+    """Did the model use a source of this category? Yes when a run certainly read one: it named it,
+    read its dataset, or every source its purpose allows is of the category. Unknown when a run may
+    have (one of several sources its purpose allows); no when no run could have."""
+    ids = {s.id for s in members}
+    certain = [
+        r
+        for r, (found, exact) in facts.per_run.items()
+        if (exact and found & ids) or (not exact and found <= ids)
+    ]
+    if ids and certain:
         reasons = "; ".join(origin_of(s)[1] for s in members)
         return derived(True, f"{reasons}; fed {facts.runs_text()} ({facts.sources_text(_ids_list(members))})")
+    maybe = sorted({sid for found, exact in facts.per_run.values() if not exact for sid in found & ids})
     unknown = [s.id for s in facts.sources.values() if origin_of(s)[0] is None]
-    if not facts.sources or facts.unmatched_runs or unknown:
+    if maybe or not facts.sources or facts.unmatched_runs or unknown:
         gaps = []
+        if maybe:
+            gaps.append(
+                f"which source the runs read: policy sources {', '.join(maybe)} ({what}) are among several "
+                "allowed for their purpose (name it: FilterOptions(source=…))"
+            )
         if unknown:
             gaps.append(f"origin on policy sources {', '.join(unknown)}")
         if facts.unmatched_runs or not facts.sources:
@@ -196,7 +214,7 @@ def _listed(out: Fields, prefix: str, members: list[Source], key: str, what: str
     """Every dataset of the category by name and link (all of them, so the "large" ones are among
     them, and the description of "the others" is that there are none)."""
     used = out[prefix + ".used"]
-    if not members:
+    if used.value is not True:
         fill = (
             not_applicable(prefix + ".used", what)
             if used.value is False
@@ -224,6 +242,12 @@ def _crawled(facts: ModelFacts, out: Fields, engine: Engine | None) -> None:
     keys = ("crawlers", "purposes", "behaviour", "period", "content", "top_domains", "reservations_checked")
     if used.value is False:
         out.update({p + k: not_applicable(p + "used", "crawled data") for k in keys})
+        return
+    if used.open:
+        out.update({p + k: to_be_completed(f"{p}{k} {ANSWER}, once {p}used is known") for k in keys})
+        out["processing.tdm_opt_outs.reservations_honoured"] = to_be_completed(
+            f"processing.tdm_opt_outs.reservations_honoured {ANSWER}, once {p}used is known"
+        )
         return
     ids = _ids(members)
     crawlers = [s.crawler for s in members]
@@ -274,7 +298,9 @@ def _user_data(facts: ModelFacts, out: Fields) -> None:
     ):
         explicit = [s for s in members if s.origin is origin]
         inferred = [s.id for s in members if s.origin is None]
-        if explicit:
+        if used.open:
+            out[p + key] = to_be_completed(f"{p}{key} {ANSWER}, once {p}used is known")
+        elif explicit:
             out[p + key] = derived(True, f"policy sources {_ids(explicit)} (origin: {origin.value})")
         elif used.value is False:
             out[p + key] = derived(False, used.source)
@@ -283,13 +309,11 @@ def _user_data(facts: ModelFacts, out: Fields) -> None:
                 f"origin (user_interactions or user) on policy sources {', '.join(inferred)}, "
                 f"which hold users' data but do not say whether it is {what}"
             )
-        elif used.open:
-            out[p + key] = to_be_completed(f"{p}{key} {ANSWER}")
         else:
             out[p + key] = derived(
                 False, f"no source that fed the model has origin {origin.value}: {used.source}"
             )
-    if members:
+    if members and used.value is True:
         out[p + "services"] = derived(
             [f"{s.id} ({s.kind})" for s in members], f"policy sources {_ids(members)}; {facts.runs_text()}"
         )
