@@ -248,6 +248,7 @@ def test_only_the_model_and_its_versions_count(trained: Trained) -> None:
     trained.train("support-bot-large", data)  # another model
     built = build_summary(trained.ledger.engine, trained.policy, "support-bot")
     assert built.fields["general.model.versions"].value == ["support-bot", "support-bot:2"]
+    assert built.fields["general.training_data.size.records"].value == 2  # one dataset, read twice
     with pytest.raises(NotFound, match="support-bot-large"):
         build_summary(trained.ledger.engine, trained.policy, "chat-bot")
 
