@@ -315,6 +315,14 @@ def test_a_source_among_several_allowed_for_the_purpose_is_not_claimed(trained: 
         assert "FilterOptions(source=" in used["from"]
     assert leaf(summary, "sources.crawled.crawlers")["provenance"] == "to_be_completed"
     assert leaf(summary, "sources.user_data.services")["provenance"] == "to_be_completed"
+    # The provider knows: declared, the open sub-questions of a category it did not use follow.
+    declared = {"sources.crawled.used": False, "sources.user_data.used": True}
+    policy = parse_policy_text(example_text(**{"- {id: status-page-metrics,": CRAWLED}))
+    built = build_summary(trained.ledger.engine, policy, "support-bot", answers=declared)
+    crawlers = built.fields["sources.crawled.crawlers"]
+    assert (crawlers.value, crawlers.provenance) == (None, "declared")
+    assert crawlers.source.startswith("not applicable: sources.crawled.used is declared no")
+    assert built.fields["sources.user_data.services"].open  # "yes" answers nothing further
     # Public datasets: no allowed source is one, so that "no" stays derived.
     public = leaf(summary, "sources.public_datasets.used")
     assert (public["value"], public["provenance"]) == (False, "derived")

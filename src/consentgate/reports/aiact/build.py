@@ -65,7 +65,7 @@ def build_summary(
     checks: dict[str, Any] = {}
     found = derive(facts, policy, engine, checks)
     given = answers or {}
-    merged = apply_answers(found, given, answers_file, checks)
+    merged = _declared_unused(apply_answers(found, given, answers_file, checks))
     ordered = {p: merged[p] for p in ITEMS if p in merged}
     digest = hashlib.sha256(
         json.dumps(nest(ordered), sort_keys=True, ensure_ascii=False).encode()
@@ -87,3 +87,17 @@ def derive(
     found.update(sections.sources(facts, engine))
     found.update(sections.processing(facts, found))
     return found
+
+
+def _declared_unused(fields: dict[str, Field]) -> dict[str, Field]:
+    """A category the provider declares unused (``sources.crawled.used: no``, where consentgate could
+    not tell) answers its open sub-questions: they are not applicable, by that declaration."""
+    out = dict(fields)
+    for path, field in fields.items():
+        if not path.endswith(".used") or field.provenance != "declared" or field.value is not False:
+            continue
+        prefix = path.removesuffix("used")
+        for other, answer in fields.items():
+            if other.startswith(prefix) and answer.open:
+                out[other] = declared(None, f"not applicable: {path} is declared no ({field.source})")
+    return out
