@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from consentgate.reports.aiact import sections
+from consentgate.reports.aiact import general, processing, sources
 from consentgate.reports.aiact.answers import apply_answers
 from consentgate.reports.aiact.facts import ModelFacts, gather
 from consentgate.reports.aiact.fields import FORMAT, ITEMS, TEMPLATE, Field, declared, derived, nest
@@ -83,9 +83,9 @@ def derive(
     facts: ModelFacts, policy: Policy, engine: Engine | None, checks: dict[str, Any]
 ) -> dict[str, Field]:
     """Every answer the facts give, and to_be_completed for the rest of the template."""
-    found = sections.general(facts, policy, checks)
-    found.update(sections.sources(facts, engine))
-    found.update(sections.processing(facts, found))
+    found = general.general(facts, policy, checks)
+    found.update(sources.sources(facts, engine))
+    found.update(processing.processing(facts, found))
     return found
 
 
