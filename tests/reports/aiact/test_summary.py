@@ -326,3 +326,29 @@ def test_a_source_among_several_allowed_for_the_purpose_is_not_claimed(trained: 
     # Public datasets: no allowed source is one, so that "no" stays derived.
     public = leaf(summary, "sources.public_datasets.used")
     assert (public["value"], public["provenance"]) == (False, "derived")
+
+
+def test_which_kind_of_user_data_is_claimed_only_for_a_source_certainly_read(trained: Trained) -> None:
+    text = example_text(
+        **{
+            CHATS: "  - {id: support-chats, kind: chat_transcripts, purposes: [train_support_chatbot], "
+            "origin: user_interactions}",
+            FEEDBACK: "  - {id: feedback-forms, kind: free_text, purposes: [train_support_chatbot], "
+            "origin: user}",
+        }
+    )
+    policy = parse_policy_text(text)
+    data = write(chats(2), trained.dir / "c.parquet")
+    trained.train("support-bot-v1", data, policy=policy)  # names no source: either may have fed it
+    summary = build_summary(trained.ledger.engine, policy, "support-bot").to_json()
+    assert leaf(summary, "sources.user_data.used")["value"] is True  # both allowed sources are users' data
+    for key in ("model_interactions", "other_services"):
+        field = leaf(summary, f"sources.user_data.{key}")
+        assert field["provenance"] == "to_be_completed", key
+        assert "FilterOptions(source=" in field["from"]
+
+    trained.train("support-bot-v2", data, policy=policy, source="support-chats")
+    summary = build_summary(trained.ledger.engine, policy, "support-bot").to_json()
+    assert leaf(summary, "sources.user_data.model_interactions")["value"] is True
+    # The first run may still have read feedback-forms: not a "no".
+    assert leaf(summary, "sources.user_data.other_services")["provenance"] == "to_be_completed"

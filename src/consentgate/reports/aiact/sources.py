@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 def sources(facts: ModelFacts, engine: Engine | None) -> Fields:
     out: Fields = {}
     public = _category(facts, out, "sources.public_datasets", {SourceOrigin.PUBLIC}, "public datasets")
-    _listed(out, "sources.public_datasets", public, "large_datasets", "public datasets")
+    _listed(facts, out, "sources.public_datasets", public, "large_datasets", "public datasets")
     _category(facts, out, "sources.private_datasets.licensed", {SourceOrigin.LICENSED}, "licensed datasets")
     third = _category(
         facts,
@@ -30,7 +30,7 @@ def sources(facts: ModelFacts, engine: Engine | None) -> Fields:
         {SourceOrigin.THIRD_PARTY},
         "third-party datasets",
     )
-    _listed(out, "sources.private_datasets.third_party", third, "datasets", "third-party datasets")
+    _listed(facts, out, "sources.private_datasets.third_party", third, "datasets", "third-party datasets")
     found = [s for s in facts.sources.values() if origin_of(s)[0] is SourceOrigin.CRAWLED]
     crawled(facts, out, engine, found, category_used(facts, found, "crawled"))
     _user_data(facts, out)
@@ -77,10 +77,13 @@ def _category(
     return members
 
 
-def category_used(facts: ModelFacts, members: list[Source], what: str) -> Field:
-    """Did the model use a source of this category? Yes when a run certainly read one: it named it,
-    read its dataset, or every source its purpose allows is of the category. Unknown when a run may
-    have (one of several sources its purpose allows); no when no run could have."""
+def category_used(
+    facts: ModelFacts, members: list[Source], what: str, *, unknown: list[str] | None = None
+) -> Field:
+    """Did the model use one of ``members``? Yes when a run certainly read one: it named it, read its
+    dataset, or every source its purpose allows is among them. Unknown when a run may have (one of
+    several sources its purpose allows), or a source's kind (``unknown``, default: the sources
+    without an origin) is not known; no when no run could have."""
     ids = {s.id for s in members}
     certain = [
         r
@@ -91,7 +94,8 @@ def category_used(facts: ModelFacts, members: list[Source], what: str) -> Field:
         reasons = "; ".join(origin_of(s)[1] for s in members)
         return derived(True, f"{reasons}; fed {facts.runs_text()} ({facts.sources_text(id_list(members))})")
     maybe = sorted({sid for found, exact in facts.per_run.values() if not exact for sid in found & ids})
-    unknown = [s.id for s in facts.sources.values() if origin_of(s)[0] is None]
+    if unknown is None:
+        unknown = [s.id for s in facts.sources.values() if origin_of(s)[0] is None]
     if maybe or not facts.sources or facts.unmatched_runs or unknown:
         gaps = []
         if maybe:
@@ -114,7 +118,7 @@ def category_used(facts: ModelFacts, members: list[Source], what: str) -> Field:
     )
 
 
-def _listed(out: Fields, prefix: str, members: list[Source], key: str, what: str) -> None:
+def _listed(facts: ModelFacts, out: Fields, prefix: str, members: list[Source], key: str, what: str) -> None:
     """Every dataset of the category by name and link (all of them, so the "large" ones are among
     them, and the description of "the others" is that there are none)."""
     used = out[prefix + ".used"]
@@ -132,9 +136,11 @@ def _listed(out: Fields, prefix: str, members: list[Source], key: str, what: str
         out[prefix + "." + key] = to_be_completed(f"url on policy sources {', '.join(missing)}")
     else:
         rows = [{"name": s.id, "url": s.url} for s in members]
-        out[prefix + "." + key] = derived(rows, f"policy sources {names_of(members)} (id and url)")
+        out[prefix + "." + key] = derived(
+            rows, f"id and url of policy sources {facts.sources_text(id_list(members))}"
+        )
     out[prefix + ".description"] = derived(
-        "none: every such dataset is listed above", f"policy sources {names_of(members)}"
+        "none: every such dataset is listed above", f"policy sources {facts.sources_text(id_list(members))}"
     )
 
 
@@ -147,27 +153,16 @@ def _user_data(facts: ModelFacts, out: Fields) -> None:
         ("model_interactions", SourceOrigin.USER_INTERACTIONS, "interactions with the model"),
         ("other_services", SourceOrigin.USER, "users of the provider's other services"),
     ):
-        explicit = [s for s in members if s.origin is origin]
+        if used.value is not True:
+            out[p + key] = used if used.open else derived(False, used.source)
+            continue
+        # Sources whose origin says only "users' data" (inferred) could be either kind.
         inferred = [s.id for s in members if s.origin is None]
-        if used.open:
-            out[p + key] = to_be_completed(f"{p}{key} {ANSWER}, once {p}used is known")
-        elif explicit:
-            out[p + key] = derived(True, f"policy sources {names_of(explicit)} (origin: {origin.value})")
-        elif used.value is False:
-            out[p + key] = derived(False, used.source)
-        elif inferred:
-            out[p + key] = to_be_completed(
-                f"origin (user_interactions or user) on policy sources {', '.join(inferred)}, "
-                f"which hold users' data but do not say whether it is {what}"
-            )
-        else:
-            out[p + key] = derived(
-                False, f"no source that fed the model has origin {origin.value}: {used.source}"
-            )
+        explicit = [s for s in members if s.origin is origin]
+        out[p + key] = category_used(facts, explicit, what, unknown=inferred)
     if members and used.value is True:
         out[p + "services"] = derived(
-            [f"{s.id} ({s.kind})" for s in members],
-            f"policy sources {names_of(members)}; {facts.runs_text()}",
+            [f"{s.id} ({s.kind})" for s in members], f"policy sources {facts.sources_text(id_list(members))}"
         )
         out[p + "modalities"] = modalities(facts, members)
     elif used.value is False:
