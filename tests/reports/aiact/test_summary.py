@@ -92,7 +92,10 @@ def test_each_section_says_where_its_answers_come_from(trained: Trained) -> None
     used = leaf(summary, "sources.user_data.used")
     assert (used["value"], used["provenance"]) == (True, "derived")
     services = leaf(summary, "sources.user_data.services")
-    assert services["value"] == ["support-chats (chat_transcripts)", "feedback-forms (free_text)"]
+    assert services["value"] == [
+        "support-chats (chat_transcripts: user.content, user.contact)",
+        "feedback-forms (free_text: user.content)",
+    ]
     # Which of the template's two user-data questions is not said by the policy: left open.
     assert leaf(summary, "sources.user_data.model_interactions")["provenance"] == "to_be_completed"
     assert leaf(summary, "sources.user_data.other_services")["provenance"] == "to_be_completed"
@@ -184,9 +187,8 @@ def test_a_named_source_and_an_annotated_policy_derive_what_the_template_asks(tr
     summary = build_summary(trained.ledger.engine, policy, "support-bot").to_json()
 
     services = leaf(summary, "sources.user_data.services")
-    assert services["value"] == [
-        "support-chats (chat_transcripts)"
-    ]  # not feedback-forms: the run named its source
+    # Not feedback-forms: the run named its source.
+    assert services["value"] == ["support-chats (chat_transcripts: user.content)"]
     assert "support-chats: named by run" in leaf(summary, "sources.user_data.used")["from"]
     assert leaf(summary, "sources.user_data.model_interactions")["value"] is True
     other = leaf(summary, "sources.user_data.other_services")

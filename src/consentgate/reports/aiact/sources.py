@@ -162,7 +162,7 @@ def _user_data(facts: ModelFacts, out: Fields) -> None:
         out[p + key] = category_used(facts, explicit, what, unknown=inferred)
     if members and used.value is True:
         out[p + "services"] = derived(
-            [f"{s.id} ({s.kind})" for s in members], f"policy sources {facts.sources_text(id_list(members))}"
+            [_service(s) for s in members], f"policy sources {facts.sources_text(id_list(members))}"
         )
         out[p + "modalities"] = modalities(facts, members)
     elif used.value is False:
@@ -174,3 +174,9 @@ def _user_data(facts: ModelFacts, out: Fields) -> None:
 
 
 _USER = frozenset({SourceOrigin.USER, SourceOrigin.USER_INTERACTIONS})
+
+
+def _service(source: Source) -> str:
+    """``support-chats (chat_transcripts: user.content, user.contact)``: the system and what it holds."""
+    held = f": {', '.join(source.categories)}" if source.categories else ""
+    return f"{source.id} ({source.kind}{held})"
