@@ -165,6 +165,10 @@ COMMANDS: dict[str, Lazy] = {
         "Reports for a privacy team or an auditor: consent rates, banner outcomes, GPC, requests, "
         "website inventory, the audit pack.",
     ),
+    "ai-act": Lazy(
+        "consentgate.cli.aiact:ai_act_app",
+        "EU AI Act: the public summary of a model's training content (Art. 53(1)(d)).",
+    ),
 }
 
 
