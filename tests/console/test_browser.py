@@ -291,7 +291,7 @@ def test_the_overview_form_redraws_the_charts_and_names_a_field_to_fix(
         page.fill("input[name=from]", "next spring")
         page.click("form.controls button")
         alert = page.wait_for_selector("[role=alert]")
-        assert "from 'next spring' is not a date" in alert.inner_text()
+        assert 'From: "next spring" is not a date' in alert.inner_text()
         assert page.query_selector("canvas") is None
         assert page.input_value("input[name=from]") == "next spring"
         page.screenshot(path=str(shots / "overview-field-to-fix.png"), full_page=True)
