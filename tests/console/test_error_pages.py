@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -230,3 +232,23 @@ def test_the_overview_names_the_instant_it_shows(
         assert "now" not in past.split()
         assert end.strftime("%B") in past
         assert str(end.year) in past
+
+
+def test_a_database_the_console_cannot_read(
+    reader: TestClient, console_keys: dict[str, str], locale: str, tmp_path: Path
+) -> None:
+    # The events table gone from under the service (a restore gone wrong): the ledger page cannot be
+    # drawn, and says so in the reader's language, with the status the JSON API gives such a failure.
+    t = console_i18n.strings(locale)
+    sign_in(reader, console_keys["audit"])
+    with closing(sqlite3.connect(tmp_path / "ledger.db")) as db:
+        db.execute("ALTER TABLE events RENAME TO events_elsewhere")
+        db.commit()
+    page = reader.get("/console/ledger")
+    assert page.status_code in (500, 503)
+    assert page.headers["content-type"].startswith("text/html")
+    assert shows(page.text, t["server_error"] if page.status_code == 500 else t["unavailable"])
+    assert english_leaks(page.text, locale) == []
+    api = reader.get("/v1/reports/ledger", headers={"Authorization": f"Bearer {console_keys['audit']}"})
+    assert api.status_code == page.status_code
+    assert api.json()["error"]["code"] in ("storage_failed", "storage_unavailable")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,7 +41,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from starlette.exceptions import HTTPException
 
 from consentgate.auth.apikeys import active_scope_of, identify_key
-from consentgate.errors import UnknownSubject
+from consentgate.errors import BadInput, Incomplete, StorageError, UnknownSubject
 from consentgate.server import consoleviews as views
 from consentgate.server.deps import ServerState, server_state
 from consentgate.server.ratelimit import TokenBuckets, address_bucket
@@ -55,6 +56,7 @@ from consentgate.server.sessions import (
     Session,
     Sessions,
 )
+from consentgate.store.errors import DatabaseError
 from consentgate.web import asset
 from consentgate.web import console_i18n as i18n
 
@@ -103,47 +105,58 @@ def install_console(app: FastAPI) -> None:
         ),
     )
     app.add_exception_handler(SignInNeeded, _to_sign_in)
-    for kind in (HTTPException, RequestValidationError):
+    for kind in PAGE_ERRORS:
         app.add_exception_handler(kind, _with_error_pages(app.exception_handlers[kind]))
     app.include_router(router)
 
 
 ErrorHandler = Callable[[Request, Any], Response | Awaitable[Response]]  # as Starlette keeps them
-# A console address that fails answers with a page in the reader's language (heading key, message
-# key per status; any other status gets the last pair); everywhere else the JSON error shape stays.
+# What fails under /console answers with a page in the reader's language, with the status (and the
+# Allow or Retry-After header) the JSON API would give; everywhere else the JSON error shape stays.
+# (heading key, message key) by status; the API's error code where one status has several causes.
 ERROR_PAGES = {
     404: ("not_found_title", "not_found"),
     405: ("error_title", "method_not_allowed"),
     413: ("error_title", "too_large"),
+    500: ("error_title", "server_error"),
 }
+ERROR_CODES = {"storage_unavailable": ("error_title", "unavailable")}
 OTHER_ERROR = ("error_title", "error_other")
+KEPT_HEADERS = ("allow", "retry-after")
+# Every kind server/errors.py answers (install_error_handlers runs first, server/app.py).
+PAGE_ERRORS: tuple[type[Exception], ...] = (
+    HTTPException, RequestValidationError, BadInput, StorageError, Incomplete, DatabaseError, Exception
+)  # fmt: skip
 
 
 def _with_error_pages(api: ErrorHandler) -> ErrorHandler:
     async def handle(request: Request, exc: Any) -> Response:
-        path = request.url.path
-        if path == COOKIE_PATH or path.startswith(f"{COOKIE_PATH}/"):
-            return _error_page(request, exc)
         answer = api(request, exc)
-        return await answer if inspect.isawaitable(answer) else answer
+        response = await answer if inspect.isawaitable(answer) else answer
+        path = request.url.path
+        if path != COOKIE_PATH and not path.startswith(f"{COOKIE_PATH}/"):
+            return response
+        try:
+            return _error_page(request, exc, response)
+        except Exception:  # a page that cannot be drawn must not hide the error: the API's answer
+            return response
 
     return handle
 
 
-def _error_page(request: Request, exc: Exception) -> Response:
+def _error_page(request: Request, exc: Exception, answer: Response) -> Response:
     t = i18n.strings(_locale(request, None))
-    headers: dict[str, str] = {}
+    status = answer.status_code
     if isinstance(exc, RequestValidationError):  # a query parameter out of shape (``lang=…``)
         fields = ", ".join(sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")}))
-        status, heading, message = 422, "error_title", t["bad_parameter"].format(fields=fields)
+        heading, message = "error_title", t["bad_parameter"].format(fields=fields)
     else:
-        assert isinstance(exc, HTTPException)
-        status, headers = exc.status_code, dict(exc.headers or {})
-        heading, key = ERROR_PAGES.get(status, OTHER_ERROR)
+        code = json.loads(bytes(answer.body)).get("error", {}).get("code")
+        heading, key = ERROR_CODES.get(code) or ERROR_PAGES.get(status, OTHER_ERROR)
         message = t[key].format(status=status)
     response = _page(request, "message.html", lang=None, current="", heading_key=heading,
                      session=None, status=status, message=message)  # fmt: skip
-    response.headers.update(headers)
+    response.headers.update({k: v for k, v in answer.headers.items() if k in KEPT_HEADERS})
     return response
 
 
