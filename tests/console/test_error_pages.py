@@ -54,6 +54,12 @@ def shows(page: str, sentence: str) -> bool:
     return " ".join(sentence.split()) in " ".join(_text(page).split())
 
 
+def says(page: str, sentence: str, locale: str) -> None:
+    """The page says ``sentence`` and no English sentence of the catalogue."""
+    assert shows(page, sentence), _text(page)
+    assert english_leaks(page, locale) == []
+
+
 @pytest.fixture(params=LOCALES)
 def locale(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -78,18 +84,16 @@ def test_sign_in_failures(reader: TestClient, locale: str) -> None:
     t = console_i18n.strings(locale)
     bad = reader.post("/console/sign-in", data={"key": "cg_not_a_key"}, headers={"Origin": ORIGIN})
     assert bad.status_code == 401
-    assert shows(bad.text, t["bad_key"])
+    says(bad.text, t["bad_key"], locale)
     foreign = reader.post("/console/sign-in", data={"key": "cg_not_a_key"}, headers={"Origin": FOREIGN})
     assert foreign.status_code == 403
-    assert shows(foreign.text, t["csrf_refused"])
+    says(foreign.text, t["csrf_refused"], locale)
     for response in (bad, foreign):
         assert f'<html lang="{locale}"' in response.text
-        assert english_leaks(response.text, locale) == []
     for _ in range(6):
         limited = reader.post("/console/sign-in", data={"key": "x"}, headers={"Origin": ORIGIN})
     assert limited.status_code == 429
-    assert shows(limited.text, t["too_many"])
-    assert english_leaks(limited.text, locale) == []
+    says(limited.text, t["too_many"], locale)
 
 
 def test_refused_posts_of_a_signed_in_page(
@@ -106,13 +110,11 @@ def test_refused_posts_of_a_signed_in_page(
     ]  # fmt: skip
     for response in refusals:
         assert response.status_code == 403
-        assert shows(response.text, t["csrf_refused"])
-        assert english_leaks(response.text, locale) == []
+        says(response.text, t["csrf_refused"], locale)
     unknown = reader.post(
         "/console/ledger", data={"subject": "nobody@example.com", "csrf": csrf}, headers={"Origin": ORIGIN}
     )
-    assert shows(unknown.text, t["unknown_subject"])
-    assert english_leaks(unknown.text, locale) == []
+    says(unknown.text, t["unknown_subject"], locale)
 
 
 def test_pages_methods_bodies_and_parameters_the_console_does_not_take(
@@ -133,8 +135,7 @@ def test_pages_methods_bodies_and_parameters_the_console_does_not_take(
         assert response.status_code == status, response.text
         assert response.headers["content-type"].startswith("text/html")
         assert f'<html lang="{locale}"' in response.text
-        assert shows(response.text, sentence), (status, _text(response.text))
-        assert english_leaks(response.text, locale) == []
+        says(response.text, sentence, locale)
     assert "GET" in cases[2][0].headers["allow"]
     # Outside the console the JSON API keeps its one error shape.
     api = reader.get("/v1/no-such-endpoint")
@@ -173,8 +174,7 @@ def test_a_field_to_fix_is_named_in_the_readers_language(
     )
     page = reader.get("/console", params=params)
     assert page.status_code == 400
-    assert shows(page.text, expected)
-    assert english_leaks(page.text, locale) == []
+    says(page.text, expected, locale)
     csv = reader.get("/console/overview.csv", params=params)
     assert csv.status_code == 400
     assert csv.text.strip() == expected
@@ -196,16 +196,14 @@ def test_a_scan_that_cannot_be_read_or_does_not_exist(
     t = console_i18n.strings(locale)
     sign_in(reader, console_keys["audit"])
     page = reader.get("/console/website").text
-    assert shows(page, t["scan_unreadable"].format(scan=unreadable_scan))
-    assert english_leaks(page, locale) == []
+    says(page, t["scan_unreadable"].format(scan=unreadable_scan), locale)
     # A service that names no scan file and keeps no history: how to get a scan, in the reader's words.
     settings = Settings(db=str(tmp_path / "ledger.db"), policy=example_policy_path)
     with TestClient(create_app(settings, service=console_service), base_url=ORIGIN) as bare:
         bare.headers["Accept-Language"] = locale
         sign_in(bare, console_keys["audit"])
         page = bare.get("/console/website").text
-    assert shows(page, t["no_scan"].format(command="consentgate scan URL --out scan.json"))
-    assert english_leaks(page, locale) == []
+    says(page, t["no_scan"].format(command="consentgate scan URL --out scan.json"), locale)
 
 
 def _intro(page: str) -> str:
@@ -247,8 +245,7 @@ def test_a_database_the_console_cannot_read(
     page = reader.get("/console/ledger")
     assert page.status_code in (500, 503)
     assert page.headers["content-type"].startswith("text/html")
-    assert shows(page.text, t["server_error"] if page.status_code == 500 else t["unavailable"])
-    assert english_leaks(page.text, locale) == []
+    says(page.text, t["server_error"] if page.status_code == 500 else t["unavailable"], locale)
     api = reader.get("/v1/reports/ledger", headers={"Authorization": f"Bearer {console_keys['audit']}"})
     assert api.status_code == page.status_code
     assert api.json()["error"]["code"] in ("storage_failed", "storage_unavailable")
