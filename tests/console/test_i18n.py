@@ -8,6 +8,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from consentgate.web import console_i18n, i18n
 from tests.console.conftest import sign_in
@@ -84,6 +85,8 @@ def test_every_page_renders_in_every_locale(console_client: TestClient, console_
             assert response.status_code == 200, (locale, path)
             assert f'<html lang="{locale}" dir="{i18n.direction(locale)}">' in response.text
             assert strings["console"] in response.text
+            if path == "/console/data-map":  # the self-training mark is named, not a bare symbol
+                assert f'role="img" aria-label="{escape(strings["self_training"])}"' in response.text
     # The last choice sticks (a cookie on /console) without the query parameter.
     console_client.get("/console/ledger", params={"lang": "he"})
     assert '<html lang="he" dir="rtl">' in console_client.get("/console/risk").text
