@@ -52,3 +52,17 @@ def encode_semantic(model: dict[str, Any], gvl: Path) -> str:
         timeout=60,
     )
     return out.stdout.strip()
+
+
+def encode_raw(model: dict[str, Any]) -> str:
+    """IAB's library writing exactly ``model`` (its segment encoders, no GVL clean-ups): strings our
+    own encoder did not write, for our decoder to read."""
+    out = subprocess.run(
+        ["node", str(ORACLE_DIR / "oracle.mjs"), "encode", "--raw"],
+        input=json.dumps(model),
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return out.stdout.strip()
