@@ -204,7 +204,8 @@
       checked: on ? '' : null, 'aria-label': name}));
   function build(root, d) {
     const S = d.strings, m = tc, had = (o, i, none) => (m ? !!(o && o[i]) : none);
-    const named = (sec, ids) => ids.map((i) => sec[i] && sec[i].name).filter(Boolean).join(', ');
+    const list = (xs) => new Intl.ListFormat(d.locale, {type: 'unit'}).format(xs.filter(Boolean)); // the locale's separators
+    const named = (sec, ids) => list(ids.map((i) => sec[i] && sec[i].name));
     const line = (label, text) => text && el('small', {dir: 'auto', text: label + ': ' + text});
     const titled = (t) => [el('strong', {text: t.name}), t.description && el('small', {text: t.description})];
     const pids = Object.keys(d.purposes).map(Number).filter((i) => i >= 1 && i <= 11).sort((a, b) => a - b);
@@ -224,7 +225,7 @@
       line(S.v_special, named(d.specialPurposes, v.specialPurposes)),
       line(S.v_features, named(d.features, v.features)),
       line(S.special_features, named(d.specialFeatures, v.specialFeatures)),
-      line(S.data, v.data.map((i) => d.dataCategories[i]).filter(Boolean).join(', ')),
+      line(S.data, list(v.data.map((i) => d.dataCategories[i]))),
       v.retention != null && el('small', {text: fill(S.retention, {days: v.retention})}),
       v.policy && el('a', {href: v.policy, target: '_blank', rel: 'noopener', text: S.policy}),
       (v.purposes.length || v.flexiblePurposes.length) && sw('v', v.id, had(m && m.vendorConsents, v.id, false), [el('span', {text: S.consent})], v.name + ': ' + S.consent),
