@@ -132,19 +132,19 @@ class ConsentService:
             allow_future=allow_future,
             require_notice_for_grant=strict,
             allow_erase=erasure or not strict,
-            tcf=self.tcf_issuer(exact_version=strict),
+            tcf=self.tcf_issuer(live=strict),
         )
         if self.committer is not None:
             return self.committer.append(intake.events, intake.texts.values())
         return self.ledger.append(intake.events, intake.texts.values())
 
-    def tcf_issuer(self, *, exact_version: bool = True) -> TcfIssuer | None:
+    def tcf_issuer(self, *, live: bool = True) -> TcfIssuer | None:
         """What this service writes TC strings as, or None when the policy does not enable TCF."""
         tcf = self.policy.web.tcf
         if not tcf.enabled or tcf.cmp_id is None:
             return None
         lists = served_lists(gvl_dir(self.gvl_directory))
-        return TcfIssuer(tcf.cmp_id, tcf.cmp_version, lists, exact_version=exact_version)
+        return TcfIssuer(tcf, lists, live=live)
 
     def link(self, alias: str, subject: str, kind: str = "other") -> bool:
         return identity.link(self.ledger.engine, alias, subject, kind, signer=self.ledger.signer)

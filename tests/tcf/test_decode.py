@@ -20,6 +20,7 @@ from consentgate.ledger.tcstring import (
     encode,
     issuer_problems,
 )
+from consentgate.policy.tcf import TcfSettings
 
 from . import oracle
 from .test_tc_strings import _expected_from_model, models
@@ -38,7 +39,8 @@ BASE = TCModel(
     vendor_consents=frozenset({8, 25}),
     vendors_disclosed=frozenset({1, 8, 25}),
 )
-ISSUER = TcfIssuer(cmp_id=300, cmp_version=4, lists={150: 5, 152: 5})
+SETTINGS = TcfSettings(enabled=True, cmp_id=300, cmp_version=4, publisher_cc="DE", vendors=[1, 8, 25, 40])
+ISSUER = TcfIssuer(SETTINGS, lists={150: 5, 152: 5})
 
 
 def _canonical(model: TCModel) -> TCModel:
@@ -135,7 +137,7 @@ def test_a_lists_policy_version_must_be_the_one_that_list_has() -> None:
 
 
 def test_an_import_may_carry_an_earlier_cmp_version_never_a_later_one() -> None:
-    imported = dataclasses.replace(ISSUER, exact_version=False)
+    imported = dataclasses.replace(ISSUER, live=False)
     assert issuer_problems(dataclasses.replace(BASE, cmp_version=2), imported) == []
     assert issuer_problems(dataclasses.replace(BASE, cmp_version=2), ISSUER) != []
     assert issuer_problems(dataclasses.replace(BASE, cmp_version=9), imported) != []
@@ -155,3 +157,40 @@ def test_consents_are_listed_by_field_and_nothing_else_counts() -> None:
         none, special_feature_optins=frozenset({2}), publisher_tc=PublisherTC(frozenset({1}))
     )
     assert consents_in(some) == ["special_feature_optins 2", "publisher_consents 1"]
+
+
+def test_live_capture_holds_a_string_to_the_policys_tcf_settings() -> None:
+    """What tc_model never writes under this policy: another publisher country, a legitimate interest
+    the policy does not declare, vendors it does not name or the string does not disclose, publisher
+    purposes it does not have. An import, written under the settings of its day, is not held to them."""
+    publisher = SETTINGS.model_copy(
+        update={"publisher_purposes": [1], "publisher_legitimate_interest_purposes": [7]}
+    )
+    wrong = dataclasses.replace(
+        BASE,
+        publisher_cc="FR",
+        purpose_legitimate_interests=frozenset({2}),
+        vendors_disclosed=frozenset({1, 8, 99}),
+        vendor_consents=frozenset({8, 25}),
+        publisher_tc=PublisherTC(
+            consents=frozenset({1, 2}), legitimate_interests=frozenset({8}), custom_purposes=1
+        ),
+    )
+    found = " | ".join(issuer_problems(wrong, dataclasses.replace(ISSUER, settings=publisher)))
+    for field in (
+        "publisher_cc is FR",
+        "purpose_legitimate_interests sets 2",
+        "vendors_disclosed names 99",
+        "vendor_consents names 25",
+        "publisher_consents sets 2",
+        "publisher_legitimate_interests sets 8",
+        "1 custom purposes",
+    ):
+        assert field in found
+    assert "publisher-TC segment" in " ".join(
+        issuer_problems(BASE, dataclasses.replace(ISSUER, settings=publisher))
+    )
+    assert "publisher-TC segment" in " ".join(
+        issuer_problems(dataclasses.replace(BASE, publisher_tc=PublisherTC()), ISSUER)
+    )
+    assert issuer_problems(wrong, dataclasses.replace(ISSUER, settings=publisher, live=False)) == []

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 
 from consentgate.errors import BadInput
+from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
 
 # IAB's reference library pads a segment to a multiple of 24 bits (whole bytes and whole base64
 # characters at once) before encoding; decoders ignore the padding, and matching it keeps our strings
@@ -388,14 +389,14 @@ def _read_publisher(reader: _Reader) -> PublisherTC:
 
 @dataclass(frozen=True)
 class TcfIssuer:
-    """What the service writes TC strings as: the policy's CMP id and version, and every Global Vendor
-    List it has served (vendorListVersion → tcfPolicyVersion). ``exact_version`` is live capture: the
-    string was written a moment ago under this policy; an import may carry an earlier cmp_version."""
+    """What the service writes TC strings as: the policy's ``web.tcf`` (an enabled one, so with a
+    ``cmp_id``), and every Global Vendor List it has served (vendorListVersion → tcfPolicyVersion).
+    ``live`` is live capture: the string was written a moment ago under this very policy, so it must
+    match all of it; an import may carry an earlier cmp_version, written under earlier settings."""
 
-    cmp_id: int
-    cmp_version: int
+    settings: TcfSettings
     lists: Mapping[int, int]
-    exact_version: bool = True
+    live: bool = True
 
 
 def consents_in(model: TCModel) -> list[str]:
@@ -414,13 +415,12 @@ def consents_in(model: TCModel) -> list[str]:
 def issuer_problems(model: TCModel, issuer: TcfIssuer) -> list[str]:
     """Why the service could not have written this string, field by field (empty: it could have)."""
     problems = []
-    if model.cmp_id != issuer.cmp_id:
-        problems.append(f"cmp_id is {model.cmp_id}; this policy's web.tcf.cmp_id is {issuer.cmp_id}")
-    if model.cmp_version > issuer.cmp_version or (
-        issuer.exact_version and model.cmp_version != issuer.cmp_version
-    ):
+    tcf = issuer.settings
+    if model.cmp_id != tcf.cmp_id:
+        problems.append(f"cmp_id is {model.cmp_id}; this policy's web.tcf.cmp_id is {tcf.cmp_id}")
+    if model.cmp_version > tcf.cmp_version or (issuer.live and model.cmp_version != tcf.cmp_version):
         problems.append(
-            f"cmp_version is {model.cmp_version}; this policy's web.tcf.cmp_version is {issuer.cmp_version}"
+            f"cmp_version is {model.cmp_version}; this policy's web.tcf.cmp_version is {tcf.cmp_version}"
         )
     had = ", ".join(map(str, sorted(issuer.lists))) or "none"
     policy = issuer.lists.get(model.vendor_list_version)
@@ -451,4 +451,55 @@ def issuer_problems(model: TCModel, issuer: TcfIssuer) -> list[str]:
             problems.append(
                 f"{name} sets {', '.join(map(str, reserved))}; TCF defines 1-{top}, the rest is reserved"
             )
+    if issuer.live:
+        problems.extend(_policy_problems(model, tcf))
+    return problems
+
+
+def _ids(ids: Iterable[int]) -> str:
+    return ", ".join(map(str, sorted(ids))) or "none"
+
+
+def _policy_problems(model: TCModel, tcf: TcfSettings) -> list[str]:
+    """What this policy's ``web.tcf`` never lets the service write (the rules of
+    ``web.tcf.signals.tc_model`` that need no GVL). Only live capture is held to them: an imported
+    string was written under the settings of its day."""
+    problems = []
+    if model.publisher_cc != tcf.publisher_cc:
+        problems.append(
+            f"publisher_cc is {model.publisher_cc}; this policy's web.tcf.publisher_cc is {tcf.publisher_cc}"
+        )
+    interests = set(tcf.legitimate_interest_purposes) - CONSENT_ONLY_PURPOSES
+    if extra := model.purpose_legitimate_interests - interests:
+        problems.append(
+            f"purpose_legitimate_interests sets {_ids(extra)}; the policy declares a legitimate interest "
+            f"only for {_ids(interests)}"
+        )
+    if tcf.vendors is not None and (extra := model.vendors_disclosed - set(tcf.vendors)):
+        problems.append(f"vendors_disclosed names {_ids(extra)}, which the policy's web.tcf.vendors does not")
+    for name, ids in (
+        ("vendor_consents", model.vendor_consents),
+        ("vendor_legitimate_interests", model.vendor_legitimate_interests),
+    ):
+        if extra := ids - model.vendors_disclosed:
+            problems.append(f"{name} names {_ids(extra)}, vendors the string does not disclose")
+    asked = set(tcf.publisher_purposes)
+    publisher_li = set(tcf.publisher_legitimate_interest_purposes) - CONSENT_ONLY_PURPOSES
+    publisher = model.publisher_tc
+    if publisher is None:
+        if asked or publisher_li:
+            problems.append("has no publisher-TC segment, though the policy declares publisher purposes")
+        return problems
+    if not asked and not publisher_li:
+        problems.append("has a publisher-TC segment, though the policy declares no publisher purposes")
+    if extra := publisher.consents - asked:
+        problems.append(
+            f"publisher_consents sets {_ids(extra)}; the policy's publisher_purposes are {_ids(asked)}"
+        )
+    if extra := publisher.legitimate_interests - publisher_li:
+        problems.append(
+            f"publisher_legitimate_interests sets {_ids(extra)}; the policy's are {_ids(publisher_li)}"
+        )
+    if publisher.custom_purposes:
+        problems.append(f"declares {publisher.custom_purposes} custom purposes; the policy has none")
     return problems
