@@ -134,7 +134,7 @@ NO_TCF = (
 )
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)
 def _decoded(text: str) -> TCModel:
     """One decoding per string: every event of a banner choice carries the same one."""
     return decode(text)

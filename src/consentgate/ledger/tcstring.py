@@ -246,25 +246,35 @@ class _Reader:
             raw = base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
             raise BadInput(f"its {name} is not base64url (A-Z, a-z, 0-9, - and _)") from None
-        self._bits = "".join(format(byte, "08b") for byte in raw)
+        self._bits = format(int.from_bytes(raw, "big"), f"0{8 * len(raw)}b") if raw else ""
         self._at = 0
 
-    def number(self, width: int) -> int:
+    def _take(self, width: int) -> str:
         end = self._at + width
         if end > len(self._bits):
             raise BadInput(
                 f"its {self.name} ends after {len(self._bits)} bits, in the middle of a field: "
                 "the string is cut short"
             )
-        value = int(self._bits[self._at : end], 2)
+        taken = self._bits[self._at : end]
         self._at = end
-        return value
+        return taken
+
+    def number(self, width: int) -> int:
+        return int(self._take(width), 2)
 
     def flag(self) -> bool:
-        return self.number(1) == 1
+        return self._take(1) == "1"
 
     def flags(self, count: int) -> frozenset[int]:
-        return frozenset(i for i in range(1, count + 1) if self.flag())
+        """Ids 1..count whose bit is set. A vendor bitfield runs to thousands of bits with few set, so
+        the set bits are searched for rather than every bit visited."""
+        chunk, ids = self._take(count), []
+        at = chunk.find("1")
+        while at != -1:
+            ids.append(at + 1)
+            at = chunk.find("1", at + 1)
+        return frozenset(ids)
 
     def letters(self, what: str) -> str:
         codes = (self.number(6), self.number(6))

@@ -171,8 +171,30 @@ def served_lists(directory: Path) -> dict[int, int]:
     the lists ``store_gvl`` kept in ``directory``, and the one served now.
 
     A list stored before the history was kept is known only while it is the one served; docs/tcf.md
-    says so.
+    says so. Every recorded event with a TC string asks, so the answer is kept until either file
+    changes: two ``stat`` calls, not a read of IAB's megabyte of JSON, per submission.
     """
+    key = (_stamp(directory / SNAPSHOT_NAME), _stamp(directory / HISTORY_NAME))
+    kept = _LISTS.get(directory)
+    if kept is not None and kept[0] == key:
+        return dict(kept[1])
+    lists = _read_lists(directory)
+    _LISTS[directory] = (key, lists)
+    return dict(lists)
+
+
+_LISTS: dict[Path, tuple[tuple[tuple[int, int, int] | None, ...], dict[int, int]]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _read_lists(directory: Path) -> dict[int, int]:
     lists = {shipped_gvl().vendorListVersion: shipped_gvl().tcfPolicyVersion}
     served = current_gvl(directory)
     lists[served.vendorListVersion] = served.tcfPolicyVersion
