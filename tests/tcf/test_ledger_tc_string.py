@@ -125,6 +125,9 @@ def test_a_save_may_refuse_policy_purposes_and_consent_to_tcf_purposes(service: 
 
 
 def test_every_list_the_service_served_stays_known(service: ConsentService, gvl_dir: Path) -> None:
+    before = service.tcf_issuer()
+    assert before is not None
+    assert dict(before.lists) == {150: 5}
     data = json.loads(resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes())
     for version in (151, 153):
         store_gvl(json.dumps(data | {"vendorListVersion": version}), "test", gvl_dir)

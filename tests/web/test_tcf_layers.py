@@ -6,7 +6,6 @@ the same choices."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -19,7 +18,16 @@ from tests.tcf import oracle
 from tests.tcf.conftest import TCF
 
 from .conftest import Server, Site, assert_no_csp_violations
-from .test_tcf_browser import ACCEPT, LISTEN, _cookie, _oracle, _same_as_oracle, tcf_site
+from .test_tcf_browser import (
+    ACCEPT,
+    LISTEN,
+    _completed,
+    _cookie,
+    _failing_consents,
+    _oracle,
+    _same_as_oracle,
+    tcf_site,
+)
 
 __all__ = ["_oracle", "tcf_site"]  # fixtures shared with test_tcf_browser
 
@@ -45,14 +53,6 @@ def _vendor(page: Page, vendor_id: int) -> None:
 def _toggle(page: Page, switch: str) -> None:
     page.locator(switch).focus()
     page.keyboard.press("Space")
-
-
-def _done(page: Page) -> dict[str, Any]:
-    page.wait_for_function("() => window.tcfEvents.some((e) => e.d.eventStatus === 'useractioncomplete')")
-    found: dict[str, Any] = page.evaluate(
-        "window.tcfEvents.find((e) => e.d.eventStatus === 'useractioncomplete').d"
-    )
-    return found
 
 
 def test_the_layers_list_the_gvl_and_a_save_records_exactly_the_switches(
@@ -99,7 +99,7 @@ def test_the_layers_list_the_gvl_and_a_save_records_exactly_the_switches(
     page.screenshot(path=str(artifacts("tcf") / "layers-settings.png"), full_page=True)
     assert_no_csp_violations(page)
     page.click(SAVE)
-    done = _done(page)
+    done = _completed(page)
 
     cookie = _cookie(context, "euconsent-v2")
     assert cookie is not None
@@ -143,15 +143,7 @@ def test_a_save_reaches_no_vendor_until_the_ledger_has_it(
 ) -> None:
     server, site = tcf_site
     page = context.new_page()
-    failing = {"on": True}
-
-    def consents(route: Any) -> None:
-        if failing["on"] and route.request.method == "POST":
-            route.fulfill(status=503, body="")
-        else:
-            route.continue_()
-
-    page.route("**/v1/consents", consents)
+    failing = _failing_consents(page)
     _settings(page, site)
     page.evaluate(LISTEN)
     _toggle(page, "#cg-tcf-p1")
@@ -162,10 +154,7 @@ def test_a_save_reaches_no_vendor_until_the_ledger_has_it(
     subject = next(c["value"] for c in context.cookies() if c["name"] == "cg_vid")
     assert server.events(subject) == []
     failing["on"] = False
-    page.wait_for_function(
-        "() => window.tcfEvents.some((e) => e.d.eventStatus === 'useractioncomplete')", timeout=15_000
-    )
-    done = _done(page)
+    done = _completed(page, timeout=15_000)
     assert oracle.decode(done["tcString"])["purposeConsents"] == [1]
     assert {e.signals.get("tc_string") for e in server.wait_events(subject, 1)} == {done["tcString"]}
 
