@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from consentgate.errors import EventError
+from consentgate.errors import BadInput, EventError
 from consentgate.ledger.store import Ledger
 from consentgate.ledger.tcstring import decode, encode
 from consentgate.policy import load_policy
@@ -164,3 +164,13 @@ def test_an_import_may_carry_the_strings_of_an_earlier_cmp_version(service: Cons
         service.record(
             [("", _event("grant", later, "accept_all", subject="v-2"))], source="import", strict=False
         )
+
+
+def test_a_damaged_history_is_reported_not_guessed(service: ConsentService, gvl_dir: Path) -> None:
+    """Which lists were served cannot be known from a history that is not JSON: say so, store nothing."""
+    gvl_dir.mkdir(parents=True)
+    (gvl_dir / "gvl-history.json").write_text("{not json")
+    tc = _string(service, TcfChoices(purpose_consents=ALL))
+    with pytest.raises(BadInput, match=r"gvl-history\.json is not JSON"):
+        service.record([("", _event("grant", tc, "accept_all"))], source="banner")
+    assert service.ledger.count() == 0
