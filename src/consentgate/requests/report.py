@@ -168,6 +168,19 @@ def access_report(
     }
 
 
+# The page's only styling, inline so that the downloaded file stands alone; the server admits exactly
+# this block by its hash in the page's Content-Security-Policy (server/routers/requests.py).
+STYLE = """
+body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem;
+  color: #1d1d1f; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
+th, td { border: 1px solid #ccc; padding: .35rem .5rem; vertical-align: top; text-align: start; }
+th { background: #f3f3f3; }
+.erased, .fallback { padding: .75rem; background: #fff4e5; border-inline-start: 4px solid #b35c00; }
+.empty { color: #555; }
+"""
+
+
 def _locale_of(report: dict[str, Any]) -> ReportLocale:
     """The locale a report was built in (a report stored before reports had one is English)."""
     chosen = report.get("locale") or {}
@@ -358,15 +371,7 @@ def report_html(report: dict[str, Any]) -> str:
 <html lang="{e(words.locale)}" dir="{words.direction}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{e(heading)}</title>
-<style>
-body {{ font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem;
-  color: #1d1d1f; }}
-table {{ border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }}
-th, td {{ border: 1px solid #ccc; padding: .35rem .5rem; vertical-align: top; text-align: start; }}
-th {{ background: #f3f3f3; }}
-.erased, .fallback {{ padding: .75rem; background: #fff4e5; border-inline-start: 4px solid #b35c00; }}
-.empty {{ color: #555; }}
-</style></head><body>
+<style>{STYLE}</style></head><body>
 <main>
 {fallback}
 <h1>{e(heading)}</h1>
