@@ -132,6 +132,9 @@ def test_dates_numbers_and_durations_are_written_the_locales_way() -> None:
     assert ReportLocale("pt").day("2026-03-01") == "1 de março de 2026"
     assert ReportLocale("pt-BR").day("2026-03-01") == "1 de março de 2026"
     assert ReportLocale("he").direction == "rtl"
+    # Filled-in values are bidi isolates in a right-to-left page, so a Latin name keeps its place.
+    assert ReportLocale("ar").text("title", org="Example Ltd") == "بياناتك لدى \u2068Example Ltd\u2069"
+    assert de.text("title", org="Example Ltd") == "Ihre Daten bei Example Ltd"
     assert de.direction == "ltr"
 
 

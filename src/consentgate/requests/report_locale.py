@@ -55,7 +55,12 @@ class ReportLocale:
         return catalogue(self.locale)
 
     def text(self, key: str, **values: str) -> str:
+        """A catalogue string with its placeholders filled. In a right-to-left page each value is a
+        bidi isolate (FSI … PDI), as in the privacy center, so a Latin name, id or date keeps its
+        place in the sentence."""
         wording = self.strings[key]
+        if self.direction == "rtl":
+            values = {k: f"\u2068{v}\u2069" for k, v in values.items()}
         return wording.format(**values) if values else wording
 
     def when(self, value: str | None) -> str | None:
