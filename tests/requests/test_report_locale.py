@@ -6,23 +6,22 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from consentgate.pipeline import FilterOptions, build_snapshot, filter_files, record_filter_run
+from consentgate.pipeline import FilterOptions
 from consentgate.pipeline.export import export_files
 from consentgate.pipeline.training import TrainingRun
 from consentgate.policy.locales import INTERFACE_LOCALES
 from consentgate.requests import RequestDesk, access_report, report_html
 from consentgate.requests.report_locale import FALLBACK, ReportLocale, catalogue, choose
+from tests.web.test_glossary import uses  # the banner's glossary matching, one definition
 
-from .conftest import Invoke, ok
+from .conftest import Invoke, ok, record_filtered
 
 ENGLISH = catalogue("en")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -30,16 +29,6 @@ MARKUP = re.compile(r"<[a-zA-Z/!]")
 GLOSSARY = json.loads((files("consentgate.web") / "glossary.json").read_text(encoding="utf-8"))
 TERMS: dict[str, dict[str, list[str]]] = GLOSSARY["terms"]
 NOTICE = "Use my chats to train models."  # the policy's wording (tests/requests/policy.yaml)
-
-
-def fold(text: str) -> str:
-    """As tests/web/test_glossary.py: lower case without combining marks."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def uses(text: str, forms: list[str]) -> bool:
-    return any(fold(form) in fold(text) for form in forms)
 
 
 def sentences(text: str) -> list[str]:
@@ -146,17 +135,13 @@ def used(desk: RequestDesk, site: Path, ledger_url: str) -> RequestDesk:
     """ann's data used everywhere the report looks: a filtered dataset, a training run, a vendor
     export, and an access request carried out."""
     svc = desk.service
-    src = site / "in.parquet"
-    pq.write_table(pa.table({"user_id": ["ann", "bob", "zed"], "text": ["a", "b", "c"]}), src)
-    snap = build_snapshot(svc.policy, svc.ledger, "train_chat")
-    manifest = filter_files(src, site / "clean.parquet", snap, FilterOptions(subject_column="user_id"))
-    record_filter_run(svc.ledger, manifest)
+    record_filtered(svc, site, "in.parquet")
     with TrainingRun(
         "train_chat", model="support-bot-v1", dataset=site / "clean.parquet", policy=site / "policy.yaml",
         ledger=ledger_url, options=FilterOptions("user_id"),
     ) as run:  # fmt: skip
         run.check(pq.read_table(site / "clean.parquet"))
-    export_files(svc.policy, svc.ledger, "llm-host", "train_chat", src, site / "out.parquet",
+    export_files(svc.policy, svc.ledger, "llm-host", "train_chat", site / "in.parquet", site / "out.parquet",
                  FilterOptions(subject_column="user_id"))  # fmt: skip
     req = desk.file("access", "ann")
     desk.complete(desk.verify(req.request_id, method="signed-in account").request_id)
