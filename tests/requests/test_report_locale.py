@@ -21,7 +21,7 @@ from consentgate.requests import RequestDesk, access_report, report_html
 from consentgate.requests.report_locale import FALLBACK, ReportLocale, catalogue, choose
 from tests.web.test_glossary import uses  # the banner's glossary matching, one definition
 
-from .conftest import Invoke, ok, record_filtered
+from .conftest import Invoke, grant, ok, record_filtered
 
 ENGLISH = catalogue("en")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -226,6 +226,12 @@ def test_the_why_column_tells_the_decision_in_the_persons_words(desk: RequestDes
     ann = visible_text(report_html(access_report(desk, "ann", locale=de)))
     assert de.text("why_granted", date=de.when("2026-02-01T10:00:00+00:00") or "") in ann
     assert de.text("why_no_objection") in ann  # tune_ranker: ann never objected
+    # A "yes" under legitimate interest is a choice, not consent: it is not called consent.
+    svc.record([grant("eve", "tune_ranker", when="2026-02-04T08:00:00Z")])
+    eve = visible_text(report_html(access_report(desk, "eve", locale=de)))
+    said = de.when("2026-02-04T08:00:00+00:00") or ""
+    assert de.text("why_choice", date=said, choice=catalogue("de")["act_grant"]) in eve
+    assert de.text("why_granted", date=said) not in eve
 
 
 def test_a_ledger_with_nothing_to_check_is_not_called_intact(desk: RequestDesk) -> None:

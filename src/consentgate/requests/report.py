@@ -214,7 +214,9 @@ def _why(
     if event is None:
         return words.text("why_no_objection" if purpose["allowed"] else "why_no_consent")
     when = words.when(event["event_time"]) or ""
-    if event["action"] != "grant":
+    if event["action"] != "grant" or basis != "consent":
+        # A choice that decided it; a "yes" under another basis is a choice, not the consent a
+        # consent basis needs, so it is not called one.
         return words.text("why_choice", date=when, choice=_label(words, "act", event["action"]) or "")
     if purpose["allowed"]:
         return words.text("why_granted", date=when)
