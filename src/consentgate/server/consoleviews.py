@@ -22,7 +22,7 @@ from consentgate.reports.audit import AuditOptions, build_audit_pack
 from consentgate.reports.inventory import inventory, read_scan
 from consentgate.reports.rates import Interval, RateReport, consent_rates, parse_instant, series_points
 from consentgate.reports.risk import declared_level, risk_report
-from consentgate.requests import RequestDesk
+from consentgate.requests import RequestDesk, report_locale
 from consentgate.requests.models import OPEN, DataRequest, Status
 from consentgate.requests.report import access_report
 from consentgate.scan.declaration import declaration_html
@@ -57,12 +57,13 @@ def ledger_view(state: ServerState) -> dict[str, Any]:
     }
 
 
-def subject_view(state: ServerState, subject: str) -> dict[str, Any]:
+def subject_view(state: ServerState, subject: str, *, locale: str = "en") -> dict[str, Any]:
     """The access report of one person (history with the wording shown, evidence chain check,
-    current decisions, runs, requests); raises ``UnknownSubject`` when the ledger has nothing."""
+    current decisions, runs, requests), its sentences in the console reader's ``locale``; raises
+    ``UnknownSubject`` when the ledger has nothing."""
     service = state.service
     service.require_known(subject)
-    return access_report(RequestDesk(service), subject)
+    return access_report(RequestDesk(service), subject, locale=report_locale.choose(locale, None, "en"))
 
 
 def requests_view(state: ServerState, *, today: date | None = None) -> dict[str, Any]:

@@ -30,6 +30,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, cast
 from urllib.parse import parse_qs, urlencode
 
@@ -423,9 +424,14 @@ async def ledger_lookup(request: Request, session: SignedIn) -> Response:
     subject = form.get("subject", "").strip()
     data = await run_in_threadpool(views.ledger_view, state)
     report, problem = None, None
-    t = i18n.strings(_locale(request, None))
+    locale = _locale(request, None)
+    t = i18n.strings(locale)
     try:
-        report = await run_in_threadpool(views.subject_view, state, subject) if subject else None
+        report = (
+            await run_in_threadpool(partial(views.subject_view, state, subject, locale=locale))
+            if subject
+            else None
+        )
     except UnknownSubject:
         problem = t["unknown_subject"]
     return _page(request, "ledger.html", lang=None, current="/ledger", heading_key="nav_ledger",
