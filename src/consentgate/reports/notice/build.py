@@ -217,7 +217,7 @@ class _Words:
             blocks.append(Paragraph(c.say("ask_link", link=Link(c.text("request_page"), facts.requests_url))))
         elif facts.privacy_center:
             blocks.append(
-                Paragraph(c.say("ask_link", link=Link(c.text("privacy_center"), facts.privacy_center)))
+                Paragraph(c.say("ask_link", link=Link(c.text("center_page"), facts.privacy_center)))
             )
         elif facts.contact:
             return [*blocks, Paragraph(c.say("ask_contact", contact=_contact(facts.contact)))]
