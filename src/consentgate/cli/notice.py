@@ -89,7 +89,9 @@ def render(
     if privacy_center is not None and not re.match(r"^https?://[^\s]+$", privacy_center):
         raise BadInput(f"--privacy-center {privacy_center!r} is not an http(s) address")
     chosen = negotiate(locale, None, policy.web.default_locale)
-    if locale is not None and chosen.lower() != locale.replace("_", "-").lower():
+    # de-AT read as de (or no as nb) is the reader's language; kl read as the default is not, and the
+    # person should know. A tag that matches itself gives the same answer whatever the default.
+    if locale is not None and negotiate(locale, None, "ar") != negotiate(locale, None, "ja"):
         env.note(f"note: the notice has no text in {locale!r}; it is written in {chosen!r}")
     trained = _trained(env) if runs else None
     text = render_notice(policy, chosen, fmt.value, trained=trained, privacy_center=privacy_center)
@@ -113,8 +115,7 @@ def _trained(env: CliEnv) -> dict[str, list[str]] | None:
             "the models of training runs (pass --db, or --no-runs to silence this)"
         )
         return None
-    from consentgate.reports.notice import trained_models
+    from consentgate.reports.notice.runs import trained_from
     from consentgate.store.runs import RunStore
 
-    found = RunStore(env.ledger(must_exist=True).engine).runs(kind="training")
-    return trained_models((r.purpose, r.model) for r in reversed(found))
+    return trained_from(RunStore(env.ledger(must_exist=True).engine))
