@@ -45,11 +45,15 @@ def render(
     ] = None,
     fmt: Annotated[
         NoticeFormatChoice,
-        typer.Option("--format", help="Markdown, or one self-contained HTML page (no script)."),
+        typer.Option(
+            "--format", help="Markdown, or one self-contained HTML page (no script), e.g. `--format html`."
+        ),
     ] = NoticeFormatChoice.md,
     out: Annotated[
         Path | None,
-        typer.Option(metavar="FILE", help="Write here instead of stdout.", show_default=False),
+        typer.Option(
+            metavar="FILE", help="Write here instead of stdout, e.g. `--out notice.md`.", show_default=False
+        ),
     ] = None,
     privacy_center: Annotated[
         str | None,
@@ -65,7 +69,7 @@ def render(
         typer.Option(
             "--runs/--no-runs",
             help="Name the models of the ledger's training runs as systems the data improves (read "
-            "when the ledger database exists).",
+            "when the ledger database exists), or not, e.g. `--no-runs`.",
         ),
     ] = True,
 ) -> None:

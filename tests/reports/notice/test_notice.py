@@ -65,10 +65,11 @@ def test_policy_wording_missing_in_the_readers_language_is_said_and_shown_marked
     policy = policy_of(_english_only(example_policy))
     de = strings("de")
     doc = build_notice(policy, notice_facts(policy), "de")
-    english = language_name("en")
+    english = language_name("en", "de")
+    assert english == "Englisch"  # named in the reader's language (CLDR), not in its own
     p = next(p for p in policy.purposes if p.is_ai)
     said = items(section(doc, f"purpose-{p.id}"))
-    assert [de["policy_wording_missing"].format(language=language_name("de"), original=english)] in said
+    assert [de["policy_wording_missing"].format(language=language_name("de", "de"), original=english)] in said
     quote = next(b for b in section(doc, f"purpose-{p.id}") if isinstance(b, Quote))
     wording = quote.line[0]
     assert isinstance(wording, Wording)

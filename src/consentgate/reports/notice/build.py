@@ -71,7 +71,7 @@ class _Words:
         if language(locale) == language(self.c.locale):
             return Wording(text, locale)
         self.marked = True
-        return Wording(text, locale, language_name(locale))
+        return Wording(text, locale, language_name(locale, self.c.locale))
 
     def own(self, text: str) -> Wording:
         """Policy text that has one language only: the policy's default one."""
@@ -109,7 +109,7 @@ class _Words:
         if quote.language is not None:
             lead = self.c.say(
                 "policy_wording_missing",
-                language=Frame(language_name(self.c.locale)),
+                language=Frame(language_name(self.c.locale, self.c.locale)),
                 original=Frame(quote.language),
             )
         return [Paragraph(lead), Quote((quote,))]

@@ -27,12 +27,16 @@ def strings(locale: str) -> dict[str, str]:
     return data
 
 
-def language_name(locale: str) -> str:
-    """A locale's name in its own language (the banner's ``lang_name``), or the tag itself."""
-    for candidate in (locale, i18n.language(locale)):
-        if candidate in i18n.available():
-            return i18n.strings(candidate)["lang_name"]
-    return locale
+@cache
+def language_name(locale: str, reader: str) -> str:
+    """The name of ``locale``'s language in the ``reader``'s ("Englisch" for a German reader), from
+    the Unicode CLDR through Babel; the tag itself where CLDR has no name for it."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return str(Locale.parse(locale.replace("-", "_")).get_display_name(reader.replace("-", "_")) or locale)
+    except (UnknownLocaleError, ValueError):
+        return locale
 
 
 def placeholders(template: str) -> set[str]:

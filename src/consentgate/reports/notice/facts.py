@@ -18,7 +18,7 @@ class RegionBasis:
     """The lawful basis of one purpose in a group of regions that read alike in the notice."""
 
     basis: Basis | None  # None: the policy names no basis there and has no "*" default
-    honour_gpc: bool  # only ever said where the basis is opt_out (DESIGN.md, decision step 4)
+    honour_gpc: bool  # only ever said where the basis is opt_out (docs/decisions.md)
     regions: tuple[str, ...]  # region ids; "*" is everywhere the policy does not list
     countries: Mapping[str, tuple[str, ...]]  # region id → ISO codes (empty for "*")
 
