@@ -82,7 +82,7 @@ def test_policy_wording_missing_in_the_readers_language_is_said_and_shown_marked
     md = render_notice(policy, "de", "md")
     assert f"{p.title} *({english})*" in md
     html = render_notice(policy, "de", "html")
-    assert f"<span lang='en'>{p.title}</span> <span class='lang'>({english})</span>" in html
+    assert f"<span lang='en' dir='ltr'>{p.title}</span> <span class='lang'>({english})</span>" in html
 
 
 def test_policy_wording_in_the_readers_language_is_used_unmarked(example_policy: Policy) -> None:

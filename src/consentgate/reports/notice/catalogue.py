@@ -34,7 +34,9 @@ def language_name(locale: str, reader: str) -> str:
     from babel import Locale, UnknownLocaleError
 
     try:
-        return str(Locale.parse(locale.replace("-", "_")).get_display_name(reader.replace("-", "_")) or locale)
+        return str(
+            Locale.parse(locale.replace("-", "_")).get_display_name(reader.replace("-", "_")) or locale
+        )
     except (UnknownLocaleError, ValueError):
         return locale
 

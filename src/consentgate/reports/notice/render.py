@@ -25,6 +25,7 @@ from consentgate.reports.notice.document import (
     Value,
     Wording,
 )
+from consentgate.web.i18n import direction
 
 CSS = """
 :root{color-scheme:light}
@@ -84,10 +85,14 @@ def _line_html(line: Line) -> str:
         if isinstance(piece, Frame):
             out.append(_e(piece.text))
         elif isinstance(piece, Value):
-            out.append(f"<code>{_e(piece.text)}</code>" if piece.code else _e(piece.text))
+            # <bdi>: a left-to-right name inside a right-to-left sentence keeps its punctuation in place.
+            out.append(
+                f"<bdi><code>{_e(piece.text)}</code></bdi>" if piece.code else f"<bdi>{_e(piece.text)}</bdi>"
+            )
         elif isinstance(piece, Wording):
             mark = f" <span class='lang'>({_e(piece.language)})</span>" if piece.language else ""
-            out.append(f"<span lang='{_e(piece.locale)}'>{_e(piece.text)}</span>{mark}")
+            lang = f"lang='{_e(piece.locale)}' dir='{direction(piece.locale)}'"
+            out.append(f"<span {lang}>{_e(piece.text)}</span>{mark}")
         else:
             out.append(_link_html(piece))
     return "".join(out)
