@@ -160,6 +160,10 @@ COMMANDS: dict[str, Lazy] = {
         "consentgate.cli.requests:requests_app",
         "Data-subject requests: access, object, withdraw, erase, opt_out.",
     ),
+    "notice": Lazy(
+        "consentgate.cli.notice:notice_app",
+        "The AI-training part of a privacy notice, in plain words, in every banner language.",
+    ),
     "report": Lazy(
         "consentgate.cli.report:report_app",
         "Reports for a privacy team or an auditor: consent rates, banner outcomes, GPC, requests, "

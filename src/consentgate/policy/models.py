@@ -224,6 +224,17 @@ class Purpose(_Model):
         min_length=1, description='Region id → lawful basis; "*" is the default for every other region.'
     )
     description: str | None = Field(default=None, description="Longer explanation for the privacy center.")
+    systems: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="AI purposes: the systems or models this use trains or improves, by the names people "
+        "know them by (shown in the AI notice, `consentgate notice render`).",
+    )
+    toggle: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Where in the product people switch this use on and off, in the policy's default "
+        "language, e.g. 'Settings > Privacy > Help improve the chatbot' (shown in the AI notice).",
+    )
 
     @property
     def is_ai(self) -> bool:

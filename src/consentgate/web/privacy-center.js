@@ -77,6 +77,10 @@
     $('#pc-org').textContent = cfg.organization.name;
     $('#pc-title').textContent = S('pc_title');
     $('#pc-intro').textContent = S('pc_intro');
+    // The AI-training notice (GET /notice) in the language this page is shown in.
+    $('#pc-notice').textContent = S('ai_section');
+    $('#pc-notice').href = 'notice?locale=' + encodeURIComponent(cfg.locale);
+    $('#pc-notice').hidden = false;
     if ((navigator.globalPrivacyControl === true || cfg.gpc.signal) && cfg.gpc.honoured) {
       $('#pc-gpc').textContent = S('gpc_honoured');
       $('#pc-gpc').hidden = false;

@@ -8,6 +8,7 @@
                                        wording in force with its sha256, GPC, interface strings
 ``GET /i18n/{locale}.json``            interface strings of one locale
 ``GET /privacy-center`` (+ .js, .css)  a person's choices, history and evidence, with a subject token
+``GET /notice`` (+ .css)               the AI-training notice in the visitor's language (docs/notice.md)
 ``GET /demo/``, ``POST /demo/session``  the demo site, only when ``Settings.demo_key`` is set
 =====================================  =================================================================
 
@@ -264,6 +265,38 @@ def privacy_center_js(request: Request) -> Response:
 @router.api_route("/privacy-center.css", methods=ASSET_METHODS, include_in_schema=False)
 def privacy_center_css(request: Request) -> Response:
     return _served(request, asset("privacy-center.css"), "privacy-center.css")
+
+
+@router.api_route("/notice", methods=ASSET_METHODS, include_in_schema=False)
+def ai_notice(
+    request: Request,
+    service: Service,
+    locale: Annotated[str | None, Query(max_length=35, pattern=i18n.LOCALE_PATTERN)] = None,
+) -> Response:
+    """The AI-training notice (``consentgate notice render``) in the visitor's language: ``?locale=``,
+    else ``Accept-Language``, else the policy's; the models of the ledger's training runs included.
+    Rendered per request (runs change), styled by ``/notice.css`` under the site's CSP."""
+    from consentgate.reports.notice import render_notice
+    from consentgate.reports.notice.runs import trained_from
+    from consentgate.store.runs import RunStore
+
+    policy = service.policy
+    chosen = i18n.negotiate(locale, request.headers.get("accept-language"), policy.web.default_locale)
+    trained = trained_from(RunStore(service.ledger.engine))
+    page = render_notice(
+        policy, chosen, "html", trained=trained, privacy_center="privacy-center", css_href="notice.css"
+    )
+    response = _served(request, page.encode(), "notice.html", cache_control="no-cache")
+    response.headers["Content-Language"] = chosen
+    response.headers["Vary"] = "Accept-Encoding, Accept-Language"
+    return response
+
+
+@router.api_route("/notice.css", methods=ASSET_METHODS, include_in_schema=False)
+def ai_notice_css(request: Request) -> Response:
+    from consentgate.reports.notice.render import CSS
+
+    return _served(request, CSS.encode(), "notice.css")
 
 
 # -- the demo site (make run) -------------------------------------------------------------------------
