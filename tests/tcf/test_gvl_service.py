@@ -145,7 +145,8 @@ async def test_tc_string_answers_with_the_policy_and_choices(client: httpx.Async
     assert decoded["created"] == "2026-01-02T00:00:00.000Z"
     assert decoded["lastUpdated"] >= decoded["created"]
     assert (decoded["cmpId"], decoded["cmpVersion"]) == (TCF["cmp_id"], TCF["cmp_version"])
-    assert decoded["consentLanguage"] == "DE"
+    # The purposes' texts were the GVL's English ones, whatever the banner's buttons spoke.
+    assert decoded["consentLanguage"] == "EN"
     assert decoded["publisherCountryCode"] == "DE"
     assert decoded["purposeConsents"] == [1, 2, 3]
     assert decoded["purposeLegitimateInterests"] == [2, 8, 10]

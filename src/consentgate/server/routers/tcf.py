@@ -28,7 +28,7 @@ from consentgate.server.errors import COMMON_RESPONSES, error_response
 from consentgate.server.routers.web import ASSET_METHODS
 from consentgate.server.routers.web import _served as served_asset  # ETag, gzip: as banner.js
 from consentgate.web import asset, i18n, trim_js
-from consentgate.web.tcf.gvl import current_gvl, gvl_dir, served_gvl
+from consentgate.web.tcf.gvl import GVL_LANGUAGE, current_gvl, gvl_dir, served_gvl
 from consentgate.web.tcf.signals import TcfChoices, additional_consent, disclosed_vendors, tc_string
 from consentgate.web.tcf.ui import layers
 
@@ -178,7 +178,7 @@ def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings)
     )
     created = body.created if body.created is not None and body.created.tzinfo is not None else now
     try:
-        text = tc_string(choices, tcf, served, language=body.locale, created=min(created, now), updated=now)
+        text = tc_string(choices, tcf, served, language=GVL_LANGUAGE, created=min(created, now), updated=now)
     except BadInput as exc:
         return error_response(422, "invalid_request", exc.message)
     answer = TcStrings(

@@ -23,6 +23,10 @@ SNAPSHOT_NAME = "gvl.json"  # the copy shipped in this package, and the name of 
 # Every list the service has served, vendorListVersion → tcfPolicyVersion: the ledger refuses a TC string
 # naming a list the service never had (docs/tcf.md), and a newer list replaces the file of the last one.
 HISTORY_NAME = "gvl-history.json"
+# The language of the purposes', features' and vendors' texts the layers show: IAB publishes the GVL in
+# English and the service stores no translation of it, so a TC string's ConsentLanguage (the language
+# the CMP's texts were presented in) is this, whatever language the banner's own buttons spoke.
+GVL_LANGUAGE = "en"
 
 
 class GvlVendor(BaseModel):
