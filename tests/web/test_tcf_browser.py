@@ -239,7 +239,7 @@ def test_vendors_see_no_consent_the_ledger_has_not_acknowledged(
         else:
             route.continue_()
 
-    page.route("**/v1/consents", consents)
+    page.route("**/v1/consents/browser", consents)
     _open(page, site)
     page.evaluate(LISTEN)
     page.click(ACCEPT)

@@ -140,13 +140,16 @@
     listeners.forEach((f) => { try { f(st); } catch (e) { console.error(e); } });
   }
 
-  // Records: every choice goes to POST /v1/consents with the notice, its version and the sha256 of the
-  // exact text shown, under the server-issued visitor id (cookie cg_vid) or a subject token's subject.
+  // Records: every choice goes to POST /v1/consents/browser with the notice, its version and the sha256 of
+  // the exact text shown, under the server-issued visitor id (cookie cg_vid) or a subject token's subject.
   const subject = (t) => JSON.parse(new TextDecoder().decode(Uint8Array.from(
     atob(t.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)))).sub;
   // A failure worth retrying (no answer, 429, 5xx) is marked: the choice then waits in localStorage.
-  const json = (r) => (r.ok ? r.json() : Promise.reject(Object.assign(new Error('consentgate: HTTP ' + r.status),
-    {retry: r.status == 429 || r.status >= 500})));
+  const ok = (r) => {
+    if (!r.ok) throw Object.assign(new Error('consentgate: HTTP ' + r.status), {retry: r.status == 429 || r.status >= 500});
+    return r;
+  };
+  const json = (r) => ok(r).json();
   const net = (e) => { if (e instanceof TypeError) e.retry = true; throw e; };
   const headers = () => {
     const h = {'Content-Type': 'application/json'};
@@ -160,7 +163,11 @@
     body.subject = token ? subject(token) : await visitor();
     if (cfg.region) body.region = cfg.region;
     body.locale = cfg.locale;
-    return json(await fetch(base + 'v1/consents', {method: 'POST', headers: headers(), body: JSON.stringify(body), credentials: 'include'}).catch(net));
+    // A string body and no custom header: a CORS-safelisted request, sent without a preflight (one round
+    // trip fewer before tags run), so the key and token travel in the body and the service checks the
+    // Origin itself (docs/security.md). A 201 means the events are durable; the receipt is not needed.
+    return ok(await fetch(base + 'v1/consents/browser', {method: 'POST', credentials: 'include',
+      body: JSON.stringify({key: ds.key, subject_token: token, submission: body})}).catch(net));
   }
   async function sha(t) {
     try {
