@@ -26,10 +26,10 @@ from consentgate.service import ConsentService
 from consentgate.settings import Settings
 
 from .conftest import ago, assert_error, bearer, hash_of
+from .test_cors import FOREIGN, LISTED
 
 pytestmark = pytest.mark.anyio
 
-LISTED = "https://www.example.com"  # in the example policy's web.origins
 SERVICE = "https://consent.example.org"  # where the client below sends its requests
 PLAIN = {"Content-Type": "text/plain;charset=UTF-8"}  # what fetch() sets for a string body
 
@@ -119,16 +119,7 @@ async def test_the_same_choices_are_stored_as_post_v1_consents_stores_them(api: 
     assert len(facts(first)) == 2
 
 
-@pytest.mark.parametrize(
-    "origin",
-    [
-        "https://evil.example.net",
-        "https://example.com",  # a parent domain is another origin
-        "http://www.example.com",  # so is another scheme
-        "https://www.example.com:8443",  # and another port
-        "null",  # sandboxed frames and file: pages
-    ],
-)
+@pytest.mark.parametrize("origin", FOREIGN)
 async def test_a_foreign_origin_is_refused_and_nothing_is_stored(api: Api, origin: str) -> None:
     visitor = api.keyring.new_visitor_id()
     response = await api.send({"key": api.keys["collect"], "submission": choices(api, visitor)}, origin)
