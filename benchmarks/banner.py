@@ -17,7 +17,9 @@ vanilla-cookieconsent, Osano's cookieconsent and Klaro!, at pinned versions. For
   the time from the click event (a capturing listener, before the banner's own) until a gated analytics
   tag runs (it stamps `performance.now()`). Each banner gates the tag as its documentation shows
   (`data-consent`, `data-category`, Klaro's `data-name`, Osano's `onStatusChange`); consentgate's
-  includes recording the choice in the ledger and the server's acknowledgement.
+  includes recording the choice in the ledger and the server's acknowledgement. Where consentgate's
+  time goes: the page's resource timing, the server's access-log duration of each record, and the
+  same POST sent with and without what forces a CORS preflight, in interleaved pairs.
 
 Run: .venv/bin/python benchmarks/banner.py [--runs 15]
 """
