@@ -155,14 +155,16 @@ def for_subjects(*allowed: Scope) -> Callable[..., Awaitable[Caller]]:
     return check_caller
 
 
-def admit(request: Request, caller: Caller, allowed: Sequence[Scope], token_at: str) -> Caller:
-    """``caller`` if it holds a subject token or a key of ``allowed`` scope, else 403 (``token_at``
-    says where the request would carry the token)."""
+def admit(
+    request: Request, caller: Caller, allowed: Sequence[Scope], token_at: str, key_at: str = ""
+) -> Caller:
+    """``caller`` if it holds a subject token or a key of ``allowed`` scope, else 401 without either
+    and 403 with another key; ``key_at`` and ``token_at`` say where the request carries them."""
     if caller.token is None and caller.scope not in allowed:
         if caller.scope is None:
             raise AuthError(
-                "no credentials: send an API key of scope "
-                f"{' or '.join(s.value for s in allowed)}, or a subject token in {token_at}"
+                f"no credentials: send an API key of scope {' or '.join(s.value for s in allowed)}"
+                f"{key_at}, or a subject token in {token_at}"
             )
         raise AuthError(
             f"a {caller.scope.value} key may not call {request.method} {request.url.path}; it needs a "

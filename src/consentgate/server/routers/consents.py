@@ -82,7 +82,7 @@ async def submit_from_browser(
     write is in the body, which a page on another site cannot fill with this visitor's credentials.
     """
     credentials = await authenticate(request, body.key, body.subject_token)
-    caller = admit(request, credentials, SUBMITTERS, "the body's subject_token")
+    caller = admit(request, credentials, SUBMITTERS, "the body's subject_token", " in the body's key")
     return await _record_one(request, body.submission, service, caller, tokens, country, body.key)
 
 
