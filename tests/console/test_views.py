@@ -161,3 +161,24 @@ def test_the_website_page_counts_as_the_inventory_and_the_audit_pack_do(
         ("cookie", "_mystery"), ("storage", "_seen")
     }  # fmt: skip
     assert "never scanned" in pack  # the pack lists the same sites
+
+
+def test_a_persons_report_in_the_console_is_in_the_readers_language(
+    ledger: Ledger, example_policy: Policy, example_policy_path: Path
+) -> None:
+    """The console's subject lookup builds the access report in the console reader's locale, as the
+    privacy center's download is in the person's: the sentences meant for a reader are translated,
+    keys and codes stay."""
+    from consentgate.requests.report_locale import catalogue
+
+    service = ConsentService(example_policy, ledger)
+    seed(service)
+    subject = CHOICES[0][0]
+    state = _state(service, example_policy_path)
+    english = views.subject_view(state, subject)
+    japanese = views.subject_view(state, subject, locale="ja")
+    assert english["locale"]["used"] == "en"
+    assert japanese["locale"] == {"used": "ja", "requested": "ja", "fell_back": False}
+    assert english["limits"][0] == catalogue("en")["limit_forget"]
+    assert japanese["limits"][0] == catalogue("ja")["limit_forget"] != english["limits"][0]
+    assert japanese.keys() == english.keys()

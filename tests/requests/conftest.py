@@ -19,6 +19,8 @@ from typer.testing import CliRunner, Result
 from consentgate.cli import app
 from consentgate.ledger.signing import Signer
 from consentgate.ledger.store import Ledger
+from consentgate.pipeline import FilterOptions, build_snapshot, filter_files, record_filter_run
+from consentgate.pipeline.manifest import Manifest
 from consentgate.policy import Policy, load_policy
 from consentgate.requests import RequestDesk
 from consentgate.service import ConsentService
@@ -50,6 +52,17 @@ def grant(
     }
     raw.update(over)
     return ("", raw)
+
+
+def record_filtered(service: ConsentService, site: Path, name: str) -> Manifest:
+    """ann, bob and zed's records in ``site/name``, filtered for train_chat into ``site/clean.parquet``
+    (zed has no consent, so only ann's and bob's remain), and the filter run recorded."""
+    src = site / name
+    pq.write_table(pa.table({"user_id": ["ann", "bob", "zed"], "text": ["a", "b", "c"]}), src)
+    snap = build_snapshot(service.policy, service.ledger, "train_chat")
+    manifest = filter_files(src, site / "clean.parquet", snap, FilterOptions(subject_column="user_id"))
+    record_filter_run(service.ledger, manifest)
+    return manifest
 
 
 def write_sources(root: Path) -> None:

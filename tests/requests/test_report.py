@@ -7,11 +7,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from consentgate.pipeline import FilterOptions, build_snapshot, filter_files, record_filter_run
+from consentgate.pipeline import FilterOptions
 from consentgate.pipeline.export import export_files
 from consentgate.requests import RequestDesk, access_report, report_html
 
-from .conftest import grant
+from .conftest import grant, record_filtered
 
 
 def test_the_report_lists_history_bases_sources_vendors_and_limits(desk: RequestDesk, site: Path) -> None:
@@ -72,12 +72,7 @@ def test_the_page_escapes_what_people_and_policies_write(desk: RequestDesk) -> N
 def test_a_filtered_dataset_holding_the_person_is_listed_as_a_dataset_not_a_vendor(
     desk: RequestDesk, site: Path
 ) -> None:
-    svc = desk.service
-    src = site / "chats-in.parquet"
-    pq.write_table(pa.table({"user_id": ["ann", "bob", "zed"], "text": ["a", "b", "c"]}), src)
-    snap = build_snapshot(svc.policy, svc.ledger, "train_chat")
-    manifest = filter_files(src, site / "clean.parquet", snap, FilterOptions(subject_column="user_id"))
-    record_filter_run(svc.ledger, manifest)
+    manifest = record_filtered(desk.service, site, "chats-in.parquet")
     report = access_report(desk, "ann")
     assert report["vendors"] == []
     assert [(d["run_id"], d["output"]) for d in report["datasets"]] == [

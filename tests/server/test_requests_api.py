@@ -143,6 +143,33 @@ async def test_the_report_as_a_page_and_the_overdue_list(
     assert listed.json() == []
 
 
+async def test_the_report_is_written_in_the_locale_asked_for_or_the_browsers(
+    client: httpx.AsyncClient, keyring: Keyring, known: ConsentService
+) -> None:
+    url, token = f"/v1/subjects/{ANN}/report", subject_token(keyring.issue(ANN))
+    page = await client.get(url, params={"format": "html", "locale": "de-AT"}, headers=token)
+    assert page.headers["content-language"] == "de"
+    assert '<html lang="de" dir="ltr">' in page.text
+    assert "<h1>Ihre Daten bei Example Support Ltd</h1>" in page.text
+    # The page's inline style is the only one its CSP admits, by hash; no other inline style or script.
+    csp = page.headers["content-security-policy"]
+    assert "style-src 'self' 'sha256-" in csp
+    assert "unsafe-inline" not in csp
+    assert "script-src 'self';" in csp
+    farsi = await client.get(
+        url, params={"format": "html"}, headers={**token, "Accept-Language": "fa-IR,en;q=0.5"}
+    )
+    assert '<html lang="fa" dir="rtl">' in farsi.text
+    body = await client.get(url, params={"locale": "zh-Hant-HK"}, headers=token)
+    assert body.headers["content-language"] == "zh-Hant"
+    assert body.json()["locale"] == {"used": "zh-Hant", "requested": "zh-Hant-HK", "fell_back": False}
+    missing = await client.get(url, params={"format": "html", "locale": "sw"}, headers=token)
+    assert '<html lang="en" dir="ltr">' in missing.text
+    assert "not available in the language you asked for (sw)" in missing.text
+    bad = await client.get(url, params={"locale": "de<script>"}, headers=token)
+    assert_error(bad, 422, "invalid_request")
+
+
 async def test_an_erasure_that_cannot_reach_a_source_answers_503_and_can_be_retried(
     tmp_path: Path, settings: Settings, example_policy_path: Path
 ) -> None:

@@ -97,7 +97,7 @@ def test_a_copy_of_your_data_downloads_the_readable_report(
     assert HOSTILE_ORG not in report
     assert subject in report
     assert "Product analytics" in report  # the person's history
-    assert ">grant<" in report
+    assert ">Allowed<" in report  # the choice, in the person's words (act_grant)
 
     status = page.locator("#pc-req-status")
     expect(status).to_contain_text("Your report has been downloaded. Reference ID: req-")

@@ -19,6 +19,7 @@ from consentgate.requests.models import RequestKind, Status
 
 if TYPE_CHECKING:
     from consentgate.requests import DataRequest, RequestDesk
+    from consentgate.requests.report_locale import ReportLocale
 
 EXIT_INCOMPLETE = 4
 
@@ -41,6 +42,34 @@ ReasonOpt = Annotated[
     str,
     typer.Option(metavar="TEXT", help="Why, as the person will be told, e.g. `--reason 'many sources'`."),
 ]
+
+LocaleOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="LOCALE",
+        help="The person's language for the report's own words, dates and numbers (BCP 47), e.g. "
+        "`--locale de` or `--locale pt-BR`; default: the policy's default locale. Notice wording and "
+        "purpose titles are shown as recorded. A language the report lacks gives English, and says so.",
+        show_default=False,
+    ),
+]
+
+
+def _report_locale(env: CliEnv, locale: str | None, desk: RequestDesk) -> ReportLocale:
+    """The locale a report is written in; a malformed tag is refused rather than silently ignored."""
+    import re
+
+    from consentgate.policy.locales import LOCALE_PATTERN
+    from consentgate.requests.report_locale import FALLBACK, choose
+
+    if locale is not None and not re.match(LOCALE_PATTERN, locale):
+        raise typer.BadParameter(
+            f"{locale!r} is not a language tag; use e.g. de, fr-CA or pt-BR", param_hint="--locale"
+        )
+    words = choose(locale, None, desk.service.policy.web.default_locale)
+    if words.fell_back:
+        env.note(FALLBACK.format(requested=locale))
+    return words
 
 
 def _desk(env: CliEnv, *, appends: bool = False) -> RequestDesk:
@@ -275,6 +304,7 @@ def complete(
             show_default=False,
         ),
     ] = None,
+    locale: LocaleOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Carry out a request and record the outcome: an access report, objection or withdrawal events,
@@ -292,9 +322,10 @@ def complete(
 
     env = env_of(ctx)
     desk = _desk(env, appends=True)
+    words = _report_locale(env, locale, desk)
     written: list[dict[str, Any]] = []
     try:
-        req = desk.complete(request_id, actor="cli", subject=subject, on_report=written.append)
+        req = desk.complete(request_id, actor="cli", subject=subject, on_report=written.append, locale=words)
     except Incomplete as exc:
         report_error("Incomplete", exc.message)
         raise typer.Exit(EXIT_INCOMPLETE) from None
@@ -323,17 +354,19 @@ def report(
     html: Annotated[
         bool, typer.Option("--html", help="Print the readable HTML page instead of JSON, e.g. to mail it.")
     ] = False,
+    locale: LocaleOpt = None,
 ) -> None:
     """Print a person's access report (consent history, purposes, sources, training runs, vendors).
 
     Example:
 
-        consentgate requests report --subject user-42 --out user-42.html
+        consentgate requests report --subject user-42 --out user-42.html --locale de
     """
     from consentgate.requests import access_report
 
     env = env_of(ctx)
-    body = access_report(_desk(env), subject)
+    desk = _desk(env)
+    body = access_report(desk, subject, locale=_report_locale(env, locale, desk))
     if out is not None:
         out.write_text(_render(body, html=_is_html(out)), encoding="utf-8")
         env.note(f"wrote {out}")

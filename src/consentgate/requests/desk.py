@@ -47,6 +47,7 @@ from consentgate.requests.models import (
     Status,
 )
 from consentgate.requests.report import access_report
+from consentgate.requests.report_locale import ReportLocale
 from consentgate.requests.scrub import scrubber, verified_by_method
 from consentgate.service import ConsentService
 from consentgate.store.requests import RequestStore, forget_identifiers, new_request_id
@@ -263,13 +264,15 @@ class RequestDesk:
         actor: str = "operator",
         subject: str | None = None,
         on_report: Callable[[dict[str, Any]], None] | None = None,
+        locale: ReportLocale | None = None,
     ) -> DataRequest:
         """Carry out what the request asks and record the outcome.
 
         ``subject``: the person's identifier, needed only when the request was filed after they were
         erased (the request then holds a pseudonym, and the raw identifier is needed to find their
         records). ``on_report``: for an access request, receives the report whose digest the outcome
-        records (to hand it over as it was, rather than a second one built later)."""
+        records (to hand it over as it was, rather than a second one built later), written in
+        ``locale`` (default: the policy's default locale)."""
         req = self.store.get(request_id)
         if req.status is Status.RECEIVED:
             raise Conflict(
@@ -290,7 +293,7 @@ class RequestDesk:
             attempts=req.attempts + 1,
         )
         if req.kind is RequestKind.ACCESS:
-            outcome = self._access(raw, on_report)
+            outcome = self._access(raw, on_report, locale)
         elif req.kind is RequestKind.ERASE:
             outcome = self._erase(req, raw, actor=actor)
         else:
@@ -313,8 +316,13 @@ class RequestDesk:
             raise BadInput(f"--subject {given!r} is not the subject of {req.request_id}")
         return given
 
-    def _access(self, subject: str, on_report: Callable[[dict[str, Any]], None] | None) -> dict[str, Any]:
-        report = access_report(self, subject)
+    def _access(
+        self,
+        subject: str,
+        on_report: Callable[[dict[str, Any]], None] | None,
+        locale: ReportLocale | None,
+    ) -> dict[str, Any]:
+        report = access_report(self, subject, locale=locale)
         if on_report is not None:
             on_report(report)
         digest = hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()

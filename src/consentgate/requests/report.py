@@ -17,24 +17,17 @@ the team's retraining or unlearning decision; nothing claims that a model forgot
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from consentgate.ledger.erasure import is_pseudonym
 from consentgate.requests.models import DataRequest
+from consentgate.requests.report_locale import FALLBACK, ReportLocale, choose
 from consentgate.service import ConsentService
 from consentgate.store.checkpoints import CheckpointStore
 from consentgate.store.runs import RunStore
 
 REPORT_SCHEMA = "consentgate-access-report/1"
-LIMITS = (
-    "Models already trained on this person's data are listed under training runs. A trained model "
-    "cannot be made to forget; each is marked for the team's decision to retrain or unlearn. Future "
-    "training and exports exclude the person's data from the moment of their objection, withdrawal "
-    "or erasure.",
-    "After an erasure the ledger keeps the events that prove the request was honoured, with the "
-    "person's identifiers replaced by keyed pseudonyms, so the record of consent still verifies.",
-)
 
 
 class Desk(Protocol):
@@ -49,9 +42,15 @@ class Desk(Protocol):
     def locate(self, subject: str) -> dict[str, Any]: ...
 
 
-def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> dict[str, Any]:
+def access_report(
+    desk: Desk, subject: str, *, now: datetime | None = None, locale: ReportLocale | None = None
+) -> dict[str, Any]:
+    """The report as JSON. Keys and codes are the same in every locale; the few sentences meant for
+    the person (``model_status``, ``limits``, how long consent records are kept) are in ``locale``,
+    by default the policy's default locale."""
     service = desk.service
     policy = service.policy
+    words = locale or choose(None, None, policy.web.default_locale)
     when = now or datetime.now(UTC)
     evidence = service.evidence(subject, when)
     ids = set(evidence["identifiers"])
@@ -85,8 +84,7 @@ def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> d
                     "started_at": r.started_at.isoformat(),
                     "finished_at": None if r.finished_at is None else r.finished_at.isoformat(),
                     "status": r.status,
-                    "model_status": "trained on this person's data; the model has not forgotten it. "
-                    "Marked for the team's retraining or unlearning decision.",
+                    "model_status": words.text("model_status"),
                     "flagged_by_erasure": r.run_id in noted,
                     "checkpoints": [c.name for c in holding.get(r.run_id, [])],
                 }
@@ -135,6 +133,7 @@ def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> d
                 "title": p.title,
                 "kind": p.kind.value,
                 "ai": p.is_ai,
+                "max_age_days": p.max_age_days,
                 "region": d.region,
                 "basis": d.basis,
                 "allowed": d.allowed,
@@ -162,169 +161,235 @@ def access_report(desk: Desk, subject: str, *, now: datetime | None = None) -> d
         "requests": [{k: v for k, v in r.to_json().items() if k not in ("subject", "log")} for r in requests],
         "retention": {
             "sources": {s.id: s.retention_days for s in policy.sources},
-            "consent_records": "kept as long as they may be needed to prove consent or the handling "
-            "of a request; identifiers are replaced by keyed pseudonyms on erasure",
+            "consent_records": words.text("retention_records"),
         },
-        "limits": list(LIMITS),
+        "limits": [words.text("limit_forget"), words.text("limit_erasure")],
+        "locale": {"used": words.locale, "requested": words.requested, "fell_back": words.fell_back},
     }
 
 
-def _when(value: str | None) -> str | None:
-    """``2026-07-01T10:00:00.123+02:00`` → ``2026-07-01 10:00 (UTC+02:00)``: minutes and the zone."""
-    if not value:
-        return value
-    try:
-        d = datetime.fromisoformat(value)
-    except ValueError:
-        return value
-    offset = d.strftime("%z")
-    zone = "UTC" if offset in ("", "+0000") else f"UTC{offset[:3]}:{offset[3:]}"
-    return f"{d:%Y-%m-%d %H:%M} ({zone})"
+# The page's only styling, inline so that the downloaded file stands alone; the server admits exactly
+# this block by its hash in the page's Content-Security-Policy (server/routers/requests.py).
+STYLE = """
+body { font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem;
+  color: #1d1d1f; }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }
+th, td { border: 1px solid #ccc; padding: .35rem .5rem; vertical-align: top; text-align: start; }
+th { background: #f3f3f3; }
+.erased, .fallback { padding: .75rem; background: #fff4e5; border-inline-start: 4px solid #b35c00; }
+.empty { color: #555; }
+"""
 
 
-def _words(value: str | None) -> str | None:
-    return None if value is None else value.replace("_", " ")
+def _locale_of(report: dict[str, Any]) -> ReportLocale:
+    """The locale a report was built in (a report stored before reports had one is English)."""
+    chosen = report.get("locale") or {}
+    return ReportLocale(chosen.get("used", "en"), chosen.get("requested"), bool(chosen.get("fell_back")))
+
+
+def _label(words: ReportLocale, prefix: str, code: str | None) -> str | None:
+    """A code (``grant``, ``in_progress``, ``banner``) in the person's words; a code the catalogue does
+    not know (a source a deployment named itself) is shown as recorded."""
+    if code is None:
+        return None
+    return words.strings.get(f"{prefix}_{code}", code)
+
+
+def _why(
+    words: ReportLocale,
+    purpose: dict[str, Any],
+    events: dict[str, dict[str, Any]],
+    erased: dict[str, Any] | None,
+    generated: datetime,
+) -> str:
+    """The decision's reason in the person's words. The JSON keeps the decision's own ``reason`` (an
+    English line for operators); here the same facts are told from the basis and the deciding event."""
+    basis, event = purpose["basis"], events.get(purpose["evidence_event"] or "")
+    if erased:
+        return words.text("why_erased", date=words.when(erased["at"]) or "")
+    if basis in (None, "not_allowed"):
+        return words.text("why_not_allowed")
+    if basis == "contract":
+        return words.text("basis_contract")
+    if event is None:
+        return words.text("why_no_objection" if purpose["allowed"] else "why_no_consent")
+    when = words.when(event["event_time"]) or ""
+    if event["action"] != "grant" or basis != "consent":
+        # A choice that decided it; a "yes" under another basis is a choice, not the consent a
+        # consent basis needs, so it is not called one.
+        return words.text("why_choice", date=when, choice=_label(words, "act", event["action"]) or "")
+    if purpose["allowed"]:
+        return words.text("why_granted", date=when)
+    days = purpose.get("max_age_days")
+    if days and datetime.fromisoformat(event["event_time"]) + timedelta(days=days) <= generated:
+        return words.text("why_expired", date=when, days=words.days(days))
+    return words.text("why_stale", date=when)
 
 
 def report_html(report: dict[str, Any]) -> str:
-    """The report as one self-contained, readable page (no scripts, no outside resources)."""
+    """The report as one self-contained, readable page (no scripts, no outside resources), in the
+    locale it was built in: ``lang`` and ``dir`` on the page, the policy's own wording marked with the
+    language it was shown in."""
     e = html.escape
+    words = _locale_of(report)
+    t = words.text
+
+    def cell(value: Any) -> str:
+        if isinstance(value, tuple):  # (text, lang): wording recorded in a language of its own
+            text, lang = value
+            attrs = f' lang="{e(lang)}" dir="auto"' if lang else ' dir="auto"'
+            return f"<td{attrs}>{e('—' if text is None else str(text))}</td>"
+        return f"<td>{e('—' if value is None else str(value))}</td>"
 
     def table(head: list[str], rows: list[list[Any]], empty: str) -> str:
         if not rows:
-            return f"<p class='empty'>{e(empty)}</p>"
-        th = "".join(f"<th>{e(h)}</th>" for h in head)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{e('—' if c is None else str(c))}</td>" for c in row) + "</tr>"
-            for row in rows
-        )
+            return f"<p class='empty'>{e(t(empty))}</p>"
+        th = "".join(f"<th scope='col'>{e(t(h))}</th>" for h in head)
+        body = "".join("<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in rows)
         return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+    def title(value: str | None) -> tuple[str | None, None]:
+        return (value, None)  # the policy's words: direction from the text, language unknown
 
     ctrl = report["controller"]
     erased = report["erased"]
+    by_id = {ev["event_id"]: ev for ev in report["consent_history"]}
+    generated = datetime.fromisoformat(report["generated_at"])
     history = table(
-        ["when", "choice", "purpose", "wording shown", "version", "region", "via"],
+        ["col_when", "col_choice", "col_purpose", "col_wording", "col_version", "col_region", "col_via"],
         [
             [
-                _when(ev["event_time"]),
-                _words(ev["action"]),
-                ev["purpose_title"] or ev["purpose"] or "all purposes",
-                (ev["privacy_notice"] or {}).get("text"),
+                words.when(ev["event_time"]),
+                _label(words, "act", ev["action"]),
+                title(ev["purpose_title"] or ev["purpose"]) if ev["purpose"] else t("all_purposes"),
+                ((ev["privacy_notice"] or {}).get("text"), (ev["privacy_notice"] or {}).get("locale")),
                 (ev["privacy_notice"] or {}).get("version"),
                 ev["region"],
-                ev["collection_method"],
+                _label(words, "via", ev["collection_method"]),
             ]
             for ev in report["consent_history"]
         ],
-        "No consent choices are recorded.",
+        "empty_choices",
     )
     purposes = table(
-        ["purpose", "AI", "lawful basis", "region", "may we use your data?", "why"],
+        ["col_purpose", "col_ai", "col_basis", "col_region", "col_allowed", "col_why"],
         [
             [
-                p["title"],
-                "yes" if p["ai"] else "no",
-                p["basis"],
+                title(p["title"]),
+                t("yes") if p["ai"] else t("no"),
+                _label(words, "basis", p["basis"]),
                 p["region"],
-                "yes" if p["allowed"] else "no",
-                p["reason"],
+                t("allowed") if p["allowed"] else t("not_allowed"),
+                _why(words, p, by_id, erased, generated),
             ]
             for p in report["purposes"]
         ],
-        "No purposes.",
+        "empty_purposes",
     )
     sources = table(
-        ["source", "kind", "data categories", "used for", "kept for", "your records now"],
+        ["col_source", "col_kind", "col_categories", "col_used_for", "col_kept_for", "col_records_now"],
         [
             [
                 s["id"],
                 s["kind"],
-                ", ".join(s["categories"]),
-                ", ".join(s["purposes"]),
-                f"{s['retention_days']} days" if s["retention_days"] else None,
-                s["records_held"] if s["registered_for_erasure"] else "not registered",
+                words.join(s["categories"]),
+                words.join(s["purposes"]),
+                words.days(s["retention_days"]) if s["retention_days"] else None,
+                (None if s["records_held"] is None else words.number(s["records_held"]))
+                if s["registered_for_erasure"]
+                else t("not_registered"),
             ]
             for s in report["sources"]
         ],
-        "No sources are declared.",
+        "empty_sources",
     )
     runs = table(
-        ["model", "purpose", "trained", "status", "what it means"],
+        ["col_model", "col_purpose", "col_trained", "col_status", "col_meaning"],
         [
             [
                 r["model"],
                 r["purpose"],
-                f"{_when(r['started_at'])} to {_when(r['finished_at']) or 'running'}",
-                r["status"],
-                r["model_status"]
-                + (
-                    f" Checkpoints holding your data: {', '.join(r['checkpoints'])}."
-                    if r["checkpoints"]
-                    else ""
+                t(
+                    "period",
+                    start=words.when(r["started_at"]) or "",
+                    end=words.when(r["finished_at"]) or t("run_running"),
                 ),
+                _label(words, "run", r["status"]),
+                t("model_status")
+                + (" " + t("checkpoints", names=words.join(r["checkpoints"])) if r["checkpoints"] else ""),
             ]
             for r in report["training_runs"]
         ],
-        "No training run used your data.",
+        "empty_runs",
     )
     datasets = table(
-        ["dataset file", "purpose", "prepared", "status"],
-        [[d["output"] or "", d["purpose"], _when(d["prepared_at"]), d["status"]] for d in report["datasets"]],
-        "No filtered dataset holds your data.",
+        ["col_dataset", "col_purpose", "col_prepared", "col_status"],
+        [
+            [d["output"] or "", d["purpose"], words.when(d["prepared_at"]), _label(words, "run", d["status"])]
+            for d in report["datasets"]
+        ],
+        "empty_datasets",
     )
     vendors = table(
-        ["vendor", "purpose", "sent", "status"],
-        [[v["vendor"], v["purpose"], _when(v["exported_at"]), v["status"]] for v in report["vendors"]],
-        "No vendor received your data.",
+        ["col_vendor", "col_purpose", "col_sent", "col_status"],
+        [
+            [v["vendor"], v["purpose"], words.when(v["exported_at"]), _label(words, "run", v["status"])]
+            for v in report["vendors"]
+        ],
+        "empty_vendors",
     )
     requests = table(
-        ["request", "kind", "status", "received", "due", "closed"],
+        ["col_request", "col_request_kind", "col_status", "col_received", "col_due", "col_closed"],
         [
             [
                 r["request_id"],
-                _words(r["kind"]),
-                _words(r["status"]),
-                _when(r["received_at"]),
-                r["due"],
-                _when(r["closed_at"]),
+                _label(words, "req", r["kind"]),
+                _label(words, "st", r["status"]),
+                words.when(r["received_at"]),
+                words.day(r["due"]),
+                words.when(r["closed_at"]),
             ]
             for r in report["requests"]
         ],
-        "No requests.",
+        "empty_requests",
     )
-    limits = "".join(f"<li>{e(x)}</li>" for x in report["limits"])
-    erased_note = (
-        f"<p class='erased'>Your data was erased on {e(_when(erased['at']) or '')}. "
-        "What remains below is the record that proves it.</p>"
-        if erased
-        else ""
+    limits = "".join(f"<li>{e(t(k))}</li>" for k in ("limit_forget", "limit_erasure"))
+    erased_note = ""
+    if erased:
+        erased_note = f"<p class='erased'>{e(t('erased', date=words.when(erased['at']) or ''))}</p>"
+    fallback = (
+        f"<p class='fallback'>{e(FALLBACK.format(requested=words.requested))}</p>" if words.fell_back else ""
     )
-    chain = "intact" if report["chain"]["intact"] else f"NOT intact: {report['chain']['problem']}"
+    intact = report["chain"]["intact"]
+    chain = (
+        t("chain_nothing")
+        if intact is None
+        else t("chain_intact")
+        if intact
+        else t("chain_broken", problem=str(report["chain"]["problem"] or "—"))
+    )
+    heading = t("title", org=ctrl["name"])
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{e(words.locale)}" dir="{words.direction}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Your data at {e(ctrl["name"])}</title>
-<style>
-body {{ font: 15px/1.5 system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem;
-  color: #1d1d1f; }}
-table {{ border-collapse: collapse; width: 100%; margin: .5rem 0 1.5rem; }}
-th, td {{ border: 1px solid #ccc; padding: .35rem .5rem; vertical-align: top; text-align: left; }}
-th {{ background: #f3f3f3; }}
-.erased {{ padding: .75rem; background: #fff4e5; border-left: 4px solid #b35c00; }}
-.empty {{ color: #555; }}
-</style></head><body>
-<h1>Your data at {e(ctrl["name"])}</h1>
-<p>Report for <b>{e(report["subject"])}</b>, generated {e(_when(report["generated_at"]) or "")}.
-Questions: {e(ctrl["contact"] or ctrl["name"])}.</p>
+<title>{e(heading)}</title>
+<style>{STYLE}</style></head><body>
+<main>
+{fallback}
+<h1>{e(heading)}</h1>
+<p>{e(t("intro", subject=report["subject"], date=words.when(report["generated_at"]) or ""))}
+{e(t("questions", contact=ctrl["contact"] or ctrl["name"]))}</p>
+<p>{e(t("as_recorded"))}</p>
 {erased_note}
-<h2>Your choices</h2>{history}
-<p>The record of these choices is {e(chain)}.</p>
-<h2>What we may use your data for</h2>{purposes}
-<h2>Where your data is kept</h2>{sources}
-<h2>AI models trained with your data</h2>{runs}
-<h2>Datasets prepared for training that hold your data</h2>{datasets}
-<h2>Vendors that received your data</h2>{vendors}
-<h2>Your requests</h2>{requests}
-<h2>What this report cannot promise</h2><ul>{limits}</ul>
+<h2>{e(t("h_choices"))}</h2>{history}
+<p>{e(chain)}</p>
+<h2>{e(t("h_purposes"))}</h2>{purposes}
+<h2>{e(t("h_sources"))}</h2>{sources}
+<h2>{e(t("h_runs"))}</h2>{runs}
+<h2>{e(t("h_datasets"))}</h2>{datasets}
+<h2>{e(t("h_vendors"))}</h2>{vendors}
+<h2>{e(t("h_requests"))}</h2>{requests}
+<h2>{e(t("h_limits"))}</h2><ul>{limits}</ul>
+</main>
 </body></html>
 """

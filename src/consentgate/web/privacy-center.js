@@ -243,7 +243,8 @@
     await mine();
   }
   async function report(format) {
-    const r = await call(person() + '/report?format=' + format);
+    // In the language this page is in (negotiated by the server the same way for both).
+    const r = await call(person() + '/report?format=' + format + '&locale=' + encodeURIComponent(cfg.locale));
     if (!r.ok) await json(r);
     save(await r.blob(), 'access-report-' + today() + '.' + format);
   }

@@ -16,25 +16,38 @@ who checks for legal holds (GDPR Art. 17(3)) before data is destroyed.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from consentgate.auth.apikeys import Scope
 from consentgate.errors import AuthError
 from consentgate.ledger.erasure import is_pseudonym
+from consentgate.policy.locales import LOCALE_PATTERN
 from consentgate.requests import RequestDesk, RequestKind, Status, access_report, report_html
 from consentgate.requests.models import CHOICE_ACTIONS
+from consentgate.requests.report import STYLE
+from consentgate.requests.report_locale import choose
 from consentgate.server.auth import ADMIN, READ, Caller, authorize, for_subjects, require
 from consentgate.server.deps import INTACT_CHAIN, IntactChain, Service, Tokens, server_state
 from consentgate.server.errors import COMMON_RESPONSES
+from consentgate.server.headers import HTML_HEADERS
 from consentgate.server.schemas.common import IDENTIFIER_PATTERN, Identifier, StrictModel, Subject
 from consentgate.service import ConsentService
 
 router = APIRouter(tags=["requests"], responses=COMMON_RESPONSES)
+
+# The report page is the strict HTML policy plus its one inline stylesheet, admitted by hash: the
+# file a person downloads must stand alone, so its style cannot be a separate request.
+_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+REPORT_CSP = HTML_HEADERS["Content-Security-Policy"].replace(
+    "style-src 'self'", f"style-src 'self' 'sha256-{_STYLE_HASH}'"
+)
 
 Filer = Annotated[Caller, Depends(for_subjects(Scope.ADMIN))]
 Reader = Annotated[Caller, Depends(READ)]
@@ -190,17 +203,34 @@ def subject_requests(
 )
 def report(
     request: Request,
+    response: Response,
     service: Service,
     caller: Reader,
     tokens: Tokens,
     subject: SubjectId,
     format: Annotated[Literal["json", "html"], Query(description="json (default) or html.")] = "json",
+    locale: Annotated[
+        str | None,
+        Query(
+            max_length=35,
+            pattern=LOCALE_PATTERN,
+            description="The person's language (BCP 47), as the privacy center shows it; defaults to "
+            "Accept-Language, then the policy's. A language the report lacks gives English, and says so.",
+            examples=["de", "pt-BR"],
+        ),
+    ] = None,
+    accept_language: Annotated[str | None, Header(max_length=500, include_in_schema=False)] = None,
 ) -> Any:
     authorize(caller, [("subject", subject)], write=False, keyring=tokens)
-    body = access_report(_desk(request, service), subject)
+    words = choose(locale, accept_language, service.policy.web.default_locale)
+    body = access_report(_desk(request, service), subject, locale=words)
+    headers = {"Content-Language": words.locale, "Vary": "Accept-Language"}
     if format == "html":
         name = "access-report-" + datetime.now(UTC).strftime("%Y-%m-%d") + ".html"
-        return HTMLResponse(report_html(body), headers={"Content-Disposition": f'inline; filename="{name}"'})
+        headers["Content-Disposition"] = f'inline; filename="{name}"'
+        headers["Content-Security-Policy"] = REPORT_CSP
+        return HTMLResponse(report_html(body), headers=headers)
+    response.headers.update(headers)
     return body
 
 
