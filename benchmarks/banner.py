@@ -17,7 +17,9 @@ vanilla-cookieconsent, Osano's cookieconsent and Klaro!, at pinned versions. For
   the time from the click event (a capturing listener, before the banner's own) until a gated analytics
   tag runs (it stamps `performance.now()`). Each banner gates the tag as its documentation shows
   (`data-consent`, `data-category`, Klaro's `data-name`, Osano's `onStatusChange`); consentgate's
-  includes recording the choice in the ledger and the server's acknowledgement.
+  includes recording the choice in the ledger and the server's acknowledgement. Where consentgate's
+  time goes: the page's resource timing, the server's access-log duration of each record, and the
+  same POST sent with and without what forces a CORS preflight, in interleaved pairs.
 
 Run: .venv/bin/python benchmarks/banner.py [--runs 15]
 """
@@ -158,9 +160,11 @@ VISIBLE = """(() => {
   }, true);
 })();"""
 TAG = "window.__tag = performance.now();"
-# consentgate's record request, from the page's resource timing: [start, end of the response].
+# consentgate's record request (sent without a CORS preflight since issue 17 item 4).
+RECORD_ROUTE = "/v1/consents/browser"
+# Its timing in the page: [start, end of the response, start of the tag's fetch].
 RECORD = """(() => {
-  const e = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/v1/consents')).pop();
+  const e = performance.getEntriesByType('resource').filter((r) => r.name.endsWith(%s)).pop();
   const t = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/tag.js')).pop();
   return e ? [e.startTime, e.responseEnd, t ? t.startTime : NaN] : null;
 })()"""
@@ -194,9 +198,27 @@ def start_consentgate(folder: Path, site_origin: str) -> tuple[str, str, Server]
     db = str(folder / "ledger.db")
     with Ledger.open(db) as ledger:
         _, key = create_key(ledger.engine, "collect", "banner benchmark")
-    extra = {**NO_RATE_LIMITS, "CONSENTGATE_LOG_LEVEL": "warning"}
-    server = start_server(db, policy, folder, name="consentgate", extra_env=extra, seal=False, timeout=30)
+    # info: the access log's per-request durations are the server's share of the record (server_times).
+    extra = {**NO_RATE_LIMITS, "CONSENTGATE_LOG_LEVEL": "info"}
+    server = start_server(
+        db, policy, folder, name="consentgate", extra_env=extra, seal=False, timeout=30,
+        uvicorn_args=("--no-access-log", "--log-level", "info"),
+    )  # fmt: skip
     return server.base_url, key, server
+
+
+def server_times(log: Path, route: str) -> dict[str, list[float]]:
+    """Per method, the durations the server's access log gives for ``route``'s records (201; ms from
+    the first byte the app sees until its answer is handed to uvicorn): the server's share."""
+    out: dict[str, list[float]] = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("route") == route and entry.get("status") == 201:
+            out.setdefault(str(entry["method"]), []).append(float(entry["duration_ms"]))
+    return out
 
 
 def page(banner: Banner) -> str:
@@ -227,13 +249,32 @@ def load_once(browser: Browser, banner: Banner, url: str) -> tuple[float, float]
         except PlaywrightError:
             sys.exit(f"{banner.name}: the gated tag did not run within 15 s of Accept all; errors: {errors}")
         shown, click, tag = page.evaluate("[window.__shown, window.__click, window.__tag]")
-        record = page.evaluate(RECORD)
+        record = page.evaluate(RECORD % json.dumps(RECORD_ROUTE))
         if record:
             start, answered, fetched = record
             banner.parts.append((start - click, answered - start, fetched - answered, tag - fetched))
         return float(shown), float(tag) - float(click)
     finally:
         context.close()
+
+
+# The same POST to the record route from the benchmark page, with and without what forces a CORS
+# preflight (an Authorization header, a JSON content type), in interleaved pairs; each URL is new,
+# so no preflight comes from Chromium's cache. The body is refused (422) before anything is stored,
+# so both variants cost the server the same and the difference is the preflight.
+PREFLIGHT = """async ([url, key, pairs]) => {
+  const time = async (init) => {
+    const t = performance.now();
+    await fetch(url + '?n=' + Math.random(), {method: 'POST', credentials: 'include', body: '{}', ...init});
+    return performance.now() - t;
+  };
+  const out = [[], []];
+  for (let i = 0; i < pairs; i++) {
+    out[0].push(await time({headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + key}}));
+    out[1].push(await time({}));
+  }
+  return out;
+}"""
 
 
 def measure(banners: list[Banner], urls: dict[str, str], runs: int) -> None:
@@ -246,6 +287,20 @@ def measure(banners: list[Banner], urls: dict[str, str], runs: int) -> None:
                 shown, accept = load_once(browser, b, urls[b.name])
                 b.times.append(shown)
                 b.accepts.append(accept)
+
+
+def preflight_cost(url: str, api: str, key: str, pairs: int) -> tuple[list[float], list[float]]:
+    """ms per request with a preflight and without, from the consentgate page (one warm context)."""
+    with launched() as browser:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(url)
+            page.wait_for_function("() => window.consentgate && window.consentgate.state().ready")
+            with_preflight, without = page.evaluate(PREFLIGHT, [api + RECORD_ROUTE, key, pairs])
+            return list(with_preflight), list(without)
+        finally:
+            context.close()
 
 
 def main() -> int:
@@ -287,9 +342,11 @@ def main() -> int:
                 (root / f"page{i}.html").write_text(page(b), encoding="utf-8")
                 urls[b.name] = f"{site}/page{i}.html"
             measure(banners, urls, args.runs)
+            preflighted, simple = preflight_cost(urls[ours.name], api, key, args.runs * 2)
         finally:
             server.stop(10)
             httpd.shutdown()
+        served = server_times(server.log_path, RECORD_ROUTE)
 
     our_total = sum(ours.sizes.values())
     print(f"\nsize: gzip -9 of each file a site loads (budget for consentgate: {BUDGET} B)")
@@ -317,10 +374,23 @@ def main() -> int:
     if ours.parts:
         before, request, after, tag = (statistics.median(p) for p in zip(*ours.parts, strict=True))
         print(
-            f"consentgate, where it goes (medians): click to request {before:.1f} ms, request (CORS "
-            f"preflight, durable write, answer) {request:.1f} ms, answer to the tag's fetch {after:.1f} ms, "
+            f"consentgate, where it goes (medians): click to request {before:.1f} ms, request (durable "
+            f"write, answer) {request:.1f} ms, answer to the tag's fetch {after:.1f} ms, "
             f"fetch to tag running {tag:.1f} ms"
         )
+    for method, times in sorted(served.items()):
+        print(
+            f"consentgate, server side ({method} {RECORD_ROUTE}, access-log duration, {len(times)} "
+            f"requests): "
+            f"median {statistics.median(times):.1f} ms, min {min(times):.1f}, max {max(times):.1f}"
+        )
+    pre, plain = statistics.median(preflighted), statistics.median(simple)
+    print(
+        f"the same POST from the page, {len(simple)} interleaved pairs: with a CORS preflight "
+        f"(Authorization, JSON) median {pre:.1f} ms, as sent now (text/plain, no custom header) "
+        f"{plain:.1f} ms: "
+        f"{pre - plain:.1f} ms for the preflight"
+    )
     print(f"consentgate accept to tag: {ratio:.2f}x the fastest peer (target <= 1.25x): {ratio <= 1.25}")
     smaller = all(our_total < sum(b.sizes.values()) for b in BASELINES)
     within = our_total <= BUDGET

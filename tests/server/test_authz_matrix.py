@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from consentgate.auth.tokens import Keyring
+from consentgate.auth.tokens import TOKEN_HEADER, Keyring
 from consentgate.requests import RequestDesk
 from consentgate.service import ConsentService
 
@@ -46,6 +46,9 @@ CREDENTIALS = (
 #                                         none col  +tok +oth +exp +tmp tok  read adm  aud  rev
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("submit a choice for a visitor id", "POST /v1/consents"):
+                                          (401, 201, 201, 201, 401, 401, 201, 403, 201, 403, 401),
+    # the banner's form: key and token in the body, from a page on a web.origins origin
+    ("submit a choice from a web page", "POST /v1/consents/browser"):
                                           (401, 201, 201, 201, 401, 401, 201, 403, 201, 403, 401),
     ("submit a choice for another subject", "POST /v1/consents"):
                                           (401, 403, 201, 403, 401, 401, 201, 403, 201, 403, 401),
@@ -130,7 +133,8 @@ CELLS = [
 REPORT_PATHS = {
     action: endpoint.rsplit("/", 1)[1] for action, endpoint in MATRIX if action.startswith("report: ")
 }
-WRITES = {"POST /v1/consents", "POST /v1/consents/batch"}
+WRITES = {"POST /v1/consents", "POST /v1/consents/batch", "POST /v1/consents/browser"}
+LISTED_ORIGIN = "https://www.example.com"  # in the example policy's web.origins
 
 
 def _grant(subject: str) -> dict[str, Any]:
@@ -146,6 +150,8 @@ def request_for(action: str, subject: str, request_id: str = "") -> tuple[str, s
     data-subject request ``request_id``, for the actions on one request)."""
     if action in ("submit a choice for a visitor id", "submit a choice for another subject"):
         return "POST", "/v1/consents", {"json": _grant(subject)}
+    if action == "submit a choice from a web page":
+        return "POST", "/v1/consents/browser", {"json": {"submission": _grant(subject)}}
     if action == "submit a batch for another subject":
         withdrawal = {"subject": subject, "choices": [{"purpose": "security", "action": "object"}]}
         return "POST", "/v1/consents/batch", {"json": {"submissions": [_grant(subject), withdrawal]}}
@@ -256,7 +262,8 @@ async def test_cell(
     credential: str,
     expected: int,
 ) -> None:
-    subject = keyring.new_visitor_id() if action == "submit a choice for a visitor id" else SUBJECT
+    visitor = action in ("submit a choice for a visitor id", "submit a choice from a web page")
+    subject = keyring.new_visitor_id() if visitor else SUBJECT
     request_id = ""
     if "request" in endpoint or "report" in endpoint:
         # Requests are only filed for people consentgate knows; the actions on one request need one.
@@ -268,9 +275,13 @@ async def test_cell(
     method, url, kwargs = request_for(action, subject, request_id)
     want = endpoint.replace("{subject}", subject).replace("{request_id}", request_id)
     assert f"{method} {url}".split("?")[0] == want
-    response = await client.request(
-        method, url, headers=headers_for(credential, subject, keys, keyring), **kwargs
-    )
+    headers = headers_for(credential, subject, keys, keyring)
+    if url == "/v1/consents/browser":  # the same credentials, carried in the body
+        _, _, key = headers.pop("Authorization", "").partition(" ")
+        token = headers.pop(TOKEN_HEADER, None)
+        kwargs["json"].update({"key": key or None, "subject_token": token})
+        headers["Origin"] = LISTED_ORIGIN
+    response = await client.request(method, url, headers=headers, **kwargs)
     assert response.status_code == expected, response.text
     if expected >= 400:
         assert_error(response, expected, {401: "unauthorized", 403: "forbidden", 404: "not_found"}[expected])

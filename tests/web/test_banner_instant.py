@@ -38,7 +38,7 @@ def test_accept_all_is_one_request_and_tags_wait_for_its_acknowledgement(
     sent: list[str] = []
     page.on("request", lambda r: sent.append(f"{r.method} {r.url}") if server.base in r.url else None)
     held: list[Route] = []
-    page.route(f"{server.base}/v1/consents", lambda route: held.append(route))
+    page.route(f"{server.base}/v1/consents/browser", lambda route: held.append(route))
 
     page.get_by_role("button", name="Accept all").click()
     while not held:
@@ -49,7 +49,7 @@ def test_accept_all_is_one_request_and_tags_wait_for_its_acknowledgement(
     held[0].continue_()
     page.wait_for_function("() => (window.ran || []).length >= 4")
     expect(banner(page)).to_have_count(0)
-    assert [s for s in sent if "OPTIONS" not in s] == [f"POST {server.base}/v1/consents"]
+    assert [s for s in sent if "OPTIONS" not in s] == [f"POST {server.base}/v1/consents/browser"]
     assert sorted(e.purpose or "" for e in server.events(vid)) == sorted(EU_ASKED)
     assert_no_csp_violations(page)
 
@@ -62,7 +62,7 @@ def test_unreachable_service_keeps_the_choice_retries_and_runs_nothing_meanwhile
     context: BrowserContext, server: Server, site: Site
 ) -> None:
     page, vid = first_view(context, site)
-    page.route(f"{server.base}/v1/consents", lambda route: route.abort("connectionrefused"))
+    page.route(f"{server.base}/v1/consents/browser", lambda route: route.abort("connectionrefused"))
     clicked = datetime.now(UTC)
     page.get_by_role("button", name="Accept all").click()
     expect(banner(page).locator(".cg-err")).to_have_text(PENDING)
@@ -78,7 +78,7 @@ def test_unreachable_service_keeps_the_choice_retries_and_runs_nothing_meanwhile
     assert ran(page) == []
     assert server.events(vid) == []
 
-    page.unroute(f"{server.base}/v1/consents")  # the service is back: the retry goes through
+    page.unroute(f"{server.base}/v1/consents/browser")  # the service is back: the retry goes through
     page.wait_for_function("() => (window.ran || []).length >= 4", timeout=10_000)
     expect(banner(page)).to_have_count(0)
     assert _pending(page) == []
@@ -103,7 +103,7 @@ def test_a_no_takes_effect_at_once_even_while_its_record_waits(
     vid = visitor_id(context)
     assert "_test_an" in {c["name"] for c in context.cookies()}
 
-    page.route(f"{server.base}/v1/consents", lambda route: route.abort("connectionrefused"))
+    page.route(f"{server.base}/v1/consents/browser", lambda route: route.abort("connectionrefused"))
     page.evaluate("consentgate.show()")
     banner(page).get_by_role("button", name="Reject all").click()
     expect(banner(page).locator(".cg-err")).to_have_text(PENDING)
@@ -116,7 +116,7 @@ def test_a_no_takes_effect_at_once_even_while_its_record_waits(
     assert ran(page) == []
     assert {e.action.value for e in server.events(vid)} == {"grant"}
 
-    page.unroute(f"{server.base}/v1/consents")
+    page.unroute(f"{server.base}/v1/consents/browser")
     expect(banner(page)).to_have_count(0, timeout=10_000)
     actions = [e.action.value for e in server.events(vid)]
     assert actions == ["grant"] * len(EU_ASKED) + ["withdraw"] * len(EU_ASKED)

@@ -119,7 +119,7 @@ def _failing_consents(page: Page) -> dict[str, bool]:
         else:
             route.continue_()
 
-    page.route("**/v1/consents", consents)
+    page.route("**/v1/consents/browser", consents)
     return failing
 
 

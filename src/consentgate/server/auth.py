@@ -99,10 +99,15 @@ async def identify(
             "(create one with `consentgate keys create --scope …`), "
             f"or a subject token as '{TOKEN_HEADER}: TOKEN'"
         )
+    return await authenticate(request, _bearer_key(header) if header else None, raw_token)
+
+
+async def authenticate(request: Request, key: str | None, raw_token: str | None) -> Caller:
+    """The caller of an API key and a subject token, wherever the request carried them (headers, or
+    the body of ``POST /v1/consents/browser``); 401 if one is invalid."""
     state = server_state(request)
     scope: Scope | None = None
-    if header:
-        key = _bearer_key(header)
+    if key is not None:
         hit, scope = state.keys.cached(key)
         if not hit:
             scope = await run_in_threadpool(state.keys.lookup, key)
@@ -140,22 +145,33 @@ def require(*allowed: Scope) -> Callable[..., Awaitable[Caller]]:
 def for_subjects(*allowed: Scope) -> Callable[..., Awaitable[Caller]]:
     """Let through a key of ``allowed`` scope, or any caller with a subject token; the endpoint then
     checks each subject it touches with :func:`authorize`."""
-    names = " or ".join(s.value for s in allowed)
 
     # The token header parameter only documents the scheme in /openapi.json; ``identify`` reads it.
     async def check_caller(
         request: Request, caller: Identified, _: Annotated[str | None, Depends(_token_header)]
     ) -> Caller:
-        if caller.token is None and caller.scope not in allowed:
-            assert caller.scope is not None  # identify() lets nothing through without a key or a token
-            raise AuthError(
-                f"a {caller.scope.value} key may not call {request.method} {request.url.path}; "
-                f"it needs a {names} key, or a subject token for the subject in '{TOKEN_HEADER}'",
-                status=403,
-            )
-        return caller
+        return admit(request, caller, allowed, f"'{TOKEN_HEADER}'")
 
     return check_caller
+
+
+def admit(
+    request: Request, caller: Caller, allowed: Sequence[Scope], token_at: str, key_at: str = ""
+) -> Caller:
+    """``caller`` if it holds a subject token or a key of ``allowed`` scope, else 401 without either
+    and 403 with another key; ``key_at`` and ``token_at`` say where the request carries them."""
+    if caller.token is None and caller.scope not in allowed:
+        if caller.scope is None:
+            raise AuthError(
+                f"no credentials: send an API key of scope {' or '.join(s.value for s in allowed)}"
+                f"{key_at}, or a subject token in {token_at}"
+            )
+        raise AuthError(
+            f"a {caller.scope.value} key may not call {request.method} {request.url.path}; it needs a "
+            f"{' or '.join(s.value for s in allowed)} key, or a subject token for the subject in {token_at}",
+            status=403,
+        )
+    return caller
 
 
 def authorize(caller: Caller, subjects: Sequence[tuple[str, str]], *, write: bool, keyring: Keyring) -> None:
@@ -200,7 +216,8 @@ def _bearer_key(header: str) -> str:
     return key.strip()
 
 
-SUBMIT = for_subjects(Scope.COLLECT, Scope.ADMIN)
+SUBMITTERS = (Scope.COLLECT, Scope.ADMIN)
+SUBMIT = for_subjects(*SUBMITTERS)
 READ = for_subjects(Scope.READ, Scope.ADMIN)
 VISITORS = require(Scope.COLLECT, Scope.ADMIN)
 ADMIN = require(Scope.ADMIN)

@@ -9,6 +9,12 @@ CORS only decides what a *browser* lets a page read. It is not authorization: a 
 preflight (a ``text/plain`` beacon, or anything outside a browser) still reaches the API, which decides
 with the key and subject token it carries. Every response says ``Vary: Origin`` so a cache never hands
 one origin's answer to another.
+
+``POST /v1/consents/browser`` is the one route made to be called *without* a preflight (the banner's
+record, one round trip fewer between "Accept all" and the gated tags). No preflight means no browser
+check before the request arrives, so :func:`require_browser_origin` makes the check there: the
+request must carry an ``Origin`` in ``web.origins`` (or the service's own), else 403 and nothing is
+stored.
 """
 
 from __future__ import annotations
@@ -16,11 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from consentgate.server.errors import error_response
+from consentgate.server.deps import server_state
+from consentgate.server.errors import RequestProblems, error_response
 
 ALLOWED_METHODS = ("GET", "POST")
 # Headers a page may read from our answers, beyond the CORS-safelisted ones.
@@ -30,10 +38,44 @@ PREFLIGHT_MAX_AGE = 600
 _HEADER_LIST = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:\s*,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+)*$")
 
 
+def listed_origins(origins: Iterable[str]) -> frozenset[str]:
+    """The policy's ``web.origins`` as browsers send them: no surrounding space, no trailing ``/``."""
+    return frozenset(o.strip().rstrip("/") for o in origins if o.strip())
+
+
+def _not_allowed(origin: str, origins: frozenset[str]) -> str:
+    listed = ", ".join(sorted(origins)) or "none"
+    return (
+        f"cross-origin requests from {origin} are not allowed; add it to web.origins in the policy "
+        f"(now: {listed})"
+    )
+
+
+async def require_browser_origin(request: Request) -> None:
+    """A FastAPI dependency for routes a browser calls without a preflight: 403 unless the request's
+    ``Origin`` is listed in ``web.origins`` or is the service's own.
+
+    Browsers send ``Origin`` with every POST and no page can forge it, so this is the check a preflight
+    would have made, made where the request lands. A request without one is not from a browser page;
+    such a client sends its key in ``Authorization`` to ``POST /v1/consents`` instead.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        message = (
+            f"{request.url.path} is for browsers, which send an Origin header; other clients use "
+            "POST /v1/consents with 'Authorization: Bearer KEY'"
+        )
+        raise RequestProblems("origin_not_allowed", message, [("header.Origin", message)], status=403)
+    origins = listed_origins(server_state(request).service.policy.web.origins)
+    if origin not in origins and origin != f"{request.url.scheme}://{request.url.netloc}":
+        message = _not_allowed(origin, origins)
+        raise RequestProblems("origin_not_allowed", message, [("header.Origin", message)], status=403)
+
+
 class Cors:
     def __init__(self, app: ASGIApp, *, origins: Iterable[str]) -> None:
         self.app = app
-        self.origins = frozenset(o.strip().rstrip("/") for o in origins if o.strip())
+        self.origins = listed_origins(origins)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,11 +111,7 @@ class Cors:
     def _preflight(self, origin: str, method: str, asked_headers: str | None) -> ASGIApp:
         vary = {"Vary": "Origin"}
         if origin not in self.origins:
-            listed = ", ".join(sorted(self.origins)) or "none"
-            message = (
-                f"cross-origin requests from {origin} are not allowed; "
-                f"add it to web.origins in the policy (now: {listed})"
-            )
+            message = _not_allowed(origin, self.origins)
             return error_response(403, "origin_not_allowed", message, [("header.Origin", message)], vary)
         if method.upper() not in ALLOWED_METHODS:
             message = f"cross-origin {method} requests are not allowed; use {' or '.join(ALLOWED_METHODS)}"

@@ -20,7 +20,6 @@ from consentgate.errors import EventError
 from consentgate.ledger.events import ConsentEvent
 from consentgate.server.deps import server_state
 from consentgate.server.errors import RequestProblems, summarise
-from consentgate.server.ratelimit import bearer_value
 from consentgate.server.schemas.consents import RecordedEvent, Submission
 from consentgate.service import ConsentService
 
@@ -98,10 +97,10 @@ def plan(submissions: Sequence[Submission], *, batch: bool) -> Plan:
     return out
 
 
-def charge(request: Request, planned: Plan) -> None:
-    """Spend the planned events from the key's and each subject's event budget, or refuse (429)."""
+def charge(request: Request, planned: Plan, key: str | None) -> None:
+    """Spend the planned events from ``key``'s and each subject's event budget, or refuse (429)."""
     per_subject = Counter(str(raw["subject"]) for _, raw in planned.raws)
-    server_state(request).events.charge(bearer_value(request.scope), per_subject)
+    server_state(request).events.charge(key, per_subject)
 
 
 def record(service: ConsentService, planned: Plan) -> list[ConsentEvent]:

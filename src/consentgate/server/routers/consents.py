@@ -4,6 +4,11 @@ Who may record for whom (``consentgate.server.auth``): an admin key for anyone; 
 its own subject; a collect key alone only for visitor ids this server issued. Every submission of a
 batch is checked, and one refused subject refuses the whole batch, before anything is validated or
 stored.
+
+``POST /v1/consents/browser`` is the same record for a page's scripts, shaped so that a browser sends
+it without a CORS preflight: credentials in the (``text/plain``) body instead of headers, and the
+``Origin`` checked here (:func:`consentgate.server.cors.require_browser_origin`), since no preflight
+checked it before.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
-from consentgate.server.auth import SUBMIT, Caller, authorize
+from consentgate.server.auth import SUBMIT, SUBMITTERS, Caller, admit, authenticate, authorize
+from consentgate.server.cors import require_browser_origin
 from consentgate.server.deps import AppSettings, IntactChain, Service, Tokens
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
 from consentgate.server.geo import ClientCountry
+from consentgate.server.ratelimit import bearer_value
 from consentgate.server.schemas.consents import (
     BatchReceipt,
+    BrowserSubmission,
     Receipt,
     Submission,
     SubmissionBatch,
@@ -49,11 +57,49 @@ async def submit(
     (docs/api.md). The events are durable when this answers. With a collect key the subject must be
     a visitor id from ``POST /v1/visitors``, or the request must carry a subject token for it.
     """
+    return await _record_one(request, body, service, caller, tokens, country, bearer_value(request.scope))
+
+
+@router.post(
+    "/browser",
+    status_code=status.HTTP_201_CREATED,
+    summary="Record one person's choices from a web page, without a CORS preflight",
+    dependencies=[Depends(require_browser_origin)],
+)
+async def submit_from_browser(
+    request: Request,
+    body: BrowserSubmission,
+    service: Service,
+    tokens: Tokens,
+    country: ClientCountry,
+    _: IntactChain,
+) -> Receipt:
+    """``POST /v1/consents`` for a page's scripts: the same submission and answer, with the key and
+    subject token in the body, so the browser can send it as ``text/plain`` without a preflight.
+
+    The request must come from a page on an origin in the policy's ``web.origins`` (its ``Origin``
+    header), else 403 and nothing is stored. Cookies are never read: everything that authorises the
+    write is in the body, which a page on another site cannot fill with this visitor's credentials.
+    """
+    credentials = await authenticate(request, body.key, body.subject_token)
+    caller = admit(request, credentials, SUBMITTERS, "the body's subject_token", " in the body's key")
+    return await _record_one(request, body.submission, service, caller, tokens, country, body.key)
+
+
+async def _record_one(
+    request: Request,
+    body: Submission,
+    service: Service,
+    caller: Caller,
+    tokens: Tokens,
+    country: str | None,
+    key: str | None,
+) -> Receipt:
     authorize(caller, [("subject", body.subject)], write=True, keyring=tokens)
     if body.region is None and country is not None:  # the client's country, never its address
         body = body.model_copy(update={"region": country})
     planned = plan([body], batch=False)
-    charge(request, planned)
+    charge(request, planned, key)
     events = await record_async(service, planned)
     return Receipt(events=[receipt(e) for e in events], recorded_at=events[0].recorded_at)
 
@@ -80,7 +126,7 @@ def submit_batch(
     subjects = [(f"submissions[{i}].subject", s.subject) for i, s in enumerate(body.submissions)]
     authorize(caller, subjects, write=True, keyring=tokens)
     planned = plan(body.submissions, batch=True)
-    charge(request, planned)
+    charge(request, planned, bearer_value(request.scope))
     events = record(service, planned)
     grouped: list[SubmissionReceipt] = [SubmissionReceipt(events=[]) for _ in body.submissions]
     for owner, event in zip(planned.owners, events, strict=True):

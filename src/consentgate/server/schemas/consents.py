@@ -1,4 +1,4 @@
-"""Bodies of ``POST /v1/consents`` and ``POST /v1/consents/batch``.
+"""Bodies of ``POST /v1/consents``, ``POST /v1/consents/batch`` and ``POST /v1/consents/browser``.
 
 A submission is what one person did at one moment: either *choices* (one per purpose, each stored as
 its own event) or one *subject-level action* (``gpc``) that concerns every purpose. The two are
@@ -162,6 +162,25 @@ class SubmissionBatch(StrictModel):
     submissions: list[Submission] = Field(
         min_length=1, description="At most the server's max_batch submissions."
     )
+
+
+class BrowserSubmission(StrictModel):
+    """A submission with its credentials, for ``POST /v1/consents/browser``: in the body, because a
+    request with an ``Authorization`` or token header cannot go without a CORS preflight."""
+
+    key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="A collect (or admin) API key: what the banner's data-key holds.",
+    )
+    subject_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="A subject token for the submission's subject, instead of or beside the key.",
+    )
+    submission: Submission
 
 
 class RecordedEvent(BaseModel):
