@@ -283,7 +283,8 @@ share_redemptions = Table(
 # identifier: clicks per (instant or UTC day, region code, outcome); a web visit is a visitor's
 # instant and their previous instant in the same region group (``prev`` NO_PREV for their first),
 # counted per pair and per pair of days, so "visitors in [a, b)" is the visits in it whose previous
-# one is before a. ``region`` is "" for none in the click tables.
+# one is before a. ``region`` is "" for none in the click tables. Keys lead with the time, which
+# every report reads a range of.
 report_web_state = Table(
     "report_web_state",
     metadata,
@@ -309,9 +310,9 @@ def _visits(name: str, at: str, prev: str, *indexes: Index) -> Table:
     return Table(
         name,
         metadata,
+        Column(at, BigInteger, primary_key=True, autoincrement=False),
         Column("region", String(128), primary_key=True),
         Column("kind", String(8), primary_key=True),
-        Column(at, BigInteger, primary_key=True, autoincrement=False),
         Column(prev, BigInteger, primary_key=True, autoincrement=False),
         Column("visits", BigInteger, nullable=False),
         *indexes,
@@ -324,7 +325,6 @@ report_web_visits = _visits(
     "report_web_visits",
     "at_us",
     "prev_us",
-    Index("ix_report_web_visits_at", "at_us"),
     Index("ix_report_web_visits_prev", "prev_us"),
 )
 report_web_days = _visits("report_web_days", "day", "prev_day")

@@ -50,19 +50,17 @@ def upgrade() -> None:
     ):
         op.create_table(
             name,
+            sa.Column(at, sa.BigInteger, primary_key=True, autoincrement=False),
             sa.Column("region", sa.String(128), primary_key=True),
             sa.Column("kind", sa.String(8), primary_key=True),
-            sa.Column(at, sa.BigInteger, primary_key=True, autoincrement=False),
             sa.Column(prev, sa.BigInteger, primary_key=True, autoincrement=False),
             sa.Column("visits", sa.BigInteger, nullable=False),
         )
-    op.create_index("ix_report_web_visits_at", "report_web_visits", ["at_us"])
     op.create_index("ix_report_web_visits_prev", "report_web_visits", ["prev_us"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_report_web_visits_prev", table_name="report_web_visits")
-    op.drop_index("ix_report_web_visits_at", table_name="report_web_visits")
     for name in ("report_web_days", "report_web_visits", "report_banner_days", "report_banner_clicks"):
         op.drop_table(name)
     op.drop_table("report_web_state")
