@@ -54,6 +54,13 @@ def refresh(engine: Engine, policy: Policy) -> int:
         return _refresh(engine, policy)
 
 
+def needs_rebuild(engine: Engine, policy: Policy) -> bool:
+    """Whether the next report counts the whole ledger's web events (no rollup yet, other regions)."""
+    with storage("read the banner-outcome and GPC-share rollup"), store.snapshot(engine) as conn:
+        state = store.read_state(conn)
+    return state is None or state.regions_fingerprint != regions_fingerprint(policy)
+
+
 def _refresh(engine: Engine, policy: Policy) -> int:
     fingerprint = regions_fingerprint(policy)
     for _ in range(ATTEMPTS):
