@@ -27,6 +27,7 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from functools import lru_cache
 from itertools import groupby
 from operator import attrgetter
 
@@ -34,7 +35,7 @@ from consentgate.errors import TransientStorageError
 from consentgate.policy import Policy
 from consentgate.store import web_rollup as store
 from consentgate.store.activity import CHOICE_ACTIONS
-from consentgate.store.engine import Engine
+from consentgate.store.engine import Connection, Engine
 from consentgate.store.errors import storage
 from consentgate.store.rates import locked
 
@@ -44,6 +45,10 @@ WEB_SOURCES = frozenset(store.WEB_SOURCES)
 DAY_US = store.DAY_US
 NO_PREV = -(2**62)  # the "previous instant" of a visitor's first visit in a region group
 ATTEMPTS = 5
+# Up to this many events since the rollup's head, a refresh reads and writes under the lock (short;
+# on SQLite it holds the write lock, so appends wait meanwhile). Beyond it (a first build, a bulk
+# import), it reads outside the lock and writes only if no other refresh moved the rollup meanwhile.
+LOCKED_UP_TO = 50_000
 
 Parts = tuple[tuple[int, int] | None, list[tuple[int, int]]]
 
@@ -67,27 +72,26 @@ def _refresh(engine: Engine, policy: Policy) -> int:
         with store.snapshot(engine) as conn:
             state = store.read_state(conn)
             head = store.events_head(conn)
-            current = state is not None and state.regions_fingerprint == fingerprint
-            if state is not None and current and state.events_seq >= head:
-                return state.events_seq
-            after = state.events_seq if state is not None and current else 0
-            deltas = store.Deltas(Counter(), Counter())
-            if current:
-                by_who: dict[str, list[store.WebEvent]] = defaultdict(list)
-                for e in store.events_of(conn, *store.changed(conn, after, head), head):
-                    by_who[e.who].append(e)
-                for events in by_who.values():
-                    _fold(deltas, policy, events, after)
-            else:
-                for _, group in groupby(store.all_events(conn, head), key=attrgetter("who")):
-                    _fold(deltas, policy, list(group), 0)
+            after = (
+                state.events_seq if state is not None and state.regions_fingerprint == fingerprint else None
+            )
+            if after is not None and after >= head:
+                return after
+            small = after is not None and head - after <= LOCKED_UP_TO
+            if not small:
+                deltas = _read(conn, policy, after, head)
+        if small:
+            done = _refresh_locked(engine, policy, fingerprint)
+            if done is not None:
+                return done
+            continue  # the regions changed meanwhile: a rebuild, read outside the lock
         with locked(engine, store.LOCK_KEY) as conn:
             now = store.read_state(conn)
             if now is not None and now.regions_fingerprint == fingerprint and now.events_seq >= head:
                 return now.events_seq  # another refresh got here first
             if now != state:
                 continue  # another refresh moved the rollup while this one read: read again
-            if not current:
+            if after is None:
                 store.reset(conn)
             store.apply(conn, deltas)
             store.advance(conn, head, fingerprint)
@@ -96,6 +100,36 @@ def _refresh(engine: Engine, policy: Policy) -> int:
         f"the banner-outcome and GPC-share rollup moved under {ATTEMPTS} refreshes in a row (other "
         "processes refreshing it at the same time); run the report again"
     )
+
+
+def _refresh_locked(engine: Engine, policy: Policy, fingerprint: str) -> int | None:
+    """A few events to fold: read and write under the lock, so refreshes queue instead of racing.
+    None when the rollup is not (or no longer) this policy's regions'."""
+    with store.locked_snapshot(engine) as conn:
+        state = store.read_state(conn)
+        if state is None or state.regions_fingerprint != fingerprint:
+            return None
+        head = store.events_head(conn)
+        if state.events_seq < head:
+            store.apply(conn, _read(conn, policy, state.events_seq, head))
+            store.advance(conn, head, fingerprint)
+        return max(head, state.events_seq)
+
+
+def _read(conn: Connection, policy: Policy, after: int | None, head: int) -> store.Deltas:
+    """What the events up to ``head`` change in a rollup that has read up to ``after`` (None: an
+    empty rollup, so every identifier's events)."""
+    deltas = store.Deltas(Counter(), Counter())
+    if after is None:
+        for _, group in groupby(store.all_events(conn, head), key=attrgetter("who")):
+            _fold(deltas, policy, list(group), 0)
+        return deltas
+    by_who: dict[str, list[store.WebEvent]] = defaultdict(list)
+    for e in store.events_of(conn, *store.changed(conn, after, head), head):
+        by_who[e.who].append(e)
+    for events in by_who.values():
+        _fold(deltas, policy, events, after)
+    return deltas
 
 
 def _fold(deltas: store.Deltas, policy: Policy, events: list[store.WebEvent], after: int) -> None:
@@ -130,18 +164,11 @@ def _contribute(deltas: store.Deltas, policy: Policy, events: Iterable[store.Web
             prev = at
 
 
-_OUTCOME_OF: dict[str, str] = {}  # signals JSON → outcome: a handful of distinct strings
-
-
+@lru_cache(maxsize=4096)  # a handful of distinct signals strings, seen once per click
 def outcome(signals: str) -> str:
     """The banner button a click's signals name; ``unattributed`` when they name none we know."""
-    found = _OUTCOME_OF.get(signals)
-    if found is None:
-        named = json.loads(signals).get("banner_choice")
-        found = named if named in OUTCOMES else UNATTRIBUTED
-        if len(_OUTCOME_OF) < 10_000:
-            _OUTCOME_OF[signals] = found
-    return found
+    named = json.loads(signals).get("banner_choice")
+    return str(named) if named in OUTCOMES else UNATTRIBUTED
 
 
 def sent_gpc(signals: str) -> bool:

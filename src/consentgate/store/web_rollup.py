@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, true, update
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, true, update
 
 from consentgate.ledger import schema as t
+from consentgate.store.engine import writer
 from consentgate.store.rates import marks
 
 DAY_US = 86_400_000_000
@@ -72,6 +73,28 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
             conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             yield conn
+
+
+@contextmanager
+def locked_snapshot(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that holds the rollup's lock and whose reads all see one state taken
+    after the lock was granted: SQLite's ``BEGIN IMMEDIATE`` (no other writer commits meanwhile); on
+    PostgreSQL the advisory lock is taken first, in a transaction of its own, then a REPEATABLE READ
+    transaction begins (its snapshot is taken at its first read, after the lock)."""
+    if engine.dialect.name != "postgresql":
+        with writer(engine).begin() as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": LOCK_KEY})
+        conn.commit()
+        try:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+            conn.commit()
 
 
 def _who() -> Any:
