@@ -183,6 +183,13 @@ def test_a_damaged_rollup_is_refused_then_rebuilt(ledger_url: str, example_polic
         with pytest.raises(TransientStorageError, match=r"inconsistent.*rebuilds it"):
             banner_outcomes(ledger.engine, example_policy, period)
         assert banner_outcomes(ledger.engine, example_policy, period) == want
+        share = recount_gpc_share(ledger.engine, example_policy, period)
+        assert gpc_share(ledger.engine, example_policy, period) == share
+        with ledger.engine.begin() as conn:  # more GPC visitors than visitors, every count positive
+            conn.execute(text("UPDATE report_web_days SET visits = visits + 1000 WHERE kind = 'gpc'"))
+        with pytest.raises(TransientStorageError, match="more GPC visitors than visitors"):
+            gpc_share(ledger.engine, example_policy, period)
+        assert gpc_share(ledger.engine, example_policy, period) == share
 
 
 def test_split_covers_the_period_exactly() -> None:

@@ -223,8 +223,10 @@ def visitors(engine: Engine, policy: Policy, start_us: int, end_us: int) -> Coun
                 )
         for a, b in parts:
             out.update(store.first_visits(conn, a, b, prev_from=None, prev_to=start_us))
-    if any(n < 0 for n in out.values()):
-        _inconsistent(engine)
+    if any(n < 0 for n in out.values()) or any(
+        n > out[(g, "seen")] for (g, k), n in out.items() if k == "gpc"
+    ):
+        _inconsistent(engine)  # a GPC visitor is always a visitor
     return out
 
 
@@ -234,6 +236,7 @@ def _inconsistent(engine: Engine) -> None:
     with locked(engine, store.LOCK_KEY) as conn:
         store.discard(conn)
     raise TransientStorageError(
-        "the banner-outcome and GPC-share rollup is inconsistent (a negative count); it has been "
+        "the banner-outcome and GPC-share rollup is inconsistent (a negative count, or more GPC visitors "
+        "than visitors); it has been "
         "discarded and the next report rebuilds it from the ledger"
     )
