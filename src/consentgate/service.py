@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from consentgate.auth import identity
@@ -20,8 +21,10 @@ from consentgate.ledger.events import EVENT_STATE, ConsentEvent
 from consentgate.ledger.groupcommit import GroupCommitter
 from consentgate.ledger.intake import validate_batch
 from consentgate.ledger.store import Ledger, iso
+from consentgate.ledger.tcstring import TcfIssuer
 from consentgate.policy.models import Policy
 from consentgate.store.secrets import erasure_key, find_erasure_key
+from consentgate.web.tcf.gvl import gvl_dir, served_lists
 
 EVIDENCE_SCHEMA = "consentgate-evidence/1"
 
@@ -93,11 +96,14 @@ class _StoreReads:
 @dataclass
 class ConsentService:
     """``committer``: when set (the HTTP service sets one), appends from concurrent callers share
-    durable transactions; see :mod:`consentgate.ledger.groupcommit`."""
+    durable transactions; see :mod:`consentgate.ledger.groupcommit`. ``gvl_directory``: the
+    ``tcf_gvl_dir`` setting, where the Global Vendor Lists the service served are kept (TC strings in
+    events must name one of them)."""
 
     policy: Policy
     ledger: Ledger
     committer: GroupCommitter | None = None
+    gvl_directory: Path | None = None
     _erasure_key: ErasureKey | None = field(default=None, init=False, repr=False)
 
     # -- capture -----------------------------------------------------------------------------------
@@ -126,10 +132,19 @@ class ConsentService:
             allow_future=allow_future,
             require_notice_for_grant=strict,
             allow_erase=erasure or not strict,
+            tcf=self.tcf_issuer(live=strict),
         )
         if self.committer is not None:
             return self.committer.append(intake.events, intake.texts.values())
         return self.ledger.append(intake.events, intake.texts.values())
+
+    def tcf_issuer(self, *, live: bool = True) -> TcfIssuer | None:
+        """What this service writes TC strings as, or None when the policy does not enable TCF."""
+        tcf = self.policy.web.tcf
+        if not tcf.enabled or tcf.cmp_id is None:
+            return None
+        lists = served_lists(gvl_dir(self.gvl_directory))
+        return TcfIssuer(tcf, lists, live=live)
 
     def link(self, alias: str, subject: str, kind: str = "other") -> bool:
         return identity.link(self.ledger.engine, alias, subject, kind, signer=self.ledger.signer)

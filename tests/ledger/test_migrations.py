@@ -21,11 +21,15 @@ def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
             "events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets", "runs",
             "run_subjects", "suppressions", "requests", "request_log", "ledger_records", "ledger_seals",
             "run_checkpoints", "report_state", "report_spans", "report_days", "report_months",
-            *WEB_ROLLUP,
+            "share_redemptions", "reservation_checks", *WEB_ROLLUP,
         } <= tables  # fmt: skip
-        downgrade(engine, "0009")  # one step down drops only what 0011 added
+        downgrade(engine, "0010")  # one step down drops only what 0011 added
         tables = set(inspect(engine).get_table_names())
         assert not (set(WEB_ROLLUP) & tables)
+        assert "reservation_checks" in tables
+        downgrade(engine, "0009")  # one step down drops only what 0010 added
+        tables = set(inspect(engine).get_table_names())
+        assert "reservation_checks" not in tables
         assert "share_redemptions" in tables
         downgrade(engine, "0007")  # one step down drops only what 0008 added
         tables = set(inspect(engine).get_table_names())
@@ -84,7 +88,7 @@ def test_the_later_tables_match_their_declaration(ledger_url: str) -> None:
         names = (
             "runs", "run_subjects", "suppressions", "requests", "request_log",
             "ledger_records", "ledger_seals", "aliases", "ledger_head", "run_checkpoints",
-            "report_state", "report_spans", "report_days", "report_months", *WEB_ROLLUP,
+            "report_state", "report_spans", "report_days", "report_months", "reservation_checks", *WEB_ROLLUP,
         )  # fmt: skip
         mine = [d for d in diff if any(f"'{n}'" in repr(d) for n in names)]
         assert mine == []

@@ -81,6 +81,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
                                           (404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     ("TCF string", "POST /v1/tcf/tc-string"):
                                           (404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
+    ("TCF layers", "GET /v1/tcf/ui"):
+                                          (404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404),
     # the banner's calls (collect key); 404 here because the example policy leaves web.share off
     # (tests/server/test_share.py checks them with it on)
     ("hand a choice to another domain", "POST /v1/share/handoff"):
@@ -177,6 +179,8 @@ def request_for(action: str, subject: str, request_id: str = "") -> tuple[str, s
         return "GET", "/v1/tcf/gvl", {}
     if action == "TCF string":
         return "POST", "/v1/tcf/tc-string", {"json": {"purpose_consents": [1]}}
+    if action == "TCF layers":
+        return "GET", "/v1/tcf/ui", {"params": {"locale": "de"}}
     if action == "hand a choice to another domain":
         return "POST", "/v1/share/handoff", {"json": {"visitor_id": subject, "target": "shop.example.net"}}
     if action == "redeem a hand-off":

@@ -41,10 +41,9 @@ def decode(tc_string: str) -> dict[str, Any]:
     return model
 
 
-def encode_semantic(model: dict[str, Any], gvl: Path) -> str:
-    """What a CMP built on IAB's library would write for ``model`` against ``gvl`` (its clean-ups)."""
+def _encode(model: dict[str, Any], *options: str) -> str:
     out = subprocess.run(
-        ["node", str(ORACLE_DIR / "oracle.mjs"), "encode", "--gvl", str(gvl)],
+        ["node", str(ORACLE_DIR / "oracle.mjs"), "encode", *options],
         input=json.dumps(model),
         check=True,
         capture_output=True,
@@ -52,3 +51,14 @@ def encode_semantic(model: dict[str, Any], gvl: Path) -> str:
         timeout=60,
     )
     return out.stdout.strip()
+
+
+def encode_semantic(model: dict[str, Any], gvl: Path) -> str:
+    """What a CMP built on IAB's library would write for ``model`` against ``gvl`` (its clean-ups)."""
+    return _encode(model, "--gvl", str(gvl))
+
+
+def encode_raw(model: dict[str, Any]) -> str:
+    """IAB's library writing exactly ``model`` (its segment encoders, no GVL clean-ups): strings our
+    own encoder did not write, for our decoder to read."""
+    return _encode(model, "--raw")

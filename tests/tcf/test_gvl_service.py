@@ -177,7 +177,7 @@ async def test_out_of_range_choices_are_refused(client: httpx.AsyncClient) -> No
 def test_nothing_is_served_while_tcf_is_off(tmp_path: Path, example_policy_path: Path, gvl_dir: Path) -> None:
     policy = write_policy(example_policy_path, tmp_path / "off.yaml", {**TCF, "enabled": False})
     with TestClient(create_app(tcf_settings(tmp_path, policy, gvl_dir))) as c:
-        for got in (c.get("/v1/tcf/gvl"), c.post("/v1/tcf/tc-string", json={})):
+        for got in (c.get("/v1/tcf/gvl"), c.get("/v1/tcf/ui"), c.post("/v1/tcf/tc-string", json={})):
             assert got.status_code == 404
             assert "web.tcf.enabled" in got.json()["error"]["message"]
 

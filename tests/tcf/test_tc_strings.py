@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consentgate.errors import BadInput
+from consentgate.ledger.tcstring import PublisherRestriction, PublisherTC, RestrictionType, TCModel, encode
 from consentgate.policy.tcf import RestrictionKind, TcfRestriction, TcfSettings
 from consentgate.web.tcf.gvl import SNAPSHOT_NAME, Gvl, shipped_gvl
 from consentgate.web.tcf.signals import TcfChoices, additional_consent, policy_gaps, tc_model, tc_string
-from consentgate.web.tcf.tcstring import PublisherRestriction, PublisherTC, RestrictionType, TCModel, encode
 
 from . import oracle
 

@@ -95,14 +95,32 @@ def _open(page: Page, site: Site) -> None:
     page.wait_for_selector(ACCEPT)
 
 
+def _completed(page: Page, timeout: float = 10_000) -> dict[str, Any]:
+    """The TCData the listener (LISTEN) got once the visitor's action completed."""
+    done = "window.tcfEvents.find((e) => e.d.eventStatus === 'useractioncomplete')"
+    page.wait_for_function(f"() => !!{done}", timeout=timeout)
+    found: dict[str, Any] = page.evaluate(f"{done}.d")
+    return found
+
+
 def _click_and_wait(page: Page, button: str) -> dict[str, Any]:
     """Press a banner button; the TCData the listener got once the visitor's action completed."""
     page.click(button)
-    page.wait_for_function("() => window.tcfEvents.some((e) => e.d.eventStatus === 'useractioncomplete')")
-    done: dict[str, Any] = page.evaluate(
-        "window.tcfEvents.find((e) => e.d.eventStatus === 'useractioncomplete').d"
-    )
-    return done
+    return _completed(page)
+
+
+def _failing_consents(page: Page) -> dict[str, bool]:
+    """Consent POSTs answer 503 while the returned switch's "on" is true."""
+    failing = {"on": True}
+
+    def consents(route: Any) -> None:
+        if failing["on"] and route.request.method == "POST":
+            route.fulfill(status=503, body="")
+        else:
+            route.continue_()
+
+    page.route("**/v1/consents", consents)
+    return failing
 
 
 def test_accept_all_writes_the_string_answers_frames_and_records_it(
@@ -231,15 +249,7 @@ def test_vendors_see_no_consent_the_ledger_has_not_acknowledged(
     cookie and __tcfapi's listeners get no useractioncomplete; once the service answers, they do."""
     _server, site = tcf_site
     page = context.new_page()
-    failing = {"on": True}
-
-    def consents(route: Any) -> None:
-        if failing["on"] and route.request.method == "POST":
-            route.fulfill(status=503, body="")
-        else:
-            route.continue_()
-
-    page.route("**/v1/consents", consents)
+    failing = _failing_consents(page)
     _open(page, site)
     page.evaluate(LISTEN)
     page.click(ACCEPT)
@@ -248,7 +258,5 @@ def test_vendors_see_no_consent_the_ledger_has_not_acknowledged(
     statuses = page.evaluate("window.tcfEvents.map((e) => e.d.eventStatus)")
     assert "useractioncomplete" not in statuses
     failing["on"] = False
-    page.wait_for_function(
-        "() => window.tcfEvents.some((e) => e.d.eventStatus === 'useractioncomplete')", timeout=15_000
-    )
+    _completed(page, timeout=15_000)
     assert _cookie(context, "euconsent-v2") is not None

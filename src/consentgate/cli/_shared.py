@@ -103,7 +103,7 @@ class CliEnv:
         ledger = self.ledger(must_exist=must_exist)
         if appends:
             require_intact_head(ledger)
-        return ConsentService(policy, ledger)
+        return ConsentService(policy, ledger, gvl_directory=self.settings.tcf_gvl_dir)
 
     def close(self) -> None:
         if self._ledger is not None:

@@ -151,6 +151,11 @@ COMMANDS: dict[str, Lazy] = {
         "consentgate.cli.tcf:tcf_app",
         "IAB TCF v2.3: the Global Vendor List the service serves (docs/tcf.md).",
     ),
+    "signals": Lazy(
+        "consentgate.cli.signals:signals_app",
+        "Publishers' rights reservations against AI training (robots.txt, TDMRep, noai), read and "
+        "stored apart from personal consent (docs/reservations.md).",
+    ),
     "requests": Lazy(
         "consentgate.cli.requests:requests_app",
         "Data-subject requests: access, object, withdraw, erase, opt_out.",
@@ -159,6 +164,10 @@ COMMANDS: dict[str, Lazy] = {
         "consentgate.cli.report:report_app",
         "Reports for a privacy team or an auditor: consent rates, banner outcomes, GPC, requests, "
         "website inventory, the audit pack.",
+    ),
+    "ai-act": Lazy(
+        "consentgate.cli.aiact:ai_act_app",
+        "EU AI Act: the public summary of a model's training content (Art. 53(1)(d)).",
     ),
 }
 

@@ -6,16 +6,18 @@ nothing is stored unless the whole batch is valid.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from consentgate.errors import EventError, QueryError
+from consentgate.errors import BadInput, EventError, QueryError
 from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, NewEvent, NoticeText
 from consentgate.ledger.signals import parse_signals
+from consentgate.ledger.tcstring import PURPOSES, TcfIssuer, TCModel, consents_in, decode, issuer_problems
 from consentgate.policy.models import Policy, region_code, region_problem
 
 # Used with fullmatch: ``$`` alone also matches before a final newline, and "api\n" is not a source.
@@ -126,6 +128,43 @@ def parse_time(value: Any, name: str) -> datetime:
     return dt
 
 
+NO_TCF = (
+    "is an IAB TCF string, but this policy does not enable web.tcf, so the service writes none; "
+    "leave tc_string out, or enable web.tcf in the policy"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decoded(text: str) -> TCModel:
+    """One decoding per string: every event of a banner choice carries the same one."""
+    return decode(text)
+
+
+def tc_string_problems(text: str, issuer: TcfIssuer | None, choice: object) -> list[str]:
+    """Why the service could not have written this TC string for this choice (empty: it could have).
+
+    The policy's purposes and TCF's purposes 1-11 are separate lists with no mapping between them, so
+    only a choice that says what it was can contradict the string on its own: "Accept all" consents to
+    every TCF purpose, "Reject all" to nothing. Whole choices are checked in :func:`validate_batch`.
+    """
+    if issuer is None:
+        return [NO_TCF]
+    try:
+        model = _decoded(text)
+    except BadInput as exc:
+        return [f"is not a TC string the service wrote: {exc.message}"]
+    problems = [f"was not written by this service: {p}" for p in issuer_problems(model, issuer)]
+    missing = sorted(set(range(1, PURPOSES + 1)) - model.purpose_consents)
+    if choice == "accept_all" and missing:
+        problems.append(
+            f"comes with banner_choice accept_all but leaves purposes {', '.join(map(str, missing))} "
+            "without consent; Accept all consents to every TCF purpose"
+        )
+    if choice == "reject_all" and (given := consents_in(model)):
+        problems.append(f"comes with banner_choice reject_all but consents to {'; '.join(given)}")
+    return problems
+
+
 def validate_event(
     policy: Policy,
     raw: Mapping[str, Any],
@@ -135,12 +174,14 @@ def validate_event(
     allow_future: bool = False,
     require_notice_for_grant: bool = False,
     allow_erase: bool = True,
+    tcf: TcfIssuer | None = None,
 ) -> tuple[list[NewEvent], list[NoticeText], list[tuple[str, str]]]:
     """Validate one input event. Returns per-purpose events, their wordings, and problems.
 
     The defaults are the rules for historical data (``import-events``): a grant without a notice is
     kept (it never counts as consent), and so is an ``erase``. Live capture (the API, ``record``)
-    passes ``require_notice_for_grant=True, allow_erase=False``.
+    passes ``require_notice_for_grant=True, allow_erase=False``. ``tcf``: what the service writes TC
+    strings as (None: the policy does not enable TCF, and a TC string is refused).
     """
     problems: list[tuple[str, str]] = []
 
@@ -226,6 +267,9 @@ def validate_event(
     # A closed schema (ledger/signals.py): signals sit under the chain hash, out of erasure's reach.
     signals, signal_problems = parse_signals(raw.get("signals"))
     problems.extend(signal_problems)
+    if (tc_text := signals.get("tc_string")) is not None:
+        for message in tc_string_problems(tc_text, tcf, signals.get("banner_choice")):
+            bad("signals.tc_string", message)
     if action is Action.GPC:
         # The event itself says the request carried GPC; an explicit false is kept as such.
         signals.setdefault("gpc", True)
@@ -331,10 +375,12 @@ def validate_batch(
     allow_future: bool = False,
     require_notice_for_grant: bool = False,
     allow_erase: bool = True,
+    tcf: TcfIssuer | None = None,
 ) -> Intake:
     """Validate many events (``(location, raw)`` pairs); raise one EventError listing every problem."""
     intake = Intake()
     problems: list[tuple[str, str]] = []
+    choices: dict[tuple[str, datetime, str], tuple[str, set[Action]]] = {}
     for where, raw in raws:
         evs, texts, errs = validate_event(
             policy,
@@ -344,13 +390,46 @@ def validate_batch(
             allow_future=allow_future,
             require_notice_for_grant=require_notice_for_grant,
             allow_erase=allow_erase,
+            tcf=tcf,
         )
+        if evs and (tc_text := evs[0].signals.get("tc_string")) is not None:
+            key = (evs[0].subject, evs[0].occurred_at, tc_text)
+            choices.setdefault(key, (where, set()))[1].add(evs[0].action)
         problems.extend((f"{where}: {field_}" if where else field_, msg) for field_, msg in errs)
         intake.events.extend(evs)
         for nt in texts:
             intake.texts[nt.text_hash] = nt
+    problems.extend(_refusals_with_consents(intake.events, choices))
     if problems:
         shown = "\n".join(f"  {w}: {m}" for w, m in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise EventError(f"{len(problems)} problem(s); nothing was stored:\n{shown}{more}", problems=problems)
     return intake
+
+
+def _refusals_with_consents(
+    events: Iterable[NewEvent], choices: Mapping[tuple[str, datetime, str], tuple[str, set[Action]]]
+) -> Iterator[tuple[str, str]]:
+    """A choice (one subject's events at one moment with one TC string) that grants nothing must not
+    carry a TCF consent: vendors would read a yes the ledger records as a no.
+
+    A banner "Save" (``banner_choice`` custom) is the exception: its TCF switches are separate from
+    the policy's purposes, so refusing every policy purpose while consenting to a TCF purpose is a
+    real choice, and the string records it. "Reject all" is checked with its event (no consent at all).
+    """
+    exempt = {
+        (e.subject, e.occurred_at, e.signals["tc_string"])
+        for e in events
+        if e.signals.get("banner_choice") in ("custom", "reject_all") and "tc_string" in e.signals
+    }
+    for key, (where, actions) in choices.items():
+        if Action.GRANT in actions or key in exempt:
+            continue
+        given = consents_in(_decoded(key[2]))
+        if given:
+            did = ", ".join(sorted(a.value for a in actions))
+            yield (
+                f"{where}: signals.tc_string" if where else "signals.tc_string",
+                f"consents to {'; '.join(given)}, but this choice grants nothing ({did}); "
+                "a refusal cannot carry a TCF consent",
+            )

@@ -279,6 +279,23 @@ share_redemptions = Table(
     Column("expires_at", String(40), nullable=False),
 )
 
+# Publishers' rights reservations read by `consentgate signals check` (migration 0010): one row per
+# URL and check. Facts about websites, not about people: no ledger event, no record chain. ``detail``
+# is the check's JSON (findings with their evidence, documents with status, time and sha256).
+reservation_checks = Table(
+    "reservation_checks",
+    metadata,
+    Column("check_id", String(32), primary_key=True),
+    Column("origin", String(300), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("checked_at", String(40), nullable=False),
+    Column("robots", String(8), nullable=False),
+    Column("tdmrep", String(8), nullable=False),
+    Column("noai", String(8), nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_reservation_checks_origin", "origin", "checked_at"),
+)
+
 # The banner-outcome and GPC-share rollup (migration 0011, reports/web_rollup.py). Derived, no
 # identifier: clicks per (instant or UTC day, region code, outcome); a web visit is a visitor's
 # instant and their previous instant in the same region group (``prev`` NO_PREV for their first),

@@ -15,11 +15,11 @@ request desk need, each value enumerated or boolean:
   outcome report (``reports/banner.py``); the purposes alone cannot tell a "Save" with every switch on
   from "Accept all".
 * ``tc_string`` and ``addtl_consent``: the IAB TCF v2 TC string and Google's Additional Consent string
-  the choice produced (docs/tcf.md), as evidence of what vendors were told. They are not enumerated:
-  only their shape (base64url segments starting with a version-2 core; lists of numbers) and length
-  are checked, so a sender could hide other bits in them. The service writes them itself
-  (``POST /v1/tcf/tc-string``) and the banner sends back what it got; a check that decodes a string
-  and refuses one the service could not have written is not built yet (docs/tcf.md, "Not yet").
+  the choice produced (docs/tcf.md), as evidence of what vendors were told. Here only their shape
+  (base64url segments starting with a version-2 core; lists of numbers) and length are checked;
+  intake (``ledger/intake.py``) then decodes the TC string and refuses one the service could not have
+  written (another CMP id or version, a list it never served, trailing bits, consents a refusal
+  cannot carry). The AC string is checked for shape only.
 
 Anything else is refused with the key and the allowed ones named, so a sender learns at once.
 """

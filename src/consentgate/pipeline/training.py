@@ -68,7 +68,7 @@ from consentgate.pipeline.plan import (
 from consentgate.pipeline.snapshot import Snapshot, build_snapshot
 from consentgate.pipeline.staleness import MaxStaleness, enforce, staleness_of
 from consentgate.pipeline.suppression import ledger_suppression
-from consentgate.policy import Policy, load_policy
+from consentgate.policy import Policy, Source, load_policy
 from consentgate.settings import Settings
 from consentgate.store.checkpoints import CheckpointStore
 from consentgate.store.engine import missing_sqlite_file
@@ -189,7 +189,7 @@ class TrainingRun:
             # The ledger's erasure suppressions always apply, on top of any list given.
             self.suppression = ledger_suppression(self._ledger.engine, self.suppression)
             self._options = replace(self.options.with_source_from(self._policy), suppression=self.suppression)
-            self._datasets = [_fingerprint(d) for d in self.dataset]
+            self._datasets = [fingerprint_dataset(d) for d in self.dataset]
             previous = self._snapshot_arg
             if isinstance(previous, str | Path):
                 previous = Snapshot.read(Path(previous))
@@ -388,6 +388,9 @@ class TrainingRun:
                 "subject_column": self.subject_column,
                 "flag_column": self.flag_column,
                 "no_subject": None if plan is None else plan.no_subject_rule,
+                # The policy source the data came from, when the run named one: the AI Act summary
+                # (reports/aiact) reads it to say which sources fed a model.
+                "source": _source_id(self.options.source),
             },
             "suppression": None if sup is None else {"entries": len(sup), "digest": sup.digest},
             "counts": {"batches": self.batches, "records": self.records, "subjects": len(self._seen)},
@@ -425,7 +428,7 @@ class TrainingRun:
             if lag is not None and lag.stale and self._refilter:
                 refilter(self._ledger, path, snap, self._options)
                 entry["refiltered_from"] = traced.to_json()
-                entry.update(_fingerprint(path))
+                entry.update(fingerprint_dataset(path))
                 traced = trace_dataset(self._ledger, path, now=self._now())  # finds the new filter run
             elif lag is not None:
                 enforce(lag, self._max_staleness, purpose=self.purpose)
@@ -672,7 +675,11 @@ def _subjects(table: pa.Table, column: str) -> pa.Array:
     return col if col.type == pa.string() else col.cast(pa.string())
 
 
-def _fingerprint(item: str | Path | Manifest) -> dict[str, Any]:
+def _source_id(source: Source | str | None) -> str | None:
+    return source.id if isinstance(source, Source) else source
+
+
+def fingerprint_dataset(item: str | Path | Manifest) -> dict[str, Any]:
     """A dataset given by path is fingerprinted like the filter's input (path, size, mtime per file);
     a filter manifest by its output and its run; anything else (a URI, a registry name) is recorded
     as given."""

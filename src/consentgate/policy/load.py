@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 
 from consentgate.errors import PolicyError
 from consentgate.policy.models import (
+    CollectionPeriod,
     CookieCategoryRule,
     Notice,
     NoticeVersion,
@@ -23,6 +24,7 @@ from consentgate.policy.models import (
     Purpose,
     Region,
     Source,
+    SourceCrawl,
     SourceStore,
     TrackerHostRule,
     Vendor,
@@ -75,7 +77,7 @@ def parse_policy_text(text: str, *, file: str = "<policy>") -> Policy:
         raise PolicyError(f"{file}: not valid YAML{where}: {problem}", file=file) from None
     if root is None or not isinstance(data, dict):
         raise PolicyError(f"{file}: a policy must be a mapping with keys such as 'purposes'", file=file)
-    problems = _duplicate_keys(root)
+    problems = duplicate_keys(root)
     _dates_to_midnight_utc(data)
     try:
         policy = Policy.model_validate(data)
@@ -192,6 +194,8 @@ _NOUNS: dict[type[BaseModel], str] = {
     Vendor: "a vendor",
     Source: "a source",
     SourceStore: "a source's store",
+    SourceCrawl: "a source's crawl",
+    CollectionPeriod: "a source's collection period",
 }
 
 
@@ -245,7 +249,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _duplicate_keys(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> list[Problem]:
+def duplicate_keys(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> list[Problem]:
     """YAML keeps the last of two equal keys without a word; a policy must not (which one was meant?)."""
     found: list[Problem] = []
     if isinstance(node, yaml.MappingNode):
@@ -264,10 +268,10 @@ def _duplicate_keys(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> list[Pr
                 )
             else:
                 seen[name] = key
-            found += _duplicate_keys(value, (*loc, name))
+            found += duplicate_keys(value, (*loc, name))
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            found += _duplicate_keys(item, (*loc, i))
+            found += duplicate_keys(item, (*loc, i))
     return found
 
 

@@ -124,7 +124,7 @@ def _table(t: Table) -> str:
 
 # Belt and braces: the page holds no script, and a browser that opens it also refuses to run or load
 # anything (a wording that escaped escaping could still not fetch or execute).
-_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def render_html(doc: Document, *, footer: str = "") -> str:
@@ -133,7 +133,7 @@ def render_html(doc: Document, *, footer: str = "") -> str:
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<meta http-equiv='Content-Security-Policy' content=\"{_CSP}\">",
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">",
         f"<title>{_e(doc.title)}</title><style>{CSS}</style></head><body>",
         f"<header><h1>{_e(doc.title)}</h1><p class='sub'>{_e(doc.subtitle)}</p></header>",
         f"<nav aria-label='Contents'><h2>Contents</h2><ol>{toc}</ol></nav><main>",

@@ -1,7 +1,8 @@
 """robots.txt (RFC 9309) and sitemap.xml, read without a network library of their own.
 
 The crawler fetches both through the browser (so host mappings and proxies apply) and hands the
-text here. ``urllib.robotparser`` is not used: it matches plain prefixes only, while RFC 9309 rules
+text here; ``scan/reservations.py`` reads the groups of AI crawlers from the same parse.
+``urllib.robotparser`` is not used: it matches plain prefixes only, while RFC 9309 rules
 have ``*`` and ``$`` and the longest match wins (an ``allow`` on a tie).
 """
 
@@ -18,9 +19,11 @@ PRODUCT_TOKEN = "consentgate"  # the user-agent token robots.txt groups may name
 class Rule:
     allow: bool
     path: str
+    line: int = field(default=0, compare=False)  # 1-based line in the file, for evidence
 
     def pattern(self) -> re.Pattern[str]:
-        body = re.escape(self.path).replace(r"\*", ".*")
+        # RFC 9309 §2.2.2: compare percent-decoded forms, so "/%7Ea" and "/~a" are one path.
+        body = re.escape(unquote(self.path)).replace(r"\*", ".*")
         if body.endswith(r"\$"):
             body = body[:-2] + "$"
         return re.compile(body)
@@ -37,6 +40,12 @@ class Robots:
     def allowed(self, url: str) -> bool:
         if self.disallow_all:
             return False
+        best = self.deciding_rule(url)
+        return best is None or best.allow
+
+    def deciding_rule(self, url: str) -> Rule | None:
+        """The rule that decides ``url``: the longest matching path, ``allow`` on a tie; None when
+        no rule matches (the URL is allowed)."""
         parts = urlsplit(url)
         target = unquote(parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         best: Rule | None = None
@@ -48,16 +57,40 @@ class Robots:
                 tie_allow = best is not None and len(rule.path) == len(best.path) and rule.allow
                 if longer or tie_allow:
                     best = rule
-        return best is None or best.allow
+        return best
 
 
 def parse_robots(text: str, token: str = PRODUCT_TOKEN) -> Robots:
     """Rules of the group for ``token`` (case-insensitive), else of the ``*`` group."""
+    groups, sitemaps = robots_groups(text)
+    token = token.lower()
+    chosen = next((rules for agent, rules in groups.items() if agent != "*" and agent in token), None)
+    if chosen is None:
+        chosen = groups.get("*", [])
+    return Robots(rules=chosen, sitemaps=sitemaps)
+
+
+def robots_for_agent(groups: dict[str, list[Rule]], agent: str) -> tuple[Robots, str]:
+    """The rules for one crawler's product token and the group they came from: the group naming
+    it exactly (case-insensitive; RFC 9309 §2.2.1), else ``*``, else none (everything allowed)."""
+    name = agent.lower()
+    if name in groups:
+        return Robots(rules=groups[name]), name
+    if "*" in groups:
+        return Robots(rules=groups["*"]), "*"
+    return Robots(), ""
+
+
+def robots_groups(text: str) -> tuple[dict[str, list[Rule]], list[str]]:
+    """Every group's rules by lower-cased user agent, and the sitemaps listed.
+
+    Groups naming the same agent are merged (RFC 9309 §2.2.1); consecutive ``user-agent`` lines
+    share the rules that follow them."""
     groups: dict[str, list[Rule]] = {}
     sitemaps: list[str] = []
     agents: list[str] = []
     in_rules = False
-    for raw in text.splitlines():
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if ":" not in line:
             continue
@@ -76,12 +109,8 @@ def parse_robots(text: str, token: str = PRODUCT_TOKEN) -> Robots:
         elif key in ("allow", "disallow"):
             in_rules = True
             for a in agents:
-                groups.setdefault(a, []).append(Rule(key == "allow", value))
-    token = token.lower()
-    chosen = next((rules for agent, rules in groups.items() if agent != "*" and agent in token), None)
-    if chosen is None:
-        chosen = groups.get("*", [])
-    return Robots(rules=chosen, sitemaps=sitemaps)
+                groups.setdefault(a, []).append(Rule(key == "allow", value, number))
+    return groups, sitemaps
 
 
 _LOC = re.compile(r"<loc>\s*(.*?)\s*</loc>", re.IGNORECASE | re.DOTALL)

@@ -68,7 +68,8 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     if service is None:
         policy = load_policy(settings.policy)
         signer = find_signer(settings.ledger_key, settings.db)
-        service = ConsentService(policy, Ledger.open(settings.db, signer=signer))
+        ledger = Ledger.open(settings.db, signer=signer)
+        service = ConsentService(policy, ledger, gvl_directory=settings.tcf_gvl_dir)
 
     # Concurrent submissions share durable commits (consentgate.ledger.groupcommit).
     own_committer = service.committer is None and settings.group_commit

@@ -32,6 +32,7 @@ from consentgate.scan.schedule import declaration_scan
 from consentgate.server.deps import ServerState
 from consentgate.store.counts import event_counts
 from consentgate.store.runs import RunStore
+from consentgate.web import console_i18n
 
 HISTORY_SCANS = 10  # scan diffs shown: the newest few are what an engineer checks after a release
 
@@ -100,7 +101,9 @@ def website_view(state: ServerState, *, locale: str = "en") -> dict[str, Any]:
     built from; what changed between the newest scheduled scans."""
     settings, policy = state.settings, state.service.policy
     sites = inventory(policy, history_dir=settings.scan_history_dir, scan_files=_scan_files(state))["sites"]
-    out: dict[str, Any] = {"sites": sites, "scan": None, "problem": None, "history": []}
+    # ``unreadable``: the scan file the declaration would come from, when it cannot be read; the page
+    # says so in the reader's language, ``problem`` says it in English for the JSON report.
+    out: dict[str, Any] = {"sites": sites, "scan": None, "problem": None, "unreadable": None, "history": []}
     latest = declaration_scan(settings, policy)
     if latest is None:
         out["problem"] = (
@@ -111,7 +114,7 @@ def website_view(state: ServerState, *, locale: str = "en") -> dict[str, Any]:
     from_history = settings.scan_file is None or latest != settings.scan_file
     row, details = read_scan(latest, "history" if from_history else "file")
     if details is None:
-        out["problem"] = row["problem"]
+        out["problem"], out["unreadable"] = row["problem"], row["scan"]
         return out
     out["scan"] = {
         **row,
@@ -199,6 +202,49 @@ OVERVIEW_TABLES = ("by_region", "over_time", "by_notice_version")
 SPLITS = ("region", "notice_version")  # what the series may be split by, besides purpose
 
 
+# The overview form's fields, by the key of their label in the console's catalogue.
+FIELD_LABELS = {"from": "from", "to": "to", "interval": "interval", "by": "group_by"}
+
+
+class FormProblem(QueryError):
+    """A field of the overview's form to fix, said in the reader's language.
+
+    ``key`` names the sentence in the console's catalogue (``web/console/i18n``) and ``params`` fill
+    it; :meth:`shown` renders it for a page, with the fields named by their labels on that page. The
+    exception's message is the English sentence with the query parameters' own names, for the JSON
+    API (``/v1/reports/overview``) and logs: one wording, kept in one place.
+    """
+
+    def __init__(self, field: str, key: str, **params: str) -> None:
+        self.field, self.key, self.params = field, key, params
+        super().__init__(console_i18n.strings("en")[key].format(**self._quoted(), field=field))
+
+    def _quoted(self) -> dict[str, str]:
+        # What the person typed, in quotes: "last tuesday" must read as their words, not ours.
+        return {k: f'"{v}"' if k == "value" else v for k, v in self.params.items()}
+
+    def shown(self, t: Mapping[str, str]) -> str:
+        named = {"field": t[FIELD_LABELS[self.field]]}
+        if "other" in self.params:
+            named["other"] = t[FIELD_LABELS[self.params["other"]]]
+        if "interval" in self.params:
+            named["interval"] = t[f"interval_{self.params['interval']}"]
+        return t[self.key].format(**{**self._quoted(), **named})
+
+
+def _instant(value: str, field: str) -> datetime:
+    """A date or a time with its zone, as :func:`parse_instant` reads it; a :class:`FormProblem`
+    that says which of the two is wrong otherwise."""
+    try:
+        return parse_instant(value, field)
+    except QueryError:
+        try:
+            naive = datetime.fromisoformat(value.strip()).tzinfo is None
+        except ValueError:
+            naive = False
+        raise FormProblem(field, "query_no_zone" if naive else "query_not_time", value=value) from None
+
+
 @dataclass(frozen=True, slots=True)
 class OverviewQuery:
     """The overview's controls: the series ``start``…``end`` by ``interval``, split by purpose and
@@ -216,36 +262,43 @@ class OverviewQuery:
 
     @classmethod
     def parse(cls, params: Mapping[str, str], *, now: datetime | None = None) -> OverviewQuery:
-        """The query the form sent; a :class:`QueryError` naming the field to fix. A missing field
+        """The query the form sent; a :class:`FormProblem` naming the field to fix. A missing field
         takes its default. A date alone means midnight UTC for ``from`` and the end of that day for
         ``to`` (not later than now: a rate at a future instant would be a projection, not a fact)."""
         now = now or datetime.now(UTC)
         default = cls.default(now)
         end = default.end
         if to := params.get("to", "").strip():
-            end = parse_instant(to, "to")
+            end = _instant(to, "to")
             if end > now:
-                raise QueryError(f"to {to!r} is in the future; a rate is known up to now at most")
+                raise FormProblem("to", "query_future", value=to)
             if len(to) == 10:  # a date: its whole day, so far
                 end = min(end + timedelta(days=1), now)
         start = end - timedelta(weeks=OVERVIEW_WEEKS)
         if frm := params.get("from", "").strip():
-            start = parse_instant(frm, "from")
+            start = _instant(frm, "from")
         shown_from, shown_to = frm or start.date().isoformat(), to or end.date().isoformat()
         if start >= end:
-            raise QueryError(f"from {shown_from} is not before to {shown_to}: pick an earlier from")
+            raise FormProblem("from", "query_order", value=shown_from, other="to", other_value=shown_to)
         try:
             interval = Interval(params.get("interval", "").strip() or "week")
         except ValueError:
-            raise QueryError(f"interval {params['interval']!r} is not one of day, week, month") from None
+            raise FormProblem(
+                "interval", "query_choice", value=params["interval"], choices=", ".join(Interval)
+            ) from None
         split = params.get("by", "").strip() or None
         if split is not None and split not in SPLITS:
-            raise QueryError(f"by {split!r} is not one of region, notice_version (or purpose alone)")
+            raise FormProblem("by", "query_choice", value=split, choices=", ".join(SPLITS))
         points = len(series_points(start, end, interval, UTC))
         if points > MAX_PAGE_POINTS:
-            raise QueryError(
-                f"from {shown_from} to {shown_to} by {interval.value} is {points} points, more than "
-                f"the page draws ({MAX_PAGE_POINTS}); pick a longer interval or a shorter period"
+            raise FormProblem(
+                "from",
+                "query_too_long",
+                start=shown_from,
+                end=shown_to,
+                interval=interval.value,
+                points=str(points),
+                max=str(MAX_PAGE_POINTS),
             )
         return cls(start, end, interval, split)
 
@@ -279,12 +332,14 @@ def overview_view(state: ServerState, query: OverviewQuery | None = None) -> dic
 
 
 def rate_charts(
-    overview: dict[str, Any], t: dict[str, str], policy: Policy | None = None
+    overview: dict[str, Any], t: dict[str, str], policy: Policy | None = None, *, locale: str = "en"
 ) -> list[dict[str, Any]]:
     """The overview's three charts: Chart.js data (rates in percent) and the same figures as table
     rows, so a person who cannot see the chart reads the table. A series split by region or notice
     version draws one line per purpose and group. With the policy, a notice version shows the dates
-    its wording was in force beside its id (a bare "2" says nothing to the person who reads it)."""
+    its wording was in force beside its id (a bare "2" says nothing to the person who reads it).
+    The intro names the instant the region table is at, as ``locale`` writes it: the form's ``to``
+    may be in the past, and "now" would then be false."""
 
     def lab(r: dict[str, Any], field: str) -> str:
         shown = _label(r[field], field)
@@ -296,8 +351,9 @@ def rate_charts(
     split = next(
         (s for s in SPLITS if overview["over_time"]["rows"] and s in overview["over_time"]["rows"][0]), None
     )
+    at = console_i18n.instant(datetime.fromisoformat(overview["by_region"]["at"]), locale)
     specs = (
-        ("by_region", "region", None, "bar", t["rates_title"], t["rates_intro"], t["region"]),
+        ("by_region", "region", None, "bar", t["rates_title"], t["rates_intro"].format(at=at), t["region"]),
         ("over_time", "at", split, "line", t["rates_over_time"], None, t["date"]),
         ("by_notice_version", "notice_version", None, "bar", t["rates_by_notice"], None, t["notice_version"]),
     )

@@ -186,11 +186,11 @@
     const after = (id) => (id in map ? map[id] : allowed(id));
     const signals = {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))};
     if (choice) signals.banner_choice = choice;
+    const c = {b: {choices, source, signals, occurred_at: new Date(now).toISOString()}, m: map, t: now};
+    if (!choices.length) return commit(c);
     // IAB TCF (tcf.js, loaded only where the policy enables it): its strings go in as evidence and
     // reach vendors only once the record is acknowledged (commit); without them the choice still counts.
     if (choice && W.consentgateTcf) Object.assign(signals, await W.consentgateTcf.forChoice(choice).catch(() => ({})));
-    const c = {b: {choices, source, signals, occurred_at: new Date(now).toISOString()}, m: map, t: now};
-    if (!choices.length) return commit(c);
     queue.push(c);
     keep();
     // A no takes effect here at once, acknowledged or not: holding back more is always safe.
@@ -305,7 +305,8 @@
     if (act == 'close') { seen(); write(); close(); return; }
     ps.forEach((p) => {
       const on = act == 'accept-all' || (act == 'save' && D.getElementById('cg-' + p.id).checked), s = store.c[p.id];
-      if (act != 'save' || !s || !!s[0] != on || !fresh(p, s)) map[p.id] = on;
+      // With TCF every Save is recorded: its TC string reaches vendors only with a record.
+      if (act != 'save' || W.consentgateTcf || !s || !!s[0] != on || !fresh(p, s)) map[p.id] = on;
     });
     const bs = root.querySelectorAll('button');
     bs.forEach((x) => { x.disabled = true; });
@@ -374,6 +375,8 @@
     show: () => ready.then(() => render(true)),
     onChange(f) { listeners.push(f); if (cfg) f(state()); },
     set: (id, on, source) => ready.then(() => record({[id]: !!on}, source || 'api')),
+    // the visitor's choices restated as a "custom" choice (tcf.js records its finer choices so)
+    save: () => ready.then(() => record(Object.fromEntries(asked().filter((p) => store.c[p.id]).map((p) => [p.id, allowed(p.id)])), 'api', 'custom')),
     identify(t) { token = t; return ready.then(sync).then(apply); },
   };
   D.addEventListener('click', (e) => {

@@ -24,8 +24,10 @@ Sessions are consentgate.server.sessions'. Pages are Jinja2 templates in ``web/c
 
 from __future__ import annotations
 
+import inspect
 import io
-from collections.abc import Callable
+import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
@@ -33,12 +35,13 @@ from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.exceptions import HTTPException
 
 from consentgate.auth.apikeys import active_scope_of, identify_key
-from consentgate.errors import QueryError, UnknownSubject
+from consentgate.errors import BadInput, Incomplete, StorageError, UnknownSubject
 from consentgate.server import consoleviews as views
 from consentgate.server.deps import ServerState, server_state
 from consentgate.server.ratelimit import TokenBuckets, address_bucket
@@ -53,6 +56,7 @@ from consentgate.server.sessions import (
     Session,
     Sessions,
 )
+from consentgate.store.errors import DatabaseError
 from consentgate.web import asset
 from consentgate.web import console_i18n as i18n
 
@@ -101,7 +105,59 @@ def install_console(app: FastAPI) -> None:
         ),
     )
     app.add_exception_handler(SignInNeeded, _to_sign_in)
+    for kind in PAGE_ERRORS:
+        app.add_exception_handler(kind, _with_error_pages(app.exception_handlers[kind]))
     app.include_router(router)
+
+
+ErrorHandler = Callable[[Request, Any], Response | Awaitable[Response]]  # as Starlette keeps them
+# What fails under /console answers with a page in the reader's language, with the status (and the
+# Allow or Retry-After header) the JSON API would give; everywhere else the JSON error shape stays.
+# (heading key, message key) by status; the API's error code where one status has several causes.
+ERROR_PAGES = {
+    404: ("not_found_title", "not_found"),
+    405: ("error_title", "method_not_allowed"),
+    413: ("error_title", "too_large"),
+    500: ("error_title", "server_error"),
+}
+ERROR_CODES = {"storage_unavailable": ("error_title", "unavailable")}
+OTHER_ERROR = ("error_title", "error_other")
+KEPT_HEADERS = ("allow", "retry-after")
+# Every kind server/errors.py answers (install_error_handlers runs first, server/app.py).
+PAGE_ERRORS: tuple[type[Exception], ...] = (
+    HTTPException, RequestValidationError, BadInput, StorageError, Incomplete, DatabaseError, Exception
+)  # fmt: skip
+
+
+def _with_error_pages(api: ErrorHandler) -> ErrorHandler:
+    async def handle(request: Request, exc: Any) -> Response:
+        answer = api(request, exc)
+        response = await answer if inspect.isawaitable(answer) else answer
+        path = request.url.path
+        if path != COOKIE_PATH and not path.startswith(f"{COOKIE_PATH}/"):
+            return response
+        try:
+            return _error_page(request, exc, response)
+        except Exception:  # a page that cannot be drawn must not hide the error: the API's answer
+            return response
+
+    return handle
+
+
+def _error_page(request: Request, exc: Exception, answer: Response) -> Response:
+    t = i18n.strings(_locale(request, None))
+    status = answer.status_code
+    if isinstance(exc, RequestValidationError):  # a query parameter out of shape (``lang=…``)
+        fields = ", ".join(sorted({str(e["loc"][-1]) for e in exc.errors() if e.get("loc")}))
+        heading, message = "error_title", t["bad_parameter"].format(fields=fields)
+    else:
+        code = json.loads(bytes(answer.body)).get("error", {}).get("code")
+        heading, key = ERROR_CODES.get(code) or ERROR_PAGES.get(status, OTHER_ERROR)
+        message = t[key].format(status=status)
+    response = _page(request, "message.html", lang=None, current="", heading_key=heading,
+                     session=None, status=status, message=message)  # fmt: skip
+    response.headers.update({k: v for k, v in answer.headers.items() if k in KEPT_HEADERS})
+    return response
 
 
 def _console(request: Request) -> Console:
@@ -303,19 +359,21 @@ _view_page("/risk", "risk.html", "nav_risk", views.risk_view)
 async def overview(request: Request, session: SignedIn, lang: LangQuery = None) -> Response:
     """Rates for the period the form asks for (``from``, ``to``, ``interval``, ``by`` in the query:
     they hold no secret); a field to fix is named on the page, with no figures beside it."""
-    t = i18n.strings(_locale(request, lang))
+    locale = _locale(request, lang)
+    t = i18n.strings(locale)
     sent = {k: v for k, v in request.query_params.items() if k in OVERVIEW_FIELDS}
     try:
         query = views.OverviewQuery.parse(sent)
-    except QueryError as exc:
+    except views.FormProblem as exc:
         return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
-                     session=session, charts=[], form=sent, problem=str(exc), csv_query="",
+                     session=session, charts=[], form=sent, problem=exc.shown(t), csv_query="",
                      status=400)  # fmt: skip
     state = server_state(request)
     data = await run_in_threadpool(views.overview_view, state, query)
+    charts = views.rate_charts(data, t, state.service.policy, locale=locale)
     return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
-                 session=session, charts=views.rate_charts(data, t, state.service.policy), problem=None,
-                 form={**query.shown(), **sent}, csv_query=urlencode(query.params()))  # fmt: skip
+                 session=session, charts=charts, problem=None, form={**query.shown(), **sent},
+                 csv_query=urlencode(query.params()))  # fmt: skip
 
 
 @router.get("/overview.csv")
@@ -326,8 +384,9 @@ async def overview_csv(request: Request, session: SignedIn, table: str = "over_t
     sent = {k: v for k, v in request.query_params.items() if k in OVERVIEW_FIELDS}
     try:
         query = views.OverviewQuery.parse(sent)
-    except QueryError as exc:
-        return Response(f"{exc}\n", status_code=400, media_type="text/plain; charset=utf-8",
+    except views.FormProblem as exc:
+        text = exc.shown(i18n.strings(_locale(request, None)))
+        return Response(f"{text}\n", status_code=400, media_type="text/plain; charset=utf-8",
                         headers=PAGE_HEADERS)  # fmt: skip
     reports = await run_in_threadpool(views.overview_reports, server_state(request), query)
     out = io.StringIO()

@@ -3,6 +3,7 @@
 ===============================  =====================================================================
 ``GET /v1/tcf/gvl``              the GVL the service writes TC strings against (the browser never
                                  fetches IAB's list itself)
+``GET /v1/tcf/ui``               what the banner's TCF layers show, in the visitor's language
 ``POST /v1/tcf/tc-string``       a visitor's TCF choices → the TC string and Google's Additional
                                  Consent string; the banner stores them in ``euconsent-v2`` and sends
                                  them with the consent event as evidence
@@ -18,7 +19,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from consentgate.errors import BadInput
@@ -26,9 +27,10 @@ from consentgate.server.deps import AppSettings, Service
 from consentgate.server.errors import COMMON_RESPONSES, error_response
 from consentgate.server.routers.web import ASSET_METHODS
 from consentgate.server.routers.web import _served as served_asset  # ETag, gzip: as banner.js
-from consentgate.web import asset, trim_js
+from consentgate.web import asset, i18n, trim_js
 from consentgate.web.tcf.gvl import current_gvl, gvl_dir, served_gvl
 from consentgate.web.tcf.signals import TcfChoices, additional_consent, disclosed_vendors, tc_string
+from consentgate.web.tcf.ui import layers
 
 router = APIRouter(tags=["tcf"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -124,6 +126,29 @@ def gvl(service: Service, settings: AppSettings) -> Response:
             "Cache-Control": "public, max-age=300",
             "X-Vendor-List-Version": str(served.vendorListVersion),
         },
+    )
+
+
+@router.get("/v1/tcf/ui", summary="What the banner's TCF layers show", responses=_RESPONSES)
+def ui(
+    request: Request,
+    service: Service,
+    settings: AppSettings,
+    locale: Annotated[str | None, Query(max_length=35, description="The banner's locale, e.g. de.")] = None,
+) -> Response:
+    """The TCF layers' own words in the banner's language (else ``Accept-Language``, else the policy's),
+    and the served GVL's purposes, special features and the disclosed vendors (docs/tcf.md). Public
+    and cacheable for five minutes, like the GVL."""
+    tcf = service.policy.web.tcf
+    if not tcf.enabled:
+        return error_response(404, "not_found", _NOT_ENABLED)
+    accept = None if locale else request.headers.get("accept-language")
+    chosen = i18n.negotiate(locale, accept, service.policy.web.default_locale)
+    body = layers(tcf, current_gvl(gvl_dir(settings.tcf_gvl_dir)), chosen)
+    return Response(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        media_type="application/json",
+        headers={"Cache-Control": "public, max-age=300", "Vary": "Accept-Language"},
     )
 
 

@@ -98,7 +98,8 @@ class Submission(StrictModel):
         default=None,
         description=(
             "Facts about the request, from a closed list: gpc, via, do_not_train, consent_mode, "
-            "request_id, banner_choice, tc_string, addtl_consent (the TCF strings, checked for shape only). "
+            "request_id, banner_choice, tc_string, addtl_consent (the TCF strings; the TC string is "
+            "decoded and must be one the service wrote, docs/tcf.md). "
             "Nothing free-form: signals are hashed into the ledger, where erasure cannot reach."
         ),
         examples=[{"gpc": True, "via": "header"}],

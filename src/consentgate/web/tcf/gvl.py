@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from consentgate.errors import BadInput, Conflict
 
 SNAPSHOT_NAME = "gvl.json"  # the copy shipped in this package, and the name of an updated copy
+# Every list the service has served, vendorListVersion → tcfPolicyVersion: the ledger refuses a TC string
+# naming a list the service never had (docs/tcf.md), and a newer list replaces the file of the last one.
+HISTORY_NAME = "gvl-history.json"
 
 
 class GvlVendor(BaseModel):
@@ -148,7 +151,57 @@ def store_gvl(text: str | bytes, source: str, directory: Path) -> Gvl:
             f"{old.tcfPolicyVersion} served now; a list never moves back to an older policy."
         )
     directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / (SNAPSHOT_NAME + ".tmp")
-    tmp.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    tmp.replace(directory / SNAPSHOT_NAME)
+    # The history first: a string written against the new list must never meet a ledger that has not
+    # heard of it (the reverse, a version in the history that was never served, refuses nothing real).
+    history = served_lists(directory) | {new.vendorListVersion: new.tcfPolicyVersion}
+    _replace(directory / HISTORY_NAME, json.dumps({str(k): v for k, v in sorted(history.items())}).encode())
+    _replace(directory / SNAPSHOT_NAME, text if isinstance(text, bytes) else text.encode("utf-8"))
     return new
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write to a temporary file and rename, so no reader ever sees half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def served_lists(directory: Path) -> dict[int, int]:
+    """Every GVL this service has served (vendorListVersion → tcfPolicyVersion): the shipped snapshot,
+    the lists ``store_gvl`` kept in ``directory``, and the one served now.
+
+    A list stored before the history was kept is known only while it is the one served; docs/tcf.md
+    says so. Every recorded event with a TC string asks, so the answer is kept until either file
+    changes: two ``stat`` calls, not a read of IAB's megabyte of JSON, per submission.
+    """
+    key = (_stamp(directory / SNAPSHOT_NAME), _stamp(directory / HISTORY_NAME))
+    kept = _LISTS.get(directory)
+    if kept is not None and kept[0] == key:
+        return dict(kept[1])
+    lists = _read_lists(directory)
+    _LISTS[directory] = (key, lists)
+    return dict(lists)
+
+
+_LISTS: dict[Path, tuple[tuple[tuple[int, int, int] | None, ...], dict[int, int]]] = {}
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def _read_lists(directory: Path) -> dict[int, int]:
+    lists = {shipped_gvl().vendorListVersion: shipped_gvl().tcfPolicyVersion}
+    served = current_gvl(directory)
+    lists[served.vendorListVersion] = served.tcfPolicyVersion
+    try:
+        recorded = json.loads((directory / HISTORY_NAME).read_bytes())
+    except FileNotFoundError:
+        return lists
+    except ValueError as exc:
+        raise BadInput(f"{directory / HISTORY_NAME} is not JSON ({exc}); restore it from a backup") from exc
+    return lists | {int(k): int(v) for k, v in recorded.items()}

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from consentgate.errors import BadInput
-from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, RestrictionKind, TcfSettings
-from consentgate.web.tcf.gvl import Gvl, GvlVendor
-from consentgate.web.tcf.tcstring import (
+from consentgate.ledger.tcstring import (
     PURPOSES,
     SPECIAL_FEATURES,
     PublisherRestriction,
@@ -26,6 +24,8 @@ from consentgate.web.tcf.tcstring import (
     day_of,
     encode,
 )
+from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, RestrictionKind, TcfSettings
+from consentgate.web.tcf.gvl import Gvl, GvlVendor
 
 _RESTRICTION_TYPES = {
     RestrictionKind.NOT_ALLOWED: RestrictionType.NOT_ALLOWED,

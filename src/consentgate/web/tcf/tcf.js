@@ -181,7 +181,97 @@
     display = 'hidden';
     emit();
   }
-  async function choose(body) { const s = await encode(body); adopt(s); return s; }
+  // -- the banner's TCF layers (docs/tcf.md, "The banner's TCF layers") ------------------------------
+  // banner.js knows nothing of TCF: the layers join its dialog when it appears, in its language, and
+  // its "Save" asks forChoice('custom') for the string these switches produce, which it records with
+  // the choice before adopt() lets any vendor see it.
+  let section = null, pending = null, seen = null;
+  const loads = {};
+  const load = (locale) => loads[locale] || (loads[locale] = fetch(base + 'v1/tcf/ui?locale=' + encodeURIComponent(locale))
+    .then((r) => { if (!r.ok) throw new Error('consentgate tcf: HTTP ' + r.status); return r.json(); })
+    .catch((e) => { delete loads[locale]; throw e; }));
+  const el = (tag, a, ...kids) => {
+    const e = D.createElement(tag);
+    for (const k in a) if (a[k] != null) (k == 'text' ? (e.textContent = a[k]) : e.setAttribute(k, a[k]));
+    e.append(...kids.filter((k) => k));
+    return e;
+  };
+  const fill = (t, o) => t.replace(/\{(\w+)\}/g, (_, k) => o[k]);
+  // One switch: kind p (purpose consent), pl (purpose legitimate interest: off objects), sf (special
+  // feature), v (vendor consent), vl (vendor legitimate interest: off objects).
+  const sw = (kind, id, on, label, name) => el('div', {class: 'cg-row'}, el('label', {for: 'cg-tcf-' + kind + id, dir: 'auto'}, ...label),
+    el('input', {type: 'checkbox', role: 'switch', class: 'cg-sw', id: 'cg-tcf-' + kind + id, 'data-tcf': kind, 'data-id': id,
+      checked: on ? '' : null, 'aria-label': name}));
+  function build(root, d) {
+    const S = d.strings, m = tc, had = (o, i, none) => (m ? !!(o && o[i]) : none);
+    const list = (xs) => new Intl.ListFormat(d.locale, {type: 'unit'}).format(xs.filter(Boolean)); // the locale's separators
+    const named = (sec, ids) => list(ids.map((i) => sec[i] && sec[i].name));
+    const line = (label, text) => text && el('small', {dir: 'auto', text: label + ': ' + text});
+    const titled = (t) => [el('strong', {text: t.name}), t.description && el('small', {text: t.description})];
+    const pids = Object.keys(d.purposes).map(Number).filter((i) => i >= 1 && i <= 11).sort((a, b) => a - b);
+    const fids = Object.keys(d.specialFeatures).map(Number).filter((i) => i >= 1 && i <= 2).sort((a, b) => a - b);
+    const li = new Set(d.legitimateInterests), count = d.vendors.length;
+    const rows = [el('h3', {text: S.purposes})];
+    pids.forEach((i) => {
+      const p = d.purposes[i];
+      rows.push(sw('p', i, had(m && m.purposes, i, false), titled(p)));
+      if (li.has(i)) rows.push(sw('pl', i, had(m && m.purposeLI, i, true), [el('span', {text: S.li})], p.name + ': ' + S.li));
+    });
+    rows.push(el('h3', {text: S.special_features}), ...fids.map((i) => sw('sf', i, had(m && m.specialFeatures, i, false), titled(d.specialFeatures[i]))));
+    rows.push(el('h3', {text: fill(S.vendors, {count})}), ...d.vendors.map((v) => el('details', {class: 'cg-tcf-v'},
+      el('summary', {dir: 'auto', text: v.name}),
+      line(S.v_consent, named(d.purposes, v.purposes)),
+      line(S.v_li, named(d.purposes, v.legIntPurposes)),
+      line(S.v_special, named(d.specialPurposes, v.specialPurposes)),
+      line(S.v_features, named(d.features, v.features)),
+      line(S.special_features, named(d.specialFeatures, v.specialFeatures)),
+      line(S.data, list(v.data.map((i) => d.dataCategories[i]))),
+      v.retention != null && el('small', {text: fill(S.retention, {days: v.retention})}),
+      v.policy && el('a', {href: v.policy, target: '_blank', rel: 'noopener', text: S.policy}),
+      (v.purposes.length || v.flexiblePurposes.length) && sw('v', v.id, had(m && m.vendorConsents, v.id, false), [el('span', {text: S.consent})], v.name + ': ' + S.consent),
+      v.legIntPurposes.length && sw('vl', v.id, had(m && m.vendorLI, v.id, true), [el('span', {text: S.li})], v.name + ': ' + S.li))));
+    // First layer: who, how many, and what for (TCF policy, Appendix B); the switches are the second.
+    const out = el('div', {class: 'cg-tcf', 'data-gvl': d.gvl_version},
+      el('p', {dir: 'auto', text: fill(S.intro, {count})}),
+      el('ul', {class: 'cg-tcf-list'}, ...pids.concat(fids.map((i) => -i)).map((i) => el('li', {dir: 'auto',
+        text: i > 0 ? d.purposes[i].name : d.specialFeatures[-i].name}))),
+      el('div', {class: 'cg-rows'}, ...rows));
+    root.querySelector('.cg-box').insertBefore(out, root.querySelector('.cg-err'));
+    return out;
+  }
+  async function attach(root) {
+    section = null;
+    const d = await load(root.getAttribute('lang') || 'en').catch((e) => { console.error(e); return null; });
+    if (d && root.isConnected && !root.querySelector('.cg-tcf')) section = build(root, d);
+  }
+  const watch = () => new MutationObserver(() => {
+    const root = D.getElementById('consentgate-banner');
+    if (root && root != seen) attach(seen = root);
+  }).observe(D.body, {childList: true});
+  if (D.body) watch(); else D.addEventListener('DOMContentLoaded', watch);
+  function fromLayers() {
+    const b = {purpose_consents: [], purpose_objections: [], special_features: [], vendor_consents: [], vendor_objections: []};
+    const key = {p: 'purpose_consents', pl: 'purpose_objections', sf: 'special_features', v: 'vendor_consents', vl: 'vendor_objections'};
+    section.querySelectorAll('[data-tcf]').forEach((i) => {
+      // consents are switched on; objections are legitimate interests switched off
+      if (i.checked != (i.dataset.tcf == 'pl' || i.dataset.tcf == 'vl')) b[key[i.dataset.tcf]].push(+i.dataset.id);
+    });
+    // The publisher's own TCF purposes follow the same switches: one purpose, one choice.
+    b.publisher_consents = b.purpose_consents;
+    b.publisher_objections = b.purpose_objections;
+    return b;
+  }
+  // Finer choices from the site's own UI: recorded through banner.js as a "custom" choice that restates
+  // the visitor's current choices, and applied only once that record is acknowledged, like any other.
+  async function choose(body) {
+    const cg = W.consentgate;
+    if (!cg || !cg.save) throw new Error('consentgate tcf: choose() records through banner.js; embed it after tcf.js');
+    const before = tc;
+    pending = body;
+    try { await cg.save(); } finally { pending = null; }
+    if (tc == before) throw new Error('consentgate tcf: nothing was recorded (no choice in the banner yet), so nothing changed');
+    return {tc_string: tc.str, addtl_consent: ac};
+  }
   const all = (n) => Array.from({length: n}, (_, i) => i + 1);
   const tcf = {
     decode,
@@ -189,9 +279,11 @@
     acceptAll: () => encode({purpose_consents: all(11), special_features: all(2), vendor_consents: C.vendors,
       google_ac_consents: C.ac, publisher_consents: all(11)}),
     rejectAll: () => encode({purpose_objections: all(11), vendor_objections: C.vendors, publisher_objections: all(11)}),
-    // The banner asks for the strings its choice produced, to record them with the event as evidence.
-    forChoice: (choice) => (choice == 'accept_all' ? tcf.acceptAll() : choice == 'reject_all' ? tcf.rejectAll()
-      : tc ? Promise.resolve({tc_string: tc.str, addtl_consent: ac}) : Promise.resolve({})),
+    // The banner asks for the strings its choice produced, to record them with the event as evidence:
+    // a "Save" gets the layers' switches; without the layers (not loaded yet) it carries none, and the
+    // TCF state stays as it was.
+    forChoice: (choice) => (pending ? encode(pending) : choice == 'accept_all' ? tcf.acceptAll() : choice == 'reject_all' ? tcf.rejectAll()
+      : choice == 'custom' && section && section.isConnected ? encode(fromLayers()) : Promise.resolve({})),
     adopt,
     shown() { if (tc) return; display = 'visible'; eventStatus = 'cmpuishown'; emit(); },
   };

@@ -6,11 +6,8 @@ Derived data, never evidence: dropping these tables loses nothing (the next repo
 and they hold no identifier (a visit row says only region group, instant and the same visitor's
 previous instant).
 
-Down-revision "0009" so this branch migrates on its own; the ``tdm`` branch adds 0010, and the merge
-re-chains this file to revise "0010" (the tables do not depend on 0010's).
-
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -20,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

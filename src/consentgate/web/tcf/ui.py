@@ -1,0 +1,83 @@
+"""What the banner's TCF layers show (``GET /v1/tcf/ui``): the layers' own words in the visitor's
+language, and the served GVL's purposes, features and vendors.
+
+The purposes' and vendors' texts are the GVL's own, as TCF requires them to be shown unchanged; the
+service holds one GVL (IAB publishes it in English), so they are shown in the GVL's language. Only the
+vendors the banner discloses are listed, so a real GVL's thousand vendors are not sent to a site that
+works with ten.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from consentgate.policy.locales import language
+from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
+from consentgate.web.tcf.gvl import Gvl, GvlVendor
+from consentgate.web.tcf.signals import disclosed_vendors
+
+
+@cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """The layers' words per banner locale (``web/tcf/i18n.json``)."""
+    data: dict[str, dict[str, str]] = json.loads(
+        (files("consentgate.web.tcf") / "i18n.json").read_text(encoding="utf-8")
+    )["strings"]
+    return data
+
+
+def _texts(section: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+    return {
+        k: {"name": str(v.get("name", "")), "description": str(v.get("description", ""))}
+        for k, v in section.items()
+    }
+
+
+def _policy_url(vendor: GvlVendor, lang: str) -> str | None:
+    """The vendor's privacy policy in the visitor's language where it gives one, else its first."""
+    urls = [
+        u for u in (vendor.model_extra or {}).get("urls") or [] if isinstance(u, dict) and u.get("privacy")
+    ]
+    chosen = next((u for u in urls if str(u.get("langId", "")).lower() == lang), urls[0] if urls else None)
+    return None if chosen is None else str(chosen["privacy"])
+
+
+def _vendor(vendor: GvlVendor, lang: str) -> dict[str, Any]:
+    extra = vendor.model_extra or {}
+    retention = (extra.get("dataRetention") or {}).get("stdRetention")
+    return {
+        "id": vendor.id,
+        "name": vendor.name,
+        "purposes": vendor.purposes,
+        "legIntPurposes": vendor.legIntPurposes,
+        "flexiblePurposes": vendor.flexiblePurposes,
+        "specialPurposes": vendor.specialPurposes,
+        "features": list(extra.get("features") or []),
+        "specialFeatures": vendor.specialFeatures,
+        "retention": retention if isinstance(retention, int) else None,
+        "data": list(extra.get("dataDeclaration") or []),
+        "policy": _policy_url(vendor, lang),
+    }
+
+
+def layers(settings: TcfSettings, gvl: Gvl, locale: str) -> dict[str, Any]:
+    """Everything the TCF layers show, for a banner locale (one of the interface locales)."""
+    lang = language(locale)
+    extra = gvl.model_extra or {}
+    vendors = [v for vid in disclosed_vendors(settings, gvl) if (v := gvl.vendor(vid)) is not None]
+    return {
+        "locale": locale,
+        "strings": catalogue()[locale],
+        "gvl_version": gvl.vendorListVersion,
+        "purposes": _texts(gvl.purposes),
+        "specialPurposes": _texts(extra.get("specialPurposes") or {}),
+        "features": _texts(extra.get("features") or {}),
+        "specialFeatures": _texts(gvl.specialFeatures),
+        "dataCategories": {k: str(v.get("name", "")) for k, v in (extra.get("dataCategories") or {}).items()},
+        # the purposes the visitor may object to (their legitimate interest), in the policy's order
+        "legitimateInterests": sorted(set(settings.legitimate_interest_purposes) - CONSENT_ONLY_PURPOSES),
+        "vendors": [_vendor(v, lang) for v in vendors],
+    }

@@ -1,0 +1,176 @@
+"""The ledger decodes ``signals.tc_string`` and refuses a string the service could not have written,
+naming the field, with nothing stored; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consentgate.errors import BadInput, EventError
+from consentgate.ledger.store import Ledger
+from consentgate.ledger.tcstring import decode, encode
+from consentgate.policy import load_policy
+from consentgate.service import ConsentService
+from consentgate.web.tcf.gvl import SNAPSHOT_NAME, shipped_gvl, store_gvl
+from consentgate.web.tcf.signals import TcfChoices, tc_model
+
+from .conftest import TCF, write_policy
+
+NOW = datetime.now(UTC)
+ALL = frozenset(range(1, 12))
+
+
+@pytest.fixture
+def service(ledger_url: str, tcf_policy: Path, gvl_dir: Path) -> Iterator[ConsentService]:
+    svc = ConsentService(load_policy(tcf_policy), Ledger.open(ledger_url), gvl_directory=gvl_dir)
+    try:
+        yield svc
+    finally:
+        svc.ledger.close()
+
+
+def _string(svc: ConsentService, choices: TcfChoices, **fields: Any) -> str:
+    model = tc_model(choices, svc.policy.web.tcf, shipped_gvl(), language="de", created=NOW, updated=NOW)
+    return encode(dataclasses.replace(model, **fields))
+
+
+def _event(action: str, tc: str, choice: str | None = None, **over: Any) -> dict[str, Any]:
+    signals: dict[str, Any] = {"tc_string": tc}
+    if choice is not None:
+        signals["banner_choice"] = choice
+    raw: dict[str, Any] = {
+        "subject": "visitor-1",
+        "action": action,
+        "purposes": ["train_support_chatbot"],
+        "occurred_at": NOW.isoformat(),
+        "signals": signals,
+    }
+    if action == "grant":
+        raw |= {"notice_id": "ai-training", "notice_version": 2}
+    return raw | over
+
+
+def _refused(svc: ConsentService, *raws: dict[str, Any]) -> str:
+    with pytest.raises(EventError) as caught:
+        svc.record([(f"event {i}", raw) for i, raw in enumerate(raws)], source="banner")
+    assert svc.ledger.count() == 0, "nothing of a refused submission may be stored"
+    fields = {where.split(": ")[-1] for where, _ in caught.value.problems}
+    assert fields == {"signals.tc_string"}, caught.value.problems
+    return " | ".join(message for _, message in caught.value.problems)
+
+
+def test_the_string_the_service_wrote_is_stored_as_it_came(service: ConsentService) -> None:
+    tc = _string(service, TcfChoices(purpose_consents=ALL, special_features=frozenset({1, 2})))
+    stored = service.record([("", _event("grant", tc, "accept_all"))], source="banner")
+    assert [e.signals["tc_string"] for e in stored] == [tc]
+    assert decode(stored[0].signals["tc_string"]).purpose_consents == ALL
+
+
+@pytest.mark.parametrize(
+    ("fields", "says"),
+    [
+        ({"cmp_id": TCF["cmp_id"] + 1}, "cmp_id is 301; this policy's web.tcf.cmp_id is 300"),
+        ({"cmp_version": TCF["cmp_version"] - 1}, "cmp_version is 3"),
+        ({"vendor_list_version": shipped_gvl().vendorListVersion + 1}, "never served (it has served 150)"),
+        ({"tcf_policy_version": 4}, "tcf_policy_version is 4"),
+    ],
+)
+def test_a_string_from_another_cmp_or_list_is_refused(
+    service: ConsentService, fields: dict[str, Any], says: str
+) -> None:
+    tc = _string(service, TcfChoices(purpose_consents=ALL), **fields)
+    assert says in _refused(service, _event("grant", tc, "accept_all"))
+
+
+def test_a_refusal_carrying_consents_is_refused(service: ConsentService) -> None:
+    consenting = _string(service, TcfChoices(purpose_consents=frozenset({1, 3})))
+    said = _refused(service, _event("deny", consenting))
+    assert "purpose_consents 1, 3" in said
+    assert "grants nothing (deny)" in said
+    assert "vendor_consents" not in said  # no vendor consented, none is named
+    gpc = {"subject": "visitor-1", "action": "gpc", "occurred_at": NOW.isoformat()}
+    vendor = _string(service, TcfChoices(vendor_consents=frozenset({8})))
+    assert "vendor_consents 8" in _refused(service, gpc | {"signals": {"tc_string": vendor}})
+    assert "reject_all but consents" in _refused(service, _event("deny", consenting, "reject_all"))
+
+
+def test_accept_all_must_consent_to_every_purpose(service: ConsentService) -> None:
+    partial = _string(service, TcfChoices(purpose_consents=ALL - {4, 9}))
+    assert "purposes 4, 9 without consent" in _refused(service, _event("grant", partial, "accept_all"))
+
+
+def test_one_bad_event_refuses_the_whole_batch(service: ConsentService) -> None:
+    good = _string(service, TcfChoices(purpose_consents=ALL))
+    bad = good[:30] + "." + good.split(".")[1]
+    said = _refused(
+        service, _event("grant", good, "accept_all"), _event("grant", bad, "accept_all", subject="v-2")
+    )
+    assert "cut short" in said
+
+
+def test_a_save_may_refuse_policy_purposes_and_consent_to_tcf_purposes(service: ConsentService) -> None:
+    """The TCF switches are separate from the policy's purposes: a Save records both as chosen."""
+    tc = _string(service, TcfChoices(purpose_consents=frozenset({1}), vendor_consents=frozenset({8})))
+    mixed = [_event("grant", tc, "custom"), _event("deny", tc, "custom", purposes=["finetune_recommender"])]
+    assert len(service.record([("", raw) for raw in mixed], source="banner")) == 2
+    later = (NOW + timedelta(seconds=1)).isoformat()
+    assert len(service.record([("", _event("deny", tc, "custom", occurred_at=later))], source="banner")) == 1
+
+
+def test_every_list_the_service_served_stays_known(service: ConsentService, gvl_dir: Path) -> None:
+    before = service.tcf_issuer()
+    assert before is not None
+    assert dict(before.lists) == {150: 5}
+    data = json.loads(resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes())
+    for version in (151, 153):
+        store_gvl(json.dumps(data | {"vendorListVersion": version}), "test", gvl_dir)
+    assert service.tcf_issuer() is not None
+    assert dict(service.tcf_issuer().lists) == {150: 5, 151: 5, 153: 5}  # type: ignore[union-attr]
+    for n, version in enumerate((150, 151, 153)):
+        tc = _string(service, TcfChoices(purpose_consents=ALL), vendor_list_version=version)
+        service.record([("", _event("grant", tc, "accept_all", subject=f"v-{n}"))], source="banner")
+    never = _string(service, TcfChoices(purpose_consents=ALL), vendor_list_version=152)
+    with pytest.raises(EventError, match="152, a Global Vendor List this service never served"):
+        service.record([("", _event("grant", never, "accept_all"))], source="banner")
+
+
+def test_without_tcf_in_the_policy_no_tc_string_is_taken(
+    ledger_url: str, tmp_path: Path, example_policy_path: Path, gvl_dir: Path
+) -> None:
+    with_tcf = ConsentService(
+        load_policy(write_policy(example_policy_path, tmp_path / "tcf.yaml", TCF)), Ledger.open(ledger_url)
+    )
+    tc = _string(with_tcf, TcfChoices(purpose_consents=ALL))
+    with_tcf.ledger.close()
+    plain = ConsentService(load_policy(example_policy_path), Ledger.open(ledger_url), gvl_directory=gvl_dir)
+    try:
+        assert "does not enable web.tcf" in _refused(plain, _event("grant", tc, "accept_all"))
+    finally:
+        plain.ledger.close()
+
+
+def test_an_import_may_carry_the_strings_of_an_earlier_cmp_version(service: ConsentService) -> None:
+    earlier = _string(service, TcfChoices(purpose_consents=ALL), cmp_version=TCF["cmp_version"] - 1)
+    service.record([("", _event("grant", earlier, "accept_all"))], source="import", strict=False)
+    later = _string(service, TcfChoices(purpose_consents=ALL), cmp_version=TCF["cmp_version"] + 1)
+    with pytest.raises(EventError, match="cmp_version is 5"):
+        service.record(
+            [("", _event("grant", later, "accept_all", subject="v-2"))], source="import", strict=False
+        )
+
+
+def test_a_damaged_history_is_reported_not_guessed(service: ConsentService, gvl_dir: Path) -> None:
+    """Which lists were served cannot be known from a history that is not JSON: say so, store nothing."""
+    gvl_dir.mkdir(parents=True)
+    (gvl_dir / "gvl-history.json").write_text("{not json")
+    tc = _string(service, TcfChoices(purpose_consents=ALL))
+    with pytest.raises(BadInput, match=r"gvl-history\.json is not JSON"):
+        service.record([("", _event("grant", tc, "accept_all"))], source="banner")
+    assert service.ledger.count() == 0
