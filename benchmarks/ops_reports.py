@@ -1,51 +1,74 @@
-"""Banner outcomes and GPC share (issue 16) against a recount over every event, in the same run.
+"""Banner outcomes and GPC share (issue 16): the rollup against a full recount, in the same run.
 
 A ledger of banner clicks (one event per purpose of a click, as the banner posts them; one region
-and one ``banner_choice`` per click) plus a ``gpc`` event for about a third of the visitors, on
-SQLite and, where the binaries exist, on a throw-away PostgreSQL cluster. Per database:
+and one ``banner_choice`` per click) plus a ``gpc`` event for about a third of the visitors, over 60
+days, on SQLite and, where the binaries exist, on a throw-away PostgreSQL cluster. Per database,
+timed (medians of ``--repeat`` runs):
 
-* ``banner_outcomes`` and ``gpc_share`` over the whole period (the database groups and de-duplicates,
-  Python reads the few distinct ``signals`` strings);
-* the baseline: the straightforward recount, every event of the ledger read through
-  ``Ledger.iter_events`` and counted in Python (de-duplicating clicks by identifier and time) — what
-  the first version of the reports did.
+* ``build``: the first report, which builds the rollup from the whole ledger (once);
+* ``full``: the baseline, ``recount_banner_outcomes`` + ``recount_gpc_share``: both reports counted
+  from the period's events (the database groups and de-duplicates; what the reports did before the
+  rollup);
+* ``report``: ``banner_outcomes`` + ``gpc_share`` with the rollup current;
+* ``incremental``: both reports after ``--new`` more events (a third of them late clicks of existing
+  visitors, dated anywhere in the 60 days): the refresh re-counts only those visitors, then answers.
 
-Both must give the same counts (checked); the figures are the median of 3 runs each.
+Before timing, and after the new events, the rollup's reports are checked equal to the recount's,
+over the whole period and over one that cuts days mid-way.
 
-Run: .venv/bin/python benchmarks/ops_reports.py [--events 200000] [--db sqlite|postgresql|both]
+Run: .venv/bin/python benchmarks/ops_reports.py [--events 200000] [--new 1000] [--db sqlite|postgresql|both]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import sys
 import tempfile
-from collections import Counter, defaultdict
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from common import ROOT, median, postgres, timed
 
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, load_policy
-from consentgate.reports.banner import banner_outcomes, gpc_share
+from consentgate.reports import web_rollup
+from consentgate.reports.banner import (
+    banner_outcomes,
+    gpc_share,
+    recount_banner_outcomes,
+    recount_gpc_share,
+)
 from consentgate.reports.periods import Period
 from consentgate.service import ConsentService
+from consentgate.store.engine import Engine
 
 POLICY = ROOT / "src" / "consentgate" / "policy" / "example.yaml"
 PURPOSES = ("train_support_chatbot", "finetune_recommender", "product_analytics", "marketing")
 START = datetime(2026, 9, 1, tzinfo=UTC)
 PERIOD = Period(START, START + timedelta(days=61))
+CUT = Period(START + timedelta(hours=3, minutes=30), START + timedelta(days=40, hours=7))
 
 
-def fill(ledger: Ledger, policy: Policy, events: int) -> None:
-    rnd = random.Random(16)
+def fill(
+    ledger: Ledger, policy: Policy, events: int, *, seed: int = 16, first: int = 0, existing: int = 0
+) -> int:
+    """Append about ``events`` events for visitors numbered from ``first``; with ``existing``, a third
+    of the clicks are late ones of visitors below it. Returns the next free visitor number."""
+    rnd = random.Random(seed)
     service = ConsentService(policy, ledger)
     batch: list[tuple[str, dict[str, object]]] = []
-    i = stored = 0
+    i, stored = first, 0
     while stored + len(batch) < events:
-        subject = f"visitor-{i}"
-        i += 1
+        if existing and rnd.random() < 1 / 3:
+            subject = f"visitor-{rnd.randrange(existing)}"
+        else:
+            subject = f"visitor-{i}"
+            i += 1
         region = rnd.choice(("DE", "FR", "US-CA", "GB", "JP"))
         when = START + timedelta(seconds=rnd.randrange(86_400 * 60))
         if rnd.random() < 0.3:
@@ -84,61 +107,79 @@ def fill(ledger: Ledger, policy: Policy, events: int) -> None:
             batch = []
     if batch:
         service.record(batch, strict=False)
+    return i
 
 
-def recount(ledger: Ledger, policy: Policy) -> tuple[Counter[str], dict[str, int]]:
-    """The baseline: every event read and counted in Python."""
-    clicks: set[tuple[str, int]] = set()
-    outcomes: Counter[str] = Counter()
-    gpc: dict[str, set[str]] = defaultdict(set)
-    start, end = PERIOD.start_us, PERIOD.end_us
-    for e in ledger.iter_events():
-        if not start <= e.occurred_us < end:
-            continue
-        if e.action.value == "gpc" and e.signals.get("gpc") is True:
-            gpc[policy.region_group(e.region)].add(e.subject)
-        elif e.source == "banner" and (e.subject, e.occurred_us) not in clicks:
-            clicks.add((e.subject, e.occurred_us))
-            outcomes[str(e.signals.get("banner_choice", "unattributed"))] += 1
-    return outcomes, {g: len(ids) for g, ids in gpc.items()}
+def both(engine: Engine, policy: Policy, period: Period, *, full: bool) -> tuple[Any, Any]:
+    if full:
+        return recount_banner_outcomes(engine, policy, period), recount_gpc_share(engine, policy, period)
+    return banner_outcomes(engine, policy, period), gpc_share(engine, policy, period)
 
 
-def measure(name: str, url: str, policy: Policy, events: int) -> None:
+def check(engine: Engine, policy: Policy) -> None:
+    for period in (PERIOD, CUT):
+        assert both(engine, policy, period, full=False) == both(engine, policy, period, full=True), period
+
+
+def measure(name: str, url: str, policy: Policy, args: argparse.Namespace) -> dict[str, Any]:
     with Ledger.open(url) as ledger:
-        fill(ledger, policy, events)
+        t0 = time.perf_counter()
+        visitors = fill(ledger, policy, args.events)
+        setup = time.perf_counter() - t0
         n = ledger.count()
         engine = ledger.engine
-        ours = banner_outcomes(engine, policy, PERIOD)
-        share = gpc_share(engine, policy, PERIOD)
-        want_outcomes, want_gpc = recount(ledger, policy)
-        got: Counter[str] = Counter()
-        for row in ours["rows"]:
-            got.update({k: row[k] for k in ("accept_all", "reject_all", "custom")})
-        assert +got == +want_outcomes, (got, want_outcomes)
-        assert {r["region"]: r["gpc_visitors"] for r in share["rows"] if r["gpc_visitors"]} == want_gpc
-        t_banner = median(timed(lambda: banner_outcomes(engine, policy, PERIOD), repeat=3))
-        t_gpc = median(timed(lambda: gpc_share(engine, policy, PERIOD), repeat=3))
-        t_base = median(timed(lambda: recount(ledger, policy), repeat=3))
-    print(
-        f"{name}: {n} events, {sum(got.values())} clicks | banner_outcomes {t_banner:.2f} s, "
-        f"gpc_share {t_gpc:.2f} s | baseline recount (both) {t_base:.2f} s "
-        f"({t_base / t_banner:.1f}x banner_outcomes)"
-    )
+        print(f"{name}: {n:,} events, {visitors:,} visitors (set up in {setup:.0f} s)", flush=True)
+        build = timed(lambda: web_rollup.refresh(engine, policy), repeat=1)[0]
+        print(f"  build (first report, once): {build:.2f} s", flush=True)
+        check(engine, policy)
+        t_full = median(timed(lambda: both(engine, policy, PERIOD, full=True), repeat=args.repeat))
+        print(f"  full recount, both reports: {t_full:.2f} s", flush=True)
+        t_report = median(timed(lambda: both(engine, policy, PERIOD, full=False), repeat=args.repeat))
+        print(f"  both reports, rollup current: {t_report:.3f} s", flush=True)
+        runs = []
+        for r in range(args.repeat):
+            visitors = fill(ledger, policy, args.new, seed=100 + r, first=visitors, existing=visitors)
+            runs.append(timed(lambda: both(engine, policy, PERIOD, full=False), repeat=1)[0])
+        t_incr = median(runs)
+        print(f"  both reports after {args.new:,} new events: {t_incr:.3f} s "
+              f"(runs {', '.join(f'{x:.3f}' for x in runs)})", flush=True)  # fmt: skip
+        check(engine, policy)
+        n_after = ledger.count()
+    out = {
+        "events": n,
+        "events_after": n_after,
+        "setup_s": round(setup, 1),
+        "build_s": round(build, 2),
+        "full_s": round(t_full, 3),
+        "report_s": round(t_report, 3),
+        "incremental_s": round(t_incr, 3),
+        "incremental_runs": [round(x, 3) for x in runs],
+        "full_over_report": round(t_full / t_report, 1),
+        "full_over_incremental": round(t_full / t_incr, 1),
+    }
+    print(f"  {name}: full {t_full:.2f} s / report {t_report:.3f} s / incremental {t_incr:.3f} s", flush=True)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--new", type=int, default=1_000, help="events added before each incremental report")
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     args = parser.parse_args()
     policy = load_policy(POLICY)
+    results: dict[str, Any] = {"command": " ".join(["python", "benchmarks/ops_reports.py", *sys.argv[1:]])}
+    results["load_average"] = os.getloadavg()
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory() as tmp:
-            measure("SQLite", str(Path(tmp) / "ledger.db"), policy, args.events)
+            results["sqlite"] = measure("SQLite", str(Path(tmp) / "ledger.db"), policy, args)
     if args.db in ("postgresql", "both"):
         with postgres() as url:
             if url is not None:
-                measure("PostgreSQL", url, policy, args.events)
+                results["postgresql"] = measure("PostgreSQL", url, policy, args)
+    results["load_average_end"] = os.getloadavg()
+    print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ from sqlalchemy import inspect
 
 from consentgate.ledger.db import downgrade, make_engine, migrate
 
+# What migration 0011 adds (the banner-outcome and GPC-share rollup).
+WEB_ROLLUP = (
+    "report_web_state", "report_banner_clicks", "report_banner_days", "report_web_visits", "report_web_days",
+)  # fmt: skip
+
 
 def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
     engine = make_engine(ledger_url)
@@ -16,8 +21,12 @@ def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
             "events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets", "runs",
             "run_subjects", "suppressions", "requests", "request_log", "ledger_records", "ledger_seals",
             "run_checkpoints", "report_state", "report_spans", "report_days", "report_months",
-            "share_redemptions", "reservation_checks",
+            "share_redemptions", "reservation_checks", *WEB_ROLLUP,
         } <= tables  # fmt: skip
+        downgrade(engine, "0010")  # one step down drops only what 0011 added
+        tables = set(inspect(engine).get_table_names())
+        assert not (set(WEB_ROLLUP) & tables)
+        assert "reservation_checks" in tables
         downgrade(engine, "0009")  # one step down drops only what 0010 added
         tables = set(inspect(engine).get_table_names())
         assert "reservation_checks" not in tables
@@ -79,7 +88,7 @@ def test_the_later_tables_match_their_declaration(ledger_url: str) -> None:
         names = (
             "runs", "run_subjects", "suppressions", "requests", "request_log",
             "ledger_records", "ledger_seals", "aliases", "ledger_head", "run_checkpoints",
-            "report_state", "report_spans", "report_days", "report_months", "reservation_checks",
+            "report_state", "report_spans", "report_days", "report_months", "reservation_checks", *WEB_ROLLUP,
         )  # fmt: skip
         mine = [d for d in diff if any(f"'{n}'" in repr(d) for n in names)]
         assert mine == []

@@ -121,3 +121,16 @@ def test_bad_input_says_what_to_fix(cg: Invoke, args: tuple[str, ...], message: 
     result = cg(*args)
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_the_first_banner_or_gpc_report_says_it_counts_the_ledger_once(cg: Invoke) -> None:
+    first = cg("report", "gpc", "--from", FROM, "--to", TO, "--json")
+    assert first.exit_code == 0, first.output
+    assert "counting the ledger's banner and GPC events once" in first.stderr
+    for args in (("gpc",), ("banner", "--interval", "month")):
+        again = cg("report", *args, "--from", FROM, "--to", TO, "--json")
+        assert again.exit_code == 0, again.output
+        assert again.stderr == ""
+    assert json.loads(cg("report", "gpc", "--from", FROM, "--to", TO, "--json").stdout) == json.loads(
+        first.stdout
+    )

@@ -88,7 +88,7 @@ def banner(
 
     env, fmt = env_of(ctx), _format(as_json, as_csv)
     step = _interval(interval)
-    report = banner_outcomes(_engine(env), env.policy(), _period(start, end), interval=step)
+    report = banner_outcomes(_web_engine(env), env.policy(), _period(start, end), interval=step)
     columns = OUTCOME_COLUMNS
     _emit(
         env,
@@ -123,7 +123,7 @@ def gpc(
     from consentgate.reports.banner import GPC_COLUMNS, gpc_share
 
     env, fmt = env_of(ctx), _format(as_json, as_csv)
-    report = gpc_share(_engine(env), env.policy(), _period(start, end))
+    report = gpc_share(_web_engine(env), env.policy(), _period(start, end))
     columns = GPC_COLUMNS
     _emit(
         env, fmt, report, report["rows"], columns, "GPC share", "no visitor reached the ledger in the period"
@@ -314,6 +314,16 @@ def _format(as_json: bool, as_csv: bool) -> str:
 
 def _engine(env: CliEnv) -> Any:
     return env.ledger(must_exist=True).engine
+
+
+def _web_engine(env: CliEnv) -> Any:
+    """The engine, after saying on stderr when the banner/GPC rollup is about to be built."""
+    from consentgate.reports import web_rollup
+
+    engine = _engine(env)
+    if web_rollup.needs_rebuild(engine, env.policy()):
+        env.note("counting the ledger's banner and GPC events once (later reports read what changed)")
+    return engine
 
 
 def _period(start: str | None, end: str | None, *, now: datetime | None = None) -> Period:

@@ -295,3 +295,53 @@ reservation_checks = Table(
     Column("detail", Text, nullable=False),
     Index("ix_reservation_checks_origin", "origin", "checked_at"),
 )
+
+# The banner-outcome and GPC-share rollup (migration 0011, reports/web_rollup.py). Derived, no
+# identifier: clicks per (instant or UTC day, region code, outcome); a web visit is a visitor's
+# instant and their previous instant in the same region group (``prev`` NO_PREV for their first),
+# counted per pair and per pair of days, so "visitors in [a, b)" is the visits in it whose previous
+# one is before a. ``region`` is "" for none in the click tables. Keys lead with the time, which
+# every report reads a range of.
+report_web_state = Table(
+    "report_web_state",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("events_seq", BigInteger, nullable=False),
+    Column("regions_fingerprint", String(64), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+
+def _clicks(name: str, bucket: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(bucket, BigInteger, primary_key=True, autoincrement=False),
+        Column("region", String(128), primary_key=True),
+        Column("outcome", String(16), primary_key=True),
+        Column("clicks", BigInteger, nullable=False),
+    )
+
+
+def _visits(name: str, at: str, prev: str, *indexes: Index) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(at, BigInteger, primary_key=True, autoincrement=False),
+        Column("region", String(128), primary_key=True),
+        Column("kind", String(8), primary_key=True),
+        Column(prev, BigInteger, primary_key=True, autoincrement=False),
+        Column("visits", BigInteger, nullable=False),
+        *indexes,
+    )
+
+
+report_banner_clicks = _clicks("report_banner_clicks", "occurred_us")
+report_banner_days = _clicks("report_banner_days", "day")
+report_web_visits = _visits(
+    "report_web_visits",
+    "at_us",
+    "prev_us",
+    Index("ix_report_web_visits_prev", "prev_us"),
+)
+report_web_days = _visits("report_web_days", "day", "prev_day")

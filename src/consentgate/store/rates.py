@@ -108,12 +108,12 @@ def read_state(engine: Engine) -> RollupState | None:
 
 
 @contextmanager
-def locked(engine: Engine) -> Iterator[Connection]:
-    """A write transaction that holds the rollup's lock: SQLite's write lock (``BEGIN IMMEDIATE``), on
-    PostgreSQL an advisory lock (ledger appends go on meanwhile)."""
+def locked(engine: Engine, key: int = _ROLLUP_LOCK) -> Iterator[Connection]:
+    """A write transaction that holds a rollup's lock: SQLite's write lock (``BEGIN IMMEDIATE``), on
+    PostgreSQL the advisory lock ``key`` (ledger appends go on meanwhile)."""
     with writer(engine).begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ROLLUP_LOCK})
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         yield conn
 
 
@@ -182,7 +182,7 @@ def replace_spans(conn: Connection, persons: Collection[int], new: Sequence[Span
     for i in range(0, len(ids), _CHUNK):
         conn.execute(delete(t.report_spans).where(c.person.in_(ids[i : i + _CHUNK])))
     if new:
-        sql = f"INSERT INTO report_spans ({_SPAN_COLUMNS}) VALUES ({_marks(conn, 8)})"
+        sql = f"INSERT INTO report_spans ({_SPAN_COLUMNS}) VALUES ({marks(conn, 8)})"
         conn.exec_driver_sql(sql, [_span_values(s) for s in new])
 
 
@@ -195,10 +195,10 @@ def add_sums(conn: Connection, grain: str, deltas: Deltas) -> None:
     ]
     if rows:
         table = _BUCKETS[grain][0]
-        conn.exec_driver_sql(_ADD_SUMS.format(table=table, bucket=grain, marks=_marks(conn, 7)), rows)
+        conn.exec_driver_sql(_ADD_SUMS.format(table=table, bucket=grain, marks=marks(conn, 7)), rows)
 
 
-def _marks(conn: Connection, n: int) -> str:
+def marks(conn: Connection, n: int) -> str:
     return ", ".join(["%s" if conn.dialect.name == "postgresql" else "?"] * n)
 
 
