@@ -47,7 +47,7 @@ from consentgate.auth.apikeys import create_key
 from consentgate.ledger.store import Ledger
 from consentgate.policy import load_policy
 from consentgate.server.routers.web import compiled_banner
-from consentgate.web import asset
+from consentgate.web import asset, trim_css
 
 OUT = ROOT / "benchmarks" / "out"
 NPM_DIR = OUT / "banner-npm"
@@ -319,7 +319,7 @@ def main() -> int:
         "#consentgate-banner [data-consentgate-action=accept-all]",
         body='<script type="text/plain" data-consent="product_analytics" src="/tag.js"></script>',
     )
-    js, css = compiled_banner(policy), asset("banner.css")
+    js, css = compiled_banner(policy), trim_css(asset("banner.css"))
     ours.sizes = {"banner.js": gz(js), "banner.css": gz(css)}
     for b in BASELINES:
         folder = modules / b.module

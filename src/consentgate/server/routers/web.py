@@ -41,7 +41,7 @@ from consentgate.server.geo import ClientCountry, CountryResolver
 from consentgate.server.routers.access import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE
 from consentgate.server.schemas.common import IsoRegion
 from consentgate.settings import Settings
-from consentgate.web import asset, i18n, trim_js
+from consentgate.web import asset, i18n, trim_css, trim_js
 from consentgate.web.config import BannerConfig, banner_config, boot_data, next_change
 
 router = APIRouter(tags=["web"])
@@ -241,7 +241,7 @@ def banner_js(request: Request, service: Service) -> Response:
 
 @router.api_route("/banner.css", methods=ASSET_METHODS, include_in_schema=False)
 def banner_css(request: Request) -> Response:
-    return _served(request, asset("banner.css"), "banner.css")
+    return _served(request, trim_css(asset("banner.css")), "banner.css")
 
 
 @router.api_route("/i18n/{name}", methods=ASSET_METHODS, include_in_schema=False)
