@@ -182,3 +182,7 @@ def test_a_persons_report_in_the_console_is_in_the_readers_language(
     assert english["limits"][0] == catalogue("en")["limit_forget"]
     assert japanese["limits"][0] == catalogue("ja")["limit_forget"] != english["limits"][0]
     assert japanese.keys() == english.keys()
+    # Each decision is explained in the reader's words; the decision's own reason stays as decided.
+    for en_purpose, ja_purpose in zip(english["purposes"], japanese["purposes"], strict=True):
+        assert ja_purpose["reason"] == en_purpose["reason"]
+        assert ja_purpose["explanation"] != en_purpose["explanation"]

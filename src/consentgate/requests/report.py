@@ -141,6 +141,12 @@ def access_report(
                 "evidence_event": d.evidence_event,
             }
         )
+    # The reason told in the reader's words beside the decision's own English ``reason``, so every
+    # page that shows the report (the download, the console) explains it in its reader's language.
+    erased_at = None if not erase_events else {"at": erase_events[0]["event_time"]}
+    by_id = {ev["event_id"]: ev for ev in evidence["events"]}
+    for entry in purposes:
+        entry["explanation"] = _why(words, entry, by_id, erased_at, when)
     org = policy.organization
     return {
         "schema_version": REPORT_SCHEMA,
