@@ -226,3 +226,79 @@ def test_a_list_is_fetched_from_an_address(tmp_path: Path, gvl_dir: Path) -> Non
     assert result.exit_code == 0, result.output
     assert "web.tcf was not checked against the new list" in result.output
     assert json.loads((gvl_dir / "gvl.json").read_text())["vendorListVersion"] == served + 1
+
+
+def _translation(*, drop: str | None = None, policy_version: int | None = None) -> dict[str, Any]:
+    """IAB's shape of ``purposes-de.json``: every text of the served list, renamed so it is told apart."""
+    gvl = json.loads(shipped_gvl().model_dump_json(exclude_none=True))
+    out: dict[str, Any] = {
+        "gvlSpecificationVersion": 3,
+        "tcfPolicyVersion": policy_version or gvl["tcfPolicyVersion"],
+    }
+    for section in ("purposes", "specialPurposes", "features", "specialFeatures", "dataCategories"):
+        out[section] = {
+            k: {**v, "name": f"DE {v['name']}"} for k, v in (gvl.get(section) or {}).items() if k != drop
+        }
+    return out
+
+
+def _add(tmp_path: Path, gvl_dir: Path, source: Path, *extra: str) -> Any:
+    runner = CliRunner(env={"COLUMNS": "240", "CONSENTGATE_TCF_GVL_DIR": str(gvl_dir)})
+    where = ["--policy", str(tmp_path / "no-policy.yaml")]
+    return runner.invoke(
+        cli, ["--db", str(tmp_path / "x.db"), *where, "tcf", "add-translation", str(source), *extra]
+    )
+
+
+@pytest.mark.anyio
+async def test_a_stored_translation_is_shown_and_named_by_consent_language(
+    client: httpx.AsyncClient, tmp_path: Path, gvl_dir: Path
+) -> None:
+    from consentgate.ledger.tcstring import decode
+
+    english = await client.get("/v1/tcf/ui", params={"locale": "de"})
+    assert english.json()["language"] == "en"  # nothing stored yet: the GVL's own English
+    before = await client.post("/v1/tcf/tc-string", json={"purpose_consents": [1], "locale": "de-AT"})
+    assert decode(before.json()["tc_string"]).consent_language == "EN"
+
+    source = tmp_path / "purposes-de.json"
+    source.write_text(json.dumps(_translation()))
+    added = _add(tmp_path, gvl_dir, source)
+    assert added.exit_code == 0, added.output
+    assert "de: " in added.output
+
+    german = (await client.get("/v1/tcf/ui", params={"locale": "de"})).json()
+    assert german["language"] == "de"
+    assert german["purposes"]["1"]["name"] == "DE " + shipped_gvl().purposes["1"]["name"]
+    assert all(f["name"].startswith("DE ") for f in german["specialFeatures"].values())
+    after = await client.post("/v1/tcf/tc-string", json={"purpose_consents": [1], "locale": "de-AT"})
+    assert decode(after.json()["tc_string"]).consent_language == "DE"
+    # A language without a stored translation still shows, and names, the GVL's English.
+    french = (await client.get("/v1/tcf/ui", params={"locale": "fr"})).json()
+    assert french["language"] == "en"
+    assert french["purposes"]["1"]["name"] == shipped_gvl().purposes["1"]["name"]
+    other = await client.post("/v1/tcf/tc-string", json={"purpose_consents": [1], "locale": "fr"})
+    assert decode(other.json()["tc_string"]).consent_language == "EN"
+
+
+def test_an_incomplete_or_mismatched_translation_is_refused(tmp_path: Path, gvl_dir: Path) -> None:
+    missing = tmp_path / "purposes-de.json"
+    missing.write_text(json.dumps(_translation(drop="3")))
+    result = _add(tmp_path, gvl_dir, missing)
+    assert result.exit_code == 1
+    assert "purposes 3 of the list served have no translated name" in result.output
+    assert not (gvl_dir / "purposes-de.json").exists()
+
+    other_policy = tmp_path / "purposes-fr.json"
+    other_policy.write_text(json.dumps(_translation(policy_version=shipped_gvl().tcfPolicyVersion + 1)))
+    result = _add(tmp_path, gvl_dir, other_policy)
+    assert result.exit_code == 1
+    assert "tcfPolicyVersion" in result.output
+    assert not (gvl_dir / "purposes-fr.json").exists()
+
+    unnamed = tmp_path / "texts.json"
+    unnamed.write_text(json.dumps(_translation()))
+    assert "pass --language" in _add(tmp_path, gvl_dir, unnamed).output
+    assert _add(tmp_path, gvl_dir, unnamed, "--language", "deu").exit_code == 1
+    assert _add(tmp_path, gvl_dir, unnamed, "--language", "it").exit_code == 0
+    assert (gvl_dir / "purposes-it.json").exists()

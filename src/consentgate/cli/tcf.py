@@ -47,15 +47,7 @@ def update_gvl(
     env = env_of(ctx)
     directory = gvl_dir(env.settings.tcf_gvl_dir)
     before = current_gvl(directory)
-    if re.match(r"^https?://", source):
-        from consentgate.scan.update import fetch
-
-        text: str | bytes = fetch(source)
-    else:
-        try:
-            text = Path(source).read_bytes()
-        except OSError as exc:
-            raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from exc
+    text = _read(source)
     new = store_gvl(text, source, directory)
     env.out.print(
         Text(
@@ -76,3 +68,63 @@ def update_gvl(
 
 
 tcf_app.command("update-gvl")(update_gvl)
+
+
+def add_translation(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|URL",
+            help="IAB's translation of the GVL's texts, e.g. "
+            "`https://vendor-list.consensu.org/v3/purpose-translations/purposes-de.json`.",
+        ),
+    ],
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="Its two-letter language (ISO 639-1), e.g. de; by default from the file's name "
+            "(purposes-de.json).",
+        ),
+    ] = None,
+) -> None:
+    """Show the TCF layers' purposes, features and data categories in a language, from IAB's own
+    translation of the served GVL (TCF requires IAB's texts, so consentgate never writes its own).
+
+    Refused (exit 1) when a purpose or special feature of the list served has no translated name, or
+    the translation is for another tcfPolicyVersion. Without a translation for a visitor's language
+    the layers show the GVL's English texts, and TC strings say ConsentLanguage EN.
+
+    Example:
+
+        consentgate tcf add-translation purposes-de.json
+    """
+    from consentgate.web.tcf.gvl import gvl_dir, store_translation
+
+    env = env_of(ctx)
+    directory = gvl_dir(env.settings.tcf_gvl_dir)
+    named = re.search(r"purposes-([A-Za-z]{2})\.json$", source)
+    chosen = language or (named.group(1) if named else None)
+    if chosen is None:
+        raise BadInput(f"cannot tell the language of {source}: pass --language, e.g. --language de")
+    text = _read(source)
+    kept = store_translation(text, source, chosen, directory)
+    env.out.print(
+        Text(f"{chosen.lower()}: {len(kept['purposes'])} purposes translated, stored in {directory}")
+    )
+
+
+tcf_app.command("add-translation")(add_translation)
+
+
+def _read(source: str) -> str | bytes:
+    """A file, or an http(s) address fetched as the scanner fetches its updates."""
+    if re.match(r"^https?://", source):
+        from consentgate.scan.update import fetch
+
+        return fetch(source)
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read {source}: {exc.strerror or exc}") from exc

@@ -23,12 +23,13 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from consentgate.errors import BadInput
+from consentgate.policy.locales import language
 from consentgate.server.deps import AppSettings, Service
 from consentgate.server.errors import COMMON_RESPONSES, error_response
 from consentgate.server.routers.web import ASSET_METHODS
 from consentgate.server.routers.web import _served as served_asset  # ETag, gzip: as banner.js
 from consentgate.web import asset, i18n, trim_js
-from consentgate.web.tcf.gvl import GVL_LANGUAGE, current_gvl, gvl_dir, served_gvl
+from consentgate.web.tcf.gvl import current_gvl, gvl_dir, served_gvl, shown_language, translation
 from consentgate.web.tcf.signals import TcfChoices, additional_consent, disclosed_vendors, tc_string
 from consentgate.web.tcf.ui import layers
 
@@ -144,7 +145,8 @@ def ui(
         return error_response(404, "not_found", _NOT_ENABLED)
     accept = None if locale else request.headers.get("accept-language")
     chosen = i18n.negotiate(locale, accept, service.policy.web.default_locale)
-    body = layers(tcf, current_gvl(gvl_dir(settings.tcf_gvl_dir)), chosen)
+    directory = gvl_dir(settings.tcf_gvl_dir)
+    body = layers(tcf, current_gvl(directory), chosen, translation(directory, language(chosen)))
     return Response(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         media_type="application/json",
@@ -164,7 +166,10 @@ def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings)
     tcf = service.policy.web.tcf
     if not tcf.enabled:
         return error_response(404, "not_found", _NOT_ENABLED)
-    served = current_gvl(gvl_dir(settings.tcf_gvl_dir))
+    directory = gvl_dir(settings.tcf_gvl_dir)
+    served = current_gvl(directory)
+    # ConsentLanguage: the language the GVL's texts were shown in for the banner's locale
+    shown = shown_language(directory, language(body.locale))
     now = datetime.now(UTC)
     choices = TcfChoices(
         purpose_consents=frozenset(body.purpose_consents),
@@ -178,7 +183,7 @@ def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings)
     )
     created = body.created if body.created is not None and body.created.tzinfo is not None else now
     try:
-        text = tc_string(choices, tcf, served, language=GVL_LANGUAGE, created=min(created, now), updated=now)
+        text = tc_string(choices, tcf, served, language=shown, created=min(created, now), updated=now)
     except BadInput as exc:
         return error_response(422, "invalid_request", exc.message)
     answer = TcStrings(

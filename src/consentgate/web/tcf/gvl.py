@@ -23,10 +23,13 @@ SNAPSHOT_NAME = "gvl.json"  # the copy shipped in this package, and the name of 
 # Every list the service has served, vendorListVersion → tcfPolicyVersion: the ledger refuses a TC string
 # naming a list the service never had (docs/tcf.md), and a newer list replaces the file of the last one.
 HISTORY_NAME = "gvl-history.json"
-# The language of the purposes', features' and vendors' texts the layers show: IAB publishes the GVL in
-# English and the service stores no translation of it, so a TC string's ConsentLanguage (the language
-# the CMP's texts were presented in) is this, whatever language the banner's own buttons spoke.
+# The language of the GVL's own texts: IAB publishes the list in English, and its translations of the
+# purposes, features and data categories as separate files (``purposes-de.json``), which
+# ``consentgate tcf add-translation`` stores beside the list as TRANSLATION_NAME.
 GVL_LANGUAGE = "en"
+TRANSLATION_NAME = "purposes-{language}.json"
+# The sections of a translation the layers show; "purposes" is required (every one the list has).
+TRANSLATED = ("purposes", "specialPurposes", "features", "specialFeatures", "dataCategories")
 
 
 class GvlVendor(BaseModel):
@@ -209,3 +212,69 @@ def _read_lists(directory: Path) -> dict[int, int]:
     except ValueError as exc:
         raise BadInput(f"{directory / HISTORY_NAME} is not JSON ({exc}); restore it from a backup") from exc
     return lists | {int(k): int(v) for k, v in recorded.items()}
+
+
+def parse_translation(text: str | bytes, source: str, gvl: Gvl) -> dict[str, Any]:
+    """IAB's translation of the GVL's texts (``purposes-xx.json``), checked against the list served:
+    every purpose and special feature it has is translated, with a name, and the translation is for
+    the same ``tcfPolicyVersion`` (a newer policy changes the texts a person must be shown)."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise BadInput(f"{source} is not JSON ({exc}); expected IAB's purposes-xx.json") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("purposes"), dict):
+        raise BadInput(f"{source} has no `purposes` object; expected IAB's purposes-xx.json")
+    policy = data.get("tcfPolicyVersion")
+    if policy is not None and policy != gvl.tcfPolicyVersion:
+        raise BadInput(
+            f"{source} is for tcfPolicyVersion {policy}; the list served is for {gvl.tcfPolicyVersion}. "
+            "Use the translation published with that policy version."
+        )
+    for section, wanted in (("purposes", gvl.purposes), ("specialFeatures", gvl.specialFeatures)):
+        got = data.get(section) or {}
+        if not isinstance(got, dict):
+            raise BadInput(f"{source}: `{section}` must be an object of id → name and description")
+        missing = sorted((k for k in wanted if not _named(got.get(k))), key=int)
+        if missing:
+            raise BadInput(
+                f"{source}: {section} {', '.join(missing)} of the list served have no translated name; "
+                "a person must see every one in the same language"
+            )
+    return {section: data[section] for section in TRANSLATED if isinstance(data.get(section), dict)}
+
+
+def _named(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("name"), str) and bool(entry["name"].strip())
+
+
+def store_translation(text: str | bytes, source: str, language: str, directory: Path) -> dict[str, Any]:
+    """Keep a translation of the served list's texts for ``language`` (ISO 639-1, e.g. ``de``)."""
+    if not (len(language) == 2 and language.isascii() and language.isalpha()):
+        raise BadInput(f"{language!r} is not a two-letter ISO 639-1 language such as de or fr")
+    translated = parse_translation(text, source, current_gvl(directory))
+    directory.mkdir(parents=True, exist_ok=True)
+    _replace(directory / TRANSLATION_NAME.format(language=language.lower()), json.dumps(translated).encode())
+    return translated
+
+
+def translation(directory: Path, language: str) -> dict[str, Any] | None:
+    """The stored translation for ``language``, if it still fits the list served (a newer list with
+    another purpose, or another policy version, leaves it unused until a new one is added)."""
+    if not (len(language) == 2 and language.isascii() and language.isalpha()):
+        return None  # TC strings carry two-letter languages; nothing else is stored
+    path = directory / TRANSLATION_NAME.format(language=language.lower())
+    try:
+        text = path.read_bytes()
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        return parse_translation(text, str(path), current_gvl(directory))
+    except BadInput:
+        return None
+
+
+def shown_language(directory: Path, language: str) -> str:
+    """The language the layers show the GVL's texts in for a banner in ``language``: its own where a
+    translation is stored, else the GVL's. A TC string's ConsentLanguage is this (the language of the
+    texts the person agreed to), not the language of the banner's buttons."""
+    return language.lower() if translation(directory, language) is not None else GVL_LANGUAGE

@@ -1,8 +1,9 @@
 """What the banner's TCF layers show (``GET /v1/tcf/ui``): the layers' own words in the visitor's
 language, and the served GVL's purposes, features and vendors.
 
-The purposes' and vendors' texts are the GVL's own, as TCF requires them to be shown unchanged; the
-service holds one GVL (IAB publishes it in English), so they are shown in the GVL's language. Only the
+The purposes' and vendors' texts are the GVL's own, as TCF requires them to be shown unchanged: in
+the visitor's language where IAB's translation of them is stored (``consentgate tcf add-translation``),
+else in the GVL's English. Only the
 vendors the banner discloses are listed, so a real GVL's thousand vendors are not sent to a site that
 works with ten.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 from consentgate.policy.locales import language
 from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
-from consentgate.web.tcf.gvl import Gvl, GvlVendor
+from consentgate.web.tcf.gvl import GVL_LANGUAGE, Gvl, GvlVendor
 from consentgate.web.tcf.signals import disclosed_vendors
 
 
@@ -63,20 +64,33 @@ def _vendor(vendor: GvlVendor, lang: str) -> dict[str, Any]:
     }
 
 
-def layers(settings: TcfSettings, gvl: Gvl, locale: str) -> dict[str, Any]:
-    """Everything the TCF layers show, for a banner locale (one of the interface locales)."""
+def layers(
+    settings: TcfSettings, gvl: Gvl, locale: str, translated: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything the TCF layers show, for a banner locale (one of the interface locales);
+    ``translated``: IAB's translation of the GVL's texts into the locale's language, if stored."""
     lang = language(locale)
     extra = gvl.model_extra or {}
+    own = translated or {}
     vendors = [v for vid in disclosed_vendors(settings, gvl) if (v := gvl.vendor(vid)) is not None]
+
+    def texts(section: str, listed: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
+        return _texts({k: own.get(section, {}).get(k) or v for k, v in listed.items()})
+
+    categories = extra.get("dataCategories") or {}
     return {
         "locale": locale,
         "strings": catalogue()[locale],
         "gvl_version": gvl.vendorListVersion,
-        "purposes": _texts(gvl.purposes),
-        "specialPurposes": _texts(extra.get("specialPurposes") or {}),
-        "features": _texts(extra.get("features") or {}),
-        "specialFeatures": _texts(gvl.specialFeatures),
-        "dataCategories": {k: str(v.get("name", "")) for k, v in (extra.get("dataCategories") or {}).items()},
+        # the language of the GVL's texts below (a TC string's ConsentLanguage)
+        "language": lang if translated else GVL_LANGUAGE,
+        "purposes": texts("purposes", gvl.purposes),
+        "specialPurposes": texts("specialPurposes", extra.get("specialPurposes") or {}),
+        "features": texts("features", extra.get("features") or {}),
+        "specialFeatures": texts("specialFeatures", gvl.specialFeatures),
+        "dataCategories": {
+            k: str((own.get("dataCategories", {}).get(k) or v).get("name", "")) for k, v in categories.items()
+        },
         # the purposes the visitor may object to (their legitimate interest), in the policy's order
         "legitimateInterests": sorted(set(settings.legitimate_interest_purposes) - CONSENT_ONLY_PURPOSES),
         "vendors": [_vendor(v, lang) for v in vendors],
