@@ -197,4 +197,8 @@ def test_the_tcf_layers_pass_axe_in_the_visitors_language(
     assert violations(page, BANNER) == [], "settings layer"
     heading = page.locator(".cg-tcf h3").first.inner_text()
     assert heading == ("Purposes" if locale == "en" else "الأغراض")
+    # The GVL's own texts are IAB's English (no translation stored), and say so to a screen reader.
+    titles = page.locator(".cg-tcf strong[lang]")
+    assert titles.count() > 0
+    assert set(titles.evaluate_all("(es) => es.map((e) => e.lang)")) == {"en"}
     page.screenshot(path=str(artifacts("tcf") / f"layers-{locale}.png"), full_page=True)

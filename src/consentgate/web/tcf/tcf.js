@@ -207,7 +207,8 @@
     const list = (xs) => new Intl.ListFormat(d.locale, {type: 'unit'}).format(xs.filter(Boolean)); // the locale's separators
     const named = (sec, ids) => list(ids.map((i) => sec[i] && sec[i].name));
     const line = (label, text) => text && el('small', {dir: 'auto', text: label + ': ' + text});
-    const titled = (t) => [el('strong', {text: t.name}), t.description && el('small', {text: t.description})];
+    // The GVL's texts carry their own language (IAB's English where no translation is stored).
+    const titled = (t) => [el('strong', {lang: d.language, text: t.name}), t.description && el('small', {lang: d.language, text: t.description})];
     const pids = Object.keys(d.purposes).map(Number).filter((i) => i >= 1 && i <= 11).sort((a, b) => a - b);
     const fids = Object.keys(d.specialFeatures).map(Number).filter((i) => i >= 1 && i <= 2).sort((a, b) => a - b);
     const li = new Set(d.legitimateInterests), count = d.vendors.length;
