@@ -11,7 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from consentgate.auth.apikeys import Scope, authenticate, create_key, revoke_key
+from consentgate.ledger.store import Ledger
+from consentgate.server import create_app
 from consentgate.service import ConsentService
+from consentgate.settings import Settings
 from tests.console.conftest import ORIGIN, csrf_of, sign_in
 from tests.support.servers import run_cli
 
@@ -145,6 +148,35 @@ def test_sign_out_ends_the_session_even_for_a_copy_of_the_cookie(
     assert console_client.cookies.get("cg_console") is None
     console_client.cookies.set("cg_console", cookie, path="/console")
     assert console_client.get("/console", follow_redirects=False).status_code == 303
+
+
+def test_sign_out_ends_the_session_in_every_process_on_the_database(
+    console_service: ConsentService,
+    console_client: TestClient,
+    console_keys: dict[str, str],
+    tmp_path: Path,
+    example_policy_path: Path,
+) -> None:
+    """A second service on the same database (another worker, another machine) has its own memory:
+    the sign-out reaches it through the database, so a copy of the cookie is refused there too."""
+    cookie = sign_in(console_client, console_keys["admin"])
+    ledger = Ledger.open(str(tmp_path / "ledger.db"))
+    settings = Settings(db=str(tmp_path / "ledger.db"), policy=example_policy_path)
+    other_service = ConsentService(console_service.policy, ledger)
+    try:
+        with TestClient(create_app(settings, service=other_service), base_url=ORIGIN) as other:
+            other.cookies.set("cg_console", cookie, path="/console")
+            assert (
+                other.get("/console", follow_redirects=False).status_code == 200
+            )  # one session, two processes
+            token = csrf_of(console_client.get("/console").text)
+            signed_out = console_client.post(
+                "/console/sign-out", data={"csrf": token}, headers={"Origin": ORIGIN}, follow_redirects=False
+            )
+            assert signed_out.status_code == 303
+            assert other.get("/console", follow_redirects=False).status_code == 303
+    finally:
+        ledger.close()
 
 
 def test_revoking_the_key_ends_its_sessions(

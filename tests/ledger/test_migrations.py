@@ -21,8 +21,12 @@ def test_upgrade_downgrade_upgrade(ledger_url: str) -> None:
             "events", "ledger_head", "notice_texts", "aliases", "api_keys", "service_secrets", "runs",
             "run_subjects", "suppressions", "requests", "request_log", "ledger_records", "ledger_seals",
             "run_checkpoints", "report_state", "report_spans", "report_days", "report_months",
-            "share_redemptions", "reservation_checks", *WEB_ROLLUP,
+            "share_redemptions", "reservation_checks", "console_signouts", *WEB_ROLLUP,
         } <= tables  # fmt: skip
+        downgrade(engine, "0011")  # one step down drops only what 0012 added
+        tables = set(inspect(engine).get_table_names())
+        assert "console_signouts" not in tables
+        assert set(WEB_ROLLUP) <= tables
         downgrade(engine, "0010")  # one step down drops only what 0011 added
         tables = set(inspect(engine).get_table_names())
         assert not (set(WEB_ROLLUP) & tables)

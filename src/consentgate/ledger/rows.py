@@ -16,7 +16,7 @@ from typing import Any
 from consentgate.errors import TerminalStorageError, TransientStorageError
 from consentgate.ledger.events import Action, ConsentEvent
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 
 def row_event(row: Any) -> ConsentEvent:

@@ -279,6 +279,15 @@ share_redemptions = Table(
     Column("expires_at", String(40), nullable=False),
 )
 
+# Console sessions signed out (migration 0012): the cookie is stateless and signed, so a sign-out
+# must be written where every server process looks. Rows are swept once the session would have expired.
+console_signouts = Table(
+    "console_signouts",
+    metadata,
+    Column("session_id", String(64), primary_key=True),
+    Column("expires_at", BigInteger, nullable=False),  # Unix seconds, the session's own expiry
+)
+
 # Publishers' rights reservations read by `consentgate signals check` (migration 0010): one row per
 # URL and check. Facts about websites, not about people: no ledger event, no record chain. ``detail``
 # is the check's JSON (findings with their evidence, documents with status, time and sha256).

@@ -8,11 +8,11 @@ once (a form, ``POST /console/sign-in``); the answer sets ``cg_console``, a cook
 secret the database keeps (``service_secrets``, purpose ``console_sessions``), so every server process
 on the same database accepts the sessions of the others.
 
-Why a signed cookie and not a sessions table: nothing to migrate or sweep, and what must end a session
-is checked server-side anyway — each request looks the key up by id (one indexed query, no cache), so
-revoking the key ends all its sessions on the next request. Signing out ends the session in this
-process and clears the browser's cookie; another process would still accept a *copy* of the cookie
-until it expires (``SESSION_SECONDS``) — docs/console.md says so.
+Why a signed cookie and not a sessions table: what must end a session is checked server-side anyway —
+each request looks the key up by id (one indexed query, no cache), so revoking the key ends all its
+sessions on the next request. Signing out is written to ``console_signouts`` in the database
+(store/signouts.py), which every request checks too, so a copy of the cookie is refused by every
+server process on the database, not only by the one that answered the sign-out.
 
 The cookie is ``HttpOnly`` (no script reads it), ``SameSite=Strict`` (no other site's page makes the
 browser send it), ``Path=/console`` (the JSON API never sees it), ``Secure`` when served over https,
@@ -70,12 +70,16 @@ def _unb64(text: str) -> bytes:
 class Sessions:
     """Makes and checks console session cookies and their CSRF tokens.
 
-    ``ended`` remembers sessions signed out in this process until they would have expired anyway.
+    ``engine``: the database where sign-outs are written and read, so every process honours them;
+    without one (a process with no ledger) a sign-out is remembered in this process only.
     """
 
-    def __init__(self, secret: bytes, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, secret: bytes, *, clock: Callable[[], float] = time.time, engine: Engine | None = None
+    ) -> None:
         self._secret = secret
         self.clock = clock
+        self._engine = engine
         self._ended: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -85,7 +89,7 @@ class Sessions:
         from consentgate.store.secrets import service_secret
 
         secret = service_secret(engine, SECRET_PURPOSE, lambda s: hashlib.sha256(s.encode()).hexdigest()[:16])
-        return cls(secret.encode())
+        return cls(secret.encode(), engine=engine)
 
     def _sign(self, *parts: str) -> str:
         return _b64(hmac.new(self._secret, "\x1f".join(parts).encode(), hashlib.sha256).digest())
@@ -119,6 +123,11 @@ class Sessions:
         with self._lock:
             if session.session_id in self._ended:
                 return None
+        if self._engine is not None:
+            from consentgate.store.signouts import signed_out
+
+            if signed_out(self._engine, session.session_id):
+                return None
         return session
 
     def csrf_token(self, session: Session) -> str:
@@ -128,7 +137,12 @@ class Sessions:
         return token is not None and hmac.compare_digest(token, self.csrf_token(session))
 
     def end(self, session: Session) -> None:
+        """Sign the session out: here at once, and in the database for every other process."""
         now = int(self.clock())
         with self._lock:
             self._ended = {sid: until for sid, until in self._ended.items() if until > now}
             self._ended[session.session_id] = session.expires
+        if self._engine is not None:
+            from consentgate.store.signouts import sign_out
+
+            sign_out(self._engine, session.session_id, session.expires, now)

@@ -179,7 +179,8 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
 async def signed_in(request: Request) -> Session:
     """The request's session, its key checked in the database now (a revoked key ends it)."""
     console = _console(request)
-    session = console.sessions.read(request.cookies.get(COOKIE))
+    # In a worker thread: reading the session asks the database whether it was signed out.
+    session = await run_in_threadpool(console.sessions.read, request.cookies.get(COOKIE))
     if session is None:
         raise SignInNeeded()
     engine = server_state(request).service.ledger.engine
@@ -333,7 +334,7 @@ async def sign_out(request: Request, session: SignedIn) -> Response:
     form = await _checked_post(request, session)
     if isinstance(form, HTMLResponse):
         return form
-    _console(request).sessions.end(session)
+    await run_in_threadpool(_console(request).sessions.end, session)
     response = RedirectResponse("/console/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path=COOKIE_PATH)
     return response
