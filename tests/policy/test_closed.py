@@ -120,6 +120,15 @@ def test_a_misspelt_notice_key_is_named_and_so_is_the_missing_notice() -> None:
     assert any(p.path == "purposes[0]" and "names no notice" in p.message for p in problems)
 
 
+def test_the_banner_accept_setting_is_closed_and_off_unless_set() -> None:
+    assert parse_policy_text(EXAMPLE).web.accept.fetch_tags_while_recording is False
+    on = EXAMPLE.replace("web:\n", "web:\n  accept: {fetch_tags_while_recording: true}\n", 1)
+    assert parse_policy_text(on).web.accept.fetch_tags_while_recording is True
+    problems = refusal(on.replace("fetch_tags_while_recording", "fetch_tags_whilst_recording"))
+    assert [p.path for p in problems] == ["web.accept.fetch_tags_whilst_recording"]
+    assert "did you mean `fetch_tags_while_recording`" in problems[0].message
+
+
 def test_nested_models_are_closed_too() -> None:
     text = EXAMPLE.replace(
         "- {name: _demo_replay, category: analytics,", "- {name: _demo_replay, categroy: analytics,"

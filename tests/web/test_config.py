@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from consentgate.errors import PolicyError
 from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, parse_policy_text
+from consentgate.policy.models import AcceptSettings
 from consentgate.server import create_app
 from consentgate.settings import Settings
 from consentgate.web.config import boot_data
@@ -276,6 +277,12 @@ def test_boot_data_defaults_per_region(example_policy: Policy) -> None:
     assert rows[("BR",)]["granted"] == ["analytics_storage", "security_storage"]  # analytics: legit. interest
     assert "region" not in boot["cm"][-1]  # the global fallback comes last
     assert boot["hosts"] == {}
+    assert "preload" not in boot  # web.accept.fetch_tags_while_recording is off by default
+
+
+def test_boot_data_asks_for_preloads_only_where_the_policy_says_so(example_policy: Policy) -> None:
+    web = example_policy.web.model_copy(update={"accept": AcceptSettings(fetch_tags_while_recording=True)})
+    assert boot_data(example_policy.model_copy(update={"web": web}))["preload"] == 1
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,17 @@ class ScanSchedule(_Model):
     )
 
 
+class AcceptSettings(_Model):
+    """The banner between a visitor's choice and the service's acknowledgement of its record."""
+
+    fetch_tags_while_recording: bool = Field(
+        default=False,
+        description="Banner: on Accept all or Save, download the gated scripts the choice allows while "
+        "its record is in flight (<link rel=preload>); they still run only once the record is "
+        "acknowledged, but their hosts receive the visitor's request before it is (docs/web.md).",
+    )
+
+
 class Web(_Model):
     origins: list[str] = Field(
         default_factory=list, description="Origins allowed to embed the banner and call the API (CORS)."
@@ -183,6 +194,10 @@ class Web(_Model):
         default=None,
         description="Banner: one site group's domains; a choice made on one applies on the others "
         "(share.js, docs/web.md).",
+    )
+    accept: AcceptSettings = Field(
+        default_factory=AcceptSettings,
+        description="Banner: what happens while a choice is being recorded (docs/web.md).",
     )
 
     @field_validator("requests_url")

@@ -1,0 +1,145 @@
+"""``web.accept.fetch_tags_while_recording`` (issue 17, item 4) in Chromium under the strict CSP.
+
+On: the gated scripts a choice allows are downloaded while its record is in flight and run only
+once the service has acknowledged it, each fetched once (the script is served from the preload).
+Off (the default): nothing gated is requested before the acknowledgement. Either way, a record the
+service never takes runs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, Route, expect
+
+from consentgate.web import i18n
+from tests.browser import artifacts
+from tests.support import free_port
+
+from .conftest import (
+    SITE_DIR,
+    Server,
+    Site,
+    _SiteHandler,
+    _test_policy,
+    assert_no_csp_violations,
+    banner,
+    ran,
+    start_server,
+)
+
+RECORD = "/v1/consents/browser"
+# The page's gated scripts with a URL (tests/web/site/page.html): two declared with data-consent, one
+# from a host the policy lists as an analytics tracker (held back automatically).
+GATED = ("/tags/analytics.js", "/tags/marketing.js", "/tags/third.js?n=parsed")
+EVERY_TAG = ["analytics", "inline-personalisation", "marketing", "third-parsed"]
+
+
+@pytest.fixture(scope="module")
+def preload_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Site]]:
+    port = free_port()
+    policy = _test_policy(f"http://127.0.0.1:{port}")
+    policy["web"]["accept"] = {"fetch_tags_while_recording": True}
+    third = f"http://localhost:{port}"
+    with start_server(tmp_path_factory.mktemp("preload"), policy) as server:
+        handler = type(
+            "Handler", (_SiteHandler,), {"api": server.base, "key": server.collect_key, "third": third}
+        )
+        httpd = ThreadingHTTPServer(("127.0.0.1", port), lambda *a: handler(*a, directory=str(SITE_DIR)))
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        try:
+            yield server, Site(f"http://127.0.0.1:{port}", third)
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+
+
+def _watch_tags(page: Page) -> list[str]:
+    """Every request the page makes for one of its gated scripts, in order (path and query)."""
+    seen: list[str] = []
+
+    def note(request: object) -> None:
+        url = str(getattr(request, "url", ""))
+        for tag in GATED:
+            if url.endswith(tag):
+                seen.append(tag)
+
+    page.on("request", note)
+    return seen
+
+
+def _click_and_hold(page: Page, server: Server, requested: list[str]) -> list[Route]:
+    """Click "Accept all" with the record held at the network (unanswered until released). What was
+    requested before the click is forgotten: Chromium's parser fetches a third-party ``<script src>``
+    ahead of any script (its preload scanner) even though the banner then holds it back unrun."""
+    held: list[Route] = []
+    page.route(f"{server.base}{RECORD}", lambda route: held.append(route))
+    expect(banner(page)).to_be_visible()
+    requested.clear()
+    page.get_by_role("button", name="Accept all").click()
+    while not held:
+        page.wait_for_timeout(20)
+    return held
+
+
+def test_on_the_allowed_scripts_download_during_the_record_and_run_only_after_it(
+    context: BrowserContext, preload_site: tuple[Server, Site]
+) -> None:
+    server, site = preload_site
+    page = context.new_page()
+    requested = _watch_tags(page)
+    page.goto(site.url())
+    held = _click_and_hold(page, server, requested)
+    while len(requested) < len(GATED):
+        page.wait_for_timeout(20)
+    assert sorted(requested) == sorted(GATED)  # all downloaded, the record still unanswered
+    page.wait_for_timeout(300)
+    assert ran(page) == []  # downloaded, not run: the record is not acknowledged
+    held[0].continue_()
+    page.wait_for_function(f"() => (window.ran || []).length >= {len(EVERY_TAG)}")
+    assert sorted(ran(page)) == EVERY_TAG
+    expect(banner(page)).to_have_count(0)
+    page.wait_for_timeout(200)
+    assert sorted(requested) == sorted(GATED)  # each once: the scripts came from the preloads
+    assert_no_csp_violations(page)
+    page.screenshot(path=str(artifacts("web") / "banner-fetch-while-recording.png"))
+
+
+def test_on_a_record_the_service_never_takes_runs_nothing(
+    context: BrowserContext, preload_site: tuple[Server, Site]
+) -> None:
+    server, site = preload_site
+    page = context.new_page()
+    requested = _watch_tags(page)
+    page.route(f"{server.base}{RECORD}", lambda route: route.abort("connectionrefused"))
+    page.goto(site.url())
+    page.get_by_role("button", name="Accept all").click()
+    expect(banner(page).locator(".cg-err")).to_have_text(i18n.strings("en")["pending"])
+    assert "/tags/analytics.js" in requested  # fetched on the click, as the setting says
+    page.wait_for_timeout(500)
+    assert ran(page) == []
+    assert page.evaluate("consentgate.state().allowed.product_analytics") is False
+    page.reload()
+    expect(banner(page).locator(".cg-err")).to_have_text(i18n.strings("en")["pending"])
+    page.wait_for_timeout(300)
+    assert ran(page) == []
+    assert_no_csp_violations(page)
+
+
+def test_off_nothing_gated_is_requested_before_the_acknowledgement(
+    context: BrowserContext, server: Server, site: Site
+) -> None:
+    page = context.new_page()
+    requested = _watch_tags(page)
+    page.goto(site.url())
+    held = _click_and_hold(page, server, requested)
+    page.wait_for_timeout(300)
+    assert requested == []
+    assert page.locator("link[rel=preload]").count() == 0
+    held[0].continue_()
+    page.wait_for_function(f"() => (window.ran || []).length >= {len(EVERY_TAG)}")
+    assert sorted(requested) == sorted(GATED)
+    assert_no_csp_violations(page)
