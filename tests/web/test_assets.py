@@ -14,6 +14,7 @@ import re
 import pytest
 
 from consentgate.policy import Policy
+from consentgate.policy.models import AcceptSettings
 from consentgate.server.routers.web import BOOT_MARKER, compiled_banner
 from consentgate.web import asset, trim_css, trim_js
 
@@ -31,6 +32,12 @@ def test_banner_js_and_css_fit_the_size_budget(example_policy: Policy) -> None:
     total = gzipped(js) + gzipped(css)
     print(f"banner.js {gzipped(js)} B + banner.css {gzipped(css)} B = {total} B gzip (budget {BUDGET})")
     assert total <= BUDGET, f"banner JS + CSS is {total} bytes gzip; the budget is {BUDGET}"
+    # The policy's options that add code (web.accept.fetch_tags_while_recording) must fit too.
+    web = example_policy.web.model_copy(update={"accept": AcceptSettings(fetch_tags_while_recording=True)})
+    everything = gzipped(compiled_banner(example_policy.model_copy(update={"web": web}))) + gzipped(css)
+    assert everything <= BUDGET, (
+        f"banner JS + CSS with every option is {everything} bytes gzip; the budget is {BUDGET}"
+    )
 
 
 @pytest.mark.parametrize("name", SCRIPTS)

@@ -23,6 +23,7 @@ from consentgate.ledger.store import Ledger
 from consentgate.policy import Policy, parse_policy_text
 from consentgate.policy.models import AcceptSettings
 from consentgate.server import create_app
+from consentgate.server.routers.web import compiled_banner
 from consentgate.settings import Settings
 from consentgate.web.config import boot_data
 from tests.conftest import EXAMPLE_POLICY
@@ -277,12 +278,17 @@ def test_boot_data_defaults_per_region(example_policy: Policy) -> None:
     assert rows[("BR",)]["granted"] == ["analytics_storage", "security_storage"]  # analytics: legit. interest
     assert "region" not in boot["cm"][-1]  # the global fallback comes last
     assert boot["hosts"] == {}
-    assert "preload" not in boot  # web.accept.fetch_tags_while_recording is off by default
 
 
-def test_boot_data_asks_for_preloads_only_where_the_policy_says_so(example_policy: Policy) -> None:
+def test_banner_js_preloads_tags_only_where_the_policy_says_so(example_policy: Policy) -> None:
     web = example_policy.web.model_copy(update={"accept": AcceptSettings(fetch_tags_while_recording=True)})
-    assert boot_data(example_policy.model_copy(update={"web": web}))["preload"] == 1
+    on = compiled_banner(example_policy.model_copy(update={"web": web})).decode()
+    off = compiled_banner(example_policy).decode()
+    assert "rel: s.dataset.type == 'module' ? 'modulepreload' : 'preload'" in on
+    assert "preload" not in off  # not even as dead code: the default banner carries none of it
+    for marker in ("only with", "end of"):  # the markers never ship
+        assert marker not in on + off
+    assert len(on) > len(off)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ docs/web.md is the guide.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from functools import cache
 from importlib.resources import files
 
@@ -19,6 +21,16 @@ def asset(*parts: str) -> bytes:
     for part in parts:
         node = node / part
     return node.read_bytes()
+
+
+_BLOCK = re.compile(rb"^[ \t]*// only with (\w+):\n(.*?)^[ \t]*// end of \1\n", re.MULTILINE | re.DOTALL)
+
+
+def keep_blocks(code: bytes, on: Collection[str]) -> bytes:
+    """Script source with its optional blocks (between ``// only with NAME:`` and ``// end of NAME``
+    lines) kept where ``NAME`` is in ``on`` and dropped elsewhere: code a policy setting turns on costs
+    the default banner no bytes, where its gzip budget is counted (tests/web/test_assets.py)."""
+    return _BLOCK.sub(lambda m: m.group(2) if m.group(1).decode() in on else b"", code)
 
 
 def trim_css(code: bytes) -> bytes:

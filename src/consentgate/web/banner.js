@@ -205,18 +205,19 @@
     for (const id in map) if (!map[id]) { no = store.c[id] = [0, now, cfg.notices[P[id].notice].version]; if (srv) srv[id] = false; }
     if (no) { write(); apply(); }
     const sent = flush();
-    // web.accept.fetch_tags_while_recording: the scripts this choice allows download beside the record
-    // (their hosts see the visitor before it is acknowledged: docs/web.md) and run only on commit. The
-    // link asks as the script will (same URL, CORS mode, integrity), so the script is served from it.
-    if (B.preload) {
-      D.querySelectorAll('script[type="text/plain"][data-consent]').forEach((s) => {
-        const u = s.dataset.src || s.getAttribute('src'), a = (n) => s.getAttribute(n);
-        if (u && s.dataset.consent.trim().split(/\s+/).every(after)) {
-          D.head.append(el('link', {rel: s.dataset.type == 'module' ? 'modulepreload' : 'preload', as: 'script', href: u,
-            crossorigin: a('crossorigin'), integrity: a('integrity'), referrerpolicy: a('referrerpolicy'), nonce: s.nonce || null}));
-        }
-      });
-    }
+    // web.accept.fetch_tags_while_recording (served only where the policy sets it): the scripts this
+    // choice allows download beside the record (their hosts see the visitor before it is acknowledged:
+    // docs/web.md) and run only on commit. The link asks as the script will (same URL, CORS mode,
+    // integrity), so the script is served from it.
+    // only with preload:
+    D.querySelectorAll('script[type="text/plain"][data-consent]').forEach((s) => {
+      const u = s.dataset.src || s.getAttribute('src'), a = (n) => s.getAttribute(n);
+      if (u && s.dataset.consent.trim().split(/\s+/).every(after)) {
+        D.head.append(el('link', {rel: s.dataset.type == 'module' ? 'modulepreload' : 'preload', as: 'script', href: u,
+          crossorigin: a('crossorigin'), integrity: a('integrity'), referrerpolicy: a('referrerpolicy'), nonce: s.nonce || null}));
+      }
+    });
+    // end of preload
     await sent;
   }
   // The record comes first: a choice changes what runs only once the service has acknowledged it.

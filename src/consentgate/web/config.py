@@ -258,8 +258,7 @@ def boot_data(policy: Policy) -> dict[str, Any]:
     codes (Google's global fallback; the most specific region wins). A type is granted before any
     choice only where every purpose mapped to it may run without one there (opt_out, legitimate
     interest, contract). ``gpc`` marks the regions where a GPC signal must deny the ad types.
-    ``hosts``: purpose id → hosts whose scripts wait until the purpose is allowed. ``preload``: the
-    policy's ``web.accept.fetch_tags_while_recording``.
+    ``hosts``: purpose id → hosts whose scripts wait until the purpose is allowed.
     """
     mapped = {
         t: [p for p in policy.purposes if t in consent_mode_types(policy, p)] for t in CONSENT_MODE_TYPES
@@ -281,7 +280,4 @@ def boot_data(policy: Policy) -> dict[str, Any]:
     ]
     defaults.append({"granted": granted(DEFAULT_REGION), "gpc": policy.honours_gpc(DEFAULT_REGION)})
     hosts = {p.id: h for p in policy.purposes if (h := blocked_hosts(policy, p))}
-    boot: dict[str, Any] = {"cm": defaults, "hosts": hosts}
-    if policy.web.accept.fetch_tags_while_recording:  # absent otherwise: no bytes for the default
-        boot["preload"] = 1
-    return boot
+    return {"cm": defaults, "hosts": hosts}

@@ -41,7 +41,7 @@ from consentgate.server.geo import ClientCountry, CountryResolver
 from consentgate.server.routers.access import VISITOR_COOKIE, VISITOR_COOKIE_MAX_AGE
 from consentgate.server.schemas.common import IsoRegion
 from consentgate.settings import Settings
-from consentgate.web import asset, i18n, trim_css, trim_js
+from consentgate.web import asset, i18n, keep_blocks, trim_css, trim_js
 from consentgate.web.config import BannerConfig, banner_config, boot_data, next_change
 
 router = APIRouter(tags=["web"])
@@ -225,7 +225,8 @@ def _gzipped(body: bytes) -> bytes:
 
 def compiled_banner(policy: Policy) -> bytes:
     """banner.js with the policy's boot data in place of its marker (ASCII JSON: valid JavaScript)."""
-    code = trim_js(asset("banner.js"))
+    optional = {"preload"} if policy.web.accept.fetch_tags_while_recording else set()
+    code = trim_js(keep_blocks(asset("banner.js"), optional))
     boot = json.dumps(boot_data(policy), separators=(",", ":"), ensure_ascii=True).encode()
     return code.replace(BOOT_MARKER, boot, 1)
 
