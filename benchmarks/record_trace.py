@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import itertools
 import json
 import os
 import threading
@@ -102,6 +103,9 @@ class Traced:
         try:
             await self.app(scope, traced_receive, traced_send)
         finally:
+            with _LOCK:  # the committer thread's steps for this request's subjects
+                for subject in trace.get("subjects", []):
+                    trace.setdefault("committer", []).extend(_COMMITTER.pop(subject, []))
             line = json.dumps(trace) + "\n"
             with _LOCK, self.out.open("a", encoding="utf-8") as fh:
                 fh.write(line)
@@ -145,21 +149,23 @@ def _install(db: str) -> None:
     from consentgate import service as service_module
 
     _wrap_module(service_module, "validate_batch", None, "validated")
-    original_append = groupcommit.GroupCommitter.append
+    # Into the group committer's queue: ``submit`` (the event loop hands over directly) where it
+    # exists, else ``append`` (a threadpool thread waits; an older revision, --baseline).
+    committer = groupcommit.GroupCommitter
+    name = "submit" if hasattr(committer, "submit") else "append"
+    handed = getattr(committer, name)
 
-    def queued_append(self: groupcommit.GroupCommitter, events: Any, texts: Any = ()) -> Any:
+    def queued(self: groupcommit.GroupCommitter, events: Any, texts: Any = ()) -> Any:
         mark("queued")
-        stored = original_append(self, events, texts)
-        subjects = {e.subject for e in events}
-        with _LOCK:
-            for subject in subjects:
-                trace = _TRACE.get()
-                if trace is not None:
-                    trace.setdefault("committer", []).extend(_COMMITTER.pop(subject, []))
-        mark("committed")
-        return stored
+        trace = _TRACE.get()
+        if trace is not None:
+            trace.setdefault("subjects", []).extend({e.subject for e in events})
+        result = handed(self, events, texts)
+        if name == "append":
+            mark("committed")
+        return result
 
-    groupcommit.GroupCommitter.append = queued_append  # type: ignore[method-assign]
+    setattr(committer, name, queued)
 
     # The committer's thread: the transaction, its SQL, and its commit (fsync) apart.
     ledger_append = store.Ledger.append
@@ -186,22 +192,24 @@ def create_app() -> Any:
     return Traced(server_app.create_app(), Path(os.environ["BANNER_TRACE"]))
 
 
-# (from step, to step, what happens between them), in the order a record goes through them.
-SEGMENTS = [
-    ("asgi", "body", "body received"),
-    ("body", "endpoint", "origin, chain and key checks"),
-    ("endpoint", "thread", "event loop -> threadpool"),
-    ("thread", "validated", "validation (intake)"),
-    ("validated", "queued", "to the group committer's queue"),
-    ("queued", "append", "threadpool -> group committer"),
-    ("append", "sql_end", "SQL (head, rows, seal)"),
-    ("sql_end", "commit_end", "COMMIT (WAL fsync)"),
-    ("commit_end", "committed", "group committer -> threadpool"),
-    ("committed", "thread_end", "receipt"),
-    ("thread_end", "returned", "threadpool -> event loop"),
-    ("returned", "start", "answer built"),
-    ("start", "sent", "answer handed to uvicorn"),
-]
+# What happens between two consecutive steps, where it has a name; others are shown as "a -> b".
+SEGMENTS = {
+    ("asgi", "body"): "body received",
+    ("body", "endpoint"): "origin, chain and key checks",
+    ("endpoint", "thread"): "event loop -> threadpool",
+    ("thread", "validated"): "validation (intake), threadpool",
+    ("endpoint", "validated"): "validation (intake), event loop",
+    ("validated", "queued"): "into the group committer's queue",
+    ("queued", "append"): "-> group committer's thread",
+    ("append", "sql_end"): "SQL (head, rows, seal)",
+    ("sql_end", "commit_end"): "COMMIT (WAL fsync)",
+    ("commit_end", "committed"): "group committer -> threadpool",
+    ("committed", "thread_end"): "receipt",
+    ("thread_end", "returned"): "threadpool -> event loop",
+    ("commit_end", "returned"): "group committer -> event loop",
+    ("returned", "start"): "answer built",
+    ("start", "sent"): "answer handed to uvicorn",
+}
 RECORD = "/v1/consents/browser"
 
 
@@ -213,7 +221,7 @@ def _median(values: list[float]) -> float:
 
 def breakdown(path: Path, since: float, until: float) -> list[str]:
     """Per step of the records (201s) whose request arrived between ``since`` and ``until``
-    (``time.perf_counter()`` of any process on this machine: CLOCK_MONOTONIC), the median wall time
+    (``time.perf_counter()`` of any process on this machine: CLOCK_MONOTONIC), the median and mean wall time
     and, for the thread that ends the step, its CPU time and run-queue wait over the step (for a
     hand-off: since that thread's previous step, so the wait to be scheduled once woken)."""
     traces = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
@@ -225,19 +233,16 @@ def breakdown(path: Path, since: float, until: float) -> list[str]:
     ]
     if not records:
         return ["no records traced in this window"]
-    rows: dict[str, list[tuple[float, float, float]]] = {label: [] for _, _, label in SEGMENTS}
+    rows: dict[str, list[tuple[float, float, float]]] = {}
     totals: list[tuple[float, float, float]] = []
     beside: dict[str, int] = {}
     for t in records:
         steps = sorted(t["steps"] + t.get("committer", []), key=lambda s: s[1])
-        at = {s[0]: s for s in reversed(steps)}  # the first step of each name
-        for a, b, label in SEGMENTS:
-            if a not in at or b not in at:
-                continue
-            start, end = at[a], at[b]
+        for start, end in itertools.pairwise(steps):
+            label = SEGMENTS.get((start[0], end[0]), f"{start[0]} -> {end[0]}")
             earlier = [s for s in steps if s[2] == end[2] and s[1] < end[1]]
             ref = start if start[2] == end[2] else (earlier[-1] if earlier else end)
-            rows[label].append(
+            rows.setdefault(label, []).append(
                 ((end[1] - start[1]) * 1e3, (end[3] - ref[3]) / 1e6, (end[5] - start[5]) / 1e6)
             )
         cpu = 0.0
@@ -254,9 +259,9 @@ def breakdown(path: Path, since: float, until: float) -> list[str]:
         f"{len(records)} records (ms; median, then mean): wall time, CPU time of the thread that ends "
         "the step, run-queue wait of all the server's threads"
     ]
-    for _, _, label in SEGMENTS:
-        if rows[label]:
-            cols = list(zip(*rows[label], strict=True))
+    for label, values in rows.items():
+        if len(values) * 2 >= len(records):  # a step most records took
+            cols = list(zip(*values, strict=True))
             med = " ".join(f"{_median(list(c)):6.2f}" for c in cols)
             mean = " ".join(f"{sum(c) / len(c):6.2f}" for c in cols)
             out.append(f"  {label:34} {med}   {mean}")
