@@ -207,7 +207,7 @@ class Ours:
     warm: tuple[list[float], list[float], list[float]] = ([], [], [])
 
 
-def start_consentgate(ours: Ours, site_origin: str, *, trace: bool) -> None:
+def start_consentgate(ours: Ours, site_origin: str, *, trace: bool, cpus: set[int] | None = None) -> None:
     """The real server on the example policy, with the benchmark page's origin allowed (CORS); with
     ``trace``, the app of ``record_trace.py`` (timestamps of each record's steps, into a file)."""
     folder = ours.folder
@@ -237,7 +237,8 @@ def start_consentgate(ours: Ours, site_origin: str, *, trace: bool) -> None:
            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "info"]  # fmt: skip
     log_path = folder / "consentgate.log"
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin)
     ours.server = Server(proc, f"http://127.0.0.1:{port}", log_path, db, ours.banner.name).wait_ready(30)
     ours.api = ours.server.base_url
     ours.banner.head = f'<script src="{ours.api}/banner.js" data-key="{ours.key}"></script>'
@@ -431,10 +432,19 @@ def main() -> int:
         help="also load consentgate as of git REF (its server and banner), interleaved; repeatable",
     )  # fmt: skip
     parser.add_argument(
+        "--pin", action="store_true",
+        help="Chromium and this script on CPU 0, the consentgate servers on CPU 1: the server no longer "
+        "competes with the browser for a core, as where it runs on another machine",
+    )  # fmt: skip
+    parser.add_argument(
         "--only-ours", action="store_true", help="skip the peers (same-run comparisons of consentgate)"
     )
     args = parser.parse_args()
 
+    server_cpus = None
+    if args.pin:  # before Chromium starts: its processes inherit this affinity
+        os.sched_setaffinity(0, {0})
+        server_cpus = {1}
     modules = npm_install()
     peers = [] if args.only_ours else BASELINES
     for b in peers:
@@ -450,6 +460,11 @@ def main() -> int:
         for n, ref in enumerate(args.baseline):
             src = checkout(ref, root / f"rev{n}")
             ours.append(Ours(consentgate_banner(f"consentgate @ {ref}"), root / f"cg-rev{n}", src=src))
+            if "fetch_tags_while_recording" in (src / "consentgate" / "policy" / "models.py").read_text(
+                "utf-8"
+            ):
+                name = f"consentgate @ {ref}, fetch while recording"
+                ours.append(Ours(consentgate_banner(name), root / f"cg-rev{n}-fetch", True, src=src))
         (root / "node_modules").symlink_to(modules, target_is_directory=True)
         (root / "init").mkdir()
         (root / "tag.js").write_text(TAG, encoding="utf-8")
@@ -458,7 +473,7 @@ def main() -> int:
         site, httpd = serve_static(root)
         try:
             for o in ours:
-                start_consentgate(o, site, trace=args.trace)
+                start_consentgate(o, site, trace=args.trace, cpus=server_cpus)
             banners = [o.banner for o in ours] + peers
             urls = {}
             for i, b in enumerate(banners):
