@@ -207,22 +207,29 @@ class _SiteHandler(SimpleHTTPRequestHandler):
         super().end_headers()
 
 
-@pytest.fixture(scope="session")
-def site(server: Server, site_port: int) -> Iterator[Site]:
-    third = f"http://localhost:{site_port}"
+@contextmanager
+def serve_site(server: Server, port: int, third: str) -> Iterator[Site]:
+    """The test site on 127.0.0.1:``port``, embedding ``server``'s banner, with ``third`` as its
+    third-party host (``http://localhost:PORT``: another host, so another site)."""
     handler = type(
         "Handler",
         (_SiteHandler,),
         {"api": server.base, "key": server.collect_key, "third": third},
     )
-    httpd = ThreadingHTTPServer(("127.0.0.1", site_port), lambda *a: handler(*a, directory=str(SITE_DIR)))
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), lambda *a: handler(*a, directory=str(SITE_DIR)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Site(f"http://127.0.0.1:{site_port}", third)
+        yield Site(f"http://127.0.0.1:{port}", third)
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def site(server: Server, site_port: int) -> Iterator[Site]:
+    with serve_site(server, site_port, f"http://localhost:{site_port}") as s:
+        yield s
 
 
 # -- browser helpers ---------------------------------------------------------------------------------

@@ -8,9 +8,7 @@ service never takes runs nothing.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
@@ -20,14 +18,13 @@ from tests.browser import artifacts
 from tests.support import free_port
 
 from .conftest import (
-    SITE_DIR,
     Server,
     Site,
-    _SiteHandler,
     _test_policy,
     assert_no_csp_violations,
     banner,
     ran,
+    serve_site,
     start_server,
 )
 
@@ -43,18 +40,11 @@ def preload_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Ser
     port = free_port()
     policy = _test_policy(f"http://127.0.0.1:{port}")
     policy["web"]["accept"] = {"fetch_tags_while_recording": True}
-    third = f"http://localhost:{port}"
-    with start_server(tmp_path_factory.mktemp("preload"), policy) as server:
-        handler = type(
-            "Handler", (_SiteHandler,), {"api": server.base, "key": server.collect_key, "third": third}
-        )
-        httpd = ThreadingHTTPServer(("127.0.0.1", port), lambda *a: handler(*a, directory=str(SITE_DIR)))
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        try:
-            yield server, Site(f"http://127.0.0.1:{port}", third)
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
+    with (
+        start_server(tmp_path_factory.mktemp("preload"), policy) as server,
+        serve_site(server, port, f"http://localhost:{port}") as site,
+    ):
+        yield server, site
 
 
 def _watch_tags(page: Page) -> list[str]:
