@@ -106,7 +106,7 @@ def tcf_js(request: Request, service: Service, settings: AppSettings) -> Respons
         "gvlVersion": served.vendorListVersion,
         "policyVersion": served.tcfPolicyVersion,
         "vendors": disclosed_vendors(tcf, served),
-        "ac": sorted(set(tcf.google_ac_vendors)),
+        "ac": tcf.ac_vendor_ids(),
     }
     code = trim_js(asset("tcf", "tcf.js"))
     body = code.replace(TCF_MARKER, json.dumps(boot, separators=(",", ":")).encode(), 1)

@@ -198,7 +198,7 @@
   };
   const fill = (t, o) => t.replace(/\{(\w+)\}/g, (_, k) => o[k]);
   // One switch: kind p (purpose consent), pl (purpose legitimate interest: off objects), sf (special
-  // feature), v (vendor consent), vl (vendor legitimate interest: off objects).
+  // feature), v (vendor consent), vl (vendor legitimate interest: off objects), ac (Google ATP consent).
   const sw = (kind, id, on, label, name) => el('div', {class: 'cg-row'}, el('label', {for: 'cg-tcf-' + kind + id, dir: 'auto'}, ...label),
     el('input', {type: 'checkbox', role: 'switch', class: 'cg-sw', id: 'cg-tcf-' + kind + id, 'data-tcf': kind, 'data-id': id,
       checked: on ? '' : null, 'aria-label': name}));
@@ -231,6 +231,14 @@
       v.policy && el('a', {href: v.policy, target: '_blank', rel: 'noopener', text: S.policy}),
       (v.purposes.length || v.flexiblePurposes.length) && sw('v', v.id, had(m && m.vendorConsents, v.id, false), [el('span', {text: S.consent})], v.name + ': ' + S.consent),
       v.legIntPurposes.length && sw('vl', v.id, had(m && m.vendorLI, v.id, true), [el('span', {text: S.li})], v.name + ': ' + S.li))));
+    // Google's Ad Tech Providers outside the TCF: a consent switch each, shown as the stored AC string
+    // ("2~consented~dv.refused") says; their choices make the AC string, not the TC string.
+    const acOn = new Set((ac.split('~')[1] || '').split('.').map(Number));
+    if (d.googleAc.length) rows.push(el('h3', {text: fill(S.ac_vendors, {count: d.googleAc.length})}), ...d.googleAc.map((v) => {
+      const name = v.name || fill(S.ac_vendor, {id: v.id});
+      return el('div', {class: 'cg-tcf-ac'}, sw('ac', v.id, m && acOn.has(v.id), [el('strong', {dir: 'auto', text: name})], name + ': ' + S.consent),
+        v.policy && el('a', {href: v.policy, target: '_blank', rel: 'noopener', text: S.policy}));
+    }));
     // First layer: who, how many, and what for (TCF policy, Appendix B); the switches are the second.
     const out = el('div', {class: 'cg-tcf', 'data-gvl': d.gvl_version},
       el('p', {dir: 'auto', text: fill(S.intro, {count})}),
@@ -251,8 +259,10 @@
   }).observe(D.body, {childList: true});
   if (D.body) watch(); else D.addEventListener('DOMContentLoaded', watch);
   function fromLayers() {
-    const b = {purpose_consents: [], purpose_objections: [], special_features: [], vendor_consents: [], vendor_objections: []};
-    const key = {p: 'purpose_consents', pl: 'purpose_objections', sf: 'special_features', v: 'vendor_consents', vl: 'vendor_objections'};
+    const b = {purpose_consents: [], purpose_objections: [], special_features: [], vendor_consents: [], vendor_objections: [],
+      google_ac_consents: []};
+    const key = {p: 'purpose_consents', pl: 'purpose_objections', sf: 'special_features', v: 'vendor_consents', vl: 'vendor_objections',
+      ac: 'google_ac_consents'};
     section.querySelectorAll('[data-tcf]').forEach((i) => {
       // consents are switched on; objections are legitimate interests switched off
       if (i.checked != (i.dataset.tcf == 'pl' || i.dataset.tcf == 'vl')) b[key[i.dataset.tcf]].push(+i.dataset.id);

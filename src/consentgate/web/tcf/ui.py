@@ -94,4 +94,9 @@ def layers(
         # the purposes the visitor may object to (their legitimate interest), in the policy's order
         "legitimateInterests": sorted(set(settings.legitimate_interest_purposes) - CONSENT_ONLY_PURPOSES),
         "vendors": [_vendor(v, lang) for v in vendors],
+        # Google's Ad Tech Providers outside the GVL, one switch each (the AC string), with the words
+        # the policy gives (else the layers name them by id)
+        "googleAc": [
+            {"id": v.id, "name": v.name, "policy": v.privacy_url} for v in settings.ac_vendors()
+        ],
     }
