@@ -15,6 +15,7 @@ from consentgate.policy import Policy
 from consentgate.policy.lint import banner_locales, policy_warnings
 from consentgate.policy.load import position
 from consentgate.policy.schema import render
+from consentgate.web.tcf.stacks import require_fitting_stacks
 
 policy_app = typer.Typer(
     help="Validate the policy and publish its schema.\n\n"
@@ -100,6 +101,7 @@ def check(
     """
     env = env_of(ctx)
     policy = env.policy()
+    require_fitting_stacks(policy.web.tcf, env.settings.tcf_gvl_dir)  # against the GVL served
     now = datetime.now(UTC)
     info = summary(policy, now)
     file = env.settings.policy

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, PolicyError
 from consentgate.policy.locales import language
 from consentgate.server.deps import AppSettings, Service
 from consentgate.server.errors import COMMON_RESPONSES, error_response
@@ -146,7 +146,10 @@ def ui(
     accept = None if locale else request.headers.get("accept-language")
     chosen = i18n.negotiate(locale, accept, service.policy.web.default_locale)
     directory = gvl_dir(settings.tcf_gvl_dir)
-    body = layers(tcf, current_gvl(directory), chosen, translation(directory, language(chosen)))
+    try:
+        body = layers(tcf, current_gvl(directory), chosen, translation(directory, language(chosen)))
+    except PolicyError as exc:  # a list put in place by hand without the policy's stacks (update-gvl refuses)
+        return error_response(409, "conflict", exc.message, exc.problems)
     return Response(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         media_type="application/json",
