@@ -225,9 +225,11 @@
     };
     const feature = (i) => sw('sf', i, had(m && m.specialFeatures, i, false), titled(d.specialFeatures[i]));
     const ownP = pids.filter((i) => !inStack.has(i)), ownF = fids.filter((i) => !sfInStack.has(i));
+    // members indented under their stack (CSSOM, which the strict CSP allows; banner.css stays as it is)
+    const nest = (r) => { if (r) r.style.paddingInlineStart = '1.5rem'; return r; };
     const rows = [el('h3', {text: S.purposes}), ...stacks.map((s) => el('div', {class: 'cg-tcf-stack', role: 'group', 'aria-label': s.name},
-      sw('s', s.id, false, titled(s)), ...s.purposes.filter((i) => d.purposes[i]).flatMap(purpose),
-      ...s.specialFeatures.filter((i) => d.specialFeatures[i]).map(feature))), ...ownP.flatMap(purpose)];
+      sw('s', s.id, false, titled(s)), ...s.purposes.filter((i) => d.purposes[i]).flatMap(purpose).map(nest),
+      ...s.specialFeatures.filter((i) => d.specialFeatures[i]).map(feature).map(nest))), ...ownP.flatMap(purpose)];
     if (ownF.length) rows.push(el('h3', {text: S.special_features}), ...ownF.map(feature));
     rows.push(el('h3', {text: fill(S.vendors, {count})}), ...d.vendors.map((v) => el('details', {class: 'cg-tcf-v'},
       el('summary', {dir: 'auto', text: v.name}),
