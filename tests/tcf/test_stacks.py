@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from consentgate.cli import app as cli
@@ -129,6 +131,29 @@ def test_auto_picks_the_fewest_stacks_covering_the_most_without_overlap(override
     assert shown_stacks(_tcf(**overrides, stacks=chosen), GVL)  # and auto's choice passes the checks
 
 
+_ids = st.frozensets(st.integers(1, 11), max_size=11)
+_features = st.frozensets(st.integers(1, 2), max_size=2)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    stacks=st.lists(st.tuples(_ids, _features), max_size=9),
+    use=st.builds(Used, _ids, _features),
+)
+def test_auto_matches_the_brute_force_on_any_stacks(
+    stacks: list[tuple[frozenset[int], frozenset[int]]], use: Used
+) -> None:
+    data = gvl_with_stacks(
+        {
+            str(i): {"id": i, "name": f"Stack {i}", "description": "", "purposes": sorted(p),
+                     "specialFeatures": sorted(f)}
+            for i, (p, f) in enumerate(stacks, start=1)
+        }
+    )  # fmt: skip
+    gvl = Gvl.model_validate(data)
+    assert [s.id for s in auto_stacks(use, gvl)] == _brute_force(use, gvl)
+
+
 def test_auto_with_every_purpose_used() -> None:
     # Vendor 25 uses everything. No stack holds purpose 1; stack 9 is a single purpose (not a stack's
     # job). {1, 2, 5, 6} and {1, 4, 5, 8} both cover 11 of the 13 items with four stacks: the lower ids win.
@@ -150,6 +175,18 @@ def test_the_service_does_not_start_and_policy_check_fails_on_a_stack_that_does_
     fine = write_policy(example_policy_path, tmp_path / "fine.yaml", TCF | {"stacks": [2, 6]})
     ok = runner.invoke(cli, ["--db", str(tmp_path / "x.db"), "--policy", str(fine), "policy", "check"])
     assert ok.exit_code == 0, ok.output
+
+
+def test_serve_refuses_to_start_naming_the_stack(
+    tmp_path: Path, example_policy_path: Path, gvl_dir: Path
+) -> None:
+    serve_from(gvl_dir)
+    policy = write_policy(example_policy_path, tmp_path / "policy.yaml", TCF | {"stacks": [1, 99]})
+    runner = CliRunner(env={"COLUMNS": "240", "CONSENTGATE_TCF_GVL_DIR": str(gvl_dir)})
+    args = ["--db", str(tmp_path / "x.db"), "--policy", str(policy), "serve", "--port", "9"]
+    refused = runner.invoke(cli, args)  # refused before uvicorn would bind the port
+    assert refused.exit_code == 1
+    assert f"stack 99 is not in GVL {VERSION}" in refused.output
 
 
 def test_update_gvl_refuses_a_list_without_the_policys_stacks(
