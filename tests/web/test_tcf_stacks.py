@@ -19,6 +19,7 @@ from tests.tcf.stacks_gvl import STACKS, VERSION, serve_from
 
 from .conftest import Server, Site, assert_no_csp_violations
 from .test_tcf_browser import LISTEN, _completed, _cookie, _oracle, _same_as_oracle, serve_tcf_site
+from .test_tcf_layers import _toggle
 
 __all__ = ["_oracle"]  # the oracle fixture, shared with test_tcf_browser
 
@@ -38,11 +39,6 @@ def stacks_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Serv
 def _ids(page: Page, selector: str) -> list[int]:
     found = page.locator(selector).evaluate_all("(es) => es.map((e) => +e.dataset.id)")
     return sorted(int(i) for i in found)
-
-
-def _toggle(page: Page, switch: str) -> None:
-    page.locator(switch).focus()
-    page.keyboard.press("Space")
 
 
 def test_a_stack_is_shown_first_and_switches_exactly_its_purposes(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from consentgate.policy.terms import web_address
 
 VendorId = Annotated[int, Field(ge=1, lt=1 << 16)]
 TcfPurposeId = Annotated[int, Field(ge=1, le=11)]
@@ -45,10 +46,7 @@ class GoogleAcVendor(_Closed):
     @field_validator("privacy_url")
     @classmethod
     def _web_address(cls, url: str | None) -> str | None:
-        # It becomes a link people click: only a web address, never javascript: or data:.
-        if url is not None and not re.match(r"^https?://[^\s]+$", url):
-            raise ValueError(f"{url!r} is not an http(s) address such as https://ads.example.com/privacy")
-        return url
+        return web_address(url, "https://ads.example.com/privacy")
 
 
 class TcfSettings(_Closed):
