@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from consentgate.errors import BadInput, PolicyError
 from consentgate.policy.locales import language
 from consentgate.server.deps import AppSettings, Service
-from consentgate.server.errors import COMMON_RESPONSES, error_response
+from consentgate.server.errors import COMMON_RESPONSES, ErrorBody, error_response
 from consentgate.server.routers.web import ASSET_METHODS
 from consentgate.server.routers.web import _served as served_asset  # ETag, gzip: as banner.js
 from consentgate.web import asset, i18n, trim_js
@@ -36,6 +36,10 @@ from consentgate.web.tcf.ui import layers
 router = APIRouter(tags=["tcf"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     k: v for k, v in COMMON_RESPONSES.items() if k in (404, 422, 429)
+}
+_UI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_RESPONSES,
+    409: {"model": ErrorBody, "description": "The GVL served lacks a stack of web.tcf.stacks (docs/tcf.md)"},
 }
 _POST_RESPONSES: dict[int | str, dict[str, Any]] = {
     k: v for k, v in COMMON_RESPONSES.items() if k in (400, 404, 413, 415, 422, 429)
@@ -130,7 +134,7 @@ def gvl(service: Service, settings: AppSettings) -> Response:
     )
 
 
-@router.get("/v1/tcf/ui", summary="What the banner's TCF layers show", responses=_RESPONSES)
+@router.get("/v1/tcf/ui", summary="What the banner's TCF layers show", responses=_UI_RESPONSES)
 def ui(
     request: Request,
     service: Service,
