@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from consentgate.cli import app as cli
 from consentgate.errors import BadInput, PolicyError
+from consentgate.ledger.tcstring import decode
 from consentgate.policy.tcf import TcfSettings
 from consentgate.server import create_app
 from consentgate.web.tcf.gvl import Gvl, GvlStack, parse_gvl, parse_translation, shipped_gvl
@@ -250,3 +251,23 @@ async def test_the_layers_get_the_stacks_in_the_visitors_language(
         refused = await c.get("/v1/tcf/ui", params={"locale": "en"})
         assert refused.status_code == 409
         assert f"stack 2 is not in GVL {VERSION + 1}" in refused.json()["error"]["message"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("stacks", "shown"), [([], "de"), ([1, 2], "en"), ("auto", "en")])
+async def test_a_translation_stored_without_stacks_serves_only_layers_without_stacks(
+    tmp_path: Path, example_policy_path: Path, gvl_dir: Path, stacks: list[int] | str, shown: str
+) -> None:
+    """One stored by an earlier consentgate kept no stacks: it still serves layers that show none, and
+    layers with stacks fall back to IAB's English rather than mix languages (ConsentLanguage says so)."""
+    serve_from(gvl_dir)
+    old = _translation(gvl_with_stacks(), stacks=False)
+    (gvl_dir / "purposes-de.json").write_text(json.dumps(old))
+    policy = write_policy(example_policy_path, tmp_path / "policy.yaml", TCF | {"stacks": stacks})
+    app = create_app(tcf_settings(tmp_path, policy, gvl_dir))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
+        layers = (await c.get("/v1/tcf/ui", params={"locale": "de"})).json()
+        written = (await c.post("/v1/tcf/tc-string", json={"purpose_consents": [1], "locale": "de"})).json()
+    assert layers["language"] == shown
+    assert layers["purposes"]["1"]["name"].startswith("DE ") == (shown == "de")
+    assert decode(written["tc_string"]).consent_language == shown.upper()

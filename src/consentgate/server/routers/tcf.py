@@ -151,7 +151,8 @@ def ui(
     chosen = i18n.negotiate(locale, accept, service.policy.web.default_locale)
     directory = gvl_dir(settings.tcf_gvl_dir)
     try:
-        body = layers(tcf, current_gvl(directory), chosen, translation(directory, language(chosen)))
+        translated = translation(directory, language(chosen), stacks=bool(tcf.stacks))
+        body = layers(tcf, current_gvl(directory), chosen, translated)
     except PolicyError as exc:  # a list put in place by hand without the policy's stacks (update-gvl refuses)
         return error_response(409, "conflict", exc.message, exc.problems)
     return Response(
@@ -176,7 +177,7 @@ def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings)
     directory = gvl_dir(settings.tcf_gvl_dir)
     served = current_gvl(directory)
     # ConsentLanguage: the language the GVL's texts were shown in for the banner's locale
-    shown = shown_language(directory, language(body.locale))
+    shown = shown_language(directory, language(body.locale), stacks=bool(tcf.stacks))
     now = datetime.now(UTC)
     choices = TcfChoices(
         purpose_consents=frozenset(body.purpose_consents),

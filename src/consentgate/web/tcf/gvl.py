@@ -230,10 +230,12 @@ def _read_lists(directory: Path) -> dict[int, int]:
     return lists | {int(k): int(v) for k, v in recorded.items()}
 
 
-def parse_translation(text: str | bytes, source: str, gvl: Gvl) -> dict[str, Any]:
+def parse_translation(text: str | bytes, source: str, gvl: Gvl, *, stacks: bool = True) -> dict[str, Any]:
     """IAB's translation of the GVL's texts (``purposes-xx.json``), checked against the list served:
     every purpose, special feature and stack it has is translated, with a name, and the translation is for
-    the same ``tcfPolicyVersion`` (a newer policy changes the texts a person must be shown)."""
+    the same ``tcfPolicyVersion`` (a newer policy changes the texts a person must be shown).
+    ``stacks=False``: the stacks are not needed (the layers show none), so a translation without them
+    still serves, as one stored before consentgate kept stacks does."""
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -249,7 +251,7 @@ def parse_translation(text: str | bytes, source: str, gvl: Gvl) -> dict[str, Any
     wanted_sections: tuple[tuple[str, dict[str, Any]], ...] = (
         ("purposes", gvl.purposes),
         ("specialFeatures", gvl.specialFeatures),
-        ("stacks", gvl.stacks),  # a first layer may show any of them instead of its purposes
+        ("stacks", gvl.stacks if stacks else {}),  # a first layer may show any instead of its purposes
     )
     for section, wanted in wanted_sections:
         got = data.get(section) or {}
@@ -278,9 +280,10 @@ def store_translation(text: str | bytes, source: str, language: str, directory: 
     return translated
 
 
-def translation(directory: Path, language: str) -> dict[str, Any] | None:
+def translation(directory: Path, language: str, *, stacks: bool = True) -> dict[str, Any] | None:
     """The stored translation for ``language``, if it still fits the list served (a newer list with
-    another purpose, or another policy version, leaves it unused until a new one is added)."""
+    another purpose, or another policy version, leaves it unused until a new one is added); ``stacks``:
+    whether the layers show stacks, so the translation must name them too."""
     if not (len(language) == 2 and language.isascii() and language.isalpha()):
         return None  # TC strings carry two-letter languages; nothing else is stored
     path = directory / TRANSLATION_NAME.format(language=language.lower())
@@ -289,13 +292,13 @@ def translation(directory: Path, language: str) -> dict[str, Any] | None:
     except (FileNotFoundError, ValueError):
         return None
     try:
-        return parse_translation(text, str(path), current_gvl(directory))
+        return parse_translation(text, str(path), current_gvl(directory), stacks=stacks)
     except BadInput:
         return None
 
 
-def shown_language(directory: Path, language: str) -> str:
+def shown_language(directory: Path, language: str, *, stacks: bool = True) -> str:
     """The language the layers show the GVL's texts in for a banner in ``language``: its own where a
     translation is stored, else the GVL's. A TC string's ConsentLanguage is this (the language of the
     texts the person agreed to), not the language of the banner's buttons."""
-    return language.lower() if translation(directory, language) is not None else GVL_LANGUAGE
+    return language.lower() if translation(directory, language, stacks=stacks) is not None else GVL_LANGUAGE
