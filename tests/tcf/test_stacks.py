@@ -58,6 +58,11 @@ def test_listed_stacks_are_shown_in_the_policys_order() -> None:
              "the banner discloses (web.tcf.vendors) and not the publisher uses; choose a stack without "
              "them, or leave it out (its purposes are then listed one by one)"],
         ),
+        (
+            {"stacks": [9]},
+            [f"stack 9 ({STACKS['9']['name']}) holds fewer than two purposes and special features; a "
+             "stack stands in for two or more (TCF policy): leave it out"],
+        ),
         # vendor 3 declares special purposes only; the publisher uses 1, 2, 7, 8 and 10
         (
             {"stacks": [5, 99, 3, 2], "vendors": [3]},

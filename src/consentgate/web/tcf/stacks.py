@@ -75,6 +75,11 @@ def _checked(ids: list[int], use: Used, gvl: Gvl) -> list[GvlStack]:
                 "serve a list that has it (consentgate tcf update-gvl)"
             )
             continue
+        if len(_members(stack)) < 2:
+            problems.append(
+                f"stack {sid} ({stack.name}) holds fewer than two purposes and special features; a stack "
+                "stands in for two or more (TCF policy): leave it out"
+            )
         unused = [f"purpose {p}" for p in stack.purposes if p not in use.purposes] + [
             f"special feature {f}" for f in stack.specialFeatures if f not in use.special_features
         ]
