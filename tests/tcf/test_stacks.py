@@ -181,6 +181,11 @@ def test_the_service_does_not_start_and_policy_check_fails_on_a_stack_that_does_
     fine = write_policy(example_policy_path, tmp_path / "fine.yaml", TCF | {"stacks": [2, 6]})
     ok = runner.invoke(cli, ["--db", str(tmp_path / "x.db"), "--policy", str(fine), "policy", "check"])
     assert ok.exit_code == 0, ok.output
+    assert f"TCF stacks on the first layer (listed): 2 ({STACKS['2']['name']}), 6 (" in ok.output
+    auto = write_policy(example_policy_path, tmp_path / "auto.yaml", TCF | {"stacks": "auto"})
+    chosen = runner.invoke(cli, ["--db", str(tmp_path / "x.db"), "--policy", str(auto), "policy", "check"])
+    said = ", ".join(f"{i} ({STACKS[str(i)]['name']})" for i in (1, 2, 5, 6))  # what auto chose
+    assert f"TCF stacks on the first layer (auto): {said}" in " ".join(chosen.output.split())
 
 
 def test_serve_refuses_to_start_naming_the_stack(

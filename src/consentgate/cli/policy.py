@@ -101,7 +101,7 @@ def check(
     """
     env = env_of(ctx)
     policy = env.policy()
-    require_fitting_stacks(policy.web.tcf, env.settings.tcf_gvl_dir)  # against the GVL served
+    stacks = require_fitting_stacks(policy.web.tcf, env.settings.tcf_gvl_dir)  # against the GVL served
     now = datetime.now(UTC)
     info = summary(policy, now)
     file = env.settings.policy
@@ -135,6 +135,10 @@ def check(
             f"locales {', '.join(n['locales'])}"
         )
     out.print(f"banner locales: {', '.join(info['banner_locales'])}")
+    if policy.web.tcf.enabled and policy.web.tcf.stacks:  # what auto chose, or the list as checked
+        how = "auto" if policy.web.tcf.stacks == "auto" else "listed"
+        chosen = ", ".join(f"{s.id} ({s.name})" for s in stacks) or "none fits"
+        out.print(Text(f"TCF stacks on the first layer ({how}): {chosen}"))
     out.print(
         f"vendors: {', '.join(info['vendors']) or 'none'}; sources: {', '.join(info['sources']) or 'none'}"
     )

@@ -56,11 +56,11 @@ def shown_stacks(settings: TcfSettings, gvl: Gvl) -> list[GvlStack]:
     return _checked(settings.stacks, used(settings, gvl), gvl)
 
 
-def require_fitting_stacks(settings: TcfSettings, gvl_directory: Path | None) -> None:
-    """Refuse, naming what to change, a policy whose stacks the GVL served cannot show: checked when the
-    service starts and by ``policy check``, so a visitor never meets a banner without its layers."""
-    if settings.enabled:
-        shown_stacks(settings, current_gvl(gvl_dir(gvl_directory)))
+def require_fitting_stacks(settings: TcfSettings, gvl_directory: Path | None) -> list[GvlStack]:
+    """The stacks the first layer shows with the GVL served (none while TCF is off); a policy whose
+    stacks it cannot show is refused, naming what to change. Checked when the service starts and by
+    ``policy check``, so a visitor never meets a banner without its layers."""
+    return shown_stacks(settings, current_gvl(gvl_dir(gvl_directory))) if settings.enabled else []
 
 
 def _checked(ids: list[int], use: Used, gvl: Gvl) -> list[GvlStack]:
