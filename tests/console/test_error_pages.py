@@ -23,6 +23,7 @@ from consentgate.service import ConsentService
 from consentgate.settings import Settings
 from consentgate.web import console_i18n
 from tests.console.conftest import ORIGIN, csrf_of, sign_in
+from tests.server.test_chain_guard import alter
 
 LOCALES = ("ja", "fa", "de")
 FOREIGN = "https://attacker.example.net"
@@ -249,3 +250,28 @@ def test_a_database_the_console_cannot_read(
     api = reader.get("/v1/reports/ledger", headers={"Authorization": f"Bearer {console_keys['audit']}"})
     assert api.status_code == page.status_code
     assert api.json()["error"]["code"] in ("storage_failed", "storage_unavailable")
+
+
+def test_a_broken_chain_is_told_in_the_readers_language(
+    console_service: ConsentService,
+    console_keys: dict[str, str],
+    tmp_path: Path,
+    example_policy_path: Path,
+    locale: str,
+) -> None:
+    """The ledger page says where the chain breaks in the reader's language; the verifier's own
+    sentence follows as a technical detail, marked as English so a screen reader reads it so."""
+    alter(str(tmp_path / "ledger.db"), 2)
+    settings = Settings(db=str(tmp_path / "ledger.db"), policy=example_policy_path)
+    app = create_app(settings, service=console_service)
+    with TestClient(app, base_url=ORIGIN) as client:
+        assert app.state.consentgate.chain.check().state == "broken"
+        client.headers["Accept-Language"] = f"{locale}, en;q=0.1"
+        sign_in(client, console_keys["audit"])
+        page = client.get("/console/ledger").text
+    t = console_i18n.strings(locale)
+    says(page, t["chain_broken_event"].format(seq=2), locale)
+    detail = re.search(r'<details><summary>(.*?)</summary><p lang="en" dir="ltr">(.*?)</p>', page, re.S)
+    assert detail is not None, page
+    assert html.unescape(detail[1]) == t["chain_detail"]
+    assert "no longer matches its hash" in html.unescape(detail[2])

@@ -25,10 +25,17 @@ TCF = {
     "vendors": [1, 2, 3, 4, 8, 25, 755],
     "legitimate_interest_purposes": [2, 7, 8, 10],
     "restrictions": [{"purpose": 2, "type": "require_consent", "vendors": [755]}],
-    "google_ac_vendors": [89, 1301],
+    # one provider by id alone, one with the words Google's ATP list gives (fictional here)
+    "google_ac_vendors": [
+        89,
+        {"id": 1301, "name": "Example Ad Tech Ltd", "privacy_url": "https://ads.example.com/privacy"},
+    ],
     "publisher_purposes": [1, 10],
     "publisher_legitimate_interest_purposes": [7],
 }
+
+
+AC_IDS = [89, 1301]  # the ids of TCF["google_ac_vendors"]
 
 
 def write_policy(example_policy_path: Path, target: Path, tcf: dict[str, Any] | None) -> Path:

@@ -174,3 +174,53 @@ def test_a_damaged_history_is_reported_not_guessed(service: ConsentService, gvl_
     with pytest.raises(BadInput, match=r"gvl-history\.json is not JSON"):
         service.record([("", _event("grant", tc, "accept_all"))], source="banner")
     assert service.ledger.count() == 0
+
+
+# -- Google's Additional Consent string (signals.addtl_consent) ---------------------------------------
+
+
+def _with_ac(svc: ConsentService, ac: str, choice: str, **over: Any) -> dict[str, Any]:
+    tc = _string(svc, TcfChoices(purpose_consents=ALL if choice == "accept_all" else frozenset()))
+    raw = _event("grant" if choice != "reject_all" else "deny", tc, choice, **over)
+    raw["signals"]["addtl_consent"] = ac
+    return raw
+
+
+def _ac_refused(svc: ConsentService, raw: dict[str, Any], source: str = "banner") -> str:
+    with pytest.raises(EventError) as caught:
+        svc.record([("", raw)], source=source, strict=source != "import")
+    assert svc.ledger.count() == 0, "nothing of a refused submission may be stored"
+    assert {where.split(": ")[-1] for where, _ in caught.value.problems} == {"signals.addtl_consent"}
+    return " | ".join(message for _, message in caught.value.problems)
+
+
+def test_the_ac_string_the_service_wrote_is_stored(service: ConsentService) -> None:
+    named, bare = 1301, 89  # tests/tcf/conftest.py: one provider with a name, one by id
+    stored = service.record([("", _with_ac(service, f"2~{named}~dv.{bare}", "custom"))], source="banner")
+    assert [e.signals["addtl_consent"] for e in stored] == [f"2~{named}~dv.{bare}"]
+
+
+@pytest.mark.parametrize(
+    ("ac", "choice", "says"),
+    [
+        ("2~89.1301.7~dv.", "custom", "names providers 7, which web.tcf.google_ac_vendors does not list"),
+        ("2~89~dv.", "custom", "leaves out providers 1301 of web.tcf.google_ac_vendors"),
+        ("2~89~dv.89.1301", "custom", "names providers 89 more than once"),
+        ("2~89..1301~dv.", "custom", "where provider ids 1 and up"),
+        ("2~89~dv.1301", "accept_all", "accept_all but refuses providers 1301"),
+        ("2~1301~dv.89", "reject_all", "reject_all but consents to providers 1301"),
+    ],
+)
+def test_an_ac_string_the_service_could_not_have_written_is_refused(
+    service: ConsentService, ac: str, choice: str, says: str
+) -> None:
+    assert says in _ac_refused(service, _with_ac(service, ac, choice))
+
+
+def test_an_imported_ac_string_is_checked_for_its_shape_only(service: ConsentService) -> None:
+    """Written under the providers of its day: another list than today's is kept, a broken one is not."""
+    earlier = service.record([("", _with_ac(service, "2~7~dv.89", "custom"))], source="import", strict=False)
+    assert [e.signals["addtl_consent"] for e in earlier] == ["2~7~dv.89"]
+    twice = _with_ac(service, "2~7~dv.7", "custom", subject="v-2")
+    with pytest.raises(EventError, match="names providers 7 more than once"):
+        service.record([("", twice)], source="import", strict=False)

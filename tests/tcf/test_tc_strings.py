@@ -261,6 +261,36 @@ def test_additional_consent_string_lists_consented_then_disclosed_only() -> None
     assert additional_consent(TcfChoices(), _policy()) == "2~~dv."
 
 
+def test_named_and_bare_google_providers_make_one_ac_string_of_the_visitors_switches() -> None:
+    named = {"id": 2316, "name": "Example Ad Tech Ltd", "privacy_url": "https://ads.example.com/privacy"}
+    policy = _policy(google_ac_vendors=[89, named, {"id": 35}, 1])
+    assert [(v.id, v.name) for v in policy.ac_vendors()] == [
+        (89, None), (2316, "Example Ad Tech Ltd"), (35, None), (1, None)
+    ]  # fmt: skip
+    mixed = TcfChoices(google_ac_consents=frozenset({2316, 1, 4000}))  # 4000 was never disclosed
+    assert additional_consent(mixed, policy) == "2~1.2316~dv.35.89"
+    everyone = TcfChoices(google_ac_consents=frozenset({1, 35, 89, 2316}))
+    assert additional_consent(everyone, policy) == "2~1.35.89.2316~dv."
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        ([{"id": 89, "title": "Ads"}], "extra"),  # an unknown key is a mistake, not a silent setting
+        ([{"name": "Ads"}], "id"),
+        ([89, {"id": 89, "name": "Ads"}], "providers 89 are listed more than once"),
+        ([{"id": 89, "privacy_url": "javascript:alert(1)"}], "not an http"),
+        ([{"id": 89, "name": ""}], "at least 1 character"),
+        ([0], "greater than or equal to 1"),
+    ],
+)
+def test_a_wrong_google_provider_entry_is_refused_saying_what_to_fix(
+    entries: list[Any], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        _policy(google_ac_vendors=entries)
+
+
 def test_what_the_gvl_cannot_carry_out_is_named(gvl: Gvl) -> None:
     policy = _policy(
         vendors=[1, 8, 4000],

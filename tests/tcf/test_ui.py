@@ -76,6 +76,11 @@ async def test_the_layers_get_the_gvl_and_the_visitors_words(client: httpx.Async
     assert (v8["purposes"], v8["legIntPurposes"], v8["specialFeatures"]) == (
         raw["purposes"], raw["legIntPurposes"], raw["specialFeatures"]
     )  # fmt: skip
+    # Google's providers: in the policy's order, with the words the policy gives and none made up
+    given = [{"id": e, "name": None, "policy": None} if isinstance(e, int) else
+             {"id": e["id"], "name": e.get("name"), "policy": e.get("privacy_url")}
+             for e in TCF["google_ac_vendors"]]  # fmt: skip
+    assert body["googleAc"] == given
     browser = await client.get("/v1/tcf/ui", headers={"Accept-Language": "fr-CA,fr;q=0.8"})
     assert browser.json()["locale"] == "fr"
     assert "Accept-Language" in browser.headers["vary"]

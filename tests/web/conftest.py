@@ -128,8 +128,11 @@ def site_port() -> int:
 
 
 @contextmanager
-def start_server(folder: Path, policy_data: dict[str, Any]) -> Iterator[Server]:
-    """A consentgate server subprocess on loopback with this policy, its ledger in ``folder``."""
+def start_server(
+    folder: Path, policy_data: dict[str, Any], extra_env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """A consentgate server subprocess on loopback with this policy, its ledger in ``folder``
+    (``extra_env``: more settings, e.g. ``CONSENTGATE_TCF_GVL_DIR``)."""
     policy_path = folder / "policy.yaml"
     # JSON is YAML: no YAML 1.1 surprises (NO, Norway, stays a string).
     policy_path.write_text(json.dumps(policy_data), encoding="utf-8")
@@ -143,6 +146,7 @@ def start_server(folder: Path, policy_data: dict[str, Any]) -> Iterator[Server]:
         "CONSENTGATE_DEMO_KEY": collect,
         "CONSENTGATE_LOG_LEVEL": "warning",
         **servers.NO_RATE_LIMITS,
+        **(extra_env or {}),
     }
     process = servers.start_server(db, policy_path, folder, extra_env=env, seal=False, timeout=30)
     try:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,10 +43,19 @@ LISTEN = """() => new Promise((done) => {
 
 @pytest.fixture(scope="module")
 def tcf_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Site]]:
+    with serve_tcf_site(tmp_path_factory.mktemp("tcf"), TCF) as served:
+        yield served
+
+
+@contextmanager
+def serve_tcf_site(
+    folder: Path, tcf: dict[str, Any], extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[Server, Site]]:
+    """The service with ``web.tcf`` = ``tcf``, and a site on another loopback port embedding it."""
     port = free_port()
     policy = _test_policy(f"http://127.0.0.1:{port}")
-    policy["web"]["tcf"] = TCF
-    with start_server(tmp_path_factory.mktemp("tcf"), policy) as server:
+    policy["web"]["tcf"] = tcf
+    with start_server(folder, policy, extra_env) as server:
         handler = type(
             "Handler", (_SiteHandler,), {"api": server.base, "key": server.collect_key, "third": ""}
         )

@@ -6,6 +6,7 @@ the same choices."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -15,7 +16,7 @@ from consentgate.web.tcf.gvl import shipped_gvl
 from tests.browser import artifacts
 from tests.support.axe import violations
 from tests.tcf import oracle
-from tests.tcf.conftest import TCF
+from tests.tcf.conftest import AC_IDS, TCF
 
 from .conftest import Server, Site, assert_no_csp_violations
 from .test_tcf_browser import (
@@ -136,6 +137,59 @@ def test_the_layers_list_the_gvl_and_a_save_records_exactly_the_switches(
     expect(page.locator("#cg-tcf-pl7")).not_to_be_checked()
     expect(page.locator("#cg-tcf-pl8")).to_be_checked()
     expect(page.locator("#cg-tcf-sf2")).to_be_checked()
+
+
+def test_google_providers_switched_apart_agree_in_tcfapi_the_cookie_and_the_record(
+    tcf_site: tuple[Server, Site], context: BrowserContext
+) -> None:
+    """One Google ATP switched on, the other left off: ``__tcfapi``'s ``addtlConsent``, the
+    ``cg_addtl_consent`` cookie and the recorded event's evidence carry the same AC string, which names
+    the refused one under ``dv.``; reopened, the switches show it."""
+    server, site = tcf_site
+    page = context.new_page()
+    _settings(page, site)
+    page.evaluate(LISTEN)
+    named = next(e for e in TCF["google_ac_vendors"] if isinstance(e, dict))
+    bare = next(e for e in TCF["google_ac_vendors"] if isinstance(e, int))
+    section = page.locator(".cg-tcf-ac")
+    assert section.count() == len(AC_IDS)
+    assert (
+        page.locator(".cg-tcf h3", has_text="Google").inner_text()
+        == f"Google ad partners outside the TCF ({len(AC_IDS)})"
+    )
+    row = page.locator(".cg-tcf-ac", has=page.locator(f"#cg-tcf-ac{named['id']}"))
+    assert named["name"] in row.inner_text()
+    assert row.locator("a").get_attribute("href") == named["privacy_url"]
+    assert (
+        f"Ad partner {bare}" in page.locator(".cg-tcf-ac", has=page.locator(f"#cg-tcf-ac{bare}")).inner_text()
+    )
+    assert page.locator("[data-tcf=ac]:checked").count() == 0  # nothing consented before a choice
+    _toggle(page, f"#cg-tcf-ac{named['id']}")
+    page.screenshot(path=str(artifacts("tcf") / "layers-google-ac.png"), full_page=True)
+    page.click(SAVE)
+    done = _completed(page)
+
+    expected = f"2~{named['id']}~dv.{bare}"
+    assert done["addtlConsent"] == expected
+    assert unquote(_cookie(context, "cg_addtl_consent") or "") == expected
+    subject = next(c["value"] for c in context.cookies() if c["name"] == "cg_vid")
+    events = server.wait_events(subject, 1)
+    assert {e.signals.get("addtl_consent") for e in events} == {expected}
+    assert {e.signals.get("tc_string") for e in events} == {done["tcString"]}
+    assert_no_csp_violations(page)
+
+    page.evaluate("consentgate.show()")
+    expect(page.locator(f"#cg-tcf-ac{named['id']}")).to_be_checked()
+    expect(page.locator(f"#cg-tcf-ac{bare}")).not_to_be_checked()
+    # switched the other way round, the record follows
+    _toggle(page, f"#cg-tcf-ac{named['id']}")
+    _toggle(page, f"#cg-tcf-ac{bare}")
+    page.click(SAVE)
+    page.wait_for_selector(BANNER, state="detached")
+    swapped = f"2~{bare}~dv.{named['id']}"
+    page.wait_for_function(f"() => window.tcfEvents.some((e) => e.d.addtlConsent === {swapped!r})")
+    assert unquote(_cookie(context, "cg_addtl_consent") or "") == swapped
+    assert swapped in {e.signals.get("addtl_consent") for e in server.wait_events(subject, len(events) + 1)}
 
 
 def test_a_save_reaches_no_vendor_until_the_ledger_has_it(

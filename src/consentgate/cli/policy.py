@@ -15,6 +15,7 @@ from consentgate.policy import Policy
 from consentgate.policy.lint import banner_locales, policy_warnings
 from consentgate.policy.load import position
 from consentgate.policy.schema import render
+from consentgate.web.tcf.stacks import require_fitting_stacks
 
 policy_app = typer.Typer(
     help="Validate the policy and publish its schema.\n\n"
@@ -100,6 +101,7 @@ def check(
     """
     env = env_of(ctx)
     policy = env.policy()
+    stacks = require_fitting_stacks(policy.web.tcf, env.settings.tcf_gvl_dir)  # against the GVL served
     now = datetime.now(UTC)
     info = summary(policy, now)
     file = env.settings.policy
@@ -133,6 +135,10 @@ def check(
             f"locales {', '.join(n['locales'])}"
         )
     out.print(f"banner locales: {', '.join(info['banner_locales'])}")
+    if policy.web.tcf.enabled and policy.web.tcf.stacks:  # what auto chose, or the list as checked
+        how = "auto" if policy.web.tcf.stacks == "auto" else "listed"
+        chosen = ", ".join(f"{s.id} ({s.name})" for s in stacks) or "none fits"
+        out.print(Text(f"TCF stacks on the first layer ({how}): {chosen}"))
     out.print(
         f"vendors: {', '.join(info['vendors']) or 'none'}; sources: {', '.join(info['sources']) or 'none'}"
     )

@@ -9,6 +9,7 @@ import typer
 
 from consentgate.cli._shared import env_of
 from consentgate.policy import load_policy
+from consentgate.web.tcf.stacks import require_fitting_stacks
 
 WORKER_HEALTHCHECK_SECONDS = 60
 
@@ -59,7 +60,8 @@ def serve(
             "workers": workers or env.settings.workers,
         }
     )
-    load_policy(settings.policy)  # report a broken policy here, before uvicorn starts logging
+    policy = load_policy(settings.policy)  # report a broken policy here, before uvicorn starts logging
+    require_fitting_stacks(policy.web.tcf, settings.tcf_gvl_dir)  # and TCF stacks the GVL cannot show
     # Imported here: the server pulls in FastAPI, which the other commands never need.
     import uvicorn
 

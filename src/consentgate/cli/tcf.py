@@ -10,7 +10,8 @@ import typer
 from rich.text import Text
 
 from consentgate.cli._shared import env_of
-from consentgate.errors import BadInput, ConsentgateError
+from consentgate.errors import BadInput, Conflict, ConsentgateError, PolicyError
+from consentgate.policy.tcf import TcfSettings
 
 tcf_app = typer.Typer(
     no_args_is_help=True,
@@ -33,21 +34,35 @@ def update_gvl(
     """Check a Global Vendor List and serve it from now on, if it is newer than the one served.
 
     An older or equal vendorListVersion is refused (exit 1): TC strings already written name the
-    newer list. Vendors and restrictions of the policy's web.tcf the new list cannot carry out are
-    named in warnings. Stored in the tcf_gvl_dir setting (default ~/.local/share/consentgate/tcf/); a
-    running service picks it up with its next request.
+    newer list; so is a list the policy's web.tcf.stacks do not fit (docs/tcf.md, "Stacks"). Vendors
+    and restrictions of the policy's web.tcf the new list cannot carry out are named in warnings.
+    Stored in the tcf_gvl_dir setting (default ~/.local/share/consentgate/tcf/); a running service
+    picks it up with its next request.
 
     Example:
 
         consentgate tcf update-gvl vendor-list.json
     """
-    from consentgate.web.tcf.gvl import current_gvl, gvl_dir, store_gvl
+    from consentgate.web.tcf.gvl import current_gvl, gvl_dir, parse_gvl, store_gvl
     from consentgate.web.tcf.signals import policy_gaps
+    from consentgate.web.tcf.stacks import shown_stacks
 
     env = env_of(ctx)
     directory = gvl_dir(env.settings.tcf_gvl_dir)
     before = current_gvl(directory)
     text = _read(source)
+    try:
+        tcf: TcfSettings | None = env.policy().web.tcf
+    except ConsentgateError as exc:
+        tcf, unchecked = None, exc.message
+    if tcf is not None and tcf.enabled:
+        try:  # the banner's first layer must still be able to show the policy's stacks
+            shown_stacks(tcf, parse_gvl(text, source))
+        except PolicyError as exc:
+            raise Conflict(
+                f"{source} was not stored: {exc.message}. Change web.tcf.stacks first (auto, or stacks "
+                "both lists have), restart the service, then update again"
+            ) from None
     new = store_gvl(text, source, directory)
     env.out.print(
         Text(
@@ -56,12 +71,8 @@ def update_gvl(
             f"it replaces {before.vendorListVersion}"
         )
     )
-    try:
-        tcf = env.policy().web.tcf
-    except ConsentgateError as exc:
-        env.note(
-            f"warning: the policy's web.tcf was not checked against the new list: {exc.message}", "yellow"
-        )
+    if tcf is None:
+        env.note(f"warning: the policy's web.tcf was not checked against the new list: {unchecked}", "yellow")
         return
     for gap in policy_gaps(tcf, new):
         env.note(f"warning: {gap}", style="yellow")
@@ -92,8 +103,8 @@ def add_translation(
     """Show the TCF layers' purposes, features and data categories in a language, from IAB's own
     translation of the served GVL (TCF requires IAB's texts, so consentgate never writes its own).
 
-    Refused (exit 1) when a purpose or special feature of the list served has no translated name, or
-    the translation is for another tcfPolicyVersion. Without a translation for a visitor's language
+    Refused (exit 1) when a purpose, special feature or stack of the list served has no translated
+    name, or the translation is for another tcfPolicyVersion. Without a translation for a visitor's language
     the layers show the GVL's English texts, and TC strings say ConsentLanguage EN.
 
     Example:
@@ -110,8 +121,9 @@ def add_translation(
         raise BadInput(f"cannot tell the language of {source}: pass --language, e.g. --language de")
     text = _read(source)
     kept = store_translation(text, source, chosen, directory)
+    stacks = f" and {len(kept['stacks'])} stacks" if kept.get("stacks") else ""
     env.out.print(
-        Text(f"{chosen.lower()}: {len(kept['purposes'])} purposes translated, stored in {directory}")
+        Text(f"{chosen.lower()}: {len(kept['purposes'])} purposes{stacks} translated, stored in {directory}")
     )
 
 

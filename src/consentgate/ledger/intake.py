@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from consentgate.errors import BadInput, EventError, QueryError
+from consentgate.ledger.acstring import ac_string_problems
 from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, NewEvent, NoticeText
 from consentgate.ledger.signals import parse_signals
@@ -129,8 +130,8 @@ def parse_time(value: Any, name: str) -> datetime:
 
 
 NO_TCF = (
-    "is an IAB TCF string, but this policy does not enable web.tcf, so the service writes none; "
-    "leave tc_string out, or enable web.tcf in the policy"
+    "is a TCF consent string, but this policy does not enable web.tcf, so the service writes none; "
+    "leave it out, or enable web.tcf in the policy"
 )
 
 
@@ -270,6 +271,10 @@ def validate_event(
     if (tc_text := signals.get("tc_string")) is not None:
         for message in tc_string_problems(tc_text, tcf, signals.get("banner_choice")):
             bad("signals.tc_string", message)
+    if (ac_text := signals.get("addtl_consent")) is not None:
+        choice = signals.get("banner_choice")
+        for message in [NO_TCF] if tcf is None else ac_string_problems(ac_text, tcf, choice):
+            bad("signals.addtl_consent", message)
     if action is Action.GPC:
         # The event itself says the request carried GPC; an explicit false is kept as such.
         signals.setdefault("gpc", True)

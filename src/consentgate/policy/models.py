@@ -19,6 +19,7 @@ from consentgate.policy.share import ShareSettings
 from consentgate.policy.tcf import TcfSettings
 from consentgate.policy.terms import DEFAULT_REGION as DEFAULT_REGION
 from consentgate.policy.terms import Basis as Basis
+from consentgate.policy.terms import web_address
 
 ISO_REGION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 IDENT = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$"
@@ -203,10 +204,7 @@ class Web(_Model):
     @field_validator("requests_url")
     @classmethod
     def _web_address(cls, url: str | None) -> str | None:
-        # It becomes a link people click: only a web address, never javascript: or data:.
-        if url is not None and not re.match(r"^https?://[^\s]+$", url):
-            raise ValueError(f"{url!r} is not an http(s) address such as https://www.example.com/privacy")
-        return url
+        return web_address(url, "https://www.example.com/privacy")
 
 
 class Region(_Model):

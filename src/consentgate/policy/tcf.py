@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from consentgate.policy.terms import web_address
 
 VendorId = Annotated[int, Field(ge=1, lt=1 << 16)]
 TcfPurposeId = Annotated[int, Field(ge=1, le=11)]
@@ -29,6 +31,22 @@ class TcfRestriction(_Closed):
         "require_legitimate_interest: a flexible vendor must use this legal basis."
     )
     vendors: list[VendorId] = Field(min_length=1, description="GVL vendor ids the restriction applies to.")
+
+
+class GoogleAcVendor(_Closed):
+    """A Google Ad Tech Provider with the words the layers show for it; the operator copies them from
+    Google's published ATP list (consentgate does not fetch it)."""
+
+    id: Annotated[int, Field(ge=1)] = Field(description="The provider's id in Google's ATP list.")
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Its name, as Google's ATP list gives it."
+    )
+    privacy_url: str | None = Field(default=None, description="Its privacy policy, an http(s) address.")
+
+    @field_validator("privacy_url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        return web_address(url, "https://ads.example.com/privacy")
 
 
 class TcfSettings(_Closed):
@@ -70,10 +88,18 @@ class TcfSettings(_Closed):
         description="TCF purposes the publisher itself processes for on a legitimate interest (never 1, "
         "3, 4, 5 or 6); the visitor can object to each.",
     )
-    google_ac_vendors: list[Annotated[int, Field(ge=1)]] = Field(
+    stacks: list[Annotated[int, Field(ge=1)]] | Literal["auto"] = Field(
         default_factory=list,
-        description="Google Ad Tech Provider ids (not in the GVL) disclosed for Google's Additional "
-        "Consent string (addtl_consent).",
+        description="GVL stacks the first layer shows instead of their purposes and special features one "
+        "by one: stack ids of the served GVL (none overlapping, each only of purposes and special features "
+        "the disclosed vendors or the publisher use), or auto for the fewest such stacks covering the most; "
+        "the second layer still offers every purpose on its own.",
+    )
+    google_ac_vendors: list[Annotated[int, Field(ge=1)] | GoogleAcVendor] = Field(
+        default_factory=list,
+        description="Google Ad Tech Providers (not in the GVL) disclosed for Google's Additional Consent "
+        "string (addtl_consent), each with its own switch in the layers: an id, or {id, name, "
+        "privacy_url} with the words Google's ATP list gives.",
     )
 
     @field_validator("legitimate_interest_purposes", "publisher_legitimate_interest_purposes")
@@ -86,6 +112,30 @@ class TcfSettings(_Closed):
                 "TCF 2.2 and later; ask for consent instead"
             )
         return purposes
+
+    @field_validator("stacks")
+    @classmethod
+    def _stacks_once(cls, stacks: list[int] | str) -> list[int] | str:
+        if isinstance(stacks, list) and (twice := sorted({i for i in stacks if stacks.count(i) > 1})):
+            raise ValueError(f"stacks {', '.join(map(str, twice))} are listed more than once; list each once")
+        return stacks
+
+    @field_validator("google_ac_vendors")
+    @classmethod
+    def _ac_once(cls, entries: list[int | GoogleAcVendor]) -> list[int | GoogleAcVendor]:
+        ids = [e if isinstance(e, int) else e.id for e in entries]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            listed = ", ".join(map(str, twice))
+            raise ValueError(f"providers {listed} are listed more than once; list each once")
+        return entries
+
+    def ac_vendors(self) -> list[GoogleAcVendor]:
+        """The Google ATPs the layers disclose, in the policy's order, whichever form each is given in."""
+        return [GoogleAcVendor(id=e) if isinstance(e, int) else e for e in self.google_ac_vendors]
+
+    def ac_vendor_ids(self) -> list[int]:
+        return sorted(v.id for v in self.ac_vendors())
 
     @model_validator(mode="after")
     def _registered(self) -> TcfSettings:

@@ -38,6 +38,7 @@ from consentgate.server.routers import tcf as tcf_router
 from consentgate.server.routers.console import install_console
 from consentgate.service import ConsentService
 from consentgate.settings import Settings
+from consentgate.web.tcf.stacks import require_fitting_stacks
 
 DESCRIPTION = """\
 Consent for AI-training use of data: record people's choices, decide whether their data may be used
@@ -67,9 +68,13 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     owned = service is None
     if service is None:
         policy = load_policy(settings.policy)
+        # The TCF first layer's stacks must fit the GVL served (docs/tcf.md): checked before anything opens.
+        require_fitting_stacks(policy.web.tcf, settings.tcf_gvl_dir)
         signer = find_signer(settings.ledger_key, settings.db)
         ledger = Ledger.open(settings.db, signer=signer)
         service = ConsentService(policy, ledger, gvl_directory=settings.tcf_gvl_dir)
+    else:
+        require_fitting_stacks(service.policy.web.tcf, settings.tcf_gvl_dir)
 
     # Concurrent submissions share durable commits (consentgate.ledger.groupcommit).
     own_committer = service.committer is None and settings.group_commit

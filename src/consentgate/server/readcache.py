@@ -59,13 +59,18 @@ class HeadProbe:
         # that. (Awaiting the read on the loop with psycopg's async connection was tried and was
         # worse: p99 at half rate 40 ms against 19 ms, interleaved runs; docs/benchmarks.md.)
         self._remote = engine.dialect.name == "postgresql"
-        self._running = False
+        self._current: asyncio.Future[Heads] | None = None  # answered by the read in flight
         self._next: asyncio.Future[Heads] | None = None
         self._tasks: set[asyncio.Task[None]] = set()  # held until done (the loop keeps weak refs)
 
-    async def read(self) -> Heads:
+    async def read(self, *, recent: bool = False) -> Heads:
         """Both heads, as read by a query that *started after this call began* — so a write
         committed before the request arrived is always in them.
+
+        ``recent=True`` relaxes that for callers that need proof the database answers *during*
+        the call, not the newest head (``/healthz``): on PostgreSQL it shares the read already in
+        flight, whose answer arrives after the call began but may miss a commit made in the round
+        trip before it. Decisions never use it.
 
         On SQLite the read is a few microseconds: done here, on the event loop. On PostgreSQL it
         runs in a worker thread, and concurrent callers share reads: one arriving while a read is in
@@ -74,34 +79,31 @@ class HeadProbe:
         """
         if not self._remote:
             return self.heads()
-        if not self._running:
-            return await self._read_now()
-        if self._next is None:
-            self._next = asyncio.get_running_loop().create_future()
-        return await asyncio.shield(self._next)
+        if self._current is None:  # nothing in flight: read now
+            self._current = self._start(asyncio.get_running_loop().create_future())
+        elif not recent:  # a read is in flight, and began before this call: wait for the next
+            if self._next is None:
+                self._next = asyncio.get_running_loop().create_future()
+            return await asyncio.shield(self._next)
+        return await asyncio.shield(self._current)
 
-    async def _read_now(self) -> Heads:
-        self._running = True
-        try:
-            heads = await run_in_threadpool(self.heads)
-        finally:
-            self._running = False
-            waiting, self._next = self._next, None
-            if waiting is not None:  # they arrived after this read started: give them a new one
-                task = asyncio.get_running_loop().create_task(self._serve(waiting))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-        return heads
+    def _start(self, answer: asyncio.Future[Heads]) -> asyncio.Future[Heads]:
+        """Run one read in a task of its own, so a caller that goes away does not cancel the read
+        others share."""
+        task = asyncio.get_running_loop().create_task(self._run(answer))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return answer
 
-    async def _serve(self, waiting: asyncio.Future[Heads]) -> None:
+    async def _run(self, answer: asyncio.Future[Heads]) -> None:
         try:
-            heads = await self._read_now()
+            answer.set_result(await run_in_threadpool(self.heads))
         except Exception as exc:
-            if not waiting.done():
-                waiting.set_exception(exc)
-            return
-        if not waiting.done():
-            waiting.set_result(heads)
+            answer.set_exception(exc)
+        finally:
+            # Those who arrived while it ran get the next read, which starts now.
+            waiting, self._next = self._next, None
+            self._current = self._start(waiting) if waiting is not None else None
 
     def heads(self) -> Heads:
         return self._reader.heads()

@@ -1,10 +1,11 @@
 """Liveness with proof of storage, and whether the ledger can be trusted (server/chain.py).
 
 The ledger head is read from the database on every call (one row, over a connection kept for it:
-server/readcache.py), in the event loop, without the thread pool. 200 means the database answers *and* the
-service's latest chain check found it intact; 503 says why not: ``verifying`` (the start-up check has
-not finished) or ``ledger_broken`` (with the first bad event), so a load balancer sends no traffic to
-a server that would refuse every write.
+server/readcache.py); on PostgreSQL a call may share the read in flight, whose answer arrives during
+the call (the head shown may then miss a commit made in the round trip before it). 200 means the
+database answers *and* the service's latest chain check found it intact; 503 says why not:
+``verifying`` (the start-up check has not finished) or ``ledger_broken`` (with the first bad event),
+so a load balancer sends no traffic to a server that would refuse every write.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
+from pydantic_core import to_json
 
+from consentgate.server.chain import ChainStatus
 from consentgate.server.deps import ServerState, server_state
 
 router = APIRouter(tags=["health"])
@@ -51,14 +54,33 @@ async def healthz(request: Request) -> Response:
     return await health_answer(server_state(request))
 
 
+def _chain_json(chain: ChainStatus) -> bytes:
+    """The ``chain`` part, serialised once per verdict (a check replaces the object), not per call:
+    load balancers ask often, and the verdict changes once a minute at most."""
+    global _last
+    if _last is None or _last[0] is not chain:
+        _last = (chain, ChainCheck(**chain.to_json()).model_dump_json().encode())
+    return _last[1]
+
+
+_last: tuple[ChainStatus, bytes] | None = None
+
+
 async def health_answer(state: ServerState) -> Response:
     """The answer of ``/healthz``; also served by the hot path (server/hotpath.py)."""
-    seq, head = (await state.heads.read())[:2]  # from the database, over the probe's own connection
+    # From the database, over the probe's own connection; it may share a read already in flight: a
+    # health check needs the database to answer during the request, not a commit made just before.
+    seq, head = (await state.heads.read(recent=True))[:2]
     chain = await state.chain.current()
-    body = Health(
-        status=_STATUS[chain.state],
-        ledger=LedgerHead(seq=seq, hash=head),
-        chain=ChainCheck(**chain.to_json()),
-    )
     status = 200 if chain.state == "intact" else 503
-    return Response(body.model_dump_json(), status_code=status, media_type="application/json")
+    return Response(health_body(seq, head, chain), status_code=status, media_type="application/json")
+
+
+def health_body(seq: int, head: str, chain: ChainStatus) -> bytes:
+    """``Health(...).model_dump_json()``, byte for byte, without building the models per call."""
+    return b'{"status":"%s","ledger":{"seq":%d,"hash":%s},"chain":%s}' % (
+        _STATUS[chain.state].encode(),
+        seq,
+        to_json(head),
+        _chain_json(chain),
+    )

@@ -22,10 +22,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from consentgate.errors import BadInput
+from consentgate.errors import BadInput, PolicyError
 from consentgate.policy.locales import language
 from consentgate.server.deps import AppSettings, Service
-from consentgate.server.errors import COMMON_RESPONSES, error_response
+from consentgate.server.errors import COMMON_RESPONSES, ErrorBody, error_response
 from consentgate.server.routers.web import ASSET_METHODS
 from consentgate.server.routers.web import _served as served_asset  # ETag, gzip: as banner.js
 from consentgate.web import asset, i18n, trim_js
@@ -36,6 +36,10 @@ from consentgate.web.tcf.ui import layers
 router = APIRouter(tags=["tcf"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     k: v for k, v in COMMON_RESPONSES.items() if k in (404, 422, 429)
+}
+_UI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **_RESPONSES,
+    409: {"model": ErrorBody, "description": "The GVL served lacks a stack of web.tcf.stacks (docs/tcf.md)"},
 }
 _POST_RESPONSES: dict[int | str, dict[str, Any]] = {
     k: v for k, v in COMMON_RESPONSES.items() if k in (400, 404, 413, 415, 422, 429)
@@ -106,7 +110,7 @@ def tcf_js(request: Request, service: Service, settings: AppSettings) -> Respons
         "gvlVersion": served.vendorListVersion,
         "policyVersion": served.tcfPolicyVersion,
         "vendors": disclosed_vendors(tcf, served),
-        "ac": sorted(set(tcf.google_ac_vendors)),
+        "ac": tcf.ac_vendor_ids(),
     }
     code = trim_js(asset("tcf", "tcf.js"))
     body = code.replace(TCF_MARKER, json.dumps(boot, separators=(",", ":")).encode(), 1)
@@ -130,7 +134,7 @@ def gvl(service: Service, settings: AppSettings) -> Response:
     )
 
 
-@router.get("/v1/tcf/ui", summary="What the banner's TCF layers show", responses=_RESPONSES)
+@router.get("/v1/tcf/ui", summary="What the banner's TCF layers show", responses=_UI_RESPONSES)
 def ui(
     request: Request,
     service: Service,
@@ -146,7 +150,11 @@ def ui(
     accept = None if locale else request.headers.get("accept-language")
     chosen = i18n.negotiate(locale, accept, service.policy.web.default_locale)
     directory = gvl_dir(settings.tcf_gvl_dir)
-    body = layers(tcf, current_gvl(directory), chosen, translation(directory, language(chosen)))
+    try:
+        translated = translation(directory, language(chosen), stacks=bool(tcf.stacks))
+        body = layers(tcf, current_gvl(directory), chosen, translated)
+    except PolicyError as exc:  # a list put in place by hand without the policy's stacks (update-gvl refuses)
+        return error_response(409, "conflict", exc.message, exc.problems)
     return Response(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         media_type="application/json",
@@ -169,7 +177,7 @@ def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings)
     directory = gvl_dir(settings.tcf_gvl_dir)
     served = current_gvl(directory)
     # ConsentLanguage: the language the GVL's texts were shown in for the banner's locale
-    shown = shown_language(directory, language(body.locale))
+    shown = shown_language(directory, language(body.locale), stacks=bool(tcf.stacks))
     now = datetime.now(UTC)
     choices = TcfChoices(
         purpose_consents=frozenset(body.purpose_consents),

@@ -28,8 +28,9 @@ HISTORY_NAME = "gvl-history.json"
 # ``consentgate tcf add-translation`` stores beside the list as TRANSLATION_NAME.
 GVL_LANGUAGE = "en"
 TRANSLATION_NAME = "purposes-{language}.json"
-# The sections of a translation the layers show; "purposes" is required (every one the list has).
-TRANSLATED = ("purposes", "specialPurposes", "features", "specialFeatures", "dataCategories")
+# The sections of a translation the layers show; every purpose, special feature and stack the list
+# has must be named in it.
+TRANSLATED = ("purposes", "specialPurposes", "features", "specialFeatures", "stacks", "dataCategories")
 
 
 class GvlVendor(BaseModel):
@@ -48,6 +49,19 @@ class GvlVendor(BaseModel):
     deletedDate: datetime | None = None
 
 
+class GvlStack(BaseModel):
+    """A stack: IAB's name and description for a set of purposes and special features, which a first
+    layer may show instead of naming them one by one (TCF policy, Appendix A)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    id: int = Field(ge=1)
+    name: str
+    description: str = ""
+    purposes: list[int] = Field(default_factory=list)
+    specialFeatures: list[int] = Field(default_factory=list)
+
+
 class Gvl(BaseModel):
     """The fields of a GVL (specification version 3) that TC strings and the banner use."""
 
@@ -59,6 +73,7 @@ class Gvl(BaseModel):
     lastUpdated: datetime
     purposes: dict[str, dict[str, Any]]
     specialFeatures: dict[str, dict[str, Any]]
+    stacks: dict[str, GvlStack] = Field(default_factory=dict)
     vendors: dict[str, GvlVendor]
 
     def vendor(self, vendor_id: int) -> GvlVendor | None:
@@ -84,9 +99,10 @@ def parse_gvl(text: str | bytes, source: str) -> Gvl:
         raise BadInput(
             f"{source} is not a Global Vendor List (specification version 3): {where}: {first['msg']}"
         ) from exc
-    for key, vendor in gvl.vendors.items():
-        if key != str(vendor.id):
-            raise BadInput(f"{source}: vendors.{key} has id {vendor.id}; the key and the id must agree")
+    for section, entries in (("vendors", gvl.vendors), ("stacks", gvl.stacks)):
+        for key, entry in entries.items():
+            if key != str(entry.id):
+                raise BadInput(f"{source}: {section}.{key} has id {entry.id}; the key and the id must agree")
     return gvl
 
 
@@ -214,10 +230,12 @@ def _read_lists(directory: Path) -> dict[int, int]:
     return lists | {int(k): int(v) for k, v in recorded.items()}
 
 
-def parse_translation(text: str | bytes, source: str, gvl: Gvl) -> dict[str, Any]:
+def parse_translation(text: str | bytes, source: str, gvl: Gvl, *, stacks: bool = True) -> dict[str, Any]:
     """IAB's translation of the GVL's texts (``purposes-xx.json``), checked against the list served:
-    every purpose and special feature it has is translated, with a name, and the translation is for
-    the same ``tcfPolicyVersion`` (a newer policy changes the texts a person must be shown)."""
+    every purpose, special feature and stack it has is translated, with a name, and the translation is for
+    the same ``tcfPolicyVersion`` (a newer policy changes the texts a person must be shown).
+    ``stacks=False``: the stacks are not needed (the layers show none), so a translation without them
+    still serves, as one stored before consentgate kept stacks does."""
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -230,7 +248,12 @@ def parse_translation(text: str | bytes, source: str, gvl: Gvl) -> dict[str, Any
             f"{source} is for tcfPolicyVersion {policy}; the list served is for {gvl.tcfPolicyVersion}. "
             "Use the translation published with that policy version."
         )
-    for section, wanted in (("purposes", gvl.purposes), ("specialFeatures", gvl.specialFeatures)):
+    wanted_sections: tuple[tuple[str, dict[str, Any]], ...] = (
+        ("purposes", gvl.purposes),
+        ("specialFeatures", gvl.specialFeatures),
+        ("stacks", gvl.stacks if stacks else {}),  # a first layer may show any instead of its purposes
+    )
+    for section, wanted in wanted_sections:
         got = data.get(section) or {}
         if not isinstance(got, dict):
             raise BadInput(f"{source}: `{section}` must be an object of id → name and description")
@@ -257,9 +280,10 @@ def store_translation(text: str | bytes, source: str, language: str, directory: 
     return translated
 
 
-def translation(directory: Path, language: str) -> dict[str, Any] | None:
+def translation(directory: Path, language: str, *, stacks: bool = True) -> dict[str, Any] | None:
     """The stored translation for ``language``, if it still fits the list served (a newer list with
-    another purpose, or another policy version, leaves it unused until a new one is added)."""
+    another purpose, or another policy version, leaves it unused until a new one is added); ``stacks``:
+    whether the layers show stacks, so the translation must name them too."""
     if not (len(language) == 2 and language.isascii() and language.isalpha()):
         return None  # TC strings carry two-letter languages; nothing else is stored
     path = directory / TRANSLATION_NAME.format(language=language.lower())
@@ -268,13 +292,13 @@ def translation(directory: Path, language: str) -> dict[str, Any] | None:
     except (FileNotFoundError, ValueError):
         return None
     try:
-        return parse_translation(text, str(path), current_gvl(directory))
+        return parse_translation(text, str(path), current_gvl(directory), stacks=stacks)
     except BadInput:
         return None
 
 
-def shown_language(directory: Path, language: str) -> str:
+def shown_language(directory: Path, language: str, *, stacks: bool = True) -> str:
     """The language the layers show the GVL's texts in for a banner in ``language``: its own where a
     translation is stored, else the GVL's. A TC string's ConsentLanguage is this (the language of the
     texts the person agreed to), not the language of the banner's buttons."""
-    return language.lower() if translation(directory, language) is not None else GVL_LANGUAGE
+    return language.lower() if translation(directory, language, stacks=stacks) is not None else GVL_LANGUAGE

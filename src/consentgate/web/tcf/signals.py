@@ -220,7 +220,7 @@ def additional_consent(choices: TcfChoices, settings: TcfSettings) -> str:
     The first list holds the Google Ad Tech Providers the visitor consented to; ``dv.`` lists those
     disclosed without consent, so a reader can tell "asked, refused" from "never asked".
     """
-    disclosed = set(settings.google_ac_vendors)
+    disclosed = set(settings.ac_vendor_ids())
     consented = sorted(disclosed & choices.google_ac_consents)
     refused = sorted(disclosed - choices.google_ac_consents)
     return f"2~{'.'.join(map(str, consented))}~dv.{'.'.join(map(str, refused))}"

@@ -198,7 +198,8 @@
   };
   const fill = (t, o) => t.replace(/\{(\w+)\}/g, (_, k) => o[k]);
   // One switch: kind p (purpose consent), pl (purpose legitimate interest: off objects), sf (special
-  // feature), v (vendor consent), vl (vendor legitimate interest: off objects).
+  // feature), v (vendor consent), vl (vendor legitimate interest: off objects), ac (Google ATP consent),
+  // s (a stack: its members' consents).
   const sw = (kind, id, on, label, name) => el('div', {class: 'cg-row'}, el('label', {for: 'cg-tcf-' + kind + id, dir: 'auto'}, ...label),
     el('input', {type: 'checkbox', role: 'switch', class: 'cg-sw', id: 'cg-tcf-' + kind + id, 'data-tcf': kind, 'data-id': id,
       checked: on ? '' : null, 'aria-label': name}));
@@ -212,13 +213,24 @@
     const pids = Object.keys(d.purposes).map(Number).filter((i) => i >= 1 && i <= 11).sort((a, b) => a - b);
     const fids = Object.keys(d.specialFeatures).map(Number).filter((i) => i >= 1 && i <= 2).sort((a, b) => a - b);
     const li = new Set(d.legitimateInterests), count = d.vendors.length;
-    const rows = [el('h3', {text: S.purposes})];
-    pids.forEach((i) => {
+    // Stacks (web.tcf.stacks): IAB's name and description for some purposes and special features. The
+    // first layer shows them instead of their members; the second keeps a switch per member, grouped
+    // under the stack's own switch, which switches exactly those consents (TCF policy, Appendix A).
+    const stacks = d.stacks || [], inStack = new Set(), sfInStack = new Set();
+    stacks.forEach((s) => { s.purposes.forEach((i) => inStack.add(i)); s.specialFeatures.forEach((i) => sfInStack.add(i)); });
+    const purpose = (i) => {
       const p = d.purposes[i];
-      rows.push(sw('p', i, had(m && m.purposes, i, false), titled(p)));
-      if (li.has(i)) rows.push(sw('pl', i, had(m && m.purposeLI, i, true), [el('span', {text: S.li})], p.name + ': ' + S.li));
-    });
-    rows.push(el('h3', {text: S.special_features}), ...fids.map((i) => sw('sf', i, had(m && m.specialFeatures, i, false), titled(d.specialFeatures[i]))));
+      return [sw('p', i, had(m && m.purposes, i, false), titled(p)),
+        li.has(i) && sw('pl', i, had(m && m.purposeLI, i, true), [el('span', {text: S.li})], p.name + ': ' + S.li)];
+    };
+    const feature = (i) => sw('sf', i, had(m && m.specialFeatures, i, false), titled(d.specialFeatures[i]));
+    const ownP = pids.filter((i) => !inStack.has(i)), ownF = fids.filter((i) => !sfInStack.has(i));
+    // members indented under their stack (CSSOM, which the strict CSP allows; banner.css stays as it is)
+    const nest = (r) => { if (r) r.style.paddingInlineStart = '1.5rem'; return r; };
+    const rows = [el('h3', {text: S.purposes}), ...stacks.map((s) => el('div', {class: 'cg-tcf-stack', role: 'group', 'aria-label': s.name},
+      sw('s', s.id, false, titled(s)), ...s.purposes.filter((i) => d.purposes[i]).flatMap(purpose).map(nest),
+      ...s.specialFeatures.filter((i) => d.specialFeatures[i]).map(feature).map(nest))), ...ownP.flatMap(purpose)];
+    if (ownF.length) rows.push(el('h3', {text: S.special_features}), ...ownF.map(feature));
     rows.push(el('h3', {text: fill(S.vendors, {count})}), ...d.vendors.map((v) => el('details', {class: 'cg-tcf-v'},
       el('summary', {dir: 'auto', text: v.name}),
       line(S.v_consent, named(d.purposes, v.purposes)),
@@ -231,12 +243,29 @@
       v.policy && el('a', {href: v.policy, target: '_blank', rel: 'noopener', text: S.policy}),
       (v.purposes.length || v.flexiblePurposes.length) && sw('v', v.id, had(m && m.vendorConsents, v.id, false), [el('span', {text: S.consent})], v.name + ': ' + S.consent),
       v.legIntPurposes.length && sw('vl', v.id, had(m && m.vendorLI, v.id, true), [el('span', {text: S.li})], v.name + ': ' + S.li))));
+    // Google's Ad Tech Providers outside the TCF: a consent switch each, shown as the stored AC string
+    // ("2~consented~dv.refused") says; their choices make the AC string, not the TC string.
+    const acOn = new Set((ac.split('~')[1] || '').split('.').map(Number));
+    if (d.googleAc.length) rows.push(el('h3', {text: fill(S.ac_vendors, {count: d.googleAc.length})}), ...d.googleAc.map((v) => {
+      const name = v.name || fill(S.ac_vendor, {id: v.id});
+      return el('div', {class: 'cg-tcf-ac'}, sw('ac', v.id, m && acOn.has(v.id), [el('strong', {dir: 'auto', text: name})], name + ': ' + S.consent),
+        v.policy && el('a', {href: v.policy, target: '_blank', rel: 'noopener', text: S.policy}));
+    }));
     // First layer: who, how many, and what for (TCF policy, Appendix B); the switches are the second.
     const out = el('div', {class: 'cg-tcf', 'data-gvl': d.gvl_version},
       el('p', {dir: 'auto', text: fill(S.intro, {count})}),
-      el('ul', {class: 'cg-tcf-list'}, ...pids.concat(fids.map((i) => -i)).map((i) => el('li', {dir: 'auto',
+      el('ul', {class: 'cg-tcf-list'}, ...stacks.map((s) => el('li', {dir: 'auto'}, el('strong', {lang: d.language, text: s.name}), ' ',
+        el('span', {lang: d.language, text: s.description}))), ...ownP.concat(ownF.map((i) => -i)).map((i) => el('li', {dir: 'auto',
         text: i > 0 ? d.purposes[i].name : d.specialFeatures[-i].name}))),
       el('div', {class: 'cg-rows'}, ...rows));
+    // A stack's switch is on while all its members are; switching it switches them all.
+    const members = (st) => st.closest('.cg-tcf-stack').querySelectorAll('[data-tcf=p],[data-tcf=sf]');
+    const sync = () => out.querySelectorAll('[data-tcf=s]').forEach((st) => { st.checked = [...members(st)].every((i) => i.checked); });
+    out.addEventListener('change', (e) => {
+      if (e.target.dataset.tcf == 's') members(e.target).forEach((i) => { i.checked = e.target.checked; });
+      sync();
+    });
+    sync();
     root.querySelector('.cg-box').insertBefore(out, root.querySelector('.cg-err'));
     return out;
   }
@@ -251,9 +280,11 @@
   }).observe(D.body, {childList: true});
   if (D.body) watch(); else D.addEventListener('DOMContentLoaded', watch);
   function fromLayers() {
-    const b = {purpose_consents: [], purpose_objections: [], special_features: [], vendor_consents: [], vendor_objections: []};
-    const key = {p: 'purpose_consents', pl: 'purpose_objections', sf: 'special_features', v: 'vendor_consents', vl: 'vendor_objections'};
-    section.querySelectorAll('[data-tcf]').forEach((i) => {
+    const b = {purpose_consents: [], purpose_objections: [], special_features: [], vendor_consents: [], vendor_objections: [],
+      google_ac_consents: []};
+    const key = {p: 'purpose_consents', pl: 'purpose_objections', sf: 'special_features', v: 'vendor_consents', vl: 'vendor_objections',
+      ac: 'google_ac_consents'};
+    section.querySelectorAll('[data-tcf]:not([data-tcf=s])').forEach((i) => { // a stack is its members' switches
       // consents are switched on; objections are legitimate interests switched off
       if (i.checked != (i.dataset.tcf == 'pl' || i.dataset.tcf == 'vl')) b[key[i.dataset.tcf]].push(+i.dataset.id);
     });

@@ -1,7 +1,7 @@
 """What the banner's TCF layers show (``GET /v1/tcf/ui``): the layers' own words in the visitor's
 language, and the served GVL's purposes, features and vendors.
 
-The purposes' and vendors' texts are the GVL's own, as TCF requires them to be shown unchanged: in
+The purposes', stacks' and vendors' texts are the GVL's own, as TCF requires them to be shown unchanged: in
 the visitor's language where IAB's translation of them is stored (``consentgate tcf add-translation``),
 else in the GVL's English. Only the
 vendors the banner discloses are listed, so a real GVL's thousand vendors are not sent to a site that
@@ -19,6 +19,7 @@ from consentgate.policy.locales import language
 from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
 from consentgate.web.tcf.gvl import GVL_LANGUAGE, Gvl, GvlVendor
 from consentgate.web.tcf.signals import disclosed_vendors
+from consentgate.web.tcf.stacks import shown_stacks
 
 
 @cache
@@ -94,4 +95,18 @@ def layers(
         # the purposes the visitor may object to (their legitimate interest), in the policy's order
         "legitimateInterests": sorted(set(settings.legitimate_interest_purposes) - CONSENT_ONLY_PURPOSES),
         "vendors": [_vendor(v, lang) for v in vendors],
+        # IAB's stacks the first layer shows instead of their members (web.tcf.stacks; PolicyError when
+        # the policy's list does not fit this GVL), in the same language as the purposes
+        "stacks": [
+            {
+                **texts("stacks", {str(stack.id): stack.model_dump()})[str(stack.id)],
+                "id": stack.id,
+                "purposes": stack.purposes,
+                "specialFeatures": stack.specialFeatures,
+            }
+            for stack in shown_stacks(settings, gvl)
+        ],
+        # Google's Ad Tech Providers outside the GVL, one switch each (the AC string), with the words
+        # the policy gives (else the layers name them by id)
+        "googleAc": [{"id": v.id, "name": v.name, "policy": v.privacy_url} for v in settings.ac_vendors()],
     }
