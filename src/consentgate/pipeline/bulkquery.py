@@ -55,7 +55,11 @@ def decide_queries(
     and erasure resolution, :meth:`consentgate.service.ConsentService.people`)."""
     groups: dict[tuple[str, int], list[int]] = {}
     rest: list[int] = []
-    erased = {s for s, ids in persons.items() if any(x.startswith(ERASED_PREFIX) for x in ids)}
+    # A group always holds its subject: a group of one holds a pseudonym only if the subject is one
+    # (checked below), so only larger groups are searched (a batch of unlinked people skips them all).
+    erased = {
+        s for s, ids in persons.items() if len(ids) > 1 and any(x.startswith(ERASED_PREFIX) for x in ids)
+    }
     for i, q in enumerate(queries):
         if q.region is not None or q.subject in erased or q.subject.startswith(ERASED_PREFIX):
             rest.append(i)
