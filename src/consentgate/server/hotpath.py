@@ -112,29 +112,35 @@ class _BatchBody:
             self.fields[name] = (TypeAdapter(list[annotation]), info.get_default())
             if info.is_required():
                 self.required.add(name)
+        self.names = frozenset(self.fields)
 
     def queries(self, body: Any) -> list[Asked] | None:
         """The queries as ``(subject, purpose, at, region)``, or None for anything but a plain batch."""
         if not isinstance(body, dict) or len(body) != 1:
             return None
         items = body.get(self.name)
-        if not isinstance(items, list) or not items:
+        if not isinstance(items, list) or not items or not all(type(item) is dict for item in items):
             return None
-        names, required = self.fields.keys(), self.required
-        for item in items:
-            if type(item) is not dict or not required <= item.keys() or not item.keys() <= names:
+        # The keys of each distinct shape once: a batch's queries come in a few shapes.
+        for keys in set(map(frozenset, items)):
+            if not self.required <= keys <= self.names:
                 return None
-        columns: dict[str, list[Any]] = {}
+        columns: list[list[Any]] = []
         try:
             for name, (adapter, default) in self.fields.items():
                 values = [item.get(name, default) for item in items]
+                if name == "subject":  # the subjects are distinct: all validated at once, kept as given
+                    columns.append(adapter.validate_python(values))
+                    continue
                 # A batch names a few distinct purposes, instants and regions: each validated once.
-                distinct = list(dict.fromkeys(values)) if name != "subject" else values
+                distinct = list(dict.fromkeys(values))
                 valid = dict(zip(distinct, adapter.validate_python(distinct), strict=True))
-                columns[name] = [valid[v] for v in values]
+                columns.append(
+                    [valid[v] for v in values] if len(valid) > 1 else [valid[values[0]]] * len(values)
+                )
         except (ValidationError, TypeError):  # TypeError: a value that cannot be a key (a list)
             return None
-        return list(zip(*(columns[name] for name in _ASKED), strict=True))
+        return list(zip(*columns, strict=True))
 
 
 def _route(router_routes: list[Any], path: str, method: str = "GET") -> APIRoute:

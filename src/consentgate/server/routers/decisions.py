@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic_core import to_json
 
 from consentgate.server.auth import READ, Caller, authorize
-from consentgate.server.checks import check_queries
+from consentgate.server.checks import check_batch_queries, check_queries
 from consentgate.server.deps import ServerState, server_state
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
 from consentgate.server.readcache import Answer, Asked
@@ -77,11 +77,13 @@ def check_batch(state: ServerState, caller: Caller, asked: Sequence[Asked]) -> N
     if len(asked) > state.settings.max_batch:
         message = f"{len(asked)} queries; send at most {state.settings.max_batch} per request"
         raise RequestProblems("invalid_request", message, [("queries", message)])
-    if not all(map(caller.may_read, {subject for subject, *_ in asked})):
+    if not caller.reads_anyone() and not all(map(caller.may_read, {subject for subject, *_ in asked})):
         # Only a refusal needs each query's location: a path string per query cost more than the check.
         subjects = [(f"queries[{i}].subject", subject) for i, (subject, *_) in enumerate(asked)]
         authorize(caller, subjects, write=False, keyring=state.tokens)
-    check_queries(state.service.policy, [(f"queries[{i}].", a[1], a[3]) for i, a in enumerate(asked)])
+    check_batch_queries(
+        state.service.policy, [(purpose, region) for _, purpose, _, region in asked], "queries"
+    )
 
 
 async def batch_answer(state: ServerState, asked: Sequence[Asked]) -> Response:
