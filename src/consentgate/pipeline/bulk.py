@@ -85,12 +85,16 @@ def decide_all(
     instant after ``at`` when a material notice version takes effect (a grant's decision holds
     until then at most).
     """
-    events = events.filter(pc.invert(pc.starts_with(events.column("subject"), _ERASED_PREFIX)))
+    pseudonymous = pc.starts_with(events.column("subject"), _ERASED_PREFIX)
+    if pc.any(pseudonymous).as_py():  # filtering a table copies every column: only when needed
+        events = events.filter(pc.invert(pseudonymous))
     # Identifiers: every subject with events, then every linked identifier without any.
     by_subject = pc.dictionary_encode(_flat(events.column("subject")))
     person_of = _PersonOf(canonical)
-    unseen = pc.invert(pc.is_in(person_of.linked, value_set=by_subject.dictionary))
-    ids = pa.concat_arrays([by_subject.dictionary, person_of.linked.filter(unseen)])
+    ids = by_subject.dictionary
+    if len(person_of.linked):
+        unseen = pc.invert(pc.is_in(person_of.linked, value_set=by_subject.dictionary))
+        ids = pa.concat_arrays([ids, person_of.linked.filter(unseen)])
     key_person = person_of(ids)
     by_key = pc.dictionary_encode(key_person)
     persons: pa.Array = by_key.dictionary
@@ -108,7 +112,7 @@ def decide_all(
     rank = pc.sort_indices(order)  # each row's position in rule 4's order (the inverse permutation)
     cols = {name: _flat(past.column(name)) for name in past.column_names}
     kind = cols["kind"]
-    at_person = _Persons(len(persons), who, rank)
+    at_person = _Persons(len(persons), who, order, rank)
 
     def latest(mask: pa.Array, how: str = "max") -> pa.Array:
         """Per person, the rank of the latest (``min``: earliest) row where ``mask`` holds."""
@@ -293,10 +297,11 @@ class _Cases:
     def reason(self, chosen: pa.Array) -> pa.Array:
         positions: list[pa.Array] = []
         texts: list[pa.Array] = []
+        present = set(pc.unique(chosen).to_pylist())  # a few of the cases decide anyone at all
         for i, (template, args) in enumerate(self.reasons):
-            where = pc.indices_nonzero(pc.equal(chosen, i))
-            if not len(where):
+            if i not in present:
                 continue
+            where = pc.indices_nonzero(pc.equal(chosen, i))
             positions.append(where)
             if template is None:
                 texts.append(pa.nulls(len(where), pa.string()))
@@ -342,26 +347,30 @@ class _Persons:
     batches; docs/benchmarks.md).
     """
 
-    def __init__(self, n: int, who: pa.Array, rank: pa.Array) -> None:
+    def __init__(self, n: int, who: pa.Array, order: pa.Array, rank: pa.Array) -> None:
+        """``who``: each row's person code; ``order``: the rows in rank order; ``rank``: each row's
+        rank (``order``'s inverse). Positions below index [sentinels 0 .. n-1, then the rows]."""
         self.n = n
-        codes = pc.cast(pc.indices_nonzero(pa.repeat(True, n)), who.type)  # 0 .. n-1
         self.sentinels = pa.repeat(True, n)
-        people = pa.concat_arrays([who, codes])
-        ranks = pa.concat_arrays([pc.cast(rank, pa.int64()), pa.repeat(pa.scalar(-1, pa.int64()), n)])
-        self.order = pc.sort_indices(
-            pa.table({"p": people, "r": ranks}), sort_keys=[("p", "ascending"), ("r", "ascending")]
+        codes = pc.cast(pc.indices_nonzero(self.sentinels), pa.int64())  # 0 .. n-1
+        people = pa.concat_arrays([pc.cast(codes, who.type), who])
+        # Sentinels first, then the rows by rank: a stable sort by person alone keeps that order
+        # within each person (a fifth of the cost of sorting by person and rank as two keys).
+        sequence = pa.concat_arrays([codes, pc.add(pc.cast(order, pa.int64()), n)])
+        self.at = pc.take(sequence, pc.sort_indices(pc.take(people, sequence)))
+        self.people = pc.take(people, self.at)
+        self.ranks = pc.take(
+            pa.concat_arrays([pa.repeat(pa.scalar(-1, pa.int64()), n), pc.cast(rank, pa.int64())]), self.at
         )
-        self.people = pc.take(people, self.order)
-        self.ranks = pc.take(ranks, self.order)
 
     def _runs(self, mask: pa.Array) -> tuple[pa.Array, pa.Array]:
-        keep = pc.take(pa.concat_arrays([mask, self.sentinels]), self.order)
+        keep = pc.take(pa.concat_arrays([self.sentinels, mask]), self.at)
         return self.people.filter(keep), self.ranks.filter(keep)
 
     def latest(self, mask: pa.Array) -> pa.Array:
         """The rank of each person's latest row where ``mask`` holds (null: none)."""
-        if not self.n:
-            return pa.array([], pa.int64())
+        if not self.n or not pc.any(mask).as_py():  # no such row at all (no GPC, no erasure): skip
+            return pa.nulls(self.n, pa.int64())
         people, ranks = self._runs(mask)
         ends = pa.concat_arrays([pc.not_equal(people[:-1], people[1:]), pa.array([True])])
         last = ranks.filter(ends)
@@ -369,8 +378,8 @@ class _Persons:
 
     def earliest(self, mask: pa.Array) -> pa.Array:
         """The rank of each person's earliest row where ``mask`` holds (null: none)."""
-        if not self.n:
-            return pa.array([], pa.int64())
+        if not self.n or not pc.any(mask).as_py():
+            return pa.nulls(self.n, pa.int64())
         people, ranks = self._runs(mask)
         after = pa.concat_arrays([people[1:], pa.nulls(1, people.type)])
         next_rank = pa.concat_arrays([ranks[1:], pa.nulls(1, pa.int64())])
