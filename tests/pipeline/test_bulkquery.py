@@ -138,6 +138,15 @@ def test_batches_are_the_pure_function_on_random_ledgers(
     check(service, queries)
 
 
+def _random_people(service: ConsentService, rnd: random.Random, people: int, events: int) -> list[str]:
+    """``people`` identifiers with ``events`` random events among them, appended 100 at a time."""
+    names = [f"user-{i:04d}@example.com" for i in range(people)]
+    drawn = [_random_event(rnd, names) for _ in range(events)]
+    for start in range(0, len(drawn), 100):
+        service.ledger.append(drawn[start : start + 100])
+    return names
+
+
 def test_a_large_batch_with_an_erasure_takes_the_bulk_path_and_stays_exact(
     service: ConsentService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -146,10 +155,7 @@ def test_a_large_batch_with_an_erasure_takes_the_bulk_path_and_stays_exact(
     and the rest is exact too."""
     monkeypatch.setattr(bulkquery, "MIN_GROUP", 100)
     rnd = random.Random(7)
-    names = [f"user-{i:04d}@example.com" for i in range(250)]
-    drawn = [_random_event(rnd, names) for _ in range(700)]
-    for start in range(0, len(drawn), 100):
-        service.ledger.append(drawn[start : start + 100])
+    names = _random_people(service, rnd, 250, 700)
     links = {f"cookie-{i:03d}": rnd.choice(names) for i in range(50)}
     links.update({f"device-{i:03d}": f"cookie-{rnd.randrange(50):03d}" for i in range(15)})
     fill(service.ledger, [], links)
@@ -178,11 +184,7 @@ def test_a_non_empty_suppression_list_keeps_the_erased_denied_in_a_large_batch(
     asking about them, their other alias and hundreds of others is still the pure function's, on
     the bulk path for everyone the list does not name."""
     monkeypatch.setattr(bulkquery, "MIN_GROUP", 100)
-    rnd = random.Random(11)
-    names = [f"user-{i:04d}@example.com" for i in range(200)]
-    drawn = [_random_event(rnd, names) for _ in range(400)]
-    for start in range(0, len(drawn), 100):
-        service.ledger.append(drawn[start : start + 100])
+    names = _random_people(service, random.Random(11), 200, 400)
     fill(service.ledger, [], {"cookie-a": names[0], "device-a": "cookie-a", "cookie-b": names[1]})
     service.ledger.append([NewEvent(names[0], Action.ERASE, AT_CHOICES[0] - timedelta(days=3))])
     key = erasure_key(service.ledger.engine)
