@@ -3,6 +3,7 @@ answer: the same status and body for plain batches, and every other body still r
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -149,6 +150,14 @@ async def test_other_callers_get_the_routes_answer(
     mine = {"queries": [PLAIN[0], {**PLAIN[0], "purpose": "marketing"}]}
     assert (await _both(client, route_only, mine, subject_token(token)))[0] == 200
     assert (await _both(client, route_only, body, subject_token(token)))[0] == 403
+    # A body sent as text/plain (what navigator.sendBeacon can send) or with no type is JSON too.
+    for kind in ("text/plain", None):
+        headers = {**bearer(keys["read"]), **({"Content-Type": kind} if kind else {})}
+        raw = json.dumps(body).encode()
+        hot = await client.post(PATH, content=raw, headers=headers)
+        routed = await route_only.post(PATH, content=raw, headers=headers)
+        assert hot.status_code == 200
+        assert _comparable(hot, body) == _comparable(routed, body)
     # A query string goes to the route, which refuses a parameter the route does not take.
     hot = await client.post(f"{PATH}?x=1", json=body, headers=bearer(keys["read"]))
     routed = await route_only.post(f"{PATH}?x=1", json=body, headers=bearer(keys["read"]))
