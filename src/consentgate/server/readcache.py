@@ -25,7 +25,6 @@ function's; ``ledger_intact`` and ``at`` are filled in per request.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -39,12 +38,6 @@ from consentgate.store.engine import Engine
 from consentgate.store.heads import HeadReader, Heads
 
 MAX_ENTRIES = 100_000
-# Misses from this many queries up are decided at most two at a time per process. Sixteen cold
-# batches of 1,000 decided at once in the thread pool spent 3-5 ms more CPU each than two at a time,
-# their threads contending for the GIL (docs/benchmarks.md, issue 20); two, so that one can wait for
-# the database while the other computes. Smaller misses (single decisions) are not held back.
-LARGE = 100
-LARGE_AT_ONCE = 2
 
 
 class HeadProbe:
@@ -180,7 +173,6 @@ class CachedDecisions:
         self.service = service
         self.probe = probe
         self.cache = DecisionCache()
-        self._large = asyncio.Semaphore(LARGE_AT_ONCE)
 
     async def decide(
         self, subject: str, purpose: str, at: datetime | None, region: str | None, now: datetime
@@ -205,9 +197,7 @@ class CachedDecisions:
             if out[i] is None
         ]
         if missing:
-            queries = [q for _, _, q in missing]
-            async with self._large if len(queries) >= LARGE else contextlib.nullcontext():
-                computed = await run_in_threadpool(self.service.decide_many_holding, queries)
+            computed = await run_in_threadpool(self.service.decide_many_holding, [q for _, _, q in missing])
             kept: list[tuple[CacheKey, tuple[Answer, int, int]]] = []
             for (i, key, _), (decision, holds) in zip(missing, computed, strict=True):
                 out[i] = answer = decision.to_json()
