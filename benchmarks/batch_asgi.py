@@ -9,10 +9,16 @@ and for A/B runs on a busy machine: each side runs in its own process, started a
 ``--runs`` times, and reports the median CPU time per batch and the collector's share (``gc.callbacks``,
 thread CPU time). The process is prepared as ``consentgate serve`` prepares it
 (``server/process.py``: ``gc.freeze()``, the young threshold, the switch interval), so collection
-costs what it costs in the server. Ledger: SQLite, ``--people`` never-asked people with one grant
-each; the erasure key exists (as in a server), the suppression list is empty.
+costs what it costs in the server. Ledger: SQLite (or ``--db postgresql``, a throw-away cluster),
+``--people`` never-asked people with one grant each; the erasure key exists (as in a server), the
+suppression list is empty.
+
+On PostgreSQL the SQL runs in the database's backend processes, outside the measured process; their
+CPU per batch is reported beside it (``db_cpu_ms``: every backend of the cluster, from ``/proc``).
+On SQLite the same work is inside the measured process.
 
 Run: .venv/bin/python benchmarks/batch_asgi.py [--people 30000] [--runs 4] [--before OLD/src]
+     [--db postgresql]
 Profile: .venv/bin/py-spy record -r 200 -f raw -o out.txt -- .venv/bin/python benchmarks/batch_asgi.py --side
 """
 
@@ -35,7 +41,21 @@ from typing import Any
 BATCH = 1000
 
 
-def _side(people: int) -> dict[str, float]:
+def _backend_cpu(engine: Any) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend (every connection to the cluster)."""
+    with engine.connect() as conn:
+        pids = [int(p) for (p,) in conn.exec_driver_sql("SELECT pid FROM pg_stat_activity")]
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def _side(people: int, url: str | None = None) -> dict[str, float]:
     """One measured process: seed, build the app as a server does, send every batch once."""
     import logging
 
@@ -50,7 +70,7 @@ def _side(people: int) -> dict[str, float]:
     from consentgate.settings import Settings
 
     logging.disable(logging.WARNING)
-    db = str(Path(tempfile.mkdtemp(prefix="cg-batch-asgi-")) / "ledger.db")
+    db = url or str(Path(tempfile.mkdtemp(prefix="cg-batch-asgi-")) / "ledger.db")
     when = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     ledger = Ledger.open(db)
     service = ConsentService(load_policy(POLICY), ledger)
@@ -123,11 +143,17 @@ def _side(people: int) -> dict[str, float]:
         async with app.router.lifespan_context(app):
             await call(bodies[0])  # imports (older code), connections, the key cache
             collector[0] = 0.0
+            backends = _backend_cpu(ledger.engine) if url else {}
             cpu = time.process_time()
             for body in bodies[1:]:
                 await call(body)
             n = len(bodies) - 1
-            return {"cpu_ms": (time.process_time() - cpu) * 1000 / n, "gc_ms": collector[0] * 1000 / n}
+            out = {"cpu_ms": (time.process_time() - cpu) * 1000 / n, "gc_ms": collector[0] * 1000 / n}
+            if url:
+                after = _backend_cpu(ledger.engine)
+                spent = sum(t - backends.get(pid, 0.0) for pid, t in after.items())
+                out["db_cpu_ms"] = spent * 1000 / n
+            return out
 
     return asyncio.run(run())
 
@@ -138,10 +164,24 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=4)
     ap.add_argument("--before", metavar="SRC", help="an older copy of src/, measured alternately")
     ap.add_argument("--side", action="store_true", help="measure this process only and print JSON")
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--url", help=argparse.SUPPRESS)  # a side's PostgreSQL database
     args = ap.parse_args()
     if args.side:
-        print(json.dumps(_side(args.people)))
+        print(json.dumps(_side(args.people, args.url)))
         return
+    if args.db == "postgresql":
+        from common import postgres
+
+        with postgres() as url:
+            if url is None:
+                return
+            _compare(args, url)
+        return
+    _compare(args, None)
+
+
+def _compare(args: argparse.Namespace, url: str | None) -> None:
     sides = [("this tree", None)] + ([("before", args.before)] if args.before else [])
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
     print(f"load average before: {os.getloadavg()}; cpus {os.cpu_count()}")
@@ -149,6 +189,8 @@ def main() -> None:
         for name, src in sides:
             env = dict(os.environ, PYTHONPATH=src) if src else dict(os.environ)
             argv = [sys.executable, __file__, "--side", "--people", str(args.people)]
+            if url:  # each run on a database of its own: the people are never asked before
+                argv += ["--url", _new_database(url)]
             out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout
             results[name].append(json.loads(out.strip().splitlines()[-1]))
             print(f"{name}: {results[name][-1]}", flush=True)
@@ -156,11 +198,27 @@ def main() -> None:
     for name, runs in results.items():
         cpu = statistics.median(r["cpu_ms"] for r in runs)
         collected = statistics.median(r["gc_ms"] for r in runs)
+        if url:
+            db = statistics.median(r["db_cpu_ms"] for r in runs)
+            print(f"{name}: median {db:.1f} ms of PostgreSQL backend CPU per batch, besides:")
         print(
             f"{name}: median {cpu:.1f} ms CPU per cold batch of {BATCH} ({BATCH * 1000 / cpu:,.0f} "
             f"decisions/s of one core), collector {collected:.1f} ms; runs "
             + ", ".join(f"{r['cpu_ms']:.1f}" for r in runs)
         )
+
+
+def _new_database(url: str) -> str:
+    """A new empty database in the cluster of ``url``; its URL."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"cg_batch_{os.urandom(4).hex()}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

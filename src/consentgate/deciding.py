@@ -77,13 +77,12 @@ def decide_all(
     batch size from which it pays; it answers what it can, the rest is decided here, one person at
     a time. Both answer exactly what ``decide`` does (tests/pipeline/test_bulkquery.py).
     """
-    checked: set[str] = set()
-    for q in queries:
-        policy.require_purpose(q.purpose)
-        if q.region is not None and q.region not in checked:
-            # The one region rule, once per distinct value (a dotless "it" must not pass as IT).
-            policy.query_region(q.region)
-            checked.add(q.region)
+    # Each distinct purpose and region once: a batch names a few of them among thousands of queries.
+    for purpose in dict.fromkeys(q.purpose for q in queries):
+        policy.require_purpose(purpose)
+    for region in dict.fromkeys(q.region for q in queries):
+        if region is not None:
+            policy.query_region(region)  # the one region rule (a dotless "it" must not pass as IT)
     cache: dict[datetime, int] = {}
     at_us = [at_micros(q.at, cache) for q in queries]
     persons = resolve_people(reads, key, {q.subject for q in queries})

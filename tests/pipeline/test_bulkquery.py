@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from consentgate import service as service_module
 from consentgate.decide import _FOREVER, Decision, Query, decide
-from consentgate.ledger.erasure import pseudonymise
+from consentgate.ledger.erasure import pseudonymise, suppress
 from consentgate.ledger.events import Action, NewEvent
 from consentgate.ledger.store import Ledger
 from consentgate.pipeline import bulkquery
@@ -55,10 +55,16 @@ def _used(decision: Decision) -> tuple[Any, ...]:
     return (decision.allowed, decision.basis, decision.region, decision.reason, decision.evidence_event)
 
 
-def check(service: ConsentService, queries: Sequence[Query]) -> None:
-    """Each answer is the pure function's, and still is at the last instant it claims to hold."""
+def check(
+    service: ConsentService, queries: Sequence[Query], suppressed: dict[str, str] | None = None
+) -> None:
+    """Each answer is the pure function's, and still is at the last instant it claims to hold.
+    ``suppressed``: identifiers on the suppression list → their pseudonyms; such an identifier is also
+    the person its pseudonym is (the erase event filed under it denies every purpose)."""
     pol: Policy = service.policy
     group = persons(service.ledger)
+    for raw, pseudonym in (suppressed or {}).items():
+        group[raw] = group.get(raw, {raw}) | group.get(pseudonym, {pseudonym})
     by_subject: dict[str, list[Any]] = {}
     for ev in service.ledger.iter_events():
         by_subject.setdefault(ev.subject, []).append(ev)
@@ -132,6 +138,15 @@ def test_batches_are_the_pure_function_on_random_ledgers(
     check(service, queries)
 
 
+def _random_people(service: ConsentService, rnd: random.Random, people: int, events: int) -> list[str]:
+    """``people`` identifiers with ``events`` random events among them, appended 100 at a time."""
+    names = [f"user-{i:04d}@example.com" for i in range(people)]
+    drawn = [_random_event(rnd, names) for _ in range(events)]
+    for start in range(0, len(drawn), 100):
+        service.ledger.append(drawn[start : start + 100])
+    return names
+
+
 def test_a_large_batch_with_an_erasure_takes_the_bulk_path_and_stays_exact(
     service: ConsentService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,10 +155,7 @@ def test_a_large_batch_with_an_erasure_takes_the_bulk_path_and_stays_exact(
     and the rest is exact too."""
     monkeypatch.setattr(bulkquery, "MIN_GROUP", 100)
     rnd = random.Random(7)
-    names = [f"user-{i:04d}@example.com" for i in range(250)]
-    drawn = [_random_event(rnd, names) for _ in range(700)]
-    for start in range(0, len(drawn), 100):
-        service.ledger.append(drawn[start : start + 100])
+    names = _random_people(service, rnd, 250, 700)
     links = {f"cookie-{i:03d}": rnd.choice(names) for i in range(50)}
     links.update({f"device-{i:03d}": f"cookie-{rnd.randrange(50):03d}" for i in range(15)})
     fill(service.ledger, [], links)
@@ -162,6 +174,44 @@ def test_a_large_batch_with_an_erasure_takes_the_bulk_path_and_stays_exact(
     assert len(bulk_answers.answers) > len(queries) * 0.8  # the bulk path did answer most of it
     assert {i for i, q in enumerate(queries) if q.region is not None} <= set(bulk_answers.rest)
     check(service, queries)
+
+
+def test_a_non_empty_suppression_list_keeps_the_erased_denied_in_a_large_batch(
+    service: ConsentService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Erased as the requests flow erases (the identifiers' hashes on the suppression list, the
+    ledger pseudonymised), then choices recorded again under an erased id and its cookie: a batch
+    asking about them, their other alias and hundreds of others is still the pure function's, on
+    the bulk path for everyone the list does not name."""
+    monkeypatch.setattr(bulkquery, "MIN_GROUP", 100)
+    names = _random_people(service, random.Random(11), 200, 400)
+    fill(service.ledger, [], {"cookie-a": names[0], "device-a": "cookie-a", "cookie-b": names[1]})
+    service.ledger.append([NewEvent(names[0], Action.ERASE, AT_CHOICES[0] - timedelta(days=3))])
+    key = erasure_key(service.ledger.engine)
+    erased = {names[0], "cookie-a", "device-a"}
+    with service.ledger.engine.begin() as conn:
+        suppress(conn, [key.hash(x) for x in erased], request_id=None, at=AT_CHOICES[0])
+        pseudonymise(conn, key, erased)
+    when = AT_CHOICES[0] - timedelta(days=1)
+    service.ledger.append(
+        [
+            NewEvent(x, Action.GRANT, when, purpose="chat", notice_id="ai", notice_version="4", region="DE")
+            for x in erased
+        ]
+    )
+    asked = [*names, "cookie-a", "device-a", "cookie-b", "never-seen@example.com"]
+    queries = [Query(s, p, at) for at in AT_CHOICES[1:3] for p in PURPOSES for s in asked]
+    people = service.people({q.subject for q in queries})
+    assert all(any(i.startswith("erased:") for i in people[x]) for x in erased)
+    bulk_answers = bulkquery.decide_queries(
+        service.ledger.engine, service.policy, queries, [to_micros(q.at) for q in queries], people
+    )
+    assert len(bulk_answers.answers) > len(queries) * 0.8
+    assert {i for i, q in enumerate(queries) if q.subject in erased} <= set(bulk_answers.rest)
+    check(service, queries, {x: key.pseudonym(x) for x in erased})
+    assert not any(
+        d.allowed for q, d in zip(queries, service.decide_many(queries), strict=True) if q.subject in erased
+    )
 
 
 def test_without_enough_queries_for_a_group_every_query_takes_the_pure_path(service: ConsentService) -> None:

@@ -85,22 +85,25 @@ def decide_all(
     instant after ``at`` when a material notice version takes effect (a grant's decision holds
     until then at most).
     """
-    events = events.filter(pc.invert(pc.starts_with(events.column("subject"), _ERASED_PREFIX)))
+    pseudonymous = pc.starts_with(events.column("subject"), _ERASED_PREFIX)
+    if pc.any(pseudonymous).as_py():  # filtering a table copies every column: only when needed
+        events = events.filter(pc.invert(pseudonymous))
     # Identifiers: every subject with events, then every linked identifier without any.
     by_subject = pc.dictionary_encode(_flat(events.column("subject")))
     person_of = _PersonOf(canonical)
-    unseen = pc.invert(pc.is_in(person_of.linked, value_set=by_subject.dictionary))
-    ids = pa.concat_arrays([by_subject.dictionary, person_of.linked.filter(unseen)])
+    ids = by_subject.dictionary
+    if len(person_of.linked):
+        unseen = pc.invert(pc.is_in(person_of.linked, value_set=by_subject.dictionary))
+        ids = pa.concat_arrays([ids, person_of.linked.filter(unseen)])
     key_person = person_of(ids)
     by_key = pc.dictionary_encode(key_person)
     persons: pa.Array = by_key.dictionary
-    at_person = _Persons(len(persons))
     who = pc.take(by_key.indices, by_subject.indices)  # each event's person, as its code
 
     occurred = _flat(events.column("occurred_us"))
     future = pc.greater(occurred, at_us)
     # Rule 1: only events with occurred_at <= at count; the earliest later one is when to look again.
-    next_us = at_person.aggregate(who.filter(future), occurred.filter(future), "min")
+    next_us = _earliest_value(len(persons), who.filter(future), occurred.filter(future))
     past = events.filter(pc.invert(future))
     who = who.filter(pc.invert(future))
     order = pc.sort_indices(
@@ -109,11 +112,12 @@ def decide_all(
     rank = pc.sort_indices(order)  # each row's position in rule 4's order (the inverse permutation)
     cols = {name: _flat(past.column(name)) for name in past.column_names}
     kind = cols["kind"]
+    at_person = _Persons(len(persons), who, order, rank)
 
     def latest(mask: pa.Array, how: str = "max") -> pa.Array:
         """Per person, the rank of the latest (``min``: earliest) row where ``mask`` holds."""
         mask = _true(mask)
-        return at_person.aggregate(who.filter(mask), rank.filter(mask), how)
+        return at_person.latest(mask) if how == "max" else at_person.earliest(mask)
 
     def row(ranks: pa.Array) -> pa.Array:
         return pc.take(order, ranks)
@@ -293,10 +297,11 @@ class _Cases:
     def reason(self, chosen: pa.Array) -> pa.Array:
         positions: list[pa.Array] = []
         texts: list[pa.Array] = []
+        present = set(pc.unique(chosen).to_pylist())  # a few of the cases decide anyone at all
         for i, (template, args) in enumerate(self.reasons):
-            where = pc.indices_nonzero(pc.equal(chosen, i))
-            if not len(where):
+            if i not in present:
                 continue
+            where = pc.indices_nonzero(pc.equal(chosen, i))
             positions.append(where)
             if template is None:
                 texts.append(pa.nulls(len(where), pa.string()))
@@ -331,17 +336,67 @@ def _valid_until(
 
 
 class _Persons:
-    """Per-person aggregates, aligned with the persons' dictionary (a person is its code there)."""
+    """Per person, the latest or earliest row where a condition holds, aligned with the persons'
+    dictionary (a person is its code there).
 
-    def __init__(self, n: int) -> None:
-        self.codes = pa.array(range(n), pa.int32())
+    The rows are sorted once by (person, rank), with one sentinel row per person ranked before all
+    of theirs (rank -1). Filtered by a condition (sentinels always kept), each person is then one run
+    in person order: its last row is the latest match (the sentinel: none), and the row after its
+    sentinel is the earliest. A few linear kernels per question instead of a hash aggregation and a
+    look-up each, which cost about 0.5 ms apiece for a batch of 1,000 people (issue 20, cold
+    batches; docs/benchmarks.md).
+    """
 
-    def aggregate(self, who: pa.Array, values: pa.Array, how: str) -> pa.Array:
-        """``how`` ("min"/"max") of ``values`` per person code in ``who`` (null: no value)."""
-        # One thread: Acero's thread pool cost more than it saved on both sizes measured (2 cores):
-        # 0.43 against 0.13 ms for 1,000 rows (a batch of decisions), 124 against 62 ms for 350,000.
-        agg = pa.table({"p": who, "v": values}).group_by("p", use_threads=False).aggregate([("v", how)])
-        return pc.take(_flat(agg.column(f"v_{how}")), pc.index_in(self.codes, value_set=agg.column("p")))
+    def __init__(self, n: int, who: pa.Array, order: pa.Array, rank: pa.Array) -> None:
+        """``who``: each row's person code; ``order``: the rows in rank order; ``rank``: each row's
+        rank (``order``'s inverse). Positions below index [sentinels 0 .. n-1, then the rows]."""
+        self.n = n
+        self.sentinels = pa.repeat(True, n)
+        codes = pc.cast(pc.indices_nonzero(self.sentinels), pa.int64())  # 0 .. n-1
+        people = pa.concat_arrays([pc.cast(codes, who.type), who])
+        # Sentinels first, then the rows by rank: a stable sort by person alone keeps that order
+        # within each person (a fifth of the cost of sorting by person and rank as two keys).
+        sequence = pa.concat_arrays([codes, pc.add(pc.cast(order, pa.int64()), n)])
+        self.at = pc.take(sequence, pc.sort_indices(pc.take(people, sequence)))
+        self.people = pc.take(people, self.at)
+        self.ranks = pc.take(
+            pa.concat_arrays([pa.repeat(pa.scalar(-1, pa.int64()), n), pc.cast(rank, pa.int64())]), self.at
+        )
+
+    def _runs(self, mask: pa.Array) -> tuple[pa.Array, pa.Array]:
+        keep = pc.take(pa.concat_arrays([self.sentinels, mask]), self.at)
+        return self.people.filter(keep), self.ranks.filter(keep)
+
+    def latest(self, mask: pa.Array) -> pa.Array:
+        """The rank of each person's latest row where ``mask`` holds (null: none)."""
+        if not self.n or not pc.any(mask).as_py():  # no such row at all (no GPC, no erasure): skip
+            return pa.nulls(self.n, pa.int64())
+        people, ranks = self._runs(mask)
+        ends = pa.concat_arrays([pc.not_equal(people[:-1], people[1:]), pa.array([True])])
+        last = ranks.filter(ends)
+        return pc.if_else(pc.equal(last, -1), pa.scalar(None, pa.int64()), last)
+
+    def earliest(self, mask: pa.Array) -> pa.Array:
+        """The rank of each person's earliest row where ``mask`` holds (null: none)."""
+        if not self.n or not pc.any(mask).as_py():
+            return pa.nulls(self.n, pa.int64())
+        people, ranks = self._runs(mask)
+        after = pa.concat_arrays([people[1:], pa.nulls(1, people.type)])
+        next_rank = pa.concat_arrays([ranks[1:], pa.nulls(1, pa.int64())])
+        first = pc.if_else(pc.equal(after, people), next_rank, pa.scalar(None, pa.int64()))
+        return first.filter(pc.equal(ranks, -1))
+
+
+def _earliest_value(n: int, who: pa.Array, values: pa.Array) -> pa.Array:
+    """Per person code (0 .. n-1), the least of ``values`` (null: none): a hash aggregation, run
+    only when there is a value at all (an event dated after the instant asked about is rare)."""
+    if not len(values):
+        return pa.nulls(n, values.type)
+    # One thread: Acero's thread pool cost more than it saved on both sizes measured (2 cores):
+    # 0.43 against 0.13 ms for 1,000 rows (a batch of decisions), 124 against 62 ms for 350,000.
+    agg = pa.table({"p": who, "v": values}).group_by("p", use_threads=False).aggregate([("v", "min")])
+    codes = pc.cast(pc.indices_nonzero(pa.repeat(True, n)), who.type)
+    return pc.take(_flat(agg.column("v_min")), pc.index_in(codes, value_set=agg.column("p")))
 
 
 class _PersonOf:

@@ -55,7 +55,11 @@ def decide_queries(
     and erasure resolution, :meth:`consentgate.service.ConsentService.people`)."""
     groups: dict[tuple[str, int], list[int]] = {}
     rest: list[int] = []
-    erased = {s for s, ids in persons.items() if any(x.startswith(ERASED_PREFIX) for x in ids)}
+    # A group always holds its subject: a group of one holds a pseudonym only if the subject is one
+    # (checked below), so only larger groups are searched (a batch of unlinked people skips them all).
+    erased = {
+        s for s, ids in persons.items() if len(ids) > 1 and any(x.startswith(ERASED_PREFIX) for x in ids)
+    }
     for i, q in enumerate(queries):
         if q.region is not None or q.subject in erased or q.subject.startswith(ERASED_PREFIX):
             rest.append(i)
@@ -66,10 +70,7 @@ def decide_queries(
         if len(members) < MIN_GROUP:
             rest.extend(members)
             continue
-        decided: dict[int, tuple[Decision, int]] = {}
-        left = _decide_group(engine, policy, purpose, when, [queries[i] for i in members], persons, decided)
-        rest.extend(members[j] for j in left)
-        answers.update((members[j], answer) for j, answer in decided.items())
+        rest.extend(_decide_group(engine, policy, purpose, when, queries, members, persons, answers))
     return Decided(answers, sorted(rest))
 
 
@@ -79,13 +80,14 @@ def _decide_group(
     purpose_id: str,
     at_us: int,
     queries: Sequence[Query],
+    members: Sequence[int],
     persons: Mapping[str, set[str]],
     out: dict[int, tuple[Decision, int]],
 ) -> list[int]:
-    """Fill ``out`` (by position in ``queries``) for one purpose and instant; return the positions
-    left to the per-person path."""
+    """Fill ``out`` for the queries at ``members`` (positions in ``queries``), which share this
+    purpose and instant; return the positions left to the per-person path."""
     purpose = policy.require_purpose(purpose_id)
-    groups = {q.subject: persons.get(q.subject, {q.subject}) for q in queries}
+    groups = {q.subject: persons.get(q.subject, {q.subject}) for q in map(queries.__getitem__, members)}
     ids = set().union(*groups.values())
     canonical = {i: min(g) for g in groups.values() if len(g) > 1 for i in g}
     reconsent = next_reconsent_us(policy, purpose, at_us)
@@ -107,9 +109,10 @@ def _decide_group(
     fallback = {i for keys in done.fallback.values() for i in keys}
     nobody: tuple[Decision, int] | None = None  # no events, no links: the "*" basis decides, forever
     left: list[int] = []
-    for j, q in enumerate(queries):
+    for i in members:
+        q = queries[i]
         if q.subject in fallback:
-            left.append(j)
+            left.append(i)
             continue
         found = by_key.get(q.subject)
         if found is None:
@@ -119,5 +122,5 @@ def _decide_group(
                     _FOREVER,
                 )
             found = nobody
-        out[j] = found
+        out[i] = found
     return left

@@ -71,8 +71,12 @@ class Caller:
         # Exact match, no alias resolution: the backend that minted the token named this subject.
         return self.token is not None and self.token.subject == subject
 
+    def reads_anyone(self) -> bool:
+        """A read or admin key may read about every subject (a batch then checks none of them)."""
+        return self.scope in (Scope.READ, Scope.ADMIN)
+
     def may_read(self, subject: str) -> bool:
-        return self.scope in (Scope.READ, Scope.ADMIN) or self.holds_token_for(subject)
+        return self.reads_anyone() or self.holds_token_for(subject)
 
     def may_write(self, subject: str, *, visitor: bool) -> bool:
         """``visitor``: the subject is a visitor id this server issued (see :meth:`Keyring.is_visitor_id`)."""

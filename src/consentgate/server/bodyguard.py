@@ -27,6 +27,8 @@ from consentgate.server.errors import error_response
 MAX_JSON_DEPTH = 32
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Where the parsed JSON body is left in the ASGI scope for the hot path (valid JSON only).
+PARSED_BODY = "consentgate.parsed_body"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # text/plain is accepted as JSON: navigator.sendBeacon and other CORS "simple requests" can only
 # send that type without a preflight, and banners record choices as the page unloads.
@@ -88,11 +90,14 @@ class BodyGuard:
                 )
                 await response(scope, receive, send)
                 return
-            problem = check_json(body)
+            value, problem = parse_json(body)
             if problem is not None:
                 code, text = problem
                 await error_response(400, code, text)(scope, receive, send)
                 return
+            # Kept for the hot path (server/hotpath.py), which then need not parse the body again:
+            # a second parse of a batch of 1,000 queries was 7 % of its cost (docs/benchmarks.md).
+            scope[PARSED_BODY] = value
             if declared is None or media == "text/plain":
                 _as_json(scope)
 
@@ -107,10 +112,16 @@ class BodyGuard:
 
 def check_json(body: bytes) -> tuple[str, str] | None:
     """``(code, message)`` when the body is not UTF-8 JSON of sane depth, else None."""
+    return parse_json(body)[1]
+
+
+def parse_json(body: bytes) -> tuple[Any, tuple[str, str] | None]:
+    """The parsed body and None, or None and ``(code, message)`` when it is not UTF-8 JSON of sane
+    depth (:func:`check_json`)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return (
+        return None, (
             "invalid_encoding",
             f"the body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start}); "
             "encode JSON as UTF-8",
@@ -118,25 +129,25 @@ def check_json(body: bytes) -> tuple[str, str] | None:
     try:
         value = json.loads(text, parse_constant=_no_constants, parse_float=_finite)
     except json.JSONDecodeError as exc:
-        return (
+        return None, (
             "invalid_json",
             f"the body is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
         )
     except ValueError as exc:
-        return "invalid_json", f"the body is not valid JSON: {exc}"
+        return None, ("invalid_json", f"the body is not valid JSON: {exc}")
     except RecursionError:
-        return "json_too_deep", f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+        return None, ("json_too_deep", f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
     # Fewer brackets than the limit cannot nest deeper than it: skip the walk for ordinary bodies.
     if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and _deeper_than(value, MAX_JSON_DEPTH):
-        return "json_too_deep", f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels"
+        return None, ("json_too_deep", f"the JSON is nested deeper than {MAX_JSON_DEPTH} levels")
     # Only bodies that escape a surrogate at all are walked; json pairs the valid ones up (emoji).
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
-        return (
+        return None, (
             "invalid_encoding",
             "the JSON escapes a lone UTF-16 surrogate (such as \\ud800), which is not a character; "
             "send valid Unicode text",
         )
-    return None
+    return value, None
 
 
 def check_url(scope: Scope) -> str | None:

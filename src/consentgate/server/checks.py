@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from consentgate.decide import Decision
 from consentgate.errors import QueryError
@@ -34,6 +34,16 @@ def check_queries(policy: Policy, queries: Iterable[tuple[str, str | None, str |
             problems.append((f"{prefix}region", exc.message))
     if problems:
         raise RequestProblems("invalid_query", summarise(problems, stored=True), problems)
+
+
+def check_batch_queries(policy: Policy, asked: Sequence[tuple[str, str | None]], field: str) -> None:
+    """:func:`check_queries` for the ``(purpose, region)`` of each query of a batch at ``field``:
+    the distinct pairs are checked first, and each query's location is spelt out only when one
+    fails (a string per query cost more than the check itself for a batch of 1,000)."""
+    if not _all_valid(policy, set(asked)):
+        check_queries(
+            policy, [(f"{field}[{i}].", purpose, region) for i, (purpose, region) in enumerate(asked)]
+        )
 
 
 def decision_out(decision: Decision, ledger_intact: bool | None) -> DecisionOut:

@@ -132,27 +132,39 @@ class DecisionCache:
 
     def get(self, heads: Heads, key: CacheKey, at_us: int) -> Answer | None:
         """The cached decision for ``key`` at ``at_us``, or None; drops everything when ``heads`` moved."""
+        return self.get_many(heads, [key], [at_us])[0]
+
+    def get_many(
+        self, heads: Heads, keys: Sequence[CacheKey], instants: Sequence[int]
+    ) -> list[Answer | None]:
+        """:meth:`get` for many keys (``instants`` alongside) under one lock, as a batch asks."""
         with self._lock:
             if heads != self._heads:
                 self._entries.clear()
                 self._heads = heads
-                self.misses += 1
-                return None
-            entry = self._entries.get(key)
-        if entry is None or not entry[1] <= at_us <= entry[2]:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return entry[0]
+                self.misses += len(keys)
+                return [None] * len(keys)
+            entries = list(map(self._entries.get, keys))
+        out: list[Answer | None] = []
+        for entry, at_us in zip(entries, instants, strict=True):
+            out.append(entry[0] if entry is not None and entry[1] <= at_us <= entry[2] else None)
+        hits = len(out) - out.count(None)
+        self.hits += hits
+        self.misses += len(out) - hits
+        return out
 
     def put(self, heads: Heads, key: CacheKey, answer: Answer, since: int, until: int) -> None:
         """Keep a decision computed after ``heads`` were read; ignored if the cache has moved on."""
+        self.put_many(heads, [(key, (answer, since, until))])
+
+    def put_many(self, heads: Heads, entries: Sequence[tuple[CacheKey, tuple[Answer, int, int]]]) -> None:
+        """:meth:`put` for many decisions under one lock (a batch fills hundreds at once)."""
         with self._lock:
             if heads != self._heads:
                 return
-            if len(self._entries) >= self.max_entries:
+            if len(self._entries) + len(entries) > self.max_entries:
                 self._entries.clear()  # bounded; a refill costs one decision per key
-            self._entries[key] = (answer, since, until)
+            self._entries.update(entries)
 
 
 class CachedDecisions:
@@ -174,20 +186,23 @@ class CachedDecisions:
         """Answers in order: cached ones from memory, the rest computed together in the thread pool.
         ``now`` is the instant a query without ``at`` is answered for (the caller reports it)."""
         heads = await self.probe.read()  # read after this request arrived (one indexed row)
-        out: list[Answer | None] = []
-        missing: list[tuple[int, CacheKey, Query]] = []
         now_us = to_micros(now)  # most batches ask about now: converted once, not per query
-        for i, (subject, purpose, at, region) in enumerate(asked):
-            when = at or now
-            at_us = now_us if at is None else to_micros(at)
-            key = (subject, purpose, region, None if at is None else at_us)
-            found = self.cache.get(heads, key, at_us)
-            out.append(found)
-            if found is None:
-                missing.append((i, key, Query(subject, purpose, when, region)))
+        instants = [now_us if at is None else to_micros(at) for _, _, at, _ in asked]
+        keys = [
+            (subject, purpose, region, None if at is None else at_us)
+            for (subject, purpose, at, region), at_us in zip(asked, instants, strict=True)
+        ]
+        out = self.cache.get_many(heads, keys, instants)
+        missing = [
+            (i, keys[i], Query(subject, purpose, at or now, region))
+            for i, (subject, purpose, at, region) in enumerate(asked)
+            if out[i] is None
+        ]
         if missing:
             computed = await run_in_threadpool(self.service.decide_many_holding, [q for _, _, q in missing])
+            kept: list[tuple[CacheKey, tuple[Answer, int, int]]] = []
             for (i, key, _), (decision, holds) in zip(missing, computed, strict=True):
                 out[i] = answer = decision.to_json()
-                self.cache.put(heads, key, answer, now_us if key[3] is None else key[3], holds)
+                kept.append((key, (answer, now_us if key[3] is None else key[3], holds)))
+            self.cache.put_many(heads, kept)
         return [d for d in out if d is not None]

@@ -39,6 +39,9 @@ def components(
     for s in wanted:
         if s in out:
             continue
+        if s not in edges:  # no link at all (most identifiers of a batch): a person of one
+            out[s] = {s}
+            continue
         comp = {s}
         stack = [s]
         while stack:

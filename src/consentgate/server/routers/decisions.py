@@ -6,6 +6,7 @@ asking "may I load this tag for this visitor?" is reading that visitor's state).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -13,10 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic_core import to_json
 
 from consentgate.server.auth import READ, Caller, authorize
-from consentgate.server.checks import check_queries
+from consentgate.server.checks import check_batch_queries, check_queries
 from consentgate.server.deps import ServerState, server_state
 from consentgate.server.errors import COMMON_RESPONSES, RequestProblems
-from consentgate.server.readcache import Answer
+from consentgate.server.readcache import Answer, Asked
 from consentgate.server.schemas.common import Subject, ZonedTime
 from consentgate.server.schemas.decisions import AnsweredDecision, DecisionBatch, DecisionList, QueryRegion
 
@@ -65,15 +66,29 @@ async def decide_batch(body: DecisionBatch, request: Request, caller: Reader) ->
     """One alias resolution and one ledger read for all subjects not answered from the decision
     cache, however many queries; the answer is encoded once, without a model per decision."""
     state = server_state(request)
-    if len(body.queries) > state.settings.max_batch:
-        message = f"{len(body.queries)} queries; send at most {state.settings.max_batch} per request"
-        raise RequestProblems("invalid_request", message, [("queries", message)])
     asked = [(q.subject, q.purpose, q.at, q.region) for q in body.queries]
-    if not all(map(caller.may_read, {subject for subject, *_ in asked})):
+    check_batch(state, caller, asked)
+    return await batch_answer(state, asked)
+
+
+def check_batch(state: ServerState, caller: Caller, asked: Sequence[Asked]) -> None:
+    """Refuse a batch that is too large, asks about someone the caller may not read about, or names
+    a purpose or region the policy does not know; also the hot path's check (server/hotpath.py)."""
+    if len(asked) > state.settings.max_batch:
+        message = f"{len(asked)} queries; send at most {state.settings.max_batch} per request"
+        raise RequestProblems("invalid_request", message, [("queries", message)])
+    if not caller.reads_anyone() and not all(map(caller.may_read, {subject for subject, *_ in asked})):
         # Only a refusal needs each query's location: a path string per query cost more than the check.
         subjects = [(f"queries[{i}].subject", subject) for i, (subject, *_) in enumerate(asked)]
         authorize(caller, subjects, write=False, keyring=state.tokens)
-    check_queries(state.service.policy, [(f"queries[{i}].", a[1], a[3]) for i, a in enumerate(asked)])
+    check_batch_queries(
+        state.service.policy, [(purpose, region) for _, purpose, _, region in asked], "queries"
+    )
+
+
+async def batch_answer(state: ServerState, asked: Sequence[Asked]) -> Response:
+    """The answer of ``POST /v1/decisions/batch`` once :func:`check_batch` passed; also served by
+    the hot path."""
     chain = await state.chain.current()
     now = datetime.now(UTC)
     answers = await state.decisions.decide_many(asked, now)
