@@ -4,7 +4,17 @@ For SQLite and a throw-away PostgreSQL: a ledger of ``--events`` events over ``-
 --per-person`` people (the example policy: consent in the EU with a material notice change in June
 2026 and expiry, opt-out with GPC in US states, legitimate interest in Brazil; grants, refusals,
 withdrawals, opt-outs, GPC, choices under two notice versions and four sources, 10 % of people with a
-linked cookie id, 0.2 % erased), appended through ``Ledger.append`` in chunks of 20,000. Then, timed:
+linked cookie id, 0.2 % erased). How the ledger is filled (``--fill``):
+
+- ``append`` (SQLite's default): ``Ledger.append`` in chunks of 20,000;
+- ``copy`` (PostgreSQL's default): ``benchmarks/copyfill.py`` — ``Ledger.append``'s own transaction
+  body (head checked under its lock, rows built, salted and hashed onto the chain, head moved, sealed
+  with ``--signed``) per 200,000 events, the event rows loaded with COPY instead of multi-row INSERTs
+  (at 10M the INSERTs' client-side parsing alone took most of an hour). ``--verify`` runs
+  ``Ledger.verify`` on the result: a 200,000-event copy-filled signed ledger verifies ok and signed.
+
+The links are stored as ``store.aliases.add_link`` stores each one (a row and a chained ``link``
+record), many per transaction. Then, timed:
 
 - ``build``: the first report, which builds the rollup from the whole ledger (once);
 - ``full``: the baseline — a full recomputation of the report at one instant
@@ -19,6 +29,7 @@ events too). Prints seconds per step and the ratio full / incremental, as JSON a
 
 Run: .venv/bin/python benchmarks/reports.py                       (1M events, both databases)
      .venv/bin/python benchmarks/reports.py --events 200000 --db sqlite
+     .venv/bin/python benchmarks/reports.py --events 200000 --db postgresql --verify --signed
 """
 
 from __future__ import annotations
