@@ -1,14 +1,13 @@
 """Filling a PostgreSQL ledger for a benchmark with COPY, through the append path's own code.
 
-``Ledger.append`` sends its rows as multi-row ``INSERT``s; at 10M events psycopg spends more time
-parsing those long statements (``_query2pg_nocache``: they are too long for its cache) than the
-server spends storing them, so filling a 10M ledger that way takes most of a benchmark's time
-budget. ``copy_append`` runs the very same transaction body (``Ledger._extend``: the head read and
-checked under ``FOR UPDATE``, subjects under pseudonyms, each row built, salted and hashed onto the
-chain, the head moved and sealed when the ledger has a key), and only turns the ``INSERT INTO
-events`` statements into one ``COPY events FROM STDIN``. The ledger is the one ``append`` writes —
-same rows, same chain, same indexes (COPY maintains them) — which ``Ledger.verify`` confirms
-(``benchmarks/reports.py --verify``).
+``Ledger.append`` sends its rows as multi-row ``INSERT``s; in a profile of a 200,000-event fill
+psycopg spent over half the append time parsing those long statements (``_query2pg_nocache``: too
+long for its cache), and the fill took twice as long as with COPY. ``copy_append`` runs the very
+same transaction body (``Ledger._extend``: the head read and checked under ``FOR UPDATE``, subjects
+under pseudonyms, each row built, salted and hashed onto the chain, the head moved and sealed when
+the ledger has a key), and only turns the ``INSERT INTO events`` statements into one ``COPY events
+FROM STDIN``. The ledger is the one ``append`` writes — same rows, same chain, same indexes (COPY
+maintains them) — which ``Ledger.verify`` confirms (``benchmarks/reports.py --verify``).
 
 A benchmark helper, not a product path: it calls a private method of the ledger on purpose, so
 it follows whatever the append path does.
