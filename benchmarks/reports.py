@@ -130,23 +130,10 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t, out
 
 
-def run(url: str, label: str, args: argparse.Namespace) -> dict[str, Any]:
-    from consentgate.ledger.store import Ledger
-    from consentgate.policy import load_policy
-    from consentgate.reports import consent_rates, replay, rollup
-
-    policy = load_policy(ROOT / "src" / "consentgate" / "policy" / "example.yaml")
-    people = args.events // args.per_person
-    signer = None
-    if args.signed:  # every append then seals the heads, as with a configured ledger key
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        from consentgate.ledger.signing import Signer
-
-        signer = Signer(Ed25519PrivateKey.generate())
-    ledger = Ledger.open(url, signer=signer)
-    fill = args.fill if args.fill != "auto" else ("copy" if ledger.is_postgres else "append")
+def fill_ledger(ledger: Any, policy: Any, people: int, args: argparse.Namespace) -> tuple[int, int, str]:
+    """The ledger described above: events, then one cookie id linked for every tenth person."""
     t0 = time.perf_counter()
+    fill = args.fill if args.fill != "auto" else ("copy" if ledger.is_postgres else "append")
     n_events = 0
     chunk_people = max(1, 200_000 // args.per_person)
     for first in range(0, people, chunk_people):
@@ -163,6 +150,42 @@ def run(url: str, label: str, args: argparse.Namespace) -> dict[str, Any]:
             rate = n_events / (time.perf_counter() - t0)
             print(f"  filled {n_events:,} events ({rate:,.0f} events/s)", flush=True)
     links = link_rows(ledger, [(f"cookie-{j:08d}", f"user-{j:08d}") for j in range(0, people, 10)])
+    return n_events, links, fill
+
+
+def reuse(ledger: Any) -> tuple[int, int, str]:
+    """A ledger an earlier run of this script filled (``--ledger-url``, same ``--events`` and
+    ``--per-person``), its rollup discarded so the first report builds it again."""
+    from sqlalchemy import delete, func, select
+
+    from consentgate.ledger import schema as t
+
+    with ledger.engine.begin() as conn:
+        conn.execute(delete(t.report_state))
+        links = int(conn.execute(select(func.count()).select_from(t.aliases)).scalar_one())
+    return ledger.count(), links, "reused"
+
+
+def run(url: str, label: str, args: argparse.Namespace) -> dict[str, Any]:
+    from consentgate.ledger.store import Ledger
+    from consentgate.policy import load_policy
+    from consentgate.reports import consent_rates, replay, rollup
+
+    policy = load_policy(ROOT / "src" / "consentgate" / "policy" / "example.yaml")
+    people = args.events // args.per_person
+    signer = None
+    if args.signed:  # every append then seals the heads, as with a configured ledger key
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from consentgate.ledger.signing import Signer
+
+        signer = Signer(Ed25519PrivateKey.generate())
+    ledger = Ledger.open(url, signer=signer)
+    t0 = time.perf_counter()
+    if args.ledger_url:
+        n_events, links, fill = reuse(ledger)
+    else:
+        n_events, links, fill = fill_ledger(ledger, policy, people, args)
     setup = time.perf_counter() - t0
     print(f"{label}: {n_events:,} events, {people:,} people, {links:,} alias links (set up in {setup:.0f} s, "
           f"fill: {fill})", flush=True)  # fmt: skip
@@ -255,12 +278,22 @@ def main() -> None:
         "--verify", action="store_true", help="run the ledger's chain verification after the fill"
     )
     ap.add_argument("--signed", action="store_true", help="a ledger key: every append seals the heads")
+    ap.add_argument(
+        "--ledger-url",
+        help="use this ledger, filled by an earlier run with the same --events and --per-person, instead "
+        "of a new one (its rollup is discarded first; --db is ignored)",
+    )
     ap.add_argument("--progress", action="store_true", help="print the fill's progress every million events")
     args = ap.parse_args()
     results: dict[str, Any] = {
         "command": " ".join(["python", "benchmarks/reports.py", *sys.argv[1:]]),
         "cpus": os.cpu_count(),
     }
+    if args.ledger_url:
+        label = "PostgreSQL" if args.ledger_url.startswith("postgresql") else "SQLite"
+        results[label.lower()] = run(args.ledger_url, label, args)
+        print(json.dumps(results, indent=2))
+        return
     with tempfile.TemporaryDirectory(prefix="cg-reports-", dir=args.workdir) as tmp:
         if args.db in ("sqlite", "both"):
             results["sqlite"] = run(str(Path(tmp) / "ledger.db"), "SQLite", args)
