@@ -8,7 +8,7 @@ Whoever changes it holds :func:`locked`, so two processes refreshing at once tak
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -156,6 +156,9 @@ def spans_of(conn: Connection, persons: Collection[int]) -> list[SpanRow]:
     out: list[SpanRow] = []
     ids = sorted(persons)
     c = t.report_spans.c
+    if _postgres(conn):  # the ids as one array: one statement, however many people a refresh redoes
+        sql = f"SELECT {_SPAN_COLUMNS} FROM report_spans WHERE person = ANY(%s)"
+        return [_span(r) for r in conn.exec_driver_sql(sql, (ids,))]
     for i in range(0, len(ids), _CHUNK):
         q = select(t.report_spans).where(c.person.in_(ids[i : i + _CHUNK]))
         out.extend(_span(r) for r in conn.execute(q))
@@ -165,7 +168,7 @@ def spans_of(conn: Connection, persons: Collection[int]) -> list[SpanRow]:
 _SPAN_COLUMNS = "person, purpose, start_us, end_us, region, notice_version, source, allowed"
 _GROUP = "purpose, region, notice_version, source"
 _ADD_SUMS = (
-    "INSERT INTO {table} ({bucket}, " + _GROUP + ", subjects, allowed) VALUES ({marks}) "
+    "INSERT INTO {table} ({bucket}, " + _GROUP + ", subjects, allowed) {marks} "
     "ON CONFLICT ({bucket}, " + _GROUP + ") DO UPDATE SET subjects = {table}.subjects + excluded.subjects, "
     "allowed = {table}.allowed + excluded.allowed"
 )
@@ -173,12 +176,22 @@ _ADD_SUMS = (
 # month - 1), so a report reads a few rows per month of history and per day of the current month.
 _BUCKETS = {"day": ("report_days", t.report_days.c.day), "month": ("report_months", t.report_months.c.month)}
 Deltas = dict[tuple[int, GroupKey], list[int]]
+# _ADD_SUMS' values on PostgreSQL: one array per column, unnested into rows.
+_UNNEST = (
+    "SELECT * FROM unnest("
+    + ", ".join(f"%s::{sql}[]" for sql in ("integer", "text", "text", "text", "text", "bigint", "bigint"))
+    + ")"
+)
 
 
 def replace_spans(conn: Connection, persons: Collection[int], new: Sequence[SpanRow]) -> None:
     """Delete every span of these persons, store ``new`` (driver SQL: a full rebuild writes millions)."""
     ids = sorted(persons)
     c = t.report_spans.c
+    if _postgres(conn):
+        conn.exec_driver_sql("DELETE FROM report_spans WHERE person = ANY(%s)", (ids,))
+        _copy(conn, f"COPY report_spans ({_SPAN_COLUMNS}) FROM STDIN", map(_span_values, new))
+        return
     for i in range(0, len(ids), _CHUNK):
         conn.execute(delete(t.report_spans).where(c.person.in_(ids[i : i + _CHUNK])))
     if new:
@@ -193,9 +206,29 @@ def add_sums(conn: Connection, grain: str, deltas: Deltas) -> None:
         for (bucket, (purpose, region, version, source)), (ds, da) in deltas.items()
         if ds or da
     ]
-    if rows:
-        table = _BUCKETS[grain][0]
-        conn.exec_driver_sql(_ADD_SUMS.format(table=table, bucket=grain, marks=marks(conn, 7)), rows)
+    if not rows:
+        return
+    table = _BUCKETS[grain][0]
+    if _postgres(conn):  # one statement over arrays (the keys of ``deltas`` are distinct, as it needs)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        conn.exec_driver_sql(_ADD_SUMS.format(table=table, bucket=grain, marks=_UNNEST), tuple(columns))
+    else:
+        values = f"VALUES ({marks(conn, 7)})"
+        conn.exec_driver_sql(_ADD_SUMS.format(table=table, bucket=grain, marks=values), rows)
+
+
+def _postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _copy(conn: Connection, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Rows loaded with PostgreSQL's COPY in the connection's transaction: a first build writes
+    millions of spans, and a refresh thousands, where row-by-row inserts cost a round of the driver's
+    work per row."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def marks(conn: Connection, n: int) -> str:
