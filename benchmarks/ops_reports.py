@@ -164,7 +164,11 @@ def filled(
             )
         )
     how = "filled through ConsentService.record"
-    return visitors, setup, how if not have else f"{how}, resumed at {have:,} events"
+    if have >= args.events:
+        how += f" by an earlier run stopped at {have:,} events, reused"
+    elif have:
+        how += f", resumed at {have:,} events"
+    return visitors, setup, how
 
 
 def _next_visitor(ledger: Ledger) -> int:
