@@ -222,7 +222,7 @@ def _page_cache(conn: Connection, rows: int) -> Iterator[None]:
     if conn.dialect.name != "sqlite" or rows < _BIG_WRITE:
         yield
         return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size = -{_BIG_WRITE_CACHE_KIB}")
     try:
         yield
