@@ -208,7 +208,9 @@ def measure(
               f"peak memory {rss} MB), load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
         if not args.check_once:
             check(engine, policy)
-        t_full = median(timed(lambda: both(engine, policy, PERIOD, full=True), repeat=args.repeat))
+        t_full = median(
+            timed(lambda: both(engine, policy, PERIOD, full=True), repeat=args.full_repeat or args.repeat)
+        )
         print(f"  full recount, both reports: {t_full:.2f} s", flush=True)
         t_report = median(timed(lambda: both(engine, policy, PERIOD, full=False), repeat=args.repeat))
         print(f"  both reports, rollup current: {t_report:.3f} s", flush=True)
@@ -245,6 +247,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--new", type=int, default=1_000, help="events added before each incremental report")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--full-repeat", type=int, help="runs of the full recount (default: --repeat)")
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument(
         "--workdir",
