@@ -13,10 +13,18 @@ timed (medians of ``--repeat`` runs):
 * ``incremental``: both reports after ``--new`` more events (a third of them late clicks of existing
   visitors, dated anywhere in the 60 days): the refresh re-counts only those visitors, then answers.
 
-Before timing, and after the new events, the rollup's reports are checked equal to the recount's,
-over the whole period and over one that cuts days mid-way.
+Before timing (unless ``--check-once``), and after the new events, the rollup's reports are checked
+equal to the recount's, over the whole period and over one that cuts days mid-way.
+
+How the ledger is filled: on SQLite through ``ConsentService.record`` (validation, ``Ledger.append``).
+On PostgreSQL, with ``--workdir``, the events of the SQLite ledger kept there are copied (same rows,
+one COPY: copy_append.copy_sqlite_ledger); without it, through ``ConsentService.record`` with a
+committer that runs the ledger's own append and sends its event rows by COPY (copy_append.CopyAppender).
+``--workdir`` keeps the SQLite ledger between runs; a fill that was stopped goes on from where it
+stopped, and ``--fill-only`` fills without measuring (10M events take tens of minutes on a busy machine).
 
 Run: .venv/bin/python benchmarks/ops_reports.py [--events 200000] [--new 1000] [--db sqlite|postgresql|both]
+     [--workdir DIR] [--fill-only] [--check-once] [--full-repeat N]
 """
 
 from __future__ import annotations
