@@ -32,6 +32,7 @@ from consentgate.reports.periods import Period
 from consentgate.reports.rates import Interval
 from consentgate.requests import RequestDesk
 from consentgate.service import ConsentService
+from consentgate.store import web_rollup as web_store
 from tests.conftest import EXAMPLE_POLICY
 
 from .ops_data import CHOICES, START, Submission, generate, record
@@ -217,3 +218,28 @@ def test_a_refresh_with_nothing_new_writes_nothing(ledger_url: str, example_poli
         assert web_rollup.refresh(ledger.engine, example_policy) == head
         with ledger.engine.connect() as conn:
             assert conn.execute(text("SELECT updated_at FROM report_web_state")).scalar_one() == updated
+
+
+def test_a_large_build_uses_a_bigger_page_cache_then_gives_it_back(
+    ledger_url: str, example_policy: Policy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every write counts as large here: on SQLite the build runs with the bigger page cache, and the
+    pooled connection that wrote it is back at the size it had (the pool hands it out again)."""
+    monkeypatch.setattr(web_store, "_BIG_WRITE", 1)
+    period = Period(START - timedelta(days=1), START + SPAN)
+    rng = random.Random(21)
+    with Ledger.open(ledger_url) as ledger:
+        with ledger.engine.connect() as conn:
+            cache = (
+                conn.exec_driver_sql("PRAGMA cache_size").scalar() if conn.dialect.name == "sqlite" else None
+            )
+        first = generate(seed=7, visitors=40)
+        record(ledger, example_policy, first)
+        assert_same(ledger, example_policy, rng)  # the first build: every row in one large write
+        record(ledger, example_policy, late(rng, sorted({s.subject for s in first}), 20))
+        assert gpc_share(ledger.engine, example_policy, period) == recount_gpc_share(
+            ledger.engine, example_policy, period
+        )
+        if cache is not None:
+            with ledger.engine.connect() as conn:  # the pool holds one connection while idle
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == cache

@@ -14,9 +14,10 @@ from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, or_, select, text, true, update
+from sqlalchemy import Connection, Engine, Table, and_, delete, func, insert, or_, select, text, true, update
 
 from consentgate.ledger import schema as t
 from consentgate.store.engine import writer
@@ -27,6 +28,9 @@ DAY_US = 86_400_000_000
 LOCK_KEY = 0x7765625F726F6C6C
 WEB_SOURCES = ("banner", "privacy_center", "toggle")
 _CHUNK = 400  # IN (...) lists under SQLite's bound-parameter limit
+# Writes of more rows than this run with a SQLite page cache of _BIG_WRITE_CACHE_KIB (see _page_cache).
+_BIG_WRITE = 50_000
+_BIG_WRITE_CACHE_KIB = 256 * 1024
 _E = t.events.c
 
 # A click row's key: (occurred_us or day, region code or "", outcome); a visit row's key: (region
@@ -197,20 +201,45 @@ def apply(conn: Connection, deltas: Deltas) -> None:
     visit_days: Counter[VisitKey] = Counter()
     for (group, kind, at, prev), n in deltas.visits.items():
         visit_days[(group, kind, at // DAY_US, prev // DAY_US)] += n
-    _add(conn, "report_banner_clicks", ("occurred_us", "region", "outcome"), "clicks", deltas.clicks)
-    _add(conn, "report_banner_days", ("day", "region", "outcome"), "clicks", days)
-    _add(conn, "report_web_visits", ("region", "kind", "at_us", "prev_us"), "visits", deltas.visits)
-    _add(conn, "report_web_days", ("region", "kind", "day", "prev_day"), "visits", visit_days)
+    with _page_cache(conn, len(deltas.clicks) + len(deltas.visits)):
+        _add(conn, t.report_banner_clicks, ("occurred_us", "region", "outcome"), "clicks", deltas.clicks)
+        _add(conn, t.report_banner_days, ("day", "region", "outcome"), "clicks", days)
+        _add(conn, t.report_web_visits, ("region", "kind", "at_us", "prev_us"), "visits", deltas.visits)
+        _add(conn, t.report_web_days, ("region", "kind", "day", "prev_day"), "visits", visit_days)
 
 
-def _add(conn: Connection, table: str, key: Sequence[str], count: str, deltas: Counter[Any]) -> None:
-    rows = [(*k, n) for k, n in deltas.items() if n]
+@contextmanager
+def _page_cache(conn: Connection, rows: int) -> Iterator[None]:
+    """On SQLite, a page cache sized for a large write (a first build, a bulk import) while it runs.
+
+    SQLite's default cache (2 MB) is for small transactions. Once the rollup's tables outgrow it,
+    each row that lands on a page no longer cached evicts a dirty page to the WAL and reads another
+    back: at 1M events a first build wrote and read 1.46 GB for 600,000 rows, at 100k events 10 MB
+    for 60,000 (docs/benchmarks.md, "Banner outcomes and GPC share"). Rows in key order (``_add``)
+    keep the tables and their keys growing at one edge; the cache holds the index on ``prev_us``,
+    which they reach anywhere. Pages are taken as needed, and the connection's own size is put back
+    afterwards (it returns to the pool)."""
+    if conn.dialect.name != "sqlite" or rows < _BIG_WRITE:
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{_BIG_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+def _add(conn: Connection, table: Table, key: Sequence[str], count: str, deltas: Counter[Any]) -> None:
+    # In the order of the table's primary key, so inserts extend its B-trees instead of landing anywhere.
+    order = itemgetter(*(key.index(c.name) for c in table.primary_key.columns))
+    rows = sorted(((*k, n) for k, n in deltas.items() if n), key=order)
     if not rows:
         return
-    cols = ", ".join(key)
+    name, cols = table.name, ", ".join(key)
     conn.exec_driver_sql(
-        f"INSERT INTO {table} ({cols}, {count}) VALUES ({marks(conn, len(key) + 1)}) "
-        f"ON CONFLICT ({cols}) DO UPDATE SET {count} = {table}.{count} + excluded.{count}",
+        f"INSERT INTO {name} ({cols}, {count}) VALUES ({marks(conn, len(key) + 1)}) "
+        f"ON CONFLICT ({cols}) DO UPDATE SET {count} = {name}.{count} + excluded.{count}",
         rows,
     )
     fell = [k for k, n in deltas.items() if n < 0]
@@ -218,7 +247,7 @@ def _add(conn: Connection, table: str, key: Sequence[str], count: str, deltas: C
         where = " AND ".join(
             f"{c} = {m}" for c, m in zip(key, marks(conn, len(key)).split(", "), strict=True)
         )
-        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {where} AND {count} = 0", fell)
+        conn.exec_driver_sql(f"DELETE FROM {name} WHERE {where} AND {count} = 0", fell)
 
 
 # -- what the reports read ---------------------------------------------------------------------------
