@@ -7,7 +7,7 @@ withdrawals, opt-outs, GPC, choices under two notice versions and four sources, 
 linked cookie id, 0.2 % erased). How the ledger is filled (``--fill``):
 
 - ``append`` (SQLite's default): ``Ledger.append`` in chunks of 20,000;
-- ``copy`` (PostgreSQL's default): ``benchmarks/copyfill.py`` — ``Ledger.append``'s own transaction
+- ``copy`` (PostgreSQL's default): ``benchmarks/copy_append.py`` — ``Ledger.append``'s own transaction
   body (head checked under its lock, rows built, salted and hashed onto the chain, head moved, sealed
   with ``--signed``) per 200,000 events, the event rows loaded with COPY instead of multi-row INSERTs
   (``Ledger.append`` took twice as long for 100,000 events, over half of it in psycopg parsing the
@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from common import ROOT, postgres
-from copyfill import copy_append
+from copy_append import CopyAppender
 
 REGIONS = ["DE", "FR", "NL", "GB", "US-CA", "US-TX", "US", "BR", "JP", "IN"]
 SOURCES = ["banner", "api", "toggle", "privacy_center"]
@@ -141,7 +141,7 @@ def fill_ledger(ledger: Any, policy: Any, people: int, args: argparse.Namespace)
             policy, min(chunk_people, people - first), args.per_person, seed=first, first=first
         )
         if fill == "copy":
-            copy_append(ledger, events)
+            CopyAppender(ledger).append(events)
         else:
             for start in range(0, len(events), 20_000):
                 ledger.append(events[start : start + 20_000])
@@ -272,7 +272,7 @@ def main() -> None:
         choices=["auto", "append", "copy"],
         default="auto",
         help="how the ledger is filled: Ledger.append, or its transaction body with the event rows "
-        "loaded by COPY (benchmarks/copyfill.py, PostgreSQL only); auto: copy on PostgreSQL",
+        "loaded by COPY (benchmarks/copy_append.py, PostgreSQL only); auto: copy on PostgreSQL",
     )
     ap.add_argument(
         "--verify", action="store_true", help="run the ledger's chain verification after the fill"
