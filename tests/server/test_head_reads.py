@@ -1,4 +1,5 @@
-"""The head probe on PostgreSQL: which read a caller gets (server/readcache.py), and ``/healthz``'s body.
+"""The head probe on PostgreSQL: which read a caller gets (server/readcache.py), ``/healthz``'s body, and
+cold batches taking turns.
 
 A decision must come from a read that started after its request arrived, or a write committed just
 before could be missed; ``/healthz`` only needs proof the database answered during the request, so it
@@ -10,16 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from consentgate.ledger.events import Action, NewEvent
 from consentgate.ledger.store import Ledger
+from consentgate.policy import Policy
 from consentgate.server.chain import ChainStatus
-from consentgate.server.readcache import HeadProbe
+from consentgate.server.readcache import LARGE_AT_ONCE, CachedDecisions, HeadProbe
 from consentgate.server.routers.health import _STATUS, ChainCheck, Health, LedgerHead, health_body
+from consentgate.service import ConsentService
 from consentgate.store.heads import Heads
 
 NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -56,7 +61,7 @@ def ledger(pg_url: str) -> Iterator[Ledger]:
 
 
 def write(ledger: Ledger) -> int:
-    ledger.append([NewEvent("alice", Action.GRANT, datetime(2026, 1, 1, tzinfo=UTC), purpose="analytics")])
+    ledger.append([NewEvent("alice", Action.GRANT, NOON, purpose="product_analytics")])
     return ledger.head()[0]
 
 
@@ -135,3 +140,63 @@ def test_healthz_body_is_the_models_json_byte_for_byte(chain: ChainStatus) -> No
                    chain=ChainCheck(**chain.to_json()))  # fmt: skip
     assert health_body(12, "ab" * 32, chain) == model.model_dump_json().encode()
     assert health_body(12, "ab" * 32, chain) == model.model_dump_json().encode()  # from the kept part
+
+
+PURPOSE = "product_analytics"
+
+
+class CountingService(ConsentService):
+    """The real service, counting how many decisions of many queries run at once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.running = self.most = 0
+        self._count = threading.Lock()
+
+    def decide_many_holding(self, queries: Any) -> Any:
+        with self._count:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.05)  # long enough for the others to arrive
+            return super().decide_many_holding(queries)
+        finally:
+            with self._count:
+                self.running -= 1
+
+
+def test_large_misses_are_decided_a_few_at_a_time_and_answered_as_the_service_does(
+    ledger_url: str, example_policy: Policy
+) -> None:
+    """Cold batches take turns (their threads would contend for the GIL); single decisions never
+    wait behind them; every answer is the decision function's."""
+    with Ledger.open(ledger_url) as ledger:
+        service = CountingService(example_policy, ledger)
+        when = datetime(2026, 6, 1, tzinfo=UTC)
+        ledger.append([NewEvent(f"p{i}", Action.GRANT, when, purpose=PURPOSE) for i in range(0, 600, 3)])
+        probe = HeadProbe(ledger.engine)
+        cached = CachedDecisions(service, probe)
+        limit = LARGE_AT_ONCE[ledger.engine.dialect.name]
+        now = datetime(2026, 7, 1, tzinfo=UTC)
+        batches = [[(f"p{i}", PURPOSE, None, "DE") for i in range(b * 100, b * 100 + 100)] for b in range(6)]
+
+        async def scenario() -> list[list[Any]]:
+            return list(await asyncio.gather(*(cached.decide_many(b, now) for b in batches)))
+
+        answers = asyncio.run(scenario())
+        assert service.most == limit
+        plain = ConsentService(example_policy, ledger)
+        for batch, got in zip(batches, answers, strict=True):
+            expected = [plain.decide(s, p, now, region=r).to_json() for s, p, _, r in batch]
+            assert got == expected
+
+        async def singles_while_batches_wait() -> int:
+            service.most = 0
+            tasks = [asyncio.ensure_future(cached.decide_many(b, now)) for b in batches]
+            await asyncio.sleep(0)
+            fresh = [(f"q{i}", PURPOSE, None, "DE") for i in range(limit + 2)]
+            await asyncio.gather(*(cached.decide_many([q], now) for q in fresh), *tasks)
+            return service.most
+
+        assert asyncio.run(singles_while_batches_wait()) > limit  # singles are not held back
+        probe.close()

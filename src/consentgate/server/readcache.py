@@ -25,6 +25,7 @@ function's; ``ledger_intact`` and ``at`` are filled in per request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Sequence
 from datetime import datetime
@@ -38,6 +39,15 @@ from consentgate.store.engine import Engine
 from consentgate.store.heads import HeadReader, Heads
 
 MAX_ENTRIES = 100_000
+# Misses from this many queries up (a batch about people nobody asked about yet) are decided a few
+# at a time per process; smaller ones (single decisions) are never held back. Sixteen cold batches
+# of 1,000 decided at once in the thread pool contend for the GIL: on SQLite, where deciding is all
+# CPU in this process, two at a time gave 49,885-65,523 cold decisions/s against 37,599-40,942 with
+# no limit and 40,332-52,617 with four (same runs, quiet machine); on PostgreSQL, where a batch also
+# waits for the database, four gave 33,279-46,291 against 33,130-38,391 with no limit, and two was
+# no better than none (docs/benchmarks.md, issue 20).
+LARGE = 100
+LARGE_AT_ONCE = {"sqlite": 2, "postgresql": 4}
 
 
 class HeadProbe:
@@ -175,6 +185,7 @@ class CachedDecisions:
         self.service = service
         self.probe = probe
         self.cache = DecisionCache()
+        self._large = asyncio.Semaphore(LARGE_AT_ONCE.get(service.ledger.engine.dialect.name, 4))
 
     async def decide(
         self, subject: str, purpose: str, at: datetime | None, region: str | None, now: datetime
@@ -199,7 +210,9 @@ class CachedDecisions:
             if out[i] is None
         ]
         if missing:
-            computed = await run_in_threadpool(self.service.decide_many_holding, [q for _, _, q in missing])
+            queries = [q for _, _, q in missing]
+            async with self._large if len(queries) >= LARGE else contextlib.nullcontext():
+                computed = await run_in_threadpool(self.service.decide_many_holding, queries)
             kept: list[tuple[CacheKey, tuple[Answer, int, int]]] = []
             for (i, key, _), (decision, holds) in zip(missing, computed, strict=True):
                 out[i] = answer = decision.to_json()
