@@ -32,6 +32,15 @@ class Clock:
         return self.now
 
 
+def on_clock(app: Any, clock: Clock) -> Any:
+    """Put the app's request rate limits on ``clock``, so a slow test machine cannot refill a bucket
+    between two requests and turn an expected 429 into a 200."""
+    limits = [m for m in app.user_middleware if m.cls is RateLimit]
+    assert len(limits) == 1, "create_app installs one RateLimit"
+    limits[0].kwargs["clock"] = clock
+    return app
+
+
 @pytest.fixture
 def limited(settings: Settings, service: ConsentService) -> Client:
     """``limited(per_key=…, per_ip=…, burst=…, client=("192.0.2.1", 1))`` → an httpx client."""
@@ -49,7 +58,7 @@ def limited(settings: Settings, service: ConsentService) -> Client:
             "rate_per_ip": per_ip,
             "rate_burst_seconds": burst,
         }
-        app = create_app(settings.model_copy(update=update), service=service)
+        app = on_clock(create_app(settings.model_copy(update=update), service=service), Clock())
         transport = httpx.ASGITransport(app=app, client=client)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
@@ -125,7 +134,7 @@ async def test_a_flooding_address_does_not_spend_a_shared_keys_bucket(
     settings: Settings, service: ConsentService, keys: dict[str, str]
 ) -> None:
     update = {"rate_per_key": 1, "rate_per_ip": 1, "rate_burst_seconds": 3}
-    app = create_app(settings.model_copy(update=update), service=service)
+    app = on_clock(create_app(settings.model_copy(update=update), service=service), Clock())
     collect = bearer(keys["collect"])  # public: it sits in every page with the banner
 
     async def call(host: str) -> httpx.Response:
