@@ -98,3 +98,32 @@ def test_no_english_leaks_into_the_privacy_center(
     assert_no_english(page, locale)
     assert_no_csp_violations(page)
     page.screenshot(path=str(artifacts("access-report") / f"privacy-center-{locale}.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("query", "accept_language", "locale"),
+    [("?locale=ar", "en", "ar"), ("", "de-AT,de;q=0.9,en;q=0.5", "de"), ("?locale=%3Cx%3E", "fi", "fi")],
+)
+def test_the_page_is_in_the_persons_language_before_its_script_runs(
+    make_context: Callable[..., BrowserContext], server: Server, query: str, accept_language: str, locale: str
+) -> None:
+    """Without JavaScript (or before it runs) the title, the heading, the line saying the page needs
+    JavaScript and the page's language and direction are already the person's: ``?locale=`` first,
+    then the browser's languages; a ``?locale=`` that names no language is passed over."""
+    strings = i18n.strings(locale)
+    context = make_context(java_script_enabled=False, extra_http_headers={"Accept-Language": accept_language})
+    page = context.new_page()
+    response = page.goto(f"{server.base}/privacy-center{query}")
+    assert response is not None
+    assert response.ok
+    assert response.headers["content-language"] == locale
+    assert "Accept-Language" in response.headers["vary"]
+    expect(page.locator("html")).to_have_attribute("lang", locale)
+    expect(page.locator("html")).to_have_attribute("dir", i18n.direction(locale))
+    assert page.title() == strings["pc_title"]
+    expect(page.locator("#pc-title")).to_have_text(strings["pc_title"])
+    # (text inside <noscript> is not matched by get_by_text; the element is what a person sees)
+    expect(page.locator("noscript p")).to_have_text(strings["pc_needs_js"])
+    expect(page.locator("noscript p")).to_be_visible()
+    assert_no_english(page, locale)
+    page.screenshot(path=str(artifacts("access-report") / f"privacy-center-no-script-{locale}.png"))

@@ -254,8 +254,35 @@ def translations(request: Request, name: str) -> Response:
 
 
 @router.api_route("/privacy-center", methods=ASSET_METHODS, include_in_schema=False)
-def privacy_center(request: Request) -> Response:
-    return _served(request, asset("privacy-center.html"), "privacy-center.html", cache_control="no-cache")
+def privacy_center(request: Request, service: Service) -> Response:
+    """The page in the language its script will choose (``?locale=``, else ``Accept-Language``, else
+    the policy's), so that what shows before the script runs — the title, the heading, the line for a
+    browser without JavaScript — and the ``lang``/``dir`` a screen reader starts with are already the
+    person's. An unusable ``?locale=`` falls back like a missing one: this is a page, not an API."""
+    asked, accepted = request.query_params.get("locale"), request.headers.get("accept-language")
+    chosen = i18n.negotiate(asked, accepted, service.policy.web.default_locale)
+    response = _served(request, _center_page(chosen), "privacy-center.html", cache_control="no-cache")
+    response.headers["Content-Language"] = chosen
+    response.headers["Vary"] = "Accept-Encoding, Accept-Language"
+    return response
+
+
+@cache
+def _center_page(locale: str) -> bytes:
+    strings = i18n.strings(locale)
+    title = html.escape(strings["pc_title"], quote=False)
+    words = {
+        '<html lang="en">': f'<html lang="{locale}" dir="{i18n.direction(locale)}">',
+        "<title>Privacy center</title>": f"<title>{title}</title>",
+        '<h1 id="pc-title">Privacy center</h1>': f'<h1 id="pc-title">{title}</h1>',
+        "<p>This page needs JavaScript.</p>": f"<p>{html.escape(strings['pc_needs_js'], quote=False)}</p>",
+    }
+    page = asset("privacy-center.html").decode()
+    for english, own in words.items():
+        if english not in page:
+            raise RuntimeError(f"privacy-center.html no longer holds {english!r}: update _center_page")
+        page = page.replace(english, own, 1)
+    return page.encode()
 
 
 @router.api_route("/privacy-center.js", methods=ASSET_METHODS, include_in_schema=False)
