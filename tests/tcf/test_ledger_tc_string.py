@@ -25,6 +25,8 @@ from .conftest import TCF, write_policy
 
 NOW = datetime.now(UTC)
 ALL = frozenset(range(1, 12))
+# every purpose and special feature: what the test policy's vendors use (vendor 25 declares them all)
+ACCEPT_ALL = TcfChoices(purpose_consents=ALL, special_features=frozenset({1, 2}))
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def _refused(svc: ConsentService, *raws: dict[str, Any]) -> str:
 
 
 def test_the_string_the_service_wrote_is_stored_as_it_came(service: ConsentService) -> None:
-    tc = _string(service, TcfChoices(purpose_consents=ALL, special_features=frozenset({1, 2})))
+    tc = _string(service, ACCEPT_ALL)
     stored = service.record([("", _event("grant", tc, "accept_all"))], source="banner")
     assert [e.signals["tc_string"] for e in stored] == [tc]
     assert decode(stored[0].signals["tc_string"]).purpose_consents == ALL
@@ -85,7 +87,7 @@ def test_the_string_the_service_wrote_is_stored_as_it_came(service: ConsentServi
 def test_a_string_from_another_cmp_or_list_is_refused(
     service: ConsentService, fields: dict[str, Any], says: str
 ) -> None:
-    tc = _string(service, TcfChoices(purpose_consents=ALL), **fields)
+    tc = _string(service, ACCEPT_ALL, **fields)
     assert says in _refused(service, _event("grant", tc, "accept_all"))
 
 
@@ -107,7 +109,7 @@ def test_accept_all_must_consent_to_every_purpose(service: ConsentService) -> No
 
 
 def test_one_bad_event_refuses_the_whole_batch(service: ConsentService) -> None:
-    good = _string(service, TcfChoices(purpose_consents=ALL))
+    good = _string(service, ACCEPT_ALL)
     bad = good[:30] + "." + good.split(".")[1]
     said = _refused(
         service, _event("grant", good, "accept_all"), _event("grant", bad, "accept_all", subject="v-2")
@@ -134,9 +136,9 @@ def test_every_list_the_service_served_stays_known(service: ConsentService, gvl_
     assert service.tcf_issuer() is not None
     assert dict(service.tcf_issuer().lists) == {150: 5, 151: 5, 153: 5}  # type: ignore[union-attr]
     for n, version in enumerate((150, 151, 153)):
-        tc = _string(service, TcfChoices(purpose_consents=ALL), vendor_list_version=version)
+        tc = _string(service, ACCEPT_ALL, vendor_list_version=version)
         service.record([("", _event("grant", tc, "accept_all", subject=f"v-{n}"))], source="banner")
-    never = _string(service, TcfChoices(purpose_consents=ALL), vendor_list_version=152)
+    never = _string(service, ACCEPT_ALL, vendor_list_version=152)
     with pytest.raises(EventError, match="152, a Global Vendor List this service never served"):
         service.record([("", _event("grant", never, "accept_all"))], source="banner")
 
@@ -147,7 +149,7 @@ def test_without_tcf_in_the_policy_no_tc_string_is_taken(
     with_tcf = ConsentService(
         load_policy(write_policy(example_policy_path, tmp_path / "tcf.yaml", TCF)), Ledger.open(ledger_url)
     )
-    tc = _string(with_tcf, TcfChoices(purpose_consents=ALL))
+    tc = _string(with_tcf, ACCEPT_ALL)
     with_tcf.ledger.close()
     plain = ConsentService(load_policy(example_policy_path), Ledger.open(ledger_url), gvl_directory=gvl_dir)
     try:
@@ -157,9 +159,9 @@ def test_without_tcf_in_the_policy_no_tc_string_is_taken(
 
 
 def test_an_import_may_carry_the_strings_of_an_earlier_cmp_version(service: ConsentService) -> None:
-    earlier = _string(service, TcfChoices(purpose_consents=ALL), cmp_version=TCF["cmp_version"] - 1)
+    earlier = _string(service, ACCEPT_ALL, cmp_version=TCF["cmp_version"] - 1)
     service.record([("", _event("grant", earlier, "accept_all"))], source="import", strict=False)
-    later = _string(service, TcfChoices(purpose_consents=ALL), cmp_version=TCF["cmp_version"] + 1)
+    later = _string(service, ACCEPT_ALL, cmp_version=TCF["cmp_version"] + 1)
     with pytest.raises(EventError, match="cmp_version is 5"):
         service.record(
             [("", _event("grant", later, "accept_all", subject="v-2"))], source="import", strict=False
@@ -170,7 +172,7 @@ def test_a_damaged_history_is_reported_not_guessed(service: ConsentService, gvl_
     """Which lists were served cannot be known from a history that is not JSON: say so, store nothing."""
     gvl_dir.mkdir(parents=True)
     (gvl_dir / "gvl-history.json").write_text("{not json")
-    tc = _string(service, TcfChoices(purpose_consents=ALL))
+    tc = _string(service, ACCEPT_ALL)
     with pytest.raises(BadInput, match=r"gvl-history\.json is not JSON"):
         service.record([("", _event("grant", tc, "accept_all"))], source="banner")
     assert service.ledger.count() == 0
@@ -180,7 +182,7 @@ def test_a_damaged_history_is_reported_not_guessed(service: ConsentService, gvl_
 
 
 def _with_ac(svc: ConsentService, ac: str, choice: str, **over: Any) -> dict[str, Any]:
-    tc = _string(svc, TcfChoices(purpose_consents=ALL if choice == "accept_all" else frozenset()))
+    tc = _string(svc, ACCEPT_ALL if choice == "accept_all" else TcfChoices())
     raw = _event("grant" if choice != "reject_all" else "deny", tc, choice, **over)
     raw["signals"]["addtl_consent"] = ac
     return raw
