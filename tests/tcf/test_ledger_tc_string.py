@@ -226,3 +226,95 @@ def test_an_imported_ac_string_is_checked_for_its_shape_only(service: ConsentSer
     twice = _with_ac(service, "2~7~dv.7", "custom", subject="v-2")
     with pytest.raises(EventError, match="names providers 7 more than once"):
         service.record([("", twice)], source="import", strict=False)
+
+
+# -- only what the layers disclosed (web/tcf/used.py) --------------------------------------------------
+
+# vendors 2, 3 and 8 of the shipped list use purposes 1-4 and 7-10 and special feature 1 (test_used.py)
+FEW = TCF | {"vendors": [2, 3, 8]}
+USED = frozenset({1, 2, 3, 4, 7, 8, 9, 10})
+
+
+@pytest.fixture
+def few(
+    ledger_url: str, tmp_path: Path, example_policy_path: Path, gvl_dir: Path
+) -> Iterator[ConsentService]:
+    policy = load_policy(write_policy(example_policy_path, tmp_path / "few.yaml", FEW))
+    svc = ConsentService(policy, Ledger.open(ledger_url), gvl_directory=gvl_dir)
+    try:
+        yield svc
+    finally:
+        svc.ledger.close()
+
+
+def test_accept_all_consents_to_exactly_what_was_disclosed(few: ConsentService) -> None:
+    exact = _string(few, TcfChoices(purpose_consents=USED, special_features=frozenset({1})))
+    stored = few.record([("", _event("grant", exact, "accept_all"))], source="banner")
+    assert decode(stored[0].signals["tc_string"]).purpose_consents == USED
+    some = _string(few, TcfChoices(purpose_consents=frozenset({1, 9})))
+    assert len(few.record([("", _event("grant", some, "custom", subject="v-2"))], source="banner")) == 1
+
+
+@pytest.mark.parametrize(
+    ("choices", "choice", "says"),
+    [
+        (TcfChoices(purpose_consents=USED | {5, 11}, special_features=frozenset({1})), "accept_all",
+         "consents to purposes 5, 11, which no vendor the banner discloses and not the publisher uses "
+         "under GVL 150 (it disclosed purposes 1, 2, 3, 4, 7, 8, 9, 10)"),
+        (TcfChoices(purpose_consents=frozenset({6})), "custom", "consents to purposes 6, which no vendor"),
+        (TcfChoices(purpose_consents=USED, special_features=frozenset({1, 2})), "accept_all",
+         "consents to special features 2, which no vendor"),
+        (TcfChoices(purpose_consents=USED - {9}, special_features=frozenset({1})), "accept_all",
+         "accept_all but leaves purposes 9 without consent"),
+        (TcfChoices(purpose_consents=USED), "accept_all", "accept_all but leaves special features 1 without"),
+    ],
+)  # fmt: skip
+def test_a_consent_the_layers_never_showed_is_refused(
+    few: ConsentService, choices: TcfChoices, choice: str, says: str
+) -> None:
+    assert says in _refused(few, _event("grant", _string(few, choices), choice))
+
+
+def _list_using(version: int, purposes_of_8: list[int]) -> str:
+    data = json.loads(resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes())
+    data["vendorListVersion"] = version
+    data["vendors"]["8"] = data["vendors"]["8"] | {"purposes": purposes_of_8}
+    return json.dumps(data)
+
+
+def test_a_string_is_checked_against_the_list_it_names(few: ConsentService, gvl_dir: Path) -> None:
+    """Vendor 8 adds purpose 5 in list 151 and drops it in 152: a string written under 151 just before
+    the update still holds; the same consent under 152 was never shown. A list replaced before
+    consentgate kept replaced lists cannot be checked, and is refused, not taken unchecked."""
+    store_gvl(_list_using(151, [1, 2, 3, 4, 5]), "test", gvl_dir)
+    store_gvl(_list_using(152, [1, 2, 3, 4]), "test", gvl_dir)
+    assert (gvl_dir / "gvl-151.json").exists()
+    with_5 = TcfChoices(purpose_consents=frozenset({5}))
+    under_151 = _string(few, with_5, vendor_list_version=151)
+    assert len(few.record([("", _event("grant", under_151, "custom"))], source="banner")) == 1
+    under_152 = _string(few, with_5, vendor_list_version=152)
+    assert "consents to purposes 5, which no vendor" in _refused_after(
+        few, _event("grant", under_152, "custom")
+    )
+    under_150 = _string(few, with_5, vendor_list_version=150)  # the shipped list: always at hand
+    assert "under GVL 150" in _refused_after(few, _event("grant", under_150, "custom"))
+
+    (gvl_dir / "gvl-151.json").unlink()
+    assert "served but no longer has" in _refused_after(
+        few, _event("grant", under_151, "custom", subject="v-3")
+    )
+
+
+def _refused_after(svc: ConsentService, raw: dict[str, Any]) -> str:
+    before = svc.ledger.count()
+    with pytest.raises(EventError) as caught:
+        svc.record([("", raw)], source="banner")
+    assert svc.ledger.count() == before, "nothing of a refused submission may be stored"
+    return " | ".join(message for _, message in caught.value.problems)
+
+
+def test_an_import_is_not_held_to_todays_vendors(few: ConsentService) -> None:
+    """Written under the vendors of its day (all 11 purposes, as consentgate's Accept all did before)."""
+    earlier = _string(few, ACCEPT_ALL)
+    stored = few.record([("", _event("grant", earlier, "accept_all"))], source="import", strict=False)
+    assert decode(stored[0].signals["tc_string"]).purpose_consents == ALL
