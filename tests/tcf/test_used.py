@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consentgate.ledger.tcstring import decode
 from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
 from consentgate.server import create_app
 from consentgate.web.tcf.gvl import parse_gvl, shipped_gvl
@@ -188,3 +189,30 @@ async def test_the_service_serves_the_used_set_to_the_layers_and_to_tcf_js(
     compiled = json.loads(boot.group(1))
     assert (compiled["purposes"], compiled["specialFeatures"]) == (sorted(FEW_PURPOSES), [1])
     assert compiled["vendors"] == [2, 3, 8]
+
+
+@pytest.mark.anyio
+async def test_a_consent_to_what_the_layers_do_not_show_is_refused_not_written(
+    few_client: httpx.AsyncClient,
+) -> None:
+    async with few_client as client:
+        unused = await client.post("/v1/tcf/tc-string", json={"purpose_consents": [1, 5, 11]})
+        feature = await client.post("/v1/tcf/tc-string", json={"special_features": [2]})
+        exact = await client.post(
+            "/v1/tcf/tc-string",
+            json={
+                "purpose_consents": sorted(FEW_PURPOSES),
+                "special_features": [1],
+                "purpose_objections": [5],
+            },
+        )
+    assert unused.status_code == 422
+    assert unused.json()["error"]["message"] == (
+        "purpose_consents 5, 11: no vendor the banner discloses (web.tcf.vendors) and not the publisher "
+        "uses them under GVL 150, so the layers never show them; consent is possible to 1, 2, 3, 4, 7, "
+        "8, 9, 10"
+    )
+    assert feature.status_code == 422
+    assert "special_features 2: no vendor" in feature.json()["error"]["message"]
+    assert exact.status_code == 200, exact.text
+    assert decode(exact.json()["tc_string"]).purpose_consents == FEW_PURPOSES

@@ -32,7 +32,7 @@ from consentgate.web import asset, i18n, trim_js
 from consentgate.web.tcf.gvl import current_gvl, gvl_dir, served_gvl, shown_language, translation
 from consentgate.web.tcf.signals import TcfChoices, additional_consent, disclosed_vendors, tc_string
 from consentgate.web.tcf.ui import layers
-from consentgate.web.tcf.used import used
+from consentgate.web.tcf.used import require_shown, used
 
 router = APIRouter(tags=["tcf"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -176,7 +176,8 @@ def ui(
 )
 def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings) -> Response:
     """The TC string for these choices under the policy's ``web.tcf`` and the served GVL: vendors
-    outside the list or without the legal basis get no signal (docs/tcf.md, "Which bits are set")."""
+    outside the list or without the legal basis get no signal (docs/tcf.md, "Which bits are set"); a
+    consent to a purpose or special feature the layers do not show is a 422 naming it."""
     tcf = service.policy.web.tcf
     if not tcf.enabled:
         return error_response(404, "not_found", _NOT_ENABLED)
@@ -197,6 +198,8 @@ def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings)
     )
     created = body.created if body.created is not None and body.created.tzinfo is not None else now
     try:
+        choices.check()
+        require_shown(choices, used(tcf, served), served)
         text = tc_string(choices, tcf, served, language=shown, created=min(created, now), updated=now)
     except BadInput as exc:
         return error_response(422, "invalid_request", exc.message)

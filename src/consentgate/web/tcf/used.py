@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from consentgate.errors import BadInput
 from consentgate.policy.tcf import RestrictionKind, TcfSettings
 from consentgate.web.tcf.gvl import Gvl, GvlStack, gvl_of
-from consentgate.web.tcf.signals import disclosed_vendors
+from consentgate.web.tcf.signals import TcfChoices, disclosed_vendors
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,29 @@ def used(settings: TcfSettings, gvl: Gvl) -> Used:
         special_purposes=frozenset(special_purposes & _ids((gvl.model_extra or {}).get("specialPurposes"))),
         features=frozenset(features & _ids((gvl.model_extra or {}).get("features"))),
     )
+
+
+def require_shown(choices: TcfChoices, use: Used, gvl: Gvl) -> None:
+    """Consent only to what the layers show: a consent to an unused purpose or special feature would be
+    a signal the person was never asked for, so :class:`BadInput` names it rather than writing it (or
+    dropping it, which would tell the caller it was recorded). Objections to unused purposes are
+    harmless, and a "Reject all" from a page loaded before a GVL update sends them: they are let be."""
+    problems = [
+        f"{name} {_listed(extra)}: no vendor the banner discloses (web.tcf.vendors) and not the publisher "
+        f"uses {'it' if len(extra) == 1 else 'them'} under GVL {gvl.vendorListVersion}, so the layers "
+        f"never show {'it' if len(extra) == 1 else 'them'}; consent is possible to {_listed(shown)}"
+        for name, given, shown in (
+            ("purpose_consents", choices.purpose_consents, use.purposes),
+            ("special_features", choices.special_features, use.special_features),
+        )
+        if (extra := given - shown)
+    ]
+    if problems:
+        raise BadInput("; ".join(problems))
+
+
+def _listed(ids: frozenset[int]) -> str:
+    return ", ".join(map(str, sorted(ids))) or "none"
 
 
 def used_under(settings: TcfSettings, directory: Path, version: int) -> Used | None:
