@@ -14,7 +14,9 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from consentgate.cli import app as cli
 from consentgate.ledger.tcstring import decode
 from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
 from consentgate.server import create_app
@@ -216,3 +218,14 @@ async def test_a_consent_to_what_the_layers_do_not_show_is_refused_not_written(
     assert "special_features 2: no vendor" in feature.json()["error"]["message"]
     assert exact.status_code == 200, exact.text
     assert decode(exact.json()["tc_string"]).purpose_consents == FEW_PURPOSES
+
+
+def test_policy_check_says_what_the_layers_show(tmp_path: Path, example_policy_path: Path) -> None:
+    policy = write_policy(example_policy_path, tmp_path / "policy.yaml", FEW)
+    runner = CliRunner(env={"COLUMNS": "240", "CONSENTGATE_TCF_GVL_DIR": str(tmp_path / "gvl")})
+    checked = runner.invoke(cli, ["--db", str(tmp_path / "x.db"), "--policy", str(policy), "policy", "check"])
+    assert checked.exit_code == 0, checked.output
+    assert (
+        "TCF layers (GVL 150) show, and Accept all consents to: purposes 1, 2, 3, 4, 7, 8, 9, 10; "
+        "special features 1"
+    ) in " ".join(checked.output.split())

@@ -46,6 +46,7 @@ def update_gvl(
     from consentgate.web.tcf.gvl import current_gvl, gvl_dir, parse_gvl, store_gvl
     from consentgate.web.tcf.signals import policy_gaps
     from consentgate.web.tcf.stacks import shown_stacks
+    from consentgate.web.tcf.used import used
 
     env = env_of(ctx)
     directory = gvl_dir(env.settings.tcf_gvl_dir)
@@ -76,6 +77,9 @@ def update_gvl(
         return
     for gap in policy_gaps(tcf, new):
         env.note(f"warning: {gap}", style="yellow")
+    if tcf.enabled and (was := used(tcf, before).choices()) != (now := used(tcf, new).choices()):
+        # what the layers show, and so what Accept all consents to, follows the vendors' declarations
+        env.out.print(Text(f"the TCF layers now show, and Accept all consents to, {now} (before: {was})"))
 
 
 tcf_app.command("update-gvl")(update_gvl)

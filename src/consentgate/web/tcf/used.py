@@ -29,6 +29,10 @@ class Used:
     special_purposes: frozenset[int] = frozenset()
     features: frozenset[int] = frozenset()
 
+    def choices(self) -> str:
+        """What a person may consent to, for operators: "purposes 1, 2, 7; special features 1"."""
+        return f"purposes {_listed(self.purposes)}; special features {_listed(self.special_features)}"
+
     def holds(self, stack: GvlStack) -> bool:
         """Whether every member of ``stack`` is used (a stack must not disclose an unused purpose)."""
         return set(stack.purposes) <= self.purposes and set(stack.specialFeatures) <= self.special_features
