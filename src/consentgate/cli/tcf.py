@@ -35,7 +35,9 @@ def update_gvl(
 
     An older or equal vendorListVersion is refused (exit 1): TC strings already written name the
     newer list; so is a list the policy's web.tcf.stacks do not fit (docs/tcf.md, "Stacks"). Vendors
-    and restrictions of the policy's web.tcf the new list cannot carry out are named in warnings.
+    and restrictions of the policy's web.tcf the new list cannot carry out are named in warnings; a
+    change in the purposes the TCF layers show (and Accept all consents to) is said. The list replaced
+    is kept beside it, so the ledger can still check strings written against it.
     Stored in the tcf_gvl_dir setting (default ~/.local/share/consentgate/tcf/); a running service
     picks it up with its next request.
 
