@@ -67,6 +67,17 @@ def _switches(page: Page, kind: str) -> list[int]:
     return sorted(int(i) for i in found)
 
 
+def _chosen(page: Page, button: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Press a banner button: what __tcfapi's listener got once done, and IAB's decoding of its string
+    (checked to say the same)."""
+    page.evaluate(LISTEN)
+    page.click(button)
+    done = _completed(page)
+    decoded = oracle.decode(done["tcString"])
+    _same_as_oracle(done, decoded)
+    return done, decoded
+
+
 def _recorded(server: Server, context: BrowserContext) -> set[Any]:
     subject = next(c["value"] for c in context.cookies() if c["name"] == "cg_vid")
     return {e.signals.get("tc_string") for e in server.wait_events(subject, 1)}
@@ -87,15 +98,11 @@ def test_the_first_layer_names_only_what_is_used_and_accept_all_signals_exactly_
     assert violations(page, BANNER) == [], "first layer"
     page.screenshot(path=str(artifacts("tcf") / "used-first-layer.png"), full_page=True)
 
-    page.evaluate(LISTEN)
-    page.click(ACCEPT)
-    done = _completed(page)
-    decoded = oracle.decode(done["tcString"])
+    done, decoded = _chosen(page, ACCEPT)
     assert decoded["purposeConsents"] == USED
     assert decoded["specialFeatureOptins"] == [1]
     assert decoded["vendorsDisclosed"] == [2, 3, 8]
     assert decoded["publisherConsents"] == TCF["publisher_purposes"]
-    _same_as_oracle(done, decoded)
     older, ok = page.evaluate(GET_TC_DATA)
     assert ok is True
     assert older["tcString"] == done["tcString"]
@@ -131,12 +138,8 @@ def test_the_second_layer_has_switches_only_for_what_is_used_and_a_save_of_all_o
     for kind in ("p", "sf"):
         for i in _switches(page, kind):
             _toggle(page, f"#cg-tcf-{kind}{i}")
-    page.evaluate(LISTEN)
-    page.click("[data-consentgate-action=save]")
-    done = _completed(page)
-    decoded = oracle.decode(done["tcString"])
+    done, decoded = _chosen(page, "[data-consentgate-action=save]")
     assert (decoded["purposeConsents"], decoded["specialFeatureOptins"]) == (USED, [1])
-    _same_as_oracle(done, decoded)
     assert _recorded(server, context) == {done["tcString"]}
 
 
@@ -146,15 +149,11 @@ def test_reject_all_signals_nothing_for_any_purpose(
     server, site = few_site
     page = context.new_page()
     _open(page, site)
-    page.evaluate(LISTEN)
-    page.click(REJECT)
-    done = _completed(page)
-    decoded = oracle.decode(done["tcString"])
+    done, decoded = _chosen(page, REJECT)
     assert decoded["purposeConsents"] == []
     assert decoded["purposeLegitimateInterests"] == []  # every legitimate interest objected to
     assert decoded["specialFeatureOptins"] == []
     assert (decoded["publisherConsents"], decoded["publisherLegitimateInterests"]) == ([], [])
-    _same_as_oracle(done, decoded)
     older, _ = page.evaluate(GET_TC_DATA)
     assert _ids(older["purpose"]["consents"]) == []
     assert _recorded(server, context) == {done["tcString"]}
