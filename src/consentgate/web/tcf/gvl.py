@@ -159,10 +159,8 @@ def gvl_of(directory: Path, version: int) -> Gvl | None:
     while its file is unchanged."""
     path = directory / SNAPSHOT_NAME
     stamp = _stamp(path)
-    if stamp is None:  # no list stored: the shipped snapshot is served
-        served = shipped_gvl()
-    else:
-        served = _PARSED.get((str(path), *stamp)) or current_gvl(directory)
+    # no list stored: the shipped snapshot is served
+    served = shipped_gvl() if stamp is None else _PARSED.get((str(path), *stamp)) or current_gvl(directory)
     if served.vendorListVersion == version:
         return served
     if shipped_gvl().vendorListVersion == version:
