@@ -5,7 +5,9 @@ submissions without a TC string, in the same run and the same process, interleav
 - **tc_string**: the same submissions, each carrying a TC string the service wrote for it (a different
   string per submission, so the per-string decoding cache never helps: the worst case);
 - **issuer**: one ``ConsentService.tcf_issuer()`` call (which GVLs the service served), which every
-  ``record`` makes while TCF is on, with a 1 MB GVL stored in the directory.
+  ``record`` makes while TCF is on, with a 1 MB GVL stored in the directory;
+- **disclosure**: the check that a string consents only to what the layers disclosed under the list it
+  names (``intake.disclosure_problems``), alone, per string: part of **tc_string** above.
 
 Run: .venv/bin/python benchmarks/tcf_intake.py [--rounds 5] [--subjects 2000]
 """
@@ -36,6 +38,7 @@ def main() -> None:
 
     from tests.tcf.conftest import TCF, write_policy
 
+    from consentgate.ledger import intake
     from consentgate.ledger.intake import _decoded, validate_batch
     from consentgate.ledger.store import Ledger
     from consentgate.policy import load_policy
@@ -79,6 +82,9 @@ def main() -> None:
         run(plain), run(signed)  # warm-up
         rates: dict[str, list[float]] = {"baseline": [], "tc_string": []}
         issuer_us: list[float] = []
+        disclosure_us: list[float] = []
+        checker = getattr(intake, "disclosure_problems", None)  # absent before the check existed
+        models = [_decoded(str(raw["signals"]["tc_string"])) for _, raw in signed[:1000]]  # type: ignore[index]
         for _ in range(args.rounds):
             rates["baseline"].append(run(plain))
             rates["tc_string"].append(run(signed))
@@ -86,6 +92,11 @@ def main() -> None:
             for _ in range(1000):
                 service.tcf_issuer()
             issuer_us.append((time.perf_counter() - t) * 1000)
+            if checker is not None:
+                t = time.perf_counter()
+                for model in models:
+                    checker(model, issuer, "accept_all")
+                disclosure_us.append((time.perf_counter() - t) * 1e6 / len(models))
         assert served_lists(folder / "gvl") == {150: 5, 151: 5}, SNAPSHOT_NAME
         ledger.close()
     baseline, with_tc = statistics.median(rates["baseline"]), statistics.median(rates["tc_string"])
@@ -94,6 +105,8 @@ def main() -> None:
     ratio = with_tc / baseline
     print(f"intake with a distinct tc_string per submission: {with_tc:,.0f} events/s ({ratio:.2f}x)")
     print(f"tcf_issuer() with a 1 MB GVL stored: {statistics.median(issuer_us):.1f} us per call")
+    if disclosure_us:
+        print(f"disclosure check alone: {statistics.median(disclosure_us):.1f} us per string")
 
 
 if __name__ == "__main__":

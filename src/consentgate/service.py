@@ -6,6 +6,7 @@ HTTP app and the CLI are thin shells around it, so both behave the same by const
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from consentgate.ledger.tcstring import TcfIssuer
 from consentgate.policy.models import Policy
 from consentgate.store.secrets import erasure_key, find_erasure_key
 from consentgate.web.tcf.gvl import gvl_dir, served_lists
+from consentgate.web.tcf.used import used_under
 
 EVIDENCE_SCHEMA = "consentgate-evidence/1"
 
@@ -143,8 +145,9 @@ class ConsentService:
         tcf = self.policy.web.tcf
         if not tcf.enabled or tcf.cmp_id is None:
             return None
-        lists = served_lists(gvl_dir(self.gvl_directory))
-        return TcfIssuer(tcf, lists, live=live)
+        directory = gvl_dir(self.gvl_directory)
+        disclosed = functools.partial(used_under, tcf, directory)
+        return TcfIssuer(tcf, served_lists(directory), disclosed, live=live)
 
     def link(self, alias: str, subject: str, kind: str = "other") -> bool:
         return identity.link(self.ledger.engine, alias, subject, kind, signer=self.ledger.signer)

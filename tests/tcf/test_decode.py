@@ -40,7 +40,7 @@ BASE = TCModel(
     vendors_disclosed=frozenset({1, 8, 25}),
 )
 SETTINGS = TcfSettings(enabled=True, cmp_id=300, cmp_version=4, publisher_cc="DE", vendors=[1, 8, 25, 40])
-ISSUER = TcfIssuer(SETTINGS, lists={150: 5, 152: 5})
+ISSUER = TcfIssuer(SETTINGS, lists={150: 5, 152: 5}, disclosed=lambda version: None)
 
 
 def _canonical(model: TCModel) -> TCModel:

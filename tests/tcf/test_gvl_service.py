@@ -50,6 +50,11 @@ def test_a_newer_list_is_stored_and_served(tmp_path: Path, gvl_dir: Path, tcf_po
     assert f"replaces {served}" in result.output
     # the policy names vendor 25, which the new list dropped, and 4, deleted: said, not hidden
     assert "web.tcf names vendors 4, 25, which GVL" in result.output
+    # without vendor 25 nobody uses purposes 5, 6, 11 or special feature 2: the layers drop them
+    assert (
+        "the TCF layers now show, and Accept all consents to, purposes 1, 2, 3, 4, 7, 8, 9, 10; special "
+        "features 1 (before: purposes 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11; special features 1, 2)"
+    ) in " ".join(result.output.split())
 
     app = create_app(tcf_settings(tmp_path, tcf_policy, gvl_dir))
     with TestClient(app) as c:

@@ -25,6 +25,8 @@ from .conftest import TCF, write_policy
 
 NOW = datetime.now(UTC)
 ALL = frozenset(range(1, 12))
+# every purpose and special feature: what the test policy's vendors use (vendor 25 declares them all)
+ACCEPT_ALL = TcfChoices(purpose_consents=ALL, special_features=frozenset({1, 2}))
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def _refused(svc: ConsentService, *raws: dict[str, Any]) -> str:
 
 
 def test_the_string_the_service_wrote_is_stored_as_it_came(service: ConsentService) -> None:
-    tc = _string(service, TcfChoices(purpose_consents=ALL, special_features=frozenset({1, 2})))
+    tc = _string(service, ACCEPT_ALL)
     stored = service.record([("", _event("grant", tc, "accept_all"))], source="banner")
     assert [e.signals["tc_string"] for e in stored] == [tc]
     assert decode(stored[0].signals["tc_string"]).purpose_consents == ALL
@@ -85,7 +87,7 @@ def test_the_string_the_service_wrote_is_stored_as_it_came(service: ConsentServi
 def test_a_string_from_another_cmp_or_list_is_refused(
     service: ConsentService, fields: dict[str, Any], says: str
 ) -> None:
-    tc = _string(service, TcfChoices(purpose_consents=ALL), **fields)
+    tc = _string(service, ACCEPT_ALL, **fields)
     assert says in _refused(service, _event("grant", tc, "accept_all"))
 
 
@@ -107,7 +109,7 @@ def test_accept_all_must_consent_to_every_purpose(service: ConsentService) -> No
 
 
 def test_one_bad_event_refuses_the_whole_batch(service: ConsentService) -> None:
-    good = _string(service, TcfChoices(purpose_consents=ALL))
+    good = _string(service, ACCEPT_ALL)
     bad = good[:30] + "." + good.split(".")[1]
     said = _refused(
         service, _event("grant", good, "accept_all"), _event("grant", bad, "accept_all", subject="v-2")
@@ -134,9 +136,9 @@ def test_every_list_the_service_served_stays_known(service: ConsentService, gvl_
     assert service.tcf_issuer() is not None
     assert dict(service.tcf_issuer().lists) == {150: 5, 151: 5, 153: 5}  # type: ignore[union-attr]
     for n, version in enumerate((150, 151, 153)):
-        tc = _string(service, TcfChoices(purpose_consents=ALL), vendor_list_version=version)
+        tc = _string(service, ACCEPT_ALL, vendor_list_version=version)
         service.record([("", _event("grant", tc, "accept_all", subject=f"v-{n}"))], source="banner")
-    never = _string(service, TcfChoices(purpose_consents=ALL), vendor_list_version=152)
+    never = _string(service, ACCEPT_ALL, vendor_list_version=152)
     with pytest.raises(EventError, match="152, a Global Vendor List this service never served"):
         service.record([("", _event("grant", never, "accept_all"))], source="banner")
 
@@ -147,7 +149,7 @@ def test_without_tcf_in_the_policy_no_tc_string_is_taken(
     with_tcf = ConsentService(
         load_policy(write_policy(example_policy_path, tmp_path / "tcf.yaml", TCF)), Ledger.open(ledger_url)
     )
-    tc = _string(with_tcf, TcfChoices(purpose_consents=ALL))
+    tc = _string(with_tcf, ACCEPT_ALL)
     with_tcf.ledger.close()
     plain = ConsentService(load_policy(example_policy_path), Ledger.open(ledger_url), gvl_directory=gvl_dir)
     try:
@@ -157,9 +159,9 @@ def test_without_tcf_in_the_policy_no_tc_string_is_taken(
 
 
 def test_an_import_may_carry_the_strings_of_an_earlier_cmp_version(service: ConsentService) -> None:
-    earlier = _string(service, TcfChoices(purpose_consents=ALL), cmp_version=TCF["cmp_version"] - 1)
+    earlier = _string(service, ACCEPT_ALL, cmp_version=TCF["cmp_version"] - 1)
     service.record([("", _event("grant", earlier, "accept_all"))], source="import", strict=False)
-    later = _string(service, TcfChoices(purpose_consents=ALL), cmp_version=TCF["cmp_version"] + 1)
+    later = _string(service, ACCEPT_ALL, cmp_version=TCF["cmp_version"] + 1)
     with pytest.raises(EventError, match="cmp_version is 5"):
         service.record(
             [("", _event("grant", later, "accept_all", subject="v-2"))], source="import", strict=False
@@ -170,7 +172,7 @@ def test_a_damaged_history_is_reported_not_guessed(service: ConsentService, gvl_
     """Which lists were served cannot be known from a history that is not JSON: say so, store nothing."""
     gvl_dir.mkdir(parents=True)
     (gvl_dir / "gvl-history.json").write_text("{not json")
-    tc = _string(service, TcfChoices(purpose_consents=ALL))
+    tc = _string(service, ACCEPT_ALL)
     with pytest.raises(BadInput, match=r"gvl-history\.json is not JSON"):
         service.record([("", _event("grant", tc, "accept_all"))], source="banner")
     assert service.ledger.count() == 0
@@ -180,7 +182,7 @@ def test_a_damaged_history_is_reported_not_guessed(service: ConsentService, gvl_
 
 
 def _with_ac(svc: ConsentService, ac: str, choice: str, **over: Any) -> dict[str, Any]:
-    tc = _string(svc, TcfChoices(purpose_consents=ALL if choice == "accept_all" else frozenset()))
+    tc = _string(svc, ACCEPT_ALL if choice == "accept_all" else TcfChoices())
     raw = _event("grant" if choice != "reject_all" else "deny", tc, choice, **over)
     raw["signals"]["addtl_consent"] = ac
     return raw
@@ -224,3 +226,95 @@ def test_an_imported_ac_string_is_checked_for_its_shape_only(service: ConsentSer
     twice = _with_ac(service, "2~7~dv.7", "custom", subject="v-2")
     with pytest.raises(EventError, match="names providers 7 more than once"):
         service.record([("", twice)], source="import", strict=False)
+
+
+# -- only what the layers disclosed (web/tcf/used.py) --------------------------------------------------
+
+# vendors 2, 3 and 8 of the shipped list use purposes 1-4 and 7-10 and special feature 1 (test_used.py)
+FEW = TCF | {"vendors": [2, 3, 8]}
+USED = frozenset({1, 2, 3, 4, 7, 8, 9, 10})
+
+
+@pytest.fixture
+def few(
+    ledger_url: str, tmp_path: Path, example_policy_path: Path, gvl_dir: Path
+) -> Iterator[ConsentService]:
+    policy = load_policy(write_policy(example_policy_path, tmp_path / "few.yaml", FEW))
+    svc = ConsentService(policy, Ledger.open(ledger_url), gvl_directory=gvl_dir)
+    try:
+        yield svc
+    finally:
+        svc.ledger.close()
+
+
+def test_accept_all_consents_to_exactly_what_was_disclosed(few: ConsentService) -> None:
+    exact = _string(few, TcfChoices(purpose_consents=USED, special_features=frozenset({1})))
+    stored = few.record([("", _event("grant", exact, "accept_all"))], source="banner")
+    assert decode(stored[0].signals["tc_string"]).purpose_consents == USED
+    some = _string(few, TcfChoices(purpose_consents=frozenset({1, 9})))
+    assert len(few.record([("", _event("grant", some, "custom", subject="v-2"))], source="banner")) == 1
+
+
+@pytest.mark.parametrize(
+    ("choices", "choice", "says"),
+    [
+        (TcfChoices(purpose_consents=USED | {5, 11}, special_features=frozenset({1})), "accept_all",
+         "consents to purposes 5, 11, which no vendor the banner discloses and not the publisher uses "
+         "under GVL 150 (it disclosed purposes 1, 2, 3, 4, 7, 8, 9, 10)"),
+        (TcfChoices(purpose_consents=frozenset({6})), "custom", "consents to purposes 6, which no vendor"),
+        (TcfChoices(purpose_consents=USED, special_features=frozenset({1, 2})), "accept_all",
+         "consents to special features 2, which no vendor"),
+        (TcfChoices(purpose_consents=USED - {9}, special_features=frozenset({1})), "accept_all",
+         "accept_all but leaves purposes 9 without consent"),
+        (TcfChoices(purpose_consents=USED), "accept_all", "accept_all but leaves special features 1 without"),
+    ],
+)  # fmt: skip
+def test_a_consent_the_layers_never_showed_is_refused(
+    few: ConsentService, choices: TcfChoices, choice: str, says: str
+) -> None:
+    assert says in _refused(few, _event("grant", _string(few, choices), choice))
+
+
+def _list_using(version: int, purposes_of_8: list[int]) -> str:
+    data = json.loads(resources.files("consentgate.web.tcf").joinpath(SNAPSHOT_NAME).read_bytes())
+    data["vendorListVersion"] = version
+    data["vendors"]["8"] = data["vendors"]["8"] | {"purposes": purposes_of_8}
+    return json.dumps(data)
+
+
+def test_a_string_is_checked_against_the_list_it_names(few: ConsentService, gvl_dir: Path) -> None:
+    """Vendor 8 adds purpose 5 in list 151 and drops it in 152: a string written under 151 just before
+    the update still holds; the same consent under 152 was never shown. A list replaced before
+    consentgate kept replaced lists cannot be checked, and is refused, not taken unchecked."""
+    store_gvl(_list_using(151, [1, 2, 3, 4, 5]), "test", gvl_dir)
+    store_gvl(_list_using(152, [1, 2, 3, 4]), "test", gvl_dir)
+    assert (gvl_dir / "gvl-151.json").exists()
+    with_5 = TcfChoices(purpose_consents=frozenset({5}))
+    under_151 = _string(few, with_5, vendor_list_version=151)
+    assert len(few.record([("", _event("grant", under_151, "custom"))], source="banner")) == 1
+    under_152 = _string(few, with_5, vendor_list_version=152)
+    assert "consents to purposes 5, which no vendor" in _refused_after(
+        few, _event("grant", under_152, "custom")
+    )
+    under_150 = _string(few, with_5, vendor_list_version=150)  # the shipped list: always at hand
+    assert "under GVL 150" in _refused_after(few, _event("grant", under_150, "custom"))
+
+    (gvl_dir / "gvl-151.json").unlink()
+    assert "served but no longer has" in _refused_after(
+        few, _event("grant", under_151, "custom", subject="v-3")
+    )
+
+
+def _refused_after(svc: ConsentService, raw: dict[str, Any]) -> str:
+    before = svc.ledger.count()
+    with pytest.raises(EventError) as caught:
+        svc.record([("", raw)], source="banner")
+    assert svc.ledger.count() == before, "nothing of a refused submission may be stored"
+    return " | ".join(message for _, message in caught.value.problems)
+
+
+def test_an_import_is_not_held_to_todays_vendors(few: ConsentService) -> None:
+    """Written under the vendors of its day (all 11 purposes, as consentgate's Accept all did before)."""
+    earlier = _string(few, ACCEPT_ALL)
+    stored = few.record([("", _event("grant", earlier, "accept_all"))], source="import", strict=False)
+    assert decode(stored[0].signals["tc_string"]).purpose_consents == ALL

@@ -15,7 +15,9 @@ from consentgate.policy import Policy
 from consentgate.policy.lint import banner_locales, policy_warnings
 from consentgate.policy.load import position
 from consentgate.policy.schema import render
+from consentgate.web.tcf.gvl import current_gvl, gvl_dir
 from consentgate.web.tcf.stacks import require_fitting_stacks
+from consentgate.web.tcf.used import used
 
 policy_app = typer.Typer(
     help="Validate the policy and publish its schema.\n\n"
@@ -139,6 +141,12 @@ def check(
         how = "auto" if policy.web.tcf.stacks == "auto" else "listed"
         chosen = ", ".join(f"{s.id} ({s.name})" for s in stacks) or "none fits"
         out.print(Text(f"TCF stacks on the first layer ({how}): {chosen}"))
+    if policy.web.tcf.enabled:  # only what the disclosed vendors and the publisher use (docs/tcf.md)
+        served = current_gvl(gvl_dir(env.settings.tcf_gvl_dir))
+        shown = used(policy.web.tcf, served).choices()
+        out.print(
+            Text(f"TCF layers (GVL {served.vendorListVersion}) show, and Accept all consents to: {shown}")
+        )
     out.print(
         f"vendors: {', '.join(info['vendors']) or 'none'}; sources: {', '.join(info['sources']) or 'none'}"
     )

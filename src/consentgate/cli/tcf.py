@@ -35,7 +35,9 @@ def update_gvl(
 
     An older or equal vendorListVersion is refused (exit 1): TC strings already written name the
     newer list; so is a list the policy's web.tcf.stacks do not fit (docs/tcf.md, "Stacks"). Vendors
-    and restrictions of the policy's web.tcf the new list cannot carry out are named in warnings.
+    and restrictions of the policy's web.tcf the new list cannot carry out are named in warnings; a
+    change in the purposes the TCF layers show (and Accept all consents to) is said. The list replaced
+    is kept beside it, so the ledger can still check strings written against it.
     Stored in the tcf_gvl_dir setting (default ~/.local/share/consentgate/tcf/); a running service
     picks it up with its next request.
 
@@ -46,6 +48,7 @@ def update_gvl(
     from consentgate.web.tcf.gvl import current_gvl, gvl_dir, parse_gvl, store_gvl
     from consentgate.web.tcf.signals import policy_gaps
     from consentgate.web.tcf.stacks import shown_stacks
+    from consentgate.web.tcf.used import used
 
     env = env_of(ctx)
     directory = gvl_dir(env.settings.tcf_gvl_dir)
@@ -76,6 +79,9 @@ def update_gvl(
         return
     for gap in policy_gaps(tcf, new):
         env.note(f"warning: {gap}", style="yellow")
+    if tcf.enabled and (was := used(tcf, before).choices()) != (now := used(tcf, new).choices()):
+        # what the layers show, and so what Accept all consents to, follows the vendors' declarations
+        env.out.print(Text(f"the TCF layers now show, and Accept all consents to, {now} (before: {was})"))
 
 
 tcf_app.command("update-gvl")(update_gvl)

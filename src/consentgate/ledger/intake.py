@@ -18,7 +18,7 @@ from consentgate.ledger.acstring import ac_string_problems
 from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, NewEvent, NoticeText
 from consentgate.ledger.signals import parse_signals
-from consentgate.ledger.tcstring import PURPOSES, TcfIssuer, TCModel, consents_in, decode, issuer_problems
+from consentgate.ledger.tcstring import TcfIssuer, TCModel, consents_in, decode, issuer_problems
 from consentgate.policy.models import Policy, region_code, region_problem
 
 # Used with fullmatch: ``$`` alone also matches before a final newline, and "api\n" is not a source.
@@ -145,8 +145,9 @@ def tc_string_problems(text: str, issuer: TcfIssuer | None, choice: object) -> l
     """Why the service could not have written this TC string for this choice (empty: it could have).
 
     The policy's purposes and TCF's purposes 1-11 are separate lists with no mapping between them, so
-    only a choice that says what it was can contradict the string on its own: "Accept all" consents to
-    every TCF purpose, "Reject all" to nothing. Whole choices are checked in :func:`validate_batch`.
+    only a choice that says what it was can contradict the string on its own: "Reject all" consents to
+    nothing. Whole choices are checked in :func:`validate_batch`, what the layers disclosed in
+    :func:`disclosure_problems`.
     """
     if issuer is None:
         return [NO_TCF]
@@ -155,15 +156,53 @@ def tc_string_problems(text: str, issuer: TcfIssuer | None, choice: object) -> l
     except BadInput as exc:
         return [f"is not a TC string the service wrote: {exc.message}"]
     problems = [f"was not written by this service: {p}" for p in issuer_problems(model, issuer)]
-    missing = sorted(set(range(1, PURPOSES + 1)) - model.purpose_consents)
-    if choice == "accept_all" and missing:
-        problems.append(
-            f"comes with banner_choice accept_all but leaves purposes {', '.join(map(str, missing))} "
-            "without consent; Accept all consents to every TCF purpose"
-        )
+    problems.extend(disclosure_problems(model, issuer, choice))
     if choice == "reject_all" and (given := consents_in(model)):
         problems.append(f"comes with banner_choice reject_all but consents to {'; '.join(given)}")
     return problems
+
+
+def disclosure_problems(model: TCModel, issuer: TcfIssuer, choice: object) -> list[str]:
+    """Live capture: the string consents only to purposes and special features the layers disclosed
+    under the list it names (what the disclosed vendors and the publisher use), and "Accept all"
+    consents to each of them. A consent to anything else was never shown to the person.
+
+    An import was written under the policy and vendors of its day, which the service does not know,
+    so it is not held to today's (as with the AC string). A list the service served but no longer
+    has (replaced before consentgate kept replaced lists) cannot be checked, and is refused rather
+    than taken unchecked.
+    """
+    version = model.vendor_list_version
+    if not issuer.live or version not in issuer.lists:  # an unknown list: issuer_problems says so
+        return []
+    shown = issuer.disclosed(version)
+    if shown is None:
+        return [
+            f"names Global Vendor List {version}, which this service served but no longer has, so what "
+            "its layers disclosed cannot be checked; the banner writes a new string against the list "
+            "served now when the visitor chooses again"
+        ]
+    problems = []
+    for name, given, disclosed in (
+        ("purposes", model.purpose_consents, shown.purposes),
+        ("special features", model.special_feature_optins, shown.special_features),
+    ):
+        if extra := given - disclosed:
+            problems.append(
+                f"consents to {name} {_listed(extra)}, which no vendor the banner discloses and not the "
+                f"publisher uses under GVL {version} (it disclosed {name} {_listed(disclosed)}), so the "
+                "person was never shown them"
+            )
+        if choice == "accept_all" and (missing := disclosed - given):
+            problems.append(
+                f"comes with banner_choice accept_all but leaves {name} {_listed(missing)} without "
+                f"consent; Accept all consents to every one the banner disclosed under GVL {version}"
+            )
+    return problems
+
+
+def _listed(ids: Iterable[int]) -> str:
+    return ", ".join(map(str, sorted(ids))) or "none"
 
 
 def validate_event(

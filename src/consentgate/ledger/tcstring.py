@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
+from typing import Protocol
 
 from consentgate.errors import BadInput
 from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
@@ -397,15 +398,28 @@ def _read_publisher(reader: _Reader) -> PublisherTC:
 # -- what the service could have written ---------------------------------------------------------------
 
 
+class Disclosed(Protocol):
+    """The purposes and special features the banner's layers disclosed under one GVL: the only ones a
+    TC string it wrote may consent to (``consentgate.web.tcf.used``)."""
+
+    @property
+    def purposes(self) -> frozenset[int]: ...
+
+    @property
+    def special_features(self) -> frozenset[int]: ...
+
+
 @dataclass(frozen=True)
 class TcfIssuer:
     """What the service writes TC strings as: the policy's ``web.tcf`` (an enabled one, so with a
-    ``cmp_id``), and every Global Vendor List it has served (vendorListVersion → tcfPolicyVersion).
-    ``live`` is live capture: the string was written a moment ago under this very policy, so it must
-    match all of it; an import may carry an earlier cmp_version, written under earlier settings."""
+    ``cmp_id``), every Global Vendor List it has served (vendorListVersion → tcfPolicyVersion), and
+    ``disclosed``: what the layers disclosed under one of those lists (None: the service no longer has
+    it). ``live`` is live capture: the string was written a moment ago under this very policy, so it
+    must match all of it; an import may carry an earlier cmp_version, written under earlier settings."""
 
     settings: TcfSettings
     lists: Mapping[int, int]
+    disclosed: Callable[[int], Disclosed | None]
     live: bool = True
 
 

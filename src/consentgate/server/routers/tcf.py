@@ -32,6 +32,7 @@ from consentgate.web import asset, i18n, trim_js
 from consentgate.web.tcf.gvl import current_gvl, gvl_dir, served_gvl, shown_language, translation
 from consentgate.web.tcf.signals import TcfChoices, additional_consent, disclosed_vendors, tc_string
 from consentgate.web.tcf.ui import layers
+from consentgate.web.tcf.used import require_shown, used
 
 router = APIRouter(tags=["tcf"])
 _RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -98,18 +99,23 @@ TCF_MARKER = b"/*TCF*/null"
 
 @router.api_route("/tcf.js", methods=ASSET_METHODS, include_in_schema=False)
 def tcf_js(request: Request, service: Service, settings: AppSettings) -> Response:
-    """The CMP API (``__tcfapi``) with the CMP's ids, the served GVL's version and the disclosed
-    vendors compiled in, so it answers ``ping`` at once, before any request."""
+    """The CMP API (``__tcfapi``) with the CMP's ids, the served GVL's version, the disclosed vendors
+    and the purposes and special features they use compiled in, so it answers ``ping`` at once and
+    "Accept all" needs no request for the layers first."""
     tcf = service.policy.web.tcf
     if not tcf.enabled:
         return error_response(404, "not_found", _NOT_ENABLED)
     served = current_gvl(gvl_dir(settings.tcf_gvl_dir))
+    use = used(tcf, served)
     boot = {
         "cmpId": tcf.cmp_id,
         "cmpVersion": tcf.cmp_version,
         "gvlVersion": served.vendorListVersion,
         "policyVersion": served.tcfPolicyVersion,
         "vendors": disclosed_vendors(tcf, served),
+        # what "Accept all" consents to and "Reject all" objects to: only what the layers disclose
+        "purposes": sorted(use.purposes),
+        "specialFeatures": sorted(use.special_features),
         "ac": tcf.ac_vendor_ids(),
     }
     code = trim_js(asset("tcf", "tcf.js"))
@@ -170,7 +176,8 @@ def ui(
 )
 def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings) -> Response:
     """The TC string for these choices under the policy's ``web.tcf`` and the served GVL: vendors
-    outside the list or without the legal basis get no signal (docs/tcf.md, "Which bits are set")."""
+    outside the list or without the legal basis get no signal (docs/tcf.md, "Which bits are set"); a
+    consent to a purpose or special feature the layers do not show is a 422 naming it."""
     tcf = service.policy.web.tcf
     if not tcf.enabled:
         return error_response(404, "not_found", _NOT_ENABLED)
@@ -191,6 +198,8 @@ def encode_choices(body: TcfChoiceBody, service: Service, settings: AppSettings)
     )
     created = body.created if body.created is not None and body.created.tzinfo is not None else now
     try:
+        choices.check()
+        require_shown(choices, used(tcf, served), served)
         text = tc_string(choices, tcf, served, language=shown, created=min(created, now), updated=now)
     except BadInput as exc:
         return error_response(422, "invalid_request", exc.message)

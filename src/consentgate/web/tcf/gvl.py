@@ -27,6 +27,9 @@ HISTORY_NAME = "gvl-history.json"
 # purposes, features and data categories as separate files (``purposes-de.json``), which
 # ``consentgate tcf add-translation`` stores beside the list as TRANSLATION_NAME.
 GVL_LANGUAGE = "en"
+# A list ``store_gvl`` replaced, kept under its version: a TC string written against it just before the
+# update is checked against what the banner disclosed under it (docs/tcf.md, "What the ledger checks").
+KEPT_NAME = "gvl-{version}.json"
 TRANSLATION_NAME = "purposes-{language}.json"
 # The sections of a translation the layers show; every purpose, special feature and stack the list
 # has must be named in it.
@@ -149,6 +152,33 @@ def served_gvl(directory: Path) -> tuple[bytes, Gvl]:
 _PARSED: dict[tuple[str, int, int, int], Gvl] = {}
 
 
+def gvl_of(directory: Path, version: int) -> Gvl | None:
+    """The list with this ``vendorListVersion`` if the service still has it: the one served now, the
+    shipped snapshot, or one ``store_gvl`` replaced and kept; None for a list replaced before
+    consentgate kept them. Asked per recorded TC string, so the list served now costs one ``stat``
+    while its file is unchanged."""
+    path = directory / SNAPSHOT_NAME
+    stamp = _stamp(path)
+    # no list stored: the shipped snapshot is served
+    served = shipped_gvl() if stamp is None else _PARSED.get((str(path), *stamp)) or current_gvl(directory)
+    if served.vendorListVersion == version:
+        return served
+    if shipped_gvl().vendorListVersion == version:
+        return shipped_gvl()
+    kept = directory / KEPT_NAME.format(version=version)
+    stamp = _stamp(kept)
+    if stamp is None:
+        return None
+    key = (str(kept), *stamp)
+    if key not in _KEPT:
+        found = parse_gvl(kept.read_bytes(), str(kept))
+        _KEPT[key] = found if found.vendorListVersion == version else None
+    return _KEPT[key]
+
+
+_KEPT: dict[tuple[str, int, int, int], Gvl | None] = {}
+
+
 def current_gvl(directory: Path) -> Gvl:
     """The GVL the service serves (:func:`served_gvl`)."""
     return served_gvl(directory)[1]
@@ -174,6 +204,9 @@ def store_gvl(text: str | bytes, source: str, directory: Path) -> Gvl:
             f"{old.tcfPolicyVersion} served now; a list never moves back to an older policy."
         )
     directory.mkdir(parents=True, exist_ok=True)
+    replaced = directory / SNAPSHOT_NAME
+    if replaced.exists():  # the shipped snapshot needs no copy: it is always there
+        _replace(directory / KEPT_NAME.format(version=old.vendorListVersion), replaced.read_bytes())
     # The history first: a string written against the new list must never meet a ledger that has not
     # heard of it (the reverse, a version in the history that was never served, refuses nothing real).
     history = served_lists(directory) | {new.vendorListVersion: new.tcfPolicyVersion}

@@ -11,40 +11,15 @@ IAB's own, so TC strings keep ``UseNonStandardTexts`` 0.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from consentgate.errors import PolicyError
 from consentgate.policy.tcf import TcfSettings
 from consentgate.web.tcf.gvl import Gvl, GvlStack, current_gvl, gvl_dir
-from consentgate.web.tcf.signals import disclosed_vendors
+from consentgate.web.tcf.used import Used, used
 
 WHERE = "web.tcf.stacks"
-
-
-@dataclass(frozen=True)
-class Used:
-    """The purposes and special features the banner discloses a use of."""
-
-    purposes: frozenset[int]
-    special_features: frozenset[int]
-
-    def holds(self, stack: GvlStack) -> bool:
-        return set(stack.purposes) <= self.purposes and set(stack.specialFeatures) <= self.special_features
-
-
-def used(settings: TcfSettings, gvl: Gvl) -> Used:
-    """What the disclosed vendors use (on consent, legitimate interest or either), and the publisher."""
-    purposes = set(settings.legitimate_interest_purposes)
-    purposes |= set(settings.publisher_purposes) | set(settings.publisher_legitimate_interest_purposes)
-    features: set[int] = set()
-    for vid in disclosed_vendors(settings, gvl):
-        vendor = gvl.vendor(vid)
-        if vendor is not None:
-            purposes |= set(vendor.purposes) | set(vendor.legIntPurposes) | set(vendor.flexiblePurposes)
-            features |= set(vendor.specialFeatures)
-    return Used(frozenset(purposes), frozenset(features))
 
 
 def shown_stacks(settings: TcfSettings, gvl: Gvl) -> list[GvlStack]:

@@ -6,8 +6,9 @@
   'use strict';
   const W = window, D = document, me = D.currentScript;
   const base = me.src.replace(/[^/]*$/, '');
-  // C: compiled in by the service (cmpId, cmpVersion, gvlVersion, policyVersion, vendors, ac)
-  C = C || {cmpId: 0, cmpVersion: 0, gvlVersion: 0, policyVersion: 5, vendors: [], ac: []};
+  // C: compiled in by the service (cmpId, cmpVersion, gvlVersion, policyVersion, vendors, the purposes and
+  // special features they or the publisher use, ac)
+  C = C || {cmpId: 0, cmpVersion: 0, gvlVersion: 0, policyVersion: 5, vendors: [], purposes: [], specialFeatures: [], ac: []};
   const COOKIE = 'euconsent-v2', DAYS = 390; // 13 months, the longest TCF policy lets a string live
   const listeners = new Map();
   let nextId = 1, tc = null, ac = '', status = 'loading', display = 'hidden', eventStatus = 'tcloaded';
@@ -304,13 +305,14 @@
     if (tc == before) throw new Error('consentgate tcf: nothing was recorded (no choice in the banner yet), so nothing changed');
     return {tc_string: tc.str, addtl_consent: ac};
   }
-  const all = (n) => Array.from({length: n}, (_, i) => i + 1);
+  // "Accept all" consents to what the layers disclose, no more: a purpose no disclosed vendor and not the
+  // publisher uses was never shown, so no consent to it is signalled (TCF policy; docs/tcf.md).
   const tcf = {
     decode,
     choose,
-    acceptAll: () => encode({purpose_consents: all(11), special_features: all(2), vendor_consents: C.vendors,
-      google_ac_consents: C.ac, publisher_consents: all(11)}),
-    rejectAll: () => encode({purpose_objections: all(11), vendor_objections: C.vendors, publisher_objections: all(11)}),
+    acceptAll: () => encode({purpose_consents: C.purposes, special_features: C.specialFeatures, vendor_consents: C.vendors,
+      google_ac_consents: C.ac, publisher_consents: C.purposes}),
+    rejectAll: () => encode({purpose_objections: C.purposes, vendor_objections: C.vendors, publisher_objections: C.purposes}),
     // The banner asks for the strings its choice produced, to record them with the event as evidence:
     // a "Save" gets the layers' switches; without the layers (not loaded yet) it carries none, and the
     // TCF state stays as it was.

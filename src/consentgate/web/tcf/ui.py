@@ -1,5 +1,6 @@
 """What the banner's TCF layers show (``GET /v1/tcf/ui``): the layers' own words in the visitor's
-language, and the served GVL's purposes, features and vendors.
+language, and the served GVL's purposes, features and vendors: only those the disclosed vendors or the
+publisher use (:mod:`consentgate.web.tcf.used`).
 
 The purposes', stacks' and vendors' texts are the GVL's own, as TCF requires them to be shown unchanged: in
 the visitor's language where IAB's translation of them is stored (``consentgate tcf add-translation``),
@@ -20,6 +21,7 @@ from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
 from consentgate.web.tcf.gvl import GVL_LANGUAGE, Gvl, GvlVendor
 from consentgate.web.tcf.signals import disclosed_vendors
 from consentgate.web.tcf.stacks import shown_stacks
+from consentgate.web.tcf.used import used
 
 
 @cache
@@ -74,9 +76,14 @@ def layers(
     extra = gvl.model_extra or {}
     own = translated or {}
     vendors = [v for vid in disclosed_vendors(settings, gvl) if (v := gvl.vendor(vid)) is not None]
+    use = used(settings, gvl)
 
     def texts(section: str, listed: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:
         return _texts({k: own.get(section, {}).get(k) or v for k, v in listed.items()})
+
+    def shown(section: str, listed: dict[str, dict[str, Any]], ids: frozenset[int]) -> dict[str, Any]:
+        # only what the disclosed vendors or the publisher use: the layers name nothing else
+        return texts(section, {k: v for k, v in listed.items() if k.isdigit() and int(k) in ids})
 
     categories = extra.get("dataCategories") or {}
     return {
@@ -85,10 +92,10 @@ def layers(
         "gvl_version": gvl.vendorListVersion,
         # the language of the GVL's texts below (a TC string's ConsentLanguage)
         "language": lang if translated else GVL_LANGUAGE,
-        "purposes": texts("purposes", gvl.purposes),
-        "specialPurposes": texts("specialPurposes", extra.get("specialPurposes") or {}),
-        "features": texts("features", extra.get("features") or {}),
-        "specialFeatures": texts("specialFeatures", gvl.specialFeatures),
+        "purposes": shown("purposes", gvl.purposes, use.purposes),
+        "specialPurposes": shown("specialPurposes", extra.get("specialPurposes") or {}, use.special_purposes),
+        "features": shown("features", extra.get("features") or {}, use.features),
+        "specialFeatures": shown("specialFeatures", gvl.specialFeatures, use.special_features),
         "dataCategories": {
             k: str((own.get("dataCategories", {}).get(k) or v).get("name", "")) for k, v in categories.items()
         },
