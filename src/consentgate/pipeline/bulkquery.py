@@ -25,7 +25,7 @@ from consentgate.decide import _FOREVER, Decision, Query, Timeline, decide_timel
 from consentgate.ledger.pseudonyms import PREFIX as ERASED_PREFIX
 from consentgate.pipeline.bulk import decide_all, next_reconsent_us
 from consentgate.policy.models import Policy
-from consentgate.store.engine import Engine
+from consentgate.store.engine import Connection, Engine
 from consentgate.store.snapshots import event_columns_of
 
 # Fewer queries than this for one (purpose, instant) go to the per-person path: Arrow's fixed cost
@@ -44,7 +44,7 @@ class Decided:
 
 
 def decide_queries(
-    engine: Engine,
+    engine: Engine | Connection,
     policy: Policy,
     queries: Sequence[Query],
     at_us: Sequence[int],
@@ -52,7 +52,8 @@ def decide_queries(
 ) -> Decided:
     """Decide the queries that can be decided in bulk. ``at_us[i]`` is query i's instant, checked by
     the caller; ``persons`` maps each subject to every identifier of its person (the caller's alias
-    and erasure resolution, :meth:`consentgate.service.ConsentService.people`)."""
+    and erasure resolution, :meth:`consentgate.service.ConsentService.people`). ``engine``: or
+    the caller's connection, to read the events over it."""
     groups: dict[tuple[str, int], list[int]] = {}
     rest: list[int] = []
     # A group always holds its subject: a group of one holds a pseudonym only if the subject is one
@@ -75,7 +76,7 @@ def decide_queries(
 
 
 def _decide_group(
-    engine: Engine,
+    engine: Engine | Connection,
     policy: Policy,
     purpose_id: str,
     at_us: int,
