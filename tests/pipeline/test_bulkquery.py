@@ -103,11 +103,16 @@ def _tagged(tag: str, name: str) -> str:
     return f"{tag}-{name}"
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+def _examples(n: int) -> Any:
+    """Hypothesis settings for examples that share one ledger per database (the service fixture)."""
+    return settings(
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
+
+@_examples(40)
 @given(
     evs=st.lists(events(), max_size=14),
     links=links_strategy,
@@ -257,11 +262,7 @@ _identifier = st.sampled_from(_AWKWARD) | st.text(
 )
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@_examples(25)
 @given(
     evs=st.lists(events(), max_size=10),
     links=links_strategy,
