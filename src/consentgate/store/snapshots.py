@@ -9,6 +9,7 @@ the notice fields only for the purpose asked about, ``signals`` only for ``gpc``
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
@@ -90,9 +91,10 @@ def event_columns_of(bind: Engine | Connection, purpose: str, subjects: Collecti
     return _read(bind, sql, {"p": purpose, "ids": list_param(dialect, subjects)}, 100_000, None, by_id=True)
 
 
+@cache
 def events_of_sql(dialect: str) -> str:
     """The statement of :func:`event_columns_of`, parameters ``p`` (the purpose) and ``ids``
-    (:func:`consentgate.ledger.db.list_param`); its plan is tested."""
+    (:func:`consentgate.ledger.db.list_param`); built once per dialect; its plan is tested."""
     p = "%(p)s" if dialect == "postgresql" else ":p"
     return _EVENTS_SQL.format(kind=_kind_sql(p), p=p, where=one_of(dialect, "subject", "ids"))
 
