@@ -119,6 +119,29 @@ def postgres() -> Iterator[str | None]:
         cluster.stop()
 
 
+def pg_backend_cpu(engine: Any) -> dict[int, float]:
+    """CPU seconds so far of each client backend of the PostgreSQL cluster behind ``engine`` (from
+    ``/proc``; the database runs on this machine in the benchmarks): the SQL's share of a request,
+    which the server process's own CPU does not include."""
+    import os
+
+    with engine.connect() as conn:
+        pids = [
+            int(p)
+            for (p,) in conn.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend'"
+            )
+        ]
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 def start_server(argv: list[str], env: dict[str, str], port: int, timeout: float = 120.0) -> Any:
     """Start a server process and wait until ``/healthz`` on ``port`` answers 200 (a subprocess.Popen).
 

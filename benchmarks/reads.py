@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, percentile, postgres, start_server
+from common import ROOT, percentile, pg_backend_cpu, postgres, start_server
 from load import _cpu_seconds, _free_port
 
 POLICY = ROOT / "src" / "consentgate" / "policy" / "example.yaml"
@@ -287,8 +287,10 @@ class _Server:
             self.proc.kill()
 
 
-def _measure(server: _Server, kind: str, seconds: float, **extra: Any) -> dict[str, Any]:
+def _measure(server: _Server, kind: str, seconds: float, db: Any = None, **extra: Any) -> dict[str, Any]:
+    """``db``: on PostgreSQL, an engine on the cluster, to report its backends' CPU per request too."""
     cfg = {"kind": kind, "port": server.port, "seconds": seconds, "start_at": time.time() + 1.0, **extra}
+    backends = pg_backend_cpu(db) if db is not None else {}
     cpu0 = _cpu_seconds(server.proc.pid)
     with tempfile.TemporaryDirectory(prefix="cg-reads-client-") as tmp:
         cfg["out"] = str(Path(tmp) / "result.json")
@@ -303,6 +305,9 @@ def _measure(server: _Server, kind: str, seconds: float, **extra: Any) -> dict[s
     result["server_cpu_ms_per_request"] = (
         (_cpu_seconds(server.proc.pid) - cpu0) * 1000 / max(1, result["requests"])
     )
+    if db is not None:
+        spent = sum(t - backends.get(pid, 0.0) for pid, t in pg_backend_cpu(db).items())
+        result["db_cpu_ms_per_request"] = spent * 1000 / max(1, result["requests"])
     bad = {s: n for s, n in result["statuses"].items() if not str(s).startswith(("2", "3"))}
     if bad:
         raise RuntimeError(f"{kind}: answers other than 2xx/3xx: {bad}")
@@ -424,6 +429,12 @@ def _run_batches(db_url: str, key_file: Path, args: argparse.Namespace) -> dict[
     sides = [("this tree", None)] + ([("before", args.before)] if args.before else [])
     servers = {name: _consentgate(db_url, key_file, src=src) for name, src in sides}
     out: dict[str, Any] = {"load_average": os.getloadavg()[0], "rounds": []}
+    db = None
+    if db_url.startswith("postgresql"):  # the backends' CPU per cold batch, beside the server's
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        db = create_engine(db_url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=NullPool)
     try:
         for server in servers.values():  # imports, connections, the key cache, every warm subject
             _measure(server, "batch", 1.0, key=key, subjects=args.subjects)
@@ -433,7 +444,7 @@ def _run_batches(db_url: str, key_file: Path, args: argparse.Namespace) -> dict[
             for name, server in servers.items():
                 row[name] = {
                     "cold": _measure(
-                        server, "batch_cold", 120, key=key, subjects=cold, first=first, limit=n_cold
+                        server, "batch_cold", 120, db, key=key, subjects=cold, first=first, limit=n_cold
                     ),
                     "warm": _measure(server, "batch", args.seconds, key=key, subjects=args.subjects),
                 }
@@ -442,6 +453,8 @@ def _run_batches(db_url: str, key_file: Path, args: argparse.Namespace) -> dict[
     finally:
         for server in servers.values():
             server.stop()
+        if db is not None:
+            db.dispose()
     return out
 
 
@@ -451,10 +464,16 @@ def _batch_lines(db: str, r: dict[str, Any]) -> list[str]:
         for name in ("this tree", "before"):
             if name in row:
                 c, w = row[name]["cold"], row[name]["warm"]
+                backends = (
+                    f" + {c['db_cpu_ms_per_request']:.1f} ms PostgreSQL"
+                    if "db_cpu_ms_per_request" in c
+                    else ""
+                )
                 lines.append(
                     f"{db}: round {n} (load {row['load_average']:.1f}) {name}: cold "
                     f"{c['decisions_per_s']:,.0f} decisions/s "
-                    f"({c['server_cpu_ms_per_request']:.1f} ms server CPU per batch of {BATCH_SIZE}, "
+                    f"({c['server_cpu_ms_per_request']:.1f} ms server CPU{backends} "
+                    f"per batch of {BATCH_SIZE}, "
                     f"p99 {c['p99_ms']:.1f} ms); warm {w['decisions_per_s']:,.0f} decisions/s "
                     f"({w['server_cpu_ms_per_request']:.1f} ms CPU per batch)"
                 )

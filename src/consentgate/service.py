@@ -24,6 +24,7 @@ from consentgate.ledger.intake import validate_batch
 from consentgate.ledger.store import Ledger, iso
 from consentgate.ledger.tcstring import TcfIssuer
 from consentgate.policy.models import Policy
+from consentgate.store.engine import Connection
 from consentgate.store.secrets import erasure_key, find_erasure_key
 from consentgate.web.tcf.gvl import gvl_dir, served_lists
 from consentgate.web.tcf.used import used_under
@@ -81,18 +82,20 @@ def language_note(locale: str) -> str:
 
 @dataclass(frozen=True)
 class _StoreReads:
-    """What a decision reads (:class:`consentgate.deciding.DecisionReads`), from the stores."""
+    """What a decision reads (:class:`consentgate.deciding.DecisionReads`), from the stores; over
+    ``conn`` when given, one connection for all of a call's reads (see ``ConsentService._decide_all``)."""
 
     ledger: Ledger
+    conn: Connection | None = None
 
     def people(self, subjects: Collection[str]) -> dict[str, set[str]]:
-        return identity.people(self.ledger.engine, subjects)
+        return identity.people(self.conn or self.ledger.engine, subjects)
 
     def suppressed(self, key: ErasureKey, identifiers: Collection[str]) -> set[str]:
-        return suppressed_identifiers(self.ledger.engine, key, identifiers)
+        return suppressed_identifiers(self.conn or self.ledger.engine, key, identifiers)
 
     def events_of(self, identifiers: Collection[str]) -> list[ConsentEvent]:
-        return self.ledger.events_of(identifiers)
+        return self.ledger.events_of(identifiers, self.conn)
 
 
 @dataclass
@@ -171,22 +174,27 @@ class ConsentService:
 
     def _decide_all(self, queries: Sequence[Query], *, holding: bool) -> list[tuple[Decision, int]]:
         bulk = _bulk_path()
-        engine = self.ledger.engine
+        key = self._find_erasure_key()
+        # Every read of the call over one connection: aliases, suppressions and events were three
+        # pooled checkouts, each a pre-ping and a rollback on PostgreSQL (docs/benchmarks.md, issue
+        # 20, branch cold3). They read in one transaction; on PostgreSQL (read committed) each
+        # statement still sees every commit made before it, as with three connections.
+        with self.ledger.engine.connect() as conn:
 
-        def in_bulk(
-            queries: Sequence[Query], at_us: Sequence[int], persons: dict[str, set[str]]
-        ) -> BulkDecided:
-            decided = bulk.decide_queries(engine, self.policy, queries, at_us, persons)
-            return decided.answers, decided.rest
+            def in_bulk(
+                queries: Sequence[Query], at_us: Sequence[int], persons: dict[str, set[str]]
+            ) -> BulkDecided:
+                decided = bulk.decide_queries(conn, self.policy, queries, at_us, persons)
+                return decided.answers, decided.rest
 
-        return decide_all(
-            self.policy,
-            _StoreReads(self.ledger),
-            self._find_erasure_key(),
-            queries,
-            holding=holding,
-            bulk=(in_bulk, bulk.MIN_GROUP) if bulk is not None else None,
-        )
+            return decide_all(
+                self.policy,
+                _StoreReads(self.ledger, conn),
+                key,
+                queries,
+                holding=holding,
+                bulk=(in_bulk, bulk.MIN_GROUP) if bulk is not None else None,
+            )
 
     def state(
         self, subject: str, at: datetime | None = None, region: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from consentgate.server import create_app
 from consentgate.server.hotpath import HotPath
@@ -196,3 +198,33 @@ async def test_random_batches_get_the_routes_answer(
     queries: list[dict[str, Any]],
 ) -> None:
     await _both(client, route_only, {"queries": queries}, bearer(keys["read"]))
+
+
+async def test_each_answer_carries_its_own_instant_as_asked(
+    client: httpx.AsyncClient, route_only: httpx.AsyncClient, keys: dict[str, str], ledger: None
+) -> None:
+    """The same instant asked with different offsets, other instants, and "now": each answer's ``at``
+    is its query's instant written as the response model writes it (its own offset kept), and the
+    queries about "now" all carry the one instant the batch was answered for."""
+    asked = [
+        "2026-01-02T00:00:00+02:00",
+        "2026-01-01T22:00:00Z",
+        "2026-01-01T17:00:00-05:00",
+        None,
+        "2026-01-01T22:00:00.000250+00:00",
+        "2026-01-02T00:00:00+02:00",
+        None,
+    ]
+    queries = [
+        {"subject": f"p{n}@example.com", "purpose": "marketing", "at": at} for n, at in enumerate(asked)
+    ]
+    instant = TypeAdapter(datetime)
+    for app_client in (client, route_only):
+        response = await app_client.post(PATH, json={"queries": queries}, headers=bearer(keys["read"]))
+        assert response.status_code == 200, response.text
+        got = [d["at"] for d in response.json()["decisions"]]
+        for at, written in zip(asked, got, strict=True):
+            if at is not None:
+                assert written == instant.dump_python(instant.validate_python(at), mode="json")
+        assert got[3] == got[6]
+        assert instant.validate_python(got[3]).utcoffset() == timedelta(0)

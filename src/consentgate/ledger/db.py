@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, StatementError
 
@@ -172,17 +173,58 @@ def storage_error(exc: BaseException, doing: str) -> StorageError:
     return TerminalStorageError(f"could not {doing}: {reason}")
 
 
+@contextmanager
+def connected(bind: Engine | Connection) -> Iterator[Connection]:
+    """A connection for a read: ``bind`` itself when it is one (a caller that makes several reads
+    in a row passes its own, and keeps it open), else a new one from the engine's pool. On
+    PostgreSQL every new pooled connection costs a pre-ping and a rollback, two round trips: a cold
+    batch made three such checkouts (docs/benchmarks.md, issue 20, branch cold3)."""
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect() as conn:
+        yield conn
+
+
+def prefer_index_scans(conn: Connection) -> None:
+    """For the rest of ``conn``'s transaction, have PostgreSQL look identifiers up through their
+    indexes, whatever its statistics say.
+
+    Before ``ANALYZE`` has seen a table (a ledger just loaded or imported, until autovacuum's next
+    round) the planner guesses that ``subject = ANY(<1,000 identifiers>)`` matches most rows and
+    scans the whole table: 8.4 ms against 1.2 ms through the index for 1,000 of 30,000 events,
+    growing with the ledger (EXPLAIN ANALYZE, docs/benchmarks.md, issue 20, branch cold3). A
+    look-up by identifier is what the indexes are for; ``enable_seqscan`` only makes the planner
+    avoid a sequential scan where another plan exists. ``SET LOCAL`` ends with the transaction.
+    Only for reads whose tables grow with every request: on a small table the planner's sequential
+    scan is the cheaper plan (an empty ``aliases`` table: 0.8 ms of backend CPU for 2,000 index
+    probes against microseconds). Nothing on SQLite, whose planner uses the index for
+    ``IN (SELECT ...)`` anyway."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+
 def one_of(dialect: str, column: str, param: str) -> str:
     """SQL for "``column`` is one of the values bound to ``param``", the values travelling as one
-    parameter (:func:`list_param`): a PostgreSQL array, or a JSON array that SQLite's ``json_each``
-    unpacks. Unlike ``IN (…)`` with one placeholder per value there is no bound-parameter limit to
-    chunk under, and no statement to build per list (SQLAlchemy's expansion of a 400-value ``IN``
-    cost more than the query: issue 20). For the driver's own cursor (``exec_driver_sql``)."""
+    parameter (:func:`list_param`): a PostgreSQL ``text[]``, or a JSON array that SQLite's
+    ``json_each`` unpacks. Unlike ``IN (…)`` with one placeholder per value there is no
+    bound-parameter limit to chunk under, and no statement to build per list (SQLAlchemy's expansion
+    of a 400-value ``IN`` cost more than the query: issue 20). For the driver's own cursor
+    (``exec_driver_sql``)."""
     if dialect == "postgresql":
-        return f"{column} = ANY(%({param})s)"
+        return f"{column} = ANY(CAST(%({param})s AS text[]))"
     return f"{column} IN (SELECT value FROM json_each(:{param}))"
 
 
 def list_param(dialect: str, values: Iterable[str]) -> Any:
-    """The value to bind for :func:`one_of`."""
-    return list(values) if dialect == "postgresql" else json.dumps(list(values))
+    """The value to bind for :func:`one_of`: on PostgreSQL the array as its text literal, which the
+    server parses. psycopg's list dumper builds that text in Python, element by element: 0.64 ms of
+    CPU for 1,000 identifiers against 0.15 ms for the literal (a cold batch binds two such lists;
+    docs/benchmarks.md, issue 20, branch cold3)."""
+    vals = list(values)
+    if dialect != "postgresql":
+        return json.dumps(vals)
+    joined = "".join(vals)
+    if '"' in joined or "\\" in joined:  # rare: quote each element as the array syntax wants
+        vals = [v.replace("\\", "\\\\").replace('"', '\\"') for v in vals]
+    return '{"' + '","'.join(vals) + '"}' if vals else "{}"

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, case, insert, or_, select, update
 
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import alias_commit
-from consentgate.ledger.db import list_param, one_of
+from consentgate.ledger.db import connected, list_param, one_of
 from consentgate.ledger.pseudonyms import KEY_PURPOSE as KEY_PURPOSE
 from consentgate.ledger.pseudonyms import ErasureKey as ErasureKey
 from consentgate.ledger.pseudonyms import by_hash as _by_hash
@@ -92,13 +92,16 @@ def erased_in(conn: Connection, identifiers: Iterable[str]) -> dict[str, str]:
     return {by_hash[h]: key.pseudonym(by_hash[h]) for h in suppressed(conn, by_hash)}
 
 
-def suppressed_identifiers(engine: Engine, key: ErasureKey, identifiers: Iterable[str]) -> set[str]:
-    """The identifiers whose keyed hash is on the suppression list.
+def suppressed_identifiers(
+    bind: Engine | Connection, key: ErasureKey, identifiers: Iterable[str]
+) -> set[str]:
+    """The identifiers whose keyed hash is on the suppression list (``bind``: an engine, or the
+    caller's connection).
 
     An empty list (every deployment before its first erasure; the key may exist without one) is
     asked first, in the same connection: an HMAC per identifier was a fifth of a cold batch's
     decision time (1.8 ms of ~15 for 1,000 people, py-spy; docs/benchmarks.md)."""
-    with engine.connect() as conn:
+    with connected(bind) as conn:
         if conn.execute(select(t.suppressions.c.id_hash).limit(1)).first() is None:
             return set()
         by_hash = _by_hash(key, identifiers)

@@ -16,13 +16,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import GENESIS, commit_subject, event_hash, seal_message
-from consentgate.ledger.db import make_engine, migrate, retry_locked, storage_error
+from consentgate.ledger.db import connected, make_engine, migrate, retry_locked, storage_error
 from consentgate.ledger.erasure import KEY_PURPOSE, ErasureKey, is_pseudonym
 from consentgate.ledger.events import Action, ConsentEvent, NewEvent, NoticeText
 from consentgate.ledger.records import (
@@ -323,14 +323,15 @@ class Ledger:
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
 
-    def events_of(self, subjects: Collection[str]) -> list[ConsentEvent]:
-        """Every event recorded under any of these identifiers, in recording order."""
+    def events_of(self, subjects: Collection[str], conn: Connection | None = None) -> list[ConsentEvent]:
+        """Every event recorded under any of these identifiers, in recording order; read over
+        ``conn`` when given (a caller's connection that reads more, left open)."""
         out: list[ConsentEvent] = []
         ids = list(subjects)
-        with self.engine.connect() as conn:
+        with connected(conn if conn is not None else self.engine) as c:
             for i in range(0, len(ids), _CHUNK):
                 q = select(t.events).where(t.events.c.subject.in_(ids[i : i + _CHUNK]))
-                out.extend(_row_event(r._mapping) for r in conn.execute(q))
+                out.extend(_row_event(r._mapping) for r in c.execute(q))
         out.sort(key=lambda e: e.seq)
         return out
 

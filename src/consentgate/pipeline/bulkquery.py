@@ -25,7 +25,7 @@ from consentgate.decide import _FOREVER, Decision, Query, Timeline, decide_timel
 from consentgate.ledger.pseudonyms import PREFIX as ERASED_PREFIX
 from consentgate.pipeline.bulk import decide_all, next_reconsent_us
 from consentgate.policy.models import Policy
-from consentgate.store.engine import Engine
+from consentgate.store.engine import Connection, Engine
 from consentgate.store.snapshots import event_columns_of
 
 # Fewer queries than this for one (purpose, instant) go to the per-person path: Arrow's fixed cost
@@ -44,7 +44,7 @@ class Decided:
 
 
 def decide_queries(
-    engine: Engine,
+    engine: Engine | Connection,
     policy: Policy,
     queries: Sequence[Query],
     at_us: Sequence[int],
@@ -52,7 +52,8 @@ def decide_queries(
 ) -> Decided:
     """Decide the queries that can be decided in bulk. ``at_us[i]`` is query i's instant, checked by
     the caller; ``persons`` maps each subject to every identifier of its person (the caller's alias
-    and erasure resolution, :meth:`consentgate.service.ConsentService.people`)."""
+    and erasure resolution, :meth:`consentgate.service.ConsentService.people`). ``engine``: or
+    the caller's connection, to read the events over it."""
     groups: dict[tuple[str, int], list[int]] = {}
     rest: list[int] = []
     # A group always holds its subject: a group of one holds a pseudonym only if the subject is one
@@ -75,7 +76,7 @@ def decide_queries(
 
 
 def _decide_group(
-    engine: Engine,
+    engine: Engine | Connection,
     policy: Policy,
     purpose_id: str,
     at_us: int,
@@ -98,14 +99,22 @@ def _decide_group(
     }
     # A few distinct reasons among thousands of rows: one ``why`` tuple each, shared.
     whys: dict[str, tuple[str, str]] = {r: ("{}", r) for r in set(cols["reason"])}
+    # ``Decision._make`` over zipped columns: calling the named tuple with its fields cost 1.36 ms
+    # per 1,000 decisions against 0.40 ms (its generated ``__new__`` takes keywords and defaults).
+    decisions = map(
+        Decision._make,
+        zip(
+            cols["allowed"],
+            cols["basis"],
+            cols["region"],
+            [whys[r] for r in cols["reason"]],
+            cols["evidence_event"],
+            strict=True,
+        ),
+    )
     # decide_all's first instant to decide again (None: never) → the last instant that holds.
-    by_key = {
-        key: (
-            Decision(allowed, basis, region, whys[reason], evidence),
-            _FOREVER if until is None else until - 1,
-        )
-        for key, allowed, basis, region, reason, evidence, until in zip(*cols.values(), strict=True)
-    }
+    holds = [_FOREVER if until is None else until - 1 for until in cols["valid_until"]]
+    by_key = dict(zip(cols["key"], zip(decisions, holds, strict=True), strict=True))
     fallback = {i for keys in done.fallback.values() for i in keys}
     nobody: tuple[Decision, int] | None = None  # no events, no links: the "*" basis decides, forever
     left: list[int] = []

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
 from consentgate.errors import BadInput
 from consentgate.ledger import schema as t
 from consentgate.ledger.chain import alias_commit, new_salt
-from consentgate.ledger.db import list_param, one_of
+from consentgate.ledger.db import connected, list_param, one_of
 from consentgate.ledger.erasure import erased_in
 from consentgate.ledger.records import Records, write_records
 from consentgate.ledger.signing import Signer
@@ -64,14 +64,15 @@ def person(engine: Engine, subject: str) -> set[str]:
     return people(engine, [subject])[subject]
 
 
-def people(engine: Engine, subjects: Collection[str]) -> dict[str, set[str]]:
-    """Resolve many identifiers at once: each maps to its whole connected component."""
-    dialect = engine.dialect.name
+def people(bind: Engine | Connection, subjects: Collection[str]) -> dict[str, set[str]]:
+    """Resolve many identifiers at once: each maps to its whole connected component. ``bind``: an
+    engine, or the connection of a caller that reads more (:func:`consentgate.ledger.db.connected`)."""
+    dialect = bind.dialect.name
     sql = (
         f"SELECT alias, subject FROM aliases WHERE {one_of(dialect, 'alias', 'ids')}"
         f" OR {one_of(dialect, 'subject', 'ids')}"
     )
-    with engine.connect() as conn:
+    with connected(bind) as conn:
 
         def links_of(part: list[str]) -> Iterable[tuple[str, str]]:
             rows = conn.exec_driver_sql(sql, {"ids": list_param(dialect, part)})

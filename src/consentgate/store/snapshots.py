@@ -9,13 +9,14 @@ the notice fields only for the purpose asked about, ``signals`` only for ``gpc``
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import cache
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from consentgate.ledger import schema as t
-from consentgate.ledger.db import list_param, one_of
+from consentgate.ledger.db import connected, list_param, one_of, prefer_index_scans
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action
 
 # ``kind`` of an event row: its action's code where the action is about the whole person (gpc,
@@ -79,20 +80,38 @@ def event_columns(engine: Engine, purpose: str, head_seq: int, *, chunk: int = 1
     )
 
 
-def event_columns_of(engine: Engine, purpose: str, subjects: Collection[str]) -> pa.Table:
+def event_columns_of(bind: Engine | Connection, purpose: str, subjects: Collection[str]) -> pa.Table:
     """:func:`event_columns` for the events filed under these identifiers only (every seq): what a
     batch of decisions reads, in one statement however many identifiers — the list travels as one
     parameter (a PostgreSQL array; a JSON array that SQLite's ``json_each`` unpacks), so there is
-    neither a bound-parameter limit nor an ``IN (...)`` list to build per call."""
-    dialect = engine.dialect.name
+    neither a bound-parameter limit nor an ``IN (...)`` list to build per call. ``bind``: an
+    engine, or the connection of a caller that reads more in it (left open, its transaction too)."""
+    dialect = bind.dialect.name
+    sql = events_of_sql(dialect)
+    return _read(bind, sql, {"p": purpose, "ids": list_param(dialect, subjects)}, 100_000, None, by_id=True)
+
+
+@cache
+def events_of_sql(dialect: str) -> str:
+    """The statement of :func:`event_columns_of`, parameters ``p`` (the purpose) and ``ids``
+    (:func:`consentgate.ledger.db.list_param`); built once per dialect; its plan is tested."""
     p = "%(p)s" if dialect == "postgresql" else ":p"
-    sql = _EVENTS_SQL.format(kind=_kind_sql(p), p=p, where=one_of(dialect, "subject", "ids"))
-    return _read(engine, sql, {"p": purpose, "ids": list_param(dialect, subjects)}, 100_000, None)
+    return _EVENTS_SQL.format(kind=_kind_sql(p), p=p, where=one_of(dialect, "subject", "ids"))
 
 
-def _read(engine: Engine, sql: str, params: dict[str, Any], chunk: int, cursor_name: str | None) -> pa.Table:
+def _read(
+    bind: Engine | Connection,
+    sql: str,
+    params: dict[str, Any],
+    chunk: int,
+    cursor_name: str | None,
+    *,
+    by_id: bool = False,
+) -> pa.Table:
     batches: list[pa.RecordBatch] = []
-    with engine.connect() as conn:
+    with connected(bind) as conn:
+        if by_id:  # a look-up by identifiers: through the index, even before ANALYZE saw the table
+            prefer_index_scans(conn)
         raw: Any = conn.connection.dbapi_connection
         cur = raw.cursor(name=cursor_name) if cursor_name else raw.cursor()
         try:
@@ -103,7 +122,8 @@ def _read(engine: Engine, sql: str, params: dict[str, Any], chunk: int, cursor_n
                 batches.append(pa.RecordBatch.from_struct_array(pa.array(rows, type=_ROW)))
         finally:
             cur.close()
-        conn.rollback()
+        if conn is not bind:  # ours: end the read now (a caller's connection is the caller's)
+            conn.rollback()
     return pa.Table.from_batches(batches, schema=EVENT_COLUMNS)
 
 
