@@ -1,6 +1,7 @@
-"""The reads every page view and every per-message check makes, without FastAPI's per-request
-dependency solving: ``GET /v1/decisions``, ``GET /healthz``, ``GET /v1/banner/config``, and the
-batch of decisions a pipeline asks, ``POST /v1/decisions/batch``.
+"""The requests every page view and every per-message check makes, without FastAPI's per-request
+dependency solving: ``GET /v1/decisions``, ``GET /healthz``, ``GET /v1/banner/config``, the batch
+of decisions a pipeline asks, ``POST /v1/decisions/batch``, and a banner's record of a choice,
+``POST /v1/consents/browser``.
 
 Profiled under load (docs/benchmarks.md, "Reads at line rate"), FastAPI 0.165 spends more time per
 request resolving the dependency tree (query parameters, the app-wide unknown-parameter guard, the
