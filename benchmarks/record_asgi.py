@@ -44,7 +44,7 @@ POLICY = ROOT / "src" / "consentgate" / "policy" / "example.yaml"
 ORIGIN = "https://www.example.com"  # in the example policy's web.origins
 
 
-def _side(records: int, key_idle: bool, minted: bool) -> dict[str, float]:
+def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dict[str, float]:
     """One measured process: a server's app, ``records`` new visitors' records through it."""
     import logging
 
@@ -57,8 +57,16 @@ def _side(records: int, key_idle: bool, minted: bool) -> dict[str, float]:
     with Ledger.open(db) as ledger:
         _, key = apikeys.create_key(ledger.engine, "collect", "record_asgi benchmark")
     settings = Settings(db=db, policy=POLICY, rate_per_key=0, rate_per_ip=0, log_level="info")
-    app: Any = serving_app(settings)
-    state = app.state.consentgate
+    if trace is not None:  # every step of each record timed (CPU per thread), as banner.py --trace does
+        import record_trace
+
+        record_trace._install(db)
+        served: Any = serving_app(settings)
+        app: Any = record_trace.Traced(served, trace)
+        state = served.state.consentgate
+    else:
+        app = serving_app(settings)
+        state = app.state.consentgate
 
     async def call(path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
         sent = False
@@ -114,7 +122,8 @@ def _side(records: int, key_idle: bool, minted: bool) -> dict[str, float]:
         return json.loads(b"".join(out))
 
     async def run() -> dict[str, float]:
-        async with app.router.lifespan_context(app):
+        inner = getattr(app, "app", app)
+        async with inner.router.lifespan_context(inner):
             await state.chain.require_intact()  # the start-up chain check, before the first write
             cfg = await get_json("/v1/banner/config")
             choices = [
@@ -189,12 +198,17 @@ def main() -> None:
     ap.add_argument("--key-idle", action="store_true", help="the key cache expired before each record")
     ap.add_argument("--side", action="store_true", help="measure this process only and print JSON")
     ap.add_argument("--minted", action="store_true", help="with --side: visitor ids minted, not requested")
+    ap.add_argument(
+        "--trace", action="store_true", help="also time each step of the records (record_trace.py)"
+    )
+    ap.add_argument("--trace-file", type=Path, help=argparse.SUPPRESS)  # a side's trace
     args = ap.parse_args()
     if args.side:
-        print(json.dumps(_side(args.records, args.key_idle, args.minted)))
+        print(json.dumps(_side(args.records, args.key_idle, args.minted, args.trace_file)))
         return
     sides = [("this tree", None)] + ([("before", args.before)] if args.before else [])
     results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in sides}
+    traces: dict[str, Path] = {}
     print(f"load average before: {os.getloadavg()}; cpus {os.cpu_count()}")
     for _ in range(args.runs):
         for name, src in sides:
@@ -203,12 +217,20 @@ def main() -> None:
                 env["PYTHONPATH"] = src
             argv = [sys.executable, __file__, "--side", "--records", str(args.records)]
             argv += ["--key-idle"] if args.key_idle else []
+            if args.trace:
+                traces.setdefault(name, Path(tempfile.mkdtemp(prefix="cg-record-trace-")) / "trace.jsonl")
+                argv += ["--trace-file", str(traces[name])]
             done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
             if done.returncode:
                 sys.exit(f"{name}: {done.stderr[-2000:]}")
             results[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(f"{name}: {results[name][-1]}", flush=True)
     print(f"load average after: {os.getloadavg()}")
+    for name, path in traces.items():
+        import record_trace
+
+        print(f"{name}, every traced record of every run:")
+        print("\n".join(record_trace.breakdown(path, 0.0, float("inf"))))
     for name, runs in results.items():
         cpu = statistics.median(r["cpu_ms"] for r in runs)
         wall = statistics.median(r["wall_ms"] for r in runs)
