@@ -68,7 +68,14 @@ def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dic
         app = serving_app(settings)
         state = app.state.consentgate
 
-    async def call(path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes]:
+    async def call(
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: tuple[tuple[bytes, bytes], ...] = (),
+        query: bytes = b"",
+    ) -> tuple[int, bytes]:
+        """One request through the app, as uvicorn hands it over; its status and body."""
         sent = False
 
         async def receive() -> dict[str, Any]:
@@ -88,8 +95,8 @@ def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dic
                 chunks.append(message.get("body", b""))
 
         scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
             "root_path": "", "client": ("192.0.2.1", 40000), "server": ("api.example.com", 443),
             "headers": [(b"host", b"api.example.com"), (b"origin", ORIGIN.encode()), *headers,
                         (b"content-length", str(len(body)).encode())],
@@ -98,34 +105,11 @@ def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dic
         await app(scope, receive, send)
         return status[0], b"".join(chunks)
 
-    async def get_json(path: str) -> Any:
-        out: list[bytes] = []
-        status: list[int] = []
-
-        async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-            elif message["type"] == "http.response.body":
-                out.append(message.get("body", b""))
-
-        query = b"locale=en&region=DE"
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
-            "root_path": "", "client": ("192.0.2.1", 40000), "server": ("api.example.com", 443),
-            "headers": [(b"host", b"api.example.com"), (b"origin", ORIGIN.encode())], "state": {},
-        }  # fmt: skip
-        await app(scope, receive, send)
-        return json.loads(b"".join(out))
-
     async def run() -> dict[str, float]:
         inner = getattr(app, "app", app)
         async with inner.router.lifespan_context(inner):
             await state.chain.require_intact()  # the start-up chain check, before the first write
-            cfg = await get_json("/v1/banner/config")
+            cfg = json.loads((await call("GET", "/v1/banner/config", query=b"locale=en&region=DE"))[1])
             choices = [
                 {
                     "purpose": p["id"],
@@ -137,7 +121,7 @@ def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dic
                 for p in cfg["purposes"]
                 if p["ask"]
             ]
-            keyed = [(b"authorization", f"Bearer {key}".encode())]
+            keyed = ((b"authorization", f"Bearer {key}".encode()),)
             cpu: list[float] = []
             wall: list[float] = []
             switches: list[int] = []
@@ -146,7 +130,7 @@ def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dic
                 if minted:  # the server's own visitor id, without its request (a profile of records only)
                     visitor = state.tokens.new_visitor_id()
                 else:
-                    status, answer = await call("/v1/visitors", b"", keyed)
+                    status, answer = await call("POST", "/v1/visitors", headers=keyed)
                     if status != 201:
                         raise RuntimeError(f"visitor id: {status} {answer!r}")
                     visitor = json.loads(answer)["visitor_id"]
@@ -168,7 +152,8 @@ def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dic
                     state.keys.forget()
                 usage = resource.getrusage(resource.RUSAGE_SELF)
                 started, on_cpu = time.perf_counter(), time.process_time()
-                status, answer = await call("/v1/consents/browser", body, [(b"content-type", b"text/plain")])
+                plain = ((b"content-type", b"text/plain"),)
+                status, answer = await call("POST", "/v1/consents/browser", body, plain)
                 spent, took = time.process_time() - on_cpu, time.perf_counter() - started
                 used = resource.getrusage(resource.RUSAGE_SELF)
                 if status != 201:
