@@ -144,7 +144,9 @@ def _committer_marks(events: Any, name: str, *extra: Any) -> None:
 
 def _install(db: str) -> None:
     # The request's own steps (its context travels into the threadpool with it).
-    _wrap_module(consents, "_record_one", "endpoint", "returned")
+    # Where the request hands over to storing (store_one; _record_one in older revisions, --baseline).
+    stored = "store_one" if hasattr(consents, "store_one") else "_record_one"
+    _wrap_module(consents, stored, "endpoint", "returned")
     _wrap_module(submissions, "record", "thread", "thread_end")
     from consentgate import service as service_module
 

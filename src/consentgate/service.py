@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from consentgate.errors import MissingExtra, UnknownSubject
 from consentgate.ledger.erasure import ErasureKey, suppressed_identifiers
 from consentgate.ledger.events import EVENT_STATE, ConsentEvent
 from consentgate.ledger.groupcommit import GroupCommitter
-from consentgate.ledger.intake import validate_batch
+from consentgate.ledger.intake import Intake, validate_batch
 from consentgate.ledger.store import Ledger, iso
 from consentgate.ledger.tcstring import TcfIssuer
 from consentgate.policy.models import Policy
@@ -129,7 +130,38 @@ class ConsentService:
         ``erasure=True``, suppresses the person and reaches their data. ``strict=False`` is for
         historical imports (docs/ledger.md).
         """
-        intake = validate_batch(
+        intake = self._validate(
+            raws, source=source, allow_future=allow_future, strict=strict, erasure=erasure
+        )
+        if self.committer is not None:
+            return self.committer.append(intake.events, intake.texts.values())
+        return self.ledger.append(intake.events, intake.texts.values())
+
+    def submit(self, raws: Iterable[tuple[str, Any]], *, source: str = "api") -> Future[list[ConsentEvent]]:
+        """:meth:`record` (strict, live capture) for an event loop: validates now, in the caller's
+        thread (pure, no I/O: intake reads only the policy), raising :class:`EventError` with nothing
+        stored; then hands the append to the group committer and returns at once. The future holds
+        the stored events once they are durable. Without a committer the append happens here,
+        before it returns: an event loop then calls :meth:`record` in a thread instead.
+
+        Why: ``await`` on it wakes the loop straight from the committer's thread. A threadpool thread
+        in between (``run_in_threadpool(record)``) is two more thread wake-ups per record, and while a
+        browser holds both cores after a click each wake-up waits for a CPU (benchmarks.md).
+        """
+        intake = self._validate(raws, source=source, allow_future=False, strict=True, erasure=False)
+        if self.committer is not None:
+            return self.committer.submit(intake.events, intake.texts.values())
+        done: Future[list[ConsentEvent]] = Future()
+        try:
+            done.set_result(self.ledger.append(intake.events, intake.texts.values()))
+        except BaseException as exc:  # handed to the caller, who awaits it
+            done.set_exception(exc)
+        return done
+
+    def _validate(
+        self, raws: Iterable[tuple[str, Any]], *, source: str, allow_future: bool, strict: bool, erasure: bool
+    ) -> Intake:
+        return validate_batch(
             self.policy,
             raws,
             now=datetime.now(UTC),
@@ -139,9 +171,6 @@ class ConsentService:
             allow_erase=erasure or not strict,
             tcf=self.tcf_issuer(live=strict),
         )
-        if self.committer is not None:
-            return self.committer.append(intake.events, intake.texts.values())
-        return self.ledger.append(intake.events, intake.texts.values())
 
     def tcf_issuer(self, *, live: bool = True) -> TcfIssuer | None:
         """What this service writes TC strings as, or None when the policy does not enable TCF."""

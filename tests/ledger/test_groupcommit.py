@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -73,3 +74,29 @@ def test_a_failing_job_does_not_fail_its_neighbours(ledger: Ledger) -> None:
     assert ledger.verify().ok
     with pytest.raises(RuntimeError):
         committer.append(_ev("late"))
+
+
+def test_submit_hands_back_a_future_and_a_job_cancelled_while_queued_is_not_stored(ledger: Ledger) -> None:
+    committer = GroupCommitter(ledger)
+    committer.append(_ev("first", 1))  # a chain head for the other writer below to lock
+    # Another writer (another process, say) holds the ledger's write lock: the committer's thread
+    # takes the next job and waits for the lock, so the job after it stays queued, cancellable.
+    with ledger.engine.execution_options(ledger_write=True).begin() as conn:
+        if ledger.is_postgres:
+            conn.exec_driver_sql("SELECT seq FROM ledger_head FOR UPDATE")
+        busy = committer.submit(_ev("busy"))
+        deadline = time.monotonic() + 30
+        while not busy.running():
+            assert time.monotonic() < deadline, "the writer never took the job"
+            time.sleep(0.01)
+        queued = committer.submit(_ev("queued"))
+        assert queued.cancel()
+        assert not busy.cancel()  # taken by the writer: no longer withdrawable
+    assert [e.subject for e in busy.result(timeout=30)] == ["busy", "busy"]
+    assert queued.cancelled()
+    assert [e.subject for e in committer.submit(_ev("after", 1)).result(timeout=30)] == [
+        "after"
+    ]  # writer lives
+    committer.close()
+    assert sorted({e.subject for e in ledger.iter_events()}) == ["after", "busy", "first"]
+    assert ledger.verify().ok

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import get_args
 
@@ -70,6 +71,69 @@ def test_key_cache_remembers_lookups_until_ttl(service: ConsentService) -> None:
     now[0] += 0.2
     assert cache.cached(key) == (False, None)
     assert cache.lookup(key) is None
+
+
+def test_a_refreshed_key_stays_cached_and_a_revocation_is_learnt_at_the_next_refresh(
+    service: ConsentService,
+) -> None:
+    """What keeps a site's key from expiring into a lookup after a lull, without a longer revocation."""
+    now = [1000.0]
+    cache = KeyCache(service.ledger.engine, ttl=5.0, clock=lambda: now[0])
+    key_id, key = create_key(service.ledger.engine, "collect")
+    other_id, other = create_key(service.ledger.engine, "read")
+    assert cache.lookup(key) is Scope.COLLECT
+    assert cache.lookup(other) is Scope.READ
+    assert cache.lookup("guess") is None
+    for _ in range(4):  # a quiet minute: nothing asks, the refresher runs every ttl / 2
+        now[0] += 2.5
+        cache.refresh()
+    assert cache.cached(key) == (True, Scope.COLLECT)  # 10 s after its lookup, still no query needed
+    assert cache.cached("guess") == (False, None)  # unknown keys are not kept fresh
+    # Revoked in the database (by `consentgate keys revoke`, in another process): refused at once
+    # after the next refresh, so never later than ttl after it was last verified.
+    revoke_key(service.ledger.engine, other_id)
+    now[0] += 2.5
+    cache.refresh()
+    assert cache.cached(other) == (True, None)
+    assert cache.cached(key) == (True, Scope.COLLECT)
+    revoke_key(service.ledger.engine, key_id)
+    now[0] += 2.5
+    cache.refresh()
+    assert cache.cached(key) == (True, None)
+
+
+def test_keys_unused_for_long_are_left_to_expire(service: ConsentService) -> None:
+    now = [1000.0]
+    cache = KeyCache(service.ledger.engine, ttl=5.0, clock=lambda: now[0])
+    _, key = create_key(service.ledger.engine, "collect")
+    assert cache.lookup(key) is Scope.COLLECT
+    while now[0] < 1000.0 + KeyCache.KEEP_WARM + 10:
+        now[0] += 2.5
+        cache.refresh()
+    assert cache.cached(key) == (False, None)
+    assert cache.lookup(key) is Scope.COLLECT  # asked again, and kept fresh again from now on
+    now[0] += 2.5
+    cache.refresh()
+    now[0] += 4  # 6.5 s after the lookup: held by the refresh
+    assert cache.cached(key) == (True, Scope.COLLECT)
+
+
+def test_the_refresher_thread_runs_and_stops(service: ConsentService) -> None:
+    cache = KeyCache(service.ledger.engine, ttl=0.02)
+    _, key = create_key(service.ledger.engine, "collect")
+    assert cache.lookup(key) is Scope.COLLECT
+    stop = cache.keep_fresh()
+    try:
+        deadline = time.monotonic() + 30
+        while not cache.cached(key)[0] and time.monotonic() < deadline:
+            time.sleep(0.005)
+        first = cache._entries[next(iter(cache._entries))][0]
+        while cache._entries[next(iter(cache._entries))][0] == first:
+            assert time.monotonic() < deadline, "the refresher never ran"
+            time.sleep(0.005)
+    finally:
+        stop()
+    assert KeyCache(service.ledger.engine, ttl=0).keep_fresh() is not None  # no cache: nothing runs
 
 
 def test_key_cache_remembers_unknown_keys_and_stays_bounded(service: ConsentService) -> None:

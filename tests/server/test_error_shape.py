@@ -158,7 +158,8 @@ async def test_terminal_storage_failure_is_500_without_retry(
     def fail(*_: Any, **__: Any) -> Any:
         raise TerminalStorageError("could not append to the ledger: disk is full")
 
-    monkeypatch.setattr(service, "record", fail)
+    # The ledger's append is what fails on a full disk, whichever thread calls it (the group committer's).
+    monkeypatch.setattr(service.ledger, "append", fail)
     response = await client.post("/v1/consents", json=GRANT, headers=bearer(keys["admin"]))
     error = assert_error(response, 500, "storage_failed")
     assert "disk is full" in error["message"]

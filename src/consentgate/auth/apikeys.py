@@ -10,6 +10,7 @@ everything; ``audit`` may read reports (``/v1/reports/…``) and sign in to the 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
 import time
@@ -22,6 +23,8 @@ from consentgate.store import apikeys as rows
 
 if TYPE_CHECKING:
     from consentgate.store.engine import Engine
+
+log = logging.getLogger("consentgate.auth")
 
 
 class Scope(StrEnum):
@@ -82,7 +85,16 @@ class KeyCache:
     database round trip before doing anything. The price: a revoked key keeps working for at most
     ``ttl`` seconds in each server process. Unknown keys are remembered too, so guessing floods
     cannot turn into database load. Keys are held as hashes, never in the clear.
+
+    A server also keeps the known keys it used in the last ``KEEP_WARM`` seconds fresh in the
+    background (:meth:`keep_fresh`): every ``ttl / 2`` seconds one query verifies them all again
+    against the database, which every process shares, and restarts their ``ttl``. A site's key then
+    never expires into a lookup (a thread hand-off and a query) on the first page view after a quiet
+    spell, and revocation keeps its bound: each process learns of it from the database within
+    ``ttl / 2`` seconds, so an answer is never older than ``ttl``.
     """
+
+    KEEP_WARM = 3600.0
 
     def __init__(
         self,
@@ -97,13 +109,18 @@ class KeyCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries: dict[str, tuple[float, Scope | None]] = {}
+        self._used: dict[str, float] = {}  # when each known key was last asked for
         self._lock = threading.Lock()
 
     def cached(self, key: str) -> tuple[bool, Scope | None]:
         """``(hit, scope)`` without touching the database."""
-        entry = self._entries.get(_hash(key))
-        if entry is None or entry[0] <= self.clock():
+        hashed = _hash(key)
+        entry = self._entries.get(hashed)
+        now = self.clock()
+        if entry is None or entry[0] <= now:
             return False, None
+        if entry[1] is not None:
+            self._used[hashed] = now
         return True, entry[1]
 
     def lookup(self, key: str) -> Scope | None:
@@ -116,9 +133,56 @@ class KeyCache:
             with self._lock:
                 if len(self._entries) >= self.max_entries:
                     self._entries.clear()  # crude but bounded; a refill costs one query per key
-                self._entries[_hash(key)] = (self.clock() + self.ttl, scope)
+                    self._used.clear()
+                now = self.clock()
+                self._entries[_hash(key)] = (now + self.ttl, scope)
+                if scope is not None:
+                    self._used[_hash(key)] = now
         return scope
+
+    def refresh(self) -> None:
+        """Verify the known keys used in the last ``KEEP_WARM`` seconds again, in one query, and
+        restart their ``ttl`` from before it ran; a key revoked meanwhile is remembered as revoked."""
+        started = self.clock()
+        with self._lock:
+            for hashed in [h for h, used in self._used.items() if started - used > self.KEEP_WARM]:
+                del self._used[hashed]
+            wanted = list(self._used)
+        if not wanted:
+            return
+        active = rows.active_scopes(self.engine, wanted)
+        with self._lock:
+            for hashed in wanted:
+                if hashed in self._entries:  # not cleared meanwhile
+                    scope = active.get(hashed)
+                    self._entries[hashed] = (started + self.ttl, None if scope is None else Scope(scope))
+                    if scope is None:
+                        self._used.pop(hashed, None)
+
+    def keep_fresh(self) -> Callable[[], None]:
+        """:meth:`refresh` every ``ttl / 2`` seconds in a daemon thread until the returned function is
+        called (a server process's lifetime). Nothing to do when ``ttl`` is 0 (no cache)."""
+        stop = threading.Event()
+        if self.ttl <= 0:
+            return stop.set
+
+        def run() -> None:
+            while not stop.wait(self.ttl / 2):
+                try:
+                    self.refresh()
+                except Exception:  # a database that is down now: entries expire, lookups ask again
+                    log.warning("could not verify the cached API keys again", exc_info=True)
+
+        thread = threading.Thread(target=run, name="consentgate-key-refresh", daemon=True)
+        thread.start()
+
+        def halt() -> None:
+            stop.set()
+            thread.join(timeout=10)
+
+        return halt
 
     def forget(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._used.clear()

@@ -40,11 +40,20 @@ class GroupCommitter:
 
     def append(self, events: Sequence[NewEvent], texts: Iterable[NoticeText] = ()) -> list[ConsentEvent]:
         """Store the events durably (possibly together with others'); return them as stored."""
+        return self.submit(events, texts).result()
+
+    def submit(
+        self, events: Sequence[NewEvent], texts: Iterable[NoticeText] = ()
+    ) -> Future[list[ConsentEvent]]:
+        """:meth:`append` without waiting: the future holds the events once they are durable (or the
+        error). An event loop awaits it (``asyncio.wrap_future``) with no thread of its own blocked in
+        between: the writer thread wakes the loop itself. A future cancelled before the writer takes
+        its job is not stored; once taken, it can no longer be cancelled."""
         if self._closed:
             raise RuntimeError("the group committer is closed")
         job = _Job(events, list(texts))
         self._queue.put(job)
-        return job.done.result()
+        return job.done
 
     def close(self) -> None:
         if not self._closed:
@@ -75,6 +84,9 @@ class GroupCommitter:
                 return
 
     def _commit(self, jobs: list[_Job]) -> None:
+        jobs = [j for j in jobs if j.done.set_running_or_notify_cancel()]
+        if not jobs:
+            return
         if len(jobs) == 1:
             self._commit_one(jobs[0])
             return

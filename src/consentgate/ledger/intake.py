@@ -141,6 +141,17 @@ def _decoded(text: str) -> TCModel:
     return decode(text)
 
 
+@functools.lru_cache(maxsize=1024)
+def _locales_by_hash(wordings: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """sha256 of each wording of a notice version → its locale. Hashing every locale's text for every
+    event (the banner sends the hash of the text it showed) grows with the policy's languages, 42+ for
+    a site that asks everywhere; keyed by the wordings themselves, so it cannot go stale."""
+    out: dict[str, str] = {}
+    for locale, text in wordings:
+        out.setdefault(wording_hash(text), locale)  # the first locale with this exact text, as before
+    return out
+
+
 def tc_string_problems(text: str, issuer: TcfIssuer | None, choice: object) -> list[str]:
     """Why the service could not have written this TC string for this choice (empty: it could have).
 
@@ -367,9 +378,12 @@ def validate_event(
         nv = policy.notice_version(notice_id, label)
         assert nv is not None
         if given_hash is not None:
-            match = next(
-                ((loc, txt) for loc, txt in nv.text.items() if wording_hash(txt) == given_hash), None
+            shown = (
+                _locales_by_hash(tuple(nv.text.items())).get(given_hash)
+                if isinstance(given_hash, str)
+                else None
             )
+            match = None if shown is None else (shown, nv.text[shown])
             if match is None:
                 bad(
                     "wording_hash",

@@ -82,18 +82,22 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
         service.committer = GroupCommitter(service.ledger)
 
     chain = ChainMonitor(service.ledger, interval=settings.chain_check_seconds)
+    keys = KeyCache(service.ledger.engine, ttl=settings.key_cache_seconds)
     heads = HeadProbe(service.ledger.engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ensure_logging(settings.log_level)
         chain.start()  # in the background: until it answers, writes wait (server/chain.py)
+        # Known keys verified again before they expire: no lookup on the first request after a lull.
+        stop_keys = keys.keep_fresh()
         # Scheduled website scans (policy web.scan) run in a thread of their own (docs/scanner.md).
         scans = start_scheduled_scans(settings, service.policy)
         yield
         if scans is not None:
             scans.stop(timeout=10)
         await chain.stop()
+        stop_keys()
         if own_committer and service.committer is not None:
             service.committer.close()
             service.committer = None
@@ -115,7 +119,7 @@ def create_app(settings: Settings | None = None, *, service: ConsentService | No
     app.state.consentgate = ServerState(
         settings=settings,
         service=service,
-        keys=KeyCache(service.ledger.engine, ttl=settings.key_cache_seconds),
+        keys=keys,
         tokens=load_keyring(service.ledger.engine, settings.token_secret),
         chain=chain,
         events=EventBudget(

@@ -109,12 +109,12 @@ def open_database(path: Path) -> _Reader:
 
 # async although it awaits nothing: FastAPI runs a plain ``def`` dependency in its threadpool, and that
 # hop cost more than the lookup (a header, or a memory-mapped database) on every submission.
-async def _client_country(request: Request) -> str | None:
+async def client_country(request: Request) -> str | None:
     resolver: CountryResolver | None = getattr(request.app.state, "country", None)
     if resolver is None or not resolver.enabled:
         return None
     return resolver.country(request.headers, request.client.host if request.client else None)
 
 
-ClientCountry = Annotated[str | None, Depends(_client_country)]
+ClientCountry = Annotated[str | None, Depends(client_country)]
 """The requesting client's country, for endpoints that default a submission's region to it."""

@@ -1,6 +1,7 @@
-"""The reads every page view and every per-message check makes, without FastAPI's per-request
-dependency solving: ``GET /v1/decisions``, ``GET /healthz``, ``GET /v1/banner/config``, and the
-batch of decisions a pipeline asks, ``POST /v1/decisions/batch``.
+"""The requests every page view and every per-message check makes, without FastAPI's per-request
+dependency solving: ``GET /v1/decisions``, ``GET /healthz``, ``GET /v1/banner/config``, the batch
+of decisions a pipeline asks, ``POST /v1/decisions/batch``, and a banner's record of a choice,
+``POST /v1/consents/browser``.
 
 Profiled under load (docs/benchmarks.md, "Reads at line rate"), FastAPI 0.165 spends more time per
 request resolving the dependency tree (query parameters, the app-wide unknown-parameter guard, the
@@ -20,16 +21,30 @@ for the whole batch instead of a model per query, with the validators of the rou
 its JSON is the one the body guard already parsed (server/bodyguard.py). Any body that is not a plain
 batch (a key the model does not know, a missing field, a value a validator refuses, more queries than
 ``max_batch``) goes to the route, which answers or refuses it as before.
+
+A browser's record, ``POST /v1/consents/browser`` (issue 17: "Accept all" waits for its answer before
+any gated tag runs), is answered here with the route's own functions (``routers/consents.py``): its
+``Origin`` check, the chain check, the route's body validator, the key and token check, the write
+check for the subject, then the event budget and the durable commit. Until the budget is spent nothing
+has happened, and anything unusual — a query string, a body the validator refuses, an unlisted or
+missing origin, a broken chain, a refused caller — goes to the route, which answers it as
+before. From the budget on, the request is answered here, errors too: by the app's own exception
+handler for the error (a 429, an event intake refuses, a storage failure), as the route's would be,
+so nothing is charged or stored twice. Measured in-process (docs/benchmarks.md, "Accept all: the
+record's CPU"), FastAPI's routing, dependency solving and response validation were about a fifth of
+the record's CPU.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, cast, get_args, get_origin
 
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.datastructures import Headers, QueryParams
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -39,9 +54,13 @@ from consentgate.errors import ConsentgateError
 from consentgate.server.auth import Caller, authorize
 from consentgate.server.bodyguard import PARSED_BODY
 from consentgate.server.checks import check_queries
+from consentgate.server.cors import require_browser_origin
 from consentgate.server.deps import ServerState
+from consentgate.server.geo import client_country
 from consentgate.server.readcache import Asked
-from consentgate.server.routers import decisions, health, web
+from consentgate.server.routers import consents, decisions, health, web
+from consentgate.server.schemas.consents import BrowserSubmission
+from consentgate.server.submissions import Plan
 
 Params = dict[str, Any]
 Handler = Callable[[ServerState, Any, Headers, Params], Awaitable[Response | None]]
@@ -202,6 +221,65 @@ async def _batch(state: ServerState, headers: Headers, asked: list[Asked]) -> Re
 
 
 _BATCH_PATH = "/v1/decisions/batch"
+_RECORD_PATH = "/v1/consents/browser"
+
+
+class _RecordRoute:
+    """The browser record's route: its body's validator and its answer's serializer, as FastAPI
+    applies them (``ModelField.validate``, then ``serialize_json`` of the returned receipt)."""
+
+    def __init__(self, route: APIRoute) -> None:
+        (self.body,) = route.dependant.body_params
+        if route.response_field is None or route.status_code is None:
+            raise TypeError(f"{route.path}: expected a response model and a status code")
+        self.route = route
+        self.receipt = route.response_field
+        self.status = route.status_code
+
+    async def prepared(
+        self, request: Request, state: ServerState, value: Any
+    ) -> tuple[BrowserSubmission, Plan] | None:
+        """The validated body and its planned events, every check before a side effect passed; None
+        (nothing spent, nothing stored) when the route should answer."""
+        if not isinstance(value, dict):
+            return None
+        try:
+            await require_browser_origin(request)
+            await state.chain.require_intact()
+            body, errors = self.body.validate(value, {}, loc=("body",))
+            if errors:
+                return None
+            caller = await consents.browser_caller(request, body)
+            country = await client_country(request)
+            return body, consents.prepare_one(body.submission, caller, state.tokens, country)
+        except Exception:  # the route runs it again; its error handlers give the answer
+            return None
+
+    async def answer(
+        self, request: Request, state: ServerState, body: BrowserSubmission, planned: Plan
+    ) -> Response:
+        try:
+            receipt = await consents.store_one(request, planned, state.service, body.key)
+        except Exception as exc:
+            return await _handled(request, exc)
+        return Response(
+            self.receipt.serialize_json(receipt), status_code=self.status, media_type="application/json"
+        )
+
+
+async def _handled(request: Request, exc: Exception) -> Response:
+    """The app's answer to ``exc``, from the handler its exception middleware would pick (the nearest
+    class in ``exc``'s MRO). Without one short of ``Exception``, ``exc`` goes on up, as from a route,
+    to the outermost middleware's catch-all (which also logs it)."""
+    handlers = request.app.exception_handlers
+    for kind in type(exc).__mro__:
+        if kind is Exception:
+            break
+        handler = handlers.get(kind)
+        if handler is not None:
+            answer = handler(request, exc)
+            return cast(Response, await answer if inspect.isawaitable(answer) else answer)
+    raise exc
 
 
 class HotPath:
@@ -215,10 +293,16 @@ class HotPath:
             "/v1/banner/config": _Route(_route(web.router.routes, "/v1/banner/config"), _banner),
         }
         self.batch = _BatchBody(_route(decisions.router.routes, _BATCH_PATH, "POST"))
+        self.record = _RecordRoute(_route(consents.router.routes, _RECORD_PATH, "POST"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == _BATCH_PATH:
             if await self._batch(scope, receive, send):
+                return
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == _RECORD_PATH:
+            if await self._record(scope, receive, send):
                 return
             await self.app(scope, receive, send)
             return
@@ -252,5 +336,19 @@ class HotPath:
         if response is None:
             return False
         scope["route"] = self.batch.route
+        await response(scope, receive, send)
+        return True
+
+    async def _record(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a plain browser record here; False when the route should see the request."""
+        if scope["query_string"] or PARSED_BODY not in scope:
+            return False
+        request = Request(scope, receive)
+        state: ServerState = scope["app"].state.consentgate
+        prepared = await self.record.prepared(request, state, scope[PARSED_BODY])
+        if prepared is None:
+            return False
+        scope["route"] = self.record.route
+        response = await self.record.answer(request, state, *prepared)
         await response(scope, receive, send)
         return True

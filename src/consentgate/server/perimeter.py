@@ -6,8 +6,9 @@
 ``Cors``                  only the policy's ``web.origins``; refused preflights get 403 (cors.py)
 ``RateLimit``             per key and per address, 429 with ``Retry-After`` (ratelimit.py)
 ``BodyGuard``             size, JSON, UTF-8 and depth, before any endpoint reads a body (bodyguard.py)
-``HotPath``               plain decision, health and banner-configuration reads, answered without
-                          FastAPI's dependency solving; the rest goes on to the routes (hotpath.py)
+``HotPath``               plain decision, health and banner-configuration reads, decision batches
+                          and browser records, answered without FastAPI's dependency solving; the
+                          rest goes on to the routes (hotpath.py)
 ========================  =====================================================================
 
 The access log is outermost so it also sees the answers of everything inside it; CORS sits outside the

@@ -35,6 +35,20 @@ def active_scope(engine: Engine, key_hash: str) -> str | None:
     return str(row.scope)
 
 
+def active_scopes(engine: Engine, key_hashes: list[str]) -> dict[str, str]:
+    """Hash → scope of the unrevoked keys among ``key_hashes`` (the others are unknown or revoked)."""
+    c = t.api_keys.c
+    out: dict[str, str] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(key_hashes), 500):  # well under any database's bound-parameter limit
+            chunk = key_hashes[start : start + 500]
+            rows = conn.execute(
+                select(c.key_hash, c.scope).where(c.key_hash.in_(chunk), c.revoked_at.is_(None))
+            )
+            out.update((str(h), str(s)) for h, s in rows)
+    return out
+
+
 def active_key(engine: Engine, key_hash: str) -> tuple[str, str] | None:
     """``(key_id, scope)`` of the unrevoked key with this hash, or None."""
     c = t.api_keys.c

@@ -17,6 +17,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
 
+from consentgate.auth.tokens import Keyring
 from consentgate.server.auth import SUBMIT, SUBMITTERS, Caller, admit, authenticate, authorize
 from consentgate.server.cors import require_browser_origin
 from consentgate.server.deps import AppSettings, IntactChain, Service, Tokens
@@ -31,7 +32,8 @@ from consentgate.server.schemas.consents import (
     SubmissionBatch,
     SubmissionReceipt,
 )
-from consentgate.server.submissions import charge, plan, receipt, record, record_async
+from consentgate.server.submissions import Plan, charge, plan, receipt, record, record_async
+from consentgate.service import ConsentService
 
 router = APIRouter(prefix="/v1/consents", tags=["consents"], responses=COMMON_RESPONSES)
 Submitter = Annotated[Caller, Depends(SUBMIT)]
@@ -81,9 +83,14 @@ async def submit_from_browser(
     header), else 403 and nothing is stored. Cookies are never read: everything that authorises the
     write is in the body, which a page on another site cannot fill with this visitor's credentials.
     """
-    credentials = await authenticate(request, body.key, body.subject_token)
-    caller = admit(request, credentials, SUBMITTERS, "the body's subject_token", " in the body's key")
+    caller = await browser_caller(request, body)
     return await _record_one(request, body.submission, service, caller, tokens, country, body.key)
+
+
+async def browser_caller(request: Request, body: BrowserSubmission) -> Caller:
+    """Who sent a browser record, from the credentials in its body; 401/403 as ``admit`` says."""
+    credentials = await authenticate(request, body.key, body.subject_token)
+    return admit(request, credentials, SUBMITTERS, "the body's subject_token", " in the body's key")
 
 
 async def _record_one(
@@ -95,10 +102,20 @@ async def _record_one(
     country: str | None,
     key: str | None,
 ) -> Receipt:
+    return await store_one(request, prepare_one(body, caller, tokens, country), service, key)
+
+
+def prepare_one(body: Submission, caller: Caller, tokens: Keyring, country: str | None) -> Plan:
+    """The events one submission plans, once ``caller`` may write for its subject (403 otherwise).
+    Nothing is spent or stored yet: the hot path (server/hotpath.py) may still leave it to the route."""
     authorize(caller, [("subject", body.subject)], write=True, keyring=tokens)
     if body.region is None and country is not None:  # the client's country, never its address
         body = body.model_copy(update={"region": country})
-    planned = plan([body], batch=False)
+    return plan([body], batch=False)
+
+
+async def store_one(request: Request, planned: Plan, service: ConsentService, key: str | None) -> Receipt:
+    """Spend ``key``'s and the subject's event budget (429), then store the events durably."""
     charge(request, planned, key)
     events = await record_async(service, planned)
     return Receipt(events=[receipt(e) for e in events], recorded_at=events[0].recorded_at)
