@@ -46,7 +46,7 @@ def _side(people: int, url: str | None = None, passes: int = 1) -> dict[str, flo
     """One measured process: seed, build the app as a server does, send every batch once."""
     import logging
 
-    from common import pg_backend_cpu
+    from common import asgi_request, pg_backend_cpu
     from reads import POLICY, PURPOSE
 
     from consentgate import service as service_module
@@ -102,29 +102,8 @@ def _side(people: int, url: str | None = None, passes: int = 1) -> dict[str, flo
     ]
 
     async def call(body: bytes) -> None:
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        status: list[int] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-            "scheme": "http", "path": "/v1/decisions/batch", "raw_path": b"/v1/decisions/batch",
-            "query_string": b"", "root_path": "", "client": ("192.0.2.1", 40000), "server": ("bench", 80),
-            "headers": [*headers, (b"content-length", str(len(body)).encode())], "state": {},
-        }  # fmt: skip
-        await app(scope, receive, send)
-        if status != [200]:
+        status, _ = await asgi_request(app, "POST", "/v1/decisions/batch", body, headers)
+        if status != 200:
             raise RuntimeError(f"batch answered {status}")
 
     async def run() -> dict[str, float]:

@@ -163,3 +163,43 @@ def start_server(argv: list[str], env: dict[str, str], port: int, timeout: float
             time.sleep(0.1)
     proc.terminate()
     raise RuntimeError("server did not start")
+
+
+async def asgi_request(
+    app: Any,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...] = (),
+    query: bytes = b"",
+    server: tuple[str, int] = ("bench", 80),
+) -> tuple[int, bytes]:
+    """One request through an ASGI app as uvicorn hands it over (the body in one piece, then a
+    disconnect), from 192.0.2.1; its status and body. ``headers`` are sent as given, then
+    ``content-length``: in-process benchmarks time the app, not a client or a socket."""
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    status: list[int] = []
+    chunks: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+        "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+        "root_path": "", "client": ("192.0.2.1", 40000), "server": server,
+        "headers": [*headers, (b"content-length", str(len(body)).encode())], "state": {},
+    }  # fmt: skip
+    await app(scope, receive, send)
+    return status[0], b"".join(chunks)

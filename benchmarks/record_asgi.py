@@ -48,6 +48,8 @@ def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dic
     """One measured process: a server's app, ``records`` new visitors' records through it."""
     import logging
 
+    from common import asgi_request
+
     from consentgate.auth import apikeys
     from consentgate.ledger.store import Ledger
     from consentgate.server.process import serving_app
@@ -75,35 +77,9 @@ def _side(records: int, key_idle: bool, minted: bool, trace: Path | None) -> dic
         headers: tuple[tuple[bytes, bytes], ...] = (),
         query: bytes = b"",
     ) -> tuple[int, bytes]:
-        """One request through the app, as uvicorn hands it over; its status and body."""
-        sent = False
-
-        async def receive() -> dict[str, Any]:
-            nonlocal sent
-            if sent:
-                return {"type": "http.disconnect"}
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        status: list[int] = []
-        chunks: list[bytes] = []
-
-        async def send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                status.append(message["status"])
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        scope = {
-            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
-            "root_path": "", "client": ("192.0.2.1", 40000), "server": ("api.example.com", 443),
-            "headers": [(b"host", b"api.example.com"), (b"origin", ORIGIN.encode()), *headers,
-                        (b"content-length", str(len(body)).encode())],
-            "state": {},
-        }  # fmt: skip
-        await app(scope, receive, send)
-        return status[0], b"".join(chunks)
+        """One request from the banner's page (its Origin) through the app."""
+        own = [(b"host", b"api.example.com"), (b"origin", ORIGIN.encode()), *headers]
+        return await asgi_request(app, method, path, body, own, query, server=("api.example.com", 443))
 
     async def run() -> dict[str, float]:
         inner = getattr(app, "app", app)
