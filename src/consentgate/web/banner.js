@@ -165,7 +165,7 @@
   };
   const visitor = () => vid || (vid = fetch(base + 'v1/visitors', {method: 'POST', headers: headers(), credentials: 'include'})
     .then(json, net).then((j) => (who = j.visitor_id), (e) => { vid = null; throw e; }));
-  async function post(body) {
+  const post = (async function (body) {
     // Known by now on a first view (fetched beside the configuration): no await, so the record's fetch
     // starts in the click's own task, before anything else the click does.
     body.subject = token ? subject(token) : who || await visitor();
@@ -180,7 +180,7 @@
       body: JSON.stringify({key: ds.key, subject_token: token, submission: body})}).catch(net);
     if (!r.ok) return json(r);
     r.text().catch(() => {});
-  }
+  });
   async function sha(t) {
     try {
       return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(t))),
@@ -190,7 +190,10 @@
   // Hashed while the banner is shown, so a click waits for nothing but the record.
   const hashes = {}, hashOf = (t) => hashes[t] || (hashes[t] = sha(t));
   // choice: which banner button made it (accept_all, reject_all, custom), for the outcome report.
-  async function record(map, source, choice) {
+  // The click's path (click, record, post, commit) is written as parenthesised function expressions,
+  // which V8 compiles with the script instead of on first call: compiling them lazily took about 1 ms
+  // of the click in a Chromium trace, before the record's request.
+  const record = (async function (map, source, choice) {
     const choices = [], now = Date.now();
     for (const id in map) {
       const p = P[id], s = store.c[id];
@@ -233,7 +236,7 @@
     });
     // end of preload
     await sent;
-  }
+  });
   // The record comes first: a choice changes what runs only once the service has acknowledged it.
   // Until then it waits in localStorage (sent again every few seconds, when the browser is back
   // online, and on the next page view) with the time the visitor made it, and nothing gated runs.
@@ -256,7 +259,7 @@
       throw e;
     } finally { sending = null; }
   })());
-  function commit(c) {
+  const commit = (function (c) {
     if (W.consentgateTcf) W.consentgateTcf.adopt(c.b.signals);
     const v = {};
     c.b.choices.forEach((x) => { v[x.purpose] = x.notice_version; });
@@ -268,7 +271,7 @@
     }
     store.m = consentMode(allowed);
     start();
-  }
+  });
   const finish = () => { write(); settle(); };
   // A retried choice went through: the banner that said it was waiting goes.
   function done() {
@@ -335,7 +338,7 @@
     root = null;
     if (ret && ret.focus && D.contains(ret)) ret.focus();
   }
-  async function click(e) {
+  const click = (async function (e) {
     const b = e.target.closest('[data-consentgate-action]'), act = b && b.dataset.consentgateAction;
     if (!act) return;
     if (act == 'settings') { root.classList.add('cg-s'); root.querySelector('.cg-sw').focus(); return; }
@@ -360,7 +363,7 @@
       bs.forEach((x) => { x.disabled = false; });
       console.error(err);
     }
-  }
+  });
   function key(e) {
     if (e.key == 'Escape') {
       if (!due()) close(); // reopened after a choice: leaving changes nothing
