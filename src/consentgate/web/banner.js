@@ -130,24 +130,23 @@
     });
   }
 
-  // A change takes effect in two steps. First Consent Mode's update and the gated tags: an inserted
-  // script runs only once the current task's work is done (right after it when it was preloaded), so
-  // whatever else that task does delays it. On an acknowledgement the rest (the cookie write, wiping
-  // cookies, toggles, listeners, closing the banner) waits for the next task: writing document.cookie
-  // is a synchronous round trip to the browser's cookie store (1.4 ms in a Chromium trace here), and
-  // reading it right after a write 0.7 ms median, 16 ms p90 under load (benchmarks.md).
-  function start() {
+  // A change takes effect in two steps. First Consent Mode's update and the gated tags (all that
+  // apply(1) does): an inserted script runs only once the current task's work is done (right after it
+  // when it was preloaded), so whatever else that task does delays it. On an acknowledgement the rest
+  // (the cookie write, wiping cookies, toggles, listeners, closing the banner) waits for the next task:
+  // writing document.cookie is a synchronous round trip to the browser's cookie store (1.4 ms in a
+  // Chromium trace here), and reading it right after a write 0.7 ms median, 16 ms p90 under load
+  // (benchmarks.md). apply() again then finds no tag left to start.
+  function apply(first) {
     const m = consentMode(allowed), js = JSON.stringify(m);
     if (js != last) { gtag('consent', 'update', m); last = js; }
     gate();
-  }
-  function settle() {
+    if (first) return;
     cfg.purposes.forEach((p) => { if (!allowed(p.id)) wipe(p.cookies); });
     D.querySelectorAll('consent-toggle input').forEach((i) => { i.checked = allowed(i.closest('consent-toggle').getAttribute('purpose')); });
     const st = state();
     listeners.forEach((f) => { try { f(st); } catch (e) { console.error(e); } });
   }
-  function apply() { start(); settle(); }
 
   // Records: every choice goes to POST /v1/consents/browser with the notice, its version and the sha256 of
   // the exact text shown, under the server-issued visitor id (cookie cg_vid) or a subject token's subject.
@@ -165,7 +164,7 @@
   };
   const visitor = () => vid || (vid = fetch(base + 'v1/visitors', {method: 'POST', headers: headers(), credentials: 'include'})
     .then(json, net).then((j) => (who = j.visitor_id), (e) => { vid = null; throw e; }));
-  const post = (async function (body) {
+  async function post(body) {
     // Known by now on a first view (fetched beside the configuration): no await, so the record's fetch
     // starts in the click's own task, before anything else the click does.
     body.subject = token ? subject(token) : who || await visitor();
@@ -179,8 +178,8 @@
     const r = await fetch(base + 'v1/consents/browser', {method: 'POST', credentials: 'include',
       body: JSON.stringify({key: ds.key, subject_token: token, submission: body})}).catch(net);
     if (!r.ok) return json(r);
-    r.text().catch(() => {});
-  });
+    r.text().catch(String);
+  }
   async function sha(t) {
     try {
       return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(t))),
@@ -190,9 +189,9 @@
   // Hashed while the banner is shown, so a click waits for nothing but the record.
   const hashes = {}, hashOf = (t) => hashes[t] || (hashes[t] = sha(t));
   // choice: which banner button made it (accept_all, reject_all, custom), for the outcome report.
-  // The click's path (click, record, post, commit) is written as parenthesised function expressions,
-  // which V8 compiles with the script instead of on first call: compiling them lazily took about 1 ms
-  // of the click in a Chromium trace, before the record's request.
+  // The click's longest functions (click, record) are parenthesised function expressions, which V8
+  // compiles with the script instead of on first call: compiling them lazily took about 1 ms of the
+  // click in a Chromium trace, before the record's request.
   const record = (async function (map, source, choice) {
     const choices = [], now = Date.now();
     for (const id in map) {
@@ -209,7 +208,7 @@
     const signals = {consent_mode: consentMode(after), do_not_train: cfg.purposes.every((p) => !p.ai || !after(p.id))};
     if (choice) signals.banner_choice = choice;
     const c = {b: {choices, source, signals, occurred_at: new Date(now).toISOString()}, m: map, t: now};
-    if (!choices.length) { commit(c); finish(); return; }
+    if (!choices.length) { commit(c); write(); return apply(); }
     // IAB TCF (tcf.js, loaded only where the policy enables it): its strings go in as evidence and
     // reach vendors only once the record is acknowledged (commit); without them the choice still counts.
     if (choice && W.consentgateTcf) Object.assign(signals, await W.consentgateTcf.forChoice(choice).catch(() => ({})));
@@ -252,14 +251,15 @@
         keep();
         // The rest in the next task, after the scripts commit() inserted (and so the click's close of the banner).
         await new Promise((r) => setTimeout(r));
-        finish();
+        write();
+        apply();
       }
     } catch (e) {
       if (!e.retry) { queue.shift(); keep(); } else { clearTimeout(timer); timer = setTimeout(() => flush().then(done, console.error), 3e3); }
       throw e;
     } finally { sending = null; }
   })());
-  const commit = (function (c) {
+  function commit(c) {
     if (W.consentgateTcf) W.consentgateTcf.adopt(c.b.signals);
     const v = {};
     c.b.choices.forEach((x) => { v[x.purpose] = x.notice_version; });
@@ -270,9 +270,8 @@
       if (srv) srv[id] = c.m[id];
     }
     store.m = consentMode(allowed);
-    start();
-  });
-  const finish = () => { write(); settle(); };
+    apply(1);
+  }
   // A retried choice went through: the banner that said it was waiting goes.
   function done() {
     if (!root) return;
