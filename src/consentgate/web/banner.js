@@ -213,12 +213,15 @@
     // reach vendors only once the record is acknowledged (commit); without them the choice still counts.
     if (choice && W.consentgateTcf) Object.assign(signals, await W.consentgateTcf.forChoice(choice).catch(() => ({})));
     queue.push(c);
-    keep();
     // A no takes effect here at once, acknowledged or not: holding back more is always safe.
     let no = 0;
     for (const id in map) if (!map[id]) { no = store.c[id] = [0, now, cfg.notices[P[id].notice].version]; if (srv) srv[id] = false; }
-    if (no) { write(); apply(); }
+    // The record's fetch first (called within flush() when the subject is known), then, in the same
+    // task (so before any other script can run or the page can go), the copy in localStorage and the
+    // no's cookie and wipes: 0.1–0.2 ms for the copy and 1–2 ms for the cookies no longer come before it.
     const sent = flush();
+    keep();
+    if (no) { write(); apply(); }
     // web.accept.fetch_tags_while_recording (served only where the policy sets it): the scripts this
     // choice allows download beside the record (their hosts see the visitor before it is acknowledged:
     // docs/web.md) and run only on commit. The link asks as the script will (same URL, CORS mode,
