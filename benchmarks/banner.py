@@ -80,7 +80,7 @@ class Banner:
     times: list[float] = field(default_factory=list)
     accepts: list[float] = field(default_factory=list)
     # consentgate only: click to request, the request, answer to the tag's fetch, fetch to tag running,
-    # answer to tag running
+    # answer to tag running, the tag's download end minus the answer's end (< 0: in before the answer)
     parts: list[tuple[float, ...]] = field(default_factory=list)
     # --network: per load, the gated tag's requests as Chromium's DevTools protocol saw them
     # (Chromium's priority, initiator type)
@@ -177,13 +177,14 @@ VISIBLE = """(() => {
 TAG = "window.__tag = performance.now();"
 # consentgate's record request (sent without a CORS preflight since issue 17 item 4).
 RECORD_ROUTE = "/v1/consents/browser"
-# Its timing in the page: [start, end of the answer, start of the tag's fetch]. The answer's end, not
+# Its timing in the page: [start, end of the answer, start of the tag's fetch, end of the tag's
+# download]. The answer's end, not
 # its first byte (which the banner acts on): a cross-origin entry without Timing-Allow-Origin gives
 # responseStart as 0. The receipt is small enough to arrive with the headers.
 RECORD = """(() => {
   const e = performance.getEntriesByType('resource').filter((r) => r.name.endsWith(%s)).pop();
   const t = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/tag.js')).pop();
-  return e ? [e.startTime, e.responseEnd, t ? t.startTime : NaN] : null;
+  return e ? [e.startTime, e.responseEnd, t ? t.startTime : NaN, t ? t.responseEnd : NaN] : null;
 })()"""
 
 
@@ -330,10 +331,11 @@ def load_once(browser: Browser, banner: Banner, url: str, *, network: bool = Fal
             banner.tag_requests.append(tag_requests)
         record = page.evaluate(RECORD % json.dumps(RECORD_ROUTE))
         if record:
-            start, answered, fetched = record
+            start, answered, fetched, downloaded = record
             banner.parts.append(
-                (start - click, answered - start, fetched - answered, tag - fetched, tag - answered)
-            )
+                (start - click, answered - start, fetched - answered, tag - fetched, tag - answered,
+                 downloaded - answered)
+            )  # fmt: skip
         return float(shown), float(tag) - float(click)
     finally:
         context.close()
@@ -418,7 +420,7 @@ def report_ours(ours: Ours) -> None:
     the warm page's requests and, with --trace, the server's steps."""
     name = ours.banner.name
     if ours.banner.parts:
-        before, request, after, tag, ran = (
+        before, request, after, tag, ran, _ = (
             statistics.median(p) for p in zip(*ours.banner.parts, strict=True)
         )
         # With the scripts fetched during the record, the fetch starts before the answer: what counts
@@ -429,6 +431,14 @@ def report_ours(ours: Ours) -> None:
             f"write, answer) {request:.1f} ms, {'' if ours.fetch_while_recording else fetch}"
             f"answer to tag running {ran:.1f} ms"
         )
+        # With the option, the floor: loads where the preloaded script was in before the answer.
+        ready = [p[4] for p in ours.banner.parts if p[5] <= 0]
+        if ours.fetch_while_recording and ready:
+            print(
+                f"{name}: the tag downloaded before the answer in {len(ready)} of {len(ours.banner.parts)} "
+                f"loads; answer to tag running in those: median {statistics.median(ready):.1f} ms, "
+                f"min {min(ready):.1f}, max {max(ready):.1f}"
+            )
     for method, times in sorted(ours.served.items()):
         print(
             f"{name}, server side ({method} {RECORD_ROUTE}, access-log duration, {len(times)} requests): "
