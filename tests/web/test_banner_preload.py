@@ -197,3 +197,20 @@ def test_on_a_preloaded_tag_runs_before_the_cookie_and_the_banner_go(
     assert list(order) == ["inserted", "cookie", "closed"]
     assert "analytics" in order["cookie"]
     assert "analytics" in order["closed"]
+
+
+def test_on_the_record_is_sent_before_the_downloads_it_allows(
+    context: BrowserContext, preload_site: tuple[Server, Site]
+) -> None:
+    # The preloads follow the record's fetch() call in the click's own task: they never hold it back.
+    _, site = preload_site
+    page = context.new_page()
+    sent: list[str] = []
+    page.goto(site.url())
+    expect(banner(page)).to_be_visible()
+    page.on("request", lambda r: sent.append("record" if r.url.endswith(RECORD) else r.url))
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function(f"() => (window.ran || []).length >= {len(EVERY_TAG)}")
+    tags = [u for u in sent if u.endswith(GATED)]
+    assert sorted(u.rsplit("/tags", 1)[1] for u in tags) == sorted(t.removeprefix("/tags") for t in GATED)
+    assert sent.index("record") < min(sent.index(u) for u in tags)
