@@ -26,9 +26,11 @@ consentgate is measured both ways in the same run: as by default, and with the p
 ``web.accept.fetch_tags_while_recording`` (the gated scripts download while the record is in flight).
 ``--baseline REF`` adds consentgate as of a git revision (its server and banner; both ways where it
 has the option), interleaved with the rest. ``--trace`` times each record's steps inside the server
-(record_trace.py). ``--pin`` puts Chromium on CPU 0 and the servers on CPU 1.
+(record_trace.py). ``--pin`` puts Chromium on CPU 0 and the servers on CPU 1. ``--network`` notes
+the gated tag's requests per load (how many, Chromium's priority, the initiator).
 
 Run: .venv/bin/python benchmarks/banner.py [--runs 15] [--baseline main] [--trace] [--pin] [--only-ours]
+[--network]
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +80,11 @@ class Banner:
     times: list[float] = field(default_factory=list)
     accepts: list[float] = field(default_factory=list)
     # consentgate only: click to request, the request, answer to the tag's fetch, fetch to tag running,
-    # answer to tag running
+    # answer to tag running, the tag's download end minus the answer's end (< 0: in before the answer)
     parts: list[tuple[float, ...]] = field(default_factory=list)
+    # --network: per load, the gated tag's requests as Chromium's DevTools protocol saw them
+    # (Chromium's priority, initiator type)
+    tag_requests: list[list[tuple[str, str]]] = field(default_factory=list)
 
     @property
     def module(self) -> str:
@@ -171,11 +177,14 @@ VISIBLE = """(() => {
 TAG = "window.__tag = performance.now();"
 # consentgate's record request (sent without a CORS preflight since issue 17 item 4).
 RECORD_ROUTE = "/v1/consents/browser"
-# Its timing in the page: [start, end of the response, start of the tag's fetch].
+# Its timing in the page: [start, end of the answer, start of the tag's fetch, end of the tag's
+# download]. The answer's end, not
+# its first byte (which the banner acts on): a cross-origin entry without Timing-Allow-Origin gives
+# responseStart as 0. The receipt is small enough to arrive with the headers.
 RECORD = """(() => {
   const e = performance.getEntriesByType('resource').filter((r) => r.name.endsWith(%s)).pop();
   const t = performance.getEntriesByType('resource').filter((r) => r.name.endsWith('/tag.js')).pop();
-  return e ? [e.startTime, e.responseEnd, t ? t.startTime : NaN] : null;
+  return e ? [e.startTime, e.responseEnd, t ? t.startTime : NaN, t ? t.responseEnd : NaN] : null;
 })()"""
 
 
@@ -284,13 +293,26 @@ def page(banner: Banner) -> str:
     )
 
 
-def load_once(browser: Browser, banner: Banner, url: str) -> tuple[float, float]:
+def load_once(browser: Browser, banner: Banner, url: str, *, network: bool = False) -> tuple[float, float]:
     """One cold page load (a fresh context: empty cache and cookies): ms until the banner is visible,
-    then ms from the click on "Accept all" until the gated tag runs."""
+    then ms from the click on "Accept all" until the gated tag runs. With ``network``, the gated tag's
+    requests are noted from Chromium's DevTools protocol (how many, at what priority, from where)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         context.add_init_script(VISIBLE % json.dumps(banner.selector))
         page = context.new_page()
+        tag_requests: list[tuple[str, str]] = []
+        if network:
+            cdp = context.new_cdp_session(page)
+            cdp.on(
+                "Network.requestWillBeSent",
+                lambda e: (
+                    tag_requests.append((e["request"]["initialPriority"], e["initiator"]["type"]))
+                    if e["request"]["url"].endswith("/tag.js")
+                    else None
+                ),
+            )
+            cdp.send("Network.enable")
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -305,12 +327,15 @@ def load_once(browser: Browser, banner: Banner, url: str) -> tuple[float, float]
         except PlaywrightError:
             sys.exit(f"{banner.name}: the gated tag did not run within 15 s of Accept all; errors: {errors}")
         shown, click, tag = page.evaluate("[window.__shown, window.__click, window.__tag]")
+        if network:
+            banner.tag_requests.append(tag_requests)
         record = page.evaluate(RECORD % json.dumps(RECORD_ROUTE))
         if record:
-            start, answered, fetched = record
+            start, answered, fetched, downloaded = record
             banner.parts.append(
-                (start - click, answered - start, fetched - answered, tag - fetched, tag - answered)
-            )
+                (start - click, answered - start, fetched - answered, tag - fetched, tag - answered,
+                 downloaded - answered)
+            )  # fmt: skip
         return float(shown), float(tag) - float(click)
     finally:
         context.close()
@@ -335,14 +360,14 @@ PREFLIGHT = """async ([url, key, pairs]) => {
 }"""
 
 
-def measure(banners: list[Banner], urls: dict[str, str], runs: int) -> None:
+def measure(banners: list[Banner], urls: dict[str, str], runs: int, *, network: bool = False) -> None:
     """Interleaved, so machine noise spreads over all banners; a first round warms up and is dropped."""
     with launched() as browser:
         for b in banners:
             load_once(browser, b, urls[b.name])
         for _ in range(runs):
             for b in banners:
-                shown, accept = load_once(browser, b, urls[b.name])
+                shown, accept = load_once(browser, b, urls[b.name], network=network)
                 b.times.append(shown)
                 b.accepts.append(accept)
 
@@ -395,7 +420,7 @@ def report_ours(ours: Ours) -> None:
     the warm page's requests and, with --trace, the server's steps."""
     name = ours.banner.name
     if ours.banner.parts:
-        before, request, after, tag, ran = (
+        before, request, after, tag, ran, _ = (
             statistics.median(p) for p in zip(*ours.banner.parts, strict=True)
         )
         # With the scripts fetched during the record, the fetch starts before the answer: what counts
@@ -406,6 +431,14 @@ def report_ours(ours: Ours) -> None:
             f"write, answer) {request:.1f} ms, {'' if ours.fetch_while_recording else fetch}"
             f"answer to tag running {ran:.1f} ms"
         )
+        # With the option, the floor: loads where the preloaded script was in before the answer.
+        ready = [p[4] for p in ours.banner.parts if p[5] <= 0]
+        if ours.fetch_while_recording and ready:
+            print(
+                f"{name}: the tag downloaded before the answer in {len(ready)} of {len(ours.banner.parts)} "
+                f"loads; answer to tag running in those: median {statistics.median(ready):.1f} ms, "
+                f"min {min(ready):.1f}, max {max(ready):.1f}"
+            )
     for method, times in sorted(ours.served.items()):
         print(
             f"{name}, server side ({method} {RECORD_ROUTE}, access-log duration, {len(times)} requests): "
@@ -446,6 +479,12 @@ def main() -> int:
     parser.add_argument(
         "--only-ours", action="store_true", help="skip the peers (same-run comparisons of consentgate)"
     )
+    parser.add_argument(
+        "--network", action="store_true",
+        help="note each load's requests for the gated tag over Chromium's DevTools protocol (count, "
+        "Chromium's priority, initiator); one request per load with a preload: the script came from it. "
+        "Adds the protocol's own overhead to every banner",
+    )  # fmt: skip
     args = parser.parse_args()
 
     server_cpus = None
@@ -487,7 +526,7 @@ def main() -> int:
                 (root / f"page{i}.html").write_text(page(b), encoding="utf-8")
                 urls[b.name] = f"{site}/page{i}.html"
             cold = time.perf_counter()
-            measure(banners, urls, args.runs)
+            measure(banners, urls, args.runs, network=args.network)
             warm = time.perf_counter()
             for o in ours:
                 o.warm = preflight_cost(urls[o.banner.name], o.api, o.key, args.runs * 2)
@@ -536,6 +575,10 @@ def main() -> int:
         print(f"{b.name:44} {m:8.1f} {min(b.accepts):8.1f} {max(b.accepts):8.1f} {m / fastest:>15.2f}x")
     for o in ours:
         report_ours(o)
+    for b in banners if args.network else []:
+        seen = Counter(" + ".join(f"{p} ({i})" for p, i in r) or "none" for r in b.tag_requests)
+        counts = "; ".join(f"{k}: {n} loads" for k, n in seen.items())
+        print(f"{b.name}, the gated tag's requests per load (priority, initiator): {counts}")
     for o in ours if peers else []:
         ratio = statistics.median(o.banner.accepts) / fastest
         print(

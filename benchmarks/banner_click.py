@@ -4,22 +4,23 @@ The page and server are banner.py's. An init script wraps the platform calls the
 click (``disabled`` on its buttons, ``localStorage.setItem`` of the pending choice, ``fetch`` of the
 record) and stamps ``performance.now()`` around them; the resource timing gives the request's start.
 Then, on one warm page, the same ``fetch`` call alone, timed in interleaved rounds, for comparison.
-Chromium's timer is coarsened to 0.1 ms here (no cross-origin isolation).
+Chromium's timer is coarsened to 0.1 ms here (no cross-origin isolation). ``--baseline REF`` loads
+consentgate as of git REF too (its own server and banner), interleaved load by load with this checkout.
 
-Run: .venv/bin/python benchmarks/banner_click.py [--runs 15]
+Run: .venv/bin/python benchmarks/banner_click.py [--runs 15] [--baseline main]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from banner import RECORD, RECORD_ROUTE, TAG, Ours, consentgate_banner, page, start_consentgate
+from banner import RECORD, RECORD_ROUTE, TAG, Ours, checkout, consentgate_banner, page, start_consentgate
+from playwright.sync_api import Browser
 from tests.browser import launched, serve_static
 
 STAMPS = """(() => {
@@ -54,56 +55,80 @@ WARM = """async ([url, n]) => {
 }"""
 PARTS = (
     "click to the banner's handler (buttons disabled)",
-    "handler to localStorage.setItem (choices built)",
-    "localStorage.setItem",
-    "setItem to the fetch() call",
+    "click to the fetch() call (choices built)",
     "the fetch() call itself",
+    "click to localStorage.setItem (the pending copy)",
+    "localStorage.setItem itself",
     "click to the request's start (resource timing)",
 )
+
+
+def cold_load(browser: Browser, url: str, ours: Ours) -> tuple[float, ...]:
+    """One cold load: the click's parts (ms), as PARTS names them."""
+    context = browser.new_context()
+    try:
+        context.add_init_script(STAMPS)
+        tab = context.new_page()
+        tab.goto(url)
+        tab.wait_for_selector(ours.banner.selector)
+        tab.click(ours.banner.accept)
+        tab.wait_for_function("() => window.__tag !== undefined")
+        t = tab.evaluate("window.__T")
+        start = tab.evaluate(RECORD % json.dumps(RECORD_ROUTE))[0]
+        click = t["click"]  # since the click: the banner may store its copy before or after the fetch
+        return (
+            t["disable"] - click,
+            t["fetch"] - click,
+            t["fetched"] - t["fetch"],
+            t["store"] - click,
+            t["stored"] - t["store"],
+            start - click,
+        )
+    finally:
+        context.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15, help="cold loads (a first one is dropped)")
+    parser.add_argument("--baseline", metavar="REF", help="also load consentgate as of git REF, interleaved")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "tag.js").write_text(TAG, encoding="utf-8")
         site, httpd = serve_static(root)
-        ours = Ours(consentgate_banner("consentgate"), root / "cg")
-        rows: list[tuple[float, ...]] = []
+        targets = [Ours(consentgate_banner("consentgate"), root / "cg")]
+        if args.baseline:
+            src = checkout(args.baseline, root / "rev")
+            name = f"consentgate @ {args.baseline}"
+            targets.append(Ours(consentgate_banner(name), root / "cg-rev", src=src))
+        rows: dict[str, list[tuple[float, ...]]] = {o.banner.name: [] for o in targets}
+        warm: list[float] = []
         try:
-            start_consentgate(ours, site, trace=False)
-            (root / "page.html").write_text(page(ours.banner), encoding="utf-8")
+            for n, o in enumerate(targets):
+                start_consentgate(o, site, trace=False)
+                (root / f"page{n}.html").write_text(page(o.banner), encoding="utf-8")
             with launched() as browser:
-                for _ in range(args.runs + 1):
-                    context = browser.new_context()
-                    try:
-                        context.add_init_script(STAMPS)
-                        tab = context.new_page()
-                        tab.goto(f"{site}/page.html")
-                        tab.wait_for_selector(ours.banner.selector)
-                        tab.click(ours.banner.accept)
-                        tab.wait_for_function("() => window.__tag !== undefined")
-                        t = tab.evaluate("window.__T")
-                        start = tab.evaluate(RECORD % json.dumps(RECORD_ROUTE))[0]
-                        marks = [t["click"], t["disable"], t["store"], t["stored"], t["fetch"], t["fetched"]]
-                        rows.append((*(b - a for a, b in itertools.pairwise(marks)), start - t["click"]))
-                    finally:
-                        context.close()
+                for run in range(args.runs + 1):
+                    for n, o in enumerate(targets):
+                        parts = cold_load(browser, f"{site}/page{n}.html", o)
+                        if run:  # the first round warms up
+                            rows[o.banner.name].append(parts)
                 context = browser.new_context()
                 tab = context.new_page()
-                tab.goto(f"{site}/page.html")
+                tab.goto(f"{site}/page0.html")
                 tab.wait_for_function("() => window.consentgate && window.consentgate.state().ready")
-                warm = tab.evaluate(WARM, [ours.api + RECORD_ROUTE, args.runs * 2])
+                warm = tab.evaluate(WARM, [targets[0].api + RECORD_ROUTE, args.runs * 2])
                 context.close()
         finally:
-            if ours.server is not None:
-                ours.server.stop(10)
+            for o in targets:
+                if o.server is not None:
+                    o.server.stop(10)
             httpd.shutdown()
-    print(f"\nconsentgate, Accept all, {args.runs} cold loads (ms): median, min, max")
-    for name, col in zip(PARTS, zip(*rows[1:], strict=True), strict=True):
-        print(f"  {name:50} {statistics.median(col):6.2f} {min(col):6.2f} {max(col):6.2f}")
+    for name, got in rows.items():
+        print(f"\n{name}, Accept all, {args.runs} cold loads (ms): median, min, max")
+        for part, col in zip(PARTS, zip(*got, strict=True), strict=True):
+            print(f"  {part:50} {statistics.median(col):6.2f} {min(col):6.2f} {max(col):6.2f}")
     print(
         f"  the same fetch() call on a warm page ({len(warm)} calls): median {statistics.median(warm):.2f}, "
         f"min {min(warm):.2f}, max {max(warm):.2f}"

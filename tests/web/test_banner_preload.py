@@ -133,3 +133,84 @@ def test_off_nothing_gated_is_requested_before_the_acknowledgement(
     page.wait_for_function(f"() => (window.ran || []).length >= {len(EVERY_TAG)}")
     assert sorted(requested) == sorted(GATED)
     assert_no_csp_violations(page)
+
+
+# What happens on the page after "Accept all", in order: the gated analytics script inserted (the
+# banner's copy of it, no longer text/plain), the banner's choice cookie written, the banner removed;
+# each noted with the gated tags that had run by then. (The cookie is written twice: with the choice,
+# then with the notices seen.)
+ORDER_WATCH = """(() => {
+  const order = window.__order = [], note = (what) => order.push([what, (window.ran || []).slice()]);
+  const cookie = Object.getOwnPropertyDescriptor(Document.prototype, 'cookie');
+  Object.defineProperty(Document.prototype, 'cookie', {configurable: true,
+    get() { return cookie.get.call(this); },
+    set(v) { if (String(v).startsWith('cg_consent=')) note('cookie'); cookie.set.call(this, v); }});
+  new MutationObserver((ms) => ms.forEach((m) => {
+    m.addedNodes.forEach((n) => {
+      const gated = n.tagName == 'SCRIPT' && n.type != 'text/plain';
+      if (gated && /\\/tags\\/analytics\\.js$/.test(n.src)) note('inserted');
+    });
+    m.removedNodes.forEach((n) => { if (n.id == 'consentgate-banner') note('closed'); });
+  })).observe(document, {childList: true, subtree: true});
+})();"""
+
+
+def _order_after_accepting(
+    context: BrowserContext, server: Server, site: Site, *, preloaded: bool = False
+) -> dict[str, list[str]]:
+    """The first time each of those happened after the acknowledgement, in order, with the gated tags
+    that had run by then; ``preloaded``: the record is answered once the script's preload is in."""
+    context.add_init_script(ORDER_WATCH)
+    page = context.new_page()
+    page.goto(site.url())
+    held = _click_and_hold(page, server, [])
+    if preloaded:
+        page.wait_for_function(
+            "() => performance.getEntriesByType('resource')"
+            ".some((e) => e.name.endsWith('/tags/analytics.js') && e.responseEnd > 0)"
+        )
+    page.evaluate("window.__order.length = 0")  # from here on: what the acknowledgement sets off
+    held[0].continue_()
+    expect(banner(page)).to_have_count(0)
+    page.wait_for_function(f"() => (window.ran || []).length >= {len(EVERY_TAG)}")
+    assert_no_csp_violations(page)
+    first: dict[str, list[str]] = {}
+    for what, tags in page.evaluate("window.__order"):
+        first.setdefault(what, list(tags))
+    return first
+
+
+def test_off_the_acknowledgement_starts_the_tags_before_the_cookie_and_the_banner_go(
+    context: BrowserContext, server: Server, site: Site
+) -> None:
+    # The tags' fetches wait for nothing else the banner does once the choice is recorded.
+    order = _order_after_accepting(context, server, site)
+    assert list(order) == ["inserted", "cookie", "closed"]
+
+
+def test_on_a_preloaded_tag_runs_before_the_cookie_and_the_banner_go(
+    context: BrowserContext, preload_site: tuple[Server, Site]
+) -> None:
+    # Already downloaded, the script runs as soon as the acknowledgement's own task ends: the banner's
+    # other work (the cookie, closing the banner) comes after it.
+    order = _order_after_accepting(context, *preload_site, preloaded=True)
+    assert list(order) == ["inserted", "cookie", "closed"]
+    assert "analytics" in order["cookie"]
+    assert "analytics" in order["closed"]
+
+
+def test_on_the_record_is_sent_before_the_downloads_it_allows(
+    context: BrowserContext, preload_site: tuple[Server, Site]
+) -> None:
+    # The preloads follow the record's fetch() call in the click's own task: they never hold it back.
+    _, site = preload_site
+    page = context.new_page()
+    sent: list[str] = []
+    page.goto(site.url())
+    expect(banner(page)).to_be_visible()
+    page.on("request", lambda r: sent.append("record" if r.url.endswith(RECORD) else r.url))
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function(f"() => (window.ran || []).length >= {len(EVERY_TAG)}")
+    tags = [u for u in sent if u.endswith(GATED)]
+    assert sorted(u.rsplit("/tags", 1)[1] for u in tags) == sorted(t.removeprefix("/tags") for t in GATED)
+    assert sent.index("record") < min(sent.index(u) for u in tags)
