@@ -422,7 +422,7 @@ def _run_db(name: str, db_url: str, args: argparse.Namespace, floor: _Server) ->
 
 def _run_batches(db_url: str, key_file: Path, args: argparse.Namespace) -> dict[str, Any]:
     """``--batches-only``: warm and cold batches for this tree and, with ``--before``, the older
-    code, interleaved round by round (this tree, then the older code), each round on people neither
+    code, interleaved round by round (each side going first in turn), each round on people neither
     server asked about before: ``--cold`` people per round and side."""
     rounds, cold = args.rounds, args.cold
     key = _seed(db_url, args.subjects, 2 * rounds * cold)
@@ -439,9 +439,12 @@ def _run_batches(db_url: str, key_file: Path, args: argparse.Namespace) -> dict[
         for server in servers.values():  # imports, connections, the key cache, every warm subject
             _measure(server, "batch", 1.0, key=key, subjects=args.subjects)
         first, n_cold = 0, cold // BATCH_SIZE
-        for _ in range(rounds):
+        for n in range(rounds):
             row: dict[str, Any] = {"load_average": os.getloadavg()[0]}
-            for name, server in servers.items():
+            # Whoever goes first in a round was seen to win it (branch cold4: seven of eight first
+            # rounds, the same code on both sides included), so the sides take turns going first.
+            order = list(servers.items())
+            for name, server in order[n % len(order) :] + order[: n % len(order)]:
                 row[name] = {
                     "cold": _measure(
                         server, "batch_cold", 120, db, key=key, subjects=cold, first=first, limit=n_cold
