@@ -78,10 +78,12 @@ class Banner:
     body: str = ""  # page <body> additions
     sizes: dict[str, int] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)
-    accepts: list[float] = field(default_factory=list)
-    # consentgate only: click to request, the request, answer to the tag's fetch, fetch to tag running,
-    # answer to tag running, the tag's download end minus the answer's end (< 0: in before the answer)
-    parts: list[tuple[float, ...]] = field(default_factory=list)
+    # per --settle (ms between the banner becoming visible and the click): ms from click to tag
+    accepts: dict[int, list[float]] = field(default_factory=dict)
+    # consentgate only, per --settle: click to request, the request, answer to the tag's fetch, fetch to
+    # tag running, answer to tag running, the tag's download end minus the answer's end (< 0: in before
+    # the answer)
+    parts: dict[int, list[tuple[float, ...]]] = field(default_factory=dict)
     # --network: per load, the gated tag's requests as Chromium's DevTools protocol saw them
     # (Chromium's priority, initiator type)
     tag_requests: list[list[tuple[str, str]]] = field(default_factory=list)
@@ -218,7 +220,7 @@ class Ours:
     key: str = ""
     server: Server | None = None
     trace: Path | None = None
-    served: dict[str, list[float]] = field(default_factory=dict)
+    served: dict[int, list[float]] = field(default_factory=dict)  # per --settle, the cold loads' records
     traced: dict[str, list[str]] = field(default_factory=dict)
     warm: tuple[list[float], list[float], list[float]] = ([], [], [])
 
@@ -293,10 +295,13 @@ def page(banner: Banner) -> str:
     )
 
 
-def load_once(browser: Browser, banner: Banner, url: str, *, network: bool = False) -> tuple[float, float]:
+def load_once(
+    browser: Browser, banner: Banner, url: str, settle: int, *, network: bool = False
+) -> tuple[float, float]:
     """One cold page load (a fresh context: empty cache and cookies): ms until the banner is visible,
-    then ms from the click on "Accept all" until the gated tag runs. With ``network``, the gated tag's
-    requests are noted from Chromium's DevTools protocol (how many, at what priority, from where)."""
+    then ms from the click on "Accept all" (``settle`` ms after the banner became visible) until the
+    gated tag runs. With ``network``, the gated tag's requests are noted from Chromium's DevTools
+    protocol (how many, at what priority, from where)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     try:
         context.add_init_script(VISIBLE % json.dumps(banner.selector))
@@ -321,6 +326,8 @@ def load_once(browser: Browser, banner: Banner, url: str, *, network: bool = Fal
             page.wait_for_function("() => window.__shown !== undefined", timeout=15_000)
         except PlaywrightError:
             sys.exit(f"{banner.name}: no banner within 15 s; page errors: {errors}")
+        if settle:
+            page.wait_for_timeout(settle)
         page.click(banner.accept)
         try:
             page.wait_for_function("() => window.__tag !== undefined", timeout=15_000)
@@ -332,7 +339,7 @@ def load_once(browser: Browser, banner: Banner, url: str, *, network: bool = Fal
         record = page.evaluate(RECORD % json.dumps(RECORD_ROUTE))
         if record:
             start, answered, fetched, downloaded = record
-            banner.parts.append(
+            banner.parts.setdefault(settle, []).append(
                 (start - click, answered - start, fetched - answered, tag - fetched, tag - answered,
                  downloaded - answered)
             )  # fmt: skip
@@ -360,16 +367,20 @@ PREFLIGHT = """async ([url, key, pairs]) => {
 }"""
 
 
-def measure(banners: list[Banner], urls: dict[str, str], runs: int, *, network: bool = False) -> None:
-    """Interleaved, so machine noise spreads over all banners; a first round warms up and is dropped."""
+def measure(
+    banners: list[Banner], urls: dict[str, str], runs: int, settles: list[int], *, network: bool = False
+) -> None:
+    """Interleaved, so machine noise spreads over all banners and both ways of clicking; a first round
+    warms up and is dropped. Time to banner: from every load."""
     with launched() as browser:
         for b in banners:
-            load_once(browser, b, urls[b.name])
+            load_once(browser, b, urls[b.name], 0)
         for _ in range(runs):
-            for b in banners:
-                shown, accept = load_once(browser, b, urls[b.name], network=network)
-                b.times.append(shown)
-                b.accepts.append(accept)
+            for settle in settles:
+                for b in banners:
+                    shown, accept = load_once(browser, b, urls[b.name], settle, network=network)
+                    b.times.append(shown)
+                    b.accepts.setdefault(settle, []).append(accept)
 
 
 # Real records from the warm page, as the banner sends them (`consentgate.set`: one purpose, the
@@ -415,14 +426,23 @@ def consentgate_banner(name: str) -> Banner:
     )
 
 
+def clicked(settle: int) -> str:
+    return f"click {settle} ms after the banner showed" if settle else "click as soon as the banner showed"
+
+
 def report_ours(ours: Ours) -> None:
     """Where one consentgate target's time went: the page's resource timing, the server's access log,
     the warm page's requests and, with --trace, the server's steps."""
-    name = ours.banner.name
-    if ours.banner.parts:
-        before, request, after, tag, ran, _ = (
-            statistics.median(p) for p in zip(*ours.banner.parts, strict=True)
-        )
+    for settle, parts in ours.banner.parts.items():
+        report_parts(ours, settle, parts)
+    report_server(ours)
+
+
+def report_parts(ours: Ours, settle: int, parts: list[tuple[float, ...]]) -> None:
+    """The page's resource timing of one way of clicking (medians)."""
+    name = f"{ours.banner.name} ({clicked(settle)})"
+    if parts:
+        before, request, after, tag, ran, _ = (statistics.median(p) for p in zip(*parts, strict=True))
         # With the scripts fetched during the record, the fetch starts before the answer: what counts
         # is the answer to the tag running.
         fetch = f"answer to the tag's fetch {after:.1f} ms, fetch to tag running {tag:.1f} ms, "
@@ -432,18 +452,24 @@ def report_ours(ours: Ours) -> None:
             f"answer to tag running {ran:.1f} ms"
         )
         # With the option, the floor: loads where the preloaded script was in before the answer.
-        ready = [p[4] for p in ours.banner.parts if p[5] <= 0]
+        ready = [p[4] for p in parts if p[5] <= 0]
         if ours.fetch_while_recording and ready:
             print(
-                f"{name}: the tag downloaded before the answer in {len(ready)} of {len(ours.banner.parts)} "
+                f"{name}: the tag downloaded before the answer in {len(ready)} of {len(parts)} "
                 f"loads; answer to tag running in those: median {statistics.median(ready):.1f} ms, "
                 f"min {min(ready):.1f}, max {max(ready):.1f}"
             )
-    for method, times in sorted(ours.served.items()):
+    times = ours.served.get(settle)
+    if times:
         print(
-            f"{name}, server side ({method} {RECORD_ROUTE}, access-log duration, {len(times)} requests): "
+            f"{name}, server side (POST {RECORD_ROUTE}, access-log duration, {len(times)} requests): "
             f"median {statistics.median(times):.1f} ms, min {min(times):.1f}, max {max(times):.1f}"
         )
+
+
+def report_server(ours: Ours) -> None:
+    """The warm page's requests and, with --trace, the server's steps."""
+    name = ours.banner.name
     preflighted, simple, again = ours.warm
     pre, plain = statistics.median(preflighted), statistics.median(simple)
     print(
@@ -485,7 +511,14 @@ def main() -> int:
         "Chromium's priority, initiator); one request per load with a preload: the script came from it. "
         "Adds the protocol's own overhead to every banner",
     )  # fmt: skip
+    parser.add_argument(
+        "--settle", default="1000,0", metavar="MS[,MS]",
+        help="ms from the banner becoming visible to the click, one way of clicking each, interleaved; "
+        "the first is the headline (default 1000,0: a person who has read the banner, and a click the "
+        "moment it shows, while Chromium is still busy with the cold load)",
+    )  # fmt: skip
     args = parser.parse_args()
+    settles = [int(x) for x in args.settle.split(",")]
 
     server_cpus = None
     if args.pin:  # before Chromium starts: its processes inherit this affinity
@@ -526,7 +559,7 @@ def main() -> int:
                 (root / f"page{i}.html").write_text(page(b), encoding="utf-8")
                 urls[b.name] = f"{site}/page{i}.html"
             cold = time.perf_counter()
-            measure(banners, urls, args.runs, network=args.network)
+            measure(banners, urls, args.runs, settles, network=args.network)
             warm = time.perf_counter()
             for o in ours:
                 o.warm = preflight_cost(urls[o.banner.name], o.api, o.key, args.runs * 2)
@@ -536,12 +569,14 @@ def main() -> int:
                 if o.server is not None:
                     o.server.stop(10)
             httpd.shutdown()
+        loads = args.runs * len(settles)
         for o in ours:
             assert o.server is not None
-            # the cold loads' records (the warm-up load's too), not the warm page's that follow them
-            o.served = {
-                m: t[: args.runs + 1] for m, t in server_times(o.server.log_path, RECORD_ROUTE).items()
-            }
+            # the cold loads' records (after the warm-up load's, in the order of the loads), not the warm
+            # page's that follow them
+            posts = server_times(o.server.log_path, RECORD_ROUTE).get("POST", [])[1 : 1 + loads]
+            for i, duration in enumerate(posts):
+                o.served.setdefault(settles[i % len(settles)], []).append(duration)
             if o.trace is not None:
                 from record_trace import breakdown
 
@@ -562,28 +597,37 @@ def main() -> int:
         kb = f"{total:>9,} B ({total / 1000:4.1f} KB)"
         print(f"{b.name:44} {version:8} {kb} {total / our_total:>6.2f}x  {files}")
         results.append({"banner": b.name, "package": b.package, "gzip_bytes": total, "files": b.sizes,
-                        "time_to_banner_ms": b.times, "accept_to_tag_ms": b.accepts})  # fmt: skip
-    print(f"\ntime from navigation to banner visible, headless Chromium, {args.runs} cold loads each (ms)")
+                        "time_to_banner_ms": b.times,
+                        "accept_to_tag_ms": {str(k): v for k, v in b.accepts.items()}})  # fmt: skip
+    print(f"\ntime from navigation to banner visible, headless Chromium, {loads} cold loads each (ms)")
     print(f"{'banner':44} {'median':>8} {'min':>8} {'max':>8}")
     for b in banners:
         print(f"{b.name:44} {statistics.median(b.times):8.1f} {min(b.times):8.1f} {max(b.times):8.1f}")
-    print("\nfrom the click on Accept all to the gated tag running, same loads (ms)")
-    print(f"{'banner':44} {'median':>8} {'min':>8} {'max':>8} {'vs fastest peer':>16}")
-    fastest = min((statistics.median(b.accepts) for b in peers), default=float("nan"))
-    for b in banners:
-        m = statistics.median(b.accepts)
-        print(f"{b.name:44} {m:8.1f} {min(b.accepts):8.1f} {max(b.accepts):8.1f} {m / fastest:>15.2f}x")
+    fastest = {}
+    for settle in settles:
+        print(
+            f"\nfrom the click on Accept all to the gated tag running, {clicked(settle)}, {args.runs} loads"
+        )
+        print(f"{'banner (ms)':44} {'median':>8} {'min':>8} {'max':>8} {'vs fastest peer':>16}")
+        fastest[settle] = min((statistics.median(b.accepts[settle]) for b in peers), default=float("nan"))
+        for b in banners:
+            a = b.accepts[settle]
+            m = statistics.median(a)
+            print(f"{b.name:44} {m:8.1f} {min(a):8.1f} {max(a):8.1f} {m / fastest[settle]:>15.2f}x")
+    print()
     for o in ours:
         report_ours(o)
     for b in banners if args.network else []:
         seen = Counter(" + ".join(f"{p} ({i})" for p, i in r) or "none" for r in b.tag_requests)
         counts = "; ".join(f"{k}: {n} loads" for k, n in seen.items())
         print(f"{b.name}, the gated tag's requests per load (priority, initiator): {counts}")
-    for o in ours if peers else []:
-        ratio = statistics.median(o.banner.accepts) / fastest
-        print(
-            f"{o.banner.name} accept to tag: {ratio:.2f}x the fastest peer (target <= 1.25x): {ratio <= 1.25}"
-        )
+    for settle in settles if peers else []:
+        for o in ours:
+            ratio = statistics.median(o.banner.accepts[settle]) / fastest[settle]
+            print(
+                f"{o.banner.name} accept to tag, {clicked(settle)}: {ratio:.2f}x the fastest peer "
+                f"(target <= 1.25x): {ratio <= 1.25}"
+            )
     smaller = all(our_total < sum(b.sizes.values()) for b in peers)  # (no peers with --only-ours)
     within = our_total <= BUDGET
     print(f"\nconsentgate: {our_total} B gzip; within the budget: {within}", end="")

@@ -1,8 +1,10 @@
 """Where consentgate's "Accept all" spends the time from the click to its record's request (cold loads).
 
 The page and server are banner.py's. An init script wraps the platform calls the banner makes on a
-click (``disabled`` on its buttons, ``localStorage.setItem`` of the pending choice, ``fetch`` of the
-record) and stamps ``performance.now()`` around them; the resource timing gives the request's start.
+click (its buttons looked up — ``root.querySelectorAll('button')``, or ``disabled`` set on them in
+builds before the waiting state moved to a timer —, ``localStorage.setItem`` of the pending choice,
+``fetch`` of the record) and stamps ``performance.now()`` around them; the resource timing gives the
+request's start.
 Then, on one warm page, the same ``fetch`` call alone, timed in interleaved rounds, for comparison.
 Chromium's timer is coarsened to 0.1 ms here (no cross-origin isolation). ``--baseline REF`` loads
 consentgate as of git REF too (its own server and banner), interleaved load by load with this checkout.
@@ -41,6 +43,11 @@ STAMPS = """(() => {
   const d = Object.getOwnPropertyDescriptor(HTMLButtonElement.prototype, 'disabled');
   Object.defineProperty(HTMLButtonElement.prototype, 'disabled', {get() { return d.get.call(this); },
     set(v) { if (v && T.disable === undefined) T.disable = now(); d.set.call(this, v); }});
+  const q = Element.prototype.querySelectorAll;
+  Element.prototype.querySelectorAll = function (sel) {
+    if (sel == 'button' && this.id == 'consentgate-banner' && T.disable === undefined) T.disable = now();
+    return q.call(this, sel);
+  };
 })();"""
 # The record's fetch alone on a warm page: the call's own (synchronous) time, then its answer awaited.
 WARM = """async ([url, n]) => {
@@ -54,7 +61,7 @@ WARM = """async ([url, n]) => {
   return out;
 }"""
 PARTS = (
-    "click to the banner's handler (buttons disabled)",
+    "click to the banner's handler (its buttons)",
     "click to the fetch() call (choices built)",
     "the fetch() call itself",
     "click to localStorage.setItem (the pending copy)",

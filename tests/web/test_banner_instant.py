@@ -124,3 +124,75 @@ def test_a_no_takes_effect_at_once_even_while_its_record_waits(
     page.wait_for_timeout(300)
     assert ran(page) == []
     expect(banner(page)).to_have_count(0)
+
+
+def test_a_slow_answer_shows_the_banner_waiting_and_a_second_click_sends_nothing(
+    context: BrowserContext, server: Server, site: Site
+) -> None:
+    page, vid = first_view(context, site)
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.method) if r.url.endswith("/v1/consents/browser") else None)
+    held: list[Route] = []
+    page.route(f"{server.base}/v1/consents/browser", lambda route: held.append(route))
+    buttons = banner(page).locator("button")
+
+    banner(page).get_by_role("button", name="Accept all").click()
+    while not held:
+        page.wait_for_timeout(20)
+    # Nothing changes on screen at the click; an answer still missing after 150 ms shows as waiting.
+    expect(banner(page).get_by_role("button", name="Reject all")).to_be_disabled()
+    assert all(buttons.nth(i).is_disabled() for i in range(buttons.count()))
+    page.screenshot(path=str(artifacts("web") / "banner-waiting.png"))
+    # A click meanwhile (a keyboard's Enter reaches a disabled button no more than a mouse) is dropped.
+    banner(page).get_by_role("button", name="Reject all").dispatch_event("click")
+    page.wait_for_timeout(200)
+    assert sent == ["POST"]
+    held[0].continue_()
+    page.wait_for_function("() => (window.ran || []).length >= 4")
+    expect(banner(page)).to_have_count(0)
+    assert sent == ["POST"]
+    assert {e.action.value for e in server.events(vid)} == {"grant"}
+    assert_no_csp_violations(page)
+
+
+def test_a_failed_answer_gives_the_buttons_back(context: BrowserContext, server: Server, site: Site) -> None:
+    page, _ = first_view(context, site)
+    page.route(
+        f"{server.base}/v1/consents/browser",
+        lambda route: route.fulfill(status=422, content_type="application/json", body='{"detail": "stale"}'),
+    )
+    banner(page).get_by_role("button", name="Accept all").click()
+    expect(banner(page).locator(".cg-err")).to_be_visible()
+    buttons = banner(page).locator("button")
+    page.wait_for_timeout(300)  # the waiting state's timer must not fire after the answer
+    assert not any(buttons.nth(i).is_disabled() for i in range(buttons.count()))
+    assert ran(page) == []
+
+
+# Fired from inside the answer's task (the moment the gated tag is inserted, before the banner's next
+# task writes the cookie): a page left right after the acknowledgement.
+LEAVE_AT_ACK = """() => new MutationObserver((ms, o) => {
+  if (!ms.some((m) => [...m.addedNodes].some((n) => n.tagName == 'SCRIPT' && n.type != 'text/plain'
+      && String(n.src).endsWith('/tags/analytics.js')))) return;
+  o.disconnect();
+  window.before = document.cookie.includes('cg_consent=');
+  window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: false}));
+  window.after = document.cookie.includes('cg_consent=');
+}).observe(document, {childList: true, subtree: true})"""
+
+
+def test_a_page_left_right_after_the_acknowledgement_keeps_the_choice(
+    context: BrowserContext, server: Server, site: Site
+) -> None:
+    page, vid = first_view(context, site)
+    page.evaluate(LEAVE_AT_ACK)
+    banner(page).get_by_role("button", name="Accept all").click()
+    page.wait_for_function("() => window.after !== undefined")
+    # Not yet written when the tags started; written by the time the page is hidden.
+    assert page.evaluate("[window.before, window.after]") == [False, True]
+    assert len(server.events(vid)) == len(EU_ASKED)
+    fresh = context.new_page()
+    fresh.goto(site.url())
+    fresh.wait_for_function("() => (window.ran || []).length >= 4")
+    expect(banner(fresh)).to_have_count(0)
+    assert len(server.events(vid)) == len(EU_ASKED)

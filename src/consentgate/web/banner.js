@@ -10,18 +10,21 @@
   const ADS = TYPES.slice(0, 3), DAY = 864e5, dom = N.globalPrivacyControl === true;
   const reg = (ds.region || '').toUpperCase();
   let token = ds.subjectToken, cfg = null, P = {}, srv = null, vid = null, who = '', root = null, ret = null;
-  let listeners = [], texts = {}, last = '', live = false, store = read(), queue = [];
-  try { queue = JSON.parse(localStorage.getItem('cg_pending')) || []; } catch (e) { /* none */ }
+  let listeners = [], texts = {}, last = '', live = false, store = read(), queue = [], dirty = 0;
+  // (no pending choice, or no storage)
+  try { queue = JSON.parse(localStorage.getItem('cg_pending')) || []; } catch {}
   B = B || {cm: [{granted: ['security_storage']}], hosts: {}};
 
   function read() {
+    // (no cookie, or not ours: no choice yet)
     try {
       const s = JSON.parse(decodeURIComponent(D.cookie.match(/(?:^|;\s*)cg_consent=([^;]*)/)[1]));
       if (s.c && s.n) return s;
-    } catch (e) { /* no choice yet */ }
+    } catch {}
     return {c: {}, n: {}};
   }
   function write() {
+    dirty = 0;
     D.cookie = 'cg_consent=' + encodeURIComponent(JSON.stringify(store)) + ';path=/;max-age=34128000;samesite=lax' +
       (location.protocol == 'https:' ? ';secure' : '');
   }
@@ -84,7 +87,8 @@
       if (el.dataset.src) s.src = el.dataset.src;
       s.type = el.dataset.type || 'text/javascript';
       s.nonce = el.nonce;
-      s.async = el.hasAttribute('async'); // keep document order, as the page meant
+      // keep document order, as the page meant
+      s.async = el.hasAttribute('async');
       s.text = el.text;
       el.replaceWith(s);
     });
@@ -180,11 +184,12 @@
     if (!r.ok) return json(r);
     r.text().catch(String);
   }
+  // No WebCrypto outside secure contexts: null, and the server's hash of the same text is used.
   async function sha(t) {
     try {
       return Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(t))),
         (x) => (x + 256).toString(16).slice(1)).join('');
-    } catch (e) { return null; } // no WebCrypto outside secure contexts: the server's hash of the same text
+    } catch { return null; }
   }
   // Hashed while the banner is shown, so a click waits for nothing but the record.
   const hashes = {}, hashOf = (t) => hashes[t] || (hashes[t] = sha(t));
@@ -243,7 +248,8 @@
   // Until then it waits in localStorage (sent again every few seconds, when the browser is back
   // online, and on the next page view) with the time the visitor made it, and nothing gated runs.
   function keep() {
-    try { queue.length ? localStorage.setItem('cg_pending', JSON.stringify(queue)) : localStorage.removeItem('cg_pending'); } catch (e) { /* storage off */ }
+    // (storage off: the choice waits in memory only)
+    try { queue.length ? localStorage.setItem('cg_pending', JSON.stringify(queue)) : localStorage.removeItem('cg_pending'); } catch {}
   }
   let sending = null, timer = 0;
   const flush = () => sending || (sending = (async () => {
@@ -267,12 +273,14 @@
     const v = {};
     c.b.choices.forEach((x) => { v[x.purpose] = x.notice_version; });
     for (const id in c.m) {
-      if (!P[id]) continue; // no longer in the policy
+      // no longer in the policy
+      if (!P[id]) continue;
       store.c[id] = [c.m[id] ? 1 : 0, c.t, v[id]];
       store.n[P[id].notice] = v[id];
       if (srv) srv[id] = c.m[id];
     }
     store.m = consentMode(allowed);
+    dirty = 1;
     apply(1);
   }
   // A retried choice went through: the banner that said it was waiting goes.
@@ -282,7 +290,8 @@
     write();
     close();
   }
-  async function sync() { // a signed-in subject: what the ledger says wins over this browser's cookie
+  // A signed-in subject: what the ledger says wins over this browser's cookie.
+  async function sync() {
     if (!token) return;
     const st = await json(await fetch(base + 'v1/subjects/' + encodeURIComponent(subject(token)) + '/state' +
       (cfg.region ? '?region=' + cfg.region : ''), {headers: headers()}));
@@ -340,9 +349,10 @@
     root = null;
     if (ret && ret.focus && D.contains(ret)) ret.focus();
   }
+  let busy = 0;
   const click = (async function (e) {
     const b = e.target.closest('[data-consentgate-action]'), act = b && b.dataset.consentgateAction;
-    if (!act) return;
+    if (!act || busy) return;
     if (act == 'settings') { root.classList.add('cg-s'); root.querySelector('.cg-sw').focus(); return; }
     const ps = asked(), map = {}, seen = () => ps.forEach((p) => { store.n[p.notice] = cfg.notices[p.notice].version; });
     if (act == 'close') { seen(); write(); close(); return; }
@@ -351,8 +361,11 @@
       // With TCF every Save is recorded: its TC string reaches vendors only with a record.
       if (act != 'save' || W.consentgateTcf || !s || !!s[0] != on || !fresh(p, s)) map[p.id] = on;
     });
-    const bs = root.querySelectorAll('button');
-    bs.forEach((x) => { x.disabled = true; });
+    // Nothing on screen changes at the click: Chromium holds the page's tasks back (the record's answer
+    // among them) from a click until the next frame, and repainting the buttons made that frame later
+    // (benchmarks.md). A slow answer still shows: after 150 ms the buttons say the banner is waiting.
+    const bs = root.querySelectorAll('button'), slow = setTimeout(() => bs.forEach((x) => { x.disabled = true; }), 150);
+    busy = 1;
     try {
       await record(map, 'banner', act == 'save' ? 'custom' : act.replace('-', '_'));
       seen();
@@ -364,11 +377,12 @@
       m.hidden = false;
       bs.forEach((x) => { x.disabled = false; });
       console.error(err);
-    }
+    } finally { busy = 0; clearTimeout(slow); }
   });
   function key(e) {
     if (e.key == 'Escape') {
-      if (!due()) close(); // reopened after a choice: leaving changes nothing
+      // reopened after a choice: leaving changes nothing
+      if (!due()) close();
       else if (root.classList.contains('cg-s')) { root.classList.remove('cg-s'); root.querySelector('[data-consentgate-action=settings]').focus(); }
     }
     if (e.key != 'Tab' || !root.getAttribute('aria-modal')) return;
@@ -391,6 +405,9 @@
   // The visitor id is asked for beside the configuration (which is public and cached; the id is
   // not), so "Accept all" costs one request; a browser that has chosen before already has its id.
   if (!token && !Object.keys(store.c).length) visitor().catch(() => {});
+  // An acknowledged choice is written to the cookie one task after its tags start (flush): a page left
+  // in between still keeps it.
+  W.addEventListener('pagehide', () => { if (dirty) write(); });
   W.addEventListener('online', () => { if (cfg && queue.length) flush().then(done, console.error); });
   const ready = fetch(base + 'v1/banner/config?' + q).then(json).then(async (c) => {
     cfg = c;
