@@ -17,6 +17,7 @@ from consentgate.errors import BadInput, EventError
 from consentgate.ledger.store import Ledger
 from consentgate.ledger.tcstring import decode, encode
 from consentgate.policy import load_policy
+from consentgate.policy.tcf import TcfSettings
 from consentgate.service import ConsentService
 from consentgate.web.tcf.gvl import SNAPSHOT_NAME, shipped_gvl, store_gvl
 from consentgate.web.tcf.signals import TcfChoices, tc_model
@@ -25,8 +26,11 @@ from .conftest import TCF, write_policy
 
 NOW = datetime.now(UTC)
 ALL = frozenset(range(1, 12))
-# every purpose and special feature: what the test policy's vendors use (vendor 25 declares them all)
-ACCEPT_ALL = TcfChoices(purpose_consents=ALL, special_features=frozenset({1, 2}))
+# every purpose and special feature: what the test policy's vendors use (vendor 25 declares them all);
+# every vendor the policy discloses, as tcf.js's Accept all sends (the string keeps those a consent reaches)
+ACCEPT_ALL = TcfChoices(
+    purpose_consents=ALL, special_features=frozenset({1, 2}), vendor_consents=frozenset(TCF["vendors"])
+)
 
 
 @pytest.fixture
@@ -233,6 +237,7 @@ def test_an_imported_ac_string_is_checked_for_its_shape_only(service: ConsentSer
 # vendors 2, 3 and 8 of the shipped list use purposes 1-4 and 7-10 and special feature 1 (test_used.py)
 FEW = TCF | {"vendors": [2, 3, 8]}
 USED = frozenset({1, 2, 3, 4, 7, 8, 9, 10})
+FEW_VENDORS = frozenset({2, 3, 8})
 
 
 @pytest.fixture
@@ -248,7 +253,7 @@ def few(
 
 
 def test_accept_all_consents_to_exactly_what_was_disclosed(few: ConsentService) -> None:
-    exact = _string(few, TcfChoices(purpose_consents=USED, special_features=frozenset({1})))
+    exact = _string(few, TcfChoices(USED, special_features=frozenset({1}), vendor_consents=FEW_VENDORS))
     stored = few.record([("", _event("grant", exact, "accept_all"))], source="banner")
     assert decode(stored[0].signals["tc_string"]).purpose_consents == USED
     some = _string(few, TcfChoices(purpose_consents=frozenset({1, 9})))
@@ -318,3 +323,57 @@ def test_an_import_is_not_held_to_todays_vendors(few: ConsentService) -> None:
     earlier = _string(few, ACCEPT_ALL)
     stored = few.record([("", _event("grant", earlier, "accept_all"))], source="import", strict=False)
     assert decode(stored[0].signals["tc_string"]).purpose_consents == ALL
+
+
+# -- the vendors the layers disclosed ------------------------------------------------------------------
+
+# vendor 4 is deleted in the shipped list; vendor 3 declares only special purposes (no consent reaches it)
+FEW_ACCEPT = TcfChoices(USED, special_features=frozenset({1}), vendor_consents=FEW_VENDORS)
+WITH_DELETED = FEW | {"vendors": [2, 3, 4, 8]}
+
+
+def _few_string(fields: dict[str, Any], choices: TcfChoices = FEW_ACCEPT) -> str:
+    model = tc_model(choices, TcfSettings.model_validate(FEW), shipped_gvl(), language="de", created=NOW,
+                     updated=NOW)  # fmt: skip
+    return encode(dataclasses.replace(model, **fields))
+
+
+@pytest.mark.parametrize(
+    ("fields", "choices", "choice", "says"),
+    [
+        ({"vendors_disclosed": frozenset({2, 8})}, FEW_ACCEPT, "accept_all",
+         "leaves vendors 3 out of its disclosed vendors; the layers named them under GVL 150"),
+        ({"vendor_consents": frozenset({2, 3, 8})}, FEW_ACCEPT, "accept_all",
+         "vendor_consents names 3, vendors with no purpose on consent under GVL 150"),
+        ({}, TcfChoices(USED, special_features=frozenset({1}), vendor_consents=frozenset({2})), "accept_all",
+         "accept_all but leaves vendors 8 without consent"),
+        ({"restrictions": ()}, FEW_ACCEPT, "accept_all",
+         "carries publisher restrictions none; this policy's web.tcf.restrictions give require_consent "
+         "for purpose 2, vendors 755 under GVL 150"),
+    ],
+)  # fmt: skip
+def test_a_string_naming_other_vendors_than_the_layers_did_is_refused(
+    few: ConsentService, fields: dict[str, Any], choices: TcfChoices, choice: str, says: str
+) -> None:
+    assert says in _refused(few, _event("grant", _few_string(fields, choices), choice))
+
+
+def test_a_custom_choice_may_leave_vendors_out(few: ConsentService) -> None:
+    some = _few_string({}, TcfChoices(frozenset({1}), vendor_consents=frozenset({8})))
+    assert len(few.record([("", _event("grant", some, "custom"))], source="banner")) == 1
+
+
+def test_a_vendor_the_list_no_longer_has_is_refused(
+    ledger_url: str, tmp_path: Path, example_policy_path: Path, gvl_dir: Path
+) -> None:
+    """The policy may still name a vendor IAB deleted; the layers leave it out, so must the string."""
+    policy = load_policy(write_policy(example_policy_path, tmp_path / "deleted.yaml", WITH_DELETED))
+    svc = ConsentService(policy, Ledger.open(ledger_url), gvl_directory=gvl_dir)
+    try:
+        written = _few_string({})  # what the service writes: vendor 4 is not disclosed
+        assert len(svc.record([("", _event("grant", written, "accept_all"))], source="banner")) == 1
+        forged = _few_string({"vendors_disclosed": frozenset({2, 3, 4, 8})})
+        said = _refused_after(svc, _event("grant", forged, "accept_all", subject="v-2"))
+        assert "discloses vendors 4, which GVL 150 does not list as active" in said
+    finally:
+        svc.ledger.close()

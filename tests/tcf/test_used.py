@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from consentgate.cli import app as cli
-from consentgate.ledger.tcstring import decode
+from consentgate.ledger.tcstring import PublisherRestriction, RestrictionType, decode
 from consentgate.policy.tcf import CONSENT_ONLY_PURPOSES, TcfSettings
 from consentgate.server import create_app
 from consentgate.web.tcf.gvl import parse_gvl, shipped_gvl
@@ -47,6 +47,12 @@ def test_a_site_with_three_vendors_uses_what_they_declare_and_the_publisher() ->
         special_features=frozenset({1}),
         special_purposes=frozenset({1, 2}),
         features=frozenset({2}),
+        vendors=frozenset({2, 3, 8}),
+        # vendor 3 declares only special purposes: no consent reaches it, its legitimate interest does
+        consent_vendors=frozenset({2, 8}),
+        interest_vendors=frozenset({2, 3, 8}),
+        # the policy's restriction on vendor 755, as the string carries it
+        restrictions=(PublisherRestriction(2, RestrictionType.REQUIRE_CONSENT, frozenset({755})),),
     )
     # the publisher's own purposes are used even when no vendor declares them
     alone = used(_tcf(FEW, vendors=[3], publisher_purposes=[11]), shipped_gvl())
@@ -68,7 +74,7 @@ def test_deleted_and_undisclosed_vendors_use_nothing() -> None:
     # vendor 4 (deleted) declares purposes 1 and 2; vendor 25 declares everything but is not disclosed
     use = used(_tcf(TCF, vendors=[4], legitimate_interest_purposes=[], publisher_purposes=[],
                     publisher_legitimate_interest_purposes=[]), shipped_gvl())  # fmt: skip
-    assert use == Used(frozenset(), frozenset())
+    assert (use.purposes, use.special_features, use.vendors, use.consent_vendors) == (frozenset(),) * 4
 
 
 # -- random vendor declarations ---------------------------------------------------------------------

@@ -18,7 +18,15 @@ from consentgate.ledger.acstring import ac_string_problems
 from consentgate.ledger.chain import wording_hash
 from consentgate.ledger.events import PURPOSE_ACTIONS, Action, NewEvent, NoticeText
 from consentgate.ledger.signals import parse_signals
-from consentgate.ledger.tcstring import TcfIssuer, TCModel, consents_in, decode, issuer_problems
+from consentgate.ledger.tcstring import (
+    Disclosed,
+    PublisherRestriction,
+    TcfIssuer,
+    TCModel,
+    consents_in,
+    decode,
+    issuer_problems,
+)
 from consentgate.policy.models import Policy, region_code, region_problem
 
 # Used with fullmatch: ``$`` alone also matches before a final newline, and "api\n" is not a source.
@@ -209,7 +217,67 @@ def disclosure_problems(model: TCModel, issuer: TcfIssuer, choice: object) -> li
                 f"comes with banner_choice accept_all but leaves {name} {_listed(missing)} without "
                 f"consent; Accept all consents to every one the banner disclosed under GVL {version}"
             )
+    problems.extend(_vendor_problems(model, shown, issuer, choice))
     return problems
+
+
+def _vendor_problems(model: TCModel, shown: Disclosed, issuer: TcfIssuer, choice: object) -> list[str]:
+    """The vendor side of :func:`disclosure_problems`: the string names exactly the vendors the layers
+    disclosed under its list, signals consent or a legitimate interest only to vendors that declare
+    one, carries the policy's publisher restrictions, and "Accept all" consents to every vendor a
+    consent reaches. What ``web.tcf.vendors`` itself rules out is said by ``issuer_problems``."""
+    version = model.vendor_list_version
+    listed = issuer.settings.vendors
+    problems = []
+    # vendors the policy names (or, without a list, any) that the list does not have as active
+    unknown = {v for v in model.vendors_disclosed - shown.vendors if listed is None or v in listed}
+    if unknown:
+        problems.append(
+            f"discloses vendors {_listed(unknown)}, which GVL {version} does not list as active, so the "
+            "layers never named them"
+        )
+    if missing := shown.vendors - model.vendors_disclosed:
+        problems.append(
+            f"leaves vendors {_listed(missing)} out of its disclosed vendors; the layers named them under "
+            f"GVL {version}"
+        )
+    for name, given, reachable, basis in (
+        ("vendor_consents", model.vendor_consents, shown.consent_vendors, "no purpose on consent"),
+        ("vendor_legitimate_interests", model.vendor_legitimate_interests, shown.interest_vendors,
+         "no legitimate interest or special purpose"),
+    ):  # fmt: skip
+        if extra := (given & shown.vendors) - reachable:
+            problems.append(
+                f"{name} names {_listed(extra)}, vendors with {basis} under GVL {version} and this "
+                "policy's restrictions, so the service never signals one for them"
+            )
+    if choice == "accept_all" and (left := shown.consent_vendors - model.vendor_consents):
+        problems.append(
+            f"comes with banner_choice accept_all but leaves vendors {_listed(left)} without consent; "
+            f"Accept all consents to every vendor the banner disclosed under GVL {version}"
+        )
+    if _restriction_set(model.restrictions) != _restriction_set(shown.restrictions):
+        problems.append(
+            f"carries publisher restrictions {_restrictions_named(model.restrictions)}; this policy's "
+            f"web.tcf.restrictions give {_restrictions_named(shown.restrictions)} under GVL {version}"
+        )
+    return problems
+
+
+def _restriction_set(rules: Iterable[PublisherRestriction]) -> set[tuple[int, int, frozenset[int]]]:
+    return {(r.purpose, int(r.type), r.vendors) for r in rules if r.vendors}
+
+
+# as web.tcf.restrictions names them (TCF's restriction types 0, 1 and 2)
+_RESTRICTION_NAMES = ("not_allowed", "require_consent", "require_legitimate_interest")
+
+
+def _restrictions_named(rules: Iterable[PublisherRestriction]) -> str:
+    named = sorted(_restriction_set(rules), key=lambda r: (r[0], r[1]))
+    return (
+        "; ".join(f"{_RESTRICTION_NAMES[t]} for purpose {p}, vendors {_listed(v)}" for p, t, v in named)
+        or "none"
+    )
 
 
 def _listed(ids: Iterable[int]) -> str:

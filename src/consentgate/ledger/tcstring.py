@@ -399,14 +399,27 @@ def _read_publisher(reader: _Reader) -> PublisherTC:
 
 
 class Disclosed(Protocol):
-    """The purposes and special features the banner's layers disclosed under one GVL: the only ones a
-    TC string it wrote may consent to (``consentgate.web.tcf.used``)."""
+    """What the banner's layers disclosed under one GVL (``consentgate.web.tcf.used``): the purposes and
+    special features a TC string it wrote may consent to, the vendors it names, those of them a consent
+    reaches and those with a legitimate interest, and the publisher restrictions it carries."""
 
     @property
     def purposes(self) -> frozenset[int]: ...
 
     @property
     def special_features(self) -> frozenset[int]: ...
+
+    @property
+    def vendors(self) -> frozenset[int]: ...
+
+    @property
+    def consent_vendors(self) -> frozenset[int]: ...
+
+    @property
+    def interest_vendors(self) -> frozenset[int]: ...
+
+    @property
+    def restrictions(self) -> tuple[PublisherRestriction, ...]: ...
 
 
 @dataclass(frozen=True)

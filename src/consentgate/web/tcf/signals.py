@@ -87,27 +87,10 @@ def tc_model(
     if settings.cmp_id is None:
         raise BadInput("web.tcf.cmp_id is not set: the policy must name the CMP id IAB assigned")
     disclosed = set(disclosed_vendors(settings, gvl))
-    restrictions = _restrictions(settings, gvl)
-
-    def restricted_to(vendor: GvlVendor, kind: RestrictionType) -> bool:
-        return any(vendor.id in r.vendors and r.type == kind for r in restrictions)
-
-    consents, interests = set(), set()
-    for vid in disclosed:
-        vendor = gvl.vendor(vid)
-        if vendor is None:
-            continue
-        flexible = bool(vendor.flexiblePurposes)
-        if vid in choices.vendor_consents and (
-            vendor.purposes or (flexible and restricted_to(vendor, RestrictionType.REQUIRE_CONSENT))
-        ):
-            consents.add(vid)
-        if vid not in choices.vendor_objections and (
-            vendor.legIntPurposes
-            or vendor.specialPurposes
-            or (flexible and restricted_to(vendor, RestrictionType.REQUIRE_LI))
-        ):
-            interests.add(vid)
+    restrictions = publisher_restrictions(settings, gvl)
+    bases = vendor_bases(settings, gvl)
+    consents = bases.consent & choices.vendor_consents
+    interests = bases.legitimate_interest - choices.vendor_objections
     purpose_li = (
         set(settings.legitimate_interest_purposes) - CONSENT_ONLY_PURPOSES - choices.purpose_objections
     )
@@ -170,7 +153,43 @@ def policy_gaps(settings: TcfSettings, gvl: Gvl) -> list[str]:
     return gaps
 
 
-def _restrictions(settings: TcfSettings, gvl: Gvl) -> tuple[PublisherRestriction, ...]:
+@dataclass(frozen=True)
+class VendorBases:
+    """Of the disclosed vendors: those a consent reaches (a purpose declared on consent, or a flexible
+    one the policy's restrictions put on consent) and those with a legitimate interest to signal (a
+    purpose on it, a special purpose, or a flexible one the restrictions put on it). A consent to any
+    other vendor says nothing the vendor could use, so the service never writes one."""
+
+    consent: frozenset[int]
+    legitimate_interest: frozenset[int]
+
+
+def vendor_bases(settings: TcfSettings, gvl: Gvl) -> VendorBases:
+    """What :func:`tc_model` can signal per vendor, whatever the choices (one rule for the string
+    written and for the ledger's check of a recorded one)."""
+    restrictions = publisher_restrictions(settings, gvl)
+
+    def restricted_to(vendor: GvlVendor, kind: RestrictionType) -> bool:
+        return any(vendor.id in r.vendors and r.type == kind for r in restrictions)
+
+    consent, interest = set(), set()
+    for vid in disclosed_vendors(settings, gvl):
+        vendor = gvl.vendor(vid)
+        if vendor is None:
+            continue
+        flexible = bool(vendor.flexiblePurposes)
+        if vendor.purposes or (flexible and restricted_to(vendor, RestrictionType.REQUIRE_CONSENT)):
+            consent.add(vid)
+        if (
+            vendor.legIntPurposes
+            or vendor.specialPurposes
+            or (flexible and restricted_to(vendor, RestrictionType.REQUIRE_LI))
+        ):
+            interest.add(vid)
+    return VendorBases(frozenset(consent), frozenset(interest))
+
+
+def publisher_restrictions(settings: TcfSettings, gvl: Gvl) -> tuple[PublisherRestriction, ...]:
     """The policy's restrictions, for the served vendors they change something for (TCF spec,
     "Publisher Restrictions"; IAB's library drops the others the same way)."""
     out: dict[tuple[int, RestrictionType], set[int]] = {}

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from consentgate.errors import BadInput
+from consentgate.ledger.tcstring import PublisherRestriction
 from consentgate.policy.tcf import RestrictionKind, TcfSettings
 from consentgate.web.tcf.gvl import Gvl, GvlStack, gvl_of
-from consentgate.web.tcf.signals import TcfChoices, disclosed_vendors
+from consentgate.web.tcf.signals import TcfChoices, disclosed_vendors, publisher_restrictions, vendor_bases
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,12 @@ class Used:
     special_features: frozenset[int]
     special_purposes: frozenset[int] = frozenset()
     features: frozenset[int] = frozenset()
+    # the vendors disclosed, those a consent reaches and those with a legitimate interest to signal, and
+    # the publisher restrictions a string carries (what the ledger checks a recorded string against)
+    vendors: frozenset[int] = frozenset()
+    consent_vendors: frozenset[int] = frozenset()
+    interest_vendors: frozenset[int] = frozenset()
+    restrictions: tuple[PublisherRestriction, ...] = ()
 
     def choices(self) -> str:
         """What a person may consent to, for operators: "purposes 1, 2, 7; special features 1"."""
@@ -65,7 +72,12 @@ def used(settings: TcfSettings, gvl: Gvl) -> Used:
         special_purposes |= set(vendor.specialPurposes)
         features |= {f for f in (vendor.model_extra or {}).get("features") or [] if isinstance(f, int)}
     # only ids the list defines: a vendor entry naming purpose 12 names nothing a person could be shown
+    bases = vendor_bases(settings, gvl)
     return Used(
+        vendors=frozenset(disclosed_vendors(settings, gvl)),
+        consent_vendors=bases.consent,
+        interest_vendors=bases.legitimate_interest,
+        restrictions=publisher_restrictions(settings, gvl),
         purposes=frozenset(purposes & _ids(gvl.purposes)),
         special_features=frozenset(special_features & _ids(gvl.specialFeatures)),
         special_purposes=frozenset(special_purposes & _ids((gvl.model_extra or {}).get("specialPurposes"))),
