@@ -223,7 +223,8 @@ def test_language_switch_and_sign_out(browser: Browser, console: Console) -> Non
         page = context.new_page()
         _sign_in(page, console)
         page.select_option("#lang", "de")
-        page.click("form.lang button")
+        with page.expect_navigation():
+            page.click("form.lang button")
         assert page.get_attribute("html", "lang") == "de"
         assert page.inner_text("h1") != "Overview"
         page.goto(f"{console.base}/console/risk")  # the choice is remembered
@@ -273,7 +274,9 @@ def test_the_overview_form_redraws_the_charts_and_names_a_field_to_fix(
         page.fill("input[name=from]", "2026-01-01" if today > "2026-01-10" else "2025-01-01")
         page.select_option("select[name=interval]", "month")
         page.select_option("select[name=by]", "region")
-        page.click("form.controls button")
+        # The form is a plain GET: wait for the new page, or the old page's chart would answer.
+        with page.expect_navigation():
+            page.click("form.controls button")
         page.wait_for_selector("canvas[data-drawn]", timeout=10_000)
         assert "interval=month" in page.url
         assert "by=region" in page.url

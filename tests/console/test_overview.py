@@ -98,9 +98,11 @@ def test_a_daily_series_split_by_region_has_one_row_per_day_and_group(
     seeded = today - timedelta(days=7)  # conftest.seed: the choices are a week old
     expected = _expected(example_policy)
     days = {row[0] for row in series}
-    # Midnight UTC of each day from `from` to `to` (`to` covers its whole day, up to now): the
-    # choices count from the midnight after they were made.
-    assert days == {
+    # Midnight UTC of each day from `from` to `to`, then `to` itself (it covers its whole day, up
+    # to now): the choices count from the midnight after they were made.
+    ends = {day for day in days if day.startswith(f"{today.isoformat()} ")}
+    assert len(ends) == 1, days  # the series reaches now, labelled with its time
+    assert days - ends == {
         (start + timedelta(days=n)).isoformat() for n in range(11) if start + timedelta(days=n) > seeded
     }
     for day in days:
@@ -110,6 +112,33 @@ def test_a_daily_series_split_by_region_has_one_row_per_day_and_group(
     # The at-`to` tables answer for the end of the period.
     by_region = {row[0]: (int(row[2]), int(row[3])) for row in page.tables[0]}
     assert by_region == expected
+
+
+def test_a_monthly_series_reaches_to_and_counts_the_choices_since_the_last_step(
+    signed_in: TestClient, example_policy: Policy
+) -> None:
+    """From two months and a day before the choices to now, by month: no step lands between the
+    choices and now, so only the series' last instant (`to` itself) counts them."""
+    today = datetime.now(UTC).date()
+    start = today - timedelta(days=7 + 62)  # conftest.seed: the choices are a week old
+    status, page, _ = _page(signed_in, **{"from": start.isoformat(), "interval": "month", "by": "region"})
+    assert status == 200, page.alerts
+    series = page.tables[1]
+    last = max(row[0] for row in series)
+    assert last.startswith(f"{today.isoformat()} ")  # now, with its time
+    got = {row[2]: (int(row[3]), int(row[4])) for row in series if row[0] == last}
+    assert got == _expected(example_policy)
+    assert {row[0] for row in series} == {last}  # nobody had chosen at the monthly steps
+
+
+def test_an_empty_series_still_heads_the_column_it_is_split_by(signed_in: TestClient) -> None:
+    long_ago = datetime.now(UTC).date() - timedelta(days=400)
+    for by, column in (("region", "Region"), ("notice_version", "Notice version")):
+        status, _, html = _page(signed_in, **{"from": long_ago.isoformat(), "interval": "week", "by": by,
+                                              "to": (long_ago + timedelta(days=60)).isoformat()})  # fmt: skip
+        assert status == 200
+        heads = re.findall(r'<th scope="col">([^<]*)</th>', html.split("<table>")[2])
+        assert heads[:3] == ["Date", "Purpose", column], by
 
 
 def test_a_period_before_any_choice_shows_no_figures(signed_in: TestClient) -> None:
@@ -176,7 +205,9 @@ def test_each_tables_csv_holds_the_figures_the_page_shows(signed_in: TestClient,
         for sent in body:
             row = dict(zip(header, sent, strict=True))
             rate = f"{float(row['rate']) * 100:.1f}" if row["rate"] else "-"
-            as_shown.append([row[axis][:10], row["purpose"], *(row[s] for s in split),
+            at = row[axis]  # the series' last instant, `to`, shows its time (it is not midnight)
+            label = f"{at[:10]} {at[11:16]}" if axis == "at" and at[11:19] != "00:00:00" else at[:10]
+            as_shown.append([label, row["purpose"], *(row[s] for s in split),
                              row["subjects"], row["allowed"], rate])  # fmt: skip
         # A notice version's cell adds the dates its wording was in force (tested below).
         bare = [[re.sub(r" \(\d{4}-\d\d-\d\d \u2013.*\)$", "", cell) for cell in row] for row in table]

@@ -112,6 +112,35 @@ def test_a_series_is_the_report_at_each_of_its_instants(led: Ledger, example_pol
         assert sorted_rows(got, ALL) == expected_rows(led, example_policy, point, ALL), point
 
 
+def test_a_series_through_its_end_adds_the_end_when_no_step_lands_on_it(
+    led: Ledger, example_policy: Policy
+) -> None:
+    """The console's chart of "January to today by month" must reach today; the CLI's series stays
+    regular (its end is a point only when a step lands on it)."""
+    gen = Generator(led, example_policy, seed=9)
+    gen.add_people(40)
+    start, end = datetime(2025, 11, 15, 6, 30, tzinfo=UTC), datetime(2026, 9, 1, tzinfo=UTC)
+    regular = consent_rates(led.engine, example_policy, start=start, end=end, interval="month", by=ALL)
+    through = consent_rates(
+        led.engine, example_policy, start=start, end=end, interval="month", by=ALL, through_end=True
+    )
+    assert regular.series is not None
+    assert through.series is not None
+    assert through.series.points == (*regular.series.points, end)
+    assert through.at == end
+    last = [{k: v for k, v in r.items() if k != "at"} for r in through.as_json()["rows"]
+            if r["at"] == end.isoformat()]  # fmt: skip
+    assert last
+    assert sorted_rows(last, ALL) == expected_rows(led, example_policy, end, ALL)
+    landed = datetime(2026, 8, 15, 6, 30, tzinfo=UTC)  # a step lands on it: no second point
+    on_step = consent_rates(
+        led.engine, example_policy, start=start, end=landed, interval="month", through_end=True
+    )
+    assert on_step.series is not None
+    assert on_step.series.points[-1] == landed
+    assert len(on_step.series.points) == len(set(on_step.series.points)) == 10
+
+
 def test_a_new_policy_rebuilds_the_rollup(led: Ledger, example_policy: Policy) -> None:
     """The rollup is tied to the policy it was decided under: a changed basis changes past figures."""
     gen = Generator(led, example_policy, seed=11)

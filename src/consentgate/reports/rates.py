@@ -139,8 +139,10 @@ def consent_rates(
     interval: Interval | str | None = None,
     by: Sequence[str] = ("purpose", "region"),
     tz: str | tzinfo | None = None,
+    through_end: bool = False,
 ) -> RateReport:
-    """The consent-rate report at ``at`` (default now), or the series ``start``…``end`` by ``interval``.
+    """The consent-rate report at ``at`` (default now), or the series ``start``…``end`` by ``interval``
+    (with ``through_end``, ``end`` is its last instant even when no step lands on it).
 
     Brings the rollup up to date with the ledger first (only people whose events, links or erasure
     changed are decided again), then answers from it.
@@ -155,7 +157,9 @@ def consent_rates(
         if start is None or end is None:
             raise QueryError("a series needs both --from and --to, e.g. --from 2026-05-01 --to 2026-05-31")
         step = _interval(interval)
-        instants = series_points(_aware(start, "--from"), _aware(end, "--to"), step, zone)
+        instants = series_points(
+            _aware(start, "--from"), _aware(end, "--to"), step, zone, through_end=through_end
+        )
         tally = rollup.tally(engine, policy, instants, groups)
         rows = _rows(tally, instants, groups, series=True)
         series = Series(start, end, step, _zone_name(zone), tuple(instants))
@@ -253,10 +257,15 @@ def _interval(value: Interval | str) -> Interval:
         raise QueryError(f"--interval {value!r} is not one of day, week, month") from None
 
 
-def series_points(start: datetime, end: datetime, step: Interval, zone: tzinfo) -> list[datetime]:
+def series_points(
+    start: datetime, end: datetime, step: Interval, zone: tzinfo, *, through_end: bool = False
+) -> list[datetime]:
     """``start``, then one ``step`` later each time, up to and including ``end``, counted on the
     wall clock of ``zone`` (a day is a calendar day there, 23 or 25 hours across a DST change; a month
-    keeps ``start``'s day of the month, or the month's last day when it is shorter)."""
+    keeps ``start``'s day of the month, or the month's last day when it is shorter).
+
+    ``through_end`` adds ``end`` itself when no step lands on it: a chart of "January to today by
+    month" must reach today, or a choice made since the 1st would be missing from it."""
     if end < start:
         raise QueryError(f"--to {_iso(end)} is before --from {_iso(start)}")
     local = start.astimezone(zone)
@@ -265,6 +274,8 @@ def series_points(start: datetime, end: datetime, step: Interval, zone: tzinfo) 
     while True:
         point = _step(local, step, n)
         if point > end:
+            if through_end and out[-1] < end:
+                out.append(end.astimezone(zone))
             return out
         out.append(point)
         n += 1

@@ -290,7 +290,7 @@ class OverviewQuery:
         split = params.get("by", "").strip() or None
         if split is not None and split not in SPLITS:
             raise FormProblem("by", "query_choice", value=split, choices=", ".join(SPLITS))
-        points = len(series_points(start, end, interval, UTC))
+        points = len(series_points(start, end, interval, UTC, through_end=True))
         if points > MAX_PAGE_POINTS:
             raise FormProblem(
                 "from",
@@ -322,7 +322,9 @@ def overview_reports(state: ServerState, query: OverviewQuery | None = None) -> 
     by = ("purpose", q.split) if q.split else ("purpose",)
     return {
         "by_region": consent_rates(engine, policy, at=q.end, by=("purpose", "region")),
-        "over_time": consent_rates(engine, policy, start=q.start, end=q.end, interval=q.interval, by=by),
+        "over_time": consent_rates(
+            engine, policy, start=q.start, end=q.end, interval=q.interval, by=by, through_end=True
+        ),
         "by_notice_version": consent_rates(engine, policy, at=q.end, by=("purpose", "notice_version")),
     }
 
@@ -333,14 +335,20 @@ def overview_view(state: ServerState, query: OverviewQuery | None = None) -> dic
 
 
 def rate_charts(
-    overview: dict[str, Any], t: dict[str, str], policy: Policy | None = None, *, locale: str = "en"
+    overview: dict[str, Any],
+    t: dict[str, str],
+    policy: Policy | None = None,
+    *,
+    locale: str = "en",
+    split: str | None = None,
 ) -> list[dict[str, Any]]:
     """The overview's three charts: Chart.js data (rates in percent) and the same figures as table
     rows, so a person who cannot see the chart reads the table. A series split by region or notice
     version draws one line per purpose and group. With the policy, a notice version shows the dates
     its wording was in force beside its id (a bare "2" says nothing to the person who reads it).
     The intro names the instant the region table is at, as ``locale`` writes it: the form's ``to``
-    may be in the past, and "now" would then be false."""
+    may be in the past, and "now" would then be false. ``split`` is the query's (not guessed from the
+    rows, so a table with no rows still heads the column the form chose)."""
 
     def lab(r: dict[str, Any], field: str) -> str:
         shown = _label(r[field], field)
@@ -349,9 +357,6 @@ def rate_charts(
         dates = version_dates(policy, r["purpose"], str(r[field]))
         return f"{shown} ({dates})" if dates else shown
 
-    split = next(
-        (s for s in SPLITS if overview["over_time"]["rows"] and s in overview["over_time"]["rows"][0]), None
-    )
     at = console_i18n.instant(datetime.fromisoformat(overview["by_region"]["at"]), locale)
     specs = (
         ("by_region", "region", None, "bar", t["rates_title"], t["rates_intro"].format(at=at), t["region"]),
@@ -418,9 +423,13 @@ def version_dates(policy: Policy, purpose: str, version: str) -> str | None:
 
 
 def _label(value: str | None, axis: str) -> str:
+    """An instant of the series (UTC) as its date, with the time when it is not midnight: the
+    series' last instant is ``to``, which may fall on the same day as the step before it."""
     if value is None:
         return "-"
-    return value[:10] if axis == "at" else str(value)
+    if axis != "at":
+        return str(value)
+    return value[:10] if value[11:19] == "00:00:00" else f"{value[:10]} {value[11:16]}"
 
 
 def _percent(rate: float | None) -> float | None:

@@ -372,7 +372,7 @@ async def overview(request: Request, session: SignedIn, lang: LangQuery = None) 
                      status=400)  # fmt: skip
     state = server_state(request)
     data = await run_in_threadpool(views.overview_view, state, query)
-    charts = views.rate_charts(data, t, state.service.policy, locale=locale)
+    charts = views.rate_charts(data, t, state.service.policy, locale=locale, split=query.split)
     return _page(request, "overview.html", lang=lang, current="", heading_key="nav_overview",
                  session=session, charts=charts, problem=None, form={**query.shown(), **sent},
                  csv_query=urlencode(query.params()))  # fmt: skip
